@@ -1,0 +1,206 @@
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a runnable radgraph. Names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type DatabaseConfig =
+  | { kind: 'mysql'; url: string; host: string; port: number; database: string }
+  | { kind: 'sqlite'; file: string };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'verbose';
+
+/** The validated configuration, read once at boot from the environment. */
+export interface AppConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  runMigrations: boolean;
+  dataDir: string;
+  adminToken: string | undefined;
+  radiusAcctHost: string;
+  radiusAcctPort: number;
+  logLevel: LogLevel;
+}
+
+const port = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 1-65535, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const bool = (name: string, fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const s = v.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `${name} must be true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const ipAddress = (name: string, fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      if (isIP(v) === 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an IP address, got "${v}"` });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 'development' as const;
+      if (v === 'development' || v === 'production' || v === 'test') return v;
+      ctx.addIssue({
+        code: 'custom',
+        message: `NODE_ENV must be development, production or test, got "${v}"`,
+      });
+      return z.NEVER;
+    }),
+  HOST: ipAddress('HOST', '127.0.0.1'),
+  PORT: port('PORT', 4000),
+  DATA_DIR: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  RUN_MIGRATIONS: bool('RUN_MIGRATIONS', true),
+  ADMIN_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (v.length < 16 || /\s/.test(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'ADMIN_TOKEN must be at least 16 characters with no whitespace',
+        });
+        return z.NEVER;
+      }
+      return v;
+    }),
+  RADIUS_ACCT_HOST: ipAddress('RADIUS_ACCT_HOST', '127.0.0.1'),
+  RADIUS_ACCT_PORT: port('RADIUS_ACCT_PORT', 1813),
+  LOG_LEVEL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 'info' as const;
+      const level = v.toLowerCase();
+      if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+      ctx.addIssue({
+        code: 'custom',
+        message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`,
+      });
+      return z.NEVER;
+    }),
+});
+
+/** Parses `DATABASE_URL`: unset is the embedded SQLite file; mysql:// (or mariadb://) is MySQL. */
+export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseConfig {
+  if (url === undefined || url === '') {
+    return { kind: 'sqlite', file: path.join(dataDir, 'radgraph.sqlite') };
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/x.sqlite');
+    return { kind: 'sqlite', file: path.resolve(file) };
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('DATABASE_URL is not a valid URL (expected mysql://user:password@host:port/database)');
+  }
+  if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
+    throw new Error(
+      `DATABASE_URL must start with mysql:// (or mariadb://, or sqlite:), got "${parsed.protocol}//"`,
+    );
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    throw new Error('DATABASE_URL must name a database: mysql://user:password@host:port/database');
+  }
+  const port = parsed.port === '' ? 3306 : Number(parsed.port);
+  parsed.protocol = 'mysql:';
+  return { kind: 'mysql', url: parsed.toString(), host: parsed.hostname, port, database };
+}
+
+/**
+ * Validates the whole environment at once and returns the typed configuration. Every
+ * problem is reported, each naming its variable; nothing half-valid gets through.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => i.message));
+  }
+  const e = result.data;
+  const problems: string[] = [];
+  const dataDir = path.resolve(e.DATA_DIR ?? 'data');
+  let database: DatabaseConfig | undefined;
+  try {
+    database = parseDatabaseUrl(e.DATABASE_URL, dataDir);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (e.NODE_ENV === 'production' && e.ADMIN_TOKEN === undefined) {
+    problems.push(
+      'ADMIN_TOKEN is required when NODE_ENV=production (radgraph will not generate one in production)',
+    );
+  }
+  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    database,
+    runMigrations: e.RUN_MIGRATIONS,
+    dataDir,
+    adminToken: e.ADMIN_TOKEN,
+    radiusAcctHost: e.RADIUS_ACCT_HOST,
+    radiusAcctPort: e.RADIUS_ACCT_PORT,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** What the config looks like in a log line: the database password and the token never appear. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  const db =
+    config.database.kind === 'mysql'
+      ? `mysql://${config.database.host}:${config.database.port}/${config.database.database}`
+      : `sqlite:${config.database.file}`;
+  return {
+    nodeEnv: config.nodeEnv,
+    http: `${config.host}:${config.port}`,
+    database: db,
+    runMigrations: config.runMigrations,
+    radiusAccounting: `${config.radiusAcctHost}:${config.radiusAcctPort}`,
+    logLevel: config.logLevel,
+  };
+}

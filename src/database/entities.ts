@@ -1,0 +1,4 @@
+import { FREERADIUS_ENTITIES } from './freeradius';
+
+/** Every entity of radgraph: FreeRADIUS's tables, then radgraph's own as modules add them. */
+export const ENTITIES = [...FREERADIUS_ENTITIES];

@@ -1,0 +1,18 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** FreeRADIUS's `radusergroup` table (FreeRADIUS 3.2 mysql schema.sql): user to group. */
+@Entity({ name: 'radusergroup' })
+@Index(['username'])
+export class RadUserGroup {
+  @PrimaryGeneratedColumn({ name: 'id', type: 'int', width: 11, unsigned: true })
+  id!: number;
+
+  @Column({ name: 'username', type: 'varchar', length: 64, default: '' })
+  username!: string;
+
+  @Column({ name: 'groupname', type: 'varchar', length: 64, default: '' })
+  groupname!: string;
+
+  @Column({ name: 'priority', type: 'int', default: 1 })
+  priority!: number;
+}
