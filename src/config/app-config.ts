@@ -157,24 +157,23 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
  */
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const result = envSchema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => i.message));
-  }
-  const e = result.data;
-  const problems: string[] = [];
-  const dataDir = path.resolve(e.DATA_DIR ?? 'data');
+  const problems = result.success ? [] : result.error.issues.map((i) => i.message);
+  const dataDir = path.resolve(env.DATA_DIR || 'data');
   let database: DatabaseConfig | undefined;
   try {
-    database = parseDatabaseUrl(e.DATABASE_URL, dataDir);
+    database = parseDatabaseUrl(env.DATABASE_URL, dataDir);
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (e.NODE_ENV === 'production' && e.ADMIN_TOKEN === undefined) {
+  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
     problems.push(
       'ADMIN_TOKEN is required when NODE_ENV=production (radgraph will not generate one in production)',
     );
   }
-  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  if (!result.success || problems.length > 0 || database === undefined) {
+    throw new ConfigError(problems);
+  }
+  const e = result.data;
   return {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,

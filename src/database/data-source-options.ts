@@ -87,22 +87,28 @@ export class DatabaseUnreachableError extends Error {
   override name = 'DatabaseUnreachableError';
 }
 
+/** The DataSource (not yet initialized) for a DatabaseConfig. */
+export async function createDataSource(
+  db: DatabaseConfig,
+  opts: { runMigrations?: boolean } = {},
+): Promise<DataSource> {
+  return newDataSource(await buildDataSourceOptions(db, opts));
+}
+
 /**
- * The DataSource (not yet initialized) for a DatabaseConfig: the one place every
- * DataSource is made. For SQLite it teaches TypeORM two things about FreeRADIUS's schema:
+ * `new DataSource(options)`, the one place every DataSource is made (the app's
+ * TypeOrmModule uses it as its dataSourceFactory). For SQLite it teaches TypeORM two things
+ * about FreeRADIUS's schema:
  * - `char(2)` and `timestamp(6)` are type names SQLite accepts (TEXT and NUMERIC affinity,
  *   as in FreeRADIUS's own sqlite schema.sql), though TypeORM's SQLite driver does not list
  *   them;
  * - an auto-increment primary key must be declared `integer` (SQLite's 64-bit rowid), so the
  *   MySQL `bigint` of radacct.radacctid is `integer` there.
  */
-export async function createDataSource(
-  db: DatabaseConfig,
-  opts: { runMigrations?: boolean } = {},
-): Promise<DataSource> {
-  const dataSource = new DataSource(await buildDataSourceOptions(db, opts));
+export function newDataSource(options: DataSourceOptions): DataSource {
+  const dataSource = new DataSource(options);
   const driver = dataSource.driver;
-  if (db.kind === 'sqlite' && !driver.supportedDataTypes.includes('char')) {
+  if (options.type === 'better-sqlite3' && !driver.supportedDataTypes.includes('char')) {
     driver.supportedDataTypes.push('char', 'timestamp');
     driver.withLengthColumnTypes.push('char');
     driver.withPrecisionColumnTypes.push('timestamp');

@@ -1,4 +1,4 @@
-import { Column, PrimaryGeneratedColumn } from 'typeorm';
+import { Column } from 'typeorm';
 
 /**
  * The columns that radcheck, radreply, radgroupcheck and radgroupreply share: one
@@ -6,7 +6,7 @@ import { Column, PrimaryGeneratedColumn } from 'typeorm';
  * (username or groupname) and its `op` default.
  */
 export abstract class AttributeRow {
-  @PrimaryGeneratedColumn({ name: 'id', type: 'int', width: 11, unsigned: true })
+  @Column({ name: 'id', type: 'int', width: 11, unsigned: true, primary: true, generated: 'increment' })
   id!: number;
 
   @Column({ name: 'attribute', type: 'varchar', length: 64, default: '' })

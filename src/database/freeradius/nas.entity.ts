@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 
 /**
  * FreeRADIUS's `nas` table (FreeRADIUS 3.2 mysql schema.sql). FreeRADIUS reads its clients
@@ -7,7 +7,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity({ name: 'nas' })
 @Index(['nasname'])
 export class NasRow {
-  @PrimaryGeneratedColumn({ name: 'id', type: 'int', width: 10 })
+  @Column({ name: 'id', type: 'int', width: 10, primary: true, generated: 'increment' })
   id!: number;
 
   @Column({ name: 'nasname', type: 'varchar', length: 128 })

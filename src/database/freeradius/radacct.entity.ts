@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 
 /**
  * FreeRADIUS's accounting table, column for column as in FreeRADIUS 3.2's
@@ -21,7 +21,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Index(['nasIpAddress'])
 @Index(['class'])
 export class RadAcct {
-  @PrimaryGeneratedColumn({ name: 'radacctid', type: 'bigint', width: 21 })
+  @Column({ name: 'radacctid', type: 'bigint', width: 21, primary: true, generated: 'increment' })
   radAcctId!: string;
 
   @Column({ name: 'acctsessionid', type: 'varchar', length: 64, default: '' })

@@ -1,10 +1,10 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 
 /** FreeRADIUS's `radusergroup` table (FreeRADIUS 3.2 mysql schema.sql): user to group. */
 @Entity({ name: 'radusergroup' })
 @Index(['username'])
 export class RadUserGroup {
-  @PrimaryGeneratedColumn({ name: 'id', type: 'int', width: 11, unsigned: true })
+  @Column({ name: 'id', type: 'int', width: 11, unsigned: true, primary: true, generated: 'increment' })
   id!: number;
 
   @Column({ name: 'username', type: 'varchar', length: 64, default: '' })

@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuthModule } from './auth/auth.module';
+import { AppErrorFilter } from './common/errors/app-error.filter';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { GraphqlApiModule } from './graphql/graphql-api.module';
+import { HealthModule } from './health/health.module';
+import { SystemModule } from './system/system.module';
+
+@Module({})
+export class AppModule {
+  /** The whole application for one validated configuration (main.ts and the tests). */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        AuthModule,
+        GraphqlApiModule,
+        HealthModule,
+        SystemModule,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import { type INestApplication, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import type { AppConfig, LogLevel } from './config/app-config';
+
+const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** LOG_LEVEL to Nest's levels: everything at that level and more severe. */
+export function nestLogLevels(level: LogLevel): NestLogLevel[] {
+  const index = level === 'info' ? 3 : LEVELS.indexOf(level);
+  return LEVELS.slice(0, index + 1);
+}
+
+/** Thrown when a port radgraph must bind is taken; names the variable to change. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(
+    readonly variable: string,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`${variable}=${port} is already in use on ${host}: stop whatever holds it, or set ${variable} to a free port`);
+  }
+}
+
+/** Builds the app for a configuration, without listening (tests call listen themselves). */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: nestLogLevels(config.logLevel),
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.useBodyParser('json', { limit: '1mb' });
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Listens on HOST:PORT; a taken port becomes a PortInUseError that names PORT. */
+export async function listen(app: INestApplication, config: AppConfig): Promise<void> {
+  try {
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError('PORT', config.host, config.port);
+    }
+    throw err;
+  }
+}

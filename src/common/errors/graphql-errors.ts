@@ -1,0 +1,70 @@
+import { Logger } from '@nestjs/common';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { AppError } from './app-error';
+
+/** An AppError as the GraphQLError a client sees: message, extensions.code, field, reason. */
+export function toGraphQLError(error: AppError): GraphQLError {
+  const status = error.code === 'UNAUTHENTICATED' ? 401 : undefined;
+  return new GraphQLError(error.message, {
+    originalError: error,
+    extensions: {
+      code: error.code,
+      ...(error.field !== undefined && { field: error.field }),
+      ...(error.reason !== undefined && { reason: error.reason }),
+      ...(status !== undefined && { http: { status } }),
+    },
+  });
+}
+
+/** Codes that GraphQL itself and Apollo give to errors of the request, not of the server. */
+const CLIENT_CODES = new Set([
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+const logger = new Logger('GraphQL');
+
+/**
+ * Apollo's formatError: expected errors pass through with their code; anything else is
+ * logged with its stack and shown only as a generic message, so no SQL, path or secret in an
+ * unexpected error ever reaches a client.
+ */
+export function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof AppError) {
+    const { http: _http, ...extensions } = toGraphQLError(original).extensions;
+    return { ...formatted, message: original.message, extensions };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_CODES.has(code)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (error instanceof GraphQLError && error.originalError === undefined && code === undefined) {
+    // A GraphQL-level error without a code (e.g. variable coercion): the request was at fault.
+    return { ...formatted, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  logger.error(
+    `Unexpected error${formatted.path ? ` at ${formatted.path.join('.')}` : ''}: ${
+      original instanceof Error ? (original.stack ?? original.message) : String(original)
+    }`,
+  );
+  return {
+    message: 'Internal server error',
+    ...(formatted.path && { path: formatted.path }),
+    ...(formatted.locations && { locations: formatted.locations }),
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
+}

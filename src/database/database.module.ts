@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.tokens';
+import { buildDataSourceOptions, newDataSource } from './data-source-options';
+
+/**
+ * The one TypeORM connection: MySQL/MariaDB when DATABASE_URL says so, else the embedded
+ * SQLite file. Migrations run on start unless RUN_MIGRATIONS=false.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => ({
+        ...(await buildDataSourceOptions(config.database, { runMigrations: config.runMigrations })),
+        // Fail fast with a clear message rather than retrying for half a minute.
+        retryAttempts: 2,
+        retryDelay: 1000,
+      }),
+      dataSourceFactory: async (options) => newDataSource(options!).initialize(),
+    }),
+  ],
+})
+export class DatabaseModule {}

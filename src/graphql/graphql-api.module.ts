@@ -1,0 +1,52 @@
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { AuthModule } from '../auth/auth.module';
+import { AuthService } from '../auth/auth.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.tokens';
+import { formatGraphQLError } from '../common/errors/graphql-errors';
+import { BigIntScalar } from '../common/scalars/bigint.scalar';
+import { graphqlContextFactory, graphqlWsAuthHooks } from './graphql-context';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/**
+ * GraphQL over HTTP (Apollo Server) and over graphql-ws, both on /graphql. Code-first: the
+ * schema comes from the resolvers; `npm run schema:write` prints it, sorted, to schema.gql.
+ */
+@Module({
+  imports: [
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      imports: [AuthModule],
+      inject: [AuthService, APP_CONFIG],
+      useFactory: (auth: AuthService, config: AppConfig): ApolloDriverConfig => {
+        const production = config.nodeEnv === 'production';
+        return {
+          path: GRAPHQL_PATH,
+          autoSchemaFile: true,
+          sortSchema: true,
+          buildSchemaOptions: { dateScalarMode: 'isoDate' },
+          playground: false,
+          introspection: !production,
+          plugins: [
+            production
+              ? ApolloServerPluginLandingPageDisabled()
+              : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+          ],
+          includeStacktraceInErrorResponses: false,
+          formatError: formatGraphQLError,
+          context: graphqlContextFactory(auth),
+          subscriptions: {
+            'graphql-ws': { path: GRAPHQL_PATH, ...graphqlWsAuthHooks(auth) },
+          },
+        };
+      },
+    }),
+  ],
+  providers: [BigIntScalar],
+})
+export class GraphqlApiModule {}

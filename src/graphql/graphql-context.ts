@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import { GraphQLError } from 'graphql';
+import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
+import type { AuthService } from '../auth/auth.service';
+import type { Principal } from '../auth/principal';
+import { UnauthenticatedError } from '../common/errors/app-error';
+import { toGraphQLError } from '../common/errors/graphql-errors';
+
+/** What every resolver gets: the authenticated caller, over HTTP or graphql-ws alike. */
+export interface GraphqlContext {
+  principal: Principal;
+  req?: Request;
+}
+
+/** graphql-ws keeps the caller found at connection_init in the socket's `extra`. */
+interface WsExtra {
+  principal?: Principal | null;
+}
+type GraphqlWsContext = WsContext<Record<string, unknown> | undefined, unknown>;
+const wsExtra = (ctx: GraphqlWsContext) => ctx.extra as WsExtra;
+
+const MISSING_TOKEN =
+  'Authentication required: send the header "Authorization: Bearer <token>" (over graphql-ws: connectionParams.authorization)';
+
+function unauthenticated(): GraphQLError {
+  return toGraphQLError(new UnauthenticatedError(MISSING_TOKEN));
+}
+
+/**
+ * The GraphQL context for both transports. Over HTTP an operation without a valid bearer
+ * token fails here, before anything executes, even `{ __typename }`.
+ */
+export function graphqlContextFactory(auth: AuthService) {
+  return async (
+    arg: { req: Request } | GraphqlWsContext,
+  ): Promise<GraphqlContext> => {
+    if ('req' in arg && arg.req) {
+      const principal = await auth.authenticate(arg.req.headers.authorization);
+      if (principal === null) throw unauthenticated();
+      return { principal, req: arg.req };
+    }
+    const principal = wsExtra(arg as GraphqlWsContext).principal;
+    if (!principal) throw unauthenticated();
+    return { principal };
+  };
+}
+
+/** The header value a graphql-ws client sent: connectionParams.authorization (or Authorization). */
+function wsAuthorization(ctx: GraphqlWsContext): unknown {
+  const params = ctx.connectionParams ?? {};
+  return params.authorization ?? params.Authorization;
+}
+
+/**
+ * graphql-ws hooks. The connection is accepted either way, so that every operation on a
+ * socket without a valid token gets a proper `UNAUTHENTICATED` error rather than a bare close.
+ */
+export function graphqlWsAuthHooks(auth: AuthService) {
+  return {
+    onConnect: async (ctx: GraphqlWsContext) => {
+      wsExtra(ctx).principal = await auth.authenticate(wsAuthorization(ctx));
+      return true;
+    },
+    onSubscribe: (ctx: GraphqlWsContext, _id: string, _payload: SubscribeMessage['payload']) => {
+      if (!wsExtra(ctx).principal) return [unauthenticated()];
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { AuthService } from './auth/auth.service';
+import { createApp, listen } from './bootstrap';
+import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/app-config';
+import { GRAPHQL_PATH } from './graphql/graphql-api.module';
+
+function fail(message: string): never {
+  process.stderr.write(`radgraph: ${message}\n`);
+  process.exit(1);
+}
+
+function printWelcome(config: AppConfig, auth: AuthService): void {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const shown = host === '127.0.0.1' ? 'localhost' : host;
+  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${config.port}${GRAPHQL_PATH}`;
+  const lines = [`radgraph is up: GraphQL at ${url} (HTTP and graphql-ws)`];
+  const admin = auth.adminToken;
+  if (admin.source === 'env') {
+    lines.push('Authorization: Bearer $ADMIN_TOKEN');
+  } else {
+    lines.push(`Authorization: Bearer ${admin.token}`);
+    lines.push(
+      `(${admin.source === 'generated' ? 'generated now and kept' : 'kept'} in ${admin.file}; set ADMIN_TOKEN to choose your own)`,
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  const logger = new Logger('radgraph');
+  let app;
+  try {
+    app = await createApp(config);
+    await listen(app, config);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    fail((err as Error).message);
+  }
+  logger.log(`Started: ${JSON.stringify(describeConfig(config))}`);
+  printWelcome(config, app.get(AuthService));
+}
+
+main().catch((err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));
