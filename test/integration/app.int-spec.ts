@@ -1,0 +1,101 @@
+import { DataSource } from 'typeorm';
+import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind, { migrate: false });
+    api = await startApp(db); // migrations run on start
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('ran the migrations on start', async () => {
+    const rows = await db.query<{ name: string }>('SELECT name FROM radgraph_migrations');
+    expect(rows.map((r) => r.name)).toContain('FreeradiusSchema1763769600000');
+  });
+
+  it('answers { __typename } over HTTP with the bearer token', async () => {
+    const { status, body } = await api.gql('{ __typename viewer { name role } }');
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      data: { __typename: 'Query', viewer: { name: 'admin-token', role: 'ADMIN' } },
+    });
+  });
+
+  it.each([
+    ['no Authorization header', null],
+    ['a wrong token', 'not-the-admin-token-at-all'],
+    ['an empty token', ''],
+  ])('rejects %s with UNAUTHENTICATED and executes nothing', async (_label, token) => {
+    const { status, body } = await api.gql('{ __typename }', undefined, token);
+    expect(status).toBe(401);
+    expect(body.data).toBeUndefined();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(body.errors![0].message).toMatch(/Authorization: Bearer/);
+  });
+
+  it('accepts the scheme in any case', async () => {
+    const res = await fetch(`${api.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `bearer ${TEST_TOKEN}` },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('gives a coded, field-naming error for bad input', async () => {
+    const client = api.wsClient();
+    const { errors } = await collect(client, 'subscription { heartbeat(intervalSeconds: 0) }', 1);
+    expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'intervalSeconds' });
+  });
+
+  it('serves subscriptions over graphql-ws on /graphql with connectionParams.authorization', async () => {
+    const client = api.wsClient();
+    const { results, errors } = await collect<{ heartbeat: string }>(
+      client,
+      'subscription { heartbeat(intervalSeconds: 1) }',
+      2,
+    );
+    expect(errors).toEqual([]);
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(Date.parse(r.heartbeat)).not.toBeNaN();
+  });
+
+  it.each([
+    ['no connectionParams.authorization', null],
+    ['a wrong token', 'wrong-token-wrong-token'],
+  ])('rejects graphql-ws operations with %s as UNAUTHENTICATED', async (_label, token) => {
+    const client = api.wsClient(token);
+    const { results, errors } = await collect(client, 'subscription { heartbeat(intervalSeconds: 1) }', 1);
+    expect(results).toEqual([]);
+    expect(errors[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const query = await collect(client, '{ __typename }', 1);
+    expect(query.errors[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('GET /health is 200 with the database state while the database answers', async () => {
+    const res = await fetch(`${api.url}/health`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.status).toBe('ok');
+    expect(body.info.database).toEqual({ status: 'up', kind });
+  });
+
+  // Last: it takes the app's database away.
+  it('GET /health is 503 when the database does not answer', async () => {
+    await api.app.get(DataSource).destroy();
+    const res = await fetch(`${api.url}/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as any;
+    expect(body.status).toBe('error');
+    expect(body.error.database.status).toBe('down');
+  });
+});

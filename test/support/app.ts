@@ -1,0 +1,111 @@
+import { createServer } from 'node:net';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createApp, listen } from '../../src/bootstrap';
+import { loadConfig, type AppConfig } from '../../src/config/app-config';
+import type { TestDatabase } from './test-database';
+
+export const TEST_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** A free TCP port on 127.0.0.1 (tests never use the default ports). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  url: string;
+  wsUrl: string;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  wsClient(token?: string | null): Client;
+  close(): Promise<void>;
+}
+
+/** The real app, listening on a free loopback port, on the given test database. */
+export async function startApp(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    ADMIN_TOKEN: TEST_TOKEN,
+    LOG_LEVEL: 'error',
+    RADIUS_ACCT_PORT: String(await freePort()),
+    ...env,
+  });
+  const app = await createApp(config);
+  await listen(app, config);
+  const url = `http://127.0.0.1:${port}`;
+  const clients: Client[] = [];
+  return {
+    app,
+    config,
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    async gql(query, variables, token = TEST_TOKEN) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token !== null && { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    },
+    wsClient(token = TEST_TOKEN) {
+      const client = createClient({
+        url: `ws://127.0.0.1:${port}/graphql`,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: token === null ? {} : { authorization: `Bearer ${token}` },
+      });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.dispose()));
+      await app.close();
+    },
+  };
+}
+
+/** Collects a subscription's results until `count` arrived or an error/completion. */
+export function collect<T = any>(
+  client: Client,
+  query: string,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<{ results: T[]; errors: any[] }> {
+  return new Promise((resolve) => {
+    const results: T[] = [];
+    let unsubscribe: () => void = () => undefined;
+    const done = (errors: any[]) => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve({ results, errors });
+    };
+    const timer = setTimeout(() => done([new Error(`timed out after ${results.length} of ${count} results`)]), timeoutMs);
+    unsubscribe = client.subscribe<T>(
+      { query },
+      {
+        next: (value) => {
+          if (value.errors) return done(value.errors as any[]);
+          results.push(value.data as T);
+          if (results.length >= count) done([]);
+        },
+        error: (err) => done(Array.isArray(err) ? err : [err]),
+        complete: () => done([]),
+      },
+    );
+  });
+}
