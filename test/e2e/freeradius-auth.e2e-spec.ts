@@ -4,7 +4,12 @@
  * FreeRADIUS enforces, and what FreeRADIUS writes (radpostauth, radacct) lands where radgraph
  * reads it. Driven with the real radclient on loopback ports.
  */
-import { radclient, RadclientResult, RunningFreeradius, startFreeradius } from '../support/freeradius';
+import {
+  radclient,
+  RadclientResult,
+  RunningFreeradius,
+  startFreeradius,
+} from '../support/freeradius';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 jest.setTimeout(60_000);
@@ -19,7 +24,8 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
-    if (!db.mysql) throw new Error('createTestDatabase("mysql") returned no MySQL connection details');
+    if (!db.mysql)
+      throw new Error('createTestDatabase("mysql") returned no MySQL connection details');
     // FreeRADIUS reads its clients from the nas table at startup, so the row goes in first.
     await db.query(
       'INSERT INTO nas (nasname, shortname, type, secret, description) VALUES (?, ?, ?, ?, ?)',
@@ -78,7 +84,10 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
     });
 
     it('rejects PAP with a wrong password, and logs the reject in radpostauth', async () => {
-      const result = await authenticate({ 'User-Name': USERNAME, 'User-Password': 'wrong-password' });
+      const result = await authenticate({
+        'User-Name': USERNAME,
+        'User-Password': 'wrong-password',
+      });
 
       expectCode(result, 'Access-Reject');
       expect(await lastPostAuth(USERNAME)).toEqual({ reply: 'Access-Reject' });

@@ -142,7 +142,7 @@ export async function startFreeradius(opts: StartFreeradiusOptions): Promise<Run
   // with fresh ones then. Ports the caller chose are used as they are.
   const pickPorts = opts.authPort === undefined || opts.acctPort === undefined;
   const attempts = pickPorts ? 3 : 1;
-  let lastError: Error | undefined;
+  let lastError = new Error('FreeRADIUS was not started');
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const free = pickPorts ? await freeUdpPorts(3) : [];
     const authPort = opts.authPort ?? free.find((p) => p !== opts.acctPort)!;
@@ -150,15 +150,21 @@ export async function startFreeradius(opts: StartFreeradiusOptions): Promise<Run
     try {
       return await startOnce(opts.db, authPort, acctPort);
     } catch (err) {
-      lastError = err as Error;
+      lastError = err instanceof Error ? err : new Error(String(err));
       if (!/Address already in use/i.test(lastError.message)) throw lastError;
     }
   }
   throw lastError;
 }
 
-function startOnce(db: FreeradiusDatabase, authPort: number, acctPort: number): Promise<RunningFreeradius> {
-  const child = spawn(SCRIPT, [], {
+function startOnce(
+  db: FreeradiusDatabase,
+  authPort: number,
+  acctPort: number,
+): Promise<RunningFreeradius> {
+  // Through bash, so a checkout without the executable bit works too. The script execs
+  // FreeRADIUS: child.pid is FreeRADIUS's pid.
+  const child = spawn('bash', [SCRIPT], {
     env: {
       ...process.env,
       RADGRAPH_DB_HOST: db.host,
@@ -180,8 +186,8 @@ function startOnce(db: FreeradiusDatabase, authPort: number, acctPort: number): 
     output += chunk.toString('utf8');
     if (output.length > MAX_OUTPUT_CHARS) output = output.slice(-MAX_OUTPUT_CHARS);
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
 
   // 'close' comes after the process exited and every holder of its stdout/stderr closed them;
   // the script's cleanup watcher holds them until it has removed the temp raddb.
@@ -220,10 +226,10 @@ function startOnce(db: FreeradiusDatabase, authPort: number, acctPort: number): 
       if (settled || !output.includes(READY_LINE)) return;
       settled = true;
       clearTimeout(timer);
-      child.stdout!.off('data', onData);
+      child.stdout.off('data', onData);
       resolve({ authPort, acctPort, stop, output: () => output });
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('error', (err) => fail(`could not be started: ${err.message}`));
     child.once('exit', (code, signal) =>
       fail(`exited before it was ready (${signal ? `signal ${signal}` : `exit code ${code}`})`),
@@ -297,7 +303,9 @@ export function radclient(opts: RadclientOptions): Promise<RadclientResult> {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
     child.once('close', (exitCode) => {
-      const { code, reply } = parseRadclientOutput(stdout + (stdout.endsWith('\n') ? '' : '\n') + stderr);
+      const { code, reply } = parseRadclientOutput(
+        stdout + (stdout.endsWith('\n') ? '' : '\n') + stderr,
+      );
       resolve({ code, reply, stdout, stderr, exitCode });
     });
     child.stdin.end(input);

@@ -1,0 +1,92 @@
+import * as path from 'node:path';
+import { ConfigError, describeConfig, loadConfig, parseDatabaseUrl } from './app-config';
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has working defaults: embedded SQLite under data/, port 4000, accounting on 127.0.0.1:1813', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      host: '127.0.0.1',
+      port: 4000,
+      database: { kind: 'sqlite', file: path.resolve('data', 'radgraph.sqlite') },
+      runMigrations: true,
+      adminToken: undefined,
+      radiusAcctHost: '127.0.0.1',
+      radiusAcctPort: 1813,
+      logLevel: 'info',
+    });
+  });
+
+  it.each([
+    ['PORT', '0'],
+    ['PORT', '65536'],
+    ['PORT', '40a'],
+    ['RADIUS_ACCT_PORT', '-1'],
+    ['RADIUS_ACCT_HOST', 'localhost'],
+    ['HOST', '999.1.1.1'],
+    ['LOG_LEVEL', 'chatty'],
+    ['NODE_ENV', 'staging'],
+    ['RUN_MIGRATIONS', 'sometimes'],
+    ['ADMIN_TOKEN', 'short'],
+    ['DATABASE_URL', 'postgres://h/db'],
+    ['DATABASE_URL', 'mysql://root@127.0.0.1:3306/'],
+    ['DATABASE_URL', 'not a url'],
+  ])('refuses %s=%s with a message that names it', (name, value) => {
+    const found = problems({ [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0].startsWith(name)).toBe(true);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(problems({ PORT: 'x', LOG_LEVEL: 'y', DATABASE_URL: 'z://' })).toHaveLength(3);
+  });
+
+  it('requires ADMIN_TOKEN in production', () => {
+    expect(problems({ NODE_ENV: 'production' })[0]).toMatch(/^ADMIN_TOKEN is required/);
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(32) }).adminToken).toBe('a'.repeat(32));
+  });
+
+  it('reads RUN_MIGRATIONS=false and LOG_LEVEL case-insensitively', () => {
+    const config = loadConfig({ RUN_MIGRATIONS: 'false', LOG_LEVEL: 'DEBUG' });
+    expect(config.runMigrations).toBe(false);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('never shows the database password or the token in describeConfig', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'mysql://radius:hunter2-secret@db.example:3307/radius',
+      ADMIN_TOKEN: 'token-that-must-not-leak-0001',
+    });
+    const text = JSON.stringify(describeConfig(config));
+    expect(text).toContain('mysql://db.example:3307/radius');
+    expect(text).not.toContain('hunter2-secret');
+    expect(text).not.toContain('token-that-must-not-leak');
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('parses mysql:// and mariadb:// URLs, with the default port', () => {
+    expect(parseDatabaseUrl('mysql://u:p@db:3307/radius', '/d')).toMatchObject({
+      kind: 'mysql',
+      host: 'db',
+      port: 3307,
+      database: 'radius',
+    });
+    expect(parseDatabaseUrl('mariadb://u@db/radius', '/d')).toMatchObject({ kind: 'mysql', port: 3306 });
+  });
+
+  it('takes sqlite:<path> and the embedded default', () => {
+    expect(parseDatabaseUrl('sqlite:/tmp/x.sqlite', '/d')).toEqual({ kind: 'sqlite', file: '/tmp/x.sqlite' });
+    expect(parseDatabaseUrl(undefined, '/d')).toEqual({ kind: 'sqlite', file: '/d/radgraph.sqlite' });
+  });
+});

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { freePort } from '../support/app';
+
+/** The real entry point (src/main.ts) as a process: how it refuses to start. */
+const ROOT = path.join(__dirname, '..', '..');
+
+function runMain(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`src/main.ts did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('starting radgraph', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'radgraph-proc-'));
+  });
+
+  afterAll(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses bad values with a non-zero exit and a message naming each variable', async () => {
+    const { code, stderr } = await runMain({
+      DATA_DIR: dataDir,
+      PORT: '70000',
+      RADIUS_ACCT_PORT: 'eighteen',
+      RADIUS_ACCT_HOST: 'not-an-ip',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'postgres://db/radius',
+      RUN_MIGRATIONS: 'maybe',
+    });
+    expect(code).toBe(1);
+    for (const name of ['PORT', 'RADIUS_ACCT_PORT', 'RADIUS_ACCT_HOST', 'LOG_LEVEL', 'DATABASE_URL', 'RUN_MIGRATIONS']) {
+      expect(stderr).toMatch(new RegExp(`- ${name} `));
+    }
+  });
+
+  it('refuses to start in production without ADMIN_TOKEN', async () => {
+    const { code, stderr } = await runMain({ DATA_DIR: dataDir, NODE_ENV: 'production', PORT: String(await freePort()) });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/ADMIN_TOKEN is required when NODE_ENV=production/);
+  });
+
+  it('stops with a message naming PORT when the port is taken', async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const { code, stderr } = await runMain({
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        RADIUS_ACCT_PORT: String(await freePort()),
+        LOG_LEVEL: 'fatal',
+      });
+      expect(code).toBe(1);
+      expect(stderr).toContain(`PORT=${port} is already in use on 127.0.0.1`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with a message naming DATABASE_URL when the database is unreachable', async () => {
+    const { code, stderr } = await runMain({
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      DATABASE_URL: `mysql://root@127.0.0.1:${await freePort()}/radius`,
+      LOG_LEVEL: 'fatal',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/);
+  });
+});
