@@ -17,7 +17,11 @@ const SCHEMA_FILE = path.join(__dirname, '..', 'schema.gql');
 async function generate(): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-schema-'));
   try {
-    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'error', ADMIN_TOKEN: 'schema-printer-token' });
+    const config = loadConfig({
+      DATA_DIR: dir,
+      LOG_LEVEL: 'error',
+      ADMIN_TOKEN: 'schema-printer-token',
+    });
     const app = await createApp(config);
     await app.init();
     const { schema } = app.get(GraphQLSchemaHost);

@@ -20,7 +20,9 @@ export class PortInUseError extends Error {
     readonly host: string,
     readonly port: number,
   ) {
-    super(`${variable}=${port} is already in use on ${host}: stop whatever holds it, or set ${variable} to a free port`);
+    super(
+      `${variable}=${port} is already in use on ${host}: stop whatever holds it, or set ${variable} to a free port`,
+    );
   }
 }
 

@@ -48,4 +48,6 @@ async function main(): Promise<void> {
   printWelcome(config, app.get(AuthService));
 }
 
-main().catch((err: unknown) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));
+main().catch((err: unknown) =>
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err)),
+);

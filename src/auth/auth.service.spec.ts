@@ -29,7 +29,9 @@ describe('AuthService', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts ADMIN_TOKEN as an ADMIN and nothing else', async () => {
-    const auth = new AuthService(loadConfig({ DATA_DIR: dir, ADMIN_TOKEN: 'configured-token-123456' }));
+    const auth = new AuthService(
+      loadConfig({ DATA_DIR: dir, ADMIN_TOKEN: 'configured-token-123456' }),
+    );
     expect(auth.adminToken.source).toBe('env');
     await expect(auth.authenticate('Bearer configured-token-123456')).resolves.toEqual({
       kind: 'admin-token',

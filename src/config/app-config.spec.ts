@@ -53,7 +53,9 @@ describe('loadConfig', () => {
 
   it('requires ADMIN_TOKEN in production', () => {
     expect(problems({ NODE_ENV: 'production' })[0]).toMatch(/^ADMIN_TOKEN is required/);
-    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(32) }).adminToken).toBe('a'.repeat(32));
+    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(32) }).adminToken).toBe(
+      'a'.repeat(32),
+    );
   });
 
   it('reads RUN_MIGRATIONS=false and LOG_LEVEL case-insensitively', () => {
@@ -82,11 +84,20 @@ describe('parseDatabaseUrl', () => {
       port: 3307,
       database: 'radius',
     });
-    expect(parseDatabaseUrl('mariadb://u@db/radius', '/d')).toMatchObject({ kind: 'mysql', port: 3306 });
+    expect(parseDatabaseUrl('mariadb://u@db/radius', '/d')).toMatchObject({
+      kind: 'mysql',
+      port: 3306,
+    });
   });
 
   it('takes sqlite:<path> and the embedded default', () => {
-    expect(parseDatabaseUrl('sqlite:/tmp/x.sqlite', '/d')).toEqual({ kind: 'sqlite', file: '/tmp/x.sqlite' });
-    expect(parseDatabaseUrl(undefined, '/d')).toEqual({ kind: 'sqlite', file: '/d/radgraph.sqlite' });
+    expect(parseDatabaseUrl('sqlite:/tmp/x.sqlite', '/d')).toEqual({
+      kind: 'sqlite',
+      file: '/tmp/x.sqlite',
+    });
+    expect(parseDatabaseUrl(undefined, '/d')).toEqual({
+      kind: 'sqlite',
+      file: '/d/radgraph.sqlite',
+    });
   });
 });

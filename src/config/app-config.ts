@@ -38,7 +38,10 @@ const port = (name: string, fallback: number) =>
       if (v === undefined || v === '') return fallback;
       const n = /^\d+$/.test(v) ? Number(v) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a port number 1-65535, got "${v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a port number 1-65535, got "${v}"`,
+        });
         return z.NEVER;
       }
       return n;
@@ -128,14 +131,17 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
   }
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');
-    if (file === '') throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/x.sqlite');
+    if (file === '')
+      throw new Error('DATABASE_URL sqlite: needs a file path, e.g. sqlite:data/x.sqlite');
     return { kind: 'sqlite', file: path.resolve(file) };
   }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('DATABASE_URL is not a valid URL (expected mysql://user:password@host:port/database)');
+    throw new Error(
+      'DATABASE_URL is not a valid URL (expected mysql://user:password@host:port/database)',
+    );
   }
   if (parsed.protocol !== 'mysql:' && parsed.protocol !== 'mariadb:') {
     throw new Error(

@@ -27,7 +27,10 @@ const FREERADIUS_TABLES = new Set([
   'nasreload',
 ]);
 
-export class RadgraphNamingStrategy extends DefaultNamingStrategy implements NamingStrategyInterface {
+export class RadgraphNamingStrategy
+  extends DefaultNamingStrategy
+  implements NamingStrategyInterface
+{
   constructor(private readonly dialect: 'mysql' | 'sqlite') {
     super();
   }

@@ -31,9 +31,7 @@ function unauthenticated(): GraphQLError {
  * token fails here, before anything executes, even `{ __typename }`.
  */
 export function graphqlContextFactory(auth: AuthService) {
-  return async (
-    arg: { req: Request } | GraphqlWsContext,
-  ): Promise<GraphqlContext> => {
+  return async (arg: { req: Request } | GraphqlWsContext): Promise<GraphqlContext> => {
     if ('req' in arg && arg.req) {
       const principal = await auth.authenticate(arg.req.headers.authorization);
       if (principal === null) throw unauthenticated();

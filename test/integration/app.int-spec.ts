@@ -54,7 +54,10 @@ describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
   it('gives a coded, field-naming error for bad input', async () => {
     const client = api.wsClient();
     const { errors } = await collect(client, 'subscription { heartbeat(intervalSeconds: 0) }', 1);
-    expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'intervalSeconds' });
+    expect(errors[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'intervalSeconds',
+    });
   });
 
   it('serves subscriptions over graphql-ws on /graphql with connectionParams.authorization', async () => {
@@ -74,7 +77,11 @@ describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
     ['a wrong token', 'wrong-token-wrong-token'],
   ])('rejects graphql-ws operations with %s as UNAUTHENTICATED', async (_label, token) => {
     const client = api.wsClient(token);
-    const { results, errors } = await collect(client, 'subscription { heartbeat(intervalSeconds: 1) }', 1);
+    const { results, errors } = await collect(
+      client,
+      'subscription { heartbeat(intervalSeconds: 1) }',
+      1,
+    );
     expect(results).toEqual([]);
     expect(errors[0].extensions?.code).toBe('UNAUTHENTICATED');
     const query = await collect(client, '{ __typename }', 1);

@@ -96,11 +96,13 @@ describe('adopting a database FreeRADIUS created first', () => {
       count: 'SELECT COUNT(*) AS n FROM radcheck',
     },
     radreply: {
-      insert: "INSERT INTO radreply (username, attribute, op, value) VALUES ('alice', 'Framed-IP-Address', ':=', '10.0.0.5')",
+      insert:
+        "INSERT INTO radreply (username, attribute, op, value) VALUES ('alice', 'Framed-IP-Address', ':=', '10.0.0.5')",
       count: 'SELECT COUNT(*) AS n FROM radreply',
     },
     radgroupcheck: {
-      insert: "INSERT INTO radgroupcheck (groupname, attribute, op, value) VALUES ('gold', 'Simultaneous-Use', ':=', '2')",
+      insert:
+        "INSERT INTO radgroupcheck (groupname, attribute, op, value) VALUES ('gold', 'Simultaneous-Use', ':=', '2')",
       count: 'SELECT COUNT(*) AS n FROM radgroupcheck',
     },
     radgroupreply: {
@@ -109,7 +111,8 @@ describe('adopting a database FreeRADIUS created first', () => {
       count: 'SELECT COUNT(*) AS n FROM radgroupreply',
     },
     radusergroup: {
-      insert: "INSERT INTO radusergroup (username, groupname, priority) VALUES ('alice', 'gold', 1)",
+      insert:
+        "INSERT INTO radusergroup (username, groupname, priority) VALUES ('alice', 'gold', 1)",
       count: 'SELECT COUNT(*) AS n FROM radusergroup',
     },
     radacct: {
@@ -118,15 +121,18 @@ describe('adopting a database FreeRADIUS created first', () => {
       count: 'SELECT COUNT(*) AS n FROM radacct',
     },
     radpostauth: {
-      insert: "INSERT INTO radpostauth (username, pass, reply) VALUES ('alice', '', 'Access-Accept')",
+      insert:
+        "INSERT INTO radpostauth (username, pass, reply) VALUES ('alice', '', 'Access-Accept')",
       count: 'SELECT COUNT(*) AS n FROM radpostauth',
     },
     nas: {
-      insert: "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('10.1.1.1', 'core-1', 'other', 'testing123')",
+      insert:
+        "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('10.1.1.1', 'core-1', 'other', 'testing123')",
       count: 'SELECT COUNT(*) AS n FROM nas',
     },
     nasreload: {
-      insert: "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ('10.1.1.1', '2026-11-01 09:00:00')",
+      insert:
+        "INSERT INTO nasreload (nasipaddress, reloadtime) VALUES ('10.1.1.1', '2026-11-01 09:00:00')",
       count: 'SELECT COUNT(*) AS n FROM nasreload',
     },
   };
@@ -158,7 +164,9 @@ describe('adopting a database FreeRADIUS created first', () => {
   });
 
   it('keeps 64-bit counters exact', async () => {
-    const [row] = await db.query<{ acctinputoctets: string }>('SELECT acctinputoctets FROM radacct');
+    const [row] = await db.query<{ acctinputoctets: string }>(
+      'SELECT acctinputoctets FROM radacct',
+    );
     expect(row.acctinputoctets).toBe('9007199254740993');
   });
 

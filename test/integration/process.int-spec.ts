@@ -8,13 +8,20 @@ import { freePort } from '../support/app';
 /** The real entry point (src/main.ts) as a process: how it refuses to start. */
 const ROOT = path.join(__dirname, '..', '..');
 
-function runMain(env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string; stdout: string }> {
+function runMain(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -52,13 +59,24 @@ describe('starting radgraph', () => {
       RUN_MIGRATIONS: 'maybe',
     });
     expect(code).toBe(1);
-    for (const name of ['PORT', 'RADIUS_ACCT_PORT', 'RADIUS_ACCT_HOST', 'LOG_LEVEL', 'DATABASE_URL', 'RUN_MIGRATIONS']) {
+    for (const name of [
+      'PORT',
+      'RADIUS_ACCT_PORT',
+      'RADIUS_ACCT_HOST',
+      'LOG_LEVEL',
+      'DATABASE_URL',
+      'RUN_MIGRATIONS',
+    ]) {
       expect(stderr).toMatch(new RegExp(`- ${name} `));
     }
   });
 
   it('refuses to start in production without ADMIN_TOKEN', async () => {
-    const { code, stderr } = await runMain({ DATA_DIR: dataDir, NODE_ENV: 'production', PORT: String(await freePort()) });
+    const { code, stderr } = await runMain({
+      DATA_DIR: dataDir,
+      NODE_ENV: 'production',
+      PORT: String(await freePort()),
+    });
     expect(code).toBe(1);
     expect(stderr).toMatch(/ADMIN_TOKEN is required when NODE_ENV=production/);
   });
@@ -89,6 +107,8 @@ describe('starting radgraph', () => {
       LOG_LEVEL: 'fatal',
     });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/);
+    expect(stderr).toMatch(
+      /Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/,
+    );
   });
 });

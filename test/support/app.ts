@@ -25,13 +25,20 @@ export interface RunningApp {
   config: AppConfig;
   url: string;
   wsUrl: string;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string | null,
+  ): Promise<{ status: number; body: { data?: T; errors?: any[] } }>;
   wsClient(token?: string | null): Client;
   close(): Promise<void>;
 }
 
 /** The real app, listening on a free loopback port, on the given test database. */
-export async function startApp(db: TestDatabase, env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+): Promise<RunningApp> {
   const port = await freePort();
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -73,7 +80,7 @@ export async function startApp(db: TestDatabase, env: Record<string, string> = {
       return client;
     },
     async close() {
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       await app.close();
     },
   };
@@ -94,7 +101,10 @@ export function collect<T = any>(
       unsubscribe();
       resolve({ results, errors });
     };
-    const timer = setTimeout(() => done([new Error(`timed out after ${results.length} of ${count} results`)]), timeoutMs);
+    const timer = setTimeout(
+      () => done([new Error(`timed out after ${results.length} of ${count} results`)]),
+      timeoutMs,
+    );
     unsubscribe = client.subscribe<T>(
       { query },
       {

@@ -90,9 +90,7 @@ async function createMysql(): Promise<TestDatabase> {
   const server = mysqlServer();
   const admin = await adminPool();
   const name = `radgraph_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin.query(
-    `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`,
-  );
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
   const pool = createPool({
     ...server,
     database: name,
@@ -102,7 +100,9 @@ async function createMysql(): Promise<TestDatabase> {
     bigNumberStrings: true,
     timezone: 'Z',
   });
-  const auth = server.password ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}` : encodeURIComponent(server.user);
+  const auth = server.password
+    ? `${encodeURIComponent(server.user)}:${encodeURIComponent(server.password)}`
+    : encodeURIComponent(server.user);
   const url = `mysql://${auth}@${server.host}:${server.port}/${name}`;
   const config = parseDatabaseUrl(url, tmpdir());
   return {

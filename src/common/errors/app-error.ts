@@ -3,11 +3,7 @@
  * one of them; one global filter turns them into GraphQL errors.
  */
 export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN';
+  'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
 
 export interface AppErrorOptions {
   /** The input field at fault, e.g. "input.username"; shown as extensions.field. */

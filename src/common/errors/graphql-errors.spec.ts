@@ -5,7 +5,9 @@ import { formatGraphQLError } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
   it('passes a typed error through with its code, field and reason', () => {
-    const error = new GraphQLError('x', { originalError: new BadUserInputError('input.username', 'Username is taken', 'USERNAME_TAKEN') });
+    const error = new GraphQLError('x', {
+      originalError: new BadUserInputError('input.username', 'Username is taken', 'USERNAME_TAKEN'),
+    });
     expect(formatGraphQLError({ message: 'x' }, error)).toEqual({
       message: 'Username is taken',
       extensions: { code: 'BAD_USER_INPUT', field: 'input.username', reason: 'USERNAME_TAKEN' },
@@ -20,17 +22,26 @@ describe('formatGraphQLError', () => {
       originalError: new Error("ER_PARSE_ERROR: near 'SELECT secret FROM nas'"),
     });
     const formatted = formatGraphQLError(
-      { message: "ER_PARSE_ERROR: near 'SELECT secret FROM nas'", extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: "ER_PARSE_ERROR: near 'SELECT secret FROM nas'",
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
       error,
     );
-    expect(formatted).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(formatted).toEqual({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(spy).toHaveBeenCalledWith(expect.stringContaining('ER_PARSE_ERROR'));
     spy.mockRestore();
   });
 
   it('keeps the codes of request errors (validation, parse) and drops stack traces', () => {
     const formatted = formatGraphQLError(
-      { message: 'Cannot query field "nope"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', stacktrace: ['at x'] } },
+      {
+        message: 'Cannot query field "nope"',
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', stacktrace: ['at x'] },
+      },
       new GraphQLError('Cannot query field "nope"'),
     );
     expect(formatted.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });

@@ -24,7 +24,9 @@ describe('BigInt scalar', () => {
     'refuses %p with BAD_USER_INPUT',
     (value) => {
       expect(() => parseBigInt(value)).toThrow(
-        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
       );
     },
   );
@@ -32,7 +34,9 @@ describe('BigInt scalar', () => {
   it('parses literals', () => {
     const scalar = new BigIntScalar();
     expect(scalar.parseLiteral({ kind: Kind.INT, value: '123' })).toBe(123n);
-    expect(scalar.parseLiteral({ kind: Kind.STRING, value: '9007199254740993' })).toBe(9007199254740993n);
+    expect(scalar.parseLiteral({ kind: Kind.STRING, value: '9007199254740993' })).toBe(
+      9007199254740993n,
+    );
     expect(() => scalar.parseLiteral({ kind: Kind.FLOAT, value: '1.5' })).toThrow();
   });
 });

@@ -15,7 +15,9 @@ export function parseBigInt(value: unknown): bigint {
   let n: bigint;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw badInput(`BigInt must be an integer; send values beyond 2^53-1 as strings, got ${value}`);
+      throw badInput(
+        `BigInt must be an integer; send values beyond 2^53-1 as strings, got ${value}`,
+      );
     }
     n = BigInt(value);
   } else if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) {
@@ -23,7 +25,9 @@ export function parseBigInt(value: unknown): bigint {
   } else if (typeof value === 'bigint') {
     n = value;
   } else {
-    throw badInput(`BigInt must be an integer number or a string of digits, got ${JSON.stringify(value)}`);
+    throw badInput(
+      `BigInt must be an integer number or a string of digits, got ${JSON.stringify(value)}`,
+    );
   }
   if (n > INT64_MAX || n < INT64_MIN) throw badInput('BigInt is out of the 64-bit range');
   return n;

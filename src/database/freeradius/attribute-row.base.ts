@@ -6,7 +6,14 @@ import { Column } from 'typeorm';
  * (username or groupname) and its `op` default.
  */
 export abstract class AttributeRow {
-  @Column({ name: 'id', type: 'int', width: 11, unsigned: true, primary: true, generated: 'increment' })
+  @Column({
+    name: 'id',
+    type: 'int',
+    width: 11,
+    unsigned: true,
+    primary: true,
+    generated: 'increment',
+  })
   id!: number;
 
   @Column({ name: 'attribute', type: 'varchar', length: 64, default: '' })

@@ -32,6 +32,12 @@ export class NasRow {
   @Column({ name: 'community', type: 'varchar', length: 50, nullable: true })
   community!: string | null;
 
-  @Column({ name: 'description', type: 'varchar', length: 200, nullable: true, default: 'RADIUS Client' })
+  @Column({
+    name: 'description',
+    type: 'varchar',
+    length: 200,
+    nullable: true,
+    default: 'RADIUS Client',
+  })
   description!: string | null;
 }

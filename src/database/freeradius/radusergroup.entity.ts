@@ -4,7 +4,14 @@ import { Column, Entity, Index } from 'typeorm';
 @Entity({ name: 'radusergroup' })
 @Index(['username'])
 export class RadUserGroup {
-  @Column({ name: 'id', type: 'int', width: 11, unsigned: true, primary: true, generated: 'increment' })
+  @Column({
+    name: 'id',
+    type: 'int',
+    width: 11,
+    unsigned: true,
+    primary: true,
+    generated: 'increment',
+  })
   id!: number;
 
   @Column({ name: 'username', type: 'varchar', length: 64, default: '' })
