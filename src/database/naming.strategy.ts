@@ -1,4 +1,5 @@
 import { DefaultNamingStrategy, NamingStrategyInterface } from 'typeorm';
+import { FREERADIUS_TABLES } from './freeradius/tables';
 
 /**
  * Index names of the FreeRADIUS tables, as FreeRADIUS's own schema files name them, so that
@@ -15,17 +16,7 @@ const SQLITE_FREERADIUS_INDEX: Record<string, Record<string, string>> = {
   radpostauth: { username: 'radpostauth_username', class: 'radpostauth_class' },
 };
 
-const FREERADIUS_TABLES = new Set([
-  'radacct',
-  'radcheck',
-  'radgroupcheck',
-  'radgroupreply',
-  'radreply',
-  'radusergroup',
-  'radpostauth',
-  'nas',
-  'nasreload',
-]);
+const FREERADIUS_TABLE_SET: ReadonlySet<string> = new Set(FREERADIUS_TABLES);
 
 export class RadgraphNamingStrategy
   extends DefaultNamingStrategy
@@ -41,7 +32,7 @@ export class RadgraphNamingStrategy
     where?: string,
   ): string {
     const table = typeof tableOrName === 'string' ? tableOrName : tableOrName.name;
-    if (FREERADIUS_TABLES.has(table) && columnNames.length === 1 && where === undefined) {
+    if (FREERADIUS_TABLE_SET.has(table) && columnNames.length === 1 && where === undefined) {
       const column = columnNames[0];
       if (this.dialect === 'sqlite') return SQLITE_FREERADIUS_INDEX[table]?.[column] ?? column;
       return column;

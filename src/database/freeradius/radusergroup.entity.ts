@@ -1,19 +1,10 @@
 import { Column, Entity, Index } from 'typeorm';
+import { FreeradiusRow } from './attribute-row.base';
 
 /** FreeRADIUS's `radusergroup` table (FreeRADIUS 3.2 mysql schema.sql): user to group. */
 @Entity({ name: 'radusergroup' })
 @Index(['username'])
-export class RadUserGroup {
-  @Column({
-    name: 'id',
-    type: 'int',
-    width: 11,
-    unsigned: true,
-    primary: true,
-    generated: 'increment',
-  })
-  id!: number;
-
+export class RadUserGroup extends FreeradiusRow {
   @Column({ name: 'username', type: 'varchar', length: 64, default: '' })
   username!: string;
 
