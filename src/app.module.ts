@@ -8,6 +8,9 @@ import { DatabaseModule } from './database/database.module';
 import { GraphqlApiModule } from './graphql/graphql-api.module';
 import { HealthModule } from './health/health.module';
 import { SystemModule } from './system/system.module';
+import { CustomersModule } from './customers/customers.module';
+import { ProfilesModule } from './profiles/profiles.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class AppModule {
@@ -22,6 +25,9 @@ export class AppModule {
         GraphqlApiModule,
         HealthModule,
         SystemModule,
+        ProfilesModule,
+        SessionsModule,
+        CustomersModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

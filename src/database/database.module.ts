@@ -1,13 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { buildDataSourceOptions, newDataSource } from './data-source-options';
+import { TransactionsService } from './transactions.service';
 
 /**
  * The one TypeORM connection: MySQL/MariaDB when DATABASE_URL says so, else the embedded
  * SQLite file. Migrations run on start unless RUN_MIGRATIONS=false.
  */
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -21,5 +23,7 @@ import { buildDataSourceOptions, newDataSource } from './data-source-options';
       dataSourceFactory: async (options) => newDataSource(options!).initialize(),
     }),
   ],
+  providers: [TransactionsService],
+  exports: [TransactionsService],
 })
 export class DatabaseModule {}

@@ -1,4 +1,6 @@
+import { CustomerEntity } from '../customers/customer.entity';
+import { ProfileEntity } from '../profiles/profile.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
 
 /** Every entity of radgraph: FreeRADIUS's tables, then radgraph's own as modules add them. */
-export const ENTITIES = [...FREERADIUS_ENTITIES];
+export const ENTITIES = [...FREERADIUS_ENTITIES, ProfileEntity, CustomerEntity];

@@ -8,7 +8,6 @@ import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { formatGraphQLError } from '../common/errors/graphql-errors';
-import { BigIntScalar } from '../common/scalars/bigint.scalar';
 import { graphqlContextFactory, graphqlWsAuthHooks } from './graphql-context';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -47,6 +46,5 @@ export const GRAPHQL_PATH = '/graphql';
       },
     }),
   ],
-  providers: [BigIntScalar],
 })
 export class GraphqlApiModule {}

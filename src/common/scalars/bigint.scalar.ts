@@ -1,5 +1,4 @@
-import { Scalar, type CustomScalar } from '@nestjs/graphql';
-import { Kind, GraphQLError, type ValueNode } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
@@ -45,23 +44,17 @@ export function serializeBigInt(value: unknown): number | string {
 
 /**
  * The contract's `BigInt`: exact 64-bit counts (octet counters, data limits). Resolvers
- * return bigint, numbers or the decimal strings mysql2 gives for BIGINT columns.
+ * return bigint, numbers or the decimal strings mysql2 gives for BIGINT columns; arguments
+ * arrive as bigint. Use it as `@Field(() => GraphQLBigInt)`.
  */
-@Scalar('BigInt')
-export class BigIntScalar implements CustomScalar<number | string, bigint> {
-  description =
-    'A 64-bit count, exact: a JSON number when |n| <= 2^53-1, else a string; accepts both.';
-
-  parseValue(value: unknown): bigint {
-    return parseBigInt(value);
-  }
-
-  serialize(value: unknown): number | string {
-    return serializeBigInt(value);
-  }
-
+export const GraphQLBigInt = new GraphQLScalarType<bigint, number | string>({
+  name: 'BigInt',
+  description:
+    'A 64-bit count, exact: a JSON number when |n| <= 2^53-1, else a string; accepts both.',
+  serialize: serializeBigInt,
+  parseValue: parseBigInt,
   parseLiteral(ast: ValueNode): bigint {
     if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return parseBigInt(ast.value);
     throw badInput('BigInt must be an integer literal or a string of digits');
-  }
-}
+  },
+});

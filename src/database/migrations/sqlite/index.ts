@@ -1,4 +1,5 @@
 import { FreeradiusSchema1763769600000 } from './1763769600000-freeradius-schema';
+import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-customers';
 
 /** SQLite migrations, oldest first. */
-export const SQLITE_MIGRATIONS = [FreeradiusSchema1763769600000];
+export const SQLITE_MIGRATIONS = [FreeradiusSchema1763769600000, ProfilesAndCustomers1763856000000];

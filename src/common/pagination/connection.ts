@@ -1,0 +1,107 @@
+import { Type } from '@nestjs/common';
+import { Field, Int, ObjectType } from '@nestjs/graphql';
+import { BadUserInputError } from '../errors/app-error';
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  node: T;
+  cursor: string;
+}
+
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/**
+ * The Relay connection base of a node type: it registers `<Name>Edge { node cursor }` and
+ * returns an abstract `{ edges pageInfo totalCount }` for the concrete, named connection:
+ *   @ObjectType('SessionConnection') class SessionConnection extends ConnectionOf(Session, 'Session') {}
+ */
+export function ConnectionOf<T>(node: Type<T>, name: string): Type<Connection<T>> {
+  @ObjectType(`${name}Edge`)
+  class EdgeType implements Edge<T> {
+    @Field(() => node)
+    node!: T;
+
+    @Field()
+    cursor!: string;
+  }
+
+  @ObjectType({ isAbstract: true })
+  abstract class ConnectionType implements Connection<T> {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: 'How many nodes match, over all pages.' })
+    totalCount!: number;
+  }
+
+  return ConnectionType as Type<Connection<T>>;
+}
+
+export const MAX_PAGE_SIZE = 500;
+
+/** Checks `first` (0..500) for the field named in errors. */
+export function pageSize(first: number, field = 'first'): number {
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(field, `${field} must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+  }
+  return first;
+}
+
+/**
+ * Opaque, stable cursors over a numeric key (the row id): base64url of "<prefix>:<id>".
+ * They stay valid while rows are added or removed around them.
+ */
+export function encodeCursor(prefix: string, id: number | string): string {
+  return Buffer.from(`${prefix}:${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(
+  prefix: string,
+  cursor: string | null | undefined,
+  field = 'after',
+): string | null {
+  if (cursor === null || cursor === undefined || cursor === '') return null;
+  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  const match = /^([a-z]+):(\d{1,20})$/.exec(text);
+  if (!match || match[1] !== prefix) {
+    throw new BadUserInputError(field, `${field} is not a cursor of this list`);
+  }
+  return match[2];
+}
+
+/** Builds a connection from up to first+1 rows fetched in cursor order. */
+export function toConnection<R, T>(
+  rows: R[],
+  first: number,
+  totalCount: number,
+  cursorOf: (row: R) => string,
+  nodeOf: (row: R) => T,
+): Connection<T> {
+  const page = rows.slice(0, first);
+  const edges = page.map((row) => ({ node: nodeOf(row), cursor: cursorOf(row) }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
+    },
+  };
+}

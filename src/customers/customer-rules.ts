@@ -1,0 +1,118 @@
+import { randomInt } from 'node:crypto';
+import { BadUserInputError } from '../common/errors/app-error';
+import { optionalText, requireText } from '../common/validation/text';
+
+export enum CustomerStatus {
+  ONLINE = 'ONLINE',
+  OFFLINE = 'OFFLINE',
+  EXPIRED = 'EXPIRED',
+  SUSPENDED = 'SUSPENDED',
+}
+
+/** The contract's order: SUSPENDED > EXPIRED > ONLINE > OFFLINE. */
+export function customerStatus(
+  c: { suspended: boolean; expiresAt: Date | null },
+  online: boolean,
+  now: Date = new Date(),
+): CustomerStatus {
+  if (c.suspended) return CustomerStatus.SUSPENDED;
+  if (c.expiresAt !== null && c.expiresAt.getTime() <= now.getTime()) return CustomerStatus.EXPIRED;
+  return online ? CustomerStatus.ONLINE : CustomerStatus.OFFLINE;
+}
+
+/** A PPPoE login: 1-64 characters (radcheck.username), no whitespace or control characters. */
+export function checkUsername(field: string, value: string): string {
+  const username = requireText(field, value, 64, 'Username');
+  if (/\s/u.test(username))
+    throw new BadUserInputError(field, 'Username must not contain whitespace');
+  return username;
+}
+
+/** 1-128 characters, no control characters; stored only as radcheck Cleartext-Password. */
+export function checkPassword(field: string, value: string): string {
+  if (value.length === 0) throw new BadUserInputError(field, 'Password must not be empty');
+  return requireText(field, value, 128, 'Password');
+}
+
+/** A phone number as people write it; its digits (5-20) are what search matches. */
+export function checkPhone(field: string, value: string | null | undefined): string | null {
+  const phone = optionalText(field, value, 32, 'Phone');
+  if (phone === null) return null;
+  if (!/^[0-9+\-(). ]+$/.test(phone)) {
+    throw new BadUserInputError(field, 'Phone may contain only digits, spaces and + - ( ) .');
+  }
+  const digits = phoneDigits(phone);
+  if (digits.length < 5 || digits.length > 20) {
+    throw new BadUserInputError(field, 'Phone must have 5 to 20 digits');
+  }
+  return phone;
+}
+
+export const checkName = (field: string, value: string | null | undefined) =>
+  optionalText(field, value, 128, 'Name');
+
+/** A given account number: 1-32 letters, digits, '-', '_' or '/'. */
+export function checkAccountNo(field: string, value: string): string {
+  const accountNo = requireText(field, value, 32, 'Account number');
+  if (!/^[A-Za-z0-9\-_/]+$/.test(accountNo)) {
+    throw new BadUserInputError(
+      field,
+      "Account number may contain only letters, digits, '-', '_' and '/'",
+    );
+  }
+  return accountNo;
+}
+
+export function phoneDigits(phone: string | null): string {
+  return phone === null ? '' : phone.replace(/\D/g, '');
+}
+
+/** Crockford's base32 without I, L, O, U: no look-alikes when read over the phone. */
+const ACCOUNT_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * A new account number: "RG-" and 8 random characters (40 bits), e.g. RG-7KQ2-M9XD. Short,
+ * readable, and not guessable from the row id or from other account numbers.
+ */
+export function generateAccountNo(): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) s += ACCOUNT_ALPHABET[randomInt(ACCOUNT_ALPHABET.length)];
+  return `RG-${s.slice(0, 4)}-${s.slice(4)}`;
+}
+
+export function searchText(c: {
+  accountNo: string;
+  username: string;
+  phone: string | null;
+}): string {
+  return [c.accountNo.toLowerCase(), c.username.toLowerCase(), phoneDigits(c.phone)].join('\n');
+}
+
+/**
+ * The LIKE patterns for a search term: the term itself (case-insensitive), and, when it
+ * looks like a phone number, its digits alone ("+254 712-345678" finds 254712345678).
+ */
+export function searchPatterns(term: string): string[] {
+  const escape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+  const patterns = new Set([`%${escape(term.toLowerCase())}%`]);
+  if (/^[0-9+\-(). ]+$/.test(term)) {
+    const digits = phoneDigits(term);
+    if (digits.length > 0) patterns.add(`%${digits}%`);
+  }
+  return [...patterns];
+}
+
+/**
+ * rlm_expiration's date, as FreeRADIUS parses an Expiration check item: "Nov 21 2026 23:59:59".
+ * FreeRADIUS reads it in its own local time zone, so radgraph writes UTC and FreeRADIUS must
+ * run with TZ=UTC (as the Debian and docker setups here do).
+ */
+export function expirationValue(at: Date): string {
+  const month = at.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${month} ${pad(at.getUTCDate())} ${at.getUTCFullYear()} ${pad(at.getUTCHours())}:${pad(
+    at.getUTCMinutes(),
+  )}:${pad(at.getUTCSeconds())}`;
+}
+
+export const DAY_MS = 86_400_000;

@@ -1,0 +1,84 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CustomerDirectoryService } from './customer-directory.service';
+import { CustomersService } from './customers.service';
+import { CreateCustomerInput } from './dto/create-customer.input';
+import { CustomersArgs } from './dto/customers.args';
+import { UpdateCustomerInput } from './dto/update-customer.input';
+import { CustomerConnection } from './models/customer-connection.model';
+import { toCustomer } from './models/customer.mapper';
+import { Customer } from './models/customer.model';
+
+@Resolver(() => Customer)
+export class CustomersResolver {
+  constructor(
+    private readonly service: CustomersService,
+    private readonly directory: CustomerDirectoryService,
+  ) {}
+
+  @Query(() => CustomerConnection, { description: 'Newest first.' })
+  async customers(@Args() args: CustomersArgs): Promise<CustomerConnection> {
+    const page = await this.directory.list(args, args.first ?? 50, args.after);
+    return {
+      ...page,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toCustomer(e.node) })),
+    };
+  }
+
+  @Query(() => Customer, {
+    nullable: true,
+    description: 'By exactly one of id, username or accountNo.',
+  })
+  async customer(
+    @Args('id', { type: () => ID, nullable: true }) id?: string,
+    @Args('username', { nullable: true }) username?: string,
+    @Args('accountNo', { nullable: true }) accountNo?: string,
+  ): Promise<Customer | null> {
+    const found = await this.directory.findOne({ id, username, accountNo });
+    return found ? toCustomer(found) : null;
+  }
+
+  @Mutation(() => Customer)
+  async createCustomer(@Args('input') input: CreateCustomerInput): Promise<Customer> {
+    return toCustomer(await this.service.create(input));
+  }
+
+  @Mutation(() => Customer)
+  async updateCustomer(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('input') input: UpdateCustomerInput,
+  ): Promise<Customer> {
+    return toCustomer(await this.service.update(id, input));
+  }
+
+  @Mutation(() => Customer, {
+    description: 'Moves the customer to another profile (FreeRADIUS group).',
+  })
+  async changeCustomerProfile(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('profileId', { type: () => ID }) profileId: string,
+  ): Promise<Customer> {
+    return toCustomer(await this.service.changeProfile(id, profileId));
+  }
+
+  @Mutation(() => Customer, { description: 'expiresAt = max(now, expiresAt) + validityDays' })
+  async renewCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
+    return toCustomer(await this.service.renew(id));
+  }
+
+  @Mutation(() => Customer, { description: 'FreeRADIUS rejects the login until resumeCustomer.' })
+  async suspendCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
+    return toCustomer(await this.service.setSuspended(id, true));
+  }
+
+  @Mutation(() => Customer)
+  async resumeCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
+    return toCustomer(await this.service.setSuspended(id, false));
+  }
+
+  @Mutation(() => Boolean, {
+    description: 'Removes the customer and its FreeRADIUS rows; radacct history stays.',
+  })
+  deleteCustomer(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
+    return this.service.delete(id);
+  }
+}

@@ -1,0 +1,177 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ConflictError, NotFoundError } from '../common/errors/app-error';
+import { uniqueViolation } from '../database/database-errors';
+import { TransactionsService } from '../database/transactions.service';
+import { ProfilesService } from '../profiles/profiles.service';
+import { CustomerEntity } from './customer.entity';
+import { CustomerRadiusRows } from './customer-radius';
+import {
+  checkAccountNo,
+  checkName,
+  checkPassword,
+  checkPhone,
+  checkUsername,
+  DAY_MS,
+  generateAccountNo,
+  searchText,
+} from './customer-rules';
+import { CreateCustomerInput } from './dto/create-customer.input';
+import { UpdateCustomerInput } from './dto/update-customer.input';
+
+/** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
+const ACCOUNT_NO_ATTEMPTS = 5;
+
+/**
+ * The rules of a customer's life: every mutation writes radgraph's row and FreeRADIUS's rows
+ * in one transaction, and uniqueness is the database's to enforce, so a race cannot slip
+ * past it.
+ */
+@Injectable()
+export class CustomersService {
+  constructor(
+    private readonly tx: TransactionsService,
+    private readonly profiles: ProfilesService,
+  ) {}
+
+  async create(input: CreateCustomerInput): Promise<CustomerEntity> {
+    const username = checkUsername('input.username', input.username);
+    const password = checkPassword('input.password', input.password);
+    const phone = checkPhone('input.phone', input.phone);
+    const name = checkName('input.name', input.name);
+    const given = input.accountNo ? checkAccountNo('input.accountNo', input.accountNo) : null;
+    for (let attempt = 1; ; attempt++) {
+      const accountNo = given ?? generateAccountNo();
+      try {
+        return await this.write(async (m) => {
+          const profile = await this.profiles.require(m, input.profileId, 'input.profileId');
+          const now = new Date();
+          const customer = m.create(CustomerEntity, {
+            accountNo,
+            username,
+            phone,
+            name,
+            profileId: profile.id,
+            joinedAt: now,
+            expiresAt: new Date(now.getTime() + profile.validityDays * DAY_MS),
+            suspended: false,
+            searchText: searchText({ accountNo, username, phone }),
+          });
+          // The row first: its unique index settles a race for the username before
+          // anything is written to FreeRADIUS's tables.
+          await m.getRepository(CustomerEntity).insert(customer);
+          const radius = new CustomerRadiusRows(m, username);
+          if (await radius.exist()) {
+            throw new ConflictError(
+              `FreeRADIUS already has a user "${username}" that no customer owns`,
+              {
+                field: 'input.username',
+                reason: 'USERNAME_TAKEN',
+              },
+            );
+          }
+          await radius.create(password, customer.expiresAt, profile.name);
+          return customer;
+        });
+      } catch (err) {
+        const generatedClash =
+          given === null && err instanceof ConflictError && err.field === 'input.accountNo';
+        if (!generatedClash || attempt >= ACCOUNT_NO_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  update(id: string, input: UpdateCustomerInput): Promise<CustomerEntity> {
+    const password =
+      input.password == null ? null : checkPassword('input.password', input.password);
+    const phone = input.phone === undefined ? undefined : checkPhone('input.phone', input.phone);
+    const name = input.name === undefined ? undefined : checkName('input.name', input.name);
+    return this.change(id, async (m, c) => {
+      if (password !== null) await new CustomerRadiusRows(m, c.username).setPassword(password);
+      if (phone !== undefined) c.phone = phone;
+      if (name !== undefined) c.name = name;
+      c.searchText = searchText(c);
+    });
+  }
+
+  changeProfile(id: string, profileId: string): Promise<CustomerEntity> {
+    return this.change(id, async (m, c) => {
+      const profile = await this.profiles.require(m, profileId, 'profileId');
+      c.profileId = profile.id;
+      await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
+    });
+  }
+
+  /** expiresAt = max(now, expiresAt) + the profile's validityDays. */
+  renew(id: string): Promise<CustomerEntity> {
+    return this.change(id, async (m, c) => {
+      const profile = await this.profiles.require(m, c.profileId, 'id');
+      const from = Math.max(Date.now(), c.expiresAt?.getTime() ?? 0);
+      c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
+      await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
+    });
+  }
+
+  setSuspended(id: string, suspended: boolean): Promise<CustomerEntity> {
+    return this.change(id, async (m, c) => {
+      c.suspended = suspended;
+      await new CustomerRadiusRows(m, c.username).setSuspended(suspended);
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.write(async (m) => {
+      const customer = await this.lockOne(m, id);
+      await new CustomerRadiusRows(m, customer.username).remove();
+      await m.getRepository(CustomerEntity).delete({ id: customer.id });
+      return true;
+    });
+  }
+
+  /** Loads the customer inside a transaction, applies `edit`, saves it. */
+  private change(
+    id: string,
+    edit: (m: EntityManager, c: CustomerEntity) => Promise<void>,
+  ): Promise<CustomerEntity> {
+    return this.write(async (m) => {
+      const customer = await this.lockOne(m, id);
+      await edit(m, customer);
+      return m.getRepository(CustomerEntity).save(customer);
+    });
+  }
+
+  private async lockOne(m: EntityManager, id: string): Promise<CustomerEntity> {
+    const key = Number(id);
+    const customer = Number.isSafeInteger(key)
+      ? await m.getRepository(CustomerEntity).findOne({
+          where: { id: key },
+          // Serializes concurrent changes of one customer on MySQL (SQLite is serial anyway).
+          lock:
+            m.connection.options.type === 'better-sqlite3'
+              ? undefined
+              : { mode: 'pessimistic_write' },
+        })
+      : null;
+    if (!customer) throw new NotFoundError(`No customer with id ${id}`, { field: 'id' });
+    return customer;
+  }
+
+  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.tx.run(work);
+    } catch (err) {
+      const key = uniqueViolation(err);
+      if (key === null) throw err;
+      if (/account_no/.test(key)) {
+        throw new ConflictError('A customer with this account number already exists', {
+          field: 'input.accountNo',
+          reason: 'ACCOUNT_NO_TAKEN',
+        });
+      }
+      throw new ConflictError('A customer with this username already exists', {
+        field: 'input.username',
+        reason: 'USERNAME_TAKEN',
+      });
+    }
+  }
+}

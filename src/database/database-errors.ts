@@ -1,0 +1,46 @@
+/**
+ * Recognizes constraint violations from MySQL/MariaDB (mysql2) and SQLite (better-sqlite3),
+ * so services can turn a race the database settled into a typed CONFLICT.
+ */
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+  sqlMessage?: string;
+  driverError?: DriverError;
+}
+
+function unwrap(err: unknown): DriverError {
+  const e = (err ?? {}) as DriverError;
+  return e.driverError ?? e;
+}
+
+/**
+ * The unique index a duplicate hit: MySQL names the key (`Duplicate entry 'x' for key
+ * 'UQ_…'`, possibly prefixed with the table), SQLite the columns (`rg_customers.username`).
+ * Returns the key name or "table.column", or null when it is not a unique violation.
+ */
+export function uniqueViolation(err: unknown): string | null {
+  const e = unwrap(err);
+  const message = e.sqlMessage ?? e.message ?? '';
+  if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) {
+    const match = /for key '(?:[^'.]+\.)?([^']+)'/.exec(message);
+    return match ? match[1] : '';
+  }
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    const match = /constraint failed: (\S+)/.exec(message);
+    return match ? match[1] : '';
+  }
+  return null;
+}
+
+/** A row still referenced by a foreign key (ON DELETE RESTRICT). */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = unwrap(err);
+  return (
+    e.code === 'ER_ROW_IS_REFERENCED_2' ||
+    e.code === 'ER_ROW_IS_REFERENCED' ||
+    e.errno === 1451 ||
+    e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+  );
+}

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * Runs a unit of work in one database transaction: every change to radgraph's tables and to
+ * FreeRADIUS's commits together or not at all, so FreeRADIUS never sees half of a change.
+ *
+ * TypeORM's SQLite drivers share one connection (one query runner) between all callers, so
+ * two overlapping transactions would nest into each other's savepoints. On SQLite the work
+ * is therefore queued, one transaction at a time; on MySQL each gets its own connection.
+ */
+@Injectable()
+export class TransactionsService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly serialize: boolean;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.serialize = dataSource.options.type === 'better-sqlite3';
+  }
+
+  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (!this.serialize) return this.dataSource.transaction(work);
+    const result = this.queue.then(() => this.dataSource.transaction(work));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,16 @@
+import type { ProfileEntity } from '../profile.entity';
+import { rateLimit } from '../profile-rules';
+import { Profile } from './profile.model';
+
+export function toProfile(e: ProfileEntity): Profile {
+  return {
+    id: String(e.id),
+    name: e.name,
+    downloadRateKbps: e.downloadRateKbps,
+    uploadRateKbps: e.uploadRateKbps,
+    dataLimitBytes: e.dataLimitBytes,
+    validityDays: e.validityDays,
+    interimIntervalSeconds: e.interimIntervalSeconds,
+    rateLimit: rateLimit(e.uploadRateKbps, e.downloadRateKbps),
+  };
+}

@@ -1,0 +1,34 @@
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { GraphQLBigInt } from '../../common/scalars/bigint.scalar';
+
+@ObjectType({ description: 'An internet plan. Its name is also its FreeRADIUS group name.' })
+export class Profile {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'Also its FreeRADIUS group name.' })
+  name!: string;
+
+  @Field(() => Int)
+  downloadRateKbps!: number;
+
+  @Field(() => Int)
+  uploadRateKbps!: number;
+
+  @Field(() => GraphQLBigInt, {
+    nullable: true,
+    description: 'Per calendar month; null = unlimited.',
+  })
+  dataLimitBytes!: string | null;
+
+  @Field(() => Int, { description: 'Subscription length: a renewal adds this many days.' })
+  validityDays!: number;
+
+  @Field(() => Int, {
+    description: 'The Acct-Interim-Interval FreeRADIUS replies with, in seconds.',
+  })
+  interimIntervalSeconds!: number;
+
+  @Field({ description: 'The Mikrotik-Rate-Limit value FreeRADIUS replies with, "<up>k/<down>k".' })
+  rateLimit!: string;
+}

@@ -1,0 +1,54 @@
+import { BadUserInputError } from '../common/errors/app-error';
+import { requireInt, requireText } from '../common/validation/text';
+
+export const MAX_RATE_KBPS = 100_000_000; // 100 Gbit/s
+export const MAX_VALIDITY_DAYS = 3650;
+export const DEFAULT_INTERIM_INTERVAL = 300;
+
+/** MikroTik's rx/tx: rx is what the router receives from the customer, so upload first. */
+export function rateLimit(uploadRateKbps: number, downloadRateKbps: number): string {
+  return `${uploadRateKbps}k/${downloadRateKbps}k`;
+}
+
+/** The radgroupreply rows that make a profile's group: what FreeRADIUS replies with. */
+export function groupReplyRows(p: {
+  uploadRateKbps: number;
+  downloadRateKbps: number;
+  interimIntervalSeconds: number;
+}): Array<{ attribute: string; op: string; value: string }> {
+  return [
+    {
+      attribute: 'Mikrotik-Rate-Limit',
+      op: ':=',
+      value: rateLimit(p.uploadRateKbps, p.downloadRateKbps),
+    },
+    { attribute: 'Acct-Interim-Interval', op: ':=', value: String(p.interimIntervalSeconds) },
+  ];
+}
+
+export const checkName = (field: string, v: string) => requireText(field, v, 64, 'Profile name');
+export const checkRate = (field: string, v: number) =>
+  requireInt(
+    field,
+    v,
+    1,
+    MAX_RATE_KBPS,
+    `a positive whole number of kbit/s (at most ${MAX_RATE_KBPS})`,
+  );
+export const checkValidity = (field: string, v: number) =>
+  requireInt(
+    field,
+    v,
+    1,
+    MAX_VALIDITY_DAYS,
+    `a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`,
+  );
+export const checkInterim = (field: string, v: number) =>
+  requireInt(field, v, 60, 86_400, 'a whole number of seconds from 60 to 86400');
+
+export function checkDataLimit(field: string, v: bigint | null | undefined): string | null {
+  if (v === null || v === undefined) return null;
+  if (v < 0n)
+    throw new BadUserInputError(field, `${field} must not be negative (null = unlimited)`);
+  return v.toString();
+}

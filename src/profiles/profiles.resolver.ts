@@ -1,0 +1,43 @@
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CreateProfileInput } from './dto/create-profile.input';
+import { UpdateProfileInput } from './dto/update-profile.input';
+import { toProfile } from './models/profile.mapper';
+import { Profile } from './models/profile.model';
+import { ProfilesService } from './profiles.service';
+
+@Resolver(() => Profile)
+export class ProfilesResolver {
+  constructor(private readonly service: ProfilesService) {}
+
+  @Query(() => [Profile], { description: 'Every profile, by name.' })
+  async profiles(): Promise<Profile[]> {
+    return (await this.service.list()).map(toProfile);
+  }
+
+  @Query(() => Profile, { nullable: true })
+  async profile(@Args('id', { type: () => ID }) id: string): Promise<Profile | null> {
+    const found = await this.service.find(id);
+    return found ? toProfile(found) : null;
+  }
+
+  @Mutation(() => Profile)
+  async createProfile(@Args('input') input: CreateProfileInput): Promise<Profile> {
+    return toProfile(await this.service.create(input));
+  }
+
+  @Mutation(() => Profile, {
+    description:
+      'Changes only the fields given. A new name moves the FreeRADIUS group for every customer.',
+  })
+  async updateProfile(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('input') input: UpdateProfileInput,
+  ): Promise<Profile> {
+    return toProfile(await this.service.update(id, input));
+  }
+
+  @Mutation(() => Boolean, { description: 'CONFLICT while customers use it.' })
+  deleteProfile(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
+    return this.service.delete(id);
+  }
+}

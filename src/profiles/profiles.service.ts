@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { ConflictError, NotFoundError } from '../common/errors/app-error';
+import { isForeignKeyViolation, uniqueViolation } from '../database/database-errors';
+import { RadGroupCheck, RadGroupReply, RadUserGroup } from '../database/freeradius';
+import { TransactionsService } from '../database/transactions.service';
+import { CreateProfileInput } from './dto/create-profile.input';
+import { UpdateProfileInput } from './dto/update-profile.input';
+import { ProfileEntity } from './profile.entity';
+import {
+  checkDataLimit,
+  checkInterim,
+  checkName,
+  checkRate,
+  checkValidity,
+  DEFAULT_INTERIM_INTERVAL,
+  groupReplyRows,
+} from './profile-rules';
+
+/** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
+@Injectable()
+export class ProfilesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionsService,
+  ) {}
+
+  list(): Promise<ProfileEntity[]> {
+    return this.dataSource.getRepository(ProfileEntity).find({ order: { name: 'ASC' } });
+  }
+
+  /** The profile, or null; `id` as the API gives it (a string). */
+  async find(id: string | number): Promise<ProfileEntity | null> {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return null;
+    return this.dataSource.getRepository(ProfileEntity).findOneBy({ id: key });
+  }
+
+  async findMany(ids: readonly number[]): Promise<Map<number, ProfileEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource.getRepository(ProfileEntity).findBy({ id: In([...ids]) });
+    return new Map(rows.map((p) => [p.id, p]));
+  }
+
+  /** For other modules' transactions: the profile, or NOT_FOUND naming `field`. */
+  async require(
+    manager: EntityManager,
+    id: string | number,
+    field: string,
+  ): Promise<ProfileEntity> {
+    const key = Number(id);
+    const profile = Number.isSafeInteger(key)
+      ? await manager.getRepository(ProfileEntity).findOneBy({ id: key })
+      : null;
+    if (!profile) throw new NotFoundError(`No profile with id ${String(id)}`, { field });
+    return profile;
+  }
+
+  create(input: CreateProfileInput): Promise<ProfileEntity> {
+    const values = {
+      name: checkName('input.name', input.name),
+      downloadRateKbps: checkRate('input.downloadRateKbps', input.downloadRateKbps),
+      uploadRateKbps: checkRate('input.uploadRateKbps', input.uploadRateKbps),
+      dataLimitBytes: checkDataLimit('input.dataLimitBytes', input.dataLimitBytes),
+      validityDays: checkValidity('input.validityDays', input.validityDays),
+      interimIntervalSeconds: checkInterim(
+        'input.interimIntervalSeconds',
+        input.interimIntervalSeconds ?? DEFAULT_INTERIM_INTERVAL,
+      ),
+    };
+    return this.write(async (m) => {
+      await this.refuseForeignGroup(m, values.name);
+      const profile = await m.getRepository(ProfileEntity).save(m.create(ProfileEntity, values));
+      await this.writeGroupReply(m, profile);
+      return profile;
+    });
+  }
+
+  update(id: string, input: UpdateProfileInput): Promise<ProfileEntity> {
+    const changes: Partial<ProfileEntity> = {};
+    if (input.name != null) changes.name = checkName('input.name', input.name);
+    if (input.downloadRateKbps != null) {
+      changes.downloadRateKbps = checkRate('input.downloadRateKbps', input.downloadRateKbps);
+    }
+    if (input.uploadRateKbps != null) {
+      changes.uploadRateKbps = checkRate('input.uploadRateKbps', input.uploadRateKbps);
+    }
+    if (input.dataLimitBytes !== undefined) {
+      changes.dataLimitBytes = checkDataLimit('input.dataLimitBytes', input.dataLimitBytes);
+    }
+    if (input.validityDays != null)
+      changes.validityDays = checkValidity('input.validityDays', input.validityDays);
+    if (input.interimIntervalSeconds != null) {
+      changes.interimIntervalSeconds = checkInterim(
+        'input.interimIntervalSeconds',
+        input.interimIntervalSeconds,
+      );
+    }
+    return this.write(async (m) => {
+      const profile = await this.require(m, id, 'id');
+      const oldName = profile.name;
+      Object.assign(profile, changes);
+      if (profile.name !== oldName) {
+        await this.refuseForeignGroup(m, profile.name);
+        // The group moves with the profile, for every customer, in this transaction.
+        for (const table of [RadGroupReply, RadGroupCheck, RadUserGroup]) {
+          await m.getRepository(table).update({ groupname: oldName }, { groupname: profile.name });
+        }
+      }
+      const saved = await m.getRepository(ProfileEntity).save(profile);
+      await this.writeGroupReply(m, saved);
+      return saved;
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.write(async (m) => {
+      const profile = await this.require(m, id, 'id');
+      // The customers' foreign key (ON DELETE RESTRICT) refuses while any customer uses it.
+      await m.getRepository(ProfileEntity).delete({ id: profile.id });
+      await m.getRepository(RadGroupReply).delete({ groupname: profile.name });
+      await m.getRepository(RadGroupCheck).delete({ groupname: profile.name });
+      return true;
+    });
+  }
+
+  /** Replaces the rows radgraph owns in the group's radgroupreply; others stay. */
+  private async writeGroupReply(m: EntityManager, profile: ProfileEntity): Promise<void> {
+    const repo = m.getRepository(RadGroupReply);
+    const rows = groupReplyRows(profile);
+    await repo.delete({ groupname: profile.name, attribute: In(rows.map((r) => r.attribute)) });
+    await repo.insert(rows.map((r) => ({ ...r, groupname: profile.name })));
+  }
+
+  /**
+   * A group that FreeRADIUS already has but no profile owns (made by hand, or by another
+   * tool) is not silently taken over.
+   */
+  private async refuseForeignGroup(m: EntityManager, name: string): Promise<void> {
+    const owned = await m.getRepository(ProfileEntity).existsBy({ name });
+    if (owned) return; // the unique index reports the duplicate profile
+    const users = await m.getRepository(RadUserGroup).countBy({ groupname: name });
+    const replies = await m.getRepository(RadGroupReply).countBy({ groupname: name });
+    if (users + replies > 0) {
+      throw new ConflictError(
+        `FreeRADIUS already has a group named "${name}" that no profile owns`,
+        { field: 'input.name', reason: 'GROUP_EXISTS' },
+      );
+    }
+  }
+
+  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.tx.run(work);
+    } catch (err) {
+      if (uniqueViolation(err) !== null) {
+        throw new ConflictError('A profile with this name already exists', {
+          field: 'input.name',
+          reason: 'PROFILE_NAME_TAKEN',
+        });
+      }
+      if (isForeignKeyViolation(err)) {
+        throw new ConflictError(
+          'This profile is assigned to customers: move them to another profile first',
+          {
+            field: 'id',
+            reason: 'PROFILE_IN_USE',
+          },
+        );
+      }
+      throw err;
+    }
+  }
+}

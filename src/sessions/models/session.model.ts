@@ -1,0 +1,53 @@
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { GraphQLBigInt } from '../../common/scalars/bigint.scalar';
+
+@ObjectType({ description: 'One PPPoE session: a radacct row.' })
+export class Session {
+  @Field(() => ID, { description: 'radacct.radacctid' })
+  id!: string;
+
+  @Field({ description: 'acctuniqueid' })
+  uniqueId!: string;
+
+  @Field({ description: 'acctsessionid' })
+  sessionId!: string;
+
+  @Field()
+  username!: string;
+
+  @Field(() => String, { nullable: true, description: 'framedipaddress' })
+  ipAddress!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'callingstationid' })
+  macAddress!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  updatedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true })
+  stoppedAt!: Date | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'acctsessiontime once stopped; for an open session, the time since it started.',
+  })
+  durationSeconds!: number | null;
+
+  @Field(() => GraphQLBigInt, { description: 'acctinputoctets (+ gigawords): from the customer.' })
+  uploadBytes!: string;
+
+  @Field(() => GraphQLBigInt, { description: 'acctoutputoctets (+ gigawords): to the customer.' })
+  downloadBytes!: string;
+
+  @Field()
+  nasIpAddress!: string;
+
+  @Field(() => String, { nullable: true })
+  nasPortId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  terminateCause!: string | null;
+}
