@@ -102,7 +102,7 @@ export class CustomerDirectoryService {
       qb.andWhere(
         new Brackets((or) => {
           patterns.forEach((pattern, i) =>
-            or.orWhere(`c.search_text LIKE :p${i} ESCAPE '\\'`, { [`p${i}`]: pattern }),
+            or.orWhere(`c.search_text LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: pattern }),
           );
         }),
       );

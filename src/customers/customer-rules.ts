@@ -93,7 +93,8 @@ export function searchText(c: {
  * looks like a phone number, its digits alone ("+254 712-345678" finds 254712345678).
  */
 export function searchPatterns(term: string): string[] {
-  const escape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+  // '!' escapes LIKE's wildcards: a backslash means different things in MySQL and SQLite literals.
+  const escape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
   const patterns = new Set([`%${escape(term.toLowerCase())}%`]);
   if (/^[0-9+\-(). ]+$/.test(term)) {
     const digits = phoneDigits(term);

@@ -24,7 +24,8 @@ export async function buildDataSourceOptions(
     migrationsRun: opts.runMigrations ?? false,
     migrationsTableName: 'radgraph_migrations',
     migrationsTransactionMode: 'each' as const,
-    logging: ['error' as const],
+    // TypeORM's own query logging prints parameters (passwords, secrets): never on.
+    logging: false,
   };
   if (db.kind === 'mysql') {
     return {
@@ -50,9 +51,10 @@ export async function buildDataSourceOptions(
     type: 'better-sqlite3',
     database: db.file,
     enableWAL: true,
-    prepareDatabase: (conn: { pragma(s: string): unknown }) => {
+    prepareDatabase: (conn: SqliteConnection) => {
       conn.pragma('busy_timeout = 5000');
       conn.pragma('foreign_keys = ON');
+      readIntegersExactly(conn);
     },
     migrations: SQLITE_MIGRATIONS,
     namingStrategy: new RadgraphNamingStrategy('sqlite'),
@@ -121,4 +123,51 @@ export function newDataSource(options: DataSourceOptions): DataSource {
 
 function isGeneratedPrimary(column: unknown): boolean {
   return column instanceof ColumnMetadata && column.isPrimary && column.isGenerated;
+}
+
+interface SqliteStatement {
+  reader: boolean;
+  safeIntegers(on: boolean): unknown;
+  all(...params: unknown[]): unknown[];
+  get(...params: unknown[]): unknown;
+}
+interface SqliteConnection {
+  pragma(source: string): unknown;
+  prepare(source: string): SqliteStatement;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
+function exactValue(value: unknown): unknown {
+  if (typeof value !== 'bigint') return value;
+  return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value.toString();
+}
+
+function exactRow(row: unknown): unknown {
+  if (row === null || typeof row !== 'object') return exactValue(row);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[key] = exactValue(value);
+  return out;
+}
+
+/**
+ * better-sqlite3 reads INTEGER as a JS number, which rounds past 2^53 (a 64-bit octet
+ * counter or data limit). Every reading statement here reads integers exactly instead: as
+ * numbers while they are safe, as decimal strings beyond (as mysql2's bigNumberStrings does),
+ * so the BigInt columns are exact on SQLite too.
+ */
+function readIntegersExactly(conn: SqliteConnection): void {
+  const prepare = conn.prepare.bind(conn);
+  conn.prepare = (source: string) => {
+    const stmt = prepare(source);
+    if (stmt.reader) {
+      stmt.safeIntegers(true);
+      const all = stmt.all.bind(stmt);
+      const get = stmt.get.bind(stmt);
+      stmt.all = (...params: unknown[]) => all(...params).map(exactRow);
+      stmt.get = (...params: unknown[]) => exactRow(get(...params));
+    }
+    return stmt;
+  };
 }

@@ -41,6 +41,10 @@ export function isForeignKeyViolation(err: unknown): boolean {
     e.code === 'ER_ROW_IS_REFERENCED_2' ||
     e.code === 'ER_ROW_IS_REFERENCED' ||
     e.errno === 1451 ||
-    e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+    e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    // SQLite reports ON DELETE RESTRICT as SQLITE_CONSTRAINT_TRIGGER.
+    (typeof e.code === 'string' &&
+      e.code.startsWith('SQLITE_CONSTRAINT') &&
+      /FOREIGN KEY constraint failed/.test(e.message ?? ''))
   );
 }

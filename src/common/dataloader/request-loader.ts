@@ -28,7 +28,7 @@ export function requestLoader<K, V>(
       },
       { cache: false },
     );
-    loaders.set(name, loader as DataLoader<unknown, unknown>);
+    loaders.set(name, loader);
   }
   return loader;
 }
