@@ -104,16 +104,13 @@ export function searchPatterns(term: string): string[] {
 }
 
 /**
- * rlm_expiration's date, as FreeRADIUS parses an Expiration check item: "Nov 21 2026 23:59:59".
- * FreeRADIUS reads it in its own local time zone, so radgraph writes UTC and FreeRADIUS must
- * run with TZ=UTC (as the Debian and docker setups here do).
+ * The Expiration check item for rlm_expiration, as Unix time in seconds ("1795305599").
+ * FreeRADIUS 3.2 reads a date written as "Nov 21 2026 23:59:59" with mktime(), in its own
+ * local time zone, so a server not at UTC would cut customers off hours early or late; a
+ * number it takes as Unix time, the same instant in every time zone.
  */
 export function expirationValue(at: Date): string {
-  const month = at.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${month} ${pad(at.getUTCDate())} ${at.getUTCFullYear()} ${pad(at.getUTCHours())}:${pad(
-    at.getUTCMinutes(),
-  )}:${pad(at.getUTCSeconds())}`;
+  return String(Math.floor(at.getTime() / 1000));
 }
 
 export const DAY_MS = 86_400_000;

@@ -1,6 +1,6 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
-import { GraphQLModule } from '@nestjs/graphql';
+import { GraphQLModule, type GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { AuthModule } from '../auth/auth.module';
@@ -8,7 +8,7 @@ import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { formatGraphQLError } from '../common/errors/graphql-errors';
-import { graphqlContextFactory, graphqlWsAuthHooks } from './graphql-context';
+import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -40,7 +40,12 @@ export const GRAPHQL_PATH = '/graphql';
           formatError: formatGraphQLError,
           context: graphqlContextFactory(auth),
           subscriptions: {
-            'graphql-ws': { path: GRAPHQL_PATH, ...graphqlWsAuthHooks(auth) },
+            // onError is passed through to graphql-ws though Nest's type does not list it.
+            'graphql-ws': {
+              path: GRAPHQL_PATH,
+              ...graphqlWsAuthHooks(auth),
+              ...graphqlWsErrorHooks,
+            } as GraphQLWsSubscriptionsConfig,
           },
         };
       },

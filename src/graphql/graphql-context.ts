@@ -1,10 +1,10 @@
 import type { Request } from 'express';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
 import type { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { UnauthenticatedError } from '../common/errors/app-error';
-import { toGraphQLError } from '../common/errors/graphql-errors';
+import { formatGraphQLError, toGraphQLError } from '../common/errors/graphql-errors';
 
 /** What every resolver gets: the authenticated caller, over HTTP or graphql-ws alike. */
 export interface GraphqlContext {
@@ -65,3 +65,30 @@ export function graphqlWsAuthHooks(auth: AuthService) {
     },
   };
 }
+
+const formatOne = (error: GraphQLError): GraphQLFormattedError =>
+  formatGraphQLError(error.toJSON(), error);
+
+/**
+ * Apollo's formatError does not run on graphql-ws: these hooks give WebSocket operations the
+ * same error shape as HTTP (extensions.code and field; unexpected errors logged and shown
+ * only as "Internal server error").
+ */
+export const graphqlWsErrorHooks = {
+  onNext: (
+    _ctx: unknown,
+    _id: string,
+    _payload: unknown,
+    _args: unknown,
+    result: ExecutionResult,
+  ) => (result.errors ? { ...result, errors: result.errors.map(formatOne) } : undefined),
+  // Errors before execution: the document did not parse or validate (HTTP gives these codes).
+  onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+    errors.map((error) => {
+      if (error.extensions.code !== undefined || error.originalError) return formatOne(error);
+      const code = error.message.startsWith('Syntax Error')
+        ? 'GRAPHQL_PARSE_FAILED'
+        : 'GRAPHQL_VALIDATION_FAILED';
+      return { ...error.toJSON(), extensions: { code } };
+    }),
+};

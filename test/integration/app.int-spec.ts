@@ -105,4 +105,27 @@ describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
     expect(body.status).toBe('error');
     expect(body.error.database.status).toBe('down');
   });
+
+  it('shows an unexpected error only as "Internal server error", over HTTP and graphql-ws alike', async () => {
+    // The database is gone (previous test): reading profiles fails inside TypeORM.
+    const http = await api.gql('{ profiles { id } }');
+    expect(http.body.errors).toEqual([
+      expect.objectContaining({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
+    ]);
+    const ws = await collect(api.wsClient(), '{ profiles { id } }', 1);
+    expect(ws.errors).toEqual([
+      expect.objectContaining({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
+    ]);
+  });
+
+  it('gives graphql-ws validation errors a code too', async () => {
+    const ws = await collect(api.wsClient(), '{ nope }', 1);
+    expect(ws.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
 });
