@@ -28,7 +28,8 @@ export function resolveAdminToken(config: AppConfig): AdminToken {
     const token = readFileSync(file, 'utf8').trim();
     if (token.length >= 16) return { token, source: 'stored', file };
   }
-  mkdirSync(config.dataDir, { recursive: true });
+  // Owner-only: DATA_DIR holds the token and the embedded database (customer passwords).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const token = `rg_${randomBytes(24).toString('base64url')}`;
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

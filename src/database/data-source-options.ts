@@ -45,7 +45,8 @@ export async function buildDataSourceOptions(
       namingStrategy: new RadgraphNamingStrategy('mysql'),
     };
   }
-  if (db.file !== ':memory:') mkdirSync(path.dirname(db.file), { recursive: true });
+  // Owner-only when radgraph makes it: the file holds customer passwords and NAS secrets.
+  if (db.file !== ':memory:') mkdirSync(path.dirname(db.file), { recursive: true, mode: 0o700 });
   return {
     ...common,
     type: 'better-sqlite3',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/app';
@@ -110,5 +110,68 @@ describe('starting radgraph', () => {
     expect(stderr).toMatch(
       /Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/,
     );
+  });
+});
+
+describe('command 1: radgraph with nothing configured', () => {
+  it('starts on embedded SQLite, prints its token, answers with it and refuses without it', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'radgraph-first-run-'));
+    const dataDir = path.join(home, 'data'); // radgraph makes it, owner-only
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          RADIUS_ACCT_PORT: String(await freePort()),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      const token = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no token printed in 60 s:\n${output}`)),
+          60_000,
+        );
+        const poll = setInterval(() => {
+          const match = /Authorization: Bearer (rg_\S+)/.exec(output);
+          if (match) {
+            clearInterval(poll);
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        }, 50);
+        child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+      });
+      expect(output).toContain(`GraphQL at http://localhost:${port}/graphql`);
+      const url = `http://127.0.0.1:${port}`;
+      const post = (auth?: string) =>
+        fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(auth && { authorization: auth }) },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+      const ok = await post(`Bearer ${token}`);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ data: { __typename: 'Query' } });
+      const denied = await post();
+      expect(((await denied.json()) as any).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect(statSync(path.join(dataDir, 'radgraph.sqlite')).isFile()).toBe(true);
+      expect(statSync(dataDir).mode & 0o077).toBe(0);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

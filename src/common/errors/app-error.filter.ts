@@ -22,7 +22,12 @@ export class AppErrorFilter implements GqlExceptionFilter {
     if (host.getType() === 'http') {
       const res = host.switchToHttp().getResponse<Response>();
       res.status(HTTP_STATUS[error.code]).json({
-        error: { code: error.code, message: error.message, field: error.field, reason: error.reason },
+        error: {
+          code: error.code,
+          message: error.message,
+          field: error.field,
+          reason: error.reason,
+        },
       });
       return undefined;
     }
