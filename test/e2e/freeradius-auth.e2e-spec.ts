@@ -67,12 +67,14 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
     return radclient({ port: radius.authPort, secret: NAS_SECRET, type: 'auth', attributes });
   }
 
+  /** The newest radpostauth row: its reply, and its pass, which must never hold a password. */
   async function lastPostAuth(username: string): Promise<{ reply: string } | undefined> {
-    const rows = await db.query<{ reply: string }>(
-      'SELECT reply FROM radpostauth WHERE username = ? ORDER BY id DESC LIMIT 1',
+    const rows = await db.query<{ reply: string; pass: string }>(
+      'SELECT reply, pass FROM radpostauth WHERE username = ? ORDER BY id DESC LIMIT 1',
       [username],
     );
-    return rows[0];
+    if (rows[0]) expect(rows[0].pass).toBe('');
+    return rows[0] && { reply: rows[0].reply };
   }
 
   describe('Access-Request', () => {
