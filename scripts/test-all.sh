@@ -2,12 +2,15 @@
 # Command 2 of the README (and what .ci/run runs): install the test prerequisites that are
 # missing, then run every check and every test tier.
 #   - FreeRADIUS 3.2 from Debian's packages (freeradius, freeradius-mysql, freeradius-utils)
-#   - MariaDB: started when it is installed but not running (TEST_DATABASE_URL points elsewhere)
+#   - MariaDB: started when it is installed but not running (TEST_DATABASE_URL points elsewhere);
+#     as root, a test user is created when root cannot log in over TCP (stock Debian)
 #   - node_modules: `npm ci` when missing or older than package-lock.json
 # Then: typecheck, lint (zero warnings), format, schema.gql check, and the unit, integration
 # (MariaDB + SQLite) and end-to-end (real FreeRADIUS) tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian keeps freeradius and mariadbd in /usr/sbin, which a normal user's PATH lacks.
+export PATH="$PATH:/usr/sbin:/sbin"
 
 say() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -22,31 +25,62 @@ if ! command -v freeradius >/dev/null || ! command -v radclient >/dev/null \
 fi
 freeradius -v | head -n 1
 
-# --- MariaDB ----------------------------------------------------------------------------------
-db_url="${TEST_DATABASE_URL:-mysql://root@127.0.0.1:3306}"
-db_hostport="${db_url#*://}"; db_hostport="${db_hostport#*@}"; db_hostport="${db_hostport%%/*}"
-db_host="${db_hostport%%:*}"; db_port="${db_hostport##*:}"; [ "$db_port" = "$db_hostport" ] && db_port=3306
-db_up() { (exec 3<>"/dev/tcp/$db_host/$db_port") 2>/dev/null; }
-if ! db_up; then
-  if [ -z "${TEST_DATABASE_URL:-}" ] && [ -x /usr/sbin/mariadbd ]; then
-    say "Starting the installed MariaDB"
-    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
-    for _ in $(seq 1 60); do db_up && break; sleep 0.5; done
-  fi
-  if ! db_up; then
-    echo "MariaDB is not reachable at $db_host:$db_port. Install it (apt-get install -y mariadb-server)" >&2
-    echo "and allow root@127.0.0.1 without a password, or set TEST_DATABASE_URL=mysql://user:pass@host:port" >&2
-    echo "to a server where that user may CREATE and DROP databases." >&2
-    exit 1
-  fi
-fi
-echo "MariaDB reachable at $db_host:$db_port"
-
 # --- Node packages ----------------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# --- MariaDB ----------------------------------------------------------------------------------
+db_url="${TEST_DATABASE_URL:-mysql://root@127.0.0.1:3306}"
+db_hostport="${db_url#*://}"; db_hostport="${db_hostport#*@}"; db_hostport="${db_hostport%%/*}"
+db_host="${db_hostport%%:*}"; db_port="${db_hostport##*:}"; [ "$db_port" = "$db_hostport" ] && db_port=3306
+db_up() { (exec 3<>"/dev/tcp/$db_host/$db_port") 2>/dev/null; }
+wait_db() { for _ in $(seq 1 60); do db_up && return 0; sleep 0.5; done; return 1; }
+# A real login, not just an open port: prints the server's error when it fails.
+db_login() {
+  node -e 'require("mysql2/promise").createConnection({ uri: process.argv[1], connectTimeout: 5000 })
+    .then((c) => c.end()).catch((e) => { console.error(e.message); process.exit(1); })' "$1"
+}
+if ! db_up && [ -z "${TEST_DATABASE_URL:-}" ] && [ -x /usr/sbin/mariadbd ]; then
+  say "Starting the installed MariaDB"
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  if ! wait_db && command -v service >/dev/null && [ -e /etc/init.d/mariadb ]; then
+    # A stock Debian mariadbd refuses to run as root; its init script starts it as mysql.
+    as_root service mariadb start || true
+    wait_db || true
+  fi
+fi
+if ! db_up; then
+  echo "MariaDB is not reachable at $db_host:$db_port. Install it (apt-get install -y mariadb-server)," >&2
+  echo "or set TEST_DATABASE_URL=mysql://user:pass@host:port to a server where that user may" >&2
+  echo "CREATE and DROP databases named radgraph_t_*." >&2
+  exit 1
+fi
+if ! login_error="$(db_login "$db_url" 2>&1)"; then
+  # Stock Debian lets root in only through the Unix socket. As root, make a test user that may
+  # manage the radgraph_t_* databases the tests create, and use it for this run.
+  if [ -z "${TEST_DATABASE_URL:-}" ] && [ "$(id -u)" -eq 0 ] && command -v mariadb >/dev/null; then
+    say "Creating the MariaDB test user radgraph_test@127.0.0.1 ($login_error)"
+    pw="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+    mariadb -uroot <<SQL
+CREATE USER IF NOT EXISTS 'radgraph_test'@'127.0.0.1' IDENTIFIED BY '$pw';
+ALTER USER 'radgraph_test'@'127.0.0.1' IDENTIFIED BY '$pw';
+GRANT ALL PRIVILEGES ON \`radgraph\\_t\\_%\`.* TO 'radgraph_test'@'127.0.0.1';
+SQL
+    export TEST_DATABASE_URL="mysql://radgraph_test:$pw@$db_host:$db_port"
+    login_error="$(db_login "$TEST_DATABASE_URL" 2>&1)" || {
+      echo "MariaDB login still fails: $login_error" >&2
+      exit 1
+    }
+  else
+    echo "Cannot log in to MariaDB at $db_host:$db_port: $login_error" >&2
+    echo "Set TEST_DATABASE_URL=mysql://user:pass@host:port (a user that may CREATE and DROP" >&2
+    echo "databases named radgraph_t_*), or run this script as root to create one." >&2
+    exit 1
+  fi
+fi
+echo "MariaDB at $db_host:$db_port: login ok"
 
 # --- Checks -----------------------------------------------------------------------------------
 say "typecheck";      npm run -s typecheck
