@@ -2,13 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, In, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
-import {
-  Connection,
-  decodeCursor,
-  encodeCursor,
-  pageSize,
-  toConnection,
-} from '../common/pagination/connection';
+import { Connection, keysetPage } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
 import { CustomerStatus, searchPatterns } from './customer-rules';
@@ -70,26 +64,19 @@ export class CustomerDirectoryService {
   }
 
   /** Newest first, with opaque cursors that stay valid as customers come and go. */
-  async list(
+  list(
     filter: CustomerFilter,
     first: number,
     after?: string | null,
   ): Promise<Connection<CustomerEntity>> {
-    const limit = pageSize(first);
-    const before = decodeCursor('c', after);
-    const count = this.filtered(filter).getCount();
-    const page = this.filtered(filter)
-      .orderBy('c.id', 'DESC')
-      .limit(limit + 1);
-    if (before !== null) page.andWhere('c.id < :before', { before: Number(before) });
-    const [rows, totalCount] = await Promise.all([limit === 0 ? [] : page.getMany(), count]);
-    return toConnection(
-      rows,
-      limit,
-      totalCount,
-      (c) => encodeCursor('c', c.id),
-      (c) => c,
-    );
+    return keysetPage({
+      query: () => this.filtered(filter),
+      key: 'c.id',
+      idOf: (c) => c.id,
+      prefix: 'c',
+      first,
+      after,
+    });
   }
 
   private filtered(filter: CustomerFilter): SelectQueryBuilder<CustomerEntity> {

@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull } from 'typeorm';
-import {
-  Connection,
-  decodeCursor,
-  encodeCursor,
-  pageSize,
-  toConnection,
-} from '../common/pagination/connection';
+import { Connection, keysetPage } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
 import { toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
@@ -38,26 +32,22 @@ export class SessionsService {
     first: number,
     after?: string | null,
   ): Promise<Connection<Session>> {
-    const limit = pageSize(first);
-    const before = decodeCursor('s', after);
-    const repo = this.dataSource.getRepository(RadAcct);
-    const qb = repo
-      .createQueryBuilder('a')
-      .where('a.username = :username', { username })
-      .orderBy('a.radacctid', 'DESC')
-      .limit(limit + 1);
-    if (before !== null) qb.andWhere('a.radacctid < :before', { before });
-    const [rows, totalCount] = await Promise.all([
-      limit === 0 && before === null ? Promise.resolve([]) : qb.getMany(),
-      repo.countBy({ username }),
-    ]);
+    const page = await keysetPage({
+      query: () =>
+        this.dataSource
+          .getRepository(RadAcct)
+          .createQueryBuilder('a')
+          .where('a.username = :username', { username }),
+      key: 'a.radacctid',
+      idOf: (row) => row.radAcctId,
+      prefix: 's',
+      first,
+      after,
+    });
     const now = new Date();
-    return toConnection(
-      rows,
-      limit,
-      totalCount,
-      (row) => encodeCursor('s', row.radAcctId),
-      (row) => toSession(row, now),
-    );
+    return {
+      ...page,
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSession(e.node, now) })),
+    };
   }
 }

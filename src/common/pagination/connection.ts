@@ -1,4 +1,5 @@
 import { Type } from '@nestjs/common';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { Field, Int, ObjectType } from '@nestjs/graphql';
 import { BadUserInputError } from '../errors/app-error';
 
@@ -104,4 +105,37 @@ export function toConnection<R, T>(
       endCursor: edges.length > 0 ? edges[edges.length - 1].cursor : null,
     },
   };
+}
+
+/**
+ * One page of a list ordered newest first by a numeric key (the row id), with cursors that
+ * stay valid while rows come and go. `query` is the filtered query; it is counted for
+ * totalCount and paged with `key < cursor ORDER BY key DESC`.
+ */
+export async function keysetPage<R extends ObjectLiteral>(opts: {
+  query: () => SelectQueryBuilder<R>;
+  key: string;
+  idOf: (row: R) => number | string;
+  prefix: string;
+  first: number;
+  after?: string | null;
+}): Promise<Connection<R>> {
+  const limit = pageSize(opts.first);
+  const before = decodeCursor(opts.prefix, opts.after);
+  const page = opts
+    .query()
+    .orderBy(opts.key, 'DESC')
+    .limit(limit + 1);
+  if (before !== null) page.andWhere(`${opts.key} < :keysetBefore`, { keysetBefore: before });
+  const [rows, totalCount] = await Promise.all([
+    limit === 0 ? Promise.resolve([]) : page.getMany(),
+    opts.query().getCount(),
+  ]);
+  return toConnection(
+    rows,
+    limit,
+    totalCount,
+    (r) => encodeCursor(opts.prefix, opts.idOf(r)),
+    (r) => r,
+  );
 }
