@@ -17,9 +17,13 @@ import {
  * in it must exist in schema.gql with the same type — add freely, rename or remove nothing.
  * What later issues deliver is listed in PENDING; each entry leaves this list when it lands.
  */
+const SHARED_CONTRACT = path.join(__dirname, '..', '..', '..', 'shared', 'api-contract.graphql');
+/** The contract as shared/ holds it beside the repository, else the copy committed here. */
 const CONTRACT =
   process.env.API_CONTRACT ??
-  path.join(__dirname, '..', '..', '..', 'shared', 'api-contract.graphql');
+  (existsSync(SHARED_CONTRACT)
+    ? SHARED_CONTRACT
+    : path.join(__dirname, '..', 'contract', 'api-contract.graphql'));
 const SCHEMA = path.join(__dirname, '..', '..', 'schema.gql');
 
 const PENDING = new Set([
