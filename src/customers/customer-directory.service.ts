@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, In, SelectQueryBuilder } from 'typeorm';
+import { Brackets, DataSource, In, SelectQueryBuilder, WhereExpressionBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
 import { Connection, keysetPage } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
-import { CustomerStatus, searchPatterns } from './customer-rules';
+import { CustomerSearchKey } from './customer-search-key.entity';
+import {
+  CustomerStatus,
+  likeLiteral,
+  SEARCH_KEY_LENGTH,
+  SEARCH_KEY_MIN,
+  searchTerms,
+} from './customer-rules';
 
 export interface CustomerFilter {
   search?: string | null;
@@ -83,15 +90,11 @@ export class CustomerDirectoryService {
     const qb = this.repo.createQueryBuilder('c');
     const term = filter.search?.trim();
     if (term) {
-      if ([...term].length > 100)
+      if ([...term].length > 100) {
         throw new BadUserInputError('search', 'search must be at most 100 characters');
-      const patterns = searchPatterns(term);
+      }
       qb.andWhere(
-        new Brackets((or) => {
-          patterns.forEach((pattern, i) =>
-            or.orWhere(`c.search_text LIKE :p${i} ESCAPE '!'`, { [`p${i}`]: pattern }),
-          );
-        }),
+        new Brackets((or) => searchTerms(term).forEach((t, i) => this.orMatches(or, t, i))),
       );
     }
     if (filter.profileId != null) {
@@ -102,6 +105,41 @@ export class CustomerDirectoryService {
     }
     if (filter.status != null) this.whereStatus(qb, filter.status);
     return qb;
+  }
+
+  /**
+   * Customers whose account no, username or phone digits contain `t`. From 3 characters on,
+   * through the search keys (a prefix range on an index); a longer term is narrowed by its
+   * first 16 characters and then checked in full. Shorter terms scan search_text.
+   */
+  private orMatches(or: WhereExpressionBuilder, t: string, i: number): void {
+    const chars = [...t];
+    if (chars.length < SEARCH_KEY_MIN) {
+      or.orWhere(`c.search_text LIKE :t${i} ESCAPE '!'`, { [`t${i}`]: `%${likeLiteral(t)}%` });
+      return;
+    }
+    const prefix = chars.slice(0, SEARCH_KEY_LENGTH).join('');
+    // MySQL: LIKE 'prefix%' is an index range (and case-insensitive, like its collation).
+    // SQLite's LIKE cannot use the index; keys and terms are lower-case, so a binary range is
+    // the same match.
+    const sqlite = this.dataSource.options.type === 'better-sqlite3';
+    const keys = this.dataSource
+      .getRepository(CustomerSearchKey)
+      .createQueryBuilder('k')
+      .select('k.customer_id')
+      .where(sqlite ? `k.k >= :lo${i} AND k.k < :hi${i}` : `k.k LIKE :k${i} ESCAPE '!'`)
+      .getQuery();
+    const params = sqlite
+      ? { [`lo${i}`]: prefix, [`hi${i}`]: `${prefix}\uffff` }
+      : { [`k${i}`]: `${likeLiteral(prefix)}%` };
+    if (chars.length <= SEARCH_KEY_LENGTH) {
+      or.orWhere(`c.id IN (${keys})`, params);
+    } else {
+      or.orWhere(`(c.id IN (${keys}) AND c.search_text LIKE :t${i} ESCAPE '!')`, {
+        ...params,
+        [`t${i}`]: `%${likeLiteral(t)}%`,
+      });
+    }
   }
 
   private whereStatus(qb: SelectQueryBuilder<CustomerEntity>, status: CustomerStatus): void {

@@ -80,27 +80,47 @@ export function generateAccountNo(): string {
   return `RG-${s.slice(0, 4)}-${s.slice(4)}`;
 }
 
-export function searchText(c: {
-  accountNo: string;
-  username: string;
-  phone: string | null;
-}): string {
-  return [c.accountNo.toLowerCase(), c.username.toLowerCase(), phoneDigits(c.phone)].join('\n');
+type Searchable = { accountNo: string; username: string; phone: string | null };
+
+const searchFields = (c: Searchable) => [
+  c.accountNo.toLowerCase(),
+  c.username.toLowerCase(),
+  phoneDigits(c.phone),
+];
+
+export function searchText(c: Searchable): string {
+  return searchFields(c).join('\n');
 }
 
-/**
- * The LIKE patterns for a search term: the term itself (case-insensitive), and, when it
- * looks like a phone number, its digits alone ("+254 712-345678" finds 254712345678).
- */
-export function searchPatterns(term: string): string[] {
-  // '!' escapes LIKE's wildcards: a backslash means different things in MySQL and SQLite literals.
-  const escape = (s: string) => s.replace(/[!%_]/g, (c) => `!${c}`);
-  const patterns = new Set([`%${escape(term.toLowerCase())}%`]);
+/** How long a search key is at most, and at least: see CustomerSearchKey. */
+export const SEARCH_KEY_LENGTH = 16;
+export const SEARCH_KEY_MIN = 3;
+
+/** Every suffix of each field, cut to SEARCH_KEY_LENGTH, of at least SEARCH_KEY_MIN characters. */
+export function searchKeys(c: Searchable): string[] {
+  const keys = new Set<string>();
+  for (const field of searchFields(c)) {
+    const chars = [...field];
+    for (let i = 0; i + SEARCH_KEY_MIN <= chars.length; i++) {
+      keys.add(chars.slice(i, i + SEARCH_KEY_LENGTH).join(''));
+    }
+  }
+  return [...keys];
+}
+
+/** What a search term looks for: the term itself, lower-cased, and for a phone number its digits. */
+export function searchTerms(term: string): string[] {
+  const terms = new Set([term.toLowerCase()]);
   if (/^[0-9+\-(). ]+$/.test(term)) {
     const digits = phoneDigits(term);
-    if (digits.length > 0) patterns.add(`%${digits}%`);
+    if (digits.length > 0) terms.add(digits);
   }
-  return [...patterns];
+  return [...terms];
+}
+
+/** A LIKE operand that matches `s` literally ('!' escapes LIKE's wildcards on both dialects). */
+export function likeLiteral(s: string): string {
+  return s.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { TransactionsService } from '../database/transactions.service';
 import { ProfilesService } from '../profiles/profiles.service';
 import { CustomerEntity } from './customer.entity';
 import { CustomerRadiusRows } from './customer-radius';
+import { writeSearchKeys } from './customer-search-keys';
 import {
   checkAccountNo,
   checkName,
@@ -60,6 +61,7 @@ export class CustomersService {
           // The row first: its unique index settles a race for the username before
           // anything is written to FreeRADIUS's tables.
           await m.getRepository(CustomerEntity).insert(customer);
+          await writeSearchKeys(m, customer);
           const radius = new CustomerRadiusRows(m, username);
           if (await radius.exist()) {
             throw new ConflictError(
@@ -91,6 +93,7 @@ export class CustomersService {
       if (phone !== undefined) c.phone = phone;
       if (name !== undefined) c.name = name;
       c.searchText = searchText(c);
+      await writeSearchKeys(m, c);
     });
   }
 

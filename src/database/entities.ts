@@ -1,6 +1,7 @@
 import { CustomerEntity } from '../customers/customer.entity';
+import { CustomerSearchKey } from '../customers/customer-search-key.entity';
 import { ProfileEntity } from '../profiles/profile.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
 
 /** Every entity of radgraph: FreeRADIUS's tables, then radgraph's own as modules add them. */
-export const ENTITIES = [...FREERADIUS_ENTITIES, ProfileEntity, CustomerEntity];
+export const ENTITIES = [...FREERADIUS_ENTITIES, ProfileEntity, CustomerEntity, CustomerSearchKey];

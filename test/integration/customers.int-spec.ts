@@ -559,6 +559,36 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       expect(conn.totalCount).toBe(expected.length);
     });
 
+    it('matches terms shorter than a search key and longer than one', async () => {
+      expect(names(await list({ s: 'gr' }))).toEqual(['Grace.Achieng']);
+      expect(names(await list({ s: 'race.achieng' }))).toEqual(['Grace.Achieng']);
+      // 17+ characters: narrowed by the first 16, then checked in full.
+      expect(names(await list({ s: 'KE-77001-nothing-more' }))).toEqual([]);
+      expect(names(await list({ s: '254733100200' }))).toEqual(['Grace.Achieng']);
+    });
+
+    it('follows a changed phone number, and forgets a deleted customer', async () => {
+      const c = await createCustomer({
+        username: 'mover2',
+        password: 'pw',
+        phone: '0700 111 222',
+        profileId: home.id,
+      });
+      expect(names(await list({ s: '111222' }))).toEqual(['mover2']);
+      await ok(
+        `mutation { updateCustomer(id: "${c.id}", input: { phone: "0799 333 444" }) { id } }`,
+      );
+      expect(names(await list({ s: '111222' }))).toEqual([]);
+      expect(names(await list({ s: '333444' }))).toEqual(['mover2']);
+      await ok(`mutation { deleteCustomer(id: "${c.id}") }`);
+      expect(names(await list({ s: '333444' }))).toEqual([]);
+      expect(
+        await db.query('SELECT * FROM rg_customer_search_keys WHERE customer_id = ?', [
+          Number(c.id),
+        ]),
+      ).toEqual([]);
+    });
+
     it('filters by profile and by status', async () => {
       expect(names(await list({ p: biz.id }))).toEqual(['Grace.Achieng', 'bob']);
       expect(names(await list({ st: 'ONLINE' }))).toEqual(['alice.w']);

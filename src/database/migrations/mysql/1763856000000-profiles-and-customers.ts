@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** radgraph's own tables for profiles (plans) and PPPoE customers. */
+/** radgraph's own tables for profiles (plans) and PPPoE customers, with the customers' search keys. */
 export class ProfilesAndCustomers1763856000000 implements MigrationInterface {
   name = 'ProfilesAndCustomers1763856000000';
 
@@ -14,9 +14,16 @@ export class ProfilesAndCustomers1763856000000 implements MigrationInterface {
     await q.query(
       'ALTER TABLE `rg_customers` ADD CONSTRAINT `FK_rg_customers_profile` FOREIGN KEY (`profile_id`) REFERENCES `rg_profiles`(`id`) ON DELETE RESTRICT ON UPDATE NO ACTION',
     );
+    await q.query(
+      'CREATE TABLE `rg_customer_search_keys` (`customer_id` int NOT NULL, `pos` smallint NOT NULL, `k` varchar(16) NOT NULL, INDEX `IDX_rg_customer_search_keys_k` (`k`, `customer_id`), PRIMARY KEY (`customer_id`, `pos`)) ENGINE=InnoDB',
+    );
+    await q.query(
+      'ALTER TABLE `rg_customer_search_keys` ADD CONSTRAINT `FK_rg_customer_search_keys_customer` FOREIGN KEY (`customer_id`) REFERENCES `rg_customers`(`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
+    );
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE `rg_customer_search_keys`');
     await q.query('DROP TABLE `rg_customers`');
     await q.query('DROP TABLE `rg_profiles`');
   }

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** radgraph's own tables for profiles (plans) and PPPoE customers. */
+/** radgraph's own tables for profiles (plans) and PPPoE customers, with the customers' search keys. */
 export class ProfilesAndCustomers1763856000000 implements MigrationInterface {
   name = 'ProfilesAndCustomers1763856000000';
 
@@ -19,9 +19,16 @@ export class ProfilesAndCustomers1763856000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX "UQ_rg_customers_account_no" ON "rg_customers" ("account_no")`,
     );
     await q.query(`CREATE UNIQUE INDEX "UQ_rg_customers_username" ON "rg_customers" ("username")`);
+    await q.query(
+      `CREATE TABLE "rg_customer_search_keys" ("customer_id" integer NOT NULL, "pos" smallint NOT NULL, "k" varchar(16) NOT NULL, CONSTRAINT "FK_rg_customer_search_keys_customer" FOREIGN KEY ("customer_id") REFERENCES "rg_customers" ("id") ON DELETE CASCADE ON UPDATE NO ACTION, PRIMARY KEY ("customer_id", "pos"))`,
+    );
+    await q.query(
+      `CREATE INDEX "IDX_rg_customer_search_keys_k" ON "rg_customer_search_keys" ("k", "customer_id")`,
+    );
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "rg_customer_search_keys"`);
     await q.query(`DROP TABLE "rg_customers"`);
     await q.query(`DROP TABLE "rg_profiles"`);
   }
