@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, DataSource, In, SelectQueryBuilder, WhereExpressionBuilder } from 'typeorm';
+import { Brackets, DataSource, In, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
 import { Connection, keysetPage } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
@@ -78,6 +78,7 @@ export class CustomerDirectoryService {
   ): Promise<Connection<CustomerEntity>> {
     return keysetPage({
       query: () => this.filtered(filter),
+      count: this.searchOnlyCount(filter),
       key: 'c.id',
       idOf: (c) => c.id,
       prefix: 'c',
@@ -86,17 +87,29 @@ export class CustomerDirectoryService {
     });
   }
 
+  /**
+   * When the search is the only filter and the keys answer it exactly, count the matching
+   * customers on the keys' index alone, without reading rg_customers row by row.
+   */
+  private searchOnlyCount(filter: CustomerFilter): (() => Promise<number>) | undefined {
+    const term = filter.search?.trim();
+    if (!term || filter.profileId != null || filter.status != null) return undefined;
+    const terms = this.checkedTerms(term);
+    if (!terms.every((t) => this.keysAnswer(t) === 'exactly')) return undefined;
+    return async () => {
+      const keys = this.keyMatches(terms);
+      const [row] = await this.dataSource.query<Array<{ n: number | string }>>(
+        keys.count,
+        keys.parameters,
+      );
+      return Number(row.n);
+    };
+  }
+
   private filtered(filter: CustomerFilter): SelectQueryBuilder<CustomerEntity> {
     const qb = this.repo.createQueryBuilder('c');
     const term = filter.search?.trim();
-    if (term) {
-      if ([...term].length > 100) {
-        throw new BadUserInputError('search', 'search must be at most 100 characters');
-      }
-      qb.andWhere(
-        new Brackets((or) => searchTerms(term).forEach((t, i) => this.orMatches(or, t, i))),
-      );
-    }
+    if (term) this.whereSearch(qb, this.checkedTerms(term));
     if (filter.profileId != null) {
       const profileId = Number(filter.profileId);
       if (!Number.isSafeInteger(profileId))
@@ -107,39 +120,70 @@ export class CustomerDirectoryService {
     return qb;
   }
 
+  private checkedTerms(term: string): string[] {
+    if ([...term].length > 100) {
+      throw new BadUserInputError('search', 'search must be at most 100 characters');
+    }
+    return searchTerms(term);
+  }
+
+  /** Whether the search keys find a term: exactly, only as candidates to check, or not at all. */
+  private keysAnswer(t: string): 'exactly' | 'candidates' | 'no' {
+    const length = [...t].length;
+    if (length < SEARCH_KEY_MIN) return 'no';
+    return length <= SEARCH_KEY_LENGTH ? 'exactly' : 'candidates';
+  }
+
   /**
-   * Customers whose account no, username or phone digits contain `t`. From 3 characters on,
-   * through the search keys (a prefix range on an index); a longer term is narrowed by its
-   * first 16 characters and then checked in full. Shorter terms scan search_text.
+   * Customers whose account no, username or phone digits contain one of the terms. From 3
+   * characters on, through the search keys: one `c.id IN (…)` (an OR of two INs would make
+   * MariaDB read every customer), then, for a term longer than a key, a check in full.
+   * Shorter terms scan search_text.
    */
-  private orMatches(or: WhereExpressionBuilder, t: string, i: number): void {
-    const chars = [...t];
-    if (chars.length < SEARCH_KEY_MIN) {
-      or.orWhere(`c.search_text LIKE :t${i} ESCAPE '!'`, { [`t${i}`]: `%${likeLiteral(t)}%` });
+  private whereSearch(qb: SelectQueryBuilder<CustomerEntity>, terms: string[]): void {
+    const scan = new Brackets((or) =>
+      terms.forEach((t, i) =>
+        or.orWhere(`c.search_text LIKE :t${i} ESCAPE '!'`, { [`t${i}`]: `%${likeLiteral(t)}%` }),
+      ),
+    );
+    const answers = terms.map((t) => this.keysAnswer(t));
+    if (answers.includes('no')) {
+      qb.andWhere(scan);
       return;
     }
-    const prefix = chars.slice(0, SEARCH_KEY_LENGTH).join('');
-    // MySQL: LIKE 'prefix%' is an index range (and case-insensitive, like its collation).
-    // SQLite's LIKE cannot use the index; keys and terms are lower-case, so a binary range is
-    // the same match.
+    const keys = this.keyMatches(terms);
+    qb.andWhere(`c.id IN (${keys.select})`, keys.params);
+    if (answers.includes('candidates')) qb.andWhere(scan);
+  }
+
+  /**
+   * The key lookups for terms of 3 characters or more, as a select of customer ids and as a
+   * count. MySQL: LIKE 'prefix%' is an index range (case-insensitive, like its collation).
+   * SQLite's LIKE cannot use the index; keys and terms are lower-case, so a binary range is
+   * the same match.
+   */
+  private keyMatches(terms: string[]) {
     const sqlite = this.dataSource.options.type === 'better-sqlite3';
-    const keys = this.dataSource
+    const params: Record<string, string> = {};
+    const conditions = terms.map((t, i) => {
+      const prefix = [...t].slice(0, SEARCH_KEY_LENGTH).join('');
+      if (sqlite) {
+        params[`lo${i}`] = prefix;
+        params[`hi${i}`] = `${prefix}\uffff`;
+        return `(k.k >= :lo${i} AND k.k < :hi${i})`;
+      }
+      params[`k${i}`] = `${likeLiteral(prefix)}%`;
+      return `k.k LIKE :k${i} ESCAPE '!'`;
+    });
+    const qb = this.dataSource
       .getRepository(CustomerSearchKey)
       .createQueryBuilder('k')
-      .select('k.customer_id')
-      .where(sqlite ? `k.k >= :lo${i} AND k.k < :hi${i}` : `k.k LIKE :k${i} ESCAPE '!'`)
-      .getQuery();
-    const params = sqlite
-      ? { [`lo${i}`]: prefix, [`hi${i}`]: `${prefix}\uffff` }
-      : { [`k${i}`]: `${likeLiteral(prefix)}%` };
-    if (chars.length <= SEARCH_KEY_LENGTH) {
-      or.orWhere(`c.id IN (${keys})`, params);
-    } else {
-      or.orWhere(`(c.id IN (${keys}) AND c.search_text LIKE :t${i} ESCAPE '!')`, {
-        ...params,
-        [`t${i}`]: `%${likeLiteral(t)}%`,
-      });
-    }
+      .where(conditions.join(' OR '), params);
+    const [count, parameters] = qb
+      .clone()
+      .select('COUNT(DISTINCT k.customer_id)', 'n')
+      .getQueryAndParameters();
+    return { select: qb.select('k.customer_id').getQuery(), params, count, parameters };
   }
 
   private whereStatus(qb: SelectQueryBuilder<CustomerEntity>, status: CustomerStatus): void {
