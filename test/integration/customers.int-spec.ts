@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -628,6 +629,35 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
     ])('refuses %s', async (_label, vars, field) => {
       const err = await fails(LIST, vars);
       expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    });
+
+    it('reads a page of customers with their profile and live status in a fixed number of queries', async () => {
+      for (let i = 0; i < 8; i++) {
+        await createCustomer({
+          username: `nplus1.${i}`,
+          password: 'pw',
+          profileId: i % 2 ? home.id : biz.id,
+        });
+      }
+      const ds = api.app.get(DataSource);
+      const original = ds.logger;
+      const queries: string[] = [];
+      ds.logger = Object.assign(Object.create(original) as object, {
+        logQuery: (query: string) => void queries.push(query),
+      }) as typeof original;
+      try {
+        const conn = await list({ f: 50 });
+        queries.length = 0;
+        const { customers } = await ok(`{ customers(first: 50) { totalCount edges { node {
+          profile { name customerCount } status online currentSession { id } } } } }`);
+        expect(customers.edges.length).toBe(conn.edges.length);
+        expect(customers.edges.length).toBeGreaterThan(5);
+        // page, count, profiles, open sessions, customer counts: never one per row.
+        expect(queries.length).toBeGreaterThan(0);
+        expect(queries.length).toBeLessThanOrEqual(6);
+      } finally {
+        ds.logger = original;
+      }
     });
   });
 });
