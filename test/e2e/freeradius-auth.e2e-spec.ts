@@ -11,6 +11,7 @@ import {
   startFreeradius,
 } from '../support/freeradius';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
+import { acctUniqueId } from '../../src/radius/acct-unique-id';
 
 jest.setTimeout(60_000);
 
@@ -159,6 +160,14 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
       expect(Number(rows[0].started)).toBe(1767225600);
       // acct_unique: md5 over the session's identity, the key radgraph's listener shares.
       expect(rows[0].acctuniqueid).toMatch(/^[0-9a-f]{32}$/);
+      expect(rows[0].acctuniqueid).toBe(
+        acctUniqueId({
+          userName: USERNAME,
+          acctSessionId: '81a00001',
+          nasIpAddress: '127.0.0.1',
+          nasPort: 15728640,
+        }),
+      );
     });
 
     it('answers an Accounting-On from a NAS that has no open session, so the NAS stops retransmitting', async () => {

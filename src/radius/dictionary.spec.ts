@@ -1,0 +1,20 @@
+import radius from 'radius';
+import { loadRadiusDictionaries } from './dictionary';
+
+describe('radius dictionaries', () => {
+  it('encode and decode MikroTik attributes, e.g. Mikrotik-Rate-Limit', () => {
+    loadRadiusDictionaries();
+    const secret = 'test-secret';
+    const packet = radius.encode({
+      code: 'Access-Accept',
+      identifier: 7,
+      authenticator: Buffer.alloc(16),
+      secret,
+      attributes: [['Vendor-Specific', 14988, [['Mikrotik-Rate-Limit', '5120k/10240k']]]],
+    });
+    const decoded = radius.decode({ packet, secret });
+    expect(decoded.attributes['Vendor-Specific']).toEqual({
+      'Mikrotik-Rate-Limit': '5120k/10240k',
+    });
+  });
+});
