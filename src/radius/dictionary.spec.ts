@@ -6,9 +6,8 @@ describe('radius dictionaries', () => {
     loadRadiusDictionaries();
     const secret = 'test-secret';
     const packet = radius.encode({
-      code: 'Access-Accept',
+      code: 'Accounting-Request',
       identifier: 7,
-      authenticator: Buffer.alloc(16),
       secret,
       attributes: [['Vendor-Specific', 14988, [['Mikrotik-Rate-Limit', '5120k/10240k']]]],
     });
