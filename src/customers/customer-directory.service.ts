@@ -20,6 +20,14 @@ export interface CustomerFilter {
   profileId?: string | null;
 }
 
+interface KeyMatches {
+  /** The search keys matching the terms, as a query to select from. */
+  query: () => SelectQueryBuilder<CustomerSearchKey>;
+  /** The same as SQL for `c.id IN (…)`, with its parameters. */
+  select: string;
+  params: Record<string, string>;
+}
+
 export interface CustomerKey {
   id?: string | null;
   username?: string | null;
@@ -76,9 +84,11 @@ export class CustomerDirectoryService {
     first: number,
     after?: string | null,
   ): Promise<Connection<CustomerEntity>> {
+    const keys = this.searchOnlyKeys(filter);
     return keysetPage({
       query: () => this.filtered(filter),
-      count: this.searchOnlyCount(filter),
+      count: keys && (() => this.countKeys(keys)),
+      page: keys && ((limit, before) => this.pageKeys(keys, limit, before)),
       key: 'c.id',
       idOf: (c) => c.id,
       prefix: 'c',
@@ -88,22 +98,40 @@ export class CustomerDirectoryService {
   }
 
   /**
-   * When the search is the only filter and the keys answer it exactly, count the matching
-   * customers on the keys' index alone, without reading rg_customers row by row.
+   * When the search is the only filter and the keys answer it exactly, count and page on the
+   * keys' index alone (customer ids, newest first), then read just the page's customers.
    */
-  private searchOnlyCount(filter: CustomerFilter): (() => Promise<number>) | undefined {
+  private searchOnlyKeys(filter: CustomerFilter): KeyMatches | undefined {
     const term = filter.search?.trim();
     if (!term || filter.profileId != null || filter.status != null) return undefined;
     const terms = this.checkedTerms(term);
     if (!terms.every((t) => this.keysAnswer(t) === 'exactly')) return undefined;
-    return async () => {
-      const keys = this.keyMatches(terms);
-      const [row] = await this.dataSource.query<Array<{ n: number | string }>>(
-        keys.count,
-        keys.parameters,
-      );
-      return Number(row.n);
-    };
+    return this.keyMatches(terms);
+  }
+
+  private async countKeys(keys: KeyMatches): Promise<number> {
+    const [row] = await keys
+      .query()
+      .select('COUNT(DISTINCT k.customer_id)', 'n')
+      .getRawMany<{ n: number | string }>();
+    return Number(row.n);
+  }
+
+  private async pageKeys(
+    keys: KeyMatches,
+    limit: number,
+    before: string | null,
+  ): Promise<CustomerEntity[]> {
+    const qb = keys
+      .query()
+      .select('DISTINCT k.customer_id', 'id')
+      .orderBy('id', 'DESC')
+      .limit(limit);
+    if (before !== null) qb.andWhere('k.customer_id < :before', { before: Number(before) });
+    const ids = (await qb.getRawMany<{ id: number | string }>()).map((r) => Number(r.id));
+    if (ids.length === 0) return [];
+    const found = new Map((await this.repo.findBy({ id: In(ids) })).map((c) => [c.id, c]));
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
   private filtered(filter: CustomerFilter): SelectQueryBuilder<CustomerEntity> {
@@ -162,7 +190,7 @@ export class CustomerDirectoryService {
    * SQLite's LIKE cannot use the index; keys and terms are lower-case, so a binary range is
    * the same match.
    */
-  private keyMatches(terms: string[]) {
+  private keyMatches(terms: string[]): KeyMatches {
     const sqlite = this.dataSource.options.type === 'better-sqlite3';
     const params: Record<string, string> = {};
     const conditions = terms.map((t, i) => {
@@ -175,15 +203,12 @@ export class CustomerDirectoryService {
       params[`k${i}`] = `${likeLiteral(prefix)}%`;
       return `k.k LIKE :k${i} ESCAPE '!'`;
     });
-    const qb = this.dataSource
-      .getRepository(CustomerSearchKey)
-      .createQueryBuilder('k')
-      .where(conditions.join(' OR '), params);
-    const [count, parameters] = qb
-      .clone()
-      .select('COUNT(DISTINCT k.customer_id)', 'n')
-      .getQueryAndParameters();
-    return { select: qb.select('k.customer_id').getQuery(), params, count, parameters };
+    const query = () =>
+      this.dataSource
+        .getRepository(CustomerSearchKey)
+        .createQueryBuilder('k')
+        .where(`(${conditions.join(' OR ')})`, params);
+    return { query, select: query().select('k.customer_id').getQuery(), params };
   }
 
   private whereStatus(qb: SelectQueryBuilder<CustomerEntity>, status: CustomerStatus): void {
