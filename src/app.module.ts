@@ -11,6 +11,7 @@ import { SystemModule } from './system/system.module';
 import { CustomersModule } from './customers/customers.module';
 import { ProfilesModule } from './profiles/profiles.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { NasModule } from './nas/nas.module';
 
 @Module({})
 export class AppModule {
@@ -26,6 +27,7 @@ export class AppModule {
         HealthModule,
         SystemModule,
         ProfilesModule,
+        NasModule,
         SessionsModule,
         CustomersModule,
       ],

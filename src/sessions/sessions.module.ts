@@ -1,8 +1,24 @@
 import { Module } from '@nestjs/common';
+import { NasModule } from '../nas/nas.module';
+import { OnlineSessionsService } from './online-sessions.service';
+import {
+  NasOnlineCountResolver,
+  NasOnlineResolver,
+  SessionNasResolver,
+} from './session-nas-fields.resolver';
+import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  providers: [SessionsService],
-  exports: [SessionsService],
+  imports: [NasModule],
+  providers: [
+    SessionsService,
+    OnlineSessionsService,
+    SessionsResolver,
+    SessionNasResolver,
+    NasOnlineResolver,
+    NasOnlineCountResolver,
+  ],
+  exports: [SessionsService, OnlineSessionsService],
 })
 export class SessionsModule {}

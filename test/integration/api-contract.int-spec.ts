@@ -30,17 +30,10 @@ const PENDING = new Set([
   // Live sessions (accounting listener, change feed, subscriptions)
   'SessionEventType',
   'SessionEvent',
-  'NasOnline',
-  'OnlineSummary',
-  'Query.onlineSessions',
-  'Query.onlineSummary',
   'Subscription.sessionEvents',
   // NAS routers
-  'Nas',
   'CreateNasInput',
   'DisconnectResult',
-  'Session.nas',
-  'Query.nasDevices',
   'Mutation.disconnectCustomer',
   'Mutation.createNas',
   'Mutation.deleteNas',

@@ -1,0 +1,30 @@
+import { Field, Int, ObjectType } from '@nestjs/graphql';
+import { GraphQLBigInt } from '../../common/scalars/bigint.scalar';
+import { Nas } from '../../nas/models/nas.model';
+
+@ObjectType({ description: 'The open sessions of one NAS (by radacct.nasipaddress).' })
+export class NasOnline {
+  @Field()
+  nasIpAddress!: string;
+
+  @Field(() => Nas, { nullable: true, description: 'The nas row whose nasname is nasIpAddress.' })
+  nas!: Nas | null;
+
+  @Field(() => Int)
+  count!: number;
+
+  @Field(() => GraphQLBigInt, { description: 'Uploaded in the current sessions.' })
+  uploadBytes!: string;
+
+  @Field(() => GraphQLBigInt, { description: 'Downloaded in the current sessions.' })
+  downloadBytes!: string;
+}
+
+@ObjectType()
+export class OnlineSummary {
+  @Field(() => Int, { description: 'Open sessions in all.' })
+  total!: number;
+
+  @Field(() => [NasOnline], { description: 'Per NAS, the most sessions first.' })
+  byNas!: NasOnline[];
+}

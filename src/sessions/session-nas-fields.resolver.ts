@@ -1,0 +1,55 @@
+import { Context, Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { requestLoader } from '../common/dataloader/request-loader';
+import type { GraphqlContext } from '../graphql/graphql-context';
+import { Nas } from '../nas/models/nas.model';
+import { NasService } from '../nas/nas.service';
+import { NasOnline } from './models/online-summary.model';
+import { Session } from './models/session.model';
+import { OnlineSessionsService } from './online-sessions.service';
+
+function nasByName(ctx: GraphqlContext, nas: NasService) {
+  return requestLoader(
+    ctx,
+    'nasByName',
+    (names: readonly string[]) => nas.byNames(names),
+    null as Nas | null,
+  );
+}
+
+/** Session.nas: the nas row whose nasname is the session's nasipaddress. */
+@Resolver(() => Session)
+export class SessionNasResolver {
+  constructor(private readonly nasService: NasService) {}
+
+  @ResolveField(() => Nas, { nullable: true })
+  nas(@Parent() s: Session, @Context() ctx: GraphqlContext): Promise<Nas | null> {
+    return nasByName(ctx, this.nasService).load(s.nasIpAddress);
+  }
+}
+
+/** NasOnline.nas, as Session.nas. */
+@Resolver(() => NasOnline)
+export class NasOnlineResolver {
+  constructor(private readonly nasService: NasService) {}
+
+  @ResolveField(() => Nas, { nullable: true })
+  nas(@Parent() n: NasOnline, @Context() ctx: GraphqlContext): Promise<Nas | null> {
+    return nasByName(ctx, this.nasService).load(n.nasIpAddress);
+  }
+}
+
+/** Nas.onlineCount: its open sessions. */
+@Resolver(() => Nas)
+export class NasOnlineCountResolver {
+  constructor(private readonly online: OnlineSessionsService) {}
+
+  @ResolveField(() => Int, { description: 'Open sessions on this NAS.' })
+  onlineCount(@Parent() n: Nas, @Context() ctx: GraphqlContext): Promise<number> {
+    return requestLoader(
+      ctx,
+      'onlineCountByNas',
+      (names: readonly string[]) => this.online.countByNasNames(names),
+      0,
+    ).load(n.name);
+  }
+}

@@ -1,0 +1,38 @@
+import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { SessionConnection } from './models/session-connection.model';
+import { OnlineSummary } from './models/online-summary.model';
+import { Session } from './models/session.model';
+import { OnlineSessionsService } from './online-sessions.service';
+
+@Resolver(() => Session)
+export class SessionsResolver {
+  constructor(private readonly online: OnlineSessionsService) {}
+
+  @Query(() => SessionConnection, {
+    description: 'Open sessions, newest first. search matches username, IP address or MAC address.',
+  })
+  onlineSessions(
+    @Args('nasId', { type: () => ID, nullable: true }) nasId?: string,
+    @Args('search', { type: () => String, nullable: true }) search?: string,
+    @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true }) after?: string,
+  ): Promise<SessionConnection> {
+    return this.online.list({ nasId, search }, first ?? 50, after);
+  }
+
+  @Query(() => OnlineSummary, {
+    description: 'How many are online, and per NAS: sessions and traffic.',
+  })
+  onlineSummary(): Promise<OnlineSummary> {
+    return this.online.summary() as Promise<OnlineSummary>;
+  }
+
+  @Query(() => [Session], {
+    description: 'The open sessions with the most traffic so far (upload + download).',
+  })
+  topSessions(
+    @Args('first', { type: () => Int, defaultValue: 10 }) first: number,
+  ): Promise<Session[]> {
+    return this.online.top(first);
+  }
+}
