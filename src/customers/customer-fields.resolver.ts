@@ -6,6 +6,8 @@ import { Profile } from '../profiles/models/profile.model';
 import { ProfilesService } from '../profiles/profiles.service';
 import { SessionConnection } from '../sessions/models/session-connection.model';
 import { Session } from '../sessions/models/session.model';
+import { AuthLogService } from '../sessions/auth-log.service';
+import { AuthAttempt } from '../sessions/models/auth-attempt.model';
 import { SessionsService } from '../sessions/sessions.service';
 import { CustomerStatus, customerStatus } from './customer-rules';
 import { Customer } from './models/customer.model';
@@ -16,7 +18,25 @@ export class CustomerFieldsResolver {
   constructor(
     private readonly profiles: ProfilesService,
     private readonly sessionsService: SessionsService,
+    private readonly authLog: AuthLogService,
   ) {}
+
+  @ResolveField(() => [AuthAttempt], {
+    description:
+      'The most recent authentication attempts (radpostauth), newest first: for troubleshooting.',
+  })
+  authAttempts(
+    @Parent() c: Customer,
+    @Context() ctx: GraphqlContext,
+    @Args('last', { type: () => Int, defaultValue: 10 }) last: number,
+  ): Promise<AuthAttempt[]> {
+    return requestLoader(
+      ctx,
+      `authAttempts:${last}`,
+      (u: readonly string[]) => this.authLog.recent(u, last),
+      [] as AuthAttempt[],
+    ).load(c.username);
+  }
 
   @ResolveField(() => Profile, { nullable: true })
   async profile(@Parent() c: Customer, @Context() ctx: GraphqlContext): Promise<Profile | null> {

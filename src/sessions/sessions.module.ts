@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { NasModule } from '../nas/nas.module';
+import { AuthLogService } from './auth-log.service';
 import { OnlineSessionsService } from './online-sessions.service';
 import {
   NasOnlineCountResolver,
@@ -14,11 +15,12 @@ import { SessionsService } from './sessions.service';
   providers: [
     SessionsService,
     OnlineSessionsService,
+    AuthLogService,
     SessionsResolver,
     SessionNasResolver,
     NasOnlineResolver,
     NasOnlineCountResolver,
   ],
-  exports: [SessionsService, OnlineSessionsService],
+  exports: [SessionsService, OnlineSessionsService, AuthLogService],
 })
 export class SessionsModule {}

@@ -162,6 +162,34 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     expect(topSessions).toEqual([{ username: 'carol' }, { username: 'alice' }]);
   });
 
+  it("gives a customer's recent authentication attempts from radpostauth, newest first", async () => {
+    const { createProfile } = await ok(
+      `mutation { createProfile(input: { name: "P", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+    );
+    await ok(
+      `mutation { createCustomer(input: { username: "alice", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
+    );
+    const at = (s: string) =>
+      kind === 'mysql' ? new Date(s) : s.replace('T', ' ').replace('Z', '');
+    for (const [reply, when] of [
+      ['Access-Reject', '2026-11-20T08:00:00.000Z'],
+      ['Access-Accept', '2026-11-20T08:00:05.000Z'],
+      ['Access-Reject', '2026-11-21T09:30:00.000Z'],
+    ]) {
+      await db.query(
+        "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ('alice', '', ?, ?)",
+        [reply, at(when)],
+      );
+    }
+    const { customer } = await ok(
+      `{ customer(username: "alice") { authAttempts(last: 2) { at reply accepted } } }`,
+    );
+    expect(customer.authAttempts).toEqual([
+      { at: '2026-11-21T09:30:00.000Z', reply: 'Access-Reject', accepted: false },
+      { at: '2026-11-20T08:00:05.000Z', reply: 'Access-Accept', accepted: true },
+    ]);
+  });
+
   it('lists the NAS devices with their online counts, never their secret', async () => {
     const { nasDevices } = await ok(
       `{ nasDevices { id name shortname type coaPort onlineCount } }`,
