@@ -1,4 +1,5 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { mapConnection } from '../common/pagination/connection';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomersService } from './customers.service';
 import { CreateCustomerInput } from './dto/create-customer.input';
@@ -17,11 +18,7 @@ export class CustomersResolver {
 
   @Query(() => CustomerConnection, { description: 'Newest first.' })
   async customers(@Args() args: CustomersArgs): Promise<CustomerConnection> {
-    const page = await this.directory.list(args, args.first ?? 50, args.after);
-    return {
-      ...page,
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toCustomer(e.node) })),
-    };
+    return mapConnection(await this.directory.list(args, args.first ?? 50, args.after), toCustomer);
   }
 
   @Query(() => Customer, {

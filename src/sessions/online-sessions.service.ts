@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError, NotFoundError } from '../common/errors/app-error';
-import { Connection, keysetPage, pageSize } from '../common/pagination/connection';
+import { Connection, pageSize } from '../common/pagination/connection';
 import { likeLiteral } from '../customers/customer-rules';
 import { RadAcct } from '../database/freeradius';
 import { NasService } from '../nas/nas.service';
-import { toSession } from './models/session.mapper';
+import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
 
 export interface OnlineFilter {
@@ -29,19 +29,7 @@ export class OnlineSessionsService {
     after?: string | null,
   ): Promise<Connection<Session>> {
     const nasName = await this.nasName(filter.nasId);
-    const page = await keysetPage({
-      query: () => this.open(filter.search, nasName),
-      key: 'a.radacctid',
-      idOf: (row) => row.radAcctId,
-      prefix: 'o',
-      first,
-      after,
-    });
-    const now = new Date();
-    return {
-      ...page,
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSession(e.node, now) })),
-    };
+    return sessionPage(() => this.open(filter.search, nasName), 'o', first, after);
   }
 
   /** The open sessions with the most traffic in this session. */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, IsNull } from 'typeorm';
-import { Connection, keysetPage } from '../common/pagination/connection';
+import type { Connection } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
-import { toSession } from './models/session.mapper';
+import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
 
 /** Reads sessions from radacct (FreeRADIUS's, or radgraph's accounting listener's). */
@@ -27,27 +27,16 @@ export class SessionsService {
   }
 
   /** A user's connection history, newest first. */
-  async history(
-    username: string,
-    first: number,
-    after?: string | null,
-  ): Promise<Connection<Session>> {
-    const page = await keysetPage({
-      query: () =>
+  history(username: string, first: number, after?: string | null): Promise<Connection<Session>> {
+    return sessionPage(
+      () =>
         this.dataSource
           .getRepository(RadAcct)
           .createQueryBuilder('a')
           .where('a.username = :username', { username }),
-      key: 'a.radacctid',
-      idOf: (row) => row.radAcctId,
-      prefix: 's',
+      's',
       first,
       after,
-    });
-    const now = new Date();
-    return {
-      ...page,
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: toSession(e.node, now) })),
-    };
+    );
   }
 }

@@ -147,3 +147,8 @@ export async function keysetPage<R extends ObjectLiteral>(opts: {
     (r) => r,
   );
 }
+
+/** The same page with each node turned into its GraphQL model; cursors stay as they are. */
+export function mapConnection<R, T>(page: Connection<R>, toNode: (row: R) => T): Connection<T> {
+  return { ...page, edges: page.edges.map((e) => ({ cursor: e.cursor, node: toNode(e.node) })) };
+}

@@ -1,3 +1,5 @@
+import type { SelectQueryBuilder } from 'typeorm';
+import { Connection, keysetPage, mapConnection } from '../../common/pagination/connection';
 import type { RadAcct } from '../../database/freeradius';
 import { Session } from './session.model';
 
@@ -27,4 +29,26 @@ export function toSession(row: RadAcct, now: Date = new Date()): Session {
     nasPortId: orNull(row.nasPortId),
     terminateCause: orNull(row.acctTerminateCause),
   };
+}
+
+/**
+ * One page of radacct rows (`query` selects them as `a`), newest first by radacctid, as
+ * Sessions. `prefix` keeps one list's cursors from being used on another.
+ */
+export async function sessionPage(
+  query: () => SelectQueryBuilder<RadAcct>,
+  prefix: string,
+  first: number,
+  after?: string | null,
+): Promise<Connection<Session>> {
+  const page = await keysetPage({
+    query,
+    key: 'a.radacctid',
+    idOf: (row) => row.radAcctId,
+    prefix,
+    first,
+    after,
+  });
+  const now = new Date();
+  return mapConnection(page, (row) => toSession(row, now));
 }
