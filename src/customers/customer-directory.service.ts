@@ -3,16 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, In, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
 import { Connection, keysetPage } from '../common/pagination/connection';
+import { likeLiteral } from '../common/sql/like';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
 import { CustomerSearchKey } from './customer-search-key.entity';
-import {
-  CustomerStatus,
-  likeLiteral,
-  SEARCH_KEY_LENGTH,
-  SEARCH_KEY_MIN,
-  searchTerms,
-} from './customer-rules';
+import { CustomerStatus, SEARCH_KEY_LENGTH, SEARCH_KEY_MIN, searchTerms } from './customer-rules';
 
 export interface CustomerFilter {
   search?: string | null;

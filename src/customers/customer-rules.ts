@@ -118,11 +118,6 @@ export function searchTerms(term: string): string[] {
   return [...terms];
 }
 
-/** A LIKE operand that matches `s` literally ('!' escapes LIKE's wildcards on both dialects). */
-export function likeLiteral(s: string): string {
-  return s.replace(/[!%_]/g, (c) => `!${c}`);
-}
-
 /**
  * The Expiration check item for rlm_expiration, as Unix time in seconds ("1795305599").
  * FreeRADIUS 3.2 reads a date written as "Nov 21 2026 23:59:59" with mktime(), in its own

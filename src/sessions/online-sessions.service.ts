@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError, NotFoundError } from '../common/errors/app-error';
 import { Connection, pageSize } from '../common/pagination/connection';
-import { likeLiteral } from '../customers/customer-rules';
+import { likeLiteral } from '../common/sql/like';
 import { RadAcct } from '../database/freeradius';
 import { NasService } from '../nas/nas.service';
 import { sessionPage, toSession } from './models/session.mapper';
