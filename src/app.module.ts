@@ -12,6 +12,7 @@ import { CustomersModule } from './customers/customers.module';
 import { ProfilesModule } from './profiles/profiles.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { NasModule } from './nas/nas.module';
+import { RadiusModule } from './radius/radius.module';
 
 @Module({})
 export class AppModule {
@@ -30,6 +31,7 @@ export class AppModule {
         NasModule,
         SessionsModule,
         CustomersModule,
+        RadiusModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

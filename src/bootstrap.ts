@@ -1,6 +1,7 @@
 import { type INestApplication, type LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AccountingListener } from './radius/accounting/accounting-listener.service';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
 
@@ -38,13 +39,25 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-/** Listens on HOST:PORT; a taken port becomes a PortInUseError that names PORT. */
+/**
+ * Listens on HOST:PORT (GraphQL) and RADIUS_ACCT_HOST:RADIUS_ACCT_PORT (accounting, unless
+ * RADIUS_ACCT_ENABLED=false); a taken port becomes a PortInUseError that names its variable.
+ */
 export async function listen(app: INestApplication, config: AppConfig): Promise<void> {
   try {
     await app.listen(config.port, config.host);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new PortInUseError('PORT', config.host, config.port);
+    }
+    throw err;
+  }
+  if (!config.radiusAcctEnabled) return;
+  try {
+    await app.get(AccountingListener).start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortInUseError('RADIUS_ACCT_PORT', config.radiusAcctHost, config.radiusAcctPort);
     }
     throw err;
   }

@@ -26,8 +26,25 @@ export interface AppConfig {
   dataDir: string;
   adminToken: string | undefined;
   radiusAcctHost: string;
+  /** 0 picks a free port (tests); the bound one is on AccountingListener.address(). */
   radiusAcctPort: number;
+  /** false: no accounting listener (FreeRADIUS alone writes radacct). */
+  radiusAcctEnabled: boolean;
+  /** How often the radacct change feed polls for rows others wrote; 0 turns the feed off. */
+  changeFeedIntervalMs: number;
+  /** Stale sessions: no update for multiplier × the session's interim interval (at least minSeconds). */
+  staleSessions: StaleSessionConfig;
   logLevel: LogLevel;
+}
+
+export interface StaleSessionConfig {
+  /** 0 turns stale-session reaping off (sessions are still reported stale). */
+  multiplier: number;
+  minSeconds: number;
+  /** The interim interval assumed for a session that has not sent two updates yet. */
+  defaultIntervalSeconds: number;
+  /** How often the reaper looks. */
+  reapIntervalSeconds: number;
 }
 
 const port = (name: string, fallback: number) =>
@@ -41,6 +58,23 @@ const port = (name: string, fallback: number) =>
         ctx.addIssue({
           code: 'custom',
           message: `${name} must be a port number 1-65535, got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const int = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = /^\d+$/.test(v) ? Number(v) : NaN;
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number from ${min} to ${max}, got "${v}"`,
         });
         return z.NEVER;
       }
@@ -108,7 +142,18 @@ const envSchema = z.object({
       return v;
     }),
   RADIUS_ACCT_HOST: ipAddress('RADIUS_ACCT_HOST', '127.0.0.1'),
-  RADIUS_ACCT_PORT: port('RADIUS_ACCT_PORT', 1813),
+  RADIUS_ACCT_PORT: int('RADIUS_ACCT_PORT', 1813, 0, 65535),
+  RADIUS_ACCT_ENABLED: bool('RADIUS_ACCT_ENABLED', true),
+  CHANGE_FEED_INTERVAL_MS: int('CHANGE_FEED_INTERVAL_MS', 500, 0, 60_000),
+  STALE_SESSION_MULTIPLIER: int('STALE_SESSION_MULTIPLIER', 3, 0, 100),
+  STALE_SESSION_MIN_SECONDS: int('STALE_SESSION_MIN_SECONDS', 300, 1, 86_400 * 7),
+  STALE_SESSION_DEFAULT_INTERVAL_SECONDS: int(
+    'STALE_SESSION_DEFAULT_INTERVAL_SECONDS',
+    600,
+    1,
+    86_400,
+  ),
+  STALE_SESSION_REAP_INTERVAL_SECONDS: int('STALE_SESSION_REAP_INTERVAL_SECONDS', 60, 1, 86_400),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -190,6 +235,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     adminToken: e.ADMIN_TOKEN,
     radiusAcctHost: e.RADIUS_ACCT_HOST,
     radiusAcctPort: e.RADIUS_ACCT_PORT,
+    radiusAcctEnabled: e.RADIUS_ACCT_ENABLED,
+    changeFeedIntervalMs: e.CHANGE_FEED_INTERVAL_MS,
+    staleSessions: {
+      multiplier: e.STALE_SESSION_MULTIPLIER,
+      minSeconds: e.STALE_SESSION_MIN_SECONDS,
+      defaultIntervalSeconds: e.STALE_SESSION_DEFAULT_INTERVAL_SECONDS,
+      reapIntervalSeconds: e.STALE_SESSION_REAP_INTERVAL_SECONDS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -205,7 +258,10 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     http: `${config.host}:${config.port}`,
     database: db,
     runMigrations: config.runMigrations,
-    radiusAccounting: `${config.radiusAcctHost}:${config.radiusAcctPort}`,
+    radiusAccounting: config.radiusAcctEnabled
+      ? `${config.radiusAcctHost}:${config.radiusAcctPort}`
+      : 'off',
+    changeFeedIntervalMs: config.changeFeedIntervalMs,
     logLevel: config.logLevel,
   };
 }

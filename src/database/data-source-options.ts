@@ -106,7 +106,10 @@ export async function createDataSource(
  *   as in FreeRADIUS's own sqlite schema.sql), though TypeORM's SQLite driver does not list
  *   them;
  * - an auto-increment primary key must be declared `integer` (SQLite's 64-bit rowid), so the
- *   MySQL `bigint` of radacct.radacctid is `integer` there.
+ *   MySQL `bigint` of radacct.radacctid is `integer` there;
+ * - radacct.rg_seen_at, which MySQL keeps with `DEFAULT CURRENT_TIMESTAMP ON UPDATE
+ *   CURRENT_TIMESTAMP`, has no default there: SQLite cannot ADD COLUMN with a non-constant
+ *   default, so triggers keep it instead.
  */
 export function newDataSource(options: DataSourceOptions): DataSource {
   const dataSource = new DataSource(options);
@@ -118,8 +121,18 @@ export function newDataSource(options: DataSourceOptions): DataSource {
     const normalizeType = driver.normalizeType.bind(driver);
     driver.normalizeType = (column) =>
       column.type === 'bigint' && isGeneratedPrimary(column) ? 'integer' : normalizeType(column);
+    const normalizeDefault = driver.normalizeDefault.bind(driver);
+    driver.normalizeDefault = (column) =>
+      isTriggerMaintained(column) ? undefined : normalizeDefault(column);
   }
   return dataSource;
+}
+
+/** Columns SQLite keeps by triggers (see radacct-change-triggers.ts), not by a default. */
+const TRIGGER_MAINTAINED = new Set(['radacct.rg_seen_at']);
+
+function isTriggerMaintained(column: ColumnMetadata): boolean {
+  return TRIGGER_MAINTAINED.has(`${column.entityMetadata.tableName}.${column.databaseName}`);
 }
 
 function isGeneratedPrimary(column: unknown): boolean {

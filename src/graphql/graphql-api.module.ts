@@ -8,6 +8,7 @@ import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { formatGraphQLError } from '../common/errors/graphql-errors';
+import { queryLimitsRule } from './query-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -37,6 +38,7 @@ export const GRAPHQL_PATH = '/graphql';
               : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
           ],
           includeStacktraceInErrorResponses: false,
+          validationRules: [queryLimitsRule],
           formatError: formatGraphQLError,
           context: graphqlContextFactory(auth),
           subscriptions: {

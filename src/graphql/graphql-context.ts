@@ -1,10 +1,11 @@
 import type { Request } from 'express';
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
 import type { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { UnauthenticatedError } from '../common/errors/app-error';
 import { formatGraphQLError, toGraphQLError } from '../common/errors/graphql-errors';
+import { queryLimitErrors } from './query-limits';
 
 /** What every resolver gets: the authenticated caller, over HTTP or graphql-ws alike. */
 export interface GraphqlContext {
@@ -59,9 +60,17 @@ export function graphqlWsAuthHooks(auth: AuthService) {
       wsExtra(ctx).principal = await auth.authenticate(wsAuthorization(ctx));
       return true;
     },
-    onSubscribe: (ctx: GraphqlWsContext, _id: string, _payload: SubscribeMessage['payload']) => {
+    onSubscribe: (ctx: GraphqlWsContext, _id: string, payload: SubscribeMessage['payload']) => {
       if (!wsExtra(ctx).principal) return [unauthenticated()];
-      return undefined;
+      // Apollo's validation rules do not run on graphql-ws: the same limits apply here.
+      let document;
+      try {
+        document = parse(payload.query);
+      } catch {
+        return undefined; // graphql-ws reports the syntax error itself
+      }
+      const errors = queryLimitErrors(document);
+      return errors.length > 0 ? errors : undefined;
     },
   };
 }

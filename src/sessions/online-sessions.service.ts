@@ -28,7 +28,7 @@ export class OnlineSessionsService {
     first: number,
     after?: string | null,
   ): Promise<Connection<Session>> {
-    const nasName = await this.nasName(filter.nasId);
+    const nasName = filter.nasId == null ? null : await this.nasNameOf(filter.nasId);
     return sessionPage(() => this.open(filter.search, nasName), 'o', first, after);
   }
 
@@ -112,9 +112,8 @@ export class OnlineSessionsService {
     return qb;
   }
 
-  /** The nasname (the sessions' nasipaddress) that a nasId filter means. */
-  private async nasName(nasId: string | null | undefined): Promise<string | null> {
-    if (nasId == null) return null;
+  /** The nasname (the sessions' nasipaddress) that a nasId filter means; NOT_FOUND names nasId. */
+  async nasNameOf(nasId: string): Promise<string> {
     const nas = await this.nas.find(nasId);
     if (!nas) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
     return nas.name;

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { NasModule } from '../nas/nas.module';
 import { AuthLogService } from './auth-log.service';
+import { SessionEventBus } from './events/session-event-bus.service';
+import { RadacctChangeFeed } from './feed/radacct-change-feed.service';
+import { SessionEventsResolver, SessionStaleResolver } from './session-events.resolver';
+import { StaleSessionReaper } from './stale/stale-session-reaper.service';
 import { OnlineSessionsService } from './online-sessions.service';
 import {
   NasOnlineCountResolver,
@@ -20,7 +24,19 @@ import { SessionsService } from './sessions.service';
     SessionNasResolver,
     NasOnlineResolver,
     NasOnlineCountResolver,
+    SessionEventBus,
+    SessionEventsResolver,
+    SessionStaleResolver,
+    RadacctChangeFeed,
+    StaleSessionReaper,
   ],
-  exports: [SessionsService, OnlineSessionsService, AuthLogService],
+  exports: [
+    SessionsService,
+    OnlineSessionsService,
+    AuthLogService,
+    SessionEventBus,
+    RadacctChangeFeed,
+    StaleSessionReaper,
+  ],
 })
 export class SessionsModule {}

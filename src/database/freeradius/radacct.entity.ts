@@ -2,7 +2,7 @@ import { Column, Entity, Index } from 'typeorm';
 
 /**
  * FreeRADIUS's accounting table, column for column as in FreeRADIUS 3.2's
- * mods-config/sql/main/mysql/schema.sql. Octet counters are strings: they are exact
+ * mods-config/sql/main/mysql/schema.sql, plus radgraph's rg_seen_at. Octet counters are strings: they are exact
  * 64-bit values (Gigawords << 32 | Octets), read with mysql2's bigNumberStrings.
  */
 @Entity({ name: 'radacct' })
@@ -107,4 +107,18 @@ export class RadAcct {
 
   @Column({ name: 'class', type: 'varchar', length: 64, nullable: true })
   class!: string | null;
+
+  /**
+   * radgraph's addition: the server's time of the row's last change (the database keeps it:
+   * ON UPDATE CURRENT_TIMESTAMP on MySQL, triggers on SQLite). acctupdatetime is the NAS's
+   * clock; this one decides when a session is stale.
+   */
+  @Column({
+    name: 'rg_seen_at',
+    type: 'datetime',
+    nullable: true,
+    default: () => 'CURRENT_TIMESTAMP',
+    onUpdate: 'CURRENT_TIMESTAMP',
+  })
+  rgSeenAt!: Date | null;
 }

@@ -28,6 +28,8 @@ export function toSession(row: RadAcct, now: Date = new Date()): Session {
     nasIpAddress: row.nasIpAddress,
     nasPortId: orNull(row.nasPortId),
     terminateCause: orNull(row.acctTerminateCause),
+    lastSeenAt: row.rgSeenAt ?? null,
+    interimIntervalSeconds: row.acctInterval,
   };
 }
 

@@ -50,4 +50,17 @@ export class Session {
 
   @Field(() => String, { nullable: true })
   terminateCause!: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      "The server's time of the session's last accounting change (updatedAt is the NAS's clock).",
+  })
+  lastSeenAt!: Date | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'acctinterval: seconds between its last two updates, its interim interval.',
+  })
+  interimIntervalSeconds!: number | null;
 }

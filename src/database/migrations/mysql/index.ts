@@ -1,5 +1,10 @@
 import { FreeradiusSchema1763769600000 } from './1763769600000-freeradius-schema';
 import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-customers';
+import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 
 /** MySQL/MariaDB migrations, oldest first. */
-export const MYSQL_MIGRATIONS = [FreeradiusSchema1763769600000, ProfilesAndCustomers1763856000000];
+export const MYSQL_MIGRATIONS = [
+  FreeradiusSchema1763769600000,
+  ProfilesAndCustomers1763856000000,
+  LiveSessions1763942400000,
+];

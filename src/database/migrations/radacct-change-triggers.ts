@@ -1,0 +1,61 @@
+/**
+ * The radacct change feed's source: triggers on radacct append one row to
+ * rg_radacct_changes for every change another writer (FreeRADIUS's rlm_sql) makes, with what
+ * kind of change it was. `seq` is the database's own counter, so the feed does not depend on
+ * acctupdatetime (a NAS's clock, skewed or late). The feed consumes the queue: it reads rows in
+ * seq order, publishes them, and deletes exactly the rows it read, so a row that commits late
+ * (after a higher seq was already read) is still picked up on a later poll.
+ *
+ * kind: 1 started (a new open row), 2 updated (an open row changed), 3 stopped (the row closed,
+ * or was inserted closed). A change to a row that was already closed is not an event.
+ *
+ * radgraph's own writers (the accounting listener, the stale-session reaper) publish their
+ * events themselves after commit, so their changes must not be queued twice:
+ * - MySQL: they set the session variable @rg_origin inside their transaction and the triggers
+ *   skip rows while it is set;
+ * - SQLite (one connection, one writer at a time): they delete the queue rows their own
+ *   transaction added before it commits (see RadacctOrigin).
+ */
+
+/** The columns whose change is worth an event (not rg_seen_at, which follows every change). */
+const CHANGED = [
+  'acctstarttime',
+  'acctupdatetime',
+  'acctstoptime',
+  'acctsessiontime',
+  'acctinputoctets',
+  'acctoutputoctets',
+  'framedipaddress',
+  'acctterminatecause',
+];
+
+const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
+const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
+
+export const RADACCT_CHANGE_TRIGGERS_MYSQL = [
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
+  'CREATE TRIGGER `rg_radacct_changes_ai` AFTER INSERT ON `radacct` FOR EACH ROW ' +
+    'INSERT INTO `rg_radacct_changes` (`radacctid`, `kind`) ' +
+    'SELECT NEW.`radacctid`, IF(NEW.`acctstoptime` IS NULL, 1, 3) FROM DUAL WHERE @rg_origin IS NULL',
+  'CREATE TRIGGER `rg_radacct_changes_au` AFTER UPDATE ON `radacct` FOR EACH ROW ' +
+    'INSERT INTO `rg_radacct_changes` (`radacctid`, `kind`) ' +
+    'SELECT NEW.`radacctid`, IF(NEW.`acctstoptime` IS NULL, 2, 3) FROM DUAL ' +
+    `WHERE @rg_origin IS NULL AND OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged})`,
+];
+
+export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
+  'DROP TRIGGER IF EXISTS "rg_radacct_changes_ai"',
+  'DROP TRIGGER IF EXISTS "rg_radacct_changes_au"',
+  'DROP TRIGGER IF EXISTS "rg_radacct_seen_au"',
+  // SQLite cannot ADD COLUMN with a non-constant default, so rg_seen_at is kept by triggers.
+  'CREATE TRIGGER "rg_radacct_changes_ai" AFTER INSERT ON "radacct" BEGIN ' +
+    `UPDATE "radacct" SET "rg_seen_at" = datetime('now') WHERE "radacctid" = NEW."radacctid"; ` +
+    'INSERT INTO "rg_radacct_changes" ("radacctid", "kind") ' +
+    'VALUES (NEW."radacctid", CASE WHEN NEW."acctstoptime" IS NULL THEN 1 ELSE 3 END); END',
+  `CREATE TRIGGER "rg_radacct_seen_au" AFTER UPDATE ON "radacct" WHEN ${sqliteChanged} BEGIN ` +
+    `UPDATE "radacct" SET "rg_seen_at" = datetime('now') WHERE "radacctid" = NEW."radacctid"; END`,
+  `CREATE TRIGGER "rg_radacct_changes_au" AFTER UPDATE ON "radacct" WHEN OLD."acctstoptime" IS NULL AND (${sqliteChanged}) BEGIN ` +
+    'INSERT INTO "rg_radacct_changes" ("radacctid", "kind") ' +
+    'VALUES (NEW."radacctid", CASE WHEN NEW."acctstoptime" IS NULL THEN 2 ELSE 3 END); END',
+];

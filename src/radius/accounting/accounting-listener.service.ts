@@ -1,0 +1,232 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
+import { SessionEventBus } from '../../sessions/events/session-event-bus.service';
+import { loadRadiusDictionaries } from '../dictionary';
+import {
+  checkFraming,
+  decodeAccounting,
+  encodeAccountingResponse,
+  type AccountingRecord,
+  type RadiusPacket,
+} from './accounting-request';
+import { ListenerStats } from './listener-stats';
+import { NasClients, normalizeAddress } from './nas-clients';
+import { PacketDropError } from './packet-drop';
+import { RadacctWriter, type RadacctChange } from './radacct-writer';
+
+/** Packets written in one transaction, at most. */
+const MAX_BATCH = 500;
+/** Packets waiting for the database, at most; more are dropped (the NAS retransmits). */
+const MAX_QUEUE = 20_000;
+/** How long an answer is kept to re-send for a retransmit (FreeRADIUS's cleanup_delay). */
+const ANSWER_CACHE_MS = 5_000;
+
+interface Pending {
+  key: string;
+  record: AccountingRecord;
+  packet: RadiusPacket;
+  secret: string;
+  to: RemoteInfo;
+}
+
+type Seen = { answer: null } | { answer: Buffer; at: number };
+
+/** Connection-level database errors: the whole batch failed, retrying packet by packet is futile. */
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+  'SQLITE_BUSY',
+]);
+
+/**
+ * radgraph's RADIUS accounting server (RFC 2866) on RADIUS_ACCT_HOST:RADIUS_ACCT_PORT.
+ *
+ * - A packet's source address must be a NAS of the nas table; its Request Authenticator is
+ *   checked with that NAS's secret. Anything else is dropped, counted and logged (rate
+ *   limited); nothing a packet holds can throw out of the handler.
+ * - Valid packets queue for the database and are written in batches, one transaction per
+ *   batch (group commit): while one batch commits, the next gathers.
+ * - The Accounting-Response goes out only after the batch committed; a failed write is never
+ *   answered, so the NAS retransmits it. Then the batch's session events are published.
+ * - A retransmit (same source, identifier and authenticator) of a packet being written is
+ *   ignored, and one of a packet answered in the last 5 s gets the same answer again, so a
+ *   retransmit never writes twice.
+ */
+@Injectable()
+export class AccountingListener implements OnApplicationShutdown {
+  private readonly log = new Logger('AccountingListener');
+  readonly stats = new ListenerStats(this.log);
+  private socket: Socket | null = null;
+  private readonly seen = new Map<string, Seen>();
+  private queue: Pending[] = [];
+  private writing: Promise<void> | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clients: NasClients,
+    private readonly writer: RadacctWriter,
+    private readonly bus: SessionEventBus,
+  ) {}
+
+  /** The bound address, or null when not listening. */
+  address(): { address: string; port: number } | null {
+    if (!this.socket) return null;
+    const { address, port } = this.socket.address();
+    return { address, port };
+  }
+
+  /** Binds the UDP socket; rejects with the socket error (EADDRINUSE) when it cannot. */
+  async start(): Promise<void> {
+    if (this.socket) return;
+    loadRadiusDictionaries();
+    const host = this.config.radiusAcctHost;
+    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.config.radiusAcctPort, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => this.log.error(`socket error: ${err.message}`));
+    socket.on('message', (msg, rinfo) => {
+      this.onMessage(msg, rinfo).catch((err: unknown) =>
+        this.log.error(`unexpected error handling a packet: ${(err as Error).message}`),
+      );
+    });
+    this.socket = socket;
+    this.sweeper = setInterval(() => this.sweepAnswers(), ANSWER_CACHE_MS);
+    this.sweeper.unref();
+    const bound = this.address();
+    this.log.log(`RADIUS accounting on udp ${bound?.address}:${bound?.port}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await this.writing;
+  }
+
+  private async onMessage(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
+    this.stats.received++;
+    const source = normalizeAddress(rinfo.address);
+    const receivedAt = new Date();
+    let key = '';
+    try {
+      checkFraming(msg);
+      key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
+      const seen = this.seen.get(key);
+      if (seen) {
+        this.stats.duplicates++;
+        if (seen.answer) this.send(seen.answer, rinfo);
+        return;
+      }
+      const client = await this.clients.lookup(source);
+      if (!client) throw new PacketDropError('unknown-nas', 'no nas row has this address');
+      const { packet, record } = decodeAccounting(msg, client.secret, source, receivedAt);
+      if (record === null) {
+        // A valid status type radacct has no query for: FreeRADIUS answers it (noop -> ok).
+        this.answer(key, encodeAccountingResponse(packet, client.secret), rinfo);
+        return;
+      }
+      if (this.queue.length >= MAX_QUEUE) {
+        throw new PacketDropError('overloaded', `${MAX_QUEUE} packets wait for the database`);
+      }
+      this.seen.set(key, { answer: null });
+      this.queue.push({ key, record, packet, secret: client.secret, to: rinfo });
+      this.kick();
+    } catch (err) {
+      if (!(err instanceof PacketDropError)) throw err;
+      this.stats.drop(err.reason, source, err.message);
+    }
+  }
+
+  private kick(): void {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = this.drain().finally(() => {
+      this.writing = null;
+      this.kick();
+    });
+  }
+
+  /** Writes what has queued, batch after batch, until the queue is empty. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      await this.writeBatch(batch);
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    let changes: RadacctChange[];
+    try {
+      changes = await this.writer.write(batch.map((p) => p.record));
+    } catch (err) {
+      if (batch.length === 1 || isConnectionError(err)) {
+        this.failed(batch, err);
+        return;
+      }
+      // Something in the batch was refused: write the packets one by one, so one bad packet
+      // cannot hold back the others.
+      for (const p of batch) await this.writeBatch([p]);
+      return;
+    }
+    this.committed(batch);
+    try {
+      await this.bus.publish(changes);
+    } catch (err) {
+      this.log.error(`cannot publish session events: ${(err as Error).message}`);
+    }
+  }
+
+  private committed(batch: Pending[]): void {
+    this.stats.written += batch.length;
+    for (const p of batch) this.answer(p.key, encodeAccountingResponse(p.packet, p.secret), p.to);
+  }
+
+  private failed(batch: Pending[], err: unknown): void {
+    const detail = `database write failed, not answered (the NAS retransmits): ${(err as Error).message}`;
+    for (const p of batch) {
+      this.seen.delete(p.key);
+      this.stats.drop('write-failed', normalizeAddress(p.to.address), detail);
+    }
+  }
+
+  private answer(key: string, response: Buffer, to: RemoteInfo): void {
+    this.seen.set(key, { answer: response, at: Date.now() });
+    this.send(response, to);
+  }
+
+  private send(response: Buffer, to: RemoteInfo): void {
+    if (!this.socket) return;
+    this.stats.answered++;
+    this.socket.send(response, to.port, to.address, (err) => {
+      if (err) this.log.warn(`cannot answer ${to.address}:${to.port}: ${err.message}`);
+    });
+  }
+
+  private sweepAnswers(): void {
+    const before = Date.now() - ANSWER_CACHE_MS;
+    for (const [key, seen] of this.seen) {
+      if (seen.answer && seen.at < before) this.seen.delete(key);
+    }
+  }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown; driverError?: { code?: unknown } }).code;
+  const driverCode = (err as { driverError?: { code?: unknown } }).driverError?.code;
+  return [code, driverCode].some((c) => typeof c === 'string' && CONNECTION_ERRORS.has(c));
+}

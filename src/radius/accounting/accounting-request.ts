@@ -1,0 +1,314 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import radius from 'radius';
+import { acctUniqueId } from '../acct-unique-id';
+import { PacketDropError } from './packet-drop';
+
+/** RFC 2865: a packet is 20 to 4096 bytes. */
+export const MIN_PACKET = 20;
+export const MAX_PACKET = 4096;
+const ACCOUNTING_REQUEST = 4;
+
+export type AcctStatus = 'Start' | 'Interim-Update' | 'Stop' | 'Accounting-On' | 'Accounting-Off';
+const SESSION_STATUSES = new Set(['Start', 'Interim-Update', 'Stop']);
+const NAS_STATUSES = new Set(['Accounting-On', 'Accounting-Off']);
+
+/**
+ * One Accounting-Request, as the radacct columns FreeRADIUS 3.2's queries.conf would write
+ * from it. Strings are what `%{Attribute}` expands to: the value, or '' when absent.
+ */
+export interface AccountingRecord {
+  status: AcctStatus;
+  acctUniqueId: string;
+  acctSessionId: string;
+  username: string;
+  realm: string;
+  /** NAS-IP-Address, or the packet's source address (FreeRADIUS's preprocess adds it). */
+  nasIpAddress: string;
+  /** NAS-Port-Id, else NAS-Port, else ''. */
+  nasPortId: string;
+  nasPortType: string;
+  /** Event-Timestamp, or the time the packet arrived: Unix seconds. */
+  eventTime: number;
+  /** Acct-Session-Time, or null when absent. */
+  sessionTime: number | null;
+  acctAuthentic: string;
+  connectInfo: string;
+  /** Gigawords << 32 | Octets, exact, as a decimal string. */
+  inputOctets: string;
+  outputOctets: string;
+  calledStationId: string;
+  callingStationId: string;
+  terminateCause: string;
+  serviceType: string;
+  framedProtocol: string;
+  framedIpAddress: string;
+  framedIpv6Address: string;
+  framedIpv6Prefix: string;
+  framedInterfaceId: string;
+  delegatedIpv6Prefix: string;
+}
+
+/** What the `radius` package decodes (its types do not export it). */
+export interface RadiusPacket {
+  code: string;
+  identifier: number;
+  length: number;
+  authenticator: Buffer;
+  attributes: Record<string, unknown>;
+  raw_attributes: Array<[number, Buffer]>;
+}
+
+export interface DecodedAccounting {
+  packet: RadiusPacket;
+  /** null: valid, but nothing to write (e.g. Acct-Status-Type Failed); it is still answered. */
+  record: AccountingRecord | null;
+}
+
+/**
+ * Cheap checks before any decoding: the size and the header's length field. The `radius`
+ * package throws on many malformed packets and silently reads past others; these checks and a
+ * guarded decode keep every malformed packet a counted drop.
+ */
+export function checkFraming(buf: Buffer): void {
+  if (buf.length < MIN_PACKET) {
+    throw new PacketDropError('malformed', `packet of ${buf.length} bytes is shorter than 20`);
+  }
+  if (buf.length > MAX_PACKET) {
+    throw new PacketDropError('malformed', `packet of ${buf.length} bytes is longer than 4096`);
+  }
+  const length = buf.readUInt16BE(2);
+  if (length < MIN_PACKET || length > buf.length) {
+    throw new PacketDropError(
+      'malformed',
+      `length field ${length} does not fit a ${buf.length}-byte packet`,
+    );
+  }
+  if (buf[0] !== ACCOUNTING_REQUEST) {
+    throw new PacketDropError('wrong-code', `packet code ${buf[0]} is not Accounting-Request (4)`);
+  }
+  // Every attribute must fit exactly: the radius package reads past a short one.
+  let offset = MIN_PACKET;
+  while (offset < length) {
+    if (offset + 2 > length) throw new PacketDropError('malformed', 'truncated attribute header');
+    const attrLength = buf[offset + 1];
+    if (attrLength < 2 || offset + attrLength > length) {
+      throw new PacketDropError('malformed', `attribute ${buf[offset]} has a bad length`);
+    }
+    offset += attrLength;
+  }
+}
+
+/**
+ * Decodes an Accounting-Request from a known NAS, verifying its Request Authenticator (and its
+ * Message-Authenticator, when it has one) with the NAS's secret.
+ */
+export function decodeAccounting(
+  buf: Buffer,
+  secret: string,
+  sourceAddress: string,
+  receivedAt: Date,
+): DecodedAccounting {
+  checkFraming(buf);
+  const length = buf.readUInt16BE(2);
+  const data = buf.subarray(0, length);
+  verifyAuthenticators(data, secret);
+  let packet: RadiusPacket;
+  try {
+    // Verified above: the radius package's own check compares the digests as UTF-8 text,
+    // which lets some wrong authenticators through.
+    packet = radius.decode_without_secret({ packet: Buffer.from(data) }) as RadiusPacket;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new PacketDropError('malformed', `undecodable: ${message}`);
+  }
+  return { packet, record: toRecord(packet, sourceAddress, receivedAt) };
+}
+
+const AUTH_START = 4;
+const AUTH_END = 20;
+const MESSAGE_AUTHENTICATOR = 80;
+
+/**
+ * RFC 2866: the Request Authenticator is MD5(Code+Identifier+Length+16 zero octets+Attributes+
+ * secret). RFC 3579/5080: a Message-Authenticator is HMAC-MD5 over the packet with the
+ * authenticator and itself zeroed (as FreeRADIUS checks it on accounting). Both compared in
+ * constant time.
+ */
+function verifyAuthenticators(data: Buffer, secret: string): void {
+  const zeroed = Buffer.from(data);
+  zeroed.fill(0, AUTH_START, AUTH_END);
+  const expected = createHash('md5').update(zeroed).update(secret, 'utf8').digest();
+  if (!timingSafeEqual(expected, data.subarray(AUTH_START, AUTH_END))) {
+    throw new PacketDropError('bad-authenticator', 'Request Authenticator does not match');
+  }
+  for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
+    if (data[offset] !== MESSAGE_AUTHENTICATOR) continue;
+    if (data[offset + 1] !== 18) {
+      throw new PacketDropError('malformed', 'Message-Authenticator is not 16 bytes');
+    }
+    const given = Buffer.from(data.subarray(offset + 2, offset + 18));
+    zeroed.fill(0, offset + 2, offset + 18);
+    const mac = createHmac('md5', secret).update(zeroed).digest();
+    if (!timingSafeEqual(mac, given)) {
+      throw new PacketDropError('bad-authenticator', 'Message-Authenticator does not match');
+    }
+    return;
+  }
+}
+
+type Attrs = Record<string, unknown>;
+
+const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+function text(attrs: Attrs, name: string): string {
+  const v = first(attrs[name]);
+  if (v === undefined || v === null) return '';
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (v instanceof Date) return String(Math.floor(v.getTime() / 1000));
+  return '';
+}
+
+function integer(attrs: Attrs, name: string): number | undefined {
+  const v = first(attrs[name]);
+  return typeof v === 'number' ? v : undefined;
+}
+
+function octets(attrs: Attrs, low: string, high: string): string {
+  const lo = BigInt(integer(attrs, low) ?? 0);
+  const hi = BigInt(integer(attrs, high) ?? 0);
+  return ((hi << 32n) | lo).toString();
+}
+
+function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
+  return packet.raw_attributes.find(([t]) => t === type)?.[1];
+}
+
+/** An IPv6 address as FreeRADIUS prints it (inet_ntop: zeros compressed). */
+export function formatIpv6(bytes: Buffer): string {
+  const padded = Buffer.alloc(16);
+  bytes.copy(padded, 0, 0, Math.min(16, bytes.length));
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(padded.readUInt16BE(i));
+  // The longest run of two or more zero groups becomes "::".
+  let bestStart = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength && j - i >= 2) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  const head = hex.slice(0, bestStart).join(':');
+  const tail = hex.slice(bestStart + bestLength).join(':');
+  return `${head}::${tail}`;
+}
+
+function ipv6Address(packet: RadiusPacket, type: number): string {
+  const v = rawAttribute(packet, type);
+  return v && v.length === 16 ? formatIpv6(v) : '';
+}
+
+function ipv6Prefix(packet: RadiusPacket, type: number): string {
+  const v = rawAttribute(packet, type);
+  if (!v || v.length < 2 || v[1] > 128) return '';
+  return `${formatIpv6(v.subarray(2))}/${v[1]}`;
+}
+
+function interfaceId(packet: RadiusPacket, type: number): string {
+  const v = rawAttribute(packet, type);
+  if (!v || v.length !== 8) return '';
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i += 2) groups.push(v.readUInt16BE(i).toString(16));
+  return groups.join(':');
+}
+
+const NAS_IPV6_ADDRESS = 95;
+const FRAMED_INTERFACE_ID = 96;
+const FRAMED_IPV6_PREFIX = 97;
+const DELEGATED_IPV6_PREFIX = 123;
+const FRAMED_IPV6_ADDRESS = 168;
+const CLASS = 25;
+
+function toRecord(
+  packet: RadiusPacket,
+  sourceAddress: string,
+  receivedAt: Date,
+): AccountingRecord | null {
+  const attrs = packet.attributes;
+  const status = text(attrs, 'Acct-Status-Type');
+  if (status === '') throw new PacketDropError('malformed', 'no Acct-Status-Type');
+  if (!SESSION_STATUSES.has(status) && !NAS_STATUSES.has(status)) return null;
+
+  const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS);
+  const nasIpAttr = text(attrs, 'NAS-IP-Address');
+  // preprocess: with neither NAS address, NAS-IP-Address is the source address.
+  const nasIpAddress = nasIpAttr || (nasIpv6 ? '' : sourceAddress);
+  const nasPort = integer(attrs, 'NAS-Port');
+  const nasPortIdAttr = text(attrs, 'NAS-Port-Id');
+  const acctSessionId = text(attrs, 'Acct-Session-Id');
+  const username = text(attrs, 'User-Name');
+  if (SESSION_STATUSES.has(status) && acctSessionId === '') {
+    throw new PacketDropError('malformed', `${status} without Acct-Session-Id`);
+  }
+  const eventTimestamp = first(attrs['Event-Timestamp']);
+  const eventTime =
+    eventTimestamp instanceof Date && !Number.isNaN(eventTimestamp.getTime())
+      ? Math.floor(eventTimestamp.getTime() / 1000)
+      : Math.floor(receivedAt.getTime() / 1000);
+
+  return {
+    status: status as AcctStatus,
+    acctUniqueId: acctUniqueId({
+      userName: username,
+      acctSessionId,
+      nasIpAddress,
+      nasIpv6Address: nasIpv6,
+      nasIdentifier: text(attrs, 'NAS-Identifier'),
+      nasPortId: nasPortIdAttr,
+      nasPort,
+      classValue: rawAttribute(packet, CLASS),
+    }),
+    acctSessionId,
+    username,
+    realm: '',
+    nasIpAddress,
+    nasPortId: nasPortIdAttr || (nasPort === undefined ? '' : String(nasPort)),
+    nasPortType: text(attrs, 'NAS-Port-Type'),
+    eventTime,
+    sessionTime: integer(attrs, 'Acct-Session-Time') ?? null,
+    acctAuthentic: text(attrs, 'Acct-Authentic'),
+    connectInfo: text(attrs, 'Connect-Info'),
+    inputOctets: octets(attrs, 'Acct-Input-Octets', 'Acct-Input-Gigawords'),
+    outputOctets: octets(attrs, 'Acct-Output-Octets', 'Acct-Output-Gigawords'),
+    calledStationId: text(attrs, 'Called-Station-Id'),
+    callingStationId: text(attrs, 'Calling-Station-Id'),
+    terminateCause: text(attrs, 'Acct-Terminate-Cause'),
+    serviceType: text(attrs, 'Service-Type'),
+    framedProtocol: text(attrs, 'Framed-Protocol'),
+    framedIpAddress: text(attrs, 'Framed-IP-Address'),
+    framedIpv6Address: ipv6Address(packet, FRAMED_IPV6_ADDRESS),
+    framedIpv6Prefix: ipv6Prefix(packet, FRAMED_IPV6_PREFIX),
+    framedInterfaceId: interfaceId(packet, FRAMED_INTERFACE_ID),
+    delegatedIpv6Prefix: ipv6Prefix(packet, DELEGATED_IPV6_PREFIX),
+  };
+}
+
+/** The Accounting-Response to a decoded request, signed with the NAS's secret. */
+export function encodeAccountingResponse(packet: RadiusPacket, secret: string): Buffer {
+  return radius.encode_response({
+    packet,
+    code: 'Accounting-Response',
+    secret,
+  });
+}

@@ -1,0 +1,37 @@
+import { Logger } from '@nestjs/common';
+import { DROP_REASONS, type DropReason } from './packet-drop';
+
+const LOG_EVERY_MS = 10_000;
+
+/**
+ * The accounting listener's counters, and its drop log: one line per reason at most every
+ * 10 s, saying how many more were dropped since, so a flood of bad packets cannot flood the
+ * log. Log lines name the source address and the reason, never a secret or a packet's bytes.
+ */
+export class ListenerStats {
+  received = 0;
+  answered = 0;
+  /** Retransmits of a packet still being written, or answered again from the cache. */
+  duplicates = 0;
+  /** Packets written to radacct (committed). */
+  written = 0;
+  readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
+  private readonly lastLog = new Map<DropReason, { at: number; suppressed: number }>();
+
+  constructor(private readonly log: Logger) {}
+
+  drop(reason: DropReason, source: string, detail: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+    const now = Date.now();
+    const last = this.lastLog.get(reason);
+    if (last && now - last.at < LOG_EVERY_MS) {
+      last.suppressed++;
+      return;
+    }
+    const more = last?.suppressed
+      ? ` (${last.suppressed} more ${reason} drops since the last line)`
+      : '';
+    this.log.warn(`dropped a packet from ${source}: ${reason}: ${detail}${more}`);
+    this.lastLog.set(reason, { at: now, suppressed: 0 });
+  }
+}

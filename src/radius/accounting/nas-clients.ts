@@ -1,0 +1,120 @@
+import { BlockList, isIPv4 } from 'node:net';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { NasRow } from '../../database/freeradius';
+
+/** A RADIUS client as FreeRADIUS reads it from the nas table: its address and shared secret. */
+export interface NasClient {
+  nasname: string;
+  secret: string;
+}
+
+/** How long a loaded client list is trusted, and how often a miss may reload it. */
+const REFRESH_MS = 30_000;
+const MISS_RELOAD_MS = 2_000;
+
+/** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) is 10.0.0.1. */
+export function normalizeAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1] : address;
+}
+
+interface PrefixClient {
+  list: BlockList;
+  bits: number;
+  client: NasClient;
+}
+
+/**
+ * The NAS routers allowed to send accounting, from FreeRADIUS's nas table, by source address:
+ * a nasname that is an address matches exactly, one that is a network ("10.0.0.0/24")
+ * matches its addresses, the longest prefix first, as FreeRADIUS's client lookup does.
+ * The list is cached; a packet from an unknown address reloads it (at most every 2 s), so a
+ * NAS added through the API is known at its first packet, and a spoofing flood cannot turn
+ * into a query per packet.
+ */
+@Injectable()
+export class NasClients {
+  private readonly log = new Logger('NasClients');
+  private exact = new Map<string, NasClient>();
+  private prefixes: PrefixClient[] = [];
+  private loadedAt = 0;
+  private loading: Promise<void> | null = null;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The client for a source address, or null when the nas table has none. */
+  async lookup(sourceAddress: string): Promise<NasClient | null> {
+    const address = normalizeAddress(sourceAddress);
+    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+    let client = this.find(address);
+    if (!client && Date.now() - this.loadedAt > MISS_RELOAD_MS) {
+      await this.reload();
+      client = this.find(address);
+    }
+    return client;
+  }
+
+  /** Forget the cached list: the next lookup reads the nas table (after a secret changed). */
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  private find(address: string): NasClient | null {
+    const exact = this.exact.get(address);
+    if (exact) return exact;
+    const family = isIPv4(address) ? 'ipv4' : 'ipv6';
+    for (const p of this.prefixes) {
+      if (p.list.check(address, family)) return p.client;
+    }
+    return null;
+  }
+
+  /**
+   * Reads the nas table again. When the database does not answer, the list loaded last stays
+   * in use (the NAS routers keep their secrets while MariaDB restarts) and the next attempt
+   * waits as a miss does.
+   */
+  private reload(): Promise<void> {
+    this.loading ??= this.load()
+      .catch((err: unknown) => {
+        this.loadedAt = Date.now() - REFRESH_MS + MISS_RELOAD_MS;
+        this.log.warn(`cannot read the nas table, using the last list: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const rows = await this.dataSource
+      .getRepository(NasRow)
+      .find({ select: { nasname: true, secret: true } });
+    const exact = new Map<string, NasClient>();
+    const prefixes: PrefixClient[] = [];
+    for (const row of rows) {
+      const client = { nasname: row.nasname, secret: row.secret };
+      const [address, bitsText] = row.nasname.split('/');
+      if (bitsText === undefined) {
+        exact.set(normalizeAddress(address), client);
+        continue;
+      }
+      const bits = Number(bitsText);
+      const family = isIPv4(address) ? 'ipv4' : 'ipv6';
+      const list = new BlockList();
+      try {
+        list.addSubnet(address, bits, family);
+      } catch {
+        this.log.warn(`nas row ${row.id}: nasname "${row.nasname}" is not an address or network`);
+        continue;
+      }
+      prefixes.push({ list, bits, client });
+    }
+    prefixes.sort((a, b) => b.bits - a.bits);
+    this.exact = exact;
+    this.prefixes = prefixes;
+    this.loadedAt = Date.now();
+  }
+}

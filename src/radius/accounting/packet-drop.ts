@@ -1,0 +1,34 @@
+/** Why the accounting listener dropped a packet without answering it. Each is counted. */
+export type DropReason =
+  /** Shorter than 20 bytes, longer than 4096, a bad length field or attribute, a missing attribute. */
+  | 'malformed'
+  /** The source address is no NAS in the nas table. */
+  | 'unknown-nas'
+  /** The Request Authenticator (or Message-Authenticator) does not match the NAS's secret. */
+  | 'bad-authenticator'
+  /** Not an Accounting-Request. */
+  | 'wrong-code'
+  /** Too many packets waiting for the database: the NAS retransmits later. */
+  | 'overloaded'
+  /** The database write failed: no Accounting-Response, so the NAS retransmits. */
+  | 'write-failed';
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'malformed',
+  'unknown-nas',
+  'bad-authenticator',
+  'wrong-code',
+  'overloaded',
+  'write-failed',
+];
+
+/** A packet the listener will not answer, and why. */
+export class PacketDropError extends Error {
+  override name = 'PacketDropError';
+  constructor(
+    readonly reason: DropReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}

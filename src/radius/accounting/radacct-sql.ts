@@ -1,0 +1,313 @@
+import type { AccountingRecord } from './accounting-request';
+
+/**
+ * The radacct statements of FreeRADIUS 3.2's queries.conf (mods-config/sql/main/mysql), as
+ * multi-row upserts on acctuniqueid, for MySQL/MariaDB and SQLite.
+ *
+ * FreeRADIUS tries queries in turn: Start is an INSERT, else an UPDATE; Interim-Update and Stop
+ * are an UPDATE by acctuniqueid, else an INSERT. One `INSERT ... ON DUPLICATE KEY UPDATE` (ON
+ * CONFLICT on SQLite) per packet kind writes what that pair writes, for a whole batch at once.
+ * Where radgraph deliberately differs (documented in radius-config/README.md):
+ * - the octet counters never go down (GREATEST of the stored and the reported value);
+ * - an Interim-Update for a session that has stopped, or older (by Event-Timestamp) than the
+ *   last update, changes nothing: FreeRADIUS's interim query has no such condition and
+ *   overwrites a stopped row's counters, session time and update time.
+ *
+ * MySQL applies ON DUPLICATE KEY assignments left to right, each seeing the ones before;
+ * SQLite's see the old row. Every assignment below that reads a column comes before the one
+ * that changes it, so both give the same result.
+ */
+export interface RadacctDialect {
+  kind: 'mysql' | 'sqlite';
+  /** A Unix-seconds parameter as a DATETIME, in the session's time zone as FROM_UNIXTIME. */
+  fromUnix: (param: string) => string;
+  unix: (expr: string) => string;
+  /** The incoming row's value of a column in the upsert's update part. */
+  incoming: (column: string) => string;
+  greatest: (a: string, b: string) => string;
+  iff: (cond: string, a: string, b: string) => string;
+  upsert: (
+    table: string,
+    columns: string[],
+    rows: string[],
+    conflict: string,
+    set: string[],
+  ) => string;
+  /** Locking read of the rows an Accounting-On/Off closes (SQLite has one writer anyway). */
+  forUpdate: string;
+}
+
+export const MYSQL_DIALECT: RadacctDialect = {
+  kind: 'mysql',
+  fromUnix: (p) => `FROM_UNIXTIME(${p})`,
+  unix: (e) => `UNIX_TIMESTAMP(${e})`,
+  incoming: (c) => `VALUES(${c})`,
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  iff: (c, a, b) => `IF(${c}, ${a}, ${b})`,
+  upsert: (table, columns, rows, _conflict, set) =>
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')} ON DUPLICATE KEY UPDATE ${set.join(', ')}`,
+  forUpdate: ' FOR UPDATE',
+};
+
+export const SQLITE_DIALECT: RadacctDialect = {
+  kind: 'sqlite',
+  fromUnix: (p) => `datetime(${p}, 'unixepoch')`,
+  unix: (e) => `CAST(strftime('%s', ${e}) AS INTEGER)`,
+  incoming: (c) => `excluded.${c}`,
+  greatest: (a, b) => `MAX(${a}, ${b})`,
+  iff: (c, a, b) => `CASE WHEN ${c} THEN ${a} ELSE ${b} END`,
+  upsert: (table, columns, rows, conflict, set) =>
+    `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${rows.join(', ')} ON CONFLICT(${conflict}) DO UPDATE SET ${set.join(', ')}`,
+  forUpdate: '',
+};
+
+/** queries.conf's column_list, in its order. */
+export const RADACCT_COLUMNS = [
+  'acctsessionid',
+  'acctuniqueid',
+  'username',
+  'realm',
+  'nasipaddress',
+  'nasportid',
+  'nasporttype',
+  'acctstarttime',
+  'acctupdatetime',
+  'acctstoptime',
+  'acctsessiontime',
+  'acctauthentic',
+  'connectinfo_start',
+  'connectinfo_stop',
+  'acctinputoctets',
+  'acctoutputoctets',
+  'calledstationid',
+  'callingstationid',
+  'acctterminatecause',
+  'servicetype',
+  'framedprotocol',
+  'framedipaddress',
+  'framedipv6address',
+  'framedipv6prefix',
+  'framedinterfaceid',
+  'delegatedipv6prefix',
+] as const;
+
+/**
+ * The widths of radacct's text columns (schema.sql). A longer value is cut to fit: a strict
+ * MySQL would refuse the whole batch, and FreeRADIUS would never get an answer for that packet.
+ */
+const WIDTH: Record<string, number> = {
+  acctsessionid: 64,
+  acctuniqueid: 32,
+  username: 64,
+  realm: 64,
+  nasipaddress: 15,
+  nasportid: 32,
+  nasporttype: 32,
+  acctauthentic: 32,
+  connectinfo_start: 128,
+  connectinfo_stop: 128,
+  calledstationid: 50,
+  callingstationid: 50,
+  acctterminatecause: 32,
+  servicetype: 32,
+  framedprotocol: 32,
+  framedipaddress: 15,
+  framedipv6address: 45,
+  framedipv6prefix: 45,
+  framedinterfaceid: 44,
+  delegatedipv6prefix: 45,
+};
+
+const fit = (column: string, value: string): string => {
+  const width = WIDTH[column];
+  if (width === undefined || value.length <= width) return value;
+  return Array.from(value).slice(0, width).join('');
+};
+
+export type SessionStatus = 'Start' | 'Interim-Update' | 'Stop';
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+type Cell = { sql: string; value?: unknown } | { raw: string };
+
+/** One packet's VALUES tuple, as queries.conf's INSERT for its status type. */
+function valuesOf(d: RadacctDialect, r: AccountingRecord): Cell[] {
+  const p = (value: unknown): Cell => ({ sql: '?', value });
+  const time = (seconds: number): Cell => ({ sql: d.fromUnix('?'), value: seconds });
+  const nul: Cell = { raw: 'NULL' };
+  const sessionTime = r.sessionTime === null ? nul : p(r.sessionTime);
+  const began = r.eventTime - (r.sessionTime ?? 0);
+  const common = {
+    acctsessionid: p(r.acctSessionId),
+    acctuniqueid: p(r.acctUniqueId),
+    username: p(r.username),
+    realm: p(r.realm),
+    nasipaddress: p(r.nasIpAddress),
+    nasportid: p(r.nasPortId),
+    nasporttype: p(r.nasPortType),
+    acctauthentic: p(r.acctAuthentic),
+    calledstationid: p(r.calledStationId),
+    callingstationid: p(r.callingStationId),
+    servicetype: p(r.serviceType),
+    framedprotocol: p(r.framedProtocol),
+    framedipaddress: p(r.framedIpAddress),
+    framedipv6address: p(r.framedIpv6Address),
+    framedipv6prefix: p(r.framedIpv6Prefix),
+    framedinterfaceid: p(r.framedInterfaceId),
+    delegatedipv6prefix: p(r.delegatedIpv6Prefix),
+  };
+  const byStatus: Record<SessionStatus, Record<string, Cell>> = {
+    Start: {
+      acctstarttime: time(r.eventTime),
+      acctupdatetime: time(r.eventTime),
+      acctstoptime: nul,
+      acctsessiontime: p(0),
+      connectinfo_start: p(r.connectInfo),
+      connectinfo_stop: p(''),
+      acctinputoctets: p(0),
+      acctoutputoctets: p(0),
+      acctterminatecause: p(''),
+    },
+    'Interim-Update': {
+      acctstarttime: time(began),
+      acctupdatetime: time(r.eventTime),
+      acctstoptime: nul,
+      acctsessiontime: sessionTime,
+      connectinfo_start: p(r.connectInfo),
+      connectinfo_stop: p(''),
+      acctinputoctets: p(r.inputOctets),
+      acctoutputoctets: p(r.outputOctets),
+      acctterminatecause: p(''),
+    },
+    Stop: {
+      acctstarttime: time(began),
+      acctupdatetime: time(r.eventTime),
+      acctstoptime: time(r.eventTime),
+      acctsessiontime: sessionTime,
+      connectinfo_start: p(''),
+      connectinfo_stop: p(r.connectInfo),
+      acctinputoctets: p(r.inputOctets),
+      acctoutputoctets: p(r.outputOctets),
+      acctterminatecause: p(r.terminateCause),
+    },
+  };
+  const cells: Record<string, Cell> = { ...common, ...byStatus[r.status as SessionStatus] };
+  return RADACCT_COLUMNS.map((column) => {
+    const cell = cells[column];
+    if ('sql' in cell && typeof cell.value === 'string') {
+      return { sql: cell.sql, value: fit(column, cell.value) };
+    }
+    return cell;
+  });
+}
+
+/** The update part of each status type's upsert (see the class comment for the order). */
+function assignments(d: RadacctDialect, status: SessionStatus): string[] {
+  const v = d.incoming;
+  const open = 'acctstoptime IS NULL';
+  const counters = (only: string | null) =>
+    ['acctinputoctets', 'acctoutputoctets'].map((c) => {
+      const grown = d.greatest(`COALESCE(${c}, 0)`, v(c));
+      return `${c} = ${only ? d.iff(only, grown, c) : grown}`;
+    });
+  const framed = [
+    'framedipaddress',
+    'framedipv6address',
+    'framedipv6prefix',
+    'framedinterfaceid',
+    'delegatedipv6prefix',
+  ];
+  switch (status) {
+    case 'Start': {
+      // Open row: queries.conf's second Start query (by user, NAS and port) refreshes it.
+      // Stopped row: its third (by acctuniqueid) sets only the times and connectinfo_start.
+      const refreshed = [
+        'acctsessionid',
+        'acctauthentic',
+        'servicetype',
+        'framedprotocol',
+        ...framed,
+      ].map((c) => `${c} = ${d.iff(open, v(c), c)}`);
+      return [
+        ...refreshed,
+        `connectinfo_start = ${v('connectinfo_start')}`,
+        `acctstarttime = ${v('acctstarttime')}`,
+        `acctupdatetime = ${v('acctupdatetime')}`,
+      ];
+    }
+    case 'Interim-Update': {
+      const fresh = `(${open} AND (acctupdatetime IS NULL OR acctupdatetime <= ${v('acctupdatetime')}))`;
+      const keep = (c: string, value: string) => `${c} = ${d.iff(fresh, value, c)}`;
+      return [
+        keep('acctinterval', `${d.unix(v('acctupdatetime'))} - ${d.unix('acctupdatetime')}`),
+        ...framed.map((c) => keep(c, v(c))),
+        keep('acctsessiontime', v('acctsessiontime')),
+        ...counters(open),
+        keep('acctupdatetime', v('acctupdatetime')),
+      ];
+    }
+    case 'Stop':
+      return [
+        `acctsessiontime = ${v('acctsessiontime')}`,
+        ...counters(null),
+        `acctterminatecause = ${v('acctterminatecause')}`,
+        `connectinfo_stop = ${v('connectinfo_stop')}`,
+        `acctstoptime = ${v('acctstoptime')}`,
+      ];
+  }
+}
+
+/** One multi-row upsert of packets of one status type, each for a different session. */
+export function upsertStatement(
+  d: RadacctDialect,
+  status: SessionStatus,
+  records: readonly AccountingRecord[],
+): Statement {
+  const params: unknown[] = [];
+  const rows = records.map((r) => {
+    const cells = valuesOf(d, r).map((cell) => {
+      if ('raw' in cell) return cell.raw;
+      params.push(cell.value);
+      return cell.sql;
+    });
+    return `(${cells.join(', ')})`;
+  });
+  return {
+    sql: d.upsert('radacct', [...RADACCT_COLUMNS], rows, 'acctuniqueid', assignments(d, status)),
+    params,
+  };
+}
+
+/**
+ * Accounting-On/Off: the NAS rebooted, so its open sessions (started before the event) are
+ * over, with cause Acct-Terminate-Cause or NAS-Reboot (queries.conf's accounting-on query).
+ */
+export function nasRebootStatements(
+  d: RadacctDialect,
+  r: AccountingRecord,
+): { select: Statement; close: (ids: string[]) => Statement; reload: Statement } {
+  const where = `acctstoptime IS NULL AND nasipaddress = ? AND acctstarttime <= ${d.fromUnix('?')}`;
+  const whereParams = [r.nasIpAddress, r.eventTime];
+  const cause = fit('acctterminatecause', r.terminateCause || 'NAS-Reboot');
+  const reload =
+    d.kind === 'mysql'
+      ? `INSERT INTO nasreload (nasipaddress, reloadtime) VALUES (?, ${d.fromUnix('?')}) ON DUPLICATE KEY UPDATE reloadtime = VALUES(reloadtime)`
+      : `INSERT INTO nasreload (nasipaddress, reloadtime) VALUES (?, ${d.fromUnix('?')}) ON CONFLICT(nasipaddress) DO UPDATE SET reloadtime = excluded.reloadtime`;
+  return {
+    select: {
+      sql: `SELECT radacctid AS id, acctuniqueid AS uid FROM radacct WHERE ${where}${d.forUpdate}`,
+      params: whereParams,
+    },
+    close: (ids) => ({
+      sql:
+        `UPDATE radacct SET acctstoptime = ${d.fromUnix('?')}, ` +
+        `acctsessiontime = ? - ${d.unix('acctstarttime')}, acctterminatecause = ? ` +
+        `WHERE ${where} AND radacctid IN (${ids.map(() => '?').join(', ')})`,
+      params: [r.eventTime, r.eventTime, cause, ...whereParams, ...ids],
+    }),
+    reload: { sql: reload, params: [fit('nasipaddress', r.nasIpAddress), r.eventTime] },
+  };
+}

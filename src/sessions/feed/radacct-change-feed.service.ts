@@ -1,0 +1,103 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
+import { RadAcct } from '../../database/freeradius';
+import { SessionEventBus } from '../events/session-event-bus.service';
+import { SessionEventType } from '../models/session-event.model';
+import { RadacctChange } from './radacct-change.entity';
+
+/** Queue rows read per poll; a full page is followed by the next at once. */
+const PAGE = 1000;
+const KIND: Record<number, SessionEventType> = {
+  1: SessionEventType.STARTED,
+  2: SessionEventType.UPDATED,
+  3: SessionEventType.STOPPED,
+};
+
+/**
+ * The radacct change feed: turns the rows FreeRADIUS (or any writer but radgraph) writes into
+ * session events. Triggers on radacct queue every change in rg_radacct_changes, numbered by
+ * the database (radacct-change-triggers.ts); this polls the queue in seq order every
+ * CHANGE_FEED_INTERVAL_MS, publishes, then deletes exactly the rows it published.
+ *
+ * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), and a change that
+ *   commits after a higher seq was read stays queued for the next poll.
+ * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
+ *   queue. Only a crash between publishing and deleting repeats a page (at least once).
+ */
+@Injectable()
+export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('RadacctChangeFeed');
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private stopped = false;
+  private lastError = 0;
+  /** Events published since start. */
+  published = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly bus: SessionEventBus,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.changeFeedIntervalMs > 0) this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling;
+  }
+
+  /** Publishes one page of queued changes; returns how many queue rows it consumed. */
+  async pollOnce(): Promise<number> {
+    const queue = this.dataSource.getRepository(RadacctChange);
+    const changes = await queue.find({ order: { seq: 'ASC' }, take: PAGE });
+    if (changes.length === 0) return 0;
+    const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
+    const rows = await this.dataSource.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
+    const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
+    const events = changes.flatMap((c) => {
+      const row = byId.get(String(c.radAcctId));
+      const type = KIND[c.kind];
+      return row && type ? [{ type, row }] : [];
+    });
+    await this.bus.publish(events);
+    this.published += events.length;
+    await queue.delete({ seq: In(changes.map((c) => c.seq)) });
+    return changes.length;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.tick().finally(() => {
+        this.polling = null;
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let next = this.config.changeFeedIntervalMs;
+    try {
+      if ((await this.pollOnce()) === PAGE) next = 0;
+    } catch (err) {
+      if (Date.now() - this.lastError > 10_000) {
+        this.log.warn(`poll failed, retrying: ${(err as Error).message}`);
+        this.lastError = Date.now();
+      }
+    }
+    this.schedule(next);
+  }
+}

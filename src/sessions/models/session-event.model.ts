@@ -1,0 +1,32 @@
+import { Field, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Session } from './session.model';
+
+export enum SessionEventType {
+  STARTED = 'STARTED',
+  UPDATED = 'UPDATED',
+  STOPPED = 'STOPPED',
+}
+
+registerEnumType(SessionEventType, {
+  name: 'SessionEventType',
+  description: 'What an accounting update did to a session.',
+  valuesMap: {
+    STARTED: {
+      description: 'A new session (Start, or the first update of one radgraph had not seen).',
+    },
+    UPDATED: { description: 'An open session changed (Interim-Update).' },
+    STOPPED: {
+      description:
+        'The session ended (Stop, Accounting-On/Off of its NAS, or the stale-session reaper).',
+    },
+  },
+});
+
+@ObjectType({ description: 'One change to a session, published after it committed.' })
+export class SessionEvent {
+  @Field(() => SessionEventType)
+  type!: SessionEventType;
+
+  @Field(() => Session, { description: 'The session as stored after the change.' })
+  session!: Session;
+}

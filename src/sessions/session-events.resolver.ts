@@ -1,0 +1,44 @@
+import { Inject } from '@nestjs/common';
+import { Args, ID, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.tokens';
+import { SessionEventBus } from './events/session-event-bus.service';
+import { SessionEvent } from './models/session-event.model';
+import { Session } from './models/session.model';
+import { OnlineSessionsService } from './online-sessions.service';
+import { isStale } from './stale/stale-policy';
+
+@Resolver()
+export class SessionEventsResolver {
+  constructor(
+    private readonly bus: SessionEventBus,
+    private readonly online: OnlineSessionsService,
+  ) {}
+
+  @Subscription(() => SessionEvent, {
+    description:
+      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional. Per session, events arrive in order; a subscriber that reads too slowly gets the latest state of each session (updates coalesce), and is dropped with an error past 10,000 waiting sessions.",
+    resolve: (event: SessionEvent) => event,
+  })
+  async sessionEvents(
+    @Args('nasId', { type: () => ID, nullable: true }) nasId?: string | null,
+    @Args('username', { type: () => String, nullable: true }) username?: string | null,
+  ): Promise<AsyncIterableIterator<SessionEvent>> {
+    const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
+    return this.bus.subscribe({ nasName, username: username ?? undefined });
+  }
+}
+
+/** Session.stale, by the configured stale-session rule. */
+@Resolver(() => Session)
+export class SessionStaleResolver {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  @ResolveField(() => Boolean, {
+    description:
+      'Open, but no accounting change for longer than STALE_SESSION_MULTIPLIER times its interim interval (at least STALE_SESSION_MIN_SECONDS): the NAS has likely lost it. The reaper closes it with cause Stale-Session.',
+  })
+  stale(@Parent() s: Session): boolean {
+    return isStale(s, this.config.staleSessions);
+  }
+}

@@ -1,0 +1,116 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
+import { RadAcct } from '../../database/freeradius';
+import { TransactionsService } from '../../database/transactions.service';
+import { SessionEventBus } from '../events/session-event-bus.service';
+import { RadacctOrigin } from '../feed/radacct-origin';
+import { SessionEventType } from '../models/session-event.model';
+
+export const STALE_SESSION_CAUSE = 'Stale-Session';
+const PAGE = 1000;
+
+/**
+ * Closes stale sessions: open, with no accounting change (by the server's clock, rg_seen_at)
+ * for longer than the stale-session rule (stale-policy.ts) allows. The NAS lost them (it
+ * rebooted without Accounting-On, or the Stop never came), and an open row would block the
+ * customer's next login (Simultaneous-Use) and show them online for ever. Each is stopped
+ * at its last update with cause Stale-Session, and STOPPED is published.
+ */
+@Injectable()
+export class StaleSessionReaper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('StaleSessionReaper');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private readonly sqlite: boolean;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionsService,
+    private readonly bus: SessionEventBus,
+  ) {
+    this.sqlite = dataSource.options.type === 'better-sqlite3';
+  }
+
+  onApplicationBootstrap(): void {
+    const { multiplier, reapIntervalSeconds } = this.config.staleSessions;
+    if (multiplier === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.reap()
+        .catch((err: unknown) => this.log.warn(`reaping failed: ${(err as Error).message}`))
+        .finally(() => {
+          this.running = null;
+        });
+    }, reapIntervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Closes every session stale now; returns how many. */
+  async reap(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const closed = await this.reapPage();
+      total += closed;
+      if (closed < PAGE) return total;
+    }
+  }
+
+  private staleCondition(): { sql: string; params: unknown[] } {
+    const { multiplier, minSeconds, defaultIntervalSeconds } = this.config.staleSessions;
+    const interval = `CASE WHEN acctinterval > 0 THEN acctinterval ELSE ? END`;
+    const seen = 'COALESCE(rg_seen_at, acctupdatetime, acctstarttime)';
+    const sql = this.sqlite
+      ? `acctstoptime IS NULL AND ${seen} < datetime('now', '-' || MAX(?, ? * ${interval}) || ' seconds')`
+      : `acctstoptime IS NULL AND ${seen} < NOW() - INTERVAL GREATEST(?, ? * ${interval}) SECOND`;
+    return { sql, params: [minSeconds, multiplier, defaultIntervalSeconds] };
+  }
+
+  private async reapPage(): Promise<number> {
+    const stale = this.staleCondition();
+    const candidates: Array<{ id: number | string }> = await this.dataSource.query(
+      `SELECT radacctid AS id FROM radacct WHERE ${stale.sql} LIMIT ${PAGE}`,
+      stale.params,
+    );
+    if (candidates.length === 0) return 0;
+    const ids = candidates.map((c) => String(c.id));
+    const unix = (e: string) =>
+      this.sqlite ? `CAST(strftime('%s', ${e}) AS INTEGER)` : `UNIX_TIMESTAMP(${e})`;
+    const last = 'COALESCE(acctupdatetime, acctstarttime)';
+    const rows = await this.transactions.run((m) =>
+      RadacctOrigin.around(m, async () => {
+        // The stale condition again: an update that came since the SELECT keeps its session.
+        await m.query(
+          `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${unix(last)} - ${unix('acctstarttime')}), ` +
+            `acctterminatecause = ?, acctstoptime = ${last} ` +
+            `WHERE radacctid IN (${ids.map(() => '?').join(', ')}) AND ${stale.sql}`,
+          [STALE_SESSION_CAUSE, ...ids, ...stale.params],
+        );
+        return m.getRepository(RadAcct).findBy({
+          radAcctId: In(ids),
+          acctTerminateCause: STALE_SESSION_CAUSE,
+        });
+      }),
+    );
+    const closed = rows.filter((r) => r.acctStopTime !== null);
+    if (closed.length > 0) {
+      this.log.log(`closed ${closed.length} stale session(s)`);
+      await this.bus.publish(closed.map((row) => ({ type: SessionEventType.STOPPED, row })));
+    }
+    return candidates.length;
+  }
+}
