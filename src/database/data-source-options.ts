@@ -108,7 +108,7 @@ export async function createDataSource(
  * - an auto-increment primary key must be declared `integer` (SQLite's 64-bit rowid), so the
  *   MySQL `bigint` of radacct.radacctid is `integer` there;
  * - radacct.rg_seen_at, which MySQL keeps with `DEFAULT CURRENT_TIMESTAMP ON UPDATE
- *   CURRENT_TIMESTAMP`, has no default there: SQLite cannot ADD COLUMN with a non-constant
+ *   CURRENT_TIMESTAMP`, has no default in the table there (it is not a change to make): SQLite cannot ADD COLUMN with a non-constant
  *   default, so triggers keep it instead.
  */
 export function newDataSource(options: DataSourceOptions): DataSource {
@@ -121,9 +121,9 @@ export function newDataSource(options: DataSourceOptions): DataSource {
     const normalizeType = driver.normalizeType.bind(driver);
     driver.normalizeType = (column) =>
       column.type === 'bigint' && isGeneratedPrimary(column) ? 'integer' : normalizeType(column);
-    const normalizeDefault = driver.normalizeDefault.bind(driver);
-    driver.normalizeDefault = (column) =>
-      isTriggerMaintained(column) ? undefined : normalizeDefault(column);
+    const findChangedColumns = driver.findChangedColumns.bind(driver);
+    driver.findChangedColumns = (tableColumns, columns) =>
+      findChangedColumns(tableColumns, columns).filter((c) => !isTriggerMaintained(c));
   }
   return dataSource;
 }

@@ -27,10 +27,6 @@ const CONTRACT =
 const SCHEMA = path.join(__dirname, '..', '..', 'schema.gql');
 
 const PENDING = new Set([
-  // Live sessions (accounting listener, change feed, subscriptions)
-  'SessionEventType',
-  'SessionEvent',
-  'Subscription.sessionEvents',
   // NAS routers
   'CreateNasInput',
   'DisconnectResult',
