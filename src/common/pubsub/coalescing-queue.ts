@@ -4,37 +4,44 @@ export class SlowConsumerError extends Error {
 }
 
 export interface CoalescingQueueOptions<T> {
-  /** Items with the same key coalesce: only the latest state of each key waits. */
+  /** Items with the same key coalesce once the consumer lags: only the latest state waits. */
   key: (item: T) => string;
   /** The waiting item and a newer one with the same key become one. */
   merge: (waiting: T, newer: T) => T;
-  /** More distinct keys waiting than this, and the consumer is dropped. */
+  /** Up to this many waiting items, every item is delivered; past it, they coalesce per key. */
+  coalesceAbove: number;
+  /** More distinct keys waiting than this, even coalesced, and the consumer is dropped. */
   maxPending: number;
   /** Called once when the iterator ends (the client left, or was dropped). */
   onClose?: () => void;
 }
 
 /**
- * An async iterator fed by `push`, whose memory is bounded however slow its consumer is:
- * waiting items coalesce per key (in the position of the first, so per-key order holds), and
- * past `maxPending` distinct keys the consumer gets a SlowConsumerError and is dropped. This
- * replaces graphql-subscriptions' in-memory PubSub iterator, whose queue has no bound.
+ * An async iterator fed by `push`, whose memory is bounded however slow its consumer is.
+ * A consumer that keeps up gets every item, in order. One that lags by more than
+ * `coalesceAbove` items gets, from then on, the latest state per key (the merged item takes
+ * the position of the key's first waiting item, so per-key order holds); one that lags by more
+ * than `maxPending` distinct keys gets a SlowConsumerError and is dropped. This replaces
+ * graphql-subscriptions' in-memory PubSub iterator, whose queue has no bound.
  */
 export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
-  private pending = new Map<string, T>();
+  private pending: T[] = [];
+  private compactAt: number;
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private failWaiting: ((err: Error) => void) | null = null;
   private failure: Error | null = null;
   private done = false;
 
-  constructor(private readonly opts: CoalescingQueueOptions<T>) {}
+  constructor(private readonly opts: CoalescingQueueOptions<T>) {
+    this.compactAt = opts.coalesceAbove;
+  }
 
   get closed(): boolean {
     return this.done;
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.pending.length;
   }
 
   push(item: T): void {
@@ -45,21 +52,19 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
       resolve({ value: item, done: false });
       return;
     }
-    const key = this.opts.key(item);
-    const before = this.pending.get(key);
-    if (before !== undefined) {
-      this.pending.set(key, this.opts.merge(before, item));
-      return;
-    }
-    if (this.pending.size >= this.opts.maxPending) {
+    this.pending.push(item);
+    if (this.pending.length <= this.compactAt) return;
+    this.compact();
+    if (this.pending.length > this.opts.maxPending) {
       this.fail(
         new SlowConsumerError(
-          `Subscriber dropped: more than ${this.opts.maxPending} updates waiting (it reads too slowly)`,
+          `Subscriber dropped: more than ${this.opts.maxPending} sessions' updates waiting (it reads too slowly)`,
         ),
       );
       return;
     }
-    this.pending.set(key, item);
+    // Compacting again only after the queue doubles keeps a push O(1) amortised.
+    this.compactAt = Math.max(this.opts.coalesceAbove, 2 * this.pending.length);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -68,10 +73,9 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
       this.failure = null;
       return Promise.reject(err);
     }
-    const firstKey = this.pending.keys().next();
-    if (!firstKey.done) {
-      const value = this.pending.get(firstKey.value) as T;
-      this.pending.delete(firstKey.value);
+    if (this.pending.length > 0) {
+      const value = this.pending.shift() as T;
+      if (this.pending.length === 0) this.compactAt = this.opts.coalesceAbove;
       return Promise.resolve({ value, done: false });
     }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
@@ -95,14 +99,18 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
     return this;
   }
 
-  private fail(err: Error): void {
-    this.pending.clear();
-    if (this.failWaiting) {
-      const reject = this.failWaiting;
-      this.close();
-      reject(err);
-      return;
+  /** One item per key: the merge of its waiting items, where the first of them was. */
+  private compact(): void {
+    const byKey = new Map<string, T>();
+    for (const item of this.pending) {
+      const key = this.opts.key(item);
+      const before = byKey.get(key);
+      byKey.set(key, before === undefined ? item : this.opts.merge(before, item));
     }
+    this.pending = [...byKey.values()];
+  }
+
+  private fail(err: Error): void {
     this.failure = err;
     this.close();
   }
@@ -110,7 +118,7 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
   private close(): void {
     if (this.done) return;
     this.done = true;
-    this.pending.clear();
+    this.pending = [];
     const resolve = this.waiting;
     this.waiting = this.failWaiting = null;
     resolve?.({ value: undefined, done: true });

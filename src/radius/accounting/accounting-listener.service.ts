@@ -127,13 +127,10 @@ export class AccountingListener implements OnApplicationShutdown {
     try {
       checkFraming(msg);
       key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
-      const seen = this.seen.get(key);
-      if (seen) {
-        this.stats.duplicates++;
-        if (seen.answer) this.send(seen.answer, rinfo);
-        return;
-      }
+      if (this.retransmit(key, rinfo)) return;
       const client = await this.clients.lookup(source);
+      // A retransmit may have arrived while the lookup waited for the nas table.
+      if (this.retransmit(key, rinfo)) return;
       if (!client) throw new PacketDropError('unknown-nas', 'no nas row has this address');
       const { packet, record } = decodeAccounting(msg, client.secret, source, receivedAt);
       if (record === null) {
@@ -204,14 +201,27 @@ export class AccountingListener implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * A packet seen before (written, being written, or answered in the last 5 s) is a
+   * duplicate: answered again when it was answered, never written again.
+   */
+  private retransmit(key: string, rinfo: RemoteInfo): boolean {
+    const seen = this.seen.get(key);
+    if (!seen) return false;
+    this.stats.duplicates++;
+    if (seen.answer) this.send(seen.answer, rinfo);
+    return true;
+  }
+
+  /** Answers a packet for the first time (`answered` counts these; a re-send is a duplicate). */
   private answer(key: string, response: Buffer, to: RemoteInfo): void {
     this.seen.set(key, { answer: response, at: Date.now() });
+    this.stats.answered++;
     this.send(response, to);
   }
 
   private send(response: Buffer, to: RemoteInfo): void {
     if (!this.socket) return;
-    this.stats.answered++;
     this.socket.send(response, to.port, to.address, (err) => {
       if (err) this.log.warn(`cannot answer ${to.address}:${to.port}: ${err.message}`);
     });

@@ -207,6 +207,11 @@ export function formatIpv6(bytes: Buffer): string {
     }
     i = j;
   }
+  // glibc's inet_ntop writes an IPv4-compatible or IPv4-mapped address with its last 32 bits
+  // dotted: ::1.2.3.4, ::ffff:1.2.3.4.
+  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
+    return `::${bestLength === 5 ? 'ffff:' : ''}${Array.from(padded.subarray(12)).join('.')}`;
+  }
   const hex = groups.map((g) => g.toString(16));
   if (bestStart < 0) return hex.join(':');
   const head = hex.slice(0, bestStart).join(':');

@@ -7,8 +7,10 @@ import { toSession } from '../models/session.mapper';
 
 export const SESSION_EVENTS_TOPIC = 'session-events';
 
-/** Events waiting for one subscriber, at most one per session: past this it is dropped. */
-export const MAX_PENDING_SESSIONS = 10_000;
+/** Events waiting for one subscriber before they coalesce to the latest state per session. */
+export const COALESCE_ABOVE = 1_000;
+/** Sessions waiting for one subscriber (coalesced): past this it is dropped. */
+export const MAX_PENDING_SESSIONS = 20_000;
 
 export interface SessionEventFilter {
   /** Only sessions of this NAS (radacct.nasipaddress = nas.nasname). */
@@ -71,6 +73,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       queue: new CoalescingQueue<SessionEvent>({
         key: (e) => e.session.id,
         merge: mergeEvents,
+        coalesceAbove: COALESCE_ABOVE,
         maxPending: MAX_PENDING_SESSIONS,
         onClose: () => this.subscribers.delete(subscriber),
       }),

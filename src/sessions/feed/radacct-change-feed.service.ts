@@ -74,8 +74,29 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     });
     await this.bus.publish(events);
     this.published += events.length;
-    await queue.delete({ seq: In(changes.map((c) => c.seq)) });
+    await this.consume(changes.map((c) => c.seq));
     return changes.length;
+  }
+
+  /**
+   * Deletes exactly the queue rows published. On MySQL the DELETE must reach each row through
+   * the primary key: a scan (what the optimizer picks for `seq IN (...)` on a small table)
+   * waits for the lock of a writer's row that is not committed yet, and every trigger insert
+   * waits behind it. Driving the join from the list of seqs (STRAIGHT_JOIN) looks each one up,
+   * and READ COMMITTED takes no gap locks.
+   */
+  private async consume(seqs: string[]): Promise<void> {
+    if (this.dataSource.options.type === 'better-sqlite3') {
+      await this.dataSource.getRepository(RadacctChange).delete({ seq: In(seqs) });
+      return;
+    }
+    const list = seqs.map((_, i) => (i === 0 ? 'SELECT ? AS s' : 'SELECT ?')).join(' UNION ALL ');
+    await this.dataSource.transaction('READ COMMITTED', (m) =>
+      m.query(
+        `DELETE c FROM (${list}) AS x STRAIGHT_JOIN rg_radacct_changes c ON c.seq = x.s`,
+        seqs.map(Number),
+      ),
+    );
   }
 
   private schedule(delayMs: number): void {

@@ -1,0 +1,84 @@
+import { CoalescingQueue, SlowConsumerError } from './coalescing-queue';
+
+interface Item {
+  key: string;
+  v: number;
+}
+
+const queue = (coalesceAbove: number, maxPending: number, onClose?: () => void) =>
+  new CoalescingQueue<Item>({
+    key: (i) => i.key,
+    merge: (_old, newer) => newer,
+    coalesceAbove,
+    maxPending,
+    onClose,
+  });
+
+async function drain(q: CoalescingQueue<Item>): Promise<string[]> {
+  const out: string[] = [];
+  while (q.size > 0) out.push((await q.next()).value!.key);
+  return out;
+}
+
+describe('CoalescingQueue', () => {
+  it('hands an item straight to a waiting reader', async () => {
+    const q = queue(4, 8);
+    const next = q.next();
+    q.push({ key: 'a', v: 1 });
+    expect(await next).toEqual({ value: { key: 'a', v: 1 }, done: false });
+  });
+
+  it('delivers every item to a consumer that keeps up', async () => {
+    const q = queue(4, 8);
+    for (const v of [1, 2, 3]) q.push({ key: 'a', v });
+    expect([(await q.next()).value, (await q.next()).value, (await q.next()).value]).toEqual([
+      { key: 'a', v: 1 },
+      { key: 'a', v: 2 },
+      { key: 'a', v: 3 },
+    ]);
+  });
+
+  it('past coalesceAbove, keeps only the latest item per key, where the first was', async () => {
+    const q = queue(3, 8);
+    q.push({ key: 'a', v: 1 });
+    q.push({ key: 'b', v: 1 });
+    q.push({ key: 'a', v: 2 });
+    q.push({ key: 'a', v: 3 }); // 4 > 3: compacts to a:3, b:1
+    expect(q.size).toBe(2);
+    expect((await q.next()).value).toEqual({ key: 'a', v: 3 });
+    expect((await q.next()).value).toEqual({ key: 'b', v: 1 });
+    expect(await drain(q)).toEqual([]);
+  });
+
+  it('drops a consumer that lags by more than maxPending keys, and frees its items', async () => {
+    let closed = 0;
+    const q = queue(2, 3, () => closed++);
+    for (const key of ['a', 'b', 'c']) q.push({ key, v: 1 });
+    expect(q.closed).toBe(false); // 3 keys after compaction: within maxPending
+    q.push({ key: 'd', v: 1 });
+    expect(q.closed).toBe(true);
+    expect(q.size).toBe(0);
+    expect(closed).toBe(1);
+    await expect(q.next()).rejects.toBeInstanceOf(SlowConsumerError);
+    expect(await q.next()).toEqual({ value: undefined, done: true });
+    q.push({ key: 'e', v: 1 }); // ignored once closed
+    expect(q.size).toBe(0);
+  });
+
+  it('stays bounded under a flood of updates to the same keys', () => {
+    const q = queue(100, 1000);
+    for (let i = 0; i < 100_000; i++) q.push({ key: `k${i % 50}`, v: i });
+    expect(q.closed).toBe(false);
+    expect(q.size).toBeLessThanOrEqual(100);
+  });
+
+  it('return() ends a waiting reader and calls onClose once', async () => {
+    let closed = 0;
+    const q = queue(3, 3, () => closed++);
+    const next = q.next();
+    await q.return();
+    await q.return();
+    expect(await next).toEqual({ value: undefined, done: true });
+    expect(closed).toBe(1);
+  });
+});

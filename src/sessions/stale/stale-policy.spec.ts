@@ -1,0 +1,29 @@
+import { isStale, staleAfterSeconds } from './stale-policy';
+
+const config = {
+  multiplier: 3,
+  minSeconds: 300,
+  defaultIntervalSeconds: 600,
+  reapIntervalSeconds: 60,
+};
+
+describe('stale sessions', () => {
+  it('allow the multiplier times the interim interval, at least the floor', () => {
+    expect(staleAfterSeconds(300, config)).toBe(900);
+    expect(staleAfterSeconds(60, config)).toBe(300); // floor
+    expect(staleAfterSeconds(null, config)).toBe(1800); // default interval
+    expect(staleAfterSeconds(0, config)).toBe(1800);
+  });
+
+  it('go by the server time of the last change; stopped ones and multiplier 0 are never stale', () => {
+    const now = new Date('2026-11-22T12:00:00Z');
+    const seen = (s: number) => new Date(now.getTime() - s * 1000);
+    const open = { stoppedAt: null, interimIntervalSeconds: 300 };
+    expect(isStale({ ...open, lastSeenAt: seen(901) }, config, now)).toBe(true);
+    expect(isStale({ ...open, lastSeenAt: seen(899) }, config, now)).toBe(false);
+    expect(isStale({ ...open, lastSeenAt: seen(5000), stoppedAt: now }, config, now)).toBe(false);
+    expect(isStale({ ...open, lastSeenAt: seen(5000) }, { ...config, multiplier: 0 }, now)).toBe(
+      false,
+    );
+  });
+});

@@ -1,0 +1,215 @@
+import { createConnection } from 'mysql2/promise';
+import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
+import { collect, startApp, type RunningApp } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const EVENT_FIELDS = 'type session { id uniqueId username uploadBytes stoppedAt terminateCause }';
+
+/**
+ * Session events from the rows other writers (FreeRADIUS) put in radacct: the change feed,
+ * the sessionEvents subscription over graphql-ws, and the stale-session reaper.
+ */
+describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  /** Everything the bus published, in order: [type, acctuniqueid]. */
+  let published: Array<[string, string]>;
+
+  const now = () => (kind === 'mysql' ? 'NOW()' : "datetime('now')");
+  const insertOpen = (uid: string, user: string, nas = '10.0.0.1') =>
+    db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets)
+       VALUES (?, ?, ?, ?, ${now()}, ${now()}, 0, 0)`,
+      [`s-${uid}`, uid, user, nas],
+    );
+
+  async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > until) throw new Error(`timed out; published: ${JSON.stringify(published)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const eventsOf = (uid: string) => published.filter(([, u]) => u === uid).map(([t]) => t);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('10.0.0.1', 'core-1', 'mikrotik', 'x'), ('10.0.0.2', 'edge-2', 'mikrotik', 'y')",
+    );
+    api = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '100' });
+    published = [];
+    const bus = api.app.get(SessionEventBus);
+    const publish = bus.publish.bind(bus);
+    jest.spyOn(bus, 'publish').mockImplementation(async (changes) => {
+      for (const c of changes) published.push([c.type, c.row.acctUniqueId]);
+      return publish(changes);
+    });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('publishes what another writer does to radacct: started, updated, stopped, in order', async () => {
+    const ws = api.wsClient();
+    const got = collect(
+      ws,
+      `subscription { sessionEvents(username: "fr-alice") { ${EVENT_FIELDS} } }`,
+      3,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await insertOpen('fr-1', 'fr-alice');
+    await insertOpen('fr-other', 'fr-bob'); // filtered out by username
+    await db.query("UPDATE radacct SET acctinputoctets = 21474836603 WHERE acctuniqueid = 'fr-1'");
+    // A change that is no event: the same values again.
+    await db.query("UPDATE radacct SET acctinputoctets = 21474836603 WHERE acctuniqueid = 'fr-1'");
+    await db.query(
+      `UPDATE radacct SET acctstoptime = ${now()}, acctterminatecause = 'User-Request' WHERE acctuniqueid = 'fr-1'`,
+    );
+    const { results, errors } = await got;
+    expect(errors).toEqual([]);
+    expect(results.map((r) => r.sessionEvents.type)).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+    expect(results.every((r) => r.sessionEvents.session.username === 'fr-alice')).toBe(true);
+    expect(String(results[2].sessionEvents.session.uploadBytes)).toBe('21474836603');
+    expect(results[2].sessionEvents.session.terminateCause).toBe('User-Request');
+    await waitFor(() => eventsOf('fr-other').length === 1);
+    expect(eventsOf('fr-1')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+    // A change to a stopped row is no event, and the queue is empty once published.
+    await db.query("UPDATE radacct SET acctinputoctets = 1 WHERE acctuniqueid = 'fr-1'");
+    await new Promise((r) => setTimeout(r, 400));
+    expect(eventsOf('fr-1')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+    expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+  });
+
+  it('does not go by the NAS clock: rows with skewed acctupdatetime are published too', async () => {
+    await db.query(
+      "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime) VALUES ('p', 'skew-past', 'u', '10.0.0.1', '2001-01-01 00:00:00', '2001-01-01 00:00:00'), ('f', 'skew-future', 'u', '10.0.0.1', '2040-01-01 00:00:00', '2040-01-01 00:00:00')",
+    );
+    await db.query(
+      "UPDATE radacct SET acctupdatetime = '2000-06-01 00:00:00', acctinputoctets = 5 WHERE acctuniqueid = 'skew-future'",
+    );
+    await waitFor(() => eventsOf('skew-future').length === 2 && eventsOf('skew-past').length === 1);
+    expect(eventsOf('skew-future')).toEqual(['STARTED', 'UPDATED']);
+  });
+
+  it('subscriptions: an unknown nasId is NOT_FOUND, a NAS filter sees only its NAS', async () => {
+    const ws = api.wsClient();
+    const unknown = await collect(
+      ws,
+      'subscription { sessionEvents(nasId: "999999") { type } }',
+      1,
+    );
+    expect(unknown.errors[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(unknown.errors[0]?.extensions?.field).toBe('nasId');
+
+    const [edge] = await db.query<{ id: number }>("SELECT id FROM nas WHERE nasname = '10.0.0.2'");
+    const got = collect(
+      ws,
+      `subscription { sessionEvents(nasId: "${edge.id}") { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await insertOpen('core-x', 'nas-filter', '10.0.0.1');
+    await insertOpen('edge-x', 'nas-filter', '10.0.0.2');
+    const { results, errors } = await got;
+    expect(errors).toEqual([]);
+    expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
+  });
+
+  it('applies depth limits to subscriptions too (in graphql-ws onSubscribe)', async () => {
+    const deep =
+      'session { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { id } } } } } } } } } } }';
+    const { errors } = await collect(
+      api.wsClient(),
+      `subscription { sessionEvents { ${deep} } }`,
+      1,
+    );
+    expect(errors[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+  });
+
+  it('reports a session stale, and the reaper closes it with Stale-Session and publishes STOPPED', async () => {
+    await insertOpen('stale-1', 'sleepy');
+    await insertOpen('fresh-1', 'awake');
+    const past = kind === 'mysql' ? 'NOW() - INTERVAL 2 HOUR' : "datetime('now', '-2 hours')";
+    await db.query(`UPDATE radacct SET rg_seen_at = ${past} WHERE acctuniqueid = 'stale-1'`);
+    await waitFor(() => eventsOf('fresh-1').length === 1 && eventsOf('stale-1').length === 1);
+    const { body } = await api.gql(
+      '{ onlineSessions(search: "sleepy", first: 5) { edges { node { username stale lastSeenAt } } } }',
+    );
+    expect(body.data.onlineSessions.edges.map((e: any) => e.node.stale)).toEqual([true]);
+
+    const got = collect(
+      api.wsClient(),
+      `subscription { sessionEvents(username: "sleepy") { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await api.app.get(StaleSessionReaper).reap()).toBe(1);
+    const { results } = await got;
+    expect(results[0].sessionEvents).toMatchObject({
+      type: 'STOPPED',
+      session: { username: 'sleepy', terminateCause: 'Stale-Session' },
+    });
+    const [row] = await db.query<{ stopped: number }>(
+      "SELECT acctstoptime = acctupdatetime AS stopped FROM radacct WHERE acctuniqueid = 'stale-1'",
+    );
+    expect(Number(row.stopped)).toBe(1);
+    const [fresh] = await db.query<{ acctstoptime: unknown }>(
+      "SELECT acctstoptime FROM radacct WHERE acctuniqueid = 'fresh-1'",
+    );
+    expect(fresh.acctstoptime).toBeNull();
+    // The reaper's own write is not published twice by the change feed.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(eventsOf('stale-1')).toEqual(['STARTED', 'STOPPED']);
+  });
+
+  if (kind === 'mysql') {
+    it('misses nothing and doubles nothing with concurrent writers and a transaction that commits late', async () => {
+      const conn = () =>
+        createConnection({ ...db.mysql!, database: db.database, supportBigNumbers: true });
+      const writers = await Promise.all([conn(), conn(), conn(), conn()]);
+      const late = await conn();
+      try {
+        await late.query('BEGIN');
+        await late.query(
+          "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('late', 'late-1', 'late', '10.0.0.1', NOW())",
+        );
+        // Four writers, 40 sessions each: insert, two updates, stop (FreeRADIUS autocommits).
+        await Promise.all(
+          writers.map(async (w, n) => {
+            for (let i = 0; i < 40; i++) {
+              const uid = `cc-${n}-${i}`;
+              await w.query(
+                "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES (?, ?, 'cc', '10.0.0.1', NOW())",
+                [uid, uid],
+              );
+              await w.query('UPDATE radacct SET acctinputoctets = 1 WHERE acctuniqueid = ?', [uid]);
+              await w.query('UPDATE radacct SET acctinputoctets = 2 WHERE acctuniqueid = ?', [uid]);
+              await w.query('UPDATE radacct SET acctstoptime = NOW() WHERE acctuniqueid = ?', [
+                uid,
+              ]);
+            }
+          }),
+        );
+        // The feed has published the later sequence numbers by now; the late one commits after.
+        await waitFor(() => eventsOf('cc-3-39').length === 4, 10_000);
+        await late.query('COMMIT');
+        await waitFor(() => eventsOf('late-1').length === 1, 5000);
+        for (let n = 0; n < 4; n++) {
+          for (let i = 0; i < 40; i++) {
+            expect([`cc-${n}-${i}`, eventsOf(`cc-${n}-${i}`)]).toEqual([
+              `cc-${n}-${i}`,
+              ['STARTED', 'UPDATED', 'UPDATED', 'STOPPED'],
+            ]);
+          }
+        }
+        expect(eventsOf('late-1')).toEqual(['STARTED']);
+      } finally {
+        await Promise.all([...writers, late].map((w) => w.end()));
+      }
+    });
+  }
+});
