@@ -22,6 +22,11 @@ if ! command -v freeradius >/dev/null || ! command -v radclient >/dev/null \
   as_root apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     freeradius freeradius-mysql freeradius-utils
+  # The package starts Debian's own FreeRADIUS on 1812/1813 (the default RADIUS_ACCT_PORT of
+  # radgraph's listener). The tests start their own FreeRADIUS on free ports, so the service
+  # this run just installed is stopped and left disabled.
+  as_root systemctl disable --now freeradius >/dev/null 2>&1 \
+    || as_root service freeradius stop >/dev/null 2>&1 || true
 fi
 freeradius -v | head -n 1
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,23 @@ describe('starting radgraph', () => {
       });
       expect(code).toBe(1);
       expect(stderr).toContain(`PORT=${port} is already in use on 127.0.0.1`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('stops with a message naming RADIUS_ACCT_PORT when the accounting port is taken', async () => {
+    const blocker = createSocket('udp4');
+    await new Promise<void>((resolve) => blocker.bind(0, '127.0.0.1', resolve));
+    try {
+      const { code, stderr } = await runMain({
+        DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        RADIUS_ACCT_PORT: String(blocker.address().port),
+        LOG_LEVEL: 'fatal',
+      });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/RADIUS_ACCT_PORT=\d+ is already in use on 127\.0\.0\.1/);
     } finally {
       blocker.close();
     }

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import { BadUserInputError, ConflictError } from './app-error';
+import { SlowConsumerError } from '../pubsub/coalescing-queue';
 import { formatGraphQLError } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
@@ -45,5 +46,15 @@ describe('formatGraphQLError', () => {
       new GraphQLError('Cannot query field "nope"'),
     );
     expect(formatted.extensions).toEqual({ code: 'GRAPHQL_VALIDATION_FAILED' });
+  });
+});
+
+describe('a dropped slow subscriber', () => {
+  it('gets SLOW_CONSUMER and the reason, not an internal error', () => {
+    const error = new GraphQLError('x', { originalError: new SlowConsumerError('too slow') });
+    expect(formatGraphQLError(error.toJSON(), error)).toEqual({
+      message: 'too slow',
+      extensions: { code: 'SLOW_CONSUMER' },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { SlowConsumerError } from '../pubsub/coalescing-queue';
 import { AppError } from './app-error';
 
 /** An AppError as the GraphQLError a client sees: message, extensions.code, field, reason. */
@@ -49,6 +50,10 @@ export function formatGraphQLError(
   if (original instanceof AppError) {
     const { http: _http, ...extensions } = toGraphQLError(original).extensions;
     return { ...formatted, message: original.message, extensions };
+  }
+  if (original instanceof SlowConsumerError) {
+    // A subscriber that read too slowly: its subscription ends with this error.
+    return { ...formatted, message: original.message, extensions: { code: 'SLOW_CONSUMER' } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {

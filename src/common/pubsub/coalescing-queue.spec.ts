@@ -55,6 +55,9 @@ describe('CoalescingQueue', () => {
     const q = queue(2, 3, () => closed++);
     for (const key of ['a', 'b', 'c']) q.push({ key, v: 1 });
     expect(q.closed).toBe(false); // 3 keys after compaction: within maxPending
+    // The next compaction comes when the queue has doubled (6), then 4 keys > 3: dropped.
+    for (const key of ['a', 'b', 'c']) q.push({ key, v: 2 });
+    expect(q.closed).toBe(false);
     q.push({ key: 'd', v: 1 });
     expect(q.closed).toBe(true);
     expect(q.size).toBe(0);

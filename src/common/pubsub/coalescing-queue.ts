@@ -10,7 +10,10 @@ export interface CoalescingQueueOptions<T> {
   merge: (waiting: T, newer: T) => T;
   /** Up to this many waiting items, every item is delivered; past it, they coalesce per key. */
   coalesceAbove: number;
-  /** More distinct keys waiting than this, even coalesced, and the consumer is dropped. */
+  /**
+   * More distinct keys waiting than this, even coalesced, and the consumer is dropped. (It is
+   * checked when the queue compacts, so at most 2 × maxPending items ever wait.)
+   */
   maxPending: number;
   /** Called once when the iterator ends (the client left, or was dropped). */
   onClose?: () => void;
