@@ -20,11 +20,28 @@ export function customerStatus(
   return online ? CustomerStatus.ONLINE : CustomerStatus.OFFLINE;
 }
 
-/** A PPPoE login: 1-64 characters (radcheck.username), no whitespace or control characters. */
+/**
+ * ASCII outside FreeRADIUS's safe_characters (queries.conf): rlm_sql writes such a character
+ * into its queries as "=XX", so radcheck would never match the login and radacct would hold
+ * another name. Multi-byte UTF-8 characters pass through rlm_sql unchanged.
+ */
+const UNSAFE_ASCII = /[^\u0080-\u{10FFFF}@a-zA-Z0-9.\-_:/]/u;
+
+/**
+ * A PPPoE login: 1-64 characters (radcheck.username), no whitespace or control characters,
+ * and of ASCII only letters, digits and @ . - _ : / (what FreeRADIUS's SQL module keeps as is).
+ */
 export function checkUsername(field: string, value: string): string {
   const username = requireText(field, value, 64, 'Username');
   if (/\s/u.test(username))
     throw new BadUserInputError(field, 'Username must not contain whitespace');
+  const unsafe = UNSAFE_ASCII.exec(username);
+  if (unsafe) {
+    throw new BadUserInputError(
+      field,
+      `Username must not contain "${unsafe[0]}": besides letters and digits, only @ . - _ : / (FreeRADIUS's SQL module rewrites other characters, so the customer could not log in)`,
+    );
+  }
   return username;
 }
 

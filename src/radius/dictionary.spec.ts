@@ -17,3 +17,22 @@ describe('radius dictionaries', () => {
     });
   });
 });
+
+describe('value names', () => {
+  it('name what the RFC dictionaries of the radius package lack, as FreeRADIUS does', () => {
+    loadRadiusDictionaries();
+    const secret = 's';
+    const packet = radius.encode({
+      code: 'Accounting-Request',
+      identifier: 1,
+      secret,
+      attributes: [
+        ['NAS-Port-Type', 26],
+        ['Framed-Protocol', 9],
+      ],
+    });
+    const decoded = radius.decode({ packet, secret });
+    expect(decoded.attributes['NAS-Port-Type']).toBe('FTTP');
+    expect(decoded.attributes['Framed-Protocol']).toBe('PPTP');
+  });
+});
