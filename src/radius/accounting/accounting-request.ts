@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import radius from 'radius';
 import { acctUniqueId } from '../acct-unique-id';
 import { PacketDropError } from './packet-drop';
@@ -14,7 +15,9 @@ const NAS_STATUSES = new Set(['Accounting-On', 'Accounting-Off']);
 
 /**
  * One Accounting-Request, as the radacct columns FreeRADIUS 3.2's queries.conf would write
- * from it. Strings are what `%{Attribute}` expands to: the value, or '' when absent.
+ * from it, after the radgraph site's preacct (preprocess, acct_unique). Strings are what
+ * `%{Attribute}` expands to in a query, as the column then holds it: the value escaped the way
+ * rlm_sql escapes it (sqlEscape), or '' when absent.
  */
 export interface AccountingRecord {
   status: AcctStatus;
@@ -22,12 +25,15 @@ export interface AccountingRecord {
   acctSessionId: string;
   username: string;
   realm: string;
-  /** NAS-IP-Address, or the packet's source address (FreeRADIUS's preprocess adds it). */
+  /**
+   * NAS-IP-Address, or the packet's IPv4 source address (FreeRADIUS's preprocess adds it, even
+   * when the packet has NAS-IPv6-Address).
+   */
   nasIpAddress: string;
-  /** NAS-Port-Id, else NAS-Port, else ''. */
+  /** NAS-Port-Id (escaped twice, see toRecord), else NAS-Port, else ''. */
   nasPortId: string;
   nasPortType: string;
-  /** Event-Timestamp, or the time the packet arrived: Unix seconds. */
+  /** Event-Timestamp, or the time the packet arrived less Acct-Delay-Time: Unix seconds. */
   eventTime: number;
   /** Acct-Session-Time, or null when absent. */
   sessionTime: number | null;
@@ -175,14 +181,90 @@ function integer(attrs: Attrs, name: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/**
+ * What radacct can hold. A packet beyond it could never be written (MariaDB before 11.5 has
+ * no FROM_UNIXTIME past 2038; the octet columns are signed BIGINT): it would fail every batch
+ * it lands in, at each retransmit, so it is dropped as malformed instead.
+ */
+const MAX_EVENT_TIME = 2 ** 31 - 1;
+const MAX_OCTETS = 2n ** 63n - 1n;
+
 function octets(attrs: Attrs, low: string, high: string): string {
   const lo = BigInt(integer(attrs, low) ?? 0);
   const hi = BigInt(integer(attrs, high) ?? 0);
-  return ((hi << 32n) | lo).toString();
+  const value = (hi << 32n) | lo;
+  if (value > MAX_OCTETS) {
+    throw new PacketDropError('malformed', `${high} ${hi} is more than radacct holds`);
+  }
+  return value.toString();
 }
 
 function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
   return packet.raw_attributes.find(([t]) => t === type)?.[1];
+}
+
+/**
+ * The stock mysql queries.conf's safe_characters. With auto_escape off (the stock setting,
+ * which radius-config/ keeps), rlm_sql writes any other byte of an expanded value as "=XX".
+ */
+const SQL_SAFE_CHARACTERS = new Set(
+  Buffer.from('@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /', 'latin1'),
+);
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** The length of the valid multi-byte UTF-8 character at b[i] (fr_utf8_char), else 0 or 1. */
+function utf8Length(b: Buffer, i: number): number {
+  const c = b[i];
+  const next = (k: number, low = 0x80, high = 0xbf) =>
+    i + k < b.length && b[i + k] >= low && b[i + k] <= high;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) return next(1) ? 2 : 0;
+  if (c === 0xe0) return next(1, 0xa0) && next(2) ? 3 : 0;
+  if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return next(1) && next(2) ? 3 : 0;
+  if (c === 0xed) return next(1, 0x80, 0x9f) && next(2) ? 3 : 0;
+  if (c === 0xf0) return next(1, 0x90) && next(2) && next(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return next(1) && next(2) && next(3) ? 4 : 0;
+  if (c === 0xf4) return next(1, 0x80, 0x8f) && next(2) && next(3) ? 4 : 0;
+  return 0;
+}
+
+/**
+ * A value as FreeRADIUS 3.2's rlm_sql stores it, following its escape function
+ * (sql_escape_func) byte by byte, so that a row written by radgraph is the row FreeRADIUS
+ * would have written (the differential e2e test compares them):
+ * - valid multi-byte UTF-8 characters and the safe characters are kept;
+ * - tab, LF and CR go into the query as \t, \n, \r, which MySQL stores as the character
+ *   itself; FreeRADIUS then handles the next byte in the same pass, without its UTF-8 check;
+ * - every other byte becomes "=XX" (upper-case hex): "a,b" is stored as "a=2Cb";
+ * - the value ends at a NUL byte (it is a C string there).
+ */
+export function sqlEscape(value: Buffer | string): string {
+  const b = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  const out: number[] = [];
+  const encode = (c: number) =>
+    out.push(...Buffer.from(`=${c.toString(16).toUpperCase().padStart(2, '0')}`, 'latin1'));
+  let i = 0;
+  while (i < b.length && b[i] !== 0) {
+    const length = utf8Length(b, i);
+    if (length > 1) {
+      out.push(...b.subarray(i, i + length));
+      i += length;
+      continue;
+    }
+    if (b[i] === TAB || b[i] === LF || b[i] === CR) {
+      out.push(b[i]);
+      i++;
+      // At the very end FreeRADIUS reads on past the value; that is not followed here.
+      if (i >= b.length || b[i] === 0) break;
+    }
+    const c = b[i];
+    if (c < 0x20 || c >= 0x80 || !SQL_SAFE_CHARACTERS.has(c)) encode(c);
+    else out.push(c);
+    i++;
+  }
+  return Buffer.from(out).toString('utf8');
 }
 
 /** An IPv6 address as FreeRADIUS prints it (inet_ntop: zeros compressed). */
@@ -238,6 +320,12 @@ function interfaceId(packet: RadiusPacket, type: number): string {
   return groups.join(':');
 }
 
+const USER_NAME = 1;
+const CALLED_STATION_ID = 30;
+const CALLING_STATION_ID = 31;
+const ACCT_SESSION_ID = 44;
+const CONNECT_INFO = 77;
+const NAS_PORT_ID = 87;
 const NAS_IPV6_ADDRESS = 95;
 const FRAMED_INTERFACE_ID = 96;
 const FRAMED_IPV6_PREFIX = 97;
@@ -255,10 +343,12 @@ function toRecord(
   if (status === '') throw new PacketDropError('malformed', 'no Acct-Status-Type');
   if (!SESSION_STATUSES.has(status) && !NAS_STATUSES.has(status)) return null;
 
-  const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS);
-  const nasIpAttr = text(attrs, 'NAS-IP-Address');
-  // preprocess: with neither NAS address, NAS-IP-Address is the source address.
-  const nasIpAddress = nasIpAttr || (nasIpv6 ? '' : sourceAddress);
+  // preprocess (add_nas_attr): a packet from an IPv4 address without NAS-IP-Address gets the
+  // source address as NAS-IP-Address, even when it names itself with NAS-IPv6-Address; one
+  // from an IPv6 address without NAS-IPv6-Address gets that instead.
+  const fromIpv6 = isIPv6(sourceAddress);
+  const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS) || (fromIpv6 ? sourceAddress : '');
+  const nasIpAddress = text(attrs, 'NAS-IP-Address') || (fromIpv6 ? '' : sourceAddress);
   const nasPort = integer(attrs, 'NAS-Port');
   const nasPortIdAttr = text(attrs, 'NAS-Port-Id');
   const acctSessionId = text(attrs, 'Acct-Session-Id');
@@ -267,10 +357,29 @@ function toRecord(
     throw new PacketDropError('malformed', `${status} without Acct-Session-Id`);
   }
   const eventTimestamp = first(attrs['Event-Timestamp']);
+  const arrival = Math.floor(receivedAt.getTime() / 1000);
+  // preprocess: without Event-Timestamp, the arrival time less Acct-Delay-Time (ignored when
+  // it is not smaller than the arrival time, or 2^32-1).
+  const delay = integer(attrs, 'Acct-Delay-Time') ?? 0;
   const eventTime =
     eventTimestamp instanceof Date && !Number.isNaN(eventTimestamp.getTime())
       ? Math.floor(eventTimestamp.getTime() / 1000)
-      : Math.floor(receivedAt.getTime() / 1000);
+      : arrival - (delay < arrival && delay !== 0xffffffff ? delay : 0);
+  if (eventTime > MAX_EVENT_TIME) {
+    throw new PacketDropError('malformed', `Event-Timestamp ${eventTime} is past 2038-01-19`);
+  }
+  const { serviceType, framedProtocol } = preprocessed(attrs, username);
+  // String attributes are escaped from their bytes, which may not be UTF-8; the others are
+  // printed (numbers, value names, addresses) and then escaped.
+  const stored = (type: number) => sqlEscape(rawAttribute(packet, type) ?? Buffer.alloc(0));
+  const printed = (name: string) => sqlEscape(text(attrs, name));
+  // '%{%{NAS-Port-ID}:-%{NAS-Port}}': rlm_sql escapes the inner expansion, then the result of
+  // the alternation once more, so NAS-Port-Id is escaped twice ("a,b" is stored "a=3D2Cb").
+  const nasPortId = nasPortIdAttr
+    ? sqlEscape(stored(NAS_PORT_ID))
+    : nasPort === undefined
+      ? ''
+      : String(nasPort);
 
   return {
     status: status as AcctStatus,
@@ -284,29 +393,61 @@ function toRecord(
       nasPort,
       classValue: rawAttribute(packet, CLASS),
     }),
-    acctSessionId,
-    username,
+    acctSessionId: stored(ACCT_SESSION_ID),
+    username: stored(USER_NAME),
     realm: '',
-    nasIpAddress,
-    nasPortId: nasPortIdAttr || (nasPort === undefined ? '' : String(nasPort)),
-    nasPortType: text(attrs, 'NAS-Port-Type'),
+    nasIpAddress: sqlEscape(nasIpAddress),
+    nasPortId,
+    nasPortType: printed('NAS-Port-Type'),
     eventTime,
     sessionTime: integer(attrs, 'Acct-Session-Time') ?? null,
-    acctAuthentic: text(attrs, 'Acct-Authentic'),
-    connectInfo: text(attrs, 'Connect-Info'),
+    acctAuthentic: printed('Acct-Authentic'),
+    connectInfo: stored(CONNECT_INFO),
     inputOctets: octets(attrs, 'Acct-Input-Octets', 'Acct-Input-Gigawords'),
     outputOctets: octets(attrs, 'Acct-Output-Octets', 'Acct-Output-Gigawords'),
-    calledStationId: text(attrs, 'Called-Station-Id'),
-    callingStationId: text(attrs, 'Calling-Station-Id'),
-    terminateCause: text(attrs, 'Acct-Terminate-Cause'),
-    serviceType: text(attrs, 'Service-Type'),
-    framedProtocol: text(attrs, 'Framed-Protocol'),
-    framedIpAddress: text(attrs, 'Framed-IP-Address'),
+    calledStationId: stored(CALLED_STATION_ID),
+    callingStationId: stored(CALLING_STATION_ID),
+    terminateCause: printed('Acct-Terminate-Cause'),
+    serviceType: sqlEscape(serviceType),
+    framedProtocol: sqlEscape(framedProtocol),
+    framedIpAddress: printed('Framed-IP-Address'),
     framedIpv6Address: ipv6Address(packet, FRAMED_IPV6_ADDRESS),
     framedIpv6Prefix: ipv6Prefix(packet, FRAMED_IPV6_PREFIX),
     framedInterfaceId: interfaceId(packet, FRAMED_INTERFACE_ID),
     delegatedIpv6Prefix: ipv6Prefix(packet, DELEGATED_IPV6_PREFIX),
   };
+}
+
+/**
+ * The stock preprocess hints file (mods-config/preprocess/hints, which radius-config/ keeps):
+ * a User-Name with this suffix gets these attributes when the packet lacks them.
+ */
+const HINTS: ReadonlyArray<{ suffix: string; framedProtocol: string }> = [
+  { suffix: '.ppp', framedProtocol: 'PPP' },
+  { suffix: '.slip', framedProtocol: 'SLIP' },
+  { suffix: '.cslip', framedProtocol: 'SLIP' },
+];
+
+/**
+ * Service-Type and Framed-Protocol after FreeRADIUS's preprocess: with a User-Name and a
+ * Framed-Protocol but no Service-Type, it adds Service-Type = Framed-User (rad_mangle); then
+ * the first hint whose suffix ends the User-Name adds Service-Type = Framed-User and its
+ * Framed-Protocol where they are missing.
+ */
+function preprocessed(
+  attrs: Attrs,
+  username: string,
+): { serviceType: string; framedProtocol: string } {
+  let serviceType = text(attrs, 'Service-Type');
+  let framedProtocol = text(attrs, 'Framed-Protocol');
+  if (username === '') return { serviceType, framedProtocol };
+  if (framedProtocol !== '' && serviceType === '') serviceType = 'Framed-User';
+  const hint = HINTS.find((h) => username.endsWith(h.suffix));
+  if (hint) {
+    serviceType ||= 'Framed-User';
+    framedProtocol ||= hint.framedProtocol;
+  }
+  return { serviceType, framedProtocol };
 }
 
 /** The Accounting-Response to a decoded request, signed with the NAS's secret. */
