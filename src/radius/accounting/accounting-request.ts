@@ -123,11 +123,44 @@ export function decodeAccounting(
     // Verified above: the radius package's own check compares the digests as UTF-8 text,
     // which lets some wrong authenticators through.
     packet = radius.decode_without_secret({ packet: Buffer.from(data) }) as RadiusPacket;
+  } catch {
+    packet = decodeWithoutBadAttributes(data);
+  }
+  return { packet, record: toRecord(packet, sourceAddress, receivedAt) };
+}
+
+/**
+ * A packet with an attribute its type cannot hold (a 3-byte integer, a broken Vendor-Specific)
+ * makes the radius package throw. FreeRADIUS keeps such an attribute as raw bytes and takes
+ * the rest of the packet, so here the attributes that do not decode on their own are left out
+ * and the packet is decoded without them (the framing was checked, so each is well delimited).
+ */
+function decodeWithoutBadAttributes(data: Buffer): RadiusPacket {
+  const header = data.subarray(0, AUTH_END);
+  const kept: Buffer[] = [];
+  for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
+    const attribute = data.subarray(offset, offset + data[offset + 1]);
+    if (decodes(Buffer.concat([header, attribute]))) kept.push(attribute);
+  }
+  const filtered = Buffer.concat([header, ...kept]);
+  filtered.writeUInt16BE(filtered.length, 2);
+  try {
+    return radius.decode_without_secret({ packet: filtered }) as RadiusPacket;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new PacketDropError('malformed', `undecodable: ${message}`);
   }
-  return { packet, record: toRecord(packet, sourceAddress, receivedAt) };
+}
+
+function decodes(packet: Buffer): boolean {
+  const copy = Buffer.from(packet);
+  copy.writeUInt16BE(copy.length, 2);
+  try {
+    radius.decode_without_secret({ packet: copy });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const AUTH_START = 4;

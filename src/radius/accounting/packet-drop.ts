@@ -24,11 +24,15 @@ export const DROP_REASONS: readonly DropReason[] = [
 
 /** A packet the listener will not answer, and why. */
 export class PacketDropError extends Error {
-  override name = 'PacketDropError';
-  constructor(
-    readonly reason: DropReason,
-    message: string,
-  ) {
+  readonly reason: DropReason;
+
+  /** No stack trace: a flood of bad packets must not spend its CPU collecting them. */
+  constructor(reason: DropReason, message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.reason = reason;
+    this.name = 'PacketDropError';
   }
 }

@@ -27,7 +27,10 @@ export class AccountingListenerStatus {
   @Field(() => GraphQLBigInt)
   received!: number;
 
-  @Field(() => GraphQLBigInt, { description: 'Accounting-Responses sent.' })
+  @Field(() => GraphQLBigInt, {
+    description:
+      'Packets answered (Accounting-Response), each counted once: an answer sent again to a retransmit counts as a duplicate.',
+  })
   answered!: number;
 
   @Field(() => GraphQLBigInt, { description: 'Packets committed to radacct.' })

@@ -1,0 +1,518 @@
+import { createSocket, type Socket } from 'node:dgram';
+import radius from 'radius';
+import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
+import { startApp, type RunningApp } from '../support/app';
+import {
+  accountingRequest,
+  RadiusTestClient,
+  resign,
+  sessionAttributes,
+  validResponse,
+  type Attribute,
+} from '../support/radius-packets';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const SECRET = 'listener-s3cret';
+/** NAS-IP-Address of every session these tests keep (and check is never touched). */
+const KEPT_NAS_IP = '10.20.30.40';
+/** NAS-IP-Address of the fuzz's throwaway session: its mutants may write only near it. */
+const FUZZ_NAS_IP = '192.0.2.77';
+const T0 = 1_700_000_000;
+const FUZZ_SEED = 0x5eed2866;
+
+interface Stats {
+  received: number;
+  answered: number;
+  written: number;
+  duplicates: number;
+  dropped: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A NAS socket on any loopback address that keeps every datagram it is sent. */
+class UdpPeer {
+  readonly replies: Buffer[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('message', (msg) => this.replies.push(msg));
+  }
+
+  static async open(address = '127.0.0.1'): Promise<UdpPeer> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, address, () => resolve());
+    });
+    return new UdpPeer(socket);
+  }
+
+  fire(packet: Buffer, port: number): void {
+    this.socket.send(packet, port, '127.0.0.1');
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** mulberry32: seeded, so a failing fuzz run reproduces. */
+function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n: number) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+/**
+ * A random mutation of a valid packet: bytes flipped, set, inserted, deleted, the packet
+ * truncated, an attribute's length byte set to anything; then mostly the length field made
+ * consistent again and the packet re-signed with the right secret, so that many mutants pass
+ * the framing and authenticator checks and reach the decoder (and the database).
+ */
+function mutate(base: Buffer, int: (n: number) => number): Buffer {
+  let b: Buffer = Buffer.from(base);
+  for (let k = 1 + int(4); k > 0; k--) {
+    const pos = int(Math.max(1, b.length));
+    switch (int(6)) {
+      case 0:
+        b[pos] ^= 1 << int(8);
+        break;
+      case 1:
+        b[pos] = int(256);
+        break;
+      case 2:
+        b = Buffer.concat([b.subarray(0, pos), Buffer.from([int(256)]), b.subarray(pos)]);
+        break;
+      case 3:
+        b = Buffer.concat([b.subarray(0, pos), b.subarray(pos + 1 + int(8))]);
+        break;
+      case 4:
+        b = b.subarray(0, pos);
+        break;
+      default: {
+        let offset = 20;
+        for (let i = int(14); i > 0 && offset + 1 < b.length && b[offset + 1] >= 2; i--) {
+          offset += b[offset + 1];
+        }
+        if (offset + 1 < b.length) b[offset + 1] = int(256);
+      }
+    }
+  }
+  if (b.length >= 4 && int(10) < 7) b.writeUInt16BE(b.length, 2);
+  if (b.length >= 20 && int(2) === 0) b = resign(b, SECRET);
+  return b;
+}
+
+/**
+ * radgraph's RADIUS accounting listener, end to end over UDP: what it answers and writes,
+ * what it drops (and counts) without answering or writing, and that no packet can break it.
+ */
+describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  let listener: AccountingListener;
+  let port: number;
+  let client: RadiusTestClient;
+  const peers: UdpPeer[] = [];
+
+  async function openPeer(address: string): Promise<UdpPeer> {
+    const peer = await UdpPeer.open(address);
+    peers.push(peer);
+    return peer;
+  }
+
+  const unix = (column: string) =>
+    kind === 'mysql' ? `UNIX_TIMESTAMP(${column})` : `CAST(strftime('%s', ${column}) AS INTEGER)`;
+
+  async function stats(): Promise<Stats> {
+    const { body } = await api.gql(
+      '{ accountingListener { received answered written duplicates dropped { reason count } } }',
+    );
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    const s = body.data.accountingListener;
+    return {
+      received: Number(s.received),
+      answered: Number(s.answered),
+      written: Number(s.written),
+      duplicates: Number(s.duplicates),
+      dropped: Object.fromEntries(
+        (s.dropped as Array<{ reason: string; count: unknown }>).map((d) => [
+          d.reason,
+          Number(d.count),
+        ]),
+      ),
+    };
+  }
+
+  const droppedTotal = (s: Stats) => Object.values(s.dropped).reduce((a, b) => a + b, 0);
+
+  function delta(before: Stats, after: Stats) {
+    return {
+      received: after.received - before.received,
+      answered: after.answered - before.answered,
+      written: after.written - before.written,
+      duplicates: after.duplicates - before.duplicates,
+      dropped: Object.fromEntries(
+        Object.keys(after.dropped).map((r) => [r, after.dropped[r] - (before.dropped[r] ?? 0)]),
+      ),
+    };
+  }
+
+  /** Waits until every packet received has an outcome: answered, duplicate, or dropped. */
+  async function settled(timeoutMs = 15_000): Promise<Stats> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await stats();
+      if (s.received === s.answered + s.duplicates + droppedTotal(s)) return s;
+      if (Date.now() > until) throw new Error(`counters never settled: ${JSON.stringify(s)}`);
+      await sleep(50);
+    }
+  }
+
+  async function snapshot(): Promise<{ radacct: any[]; nasreload: any[] }> {
+    return {
+      radacct: await db.query('SELECT * FROM radacct ORDER BY radacctid'),
+      nasreload: await db.query('SELECT * FROM nasreload ORDER BY nasipaddress'),
+    };
+  }
+
+  async function sessionRows(sessionId: string): Promise<any[]> {
+    const rows = await db.query(
+      `SELECT username, nasipaddress, CAST(acctinputoctets AS CHAR) AS input,
+              CAST(acctoutputoctets AS CHAR) AS output, ${unix('acctstarttime')} AS started,
+              ${unix('acctstoptime')} AS stopped, acctsessiontime AS sessiontime,
+              acctterminatecause AS cause
+         FROM radacct WHERE acctsessionid = ?`,
+      [sessionId],
+    );
+    // UNIX_TIMESTAMP() comes back as a string from mysql2 (bigNumberStrings).
+    const seconds = (v: unknown) => (v === null ? null : Number(v));
+    return rows.map((r) => ({ ...r, started: seconds(r.started), stopped: seconds(r.stopped) }));
+  }
+
+  const packet = (
+    status: 'Start' | 'Interim-Update' | 'Stop',
+    s: Parameters<typeof sessionAttributes>[1],
+    identifier: number,
+    secret = SECRET,
+  ) =>
+    accountingRequest(secret, sessionAttributes(status, { nasIp: KEPT_NAS_IP, ...s }), identifier);
+
+  async function answered(request: Buffer, from = client): Promise<void> {
+    const reply = await from.send(request, port, 3000);
+    expect(reply).not.toBeNull();
+    expect(validResponse(reply!, request, SECRET)).toBe(true);
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    api = await startApp(db);
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'loopback', 'mikrotik', ?), ('127.0.0.3', 'other', 'mikrotik', ?)",
+      [SECRET, SECRET],
+    );
+    listener = api.app.get(AccountingListener);
+    port = listener.address()!.port;
+    client = await RadiusTestClient.open();
+  });
+
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await client?.close();
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('answers Start, Interim-Update and Stop once written, the octets exact with Gigawords', async () => {
+    const before = await stats();
+    const s = { username: 'alice', sessionId: 'L-1' };
+    await answered(packet('Start', { ...s, eventTime: T0 }, 1));
+    // Answered after commit: the row is there as soon as the answer is.
+    expect(await sessionRows('L-1')).toEqual([
+      expect.objectContaining({ input: '0', output: '0', started: T0, stopped: null }),
+    ]);
+    const up = (5n << 32n) | 123n; // 5 GiB + 123 bytes
+    const down = 2n ** 63n - 1n; // the largest a signed BIGINT holds
+    await answered(
+      packet(
+        'Interim-Update',
+        { ...s, eventTime: T0 + 60, sessionTime: 60, inputOctets: up, outputOctets: down - 5n },
+        2,
+      ),
+    );
+    expect((await sessionRows('L-1'))[0]).toMatchObject({
+      input: up.toString(),
+      output: (down - 5n).toString(),
+      stopped: null,
+    });
+    await answered(
+      packet(
+        'Stop',
+        { ...s, eventTime: T0 + 120, sessionTime: 120, inputOctets: up + 1n, outputOctets: down },
+        3,
+      ),
+    );
+    expect(await sessionRows('L-1')).toEqual([
+      {
+        username: 'alice',
+        nasipaddress: KEPT_NAS_IP,
+        input: '21474836604',
+        output: '9223372036854775807',
+        started: T0,
+        stopped: T0 + 120,
+        sessiontime: 120,
+        cause: 'User-Request',
+      },
+    ]);
+    expect(delta(before, await stats())).toMatchObject({
+      received: 3,
+      answered: 3,
+      written: 3,
+      duplicates: 0,
+    });
+  });
+
+  it('answers a true retransmit again, writes it once, and counts it as a duplicate', async () => {
+    const s = { username: 'bob', sessionId: 'L-2' };
+    await answered(packet('Start', { ...s, eventTime: T0 }, 10));
+    const interim = packet(
+      'Interim-Update',
+      { ...s, eventTime: T0 + 60, sessionTime: 60, inputOctets: 7n << 32n, outputOctets: 9n },
+      11,
+    );
+    const before = await stats();
+    await answered(interim);
+    const afterFirst = await stats();
+    // The same bytes from the same socket: the NAS did not get the answer, and asks again.
+    await answered(interim);
+    await answered(interim);
+    expect(delta(afterFirst, await stats())).toMatchObject({
+      received: 2,
+      answered: 0,
+      written: 0,
+      duplicates: 2,
+    });
+    expect(delta(before, afterFirst)).toMatchObject({ received: 1, answered: 1, written: 1 });
+    const rows = await sessionRows('L-2');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ input: (7n << 32n).toString(), output: '9' });
+
+    // Stop, and a retransmit of it: still one row, stopped once.
+    const stop = packet(
+      'Stop',
+      { ...s, eventTime: T0 + 90, sessionTime: 90, inputOctets: 8n << 32n, outputOctets: 10n },
+      12,
+    );
+    await answered(stop);
+    const stopped = await sessionRows('L-2');
+    await answered(stop);
+    expect(await sessionRows('L-2')).toEqual(stopped);
+    expect(stopped).toEqual([expect.objectContaining({ stopped: T0 + 90, input: '34359738368' })]);
+  });
+
+  it('drops an unknown NAS, a wrong secret, truncated packets and an Access-Request: counted, unanswered, nothing written', async () => {
+    // Something for the bad packets to damage: an open session, and a NAS reload time.
+    await answered(packet('Start', { username: 'carol', sessionId: 'L-3', eventTime: T0 }, 20));
+    await db.query(
+      `INSERT INTO nasreload (nasipaddress, reloadtime) VALUES (?, ${kind === 'mysql' ? 'FROM_UNIXTIME(?)' : "datetime(?, 'unixepoch')"})`,
+      [KEPT_NAS_IP, T0 - 3600],
+    );
+    const rowsBefore = await snapshot();
+    const before = await stats();
+
+    const accountingOn = (secret: string, identifier: number) =>
+      accountingRequest(
+        secret,
+        [
+          ['Acct-Status-Type', 'Accounting-On'],
+          ['NAS-IP-Address', KEPT_NAS_IP],
+          ['Event-Timestamp', new Date((T0 + 500) * 1000)],
+        ],
+        identifier,
+      );
+    const stopCarol = (secret: string, identifier: number) =>
+      packet(
+        'Stop',
+        { username: 'carol', sessionId: 'L-3', eventTime: T0 + 30, sessionTime: 30 },
+        identifier,
+        secret,
+      );
+    const newSession = (secret: string, identifier: number) =>
+      packet(
+        'Start',
+        { username: 'mallory', sessionId: 'L-evil', eventTime: T0 },
+        identifier,
+        secret,
+      );
+
+    // From 127.0.0.2: no nas row has that address (127.0.0.1 and 127.0.0.3 do, with this
+    // very secret), so even correctly signed packets are dropped.
+    const stranger = await openPeer('127.0.0.2');
+    const known = await openPeer('127.0.0.1');
+    const unknownNas = [accountingOn(SECRET, 30), stopCarol(SECRET, 31), newSession(SECRET, 32)];
+    const wrongSecret = [accountingOn('not-it', 40), stopCarol('not-it', 41), newSession('x', 42)];
+
+    const valid = stopCarol(SECRET, 50);
+    const cut = valid.subarray(0, valid.length - 5); // the length field says 5 more bytes
+    const longerLength = Buffer.from(valid);
+    longerLength.writeUInt16BE(valid.length + 40, 2);
+    const cutAttribute = Buffer.from(valid.subarray(0, valid.length - 2));
+    cutAttribute.writeUInt16BE(cutAttribute.length, 2); // consistent, signed, last attribute cut
+    const tooLong = Buffer.concat([valid, Buffer.alloc(5000 - valid.length)]);
+    tooLong.writeUInt16BE(5000, 2);
+    const truncated = [
+      cut,
+      longerLength,
+      resign(cutAttribute, SECRET),
+      valid.subarray(0, 19),
+      Buffer.alloc(0),
+      resign(tooLong, SECRET),
+    ];
+    const accessRequest = radius.encode({
+      code: 'Access-Request',
+      identifier: 60,
+      secret: SECRET,
+      attributes: [
+        ['User-Name', 'carol'],
+        ['User-Password', 'secret'],
+        ['NAS-IP-Address', KEPT_NAS_IP],
+      ],
+    });
+    const accountingResponse = resign(Buffer.from(valid), SECRET);
+    accountingResponse[0] = 5;
+    const wrongCode = [accessRequest, resign(accountingResponse, SECRET)];
+
+    for (const p of unknownNas) stranger.fire(p, port);
+    for (const p of [...wrongSecret, ...truncated, ...wrongCode]) known.fire(p, port);
+    const sent = unknownNas.length + wrongSecret.length + truncated.length + wrongCode.length;
+    // A packet the listener answers without writing anything (radacct has no query for
+    // Failed), sent last from the same socket: once it is answered, the others were handled.
+    const sentinel = accountingRequest(SECRET, [['Acct-Status-Type', 'Failed']], 99);
+    known.fire(sentinel, port);
+    const until = Date.now() + 5000;
+    while (known.replies.length === 0 && Date.now() < until) await sleep(10);
+    const after = await settled();
+    await sleep(300); // time for any wrong answer to arrive
+
+    expect(delta(before, after)).toEqual({
+      received: sent + 1,
+      answered: 1,
+      written: 0,
+      duplicates: 0,
+      dropped: {
+        'unknown-nas': 3,
+        'bad-authenticator': 3,
+        malformed: 6,
+        'wrong-code': 2,
+        overloaded: 0,
+        'write-failed': 0,
+      },
+    });
+    expect(stranger.replies).toEqual([]);
+    expect(known.replies).toHaveLength(1);
+    expect(validResponse(known.replies[0], sentinel, SECRET)).toBe(true);
+    expect(await snapshot()).toEqual(rowsBefore);
+  });
+
+  it(`survives 10,000 randomly mutated packets (seed ${FUZZ_SEED}): every one accounted for, no kept row touched, still answering`, async () => {
+    const int = prng(FUZZ_SEED);
+    const fuzz = { username: 'fuzz', sessionId: 'fuzz-session', nasIp: FUZZ_NAS_IP };
+    const bases = [
+      accountingRequest(SECRET, sessionAttributes('Start', { ...fuzz, eventTime: T0 }), 1),
+      accountingRequest(
+        SECRET,
+        sessionAttributes('Interim-Update', {
+          ...fuzz,
+          eventTime: T0 + 60,
+          sessionTime: 60,
+          inputOctets: 3n << 32n,
+          outputOctets: 77n,
+        }),
+        2,
+      ),
+      accountingRequest(
+        SECRET,
+        [
+          ...sessionAttributes('Stop', {
+            ...fuzz,
+            eventTime: T0 + 120,
+            sessionTime: 120,
+            inputOctets: 4n << 32n,
+            outputOctets: 78n,
+          }),
+          ['Vendor-Specific', 14988, [['Mikrotik-Rate-Limit', '5120k/10240k']]],
+          ['Framed-IPv6-Prefix', Buffer.from('004020010db800000001', 'hex')],
+        ] as Attribute[],
+        3,
+      ),
+    ];
+    const rowsBefore = await snapshot();
+    const before = await settled();
+    const writeFailures: string[] = [];
+    const drop = listener.stats.drop.bind(listener.stats);
+    jest.spyOn(listener.stats, 'drop').mockImplementation((reason, source, detail) => {
+      if (reason === 'write-failed') writeFailures.push(detail);
+      drop(reason, source, detail);
+    });
+    const peer = await openPeer('127.0.0.1');
+    const started = Date.now();
+    const TOTAL = 10_000;
+    const BURST = 100;
+    for (let sent = 0; sent < TOTAL;) {
+      for (let i = 0; i < BURST && sent < TOTAL; i++, sent++) {
+        peer.fire(mutate(bases[sent % bases.length], int), port);
+      }
+      // Paced: the next burst goes once the listener has read this one (no socket overflow).
+      const until = Date.now() + 5000;
+      while (listener.stats.received - before.received < sent) {
+        if (Date.now() > until) {
+          throw new Error(
+            `the listener read ${listener.stats.received - before.received} of ${sent}`,
+          );
+        }
+        await sleep(2);
+      }
+    }
+    const after = await settled();
+    const d = delta(before, after);
+    const dropped = Object.values(d.dropped).reduce((a, b) => a + b, 0);
+    expect(d.received).toBe(TOTAL);
+    expect(d.received).toBe(d.answered + d.duplicates + dropped);
+    // The fuzz reached every stage: framing, authenticator, decoder, and the database.
+    expect(d.dropped.malformed).toBeGreaterThan(100);
+    expect(d.dropped['bad-authenticator']).toBeGreaterThan(100);
+    expect(d.written).toBeGreaterThan(50);
+    // A packet that decodes can be written: none left for the NAS to retransmit forever.
+    expect(writeFailures).toEqual([]);
+    expect(d.dropped.overloaded).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+
+    // Every row that was there is as it was; new rows are the mutants' sessions, never on
+    // the NAS address of the kept sessions.
+    const rowsAfter = await snapshot();
+    const kept = new Set(rowsBefore.radacct.map((r) => String(r.radacctid)));
+    expect(rowsAfter.radacct.filter((r) => kept.has(String(r.radacctid)))).toEqual(
+      rowsBefore.radacct,
+    );
+    const added = rowsAfter.radacct.filter((r) => !kept.has(String(r.radacctid)));
+    expect(added.length).toBeGreaterThan(0);
+    expect(added.filter((r) => r.nasipaddress === KEPT_NAS_IP)).toEqual([]);
+    expect(rowsAfter.nasreload.filter((r) => r.nasipaddress === KEPT_NAS_IP)).toEqual(
+      rowsBefore.nasreload,
+    );
+    // What came back are Accounting-Responses (with a mutant's Proxy-State copied, RFC 2866).
+    expect(peer.replies.every((r) => r[0] === 5 && r.readUInt16BE(2) === r.length)).toBe(true);
+    expect(peer.replies.length).toBeGreaterThanOrEqual(d.answered);
+
+    // Still alive and answering.
+    const { body } = await api.gql('{ accountingListener { listening } }');
+    expect(body.data.accountingListener.listening).toBe(true);
+    await answered(packet('Start', { username: 'dave', sessionId: 'L-after', eventTime: T0 }, 70));
+    expect(await sessionRows('L-after')).toHaveLength(1);
+  });
+});
