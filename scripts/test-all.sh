@@ -28,7 +28,7 @@ if ! command -v freeradius >/dev/null || ! command -v radclient >/dev/null \
   as_root systemctl disable --now freeradius >/dev/null 2>&1 \
     || as_root service freeradius stop >/dev/null 2>&1 || true
 fi
-freeradius -v | head -n 1
+freeradius -v | sed -n 1p  # sed reads it all: head could SIGPIPE freeradius under pipefail
 
 # --- Node packages ----------------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
