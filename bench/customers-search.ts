@@ -24,12 +24,8 @@
  * --write puts the results in the customers-search section of bench/RESULTS.md.
  * Not a test: nothing here fails on a slow figure.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import * as prettier from 'prettier';
 import { DataSource } from 'typeorm';
 import { CustomerDirectoryService } from '../src/customers/customer-directory.service';
 import {
@@ -41,84 +37,48 @@ import {
   searchText,
 } from '../src/customers/customer-rules';
 import { groupReplyRows } from '../src/profiles/profile-rules';
-import { spawn } from 'node:child_process';
-import { freePort, startApp, TEST_TOKEN, type RunningApp } from '../test/support/app';
-import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
+import type { RunningApp } from '../test/support/app';
+import type { TestDatabase } from '../test/support/test-database';
+import { parseOptions, runBench, type Bench } from './support/main';
+import { FIRST_NAMES, LAST_NAMES, uniqueUsername } from './support/names';
+import { RADACCT_COLUMNS, radacctRow, randomMac, TERMINATE_CAUSES } from './support/radacct';
+import { capitalize, random } from './support/random';
+import {
+  commandLine,
+  defined,
+  machine,
+  ms,
+  p50p95,
+  percentile,
+  percentileCells,
+  timed,
+} from './support/report';
+import { bulkLoad, insertRows } from './support/seed';
+import { queryData, type Gql } from './support/server';
+import { analyze, isCount, SqlCatcher } from './support/sql';
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
-  write: boolean;
-  customers: number;
-  termsPerKind: number;
-  maxSeconds: number;
-}
-
+const NAME = 'customers-search';
 const USAGE =
   'Usage: npx ts-node -T bench/customers-search.ts [--write] ' +
   '[--customers=N] [--terms=N] [--max-seconds=N]';
 
-function parseOptions(argv: string[]): Options {
-  const opts: Options = {
-    write: false,
-    customers: 200_000,
-    termsPerKind: 300,
-    maxSeconds: 600,
-  };
-  for (const arg of argv) {
-    const [key, value] = arg.split('=', 2);
-    const int = () => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`${key} needs a positive integer. ${USAGE}`);
-      return n;
-    };
-    if (key === '--write') opts.write = true;
-    else if (key === '--customers') opts.customers = int();
-    else if (key === '--terms') opts.termsPerKind = int();
-    else if (key === '--max-seconds') opts.maxSeconds = int();
-    else throw new Error(`Unknown argument ${arg}. ${USAGE}`);
-  }
-  return opts;
-}
+const options = () =>
+  parseOptions(
+    process.argv.slice(2),
+    { write: false, customers: 200_000, terms: 300, 'max-seconds': 600 },
+    USAGE,
+  );
+type Options = ReturnType<typeof options>;
 
 // ---------------------------------------------------------------------------------------------
 // Seed data
 
-/** mulberry32: a small seeded PRNG, so the names, phones and terms are the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rand = prng(20261122);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-const digitsOf = (n: number) => Array.from({ length: n }, () => between(0, 9)).join('');
-
-const FIRST_NAMES = [
-  'john', 'mary', 'peter', 'grace', 'james', 'faith', 'joseph', 'mercy', 'david', 'esther',
-  'daniel', 'ann', 'samuel', 'jane', 'paul', 'lucy', 'brian', 'caroline', 'kevin', 'joyce',
-  'dennis', 'purity', 'collins', 'winnie', 'victor', 'sharon', 'kelvin', 'naomi', 'moses',
-  'beatrice', 'stephen', 'eunice', 'george', 'janet', 'charles', 'gladys', 'francis', 'lilian',
-  'wanjiku', 'akinyi', 'otieno', 'kiprono', 'njeri', 'wambui', 'chebet', 'atieno', 'mutua',
-  'kamau', 'auma', 'kiplagat',
-]; // prettier-ignore
-const LAST_NAMES = [
-  'kamau', 'wanjiru', 'otieno', 'ochieng', 'mwangi', 'njoroge', 'kariuki', 'mutua', 'kiprop',
-  'chebet', 'wambua', 'omondi', 'odhiambo', 'kimani', 'maina', 'githinji', 'nyambura', 'korir',
-  'rotich', 'langat', 'mutiso', 'musyoka', 'wekesa', 'barasa', 'wafula', 'simiyu', 'achieng',
-  'onyango', 'owino', 'cheruiyot', 'kiptoo', 'jepkosgei', 'ndungu', 'gitau', 'waweru', 'macharia',
-  'kibet', 'koech', 'mohamed', 'hassan', 'ali', 'abdi', 'juma', 'said', 'okoth', 'mbugua',
-  'nduta', 'wairimu', 'muthoni', 'kilonzo',
-]; // prettier-ignore
+// The names, phones and terms are the same every run.
+const r = random(20261122);
+const { rand, pick, between, digitsOf, mixCase, shuffle } = r;
 
 interface SeedProfile {
   name: string;
@@ -148,8 +108,6 @@ interface SeedCustomer {
   expiresAt: Date;
   suspended: boolean;
 }
-
-const capitalize = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 /** A Kenyan mobile number (07xx / 01xx ranges) as people type it, with its country code. */
 function kenyanPhone(): string {
@@ -185,13 +143,7 @@ function seedCustomers(count: number, now: Date): SeedCustomer[] {
   for (let i = 0; i < count; i++) {
     const first = pick(FIRST_NAMES);
     const last = pick(LAST_NAMES);
-    let username: string;
-    do {
-      const base = rand() < 0.1 ? `${capitalize(first)}.${capitalize(last)}` : `${first}.${last}`;
-      username = `${base}${between(1, rand() < 0.5 ? 99 : 9999)}`;
-      // The unique index compares case-insensitively (utf8mb4_general_ci).
-    } while (usernames.has(username.toLowerCase()));
-    usernames.add(username.toLowerCase());
+    const username = uniqueUsername(r, first, last, usernames);
     let accountNo: string;
     do accountNo = generateAccountNo();
     while (accountNos.has(accountNo));
@@ -224,78 +176,25 @@ function seedCustomers(count: number, now: Date): SeedCustomer[] {
 // ---------------------------------------------------------------------------------------------
 // Seeding MariaDB
 
-const BATCH = 2000;
-
-async function insertRows(
-  db: TestDatabase,
-  table: string,
-  columns: string[],
-  rows: unknown[][],
-): Promise<void> {
-  const sql = `INSERT INTO \`${table}\` (${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ?`;
-  const batches: unknown[][][] = [];
-  for (let i = 0; i < rows.length; i += BATCH) batches.push(rows.slice(i, i + BATCH));
-  // Three at a time: the test database's pool has four connections.
-  for (let i = 0; i < batches.length; i += 3) {
-    await Promise.all(batches.slice(i, i + 3).map((b) => db.query(sql, [b])));
-  }
-}
-
 /**
  * rg_customer_search_keys as writeSearchKeys writes them: (customer_id, pos, k) for each of
- * searchKeys(customer). Loaded with the table's secondary indexes dropped, then rebuilt
- * from their own definitions (one sorted build instead of millions of random inserts), and
- * checked to be exactly what the migrations made.
+ * searchKeys(customer), loaded with the table's secondary index dropped (see bulkLoad).
  */
 async function seedSearchKeys(db: TestDatabase, customers: SeedCustomer[]): Promise<void> {
-  const table = 'rg_customer_search_keys';
-  const showCreate = async () =>
-    Object.values((await db.query<Record<string, string>>(`SHOW CREATE TABLE ${table}`))[0])[1];
-  const before = await showCreate();
-  const parts = await db.query<{
-    name: string;
-    non_unique: number;
-    col: string;
-    sub_part: number | null;
-  }>(
-    `SELECT index_name AS name, non_unique, column_name AS col, sub_part
-     FROM information_schema.statistics
-     WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'
-     ORDER BY index_name, seq_in_index`,
-    [table],
-  );
-  const indexes = new Map<string, { unique: boolean; cols: string[] }>();
-  for (const p of parts) {
-    const index = indexes.get(p.name) ?? { unique: Number(p.non_unique) === 0, cols: [] };
-    index.cols.push(`\`${p.col}\`${p.sub_part ? `(${p.sub_part})` : ''}`);
-    indexes.set(p.name, index);
-  }
-  if (indexes.size > 0) {
-    await db.query(
-      `ALTER TABLE ${table} ${[...indexes.keys()].map((n) => `DROP INDEX \`${n}\``).join(', ')}`,
+  await bulkLoad(db, 'rg_customer_search_keys', async () => {
+    const ids = await db.query<{ id: number; account_no: string }>(
+      'SELECT id, account_no FROM rg_customers',
     );
-  }
-  const ids = await db.query<{ id: number; account_no: string }>(
-    'SELECT id, account_no FROM rg_customers',
-  );
-  const idOf = new Map(ids.map((r) => [r.account_no, Number(r.id)]));
-  const sorted = [...customers].sort((a, b) => idOf.get(a.accountNo)! - idOf.get(b.accountNo)!);
-  for (let i = 0; i < sorted.length; i += 5000) {
-    const rows = sorted.slice(i, i + 5000).flatMap((c) => {
-      const id = idOf.get(c.accountNo)!;
-      return searchKeys(c).map((k, pos) => [id, pos, k]);
-    });
-    await insertRows(db, table, ['customer_id', 'pos', 'k'], rows);
-  }
-  if (indexes.size > 0) {
-    const add = [...indexes].map(
-      ([n, ix]) => `ADD ${ix.unique ? 'UNIQUE ' : ''}INDEX \`${n}\` (${ix.cols.join(', ')})`,
-    );
-    await db.query(`ALTER TABLE ${table} ${add.join(', ')}`);
-  }
-  if ((await showCreate()) !== before) {
-    throw new Error(`${table} differs from the migrations' after seeding:\n${await showCreate()}`);
-  }
+    const idOf = new Map(ids.map((r) => [r.account_no, Number(r.id)]));
+    const sorted = [...customers].sort((a, b) => idOf.get(a.accountNo)! - idOf.get(b.accountNo)!);
+    for (let i = 0; i < sorted.length; i += 5000) {
+      const rows = sorted.slice(i, i + 5000).flatMap((c) => {
+        const id = idOf.get(c.accountNo)!;
+        return searchKeys(c).map((k, pos) => [id, pos, k]);
+      });
+      await insertRows(db, 'rg_customer_search_keys', ['customer_id', 'pos', 'k'], rows);
+    }
+  });
 }
 
 async function seed(db: TestDatabase, customers: SeedCustomer[], now: Date): Promise<number> {
@@ -393,35 +292,21 @@ async function seed(db: TestDatabase, customers: SeedCustomer[], now: Date): Pro
     const portId = `vlan${between(100, 140)}`;
     const updated =
       stop ?? new Date(Math.max(start.getTime(), now.getTime() - between(0, 299) * 1000));
-    const seconds = Math.floor(((stop ?? updated).getTime() - start.getTime()) / 1000);
-    return [
+    return radacctRow({
       sessionId,
-      // FreeRADIUS's acct_unique policy: an md5 over the user, session, NAS and port.
-      createHash('md5').update(`${c.username},${sessionId},${nas},,${portId},`).digest('hex'),
-      c.username,
-      '',
+      username: c.username,
       nas,
       portId,
-      'Ethernet',
       start,
       updated,
       stop,
-      300,
-      seconds,
-      'RADIUS',
-      '',
-      stop ? '' : null,
-      String(between(1, 5_000) * 1_048_576 + between(0, 1_048_575)),
-      String(between(1, 40_000) * 1_048_576 + between(0, 1_048_575)),
-      'pppoe-svc',
-      Array.from({ length: 6 }, () => between(0, 255).toString(16).padStart(2, '0'))
-        .join(':')
-        .toUpperCase(),
-      stop ? pick(['User-Request', 'Lost-Carrier', 'Idle-Timeout', 'NAS-Reboot']) : '',
-      'Framed-User',
-      'PPP',
-      `100.64.${between(0, 255)}.${between(1, 254)}`,
-    ];
+      seconds: Math.floor(((stop ?? updated).getTime() - start.getTime()) / 1000),
+      inputOctets: String(between(1, 5_000) * 1_048_576 + between(0, 1_048_575)),
+      outputOctets: String(between(1, 40_000) * 1_048_576 + between(0, 1_048_575)),
+      mac: randomMac(r),
+      terminateCause: stop ? pick(TERMINATE_CAUSES) : '',
+      ip: `100.64.${between(0, 255)}.${between(1, 254)}`,
+    });
   };
   for (const i of open) {
     sessions.push(
@@ -433,36 +318,7 @@ async function seed(db: TestDatabase, customers: SeedCustomer[], now: Date): Pro
     const start = new Date(now.getTime() - between(86_400, 60 * 86_400) * 1000);
     sessions.push(session(c, start, new Date(start.getTime() + between(60, 86_400) * 1000)));
   }
-  await insertRows(
-    db,
-    'radacct',
-    [
-      'acctsessionid',
-      'acctuniqueid',
-      'username',
-      'realm',
-      'nasipaddress',
-      'nasportid',
-      'nasporttype',
-      'acctstarttime',
-      'acctupdatetime',
-      'acctstoptime',
-      'acctinterval',
-      'acctsessiontime',
-      'acctauthentic',
-      'connectinfo_start',
-      'connectinfo_stop',
-      'acctinputoctets',
-      'acctoutputoctets',
-      'calledstationid',
-      'callingstationid',
-      'acctterminatecause',
-      'servicetype',
-      'framedprotocol',
-      'framedipaddress',
-    ],
-    sessions,
-  );
+  await insertRows(db, 'radacct', RADACCT_COLUMNS, sessions);
   await db.query(
     'ANALYZE TABLE rg_profiles, rg_customers, rg_customer_search_keys, radcheck, radusergroup, ' +
       'radgroupreply, radacct',
@@ -483,20 +339,6 @@ interface Term {
   term: string;
   /** A term made from a seeded customer must find at least one; a no-match term none. */
   expectMatch: boolean;
-}
-
-/** Mixed case, as people type: "Mary.Wan", "mARY.wAN", "MARY.WAN" or as it is. */
-function mixCase(s: string): string {
-  switch (between(0, 3)) {
-    case 0:
-      return s.toUpperCase();
-    case 1:
-      return [...s].map((ch) => (rand() < 0.5 ? ch.toUpperCase() : ch.toLowerCase())).join('');
-    case 2:
-      return capitalize(s.toLowerCase());
-    default:
-      return s;
-  }
 }
 
 function makeTerms(customers: SeedCustomer[], perKind: number): Term[] {
@@ -546,11 +388,7 @@ function makeTerms(customers: SeedCustomer[], perKind: number): Term[] {
     phone('no match', `+${d.slice(0, 3)} ${d.slice(3, 6)}-${d.slice(6)}`, false);
   }
   // Interleaved, so no kind gets a warmer or colder cache than another.
-  for (let i = terms.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [terms[i], terms[j]] = [terms[j], terms[i]];
-  }
-  return terms;
+  return shuffle(terms);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,36 +403,6 @@ const CUSTOMERS_QUERY = `query Search($term: String!) {
 
 /** Every SQL_EVERY-th term is also timed in-process and as plain SQL. */
 const SQL_EVERY = 3;
-
-interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
-/** Catches the SQL a DataSource sends while `capture` runs (through TypeORM's logger hook). */
-class SqlCatcher {
-  private caught: Statement[] | null = null;
-
-  constructor(ds: DataSource) {
-    const logger = ds.logger;
-    const logQuery = logger.logQuery.bind(logger);
-    logger.logQuery = (sql, params, runner) => {
-      this.caught?.push({ sql, params: params ?? [] });
-      return logQuery(sql, params, runner);
-    };
-  }
-
-  async capture<T>(work: () => Promise<T>): Promise<[T, Statement[]]> {
-    this.caught = [];
-    try {
-      return [await work(), this.caught];
-    } finally {
-      this.caught = null;
-    }
-  }
-}
-
-const isCount = (s: Statement) => /\bCOUNT\s*\(/i.test(s.sql);
 
 interface Sample {
   term: Term;
@@ -613,84 +421,14 @@ interface Pass {
   plan: string[];
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const result = await work();
-  return [performance.now() - t0, result];
-}
-
-/** What the timed requests need: GraphQL over HTTP, as RunningApp.gql gives it. */
-type Gql = Pick<RunningApp, 'gql'>;
-
-/**
- * radgraph as its own process (src/main.ts on the bench database), so the timed HTTP requests
- * measure a server that does not share its event loop with the client sending them. The
- * in-process app is kept for the list() and SQL breakdown.
- */
-async function startServerProcess(db: TestDatabase): Promise<Gql & { close(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: path.join(__dirname, '..'),
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      ADMIN_TOKEN: TEST_TOKEN,
-      LOG_LEVEL: 'error',
-      RUN_MIGRATIONS: 'false',
-      RADIUS_ACCT_PORT: String(await freePort()),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`radgraph did not start in 60 s:\n${output}`)),
-      60_000,
-    );
-    const poll = setInterval(() => {
-      if (output.includes('radgraph is up')) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`radgraph exited with ${code}:\n${output}`));
-    });
-  });
-  const url = `http://127.0.0.1:${port}/graphql`;
-  return {
-    async gql(query, variables) {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return { status: res.status, body: (await res.json()) as any };
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 async function searchHttp(app: Gql, term: Term): Promise<number> {
-  const res = await app.gql<{ customers: { totalCount: number; edges: unknown[] } }>(
+  const data = await queryData<{ customers: { totalCount: number; edges: unknown[] } }>(
+    app,
     CUSTOMERS_QUERY,
     { term: term.term },
+    `customers(search: "${term.term}")`,
   );
-  if (res.status !== 200 || res.body.errors || !res.body.data) {
-    throw new Error(`customers(search: "${term.term}") failed: ${JSON.stringify(res.body)}`);
-  }
-  const { totalCount, edges } = res.body.data.customers;
+  const { totalCount, edges } = data.customers;
   if (term.expectMatch !== totalCount > 0 || edges.length !== Math.min(50, totalCount)) {
     throw new Error(
       `customers(search: "${term.term}") (${term.kind}, ${term.shape}) found ${totalCount} ` +
@@ -698,55 +436,6 @@ async function searchHttp(app: Gql, term: Term): Promise<number> {
     );
   }
   return totalCount;
-}
-
-interface PlanTable {
-  table_name?: string;
-  access_type?: string;
-  key?: string;
-  r_loops?: number;
-  r_rows?: number;
-}
-
-/** "`c`: full scan of index IDX_…, 200,000 rows", "`k`: range read of PRIMARY, 447 rows"… */
-function describeTable(t: PlanTable): string {
-  const access: Record<string, string> = {
-    ALL: 'full table scan',
-    index: 'scan of index',
-    range: 'range read of',
-    ref: 'lookups by',
-    eq_ref: 'lookups by',
-  };
-  const how = t.access_type ? (access[t.access_type] ?? t.access_type) : '?';
-  const rows = Math.round((t.r_rows ?? 0) * Math.max(1, t.r_loops ?? 1));
-  return `\`${t.table_name}\`: ${how}${t.key ? ` ${t.key}` : ''}, ${rows.toLocaleString('en-US')} rows`;
-}
-
-/** The tables of an ANALYZE FORMAT=JSON document, wherever they nest. */
-function planTables(node: unknown, out: PlanTable[] = []): PlanTable[] {
-  if (Array.isArray(node)) node.forEach((n) => planTables(n, out));
-  else if (node !== null && typeof node === 'object') {
-    const obj = node as Record<string, unknown>;
-    if (typeof obj.table_name === 'string') out.push(obj);
-    Object.values(obj).forEach((v) => planTables(v, out));
-  }
-  return out;
-}
-
-async function analyze(db: TestDatabase, statements: Statement[]): Promise<string[]> {
-  const lines: string[] = [];
-  for (const st of [...statements].sort((a, b) => Number(isCount(b)) - Number(isCount(a)))) {
-    const [row] = await db.query<Record<string, string>>(
-      `ANALYZE FORMAT=JSON ${st.sql}`,
-      st.params,
-    );
-    const doc = JSON.parse(Object.values(row)[0]) as { query_block?: { r_total_time_ms?: number } };
-    const tables = planTables(doc).map(describeTable).join('; ');
-    lines.push(
-      `${isCount(st) ? 'COUNT' : 'page'} (${ms(doc.query_block?.r_total_time_ms ?? NaN)} ms): ${tables}`,
-    );
-  }
-  return lines;
 }
 
 async function measurePass(
@@ -817,21 +506,6 @@ async function measurePass(
 // ---------------------------------------------------------------------------------------------
 // Report
 
-/** Nearest-rank percentile (ms). */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function ms(x: number): string {
-  if (Number.isNaN(x)) return 'n/a';
-  return x < 10 ? x.toFixed(1) : x.toFixed(0);
-}
-
-const p50p95 = (xs: number[]) => `${ms(percentile(xs, 50))} / ${ms(percentile(xs, 95))}`;
-const defined = (xs: Array<number | undefined>) => xs.filter((x): x is number => x !== undefined);
-
 function kindTable(samples: Sample[]): string[] {
   const lines = [
     '| Term kind | Requests (matching) | p50 | p95 | p99 | max | list() p50 / p95 | SQL COUNT p50 / p95 | SQL page p50 / p95 |',
@@ -842,8 +516,7 @@ function kindTable(samples: Sample[]): string[] {
     const http = of.map((s) => s.http);
     lines.push(
       `| ${kind} | ${of.length} (${of.filter((s) => s.totalCount > 0).length}) | ` +
-        `${ms(percentile(http, 50))} | **${ms(percentile(http, 95))}** | ${ms(percentile(http, 99))} | ` +
-        `${ms(Math.max(...http))} | ${p50p95(defined(of.map((s) => s.service)))} | ` +
+        `${percentileCells(http)} | ${p50p95(defined(of.map((s) => s.service)))} | ` +
         `${p50p95(defined(of.map((s) => s.sqlCount)))} | ${p50p95(defined(of.map((s) => s.sqlPage)))} |`,
     );
   }
@@ -869,50 +542,9 @@ function shapeTable(samples: Sample[]): string[] {
   return lines;
 }
 
-async function machine(db: TestDatabase): Promise<string> {
-  const [v] = await db.query<{ v: string; pool: string }>(
-    'SELECT VERSION() AS v, @@innodb_buffer_pool_size AS pool',
-  );
-  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return [
-    `${os.availableParallelism()} CPUs (nproc; ${cpu})`,
-    `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
-    `MariaDB ${v.v} (innodb_buffer_pool_size ${Math.round(Number(v.pool) / 2 ** 20)} MiB)`,
-    `Node ${process.version}`,
-  ].join(', ');
-}
-
-const SECTION_START = '<!-- customers-search:start -->';
-const SECTION_END = '<!-- customers-search:end -->';
-
-/**
- * Replaces the customers-search section of bench/RESULTS.md (appends it the first time) and
- * formats the file with the repository's Prettier settings.
- */
-async function writeResults(section: string): Promise<string> {
-  const file = path.join(__dirname, 'RESULTS.md');
-  const text = readFileSync(file, 'utf8');
-  const block = `${SECTION_START}\n\n${section}\n\n${SECTION_END}`;
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  const next =
-    start >= 0 && end > start
-      ? text.slice(0, start) + block + text.slice(end + SECTION_END.length)
-      : `${text.trimEnd()}\n\n${block}\n`;
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  writeFileSync(file, await prettier.format(next, { ...options, filepath: file }));
-  return file;
-}
-
 // ---------------------------------------------------------------------------------------------
 
-const log = (msg: string) => process.stderr.write(`[customers-search] ${msg}\n`);
-
-async function run(
-  opts: Options,
-  db: TestDatabase,
-  started: (app: RunningApp, server: { close(): Promise<void> }) => void,
-) {
+async function run({ db, log, startApps }: Bench, opts: Options): Promise<string> {
   const now = new Date();
   const t0 = performance.now();
   const customers = seedCustomers(opts.customers, now);
@@ -923,14 +555,12 @@ async function run(
       `sessions in ${seedSeconds.toFixed(0)} s`,
   );
 
-  const app = await startApp(db);
-  const server = await startServerProcess(db);
-  started(app, server);
+  const { app, server } = await startApps();
   const catcher = new SqlCatcher(app.app.get(DataSource));
   const warmUp = makeTerms(customers, 20);
-  const terms = makeTerms(customers, opts.termsPerKind);
-  log(`timing ${terms.length} terms, at most ${opts.maxSeconds} s`);
-  const current = await measurePass(app, server, db, catcher, warmUp, terms, opts.maxSeconds);
+  const terms = makeTerms(customers, opts.terms);
+  log(`timing ${terms.length} terms, at most ${opts['max-seconds']} s`);
+  const current = await measurePass(app, server, db, catcher, warmUp, terms, opts['max-seconds']);
   log(`timed ${current.samples.length} requests in ${current.seconds.toFixed(0)} s`);
 
   const out: string[] = [
@@ -951,63 +581,19 @@ async function run(
       `Both for one term in ${SQL_EVERY}.`,
     ...current.plan,
   ];
-  if (!current.complete) out.push(`- Stopped at ${opts.maxSeconds} s, before every term.`);
+  if (!current.complete) out.push(`- Stopped at ${opts['max-seconds']} s, before every term.`);
 
-  const args = process.argv.slice(2).filter((a) => a !== '--write');
   out.push(
     '',
     '- Terms: account no (a prefix such as `RG-7K`, and full numbers), username (a prefix and a ' +
       'middle substring, mixed case), phone (6-9 digits, and full numbers written ' +
       '`+254 712-345678`), picked from the seeded data; 10% of each kind match nothing. Every ' +
       'answer is checked.',
-    `- Command: \`npx ts-node -T bench/customers-search.ts${args.map((a) => ` ${a}`).join('')}\` ` +
+    `- Command: \`${commandLine(NAME)}\` ` +
       `(seeding ${seedSeconds.toFixed(0)} s, timing ${current.seconds.toFixed(0)} s).`,
     `- Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${await machine(db)}.`,
   );
   return out.join('\n');
 }
 
-async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
-  let db: TestDatabase | undefined;
-  let app: RunningApp | undefined;
-  let server: { close(): Promise<void> } | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await server?.close();
-      await app?.close().catch((err: Error) => log(`closing the app: ${err.message}`));
-      if (!db) return;
-      const name = db.database;
-      await db.drop().then(
-        () => log(`dropped database ${name}`),
-        (err: Error) => log(`could not drop database ${name}: ${err.message}`),
-      );
-    })());
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    db = await createTestDatabase('mysql');
-    log(`created and migrated database ${db.database}`);
-    const section = await run(opts, db, (a, srv) => {
-      app = a;
-      server = srv;
-    });
-    process.stdout.write(`\n${section}\n`);
-    if (opts.write) log(`wrote ${await writeResults(section)}`);
-  } finally {
-    await cleanup();
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    log(`failed: ${err.stack ?? err.message}`);
-    process.exit(1);
-  },
-);
+runBench(NAME, options, run);

@@ -14,8 +14,9 @@
  *    session each, started up to 30 days ago, a unique address from its NAS's pool) and
  *    950,000 closed sessions over 120 days; counters grow with each session's length and
  *    rate, many beyond 2^32. radacctid follows acctstarttime. The rows go in with multi-row
- *    INSERTs while the table's secondary indexes are dropped, which are then rebuilt from
- *    their own definitions (checked to be exactly the migrations'), then ANALYZE TABLE.
+ *    INSERTs while the table's secondary indexes and triggers are dropped; they are then
+ *    rebuilt from their own definitions (checked to be exactly the migrations'), then
+ *    ANALYZE TABLE.
  * 3. Starts radgraph in its own process and times sequential HTTP GraphQL requests of four
  *    kinds, shuffled together after a warm-up: the first page of `onlineSessions(first: 50)`,
  *    the same with a NAS filter, with a search (username prefix, IP, IP prefix, MAC, MAC tail,
@@ -30,6 +31,7 @@
  * Not a test: nothing here fails on a slow figure.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { OnlineSessionsService } from '../src/sessions/online-sessions.service';
@@ -47,6 +49,7 @@ import {
   p50p95,
   percentile,
   percentileCells,
+  revision,
   timed,
 } from './support/report';
 import { insertRows, bulkLoad } from './support/seed';
@@ -61,13 +64,17 @@ const USAGE =
   'Usage: npx ts-node -T bench/online-sessions.ts [--write] [--sessions=N] [--open=N] ' +
   '[--nas=N] [--requests=N] [--max-seconds=N]';
 
-const opts = parseOptions(
-  process.argv.slice(2),
-  { write: false, sessions: 1_000_000, open: 50_000, nas: 20, requests: 300, 'max-seconds': 300 },
-  USAGE,
-);
-if (opts.open > opts.sessions) throw new Error(`--open cannot exceed --sessions. ${USAGE}`);
-if (opts.nas > 150) throw new Error(`--nas is at most 150 (one /16 pool each). ${USAGE}`);
+function options() {
+  const opts = parseOptions(
+    process.argv.slice(2),
+    { write: false, sessions: 1_000_000, open: 50_000, nas: 20, requests: 300, 'max-seconds': 300 },
+    USAGE,
+  );
+  if (opts.open > opts.sessions) throw new Error(`--open cannot exceed --sessions. ${USAGE}`);
+  if (opts.nas > 150) throw new Error(`--nas is at most 150 (one /16 pool each). ${USAGE}`);
+  return opts;
+}
+type Options = ReturnType<typeof options>;
 
 /** The goals (p95, ms). */
 const PAGE_GOAL = 25;
@@ -176,6 +183,7 @@ const hostIp = (pool: number) => `10.${pool}.${between(0, 254)}.${between(1, 254
  * history, each a start time and a length (-1: open), sorted by start into radacctid order.
  */
 async function seedRadacct(
+  opts: Options,
   db: TestDatabase,
   nas: SeedNas[],
   subscribers: Subscriber[],
@@ -280,7 +288,7 @@ async function seedRadacct(
   return { open: open.reverse(), over32 };
 }
 
-async function seed(db: TestDatabase, log: (msg: string) => void): Promise<Seeded> {
+async function seed(opts: Options, db: TestDatabase, log: (msg: string) => void): Promise<Seeded> {
   const nowSec = Math.floor(Date.now() / 1000);
   const nas = seedNas(opts.nas);
   await insertRows(
@@ -301,7 +309,7 @@ async function seed(db: TestDatabase, log: (msg: string) => void): Promise<Seede
   for (const n of nas) n.id = String(ids.find((row) => row.nasname === n.name)!.id);
   const subscribers = seedSubscribers(Math.max(opts.open, Math.round(opts.open * 1.3)), nas);
   log(`seeding ${opts.sessions.toLocaleString('en-US')} radacct rows`);
-  const { open, over32 } = await seedRadacct(db, nas, subscribers, nowSec);
+  const { open, over32 } = await seedRadacct(opts, db, nas, subscribers, nowSec);
   await db.query('ANALYZE TABLE radacct, nas');
   return { nas, subscribers, open, over32 };
 }
@@ -533,12 +541,14 @@ const label = (s: Statement) =>
         : 'page';
 
 async function measure(
+  opts: Options,
   app: RunningApp,
   http: Gql,
   db: TestDatabase,
   warmUp: Request[],
   requests: Request[],
   summary: Summary,
+  log: (msg: string) => void,
 ): Promise<{ samples: Sample[]; complete: boolean; seconds: number; plan: string[] }> {
   const online = app.app.get(OnlineSessionsService);
   const catcher = new SqlCatcher(app.app.get(DataSource));
@@ -546,10 +556,14 @@ async function measure(
     catcher.capture<unknown>(() =>
       req.kind === 'summary' ? online.summary() : online.list(req.variables, PAGE_SIZE),
     );
+  const w0 = performance.now();
   for (const req of warmUp) {
     await requestHttp(http, req, summary);
     await viaService(req);
   }
+  log(
+    `warmed up with ${warmUp.length} requests in ${((performance.now() - w0) / 1000).toFixed(0)} s`,
+  );
   const t0 = performance.now();
   const samples: Sample[] = [];
   let complete = true;
@@ -664,9 +678,9 @@ function searchTable(samples: Sample[]): string[] {
   return lines;
 }
 
-async function run({ db, log, startApps }: Bench): Promise<string> {
+async function run({ db, log, startApps }: Bench, opts: Options): Promise<string> {
   const t0 = performance.now();
-  const seeded = await seed(db, log);
+  const seeded = await seed(opts, db, log);
   const seedSeconds = (performance.now() - t0) / 1000;
   const sessions = opts.sessions.toLocaleString('en-US');
   const open = seeded.open.length.toLocaleString('en-US');
@@ -680,8 +694,12 @@ async function run({ db, log, startApps }: Bench): Promise<string> {
   const warmUp = makeRequests(seeded, 10);
   const requests = makeRequests(seeded, opts.requests);
   log(`timing ${requests.length} requests, at most ${opts['max-seconds']} s`);
-  const pass = await measure(app, server, db, warmUp, requests, summary);
-  log(`timed ${pass.samples.length} requests in ${pass.seconds.toFixed(0)} s`);
+  const pass = await measure(opts, app, server, db, warmUp, requests, summary, log);
+  // Whatever else ran on the machine meanwhile: the 5-minute load average, as the pass ends.
+  const load = loadavg()[1];
+  log(
+    `timed ${pass.samples.length} requests in ${pass.seconds.toFixed(0)} s, load average ${load.toFixed(1)}`,
+  );
 
   const out = [
     '## online-sessions',
@@ -717,13 +735,14 @@ async function run({ db, log, startApps }: Bench): Promise<string> {
       `unique address from its NAS's pool) and the rest of the ${sessions} sessions closed, over ` +
       `${HISTORY_DAYS} days; radacctid follows acctstarttime. ` +
       `${((100 * seeded.over32) / opts.sessions).toFixed(0)}% of the sessions downloaded more ` +
-      'than 2^32 bytes. Seeded with multi-row INSERTs while the secondary indexes were dropped, ' +
-      'then rebuilt and checked to be the migrations’, then ANALYZE TABLE.',
+      'than 2^32 bytes. Seeded with multi-row INSERTs while the secondary indexes and triggers ' +
+      'were dropped, then rebuilt and checked to be the migrations’, then ANALYZE TABLE.',
     `- Command: \`${commandLine(NAME)}\` (seeding ${seedSeconds.toFixed(0)} s, timing ` +
-      `${pass.seconds.toFixed(0)} s).`,
-    `- Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${await machine(db)}.`,
+      `${pass.seconds.toFixed(0)} s; 5-minute load average ${load.toFixed(1)} as the timing ended).`,
+    `- Date: ${new Date().toISOString().slice(0, 10)}, radgraph at ${revision()}. Machine: ` +
+      `${await machine(db)}.`,
   );
   return out.join('\n');
 }
 
-runBench(NAME, opts.write, run);
+runBench(NAME, options, run);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -45,6 +46,18 @@ export async function machine(db: TestDatabase): Promise<string> {
     `MariaDB ${v.v} (innodb_buffer_pool_size ${Math.round(Number(v.pool) / 2 ** 20)} MiB)`,
     `Node ${process.version}`,
   ].join(', ');
+}
+
+/** The radgraph that ran: "commit 0cd39f2", "+ uncommitted changes in src/" when there are. */
+export function revision(): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
 }
 
 /** The command that ran bench/<name>.ts with this process's arguments, less --write. */

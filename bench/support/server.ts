@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePort, TEST_TOKEN, type RunningApp } from '../../test/support/app';
 import type { TestDatabase } from '../../test/support/test-database';
@@ -6,16 +7,41 @@ import type { TestDatabase } from '../../test/support/test-database';
 /** What the timed requests need: GraphQL over HTTP, as RunningApp.gql gives it. */
 export type Gql = Pick<RunningApp, 'gql'>;
 
+export interface ServerProcessOptions {
+  /** 'src': src/main.ts through ts-node (the default); 'dist': dist/src/main.js (npm run build). */
+  build?: 'src' | 'dist';
+  /** More environment (RADIUS_ACCT_PORT, LOG_LEVEL…), over the defaults. */
+  env?: Record<string, string>;
+  /** Node options before the script (--inspect=…). */
+  nodeArgs?: string[];
+}
+
+export interface ServerProcess extends Gql {
+  pid: number;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  close(): Promise<void>;
+}
+
 /**
  * radgraph as its own process (src/main.ts on the bench database), so the timed HTTP requests
  * measure a server that does not share its event loop with the client sending them.
  */
 export async function startServerProcess(
   db: TestDatabase,
-): Promise<Gql & { close(): Promise<void> }> {
+  opts: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: path.join(__dirname, '..', '..'),
+  const root = path.join(__dirname, '..', '..');
+  const main =
+    opts.build === 'dist'
+      ? [path.join(root, 'dist', 'src', 'main.js')]
+      : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+  if (opts.build === 'dist' && !existsSync(main[0])) {
+    throw new Error(`${main[0]} is missing: run \`npm run build\` first`);
+  }
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...main], {
+    cwd: root,
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: db.url,
@@ -24,6 +50,7 @@ export async function startServerProcess(
       LOG_LEVEL: 'error',
       RUN_MIGRATIONS: 'false',
       RADIUS_ACCT_PORT: String(await freePort()),
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,6 +77,8 @@ export async function startServerProcess(
   });
   const url = `http://127.0.0.1:${port}/graphql`;
   return {
+    pid: child.pid!,
+    output: () => output,
     async gql(query, variables) {
       const res = await fetch(url, {
         method: 'POST',
