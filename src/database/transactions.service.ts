@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 
 /**
  * Runs a unit of work in one database transaction: every change to radgraph's tables and to
@@ -19,8 +20,13 @@ export class TransactionsService {
     this.serialize = dataSource.options.type === 'better-sqlite3';
   }
 
-  run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (!this.serialize) return this.dataSource.transaction(work);
+  /** `isolation` applies on MySQL (SQLite transactions are serializable anyway). */
+  run<T>(work: (manager: EntityManager) => Promise<T>, isolation?: IsolationLevel): Promise<T> {
+    if (!this.serialize) {
+      return isolation
+        ? this.dataSource.transaction(isolation, work)
+        : this.dataSource.transaction(work);
+    }
     const result = this.queue.then(() => this.dataSource.transaction(work));
     this.queue = result.catch(() => undefined);
     return result;

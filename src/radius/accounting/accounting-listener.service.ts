@@ -15,12 +15,15 @@ import {
 import { ListenerStats } from './listener-stats';
 import { NasClients, normalizeAddress } from './nas-clients';
 import { PacketDropError } from './packet-drop';
-import { RadacctWriter, type RadacctChange } from './radacct-writer';
+import { RadacctWriter, type CommittedChange } from './radacct-writer';
 
 /** Packets written in one transaction, at most. */
 const MAX_BATCH = 500;
+/** Transactions writing at once (each on its own connection; queued on SQLite). */
+const MAX_IN_FLIGHT = 2;
 /** Packets waiting for the database, at most; more are dropped (the NAS retransmits). */
 const MAX_QUEUE = 20_000;
+const RECV_BUFFER = 4 * 1024 * 1024;
 /** How long an answer is kept to re-send for a retransmit (FreeRADIUS's cleanup_delay). */
 const ANSWER_CACHE_MS = 5_000;
 
@@ -68,7 +71,11 @@ export class AccountingListener implements OnApplicationShutdown {
   private socket: Socket | null = null;
   private readonly seen = new Map<string, Seen>();
   private queue: Pending[] = [];
-  private writing: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Sessions (acctuniqueid) of the batches in flight. */
+  private readonly busy = new Set<string>();
+  /** Session events go out in commit order, off the path of the next batch. */
+  private publishing: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -90,7 +97,12 @@ export class AccountingListener implements OnApplicationShutdown {
     if (this.socket) return;
     loadRadiusDictionaries();
     const host = this.config.radiusAcctHost;
-    const socket = createSocket(isIPv6(host) ? 'udp6' : 'udp4');
+    // A large receive buffer rides out bursts (a NAS reboot, many NAS devices at once) while a
+    // batch commits; the kernel caps it at net.core.rmem_max.
+    const socket = createSocket({
+      type: isIPv6(host) ? 'udp6' : 'udp4',
+      recvBufferSize: RECV_BUFFER,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.config.radiusAcctPort, host, () => {
@@ -116,7 +128,8 @@ export class AccountingListener implements OnApplicationShutdown {
     const socket = this.socket;
     this.socket = null;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
-    await this.writing;
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    await this.publishing;
   }
 
   private async onMessage(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
@@ -150,26 +163,57 @@ export class AccountingListener implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Starts batches while fewer than MAX_IN_FLIGHT are being written. Two batches never hold
+   * the same session, so each session's packets still commit in order; an Accounting-On/Off
+   * (which closes a NAS's sessions) waits until nothing else is in flight and goes first.
+   */
   private kick(): void {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = this.drain().finally(() => {
-      this.writing = null;
-      this.kick();
-    });
-  }
-
-  /** Writes what has queued, batch after batch, until the queue is empty. */
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      await this.writeBatch(batch);
+    while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) return;
+      const sessions = batch.map((p) => p.record.acctUniqueId);
+      for (const uid of sessions) this.busy.add(uid);
+      const done: Promise<void> = this.writeBatch(batch).finally(() => {
+        for (const uid of sessions) this.busy.delete(uid);
+        this.inFlight.delete(done);
+        this.kick();
+      });
+      this.inFlight.add(done);
     }
   }
 
+  /** The next batch: queued packets in order, skipping sessions a batch in flight holds. */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const skipped: Pending[] = [];
+    const blocked = new Set<string>();
+    let i = 0;
+    for (; i < this.queue.length && batch.length < MAX_BATCH; i++) {
+      const p = this.queue[i];
+      if (p.record.status === 'Accounting-On' || p.record.status === 'Accounting-Off') {
+        if (batch.length === 0 && skipped.length === 0 && this.inFlight.size === 0) {
+          batch.push(p);
+          i++;
+        }
+        break; // nothing after it may overtake it
+      }
+      const uid = p.record.acctUniqueId;
+      if (this.busy.has(uid) || blocked.has(uid)) {
+        blocked.add(uid); // and every later packet of that session waits too
+        skipped.push(p);
+        continue;
+      }
+      batch.push(p);
+    }
+    this.queue = skipped.concat(this.queue.slice(i));
+    return batch;
+  }
+
   private async writeBatch(batch: Pending[]): Promise<void> {
-    let changes: RadacctChange[];
+    let changes: CommittedChange[];
     try {
-      changes = await this.writer.write(batch.map((p) => p.record));
+      changes = await this.writeRetryingDeadlocks(batch);
     } catch (err) {
       if (batch.length === 1 || isConnectionError(err)) {
         this.failed(batch, err);
@@ -181,10 +225,21 @@ export class AccountingListener implements OnApplicationShutdown {
       return;
     }
     this.committed(batch);
-    try {
-      await this.bus.publish(changes);
-    } catch (err) {
-      this.log.error(`cannot publish session events: ${(err as Error).message}`);
+    this.publishing = this.publishing
+      .then(async () => this.bus.publish(await this.writer.rows(changes)))
+      .catch((err: unknown) =>
+        this.log.error(`cannot publish session events: ${(err as Error).message}`),
+      );
+  }
+
+  /** A deadlock (or lock wait timeout) rolled the batch back whole: it is tried again. */
+  private async writeRetryingDeadlocks(batch: Pending[]): Promise<CommittedChange[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writer.write(batch.map((p) => p.record));
+      } catch (err) {
+        if (attempt >= 3 || !hasCode(err, LOCK_ERRORS)) throw err;
+      }
     }
   }
 
@@ -235,8 +290,14 @@ export class AccountingListener implements OnApplicationShutdown {
   }
 }
 
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown; driverError?: { code?: unknown } }).code;
+const LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+function hasCode(err: unknown, codes: ReadonlySet<string>): boolean {
+  const code = (err as { code?: unknown }).code;
   const driverCode = (err as { driverError?: { code?: unknown } }).driverError?.code;
-  return [code, driverCode].some((c) => typeof c === 'string' && CONNECTION_ERRORS.has(c));
+  return [code, driverCode].some((c) => typeof c === 'string' && codes.has(c));
+}
+
+function isConnectionError(err: unknown): boolean {
+  return hasCode(err, CONNECTION_ERRORS);
 }

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import radius from 'radius';
+import { decodePacket, encodeResponse, type RadiusPacket } from './accounting-codec';
 import { acctUniqueId } from '../acct-unique-id';
 import { PacketDropError } from './packet-drop';
 
@@ -54,15 +54,7 @@ export interface AccountingRecord {
   delegatedIpv6Prefix: string;
 }
 
-/** What the `radius` package decodes (its types do not export it). */
-export interface RadiusPacket {
-  code: string;
-  identifier: number;
-  length: number;
-  authenticator: Buffer;
-  attributes: Record<string, unknown>;
-  raw_attributes: Array<[number, Buffer]>;
-}
+export type { RadiusPacket };
 
 export interface DecodedAccounting {
   packet: RadiusPacket;
@@ -118,49 +110,10 @@ export function decodeAccounting(
   const length = buf.readUInt16BE(2);
   const data = buf.subarray(0, length);
   verifyAuthenticators(data, secret);
-  let packet: RadiusPacket;
-  try {
-    // Verified above: the radius package's own check compares the digests as UTF-8 text,
-    // which lets some wrong authenticators through.
-    packet = radius.decode_without_secret({ packet: Buffer.from(data) }) as RadiusPacket;
-  } catch {
-    packet = decodeWithoutBadAttributes(data);
-  }
+  // Verified above: the radius package's own check compares the digests as UTF-8 text,
+  // which lets some wrong authenticators through.
+  const packet = decodePacket(data);
   return { packet, record: toRecord(packet, sourceAddress, receivedAt) };
-}
-
-/**
- * A packet with an attribute its type cannot hold (a 3-byte integer, a broken Vendor-Specific)
- * makes the radius package throw. FreeRADIUS keeps such an attribute as raw bytes and takes
- * the rest of the packet, so here the attributes that do not decode on their own are left out
- * and the packet is decoded without them (the framing was checked, so each is well delimited).
- */
-function decodeWithoutBadAttributes(data: Buffer): RadiusPacket {
-  const header = data.subarray(0, AUTH_END);
-  const kept: Buffer[] = [];
-  for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
-    const attribute = data.subarray(offset, offset + data[offset + 1]);
-    if (decodes(Buffer.concat([header, attribute]))) kept.push(attribute);
-  }
-  const filtered = Buffer.concat([header, ...kept]);
-  filtered.writeUInt16BE(filtered.length, 2);
-  try {
-    return radius.decode_without_secret({ packet: filtered }) as RadiusPacket;
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new PacketDropError('malformed', `undecodable: ${message}`);
-  }
-}
-
-function decodes(packet: Buffer): boolean {
-  const copy = Buffer.from(packet);
-  copy.writeUInt16BE(copy.length, 2);
-  try {
-    radius.decode_without_secret({ packet: copy });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const AUTH_START = 4;
@@ -243,7 +196,13 @@ function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
 const SQL_SAFE_CHARACTERS = new Set(
   Buffer.from('@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /', 'latin1'),
 );
+const ALL_SAFE = /^[@a-zA-Z0-9.\-_: /]*$/;
 const TAB = 0x09;
+
+function allSafe(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (!SQL_SAFE_CHARACTERS.has(b[i])) return false;
+  return true;
+}
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -274,6 +233,10 @@ function utf8Length(b: Buffer, i: number): number {
  * - the value ends at a NUL byte (it is a C string there).
  */
 export function sqlEscape(value: Buffer | string): string {
+  // Most values (usernames, session ids, MACs) are all safe characters: nothing to do.
+  if (typeof value === 'string' ? ALL_SAFE.test(value) : allSafe(value)) {
+    return typeof value === 'string' ? value : value.toString('latin1');
+  }
   const b = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
   const out: number[] = [];
   const encode = (c: number) =>
@@ -485,9 +448,5 @@ function preprocessed(
 
 /** The Accounting-Response to a decoded request, signed with the NAS's secret. */
 export function encodeAccountingResponse(packet: RadiusPacket, secret: string): Buffer {
-  return radius.encode_response({
-    packet,
-    code: 'Accounting-Response',
-    secret,
-  });
+  return encodeResponse(packet, secret);
 }

@@ -26,6 +26,8 @@ export interface RadacctDialect {
   kind: 'mysql' | 'sqlite';
   /** A Unix-seconds parameter as a DATETIME, in the session's time zone as FROM_UNIXTIME. */
   fromUnix: (param: string) => string;
+  /** A 64-bit counter parameter (a decimal string) as an integer, not text or a double. */
+  bigint: (param: string) => string;
   unix: (expr: string) => string;
   /** The incoming row's value of a column in the upsert's update part. */
   incoming: (column: string) => string;
@@ -45,6 +47,7 @@ export interface RadacctDialect {
 export const MYSQL_DIALECT: RadacctDialect = {
   kind: 'mysql',
   fromUnix: (p) => `FROM_UNIXTIME(${p})`,
+  bigint: (p) => `CAST(${p} AS SIGNED)`,
   unix: (e) => `UNIX_TIMESTAMP(${e})`,
   incoming: (c) => `VALUES(${c})`,
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
@@ -57,6 +60,7 @@ export const MYSQL_DIALECT: RadacctDialect = {
 export const SQLITE_DIALECT: RadacctDialect = {
   kind: 'sqlite',
   fromUnix: (p) => `datetime(${p}, 'unixepoch')`,
+  bigint: (p) => `CAST(${p} AS INTEGER)`,
   unix: (e) => `CAST(strftime('%s', ${e}) AS INTEGER)`,
   incoming: (c) => `excluded.${c}`,
   greatest: (a, b) => `MAX(${a}, ${b})`,
@@ -136,82 +140,133 @@ export interface Statement {
   params: unknown[];
 }
 
-type Cell = { sql: string; value?: unknown } | { raw: string };
+/** How one column of queries.conf's INSERT is filled: its SQL, and its parameter if any. */
+interface Cell {
+  sql: string;
+  value?: (r: AccountingRecord) => unknown;
+}
 
-/** One packet's VALUES tuple, as queries.conf's INSERT for its status type. */
-function valuesOf(d: RadacctDialect, r: AccountingRecord): Cell[] {
-  const p = (value: unknown): Cell => ({ sql: '?', value });
-  const time = (seconds: number): Cell => ({ sql: d.fromUnix('?'), value: seconds });
-  const nul: Cell = { raw: 'NULL' };
-  const sessionTime = r.sessionTime === null ? nul : p(r.sessionTime);
-  const began = r.eventTime - (r.sessionTime ?? 0);
-  const common = {
-    acctsessionid: p(r.acctSessionId),
-    acctuniqueid: p(r.acctUniqueId),
-    username: p(r.username),
-    realm: p(r.realm),
-    nasipaddress: p(r.nasIpAddress),
-    nasportid: p(r.nasPortId),
-    nasporttype: p(r.nasPortType),
-    acctauthentic: p(r.acctAuthentic),
-    calledstationid: p(r.calledStationId),
-    callingstationid: p(r.callingStationId),
-    servicetype: p(r.serviceType),
-    framedprotocol: p(r.framedProtocol),
-    framedipaddress: p(r.framedIpAddress),
-    framedipv6address: p(r.framedIpv6Address),
-    framedipv6prefix: p(r.framedIpv6Prefix),
-    framedinterfaceid: p(r.framedInterfaceId),
-    delegatedipv6prefix: p(r.delegatedIpv6Prefix),
+/** The start of a session as queries.conf's interim and stop INSERTs compute it. */
+const began = (r: AccountingRecord) => r.eventTime - (r.sessionTime ?? 0);
+
+/**
+ * Each status type's VALUES tuple, column by column, as queries.conf's INSERT for it. The
+ * same for every packet of a type, so a batch's SQL is this tuple repeated and only the
+ * parameters differ.
+ */
+function cellsOf(d: RadacctDialect, status: SessionStatus): Cell[] {
+  const p = (value: (r: AccountingRecord) => unknown): Cell => ({ sql: '?', value });
+  const constant = (value: unknown): Cell => ({ sql: '?', value: () => value });
+  const time = (value: (r: AccountingRecord) => number): Cell => ({ sql: d.fromUnix('?'), value });
+  const counter = (value: (r: AccountingRecord) => string): Cell => ({ sql: d.bigint('?'), value });
+  const nul: Cell = { sql: 'NULL' };
+  const common: Record<string, Cell> = {
+    acctsessionid: p((r) => r.acctSessionId),
+    acctuniqueid: p((r) => r.acctUniqueId),
+    username: p((r) => r.username),
+    realm: p((r) => r.realm),
+    nasipaddress: p((r) => r.nasIpAddress),
+    nasportid: p((r) => r.nasPortId),
+    nasporttype: p((r) => r.nasPortType),
+    acctauthentic: p((r) => r.acctAuthentic),
+    calledstationid: p((r) => r.calledStationId),
+    callingstationid: p((r) => r.callingStationId),
+    servicetype: p((r) => r.serviceType),
+    framedprotocol: p((r) => r.framedProtocol),
+    framedipaddress: p((r) => r.framedIpAddress),
+    framedipv6address: p((r) => r.framedIpv6Address),
+    framedipv6prefix: p((r) => r.framedIpv6Prefix),
+    framedinterfaceid: p((r) => r.framedInterfaceId),
+    delegatedipv6prefix: p((r) => r.delegatedIpv6Prefix),
   };
   const byStatus: Record<SessionStatus, Record<string, Cell>> = {
     Start: {
-      acctstarttime: time(r.eventTime),
-      acctupdatetime: time(r.eventTime),
+      acctstarttime: time((r) => r.eventTime),
+      acctupdatetime: time((r) => r.eventTime),
       acctstoptime: nul,
-      acctsessiontime: p(0),
-      connectinfo_start: p(r.connectInfo),
-      connectinfo_stop: p(''),
-      acctinputoctets: p(0),
-      acctoutputoctets: p(0),
-      acctterminatecause: p(''),
+      acctsessiontime: constant(0),
+      connectinfo_start: p((r) => r.connectInfo),
+      connectinfo_stop: constant(''),
+      acctinputoctets: constant(0),
+      acctoutputoctets: constant(0),
+      acctterminatecause: constant(''),
     },
     'Interim-Update': {
       acctstarttime: time(began),
-      acctupdatetime: time(r.eventTime),
+      acctupdatetime: time((r) => r.eventTime),
       acctstoptime: nul,
-      acctsessiontime: sessionTime,
-      connectinfo_start: p(r.connectInfo),
-      connectinfo_stop: p(''),
-      acctinputoctets: p(r.inputOctets),
-      acctoutputoctets: p(r.outputOctets),
-      acctterminatecause: p(''),
+      acctsessiontime: p((r) => r.sessionTime),
+      connectinfo_start: p((r) => r.connectInfo),
+      connectinfo_stop: constant(''),
+      acctinputoctets: counter((r) => r.inputOctets),
+      acctoutputoctets: counter((r) => r.outputOctets),
+      acctterminatecause: constant(''),
     },
     Stop: {
       acctstarttime: time(began),
-      acctupdatetime: time(r.eventTime),
-      acctstoptime: time(r.eventTime),
-      acctsessiontime: sessionTime,
-      connectinfo_start: p(''),
-      connectinfo_stop: p(r.connectInfo),
-      acctinputoctets: p(r.inputOctets),
-      acctoutputoctets: p(r.outputOctets),
-      acctterminatecause: p(r.terminateCause),
+      acctupdatetime: time((r) => r.eventTime),
+      acctstoptime: time((r) => r.eventTime),
+      acctsessiontime: p((r) => r.sessionTime),
+      connectinfo_start: constant(''),
+      connectinfo_stop: p((r) => r.connectInfo),
+      acctinputoctets: counter((r) => r.inputOctets),
+      acctoutputoctets: counter((r) => r.outputOctets),
+      acctterminatecause: p((r) => r.terminateCause),
     },
   };
-  const cells: Record<string, Cell> = { ...common, ...byStatus[r.status as SessionStatus] };
+  const cells = { ...common, ...byStatus[status] };
   return RADACCT_COLUMNS.map((column) => {
     const cell = cells[column];
-    if ('sql' in cell && typeof cell.value === 'string') {
-      return { sql: cell.sql, value: fit(column, cell.value) };
-    }
-    return cell;
+    const value = cell.value;
+    if (!value) return cell;
+    // Strings are cut to the column's width (see WIDTH).
+    return {
+      sql: cell.sql,
+      value: (r: AccountingRecord) => {
+        const v = value(r);
+        return typeof v === 'string' ? fit(column, v) : v;
+      },
+    };
   });
 }
 
+interface RowPlan {
+  /** "(?, ?, FROM_UNIXTIME(?), NULL, ...)" */
+  tuple: string;
+  /** The same as a SELECT naming each column n_<column>, for a derived table's first row. */
+  select: string;
+  values: Array<(r: AccountingRecord) => unknown>;
+}
+
+const PLANS = new Map<string, RowPlan>();
+
+function planOf(d: RadacctDialect, status: SessionStatus): RowPlan {
+  const key = `${d.kind}:${status}`;
+  let plan = PLANS.get(key);
+  if (!plan) {
+    const cells = cellsOf(d, status);
+    plan = {
+      tuple: `(${cells.map((c) => c.sql).join(', ')})`,
+      select: cells.map((c, i) => `${c.sql} AS n_${RADACCT_COLUMNS[i]}`).join(', '),
+      values: cells.flatMap((c) => (c.value ? [c.value] : [])),
+    };
+    PLANS.set(key, plan);
+  }
+  return plan;
+}
+
+function paramsOf(plan: RowPlan, records: readonly AccountingRecord[]): unknown[] {
+  const params: unknown[] = [];
+  for (const r of records) for (const value of plan.values) params.push(value(r));
+  return params;
+}
+
 /** The update part of each status type's upsert (see the class comment for the order). */
-function assignments(d: RadacctDialect, status: SessionStatus): string[] {
-  const v = d.incoming;
+function assignments(
+  d: RadacctDialect,
+  status: SessionStatus,
+  v: (column: string) => string = d.incoming,
+): string[] {
   const open = 'acctstoptime IS NULL';
   const counters = (only: string | null) =>
     ['acctinputoctets', 'acctoutputoctets'].map((c) => {
@@ -264,19 +319,36 @@ export function upsertStatement(
   status: SessionStatus,
   records: readonly AccountingRecord[],
 ): Statement {
-  const params: unknown[] = [];
-  const rows = records.map((r) => {
-    const cells = valuesOf(d, r).map((cell) => {
-      if ('raw' in cell) return cell.raw;
-      params.push(cell.value);
-      return cell.sql;
-    });
-    return `(${cells.join(', ')})`;
-  });
+  const plan = planOf(d, status);
+  const rows = records.map(() => plan.tuple);
   return {
     sql: d.upsert('radacct', [...RADACCT_COLUMNS], rows, 'acctuniqueid', assignments(d, status)),
-    params,
+    params: paramsOf(plan, records),
   };
+}
+
+/**
+ * The same change as upsertStatement, for rows known to exist (the writer read them in this
+ * transaction): one UPDATE joined to the batch's values, instead of an INSERT that fails on
+ * acctuniqueid and turns into an update. That failed insert is most of the cost of an
+ * Interim-Update in MariaDB (it also burns a radacctid). A row that went missing meanwhile is
+ * simply not updated; the writer inserts only what it did not find.
+ */
+export function updateStatement(
+  d: RadacctDialect,
+  status: SessionStatus,
+  records: readonly AccountingRecord[],
+): Statement {
+  const plan = planOf(d, status);
+  const rowSql = `SELECT ${plan.tuple.slice(1, -1)}`;
+  const values = records.map((_, i) => (i === 0 ? `SELECT ${plan.select}` : rowSql));
+  const set = assignments(d, status, (c) => `v.n_${c}`).join(', ');
+  const derived = values.join(' UNION ALL ');
+  const sql =
+    d.kind === 'mysql'
+      ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set}`
+      : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid`;
+  return { sql, params: paramsOf(plan, records) };
 }
 
 /**

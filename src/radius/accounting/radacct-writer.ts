@@ -10,6 +10,7 @@ import {
   MYSQL_DIALECT,
   nasRebootStatements,
   SQLITE_DIALECT,
+  updateStatement,
   upsertStatement,
   type RadacctDialect,
   type SessionStatus,
@@ -19,6 +20,13 @@ import {
 export interface RadacctChange {
   type: SessionEventType;
   row: RadAcct;
+}
+
+/** A committed change, before its row is read: the row by acctuniqueid or by radacctid. */
+export interface CommittedChange {
+  type: SessionEventType;
+  uid?: string;
+  id?: string;
 }
 
 type RowState = 'missing' | 'open' | 'stopped';
@@ -42,28 +50,46 @@ export class RadacctWriter {
   private readonly dialect: RadacctDialect;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionsService,
   ) {
     this.dialect = dataSource.options.type === 'better-sqlite3' ? SQLITE_DIALECT : MYSQL_DIALECT;
   }
 
-  /** Commits the whole batch or nothing; resolves only after the commit. */
-  write(records: readonly AccountingRecord[]): Promise<RadacctChange[]> {
-    return this.transactions.run((m) => RadacctOrigin.around(m, () => this.apply(m, records)));
+  /**
+   * Commits the whole batch or nothing; resolves only after the commit, with the changes it
+   * made. Their rows are read afterwards (`rows`), so answering the NAS need not wait for it.
+   */
+  write(records: readonly AccountingRecord[]): Promise<CommittedChange[]> {
+    // READ COMMITTED: two batches write at once (different sessions); without gap locks their
+    // inserts of new sessions do not wait for, or deadlock with, each other.
+    return this.transactions.run(
+      (m) => RadacctOrigin.around(m, () => this.apply(m, records)),
+      'READ COMMITTED',
+    );
+  }
+
+  /** The stored rows of committed changes, for their session events. */
+  rows(changes: readonly CommittedChange[]): Promise<RadacctChange[]> {
+    return this.withRows(this.dataSource.manager, changes);
   }
 
   private async apply(
     m: EntityManager,
     records: readonly AccountingRecord[],
-  ): Promise<RadacctChange[]> {
+  ): Promise<CommittedChange[]> {
     const uids = [...new Set(records.filter(isSession).map((r) => r.acctUniqueId))];
     const state = await this.states(m, uids);
-    const changes: Array<{ type: SessionEventType; uid?: string; id?: string }> = [];
+    const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
-      for (const wave of waves(segment)) await this.writeWave(m, wave);
+      // A session's first packet here finds its row if the batch began with one; its later
+      // packets always do (the first made it).
+      const found = (r: AccountingRecord, n: number) => n > 0 || state.has(r.acctUniqueId);
+      for (const [n, wave] of waves(segment).entries()) {
+        await this.writeWave(m, wave, (r) => found(r, n));
+      }
       for (const r of segment) {
         const [next, type] = transition(
           state.get(r.acctUniqueId) ?? 'missing',
@@ -86,26 +112,36 @@ export class RadacctWriter {
       }
     }
     await flush();
-    return this.withRows(m, changes);
+    return changes;
   }
 
   private async states(m: EntityManager, uids: string[]): Promise<Map<string, RowState>> {
     const state = new Map<string, RowState>();
     if (uids.length === 0) return state;
-    const rows = await m.getRepository(RadAcct).find({
-      select: { acctUniqueId: true, acctStopTime: true },
-      where: { acctUniqueId: In(uids) },
-    });
-    for (const row of rows) state.set(row.acctUniqueId, row.acctStopTime ? 'stopped' : 'open');
+    const rows: Array<{ uid: string; open: number | string }> = await m.query(
+      `SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open FROM radacct WHERE acctuniqueid IN (${uids.map(() => '?').join(', ')})`,
+      uids,
+    );
+    for (const row of rows) state.set(row.uid, Number(row.open) === 1 ? 'open' : 'stopped');
     return state;
   }
 
-  private async writeWave(m: EntityManager, wave: AccountingRecord[]): Promise<void> {
+  /** One wave: per status type, an UPDATE of the rows that exist and an upsert of the others. */
+  private async writeWave(
+    m: EntityManager,
+    wave: AccountingRecord[],
+    exists: (r: AccountingRecord) => boolean,
+  ): Promise<void> {
     for (const status of ['Start', 'Interim-Update', 'Stop'] as const) {
       const of = wave.filter((r) => r.status === status);
-      if (of.length === 0) continue;
-      const { sql, params } = upsertStatement(this.dialect, status, of);
-      await m.query(sql, params);
+      const existing = of.filter(exists);
+      const missing = of.filter((r) => !exists(r));
+      for (const { sql, params } of [
+        ...(existing.length ? [updateStatement(this.dialect, status, existing)] : []),
+        ...(missing.length ? [upsertStatement(this.dialect, status, missing)] : []),
+      ]) {
+        await m.query(sql, params);
+      }
     }
   }
 
@@ -127,17 +163,38 @@ export class RadacctWriter {
     return closed;
   }
 
+  /**
+   * Rows for events. On MySQL a plain query (mysql2 already gives Dates and exact 64-bit
+   * strings): TypeORM's entity hydration was a tenth of the listener's CPU. SQLite needs
+   * TypeORM to read its datetime text as UTC.
+   */
+  private async readRows(
+    m: EntityManager,
+    key: 'acctuniqueid' | 'radacctid',
+    values: string[],
+  ): Promise<RadAcct[]> {
+    if (this.dialect.kind === 'sqlite') {
+      return m
+        .getRepository(RadAcct)
+        .findBy(key === 'radacctid' ? { radAcctId: In(values) } : { acctUniqueId: In(values) });
+    }
+    const rows: RadAcct[] = await m.query(
+      `SELECT ${EVENT_COLUMNS} FROM radacct WHERE ${key} IN (${values.map(() => '?').join(', ')})`,
+      values,
+    );
+    return rows.map((row) => ({ ...row, radAcctId: String(row.radAcctId) }));
+  }
+
   private async withRows(
     m: EntityManager,
-    changes: Array<{ type: SessionEventType; uid?: string; id?: string }>,
+    changes: readonly CommittedChange[],
   ): Promise<RadacctChange[]> {
     if (changes.length === 0) return [];
     const uids = [...new Set(changes.flatMap((c) => (c.uid ? [c.uid] : [])))];
     const ids = [...new Set(changes.flatMap((c) => (c.id ? [c.id] : [])))];
-    const repo = m.getRepository(RadAcct);
     const rows = [
-      ...(uids.length ? await repo.findBy({ acctUniqueId: In(uids) }) : []),
-      ...(ids.length ? await repo.findBy({ radAcctId: In(ids) }) : []),
+      ...(uids.length ? await this.readRows(m, 'acctuniqueid', uids) : []),
+      ...(ids.length ? await this.readRows(m, 'radacctid', ids) : []),
     ];
     const byUid = new Map(rows.map((row) => [row.acctUniqueId, row]));
     const byId = new Map(rows.map((row) => [String(row.radAcctId), row]));
@@ -147,6 +204,29 @@ export class RadacctWriter {
     });
   }
 }
+
+/** The columns a session event shows, named as RadAcct's properties. */
+const EVENT_COLUMNS = [
+  ['radacctid', 'radAcctId'],
+  ['acctsessionid', 'acctSessionId'],
+  ['acctuniqueid', 'acctUniqueId'],
+  ['username', 'username'],
+  ['nasipaddress', 'nasIpAddress'],
+  ['nasportid', 'nasPortId'],
+  ['acctstarttime', 'acctStartTime'],
+  ['acctupdatetime', 'acctUpdateTime'],
+  ['acctstoptime', 'acctStopTime'],
+  ['acctinterval', 'acctInterval'],
+  ['acctsessiontime', 'acctSessionTime'],
+  ['acctinputoctets', 'acctInputOctets'],
+  ['acctoutputoctets', 'acctOutputOctets'],
+  ['callingstationid', 'callingStationId'],
+  ['acctterminatecause', 'acctTerminateCause'],
+  ['framedipaddress', 'framedIpAddress'],
+  ['rg_seen_at', 'rgSeenAt'],
+]
+  .map(([column, property]) => `${column} AS ${property}`)
+  .join(', ');
 
 function isSession(r: AccountingRecord): boolean {
   return r.status === 'Start' || r.status === 'Interim-Update' || r.status === 'Stop';
