@@ -233,8 +233,6 @@ function cellsOf(d: RadacctDialect, status: SessionStatus): Cell[] {
 interface RowPlan {
   /** "(?, ?, FROM_UNIXTIME(?), NULL, ...)" */
   tuple: string;
-  /** The same as a SELECT naming each column n_<column>, for a derived table's first row. */
-  select: string;
   values: Array<(r: AccountingRecord) => unknown>;
 }
 
@@ -247,7 +245,6 @@ function planOf(d: RadacctDialect, status: SessionStatus): RowPlan {
     const cells = cellsOf(d, status);
     plan = {
       tuple: `(${cells.map((c) => c.sql).join(', ')})`,
-      select: cells.map((c, i) => `${c.sql} AS n_${RADACCT_COLUMNS[i]}`).join(', '),
       values: cells.flatMap((c) => (c.value ? [c.value] : [])),
     };
     PLANS.set(key, plan);
@@ -339,16 +336,40 @@ export function updateStatement(
   status: SessionStatus,
   records: readonly AccountingRecord[],
 ): Statement {
-  const plan = planOf(d, status);
-  const rowSql = `SELECT ${plan.tuple.slice(1, -1)}`;
-  const values = records.map((_, i) => (i === 0 ? `SELECT ${plan.select}` : rowSql));
-  const set = assignments(d, status, (c) => `v.n_${c}`).join(', ');
-  const derived = values.join(' UNION ALL ');
+  const { set, cells, values } = updatePlanOf(d, status);
+  const params: unknown[] = [];
+  for (const r of records) for (const value of values) params.push(value(r));
+  const first = `SELECT ${cells.map((c) => `${c.sql} AS n_${c.column}`).join(', ')}`;
+  const rest = `SELECT ${cells.map((c) => c.sql).join(', ')}`;
+  const derived = records.map((_, i) => (i === 0 ? first : rest)).join(' UNION ALL ');
   const sql =
     d.kind === 'mysql'
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set}`
       : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid`;
-  return { sql, params: paramsOf(plan, records) };
+  return { sql, params };
+}
+
+interface UpdatePlan {
+  set: string;
+  /** Only the columns the assignments read (and acctuniqueid): a smaller statement to send. */
+  cells: Array<Cell & { column: string }>;
+  values: Array<(r: AccountingRecord) => unknown>;
+}
+
+const UPDATE_PLANS = new Map<string, UpdatePlan>();
+
+function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
+  const key = `${d.kind}:${status}`;
+  let plan = UPDATE_PLANS.get(key);
+  if (!plan) {
+    const set = assignments(d, status, (c) => `v.n_${c}`).join(', ');
+    const used = new Set(['acctuniqueid', ...[...set.matchAll(/v\.n_(\w+)/g)].map((m) => m[1])]);
+    const all = cellsOf(d, status).map((cell, i) => ({ ...cell, column: RADACCT_COLUMNS[i] }));
+    const cells = all.filter((c) => used.has(c.column));
+    plan = { set, cells, values: cells.flatMap((c) => (c.value ? [c.value] : [])) };
+    UPDATE_PLANS.set(key, plan);
+  }
+  return plan;
 }
 
 /**
