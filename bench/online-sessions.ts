@@ -13,18 +13,20 @@
  *    subscribers, each on one NAS with one router (MAC), 50,000 of them online (one open
  *    session each, started up to 30 days ago, a unique address from its NAS's pool) and
  *    950,000 closed sessions over 120 days; counters grow with each session's length and
- *    rate, many beyond 2^32. radacctid follows acctstarttime. The rows go in with multi-row
- *    INSERTs while the table's secondary indexes and triggers are dropped; they are then
- *    rebuilt from their own definitions (checked to be exactly the migrations'), then
+ *    rate, many beyond 2^32. radacctid follows acctstarttime. Every subscriber is a radgraph
+ *    customer (rg_customers and its search keys, which a search reads). The rows go in with
+ *    multi-row INSERTs while the tables' secondary indexes and triggers are dropped; they are
+ *    then rebuilt from their own definitions (checked to be exactly the migrations'), then
  *    ANALYZE TABLE.
  * 3. Starts radgraph in its own process and times sequential HTTP GraphQL requests of four
  *    kinds, shuffled together after a warm-up: the first page of `onlineSessions(first: 50)`,
- *    the same with a NAS filter, with a search (username prefix, IP, IP prefix, MAC, MAC tail,
- *    no match), and `onlineSummary`. Every answer is checked against the seeded data: the
+ *    the same with a NAS filter, with a search (username prefix, part of a username, IP, IP
+ *    prefix, MAC, MAC without separators, no match), and `onlineSummary`. Every answer is checked against the seeded data: the
  *    totalCount, the ids of the page in order, the fields of its first session, and each
  *    NAS's count and exact byte totals.
  * 4. For one request in three, times one layer down: OnlineSessionsService in-process, and
- *    the SQL statements it sent (caught from TypeORM's logger), run alone. Then prints
+ *    the SQL statements it sent (caught from TypeORM's logger), run alone (for the summary:
+ *    readTotals(), the read that summary() serves from memory for up to a second). Then prints
  *    MariaDB's ANALYZE FORMAT=JSON of them for the slowest request of each kind and search.
  *
  * --write puts the results in the online-sessions section of bench/RESULTS.md.
@@ -34,7 +36,11 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { OnlineSessionsService } from '../src/sessions/online-sessions.service';
+import { generateAccountNo, searchKeys, searchText } from '../src/customers/customer-rules';
+import {
+  ONLINE_TOTALS_MAX_AGE_MS,
+  OnlineSessionsService,
+} from '../src/sessions/online-sessions.service';
 import type { RunningApp } from '../test/support/app';
 import type { TestDatabase } from '../test/support/test-database';
 import { parseOptions, runBench, type Bench } from './support/main';
@@ -129,8 +135,21 @@ interface OpenRow {
   nasName: string;
   up: bigint;
   down: bigint;
-  /** username, ip and MAC in lower case, for matching searches. */
-  haystack: string[];
+}
+
+/**
+ * Whether a search term (lower case) finds a session: its IP or MAC starts with the term (a
+ * MAC also when written without separators), or its username contains it (every subscriber
+ * is a customer, and a customer's username is found by any part of it).
+ */
+function matches(o: OpenRow, t: string): boolean {
+  const mac = o.mac.toLowerCase();
+  return (
+    o.username.toLowerCase().includes(t) ||
+    o.ip.startsWith(t) ||
+    mac.startsWith(t) ||
+    (/^[0-9a-f]+$/.test(t) && mac.replace(/:/g, '').startsWith(t))
+  );
 }
 
 interface Seeded {
@@ -269,7 +288,6 @@ async function seedRadacct(
           nasName: nas[sub.nas].name,
           up: BigInt(up),
           down: BigInt(down),
-          haystack: [sub.username.toLowerCase(), ip, sub.mac.toLowerCase()],
         });
       }
     }
@@ -286,6 +304,53 @@ async function seedRadacct(
     await inserting;
   });
   return { open: open.reverse(), over32 };
+}
+
+/**
+ * Every subscriber as a radgraph customer: one profile, and rg_customers and
+ * rg_customer_search_keys as CustomersService writes them (searchText, searchKeys), the keys
+ * loaded with their secondary index dropped (bulkLoad). radcheck and radusergroup, which no
+ * query here reads, are left out.
+ */
+async function seedCustomers(db: TestDatabase, subscribers: Subscriber[], nowSec: number) {
+  await db.query(
+    "INSERT INTO rg_profiles (name, download_rate_kbps, upload_rate_kbps, validity_days) VALUES ('Home 10M', 10240, 5120, 30)",
+  );
+  const [{ id: profileId }] = await db.query<{ id: number }>('SELECT id FROM rg_profiles');
+  const joined = new Date((nowSec - 200 * DAY) * 1000);
+  const expires = new Date((nowSec + 30 * DAY) * 1000);
+  const customers = subscribers.map((s) => ({
+    accountNo: generateAccountNo(),
+    username: s.username,
+    phone: `+2547${String(between(0, 99_999_999)).padStart(8, '0')}`,
+  }));
+  await insertRows(
+    db,
+    'rg_customers',
+    ['account_no', 'username', 'phone', 'profile_id', 'joined_at', 'expires_at', 'search_text'],
+    customers.map((c) => [
+      c.accountNo,
+      c.username,
+      c.phone,
+      profileId,
+      joined,
+      expires,
+      searchText(c),
+    ]),
+    5000,
+  );
+  const ids = await db.query<{ id: number; username: string }>(
+    'SELECT id, username FROM rg_customers',
+  );
+  const idOf = new Map(ids.map((row) => [row.username, Number(row.id)]));
+  await bulkLoad(db, 'rg_customer_search_keys', async () => {
+    for (let i = 0; i < customers.length; i += 5000) {
+      const rows = customers
+        .slice(i, i + 5000)
+        .flatMap((c) => searchKeys(c).map((k, pos) => [idOf.get(c.username)!, pos, k]));
+      await insertRows(db, 'rg_customer_search_keys', ['customer_id', 'pos', 'k'], rows, 10_000);
+    }
+  });
 }
 
 async function seed(opts: Options, db: TestDatabase, log: (msg: string) => void): Promise<Seeded> {
@@ -310,7 +375,9 @@ async function seed(opts: Options, db: TestDatabase, log: (msg: string) => void)
   const subscribers = seedSubscribers(Math.max(opts.open, Math.round(opts.open * 1.3)), nas);
   log(`seeding ${opts.sessions.toLocaleString('en-US')} radacct rows`);
   const { open, over32 } = await seedRadacct(opts, db, nas, subscribers, nowSec);
-  await db.query('ANALYZE TABLE radacct, nas');
+  log(`seeding ${subscribers.length.toLocaleString('en-US')} customers`);
+  await seedCustomers(db, subscribers, nowSec);
+  await db.query('ANALYZE TABLE radacct, nas, rg_customers, rg_customer_search_keys');
   return { nas, subscribers, open, over32 };
 }
 
@@ -351,7 +418,7 @@ function makeRequests(seeded: Seeded, perKind: number): Request[] {
   const byNas = seeded.nas.map((_, k) => seeded.open.filter((o) => o.nas === k));
   const search = (shape: string, term: string) => {
     const t = term.toLowerCase();
-    const found = seeded.open.filter((o) => o.haystack.some((h) => h.includes(t)));
+    const found = seeded.open.filter((o) => matches(o, t));
     requests.push({ kind: 'search', shape, variables: { search: term }, expect: pageOf(found) });
   };
   const noMatch = Math.round(perKind * 0.1);
@@ -381,24 +448,30 @@ function makeRequests(seeded: Seeded, perKind: number): Request[] {
       continue;
     }
     const o = pick(seeded.open);
-    switch (i % 5) {
+    switch (i % 6) {
       case 0:
         search(
           'username prefix',
           r.mixCase(o.username.slice(0, between(4, o.username.length - 2))),
         );
         break;
-      case 1:
+      case 1: {
+        // A customer's username by a part of it: "ry.wamb", "ANJIRU8".
+        const from = between(1, o.username.length - 5);
+        search('username part', r.mixCase(o.username.slice(from, from + between(5, 8))));
+        break;
+      }
+      case 2:
         search('IP', o.ip);
         break;
-      case 2:
+      case 3:
         search('IP prefix', o.ip.slice(0, o.ip.lastIndexOf('.') + 1)); // 10.107.23.
         break;
-      case 3:
+      case 4:
         search('MAC', rand() < 0.5 ? o.mac.toLowerCase() : o.mac);
         break;
       default:
-        search('MAC tail', o.mac.slice(-8)); // 1F:0B:9E
+        search('MAC without separators', o.mac.replace(/:/g, '').slice(0, between(8, 12))); // 98DAC4C7ED
     }
   }
   // Interleaved, so no kind gets a warmer or colder cache than another.
@@ -530,15 +603,21 @@ interface Sample {
   sqlRows?: number;
 }
 
-/** COUNT, page, summary (its GROUP BY) or the nas lookup of a nasId filter. */
+/**
+ * COUNT, page, summary (its GROUP BY) or the nas lookup of a nasId filter. A search finds its
+ * page's ids and their count in one statement (COUNT(*) OVER ()): "ids and COUNT", timed as
+ * the COUNT; its page is then the read of those rows.
+ */
 const label = (s: Statement) =>
   /\bGROUP BY\b/i.test(s.sql)
     ? 'summary'
     : /\bFROM `nas`/i.test(s.sql)
       ? 'nas'
-      : isCount(s)
-        ? 'COUNT'
-        : 'page';
+      : /\bOVER \(\)/i.test(s.sql)
+        ? 'ids and COUNT'
+        : isCount(s)
+          ? 'COUNT'
+          : 'page';
 
 async function measure(
   opts: Options,
@@ -554,7 +633,7 @@ async function measure(
   const catcher = new SqlCatcher(app.app.get(DataSource));
   const viaService = (req: Request) =>
     catcher.capture<unknown>(() =>
-      req.kind === 'summary' ? online.summary() : online.list(req.variables, PAGE_SIZE),
+      req.kind === 'summary' ? online.readTotals() : online.list(req.variables, PAGE_SIZE),
     );
   const w0 = performance.now();
   for (const req of warmUp) {
@@ -578,10 +657,14 @@ async function measure(
       const [service, [, statements]] = await timed(() => viaService(req));
       sample.service = service;
       for (const st of statements) {
-        const [sqlTook] = await timed(() => db.query(st.sql, st.params));
         const what = label(st);
-        if (what === 'COUNT') sample.sqlCount = (sample.sqlCount ?? 0) + sqlTook;
-        else if (what !== 'nas') sample.sqlRows = (sample.sqlRows ?? 0) + sqlTook;
+        // A page's totals come from memory: a read of them caught with the page is the
+        // summary's (renewed in the background, or awaited once they are a second old).
+        if (what === 'summary' && req.kind !== 'summary') continue;
+        const [sqlTook] = await timed(() => db.query(st.sql, st.params));
+        if (what === 'COUNT' || what === 'ids and COUNT') {
+          sample.sqlCount = (sample.sqlCount ?? 0) + sqlTook;
+        } else if (what !== 'nas') sample.sqlRows = (sample.sqlRows ?? 0) + sqlTook;
       }
     }
     samples.push(sample);
@@ -717,21 +800,28 @@ async function run({ db, log, startApps }: Bench, opts: Options): Promise<string
       'ipAddress macAddress startedAt uploadBytes downloadBytes nas { name } } } }`; NAS ' +
       `filter: the same with \`nasId\` (a NAS picked at random; ${Math.min(...perNas).toLocaleString('en-US')} ` +
       `to ${Math.max(...perNas).toLocaleString('en-US')} open sessions each); search: the same with ` +
-      '`search` (a username prefix in mixed case, an IP, the first three octets of one, a MAC, ' +
-      'its last three octets; 10% match nothing); summary: `onlineSummary { total byNas { ' +
+      '`search` (in mixed case a username prefix or a part of a username, an IP, the first ' +
+      'three octets of one, a MAC, the first 4 to 6 octets of one without separators; 10% ' +
+      'match nothing); summary: `onlineSummary { total byNas { ' +
       'nasIpAddress nas { name } count uploadBytes downloadBytes } }`. Every answer is checked ' +
       'against the seeded data (totalCount, the ids of the page in order, the first session, ' +
       'each NAS’s count and byte totals).',
-    `- service: \`OnlineSessionsService.list()\` or \`.summary()\` in-process, no HTTP or ` +
-      `GraphQL (a page's COUNT and rows run in parallel). SQL: those statements, caught from ` +
-      `TypeORM and run alone. Both for one request in ${SQL_EVERY}.`,
+    `- service: \`OnlineSessionsService.list()\` in-process, no HTTP or GraphQL (a page's ` +
+      `COUNT and rows run in parallel; the first page's count is the totals', served from ` +
+      `memory, so it waits when those are older than ${ONLINE_TOTALS_MAX_AGE_MS} ms), or, for ` +
+      `the summary, \`.readTotals()\`: the read that \`summary()\` serves ` +
+      `from memory for up to ${ONLINE_TOTALS_MAX_AGE_MS} ms (renewed in the background from ` +
+      `half of that on), so what a request costs when that has expired. SQL: those ` +
+      `statements, caught from TypeORM and run alone; a search's COUNT is the statement that ` +
+      `finds the page's ids and counts every match (COUNT(*) OVER ()), its page the read of ` +
+      `those rows. Both for one request in ${SQL_EVERY}.`,
     ...pass.plan,
   ];
   if (!pass.complete) out.push(`- Stopped at ${opts['max-seconds']} s, before every request.`);
   out.push(
     '',
     `- Data: ${seeded.subscribers.length.toLocaleString('en-US')} subscribers, each on one NAS ` +
-      `with one MAC; ${open} online (one open session each, started up to 30 days ago, a ` +
+      `with one MAC, each a radgraph customer; ${open} online (one open session each, started up to 30 days ago, a ` +
       `unique address from its NAS's pool) and the rest of the ${sessions} sessions closed, over ` +
       `${HISTORY_DAYS} days; radacctid follows acctstarttime. ` +
       `${((100 * seeded.over32) / opts.sessions).toFixed(0)}% of the sessions downloaded more ` +

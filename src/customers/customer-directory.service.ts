@@ -6,21 +6,13 @@ import { Connection, keysetPage } from '../common/pagination/connection';
 import { likeLiteral } from '../common/sql/like';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
-import { CustomerSearchKey } from './customer-search-key.entity';
-import { CustomerStatus, SEARCH_KEY_LENGTH, SEARCH_KEY_MIN, searchTerms } from './customer-rules';
+import { CustomerStatus, searchTerms } from './customer-rules';
+import { keyMatches, keysAnswer, type KeyMatches } from './customer-search-keys';
 
 export interface CustomerFilter {
   search?: string | null;
   status?: CustomerStatus | null;
   profileId?: string | null;
-}
-
-interface KeyMatches {
-  /** The search keys matching the terms, as a query to select from. */
-  query: () => SelectQueryBuilder<CustomerSearchKey>;
-  /** The same as SQL for `c.id IN (…)`, with its parameters. */
-  select: string;
-  params: Record<string, string>;
 }
 
 export interface CustomerKey {
@@ -100,8 +92,8 @@ export class CustomerDirectoryService {
     const term = filter.search?.trim();
     if (!term || filter.profileId != null || filter.status != null) return undefined;
     const terms = this.checkedTerms(term);
-    if (!terms.every((t) => this.keysAnswer(t) === 'exactly')) return undefined;
-    return this.keyMatches(terms);
+    if (!terms.every((t) => keysAnswer(t) === 'exactly')) return undefined;
+    return keyMatches(this.dataSource, terms);
   }
 
   private async countKeys(keys: KeyMatches): Promise<number> {
@@ -150,13 +142,6 @@ export class CustomerDirectoryService {
     return searchTerms(term);
   }
 
-  /** Whether the search keys find a term: exactly, only as candidates to check, or not at all. */
-  private keysAnswer(t: string): 'exactly' | 'candidates' | 'no' {
-    const length = [...t].length;
-    if (length < SEARCH_KEY_MIN) return 'no';
-    return length <= SEARCH_KEY_LENGTH ? 'exactly' : 'candidates';
-  }
-
   /**
    * Customers whose account no, username or phone digits contain one of the terms. From 3
    * characters on, through the search keys: one `c.id IN (…)` (an OR of two INs would make
@@ -169,41 +154,14 @@ export class CustomerDirectoryService {
         or.orWhere(`c.search_text LIKE :t${i} ESCAPE '!'`, { [`t${i}`]: `%${likeLiteral(t)}%` }),
       ),
     );
-    const answers = terms.map((t) => this.keysAnswer(t));
+    const answers = terms.map((t) => keysAnswer(t));
     if (answers.includes('no')) {
       qb.andWhere(scan);
       return;
     }
-    const keys = this.keyMatches(terms);
+    const keys = keyMatches(this.dataSource, terms);
     qb.andWhere(`c.id IN (${keys.select})`, keys.params);
     if (answers.includes('candidates')) qb.andWhere(scan);
-  }
-
-  /**
-   * The key lookups for terms of 3 characters or more, as a select of customer ids and as a
-   * count. MySQL: LIKE 'prefix%' is an index range (case-insensitive, like its collation).
-   * SQLite's LIKE cannot use the index; keys and terms are lower-case, so a binary range is
-   * the same match.
-   */
-  private keyMatches(terms: string[]): KeyMatches {
-    const sqlite = this.dataSource.options.type === 'better-sqlite3';
-    const params: Record<string, string> = {};
-    const conditions = terms.map((t, i) => {
-      const prefix = [...t].slice(0, SEARCH_KEY_LENGTH).join('');
-      if (sqlite) {
-        params[`lo${i}`] = prefix;
-        params[`hi${i}`] = `${prefix}\uffff`;
-        return `(k.k >= :lo${i} AND k.k < :hi${i})`;
-      }
-      params[`k${i}`] = `${likeLiteral(prefix)}%`;
-      return `k.k LIKE :k${i} ESCAPE '!'`;
-    });
-    const query = () =>
-      this.dataSource
-        .getRepository(CustomerSearchKey)
-        .createQueryBuilder('k')
-        .where(`(${conditions.join(' OR ')})`, params);
-    return { query, select: query().select('k.customer_id').getQuery(), params };
   }
 
   private whereStatus(qb: SelectQueryBuilder<CustomerEntity>, status: CustomerStatus): void {

@@ -9,11 +9,18 @@ export class SessionsResolver {
   constructor(private readonly online: OnlineSessionsService) {}
 
   @Query(() => SessionConnection, {
-    description: 'Open sessions, newest first. search matches username, IP address or MAC address.',
+    description:
+      'Open sessions, newest first, on one NAS (nasId) or all, matching search. Without nasId and search, totalCount may be up to a second old (sessionEvents has every change).',
   })
   onlineSessions(
     @Args('nasId', { type: () => ID, nullable: true }) nasId?: string,
-    @Args('search', { type: () => String, nullable: true }) search?: string,
+    @Args('search', {
+      type: () => String,
+      nullable: true,
+      description:
+        "A session matches when its username, IP address or MAC address starts with this, or its username is a customer's whose username contains it: case-insensitive, % and _ taken literally, a MAC written with ':', '-' or no separators.",
+    })
+    search?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string,
   ): Promise<SessionConnection> {
@@ -21,7 +28,8 @@ export class SessionsResolver {
   }
 
   @Query(() => OnlineSummary, {
-    description: 'How many are online, and per NAS: sessions and traffic.',
+    description:
+      'How many are online, and per NAS: sessions and traffic. Up to a second old (sessionEvents has every change).',
   })
   onlineSummary(): Promise<OnlineSummary> {
     return this.online.summary() as Promise<OnlineSummary>;

@@ -208,4 +208,113 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     const { body } = await api.gql(`{ nasDevices { secret } }`);
     expect(body.errors?.[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
+
+  // Runs last: its sessions would change the counts above.
+  describe('search', () => {
+    const search = async (s: string, more: Record<string, unknown> = {}) =>
+      users(await ok(LIST, { s, ...more }));
+
+    beforeAll(async () => {
+      const { createProfile } = await ok(
+        `mutation { createProfile(input: { name: "Search", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+      );
+      for (const username of [
+        'grace.wanjiru',
+        'jane_doe7',
+        'janeXdoe7',
+        'long.customer.name.wanjiku',
+      ]) {
+        await ok(
+          `mutation($u: String!, $p: ID!) { createCustomer(input: { username: $u, password: "pw", profileId: $p }) { id } }`,
+          { u: username, p: createProfile.id },
+        );
+      }
+      // Oldest first; nocust.kamau and pct%user are FreeRADIUS users with no radgraph customer.
+      const sessions = [
+        ['grace.wanjiru', '10.0.0.1', '100.70.1.10', '5C:E8:83:12:34:56'],
+        ['nocust.kamau', '10.0.0.2', '100.70.1.11', '5C:E8:84:00:00:01'],
+        ['jane_doe7', '10.0.0.2', '100.70.12.5', '00:11:22:33:44:55'],
+        ['janeXdoe7', '10.0.0.2', '100.71.0.1', '00:11:22:33:44:66'],
+        ['pct%user', '10.0.0.2', '100.72.0.1', 'DE-AD-BE-EF-00-01'],
+        ['long.customer.name.wanjiku', '10.0.0.2', '100.73.0.1', 'deadbeef0002'],
+      ];
+      for (const [username, nas, ip, mac] of sessions) {
+        await db.query(
+          `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, callingstationid)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+          [`s-${username}`, `u-${username}`, username, nas, ip, mac],
+        );
+      }
+    });
+
+    it('finds IP addresses by prefix, not by infix', async () => {
+      expect(await search('100.70.1.')).toEqual(['nocust.kamau', 'grace.wanjiru']);
+      expect(await search('100.70.1')).toEqual(['jane_doe7', 'nocust.kamau', 'grace.wanjiru']);
+      expect(await search('70.1.1')).toEqual([]);
+    });
+
+    it("finds MAC addresses by prefix, written with ':', '-' or no separators", async () => {
+      expect(await search('5c:e8:83')).toEqual(['grace.wanjiru']);
+      expect(await search('5C-E8-8')).toEqual(['nocust.kamau', 'grace.wanjiru']);
+      expect(await search('5ce88312')).toEqual(['grace.wanjiru']);
+      expect(await search('de:ad:be:ef')).toEqual(['long.customer.name.wanjiku', 'pct%user']);
+      expect(await search('DE-AD-BE-EF-00-01')).toEqual(['pct%user']);
+      expect(await search('12:34:56')).toEqual([]);
+    });
+
+    it('finds customers by a part of their username, in any case', async () => {
+      expect(await search('WANJIRU')).toEqual(['grace.wanjiru']);
+      expect(await search('wanji')).toEqual(['long.customer.name.wanjiku', 'grace.wanjiru']);
+      expect(await search('JANE')).toEqual(['janeXdoe7', 'jane_doe7']);
+      expect(await search('doe7')).toEqual(['janeXdoe7', 'jane_doe7']);
+      // Longer than a search key (16 characters), and shorter than one (3).
+      expect(await search('customer.name.wanjiku')).toEqual(['long.customer.name.wanjiku']);
+      expect(await search('nj')).toEqual(['long.customer.name.wanjiku', 'grace.wanjiru']);
+    });
+
+    it('finds a username with no customer by its prefix only', async () => {
+      expect(await search('NoCust.')).toEqual(['nocust.kamau']);
+      expect(await search('kamau')).toEqual([]);
+    });
+
+    it('takes % and _ literally', async () => {
+      expect(await search('pct%')).toEqual(['pct%user']);
+      expect(await search('%user')).toEqual([]);
+      expect(await search('jane_')).toEqual(['jane_doe7']);
+      expect(await search('e_d')).toEqual(['jane_doe7']);
+      expect(await search('_')).toEqual(['jane_doe7']);
+    });
+
+    it('counts and pages what a search finds, with or without a NAS', async () => {
+      const first = await ok(LIST, { s: '100.70.1', f: 2 });
+      expect(users(first)).toEqual(['jane_doe7', 'nocust.kamau']);
+      expect(first.onlineSessions.totalCount).toBe(3);
+      expect(first.onlineSessions.pageInfo.hasNextPage).toBe(true);
+      const next = await ok(LIST, {
+        s: '100.70.1',
+        f: 2,
+        a: first.onlineSessions.pageInfo.endCursor,
+      });
+      expect(users(next)).toEqual(['grace.wanjiru']);
+      expect(next.onlineSessions.totalCount).toBe(3);
+      expect(next.onlineSessions.pageInfo.hasNextPage).toBe(false);
+      const past = await ok(LIST, {
+        s: '100.70.1',
+        a: next.onlineSessions.pageInfo.endCursor,
+      });
+      expect(past.onlineSessions).toMatchObject({ totalCount: 3, edges: [] });
+      const core = await ok(LIST, { s: '100.70.1', nas: coreId });
+      expect(users(core)).toEqual(['grace.wanjiru']);
+      expect(core.onlineSessions.totalCount).toBe(1);
+      expect((await ok(LIST, { s: 'wanji', f: 0 })).onlineSessions.totalCount).toBe(2);
+    });
+
+    it('refuses a term longer than 100 characters', async () => {
+      const { body } = await api.gql(LIST, { s: 'x'.repeat(101) });
+      expect(body.errors?.[0].extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'search',
+      });
+    });
+  });
 });

@@ -2,8 +2,9 @@ import { Column, Entity, Index } from 'typeorm';
 
 /**
  * FreeRADIUS's accounting table, column for column as in FreeRADIUS 3.2's
- * mods-config/sql/main/mysql/schema.sql, plus radgraph's rg_seen_at. Octet counters are strings: they are exact
- * 64-bit values (Gigawords << 32 | Octets), read with mysql2's bigNumberStrings.
+ * mods-config/sql/main/mysql/schema.sql, plus radgraph's rg_seen_at and rg_radacct_open_*
+ * indexes. Octet counters are strings: they are exact 64-bit values (Gigawords << 32 | Octets),
+ * read with mysql2's bigNumberStrings.
  */
 @Entity({ name: 'radacct' })
 @Index(['acctUniqueId'], { unique: true })
@@ -20,6 +21,17 @@ import { Column, Entity, Index } from 'typeorm';
 @Index(['acctStopTime'])
 @Index(['nasIpAddress'])
 @Index(['class'])
+// radgraph's additions: who is online (see the migration OnlineSessionIndexes1764028800000).
+@Index('rg_radacct_open_nas', [
+  'acctStopTime',
+  'nasIpAddress',
+  'radAcctId',
+  'acctInputOctets',
+  'acctOutputOctets',
+])
+@Index('rg_radacct_open_username', ['acctStopTime', 'username'])
+@Index('rg_radacct_open_ip', ['acctStopTime', 'framedIpAddress'])
+@Index('rg_radacct_open_mac', ['acctStopTime', 'callingStationId'])
 export class RadAcct {
   @Column({ name: 'radacctid', type: 'bigint', width: 21, primary: true, generated: 'increment' })
   radAcctId!: string;

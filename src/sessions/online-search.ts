@@ -1,0 +1,80 @@
+import type { DataSource } from 'typeorm';
+import { BadUserInputError } from '../common/errors/app-error';
+import { likeLiteral } from '../common/sql/like';
+import { customersWithUsernameContaining } from '../customers/customer-search-keys';
+
+/** The longest search term, in characters. */
+const MAX_TERM = 100;
+
+/** The trimmed search term, or null for none; BAD_USER_INPUT (field search) when too long. */
+export function searchTerm(search: string | null | undefined): string | null {
+  const term = search?.trim();
+  if (!term) return null;
+  if ([...term].length > MAX_TERM) {
+    throw new BadUserInputError('search', `search must be at most ${MAX_TERM} characters`);
+  }
+  return term;
+}
+
+/**
+ * The ways the start of a MAC address may be written: as given, and, when the term is hex
+ * digits alone or hex pairs each followed by the same ':' or '-', also with the other
+ * separator and with none ("5c-e8-83", "5ce883" and "5c:e8:83" find the same sessions).
+ */
+export function macPrefixes(term: string): string[] {
+  const bare = /^[0-9a-f]{1,12}$/i.test(term);
+  const separated = /^[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){0,4}[0-9a-f]{0,2}$/i.test(term);
+  if (!bare && !separated) return [term];
+  const hex = term.replace(/[:-]/g, '');
+  const pairs = hex.match(/[0-9a-f]{1,2}/gi) ?? [];
+  const trailing = /[:-]$/.test(term) ? 1 : 0;
+  const joined = (sep: string) => pairs.join(sep) + sep.repeat(trailing);
+  return [...new Set([term, joined(':'), joined('-'), hex])];
+}
+
+/**
+ * The ids of the open sessions a search finds, as one SQL select of `id` (named parameters):
+ * a UNION of index range reads, each on an index that starts with acctstoptime, so only open
+ * sessions are read. A session matches when
+ * - its username starts with the term (rg_radacct_open_username),
+ * - its IP address starts with it (rg_radacct_open_ip),
+ * - its MAC address starts with it, written any of the ways macPrefixes gives
+ *   (rg_radacct_open_mac),
+ * - or its username is a customer's whose username contains the term (the customers' search
+ *   keys, then rg_radacct_open_username per username; only for the customers whose username
+ *   does not start with the term, whom the first branch already finds).
+ * All case-insensitive (MySQL's collation; SQLite's LIKE for ASCII), LIKE's wildcards taken
+ * literally. `nasName` narrows each branch to one NAS's sessions.
+ */
+export function openSessionMatches(
+  dataSource: DataSource,
+  term: string,
+  nasName: string | null,
+): { sql: string; params: Record<string, unknown> } {
+  const prefix = `${likeLiteral(term)}%`;
+  // The first branch finds the sessions of the customers whose username starts with the term
+  // (both columns have the same collation), so this one looks up only the others'.
+  const customers = customersWithUsernameContaining(dataSource, term, 'cs_').andWhere(
+    `c.username NOT LIKE :prefix ESCAPE '!'`,
+    { prefix },
+  );
+  const params: Record<string, unknown> = { ...customers.getParameters() };
+  const macs = macPrefixes(term).map((mac, i) => {
+    params[`mac${i}`] = `${likeLiteral(mac)}%`;
+    return `a.callingstationid LIKE :mac${i} ESCAPE '!'`;
+  });
+  let narrow = '';
+  if (nasName !== null) {
+    narrow = ' AND a.nasipaddress = :nasName';
+    params.nasName = nasName;
+  }
+  const branch = (condition: string) =>
+    `SELECT a.radacctid AS id FROM radacct a WHERE a.acctstoptime IS NULL AND ${condition}${narrow}`;
+  const sql = [
+    branch(`a.username LIKE :prefix ESCAPE '!'`),
+    branch(`a.framedipaddress LIKE :prefix ESCAPE '!'`),
+    branch(macs.length === 1 ? macs[0] : `(${macs.join(' OR ')})`),
+    branch(`a.username IN (${customers.getQuery()})`),
+  ].join(' UNION ');
+  return { sql, params };
+}
