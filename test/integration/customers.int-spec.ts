@@ -563,7 +563,9 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
     });
 
     it('matches terms shorter than a search key and longer than one', async () => {
-      expect(names(await list({ s: 'gr' }))).toEqual(['Grace.Achieng']);
+      // A letter generated account numbers never hold (no I, L, O or U), so a random one
+      // cannot match: "gr" could, in RG-…GR…
+      expect(names(await list({ s: 'ie' }))).toEqual(['Grace.Achieng']);
       expect(names(await list({ s: 'race.achieng' }))).toEqual(['Grace.Achieng']);
       // 17+ characters: narrowed by the first 16, then checked in full.
       expect(names(await list({ s: 'KE-77001-nothing-more' }))).toEqual([]);
