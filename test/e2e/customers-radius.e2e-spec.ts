@@ -19,6 +19,7 @@ import {
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { expirationValue } from '../../src/customers/customer-rules';
+import { runAll } from '../support/cleanup';
 
 jest.setTimeout(60_000);
 
@@ -103,15 +104,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
   afterAll(async () => {
     // Each step runs even when an earlier one failed, so nothing is left behind.
     const steps = [() => api?.close(), () => radius?.stop(), () => db?.drop()];
-    const errors: unknown[] = [];
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    await runAll(steps);
   }, 60_000);
 
   function app(): RunningApp {

@@ -32,6 +32,7 @@ import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { acctUniqueId } from '../../src/radius/acct-unique-id';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { runAll } from '../support/cleanup';
 
 jest.setTimeout(60_000);
 
@@ -204,15 +205,7 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
   afterAll(async () => {
     console.log(`live-sessions latencies (ms): ${JSON.stringify(timings)}`);
     const steps = [() => api?.close(), () => radius?.stop(), () => db?.drop()];
-    const errors: unknown[] = [];
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    await runAll(steps);
   }, 60_000);
 
   function app(): RunningApp {

@@ -28,6 +28,7 @@ import {
 } from '../support/radius-packets';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
+import { runAll } from '../support/cleanup';
 
 jest.setTimeout(60_000);
 
@@ -287,15 +288,7 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       () => frDb?.drop(),
       () => rgDb?.drop(),
     ];
-    const errors: unknown[] = [];
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    await runAll(steps);
   }, 60_000);
 
   function listenerPort(): number {
