@@ -24,13 +24,14 @@
  * 4. Reports packets/s, ack latency, retransmits, CPU seconds by process (from /proc) and
  *    MariaDB's transactions, statements and fsyncs per 1,000 packets; the ratio
  *    radgraph / FreeRADIUS at each window. --profile adds one more radgraph run under the
- *    inspector's CPU profiler (not counted in the ratio) and says where its time went.
+ *    inspector's CPU profiler (not counted in the ratio) and says where its time went;
+ *    BENCH_PROFILE_OUT=file.cpuprofile also keeps that profile, for Chrome's DevTools.
  *
  * Every database is dropped and every process stopped at the end, even on failure or Ctrl-C.
  * --write puts the results in the ingest section of bench/RESULTS.md.
  * Not a test: nothing here fails on a slow figure (it fails on wrong data).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { acctUniqueId } from '../src/radius/acct-unique-id';
 import { freeUdpPorts, startFreeradius, type RunningFreeradius } from '../test/support/freeradius';
@@ -496,7 +497,11 @@ async function oneRun(
       const cpu1 = cpuNow(running.pid, mariadb);
       const udpDrops = udpReceiveBufferErrors() - udp0;
       const status1 = await globalStatus(db);
-      const profileSummary = profiler ? summarizeProfile(await profiler.stop()) : undefined;
+      const rawProfile = profiler ? await profiler.stop() : undefined;
+      // BENCH_PROFILE_OUT=file keeps the raw profile (Chrome DevTools' .cpuprofile format).
+      const profileOut = process.env.BENCH_PROFILE_OUT;
+      if (rawProfile && profileOut) writeFileSync(profileOut, JSON.stringify(rawProfile));
+      const profileSummary = rawProfile ? summarizeProfile(rawProfile) : undefined;
       profiler?.close();
       const notes = await running.describe();
       const check = await checkRadacct(db, streams.specs);

@@ -60,6 +60,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
   const write = async (records: AccountingRecord[]) => writer.rows(await writer.write(records));
 
   afterAll(async () => {
+    await writer?.onApplicationShutdown();
     await ds?.destroy();
     await db?.drop();
   });

@@ -14,13 +14,12 @@ import {
 } from './accounting-request';
 import { ListenerStats } from './listener-stats';
 import { NasClients, normalizeAddress } from './nas-clients';
+import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
 import { RadacctWriter, type CommittedChange } from './radacct-writer';
 
 /** Packets written in one transaction, at most. */
 const MAX_BATCH = 500;
-/** Transactions writing at once (each on its own connection; queued on SQLite). */
-const MAX_IN_FLIGHT = 2;
 /** Packets waiting for the database, at most; more are dropped (the NAS retransmits). */
 const MAX_QUEUE = 20_000;
 const RECV_BUFFER = 4 * 1024 * 1024;

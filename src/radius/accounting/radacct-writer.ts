@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { RadAcct } from '../../database/freeradius';
@@ -6,6 +6,7 @@ import { TransactionsService } from '../../database/transactions.service';
 import { RadacctOrigin } from '../../sessions/feed/radacct-origin';
 import { SessionEventType } from '../../sessions/models/session-event.model';
 import type { AccountingRecord } from './accounting-request';
+import { BatchConnections, type MultiQuery } from './batch-connections';
 import {
   MYSQL_DIALECT,
   nasRebootStatements,
@@ -14,6 +15,7 @@ import {
   upsertStatement,
   type RadacctDialect,
   type SessionStatus,
+  type Statement,
 } from './radacct-sql';
 
 /** A change to one radacct row, in the order the packets came, with the row as stored. */
@@ -22,11 +24,15 @@ export interface RadacctChange {
   row: RadAcct;
 }
 
-/** A committed change, before its row is read: the row by acctuniqueid or by radacctid. */
+/**
+ * A committed change: its row as the transaction left it when the writer read it before
+ * committing, else the key to read it by afterwards (acctuniqueid or radacctid).
+ */
 export interface CommittedChange {
   type: SessionEventType;
   uid?: string;
   id?: string;
+  row?: RadAcct;
 }
 
 type RowState = 'missing' | 'open' | 'stopped';
@@ -46,21 +52,29 @@ function transition(state: RowState, status: SessionStatus): [RowState, SessionE
  * and after it.
  */
 @Injectable()
-export class RadacctWriter {
+export class RadacctWriter implements OnApplicationShutdown {
   private readonly dialect: RadacctDialect;
+  /** MySQL: the listener's own connections, for batches of session packets (two round trips). */
+  private readonly batches: BatchConnections | null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionsService,
   ) {
     this.dialect = dataSource.options.type === 'better-sqlite3' ? SQLITE_DIALECT : MYSQL_DIALECT;
+    const url = (dataSource.options as { url?: string }).url;
+    this.batches = this.dialect.kind === 'mysql' && url ? new BatchConnections(url) : null;
   }
 
   /**
    * Commits the whole batch or nothing; resolves only after the commit, with the changes it
-   * made. Their rows are read afterwards (`rows`), so answering the NAS need not wait for it.
+   * made. `rows` gives their rows: on MySQL a batch of session packets read them before it
+   * committed; otherwise they are read then, so answering the NAS need not wait for it.
    */
   write(records: readonly AccountingRecord[]): Promise<CommittedChange[]> {
+    if (this.batches && records.every(isSession)) {
+      return this.batches.run((query) => this.writeSessions(query, records));
+    }
     // READ COMMITTED: two batches write at once (different sessions); without gap locks their
     // inserts of new sessions do not wait for, or deadlock with, each other.
     return this.transactions.run(
@@ -74,30 +88,51 @@ export class RadacctWriter {
     return this.withRows(this.dataSource.manager, changes);
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    await this.batches?.close();
+  }
+
+  /**
+   * A batch of Start, Interim-Update and Stop packets on MySQL, in two requests: the
+   * transaction's start with the read of the sessions' states, then every write, the read of
+   * the rows as written (for the session events; the writes hold those rows' locks, so they
+   * are what commits) and the commit. BatchConnections keeps READ COMMITTED and `@rg_origin`
+   * set.
+   */
+  private async writeSessions(
+    query: MultiQuery,
+    records: readonly AccountingRecord[],
+  ): Promise<CommittedChange[]> {
+    const read = statesStatement(records);
+    const [, rows] = await query([{ sql: 'START TRANSACTION', params: [] }, read]);
+    const state = toStates(rows as StateRow[]);
+    const { statements, changes } = planSessions(this.dialect, records, state);
+    const uids = [...new Set(changes.map((c) => c.uid!))];
+    const results = await query([
+      ...statements,
+      eventRowsStatement('acctuniqueid', uids),
+      { sql: 'COMMIT', params: [] },
+    ]);
+    const byUid = new Map(
+      eventRows(results[statements.length] as RadAcct[]).map((row) => [row.acctUniqueId, row]),
+    );
+    return changes.map((c) => ({ ...c, row: byUid.get(c.uid!) }));
+  }
+
+  /** Any batch, one statement at a time, in a transaction of TypeORM's (SQLite, Accounting-On/Off). */
   private async apply(
     m: EntityManager,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const uids = [...new Set(records.filter(isSession).map((r) => r.acctUniqueId))];
-    const state = await this.states(m, uids);
+    const read = statesStatement(records.filter(isSession));
+    const state = toStates(read.params.length ? await m.query(read.sql, read.params) : []);
     const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
-      // A session's first packet here finds its row if the batch began with one; its later
-      // packets always do (the first made it).
-      const found = (r: AccountingRecord, n: number) => n > 0 || state.has(r.acctUniqueId);
-      for (const [n, wave] of waves(segment).entries()) {
-        await this.writeWave(m, wave, (r) => found(r, n));
-      }
-      for (const r of segment) {
-        const [next, type] = transition(
-          state.get(r.acctUniqueId) ?? 'missing',
-          r.status as SessionStatus,
-        );
-        state.set(r.acctUniqueId, next);
-        if (type) changes.push({ type, uid: r.acctUniqueId });
-      }
+      const planned = planSessions(this.dialect, segment, state);
+      for (const { sql, params } of planned.statements) await m.query(sql, params);
+      changes.push(...planned.changes);
       segment = [];
     };
     for (const r of records) {
@@ -113,36 +148,6 @@ export class RadacctWriter {
     }
     await flush();
     return changes;
-  }
-
-  private async states(m: EntityManager, uids: string[]): Promise<Map<string, RowState>> {
-    const state = new Map<string, RowState>();
-    if (uids.length === 0) return state;
-    const rows: Array<{ uid: string; open: number | string }> = await m.query(
-      `SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open FROM radacct WHERE acctuniqueid IN (${uids.map(() => '?').join(', ')})`,
-      uids,
-    );
-    for (const row of rows) state.set(row.uid, Number(row.open) === 1 ? 'open' : 'stopped');
-    return state;
-  }
-
-  /** One wave: per status type, an UPDATE of the rows that exist and an upsert of the others. */
-  private async writeWave(
-    m: EntityManager,
-    wave: AccountingRecord[],
-    exists: (r: AccountingRecord) => boolean,
-  ): Promise<void> {
-    for (const status of ['Start', 'Interim-Update', 'Stop'] as const) {
-      const of = wave.filter((r) => r.status === status);
-      const existing = of.filter(exists);
-      const missing = of.filter((r) => !exists(r));
-      for (const { sql, params } of [
-        ...(existing.length ? [updateStatement(this.dialect, status, existing)] : []),
-        ...(missing.length ? [upsertStatement(this.dialect, status, missing)] : []),
-      ]) {
-        await m.query(sql, params);
-      }
-    }
   }
 
   private async nasReboot(
@@ -178,18 +183,15 @@ export class RadacctWriter {
         .getRepository(RadAcct)
         .findBy(key === 'radacctid' ? { radAcctId: In(values) } : { acctUniqueId: In(values) });
     }
-    const rows: RadAcct[] = await m.query(
-      `SELECT ${EVENT_COLUMNS} FROM radacct WHERE ${key} IN (${values.map(() => '?').join(', ')})`,
-      values,
-    );
-    return rows.map((row) => ({ ...row, radAcctId: String(row.radAcctId) }));
+    const { sql, params } = eventRowsStatement(key, values);
+    return eventRows(await m.query(sql, params));
   }
 
   private async withRows(
     m: EntityManager,
     changes: readonly CommittedChange[],
   ): Promise<RadacctChange[]> {
-    if (changes.length === 0) return [];
+    if (changes.every((c) => c.row)) return changes.map((c) => ({ type: c.type, row: c.row! }));
     const uids = [...new Set(changes.flatMap((c) => (c.uid ? [c.uid] : [])))];
     const ids = [...new Set(changes.flatMap((c) => (c.id ? [c.id] : [])))];
     const rows = [
@@ -227,6 +229,73 @@ const EVENT_COLUMNS = [
 ]
   .map(([column, property]) => `${column} AS ${property}`)
   .join(', ');
+
+interface StateRow {
+  uid: string;
+  open: number | string;
+}
+
+/** The read of the batch's sessions' rows: which exist, and which of those are open. */
+function statesStatement(records: readonly AccountingRecord[]): Statement {
+  const uids = [...new Set(records.map((r) => r.acctUniqueId))];
+  return {
+    sql: `SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open FROM radacct WHERE acctuniqueid IN (${uids.length ? uids.map(() => '?').join(', ') : 'NULL'})`,
+    params: uids,
+  };
+}
+
+function toStates(rows: readonly StateRow[]): Map<string, RowState> {
+  const state = new Map<string, RowState>();
+  for (const row of rows) state.set(row.uid, Number(row.open) === 1 ? 'open' : 'stopped');
+  return state;
+}
+
+/**
+ * The statements that write session packets (no Accounting-On/Off among them), given the
+ * state of their rows before; `state` is moved on to after them. Per wave and status type: an
+ * UPDATE of the rows that exist and an upsert of the others. A session's first packet here
+ * finds its row if the state had one; its later packets always do (the first made it).
+ */
+function planSessions(
+  d: RadacctDialect,
+  records: readonly AccountingRecord[],
+  state: Map<string, RowState>,
+): { statements: Statement[]; changes: CommittedChange[] } {
+  const statements: Statement[] = [];
+  for (const [n, wave] of waves(records).entries()) {
+    const exists = (r: AccountingRecord) => n > 0 || state.has(r.acctUniqueId);
+    for (const status of ['Start', 'Interim-Update', 'Stop'] as const) {
+      const of = wave.filter((r) => r.status === status);
+      const existing = of.filter(exists);
+      const missing = of.filter((r) => !exists(r));
+      if (existing.length) statements.push(updateStatement(d, status, existing));
+      if (missing.length) statements.push(upsertStatement(d, status, missing));
+    }
+  }
+  const changes: CommittedChange[] = [];
+  for (const r of records) {
+    const [next, type] = transition(
+      state.get(r.acctUniqueId) ?? 'missing',
+      r.status as SessionStatus,
+    );
+    state.set(r.acctUniqueId, next);
+    if (type) changes.push({ type, uid: r.acctUniqueId });
+  }
+  return { statements, changes };
+}
+
+/** MySQL: the rows of session events, by acctuniqueid or radacctid. */
+function eventRowsStatement(key: 'acctuniqueid' | 'radacctid', values: string[]): Statement {
+  return {
+    sql: `SELECT ${EVENT_COLUMNS} FROM radacct WHERE ${key} IN (${values.length ? values.map(() => '?').join(', ') : 'NULL'})`,
+    params: values,
+  };
+}
+
+/** mysql2 already gives Dates and exact 64-bit strings; radacctid may come as a number. */
+function eventRows(rows: RadAcct[]): RadAcct[] {
+  return rows.map((row) => ({ ...row, radAcctId: String(row.radAcctId) }));
+}
 
 function isSession(r: AccountingRecord): boolean {
   return r.status === 'Start' || r.status === 'Interim-Update' || r.status === 'Stop';
