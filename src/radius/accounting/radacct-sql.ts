@@ -24,6 +24,12 @@ import type { AccountingRecord } from './accounting-request';
  */
 export interface RadacctDialect {
   kind: 'mysql' | 'sqlite';
+  /**
+   * A derived table of rows: the first a SELECT that names the columns, the others tuples.
+   * MariaDB takes the tuples as one table value constructor (`UNION ALL VALUES (...), ...`),
+   * which it plans once; a UNION ALL of SELECTs is one query block per row to parse and plan.
+   */
+  rows: (first: string, tuples: string[]) => string;
   /** A Unix-seconds parameter as a DATETIME, in the session's time zone as FROM_UNIXTIME. */
   fromUnix: (param: string) => string;
   /** A 64-bit counter parameter (a decimal string) as an integer, not text or a double. */
@@ -44,8 +50,12 @@ export interface RadacctDialect {
   forUpdate: string;
 }
 
+const unionOfSelects = (first: string, tuples: string[]) =>
+  [first, ...tuples.map((t) => `SELECT ${t}`)].join(' UNION ALL ');
+
 export const MYSQL_DIALECT: RadacctDialect = {
   kind: 'mysql',
+  rows: unionOfSelects,
   fromUnix: (p) => `FROM_UNIXTIME(${p})`,
   bigint: (p) => `CAST(${p} AS SIGNED)`,
   unix: (e) => `UNIX_TIMESTAMP(${e})`,
@@ -57,8 +67,15 @@ export const MYSQL_DIALECT: RadacctDialect = {
   forUpdate: ' FOR UPDATE',
 };
 
+export const MARIADB_DIALECT: RadacctDialect = {
+  ...MYSQL_DIALECT,
+  rows: (first, tuples) =>
+    tuples.length ? `${first} UNION ALL VALUES ${tuples.map((t) => `(${t})`).join(', ')}` : first,
+};
+
 export const SQLITE_DIALECT: RadacctDialect = {
   kind: 'sqlite',
+  rows: unionOfSelects,
   fromUnix: (p) => `datetime(${p}, 'unixepoch')`,
   bigint: (p) => `CAST(${p} AS INTEGER)`,
   unix: (e) => `CAST(strftime('%s', ${e}) AS INTEGER)`,
@@ -340,8 +357,11 @@ export function updateStatement(
   const params: unknown[] = [];
   for (const r of records) for (const value of values) params.push(value(r));
   const first = `SELECT ${cells.map((c) => `${c.sql} AS n_${c.column}`).join(', ')}`;
-  const rest = `SELECT ${cells.map((c) => c.sql).join(', ')}`;
-  const derived = records.map((_, i) => (i === 0 ? first : rest)).join(' UNION ALL ');
+  const tuple = cells.map((c) => c.sql).join(', ');
+  const derived = d.rows(
+    first,
+    records.slice(1).map(() => tuple),
+  );
   const sql =
     d.kind === 'mysql'
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set}`

@@ -8,6 +8,7 @@ import { SessionEventType } from '../../sessions/models/session-event.model';
 import type { AccountingRecord } from './accounting-request';
 import { BatchConnections, type MultiQuery } from './batch-connections';
 import {
+  MARIADB_DIALECT,
   MYSQL_DIALECT,
   nasRebootStatements,
   SQLITE_DIALECT,
@@ -61,7 +62,13 @@ export class RadacctWriter implements OnApplicationShutdown {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionsService,
   ) {
-    this.dialect = dataSource.options.type === 'better-sqlite3' ? SQLITE_DIALECT : MYSQL_DIALECT;
+    const type = dataSource.options.type;
+    this.dialect =
+      type === 'better-sqlite3'
+        ? SQLITE_DIALECT
+        : type === 'mariadb'
+          ? MARIADB_DIALECT
+          : MYSQL_DIALECT;
     const url = (dataSource.options as { url?: string }).url;
     this.batches = this.dialect.kind === 'mysql' && url ? new BatchConnections(url) : null;
   }
