@@ -197,6 +197,31 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     ]);
   });
 
+  it('writes the packets of a session whose row it wrote before and that was deleted since', async () => {
+    // The writer remembers which sessions' rows it saw, and sends an UPDATE for them without
+    // reading first; a row deleted behind its back must not swallow the packet.
+    await write([record('Start', 'del', { eventTime: T0 })]);
+    await db.query('DELETE FROM radacct WHERE acctuniqueid = ?', ['del']);
+    const changes = await write([
+      record('Start', 'other', { eventTime: T0 }),
+      record('Interim-Update', 'del', { eventTime: T0 + 300, sessionTime: 300, inputOctets: '7' }),
+      record('Interim-Update', 'del', { eventTime: T0 + 600, sessionTime: 600, inputOctets: '9' }),
+    ]);
+    expect(changes.map((c) => [c.type, c.row.acctUniqueId])).toEqual([
+      ['STARTED', 'other'],
+      ['STARTED', 'del'],
+      ['UPDATED', 'del'],
+    ]);
+    expect(await row('del')).toEqual([
+      expect.objectContaining({
+        acctstarttime: T0,
+        acctupdatetime: T0 + 600,
+        acctinterval: 300,
+        acctinputoctets: '9',
+      }),
+    ]);
+  });
+
   it("Accounting-On closes that NAS's sessions started before it, with NAS-Reboot", async () => {
     await write([
       record('Start', 'h1', { nasIpAddress: '10.9.9.1', eventTime: T0 }),

@@ -32,7 +32,27 @@ const CHANGED = [
 const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
 const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
 
+const insertChange = (kind: string) =>
+  `INSERT INTO \`rg_radacct_changes\` (\`radacctid\`, \`kind\`) VALUES (NEW.\`radacctid\`, ${kind})`;
+
+/**
+ * The triggers as they are now: the body is an IF, so a row of radgraph's own (@rg_origin
+ * set) runs no statement at all (an INSERT ... SELECT ... WHERE @rg_origin IS NULL that
+ * inserts nothing still costs a statement per row: about 3.6 µs of MariaDB's time, 13% of
+ * its work on the listener's batches).
+ */
 export const RADACCT_CHANGE_TRIGGERS_MYSQL = [
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
+  'CREATE TRIGGER `rg_radacct_changes_ai` AFTER INSERT ON `radacct` FOR EACH ROW ' +
+    `IF @rg_origin IS NULL THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 1, 3)')}; END IF`,
+  'CREATE TRIGGER `rg_radacct_changes_au` AFTER UPDATE ON `radacct` FOR EACH ROW ' +
+    `IF @rg_origin IS NULL AND OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
+    `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF`,
+];
+
+/** The triggers as migration LiveSessions1763942400000 made them (kept as they were). */
+export const RADACCT_CHANGE_TRIGGERS_MYSQL_V1 = [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
   'CREATE TRIGGER `rg_radacct_changes_ai` AFTER INSERT ON `radacct` FOR EACH ROW ' +

@@ -55,8 +55,10 @@ function transition(state: RowState, status: SessionStatus): [RowState, SessionE
 @Injectable()
 export class RadacctWriter implements OnApplicationShutdown {
   private readonly dialect: RadacctDialect;
-  /** MySQL: the listener's own connections, for batches of session packets (two round trips). */
+  /** MySQL: the listener's own connections, for batches of session packets. */
   private readonly batches: BatchConnections | null;
+  /** Sessions whose radacct row this writer has seen (the latest 100,000). */
+  private readonly known = new RecentSet(100_000);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -100,30 +102,65 @@ export class RadacctWriter implements OnApplicationShutdown {
   }
 
   /**
-   * A batch of Start, Interim-Update and Stop packets on MySQL, in two requests: the
-   * transaction's start with the read of the sessions' states, then every write, the read of
-   * the rows as written (for the session events; the writes hold those rows' locks, so they
-   * are what commits) and the commit. BatchConnections keeps READ COMMITTED and `@rg_origin`
-   * set.
+   * A batch of Start, Interim-Update and Stop packets on MySQL (BatchConnections keeps READ
+   * COMMITTED and `@rg_origin` set). When every session whose first packet here is an
+   * Interim-Update or Stop is one whose row this writer has seen, the batch is one request:
+   * start, the read of the sessions' states (for the events), every write, the read of the
+   * rows as written (the writes hold their locks, so they are what commits) and the commit.
+   * Otherwise the states are read first, to choose between UPDATE and INSERT.
    */
   private async writeSessions(
     query: MultiQuery,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const read = statesStatement(records);
-    const [, rows] = await query([{ sql: 'START TRANSACTION', params: [] }, read]);
+    const changes = waves(records)[0].every(
+      (r) => r.status === 'Start' || this.known.has(r.acctUniqueId),
+    )
+      ? await this.writeKnownSessions(query, records)
+      : await this.writeAnySessions(query, records);
+    for (const r of records) this.known.add(r.acctUniqueId);
+    return changes;
+  }
+
+  private async writeAnySessions(
+    query: MultiQuery,
+    records: readonly AccountingRecord[],
+  ): Promise<CommittedChange[]> {
+    const [, rows] = await query([START, statesStatement(records)]);
     const state = toStates(rows as StateRow[]);
-    const { statements, changes } = planSessions(this.dialect, records, state);
-    const uids = [...new Set(changes.map((c) => c.uid!))];
+    const statements = writeStatements(this.dialect, records, (uid) => state.has(uid));
+    const changes = transitions(records, state);
+    const results = await query([...statements, this.eventRows(changes), COMMIT]);
+    return withEventRows(changes, results[statements.length]);
+  }
+
+  private async writeKnownSessions(
+    query: MultiQuery,
+    records: readonly AccountingRecord[],
+  ): Promise<CommittedChange[]> {
+    const statements = writeStatements(this.dialect, records, (uid) => this.known.has(uid));
+    const uids = [...new Set(records.map((r) => r.acctUniqueId))];
     const results = await query([
+      START,
+      statesStatement(records),
       ...statements,
       eventRowsStatement('acctuniqueid', uids),
-      { sql: 'COMMIT', params: [] },
+      COMMIT,
     ]);
-    const byUid = new Map(
-      eventRows(results[statements.length] as RadAcct[]).map((row) => [row.acctUniqueId, row]),
-    );
-    return changes.map((c) => ({ ...c, row: byUid.get(c.uid!) }));
+    const state = toStates(results[1] as StateRow[]);
+    // A row this writer saw is gone (deleted since): the UPDATEs meant for that session
+    // changed nothing, so its packets are written again, reading its state first.
+    const gone = new Set(uids.filter((uid) => this.known.has(uid) && !state.has(uid)));
+    const kept = gone.size ? records.filter((r) => !gone.has(r.acctUniqueId)) : records;
+    const changes = withEventRows(transitions(kept, state), results[2 + statements.length]);
+    if (gone.size === 0) return changes;
+    for (const uid of gone) this.known.delete(uid);
+    const again = records.filter((r) => gone.has(r.acctUniqueId));
+    return [...changes, ...(await this.writeAnySessions(query, again))];
+  }
+
+  private eventRows(changes: readonly CommittedChange[]): Statement {
+    return eventRowsStatement('acctuniqueid', [...new Set(changes.map((c) => c.uid!))]);
   }
 
   /** Any batch, one statement at a time, in a transaction of TypeORM's (SQLite, Accounting-On/Off). */
@@ -137,9 +174,9 @@ export class RadacctWriter implements OnApplicationShutdown {
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
-      const planned = planSessions(this.dialect, segment, state);
-      for (const { sql, params } of planned.statements) await m.query(sql, params);
-      changes.push(...planned.changes);
+      const statements = writeStatements(this.dialect, segment, (uid) => state.has(uid));
+      for (const { sql, params } of statements) await m.query(sql, params);
+      changes.push(...transitions(segment, state));
       segment = [];
     };
     for (const r of records) {
@@ -258,19 +295,19 @@ function toStates(rows: readonly StateRow[]): Map<string, RowState> {
 }
 
 /**
- * The statements that write session packets (no Accounting-On/Off among them), given the
- * state of their rows before; `state` is moved on to after them. Per wave and status type: an
- * UPDATE of the rows that exist and an upsert of the others. A session's first packet here
- * finds its row if the state had one; its later packets always do (the first made it).
+ * The statements that write session packets (no Accounting-On/Off among them), given which
+ * sessions' rows exist before them. Per wave and status type: an UPDATE of the rows that
+ * exist and an upsert of the others. A session's first packet here finds its row if it
+ * existed; its later packets always do (the first made it).
  */
-function planSessions(
+function writeStatements(
   d: RadacctDialect,
   records: readonly AccountingRecord[],
-  state: Map<string, RowState>,
-): { statements: Statement[]; changes: CommittedChange[] } {
+  existed: (uid: string) => boolean,
+): Statement[] {
   const statements: Statement[] = [];
   for (const [n, wave] of waves(records).entries()) {
-    const exists = (r: AccountingRecord) => n > 0 || state.has(r.acctUniqueId);
+    const exists = (r: AccountingRecord) => n > 0 || existed(r.acctUniqueId);
     for (const status of ['Start', 'Interim-Update', 'Stop'] as const) {
       const of = wave.filter((r) => r.status === status);
       const existing = of.filter(exists);
@@ -279,6 +316,14 @@ function planSessions(
       if (missing.length) statements.push(upsertStatement(d, status, missing));
     }
   }
+  return statements;
+}
+
+/** The events session packets make, from their rows' state before; moves `state` on. */
+function transitions(
+  records: readonly AccountingRecord[],
+  state: Map<string, RowState>,
+): CommittedChange[] {
   const changes: CommittedChange[] = [];
   for (const r of records) {
     const [next, type] = transition(
@@ -288,7 +333,16 @@ function planSessions(
     state.set(r.acctUniqueId, next);
     if (type) changes.push({ type, uid: r.acctUniqueId });
   }
-  return { statements, changes };
+  return changes;
+}
+
+const START: Statement = { sql: 'START TRANSACTION', params: [] };
+const COMMIT: Statement = { sql: 'COMMIT', params: [] };
+
+/** Changes by acctuniqueid with their rows, from an event-rows read. */
+function withEventRows(changes: CommittedChange[], rows: unknown): CommittedChange[] {
+  const byUid = new Map(eventRows(rows as RadAcct[]).map((row) => [row.acctUniqueId, row]));
+  return changes.map((c) => ({ ...c, row: byUid.get(c.uid!) }));
 }
 
 /** MySQL: the rows of session events, by acctuniqueid or radacctid. */
@@ -302,6 +356,29 @@ function eventRowsStatement(key: 'acctuniqueid' | 'radacctid', values: string[])
 /** mysql2 already gives Dates and exact 64-bit strings; radacctid may come as a number. */
 function eventRows(rows: RadAcct[]): RadAcct[] {
   return rows.map((row) => ({ ...row, radAcctId: String(row.radAcctId) }));
+}
+
+/** A set that keeps only its latest `capacity` members. */
+class RecentSet {
+  private readonly members = new Set<string>();
+
+  constructor(private readonly capacity: number) {}
+
+  has(key: string): boolean {
+    return this.members.has(key);
+  }
+
+  add(key: string): void {
+    this.members.delete(key); // re-added as the latest
+    this.members.add(key);
+    if (this.members.size > this.capacity) {
+      this.members.delete(this.members.values().next().value!);
+    }
+  }
+
+  delete(key: string): void {
+    this.members.delete(key);
+  }
 }
 
 function isSession(r: AccountingRecord): boolean {

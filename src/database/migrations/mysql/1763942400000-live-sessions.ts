@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { RADACCT_CHANGE_TRIGGERS_MYSQL } from '../radacct-change-triggers';
+import { RADACCT_CHANGE_TRIGGERS_MYSQL_V1 } from '../radacct-change-triggers';
 
 /**
  * Live sessions:
@@ -19,7 +19,7 @@ export class LiveSessions1763942400000 implements MigrationInterface {
     await q.query(
       'CREATE TABLE `rg_radacct_changes` (`seq` bigint NOT NULL AUTO_INCREMENT, `radacctid` bigint NOT NULL, `kind` tinyint NOT NULL, PRIMARY KEY (`seq`)) ENGINE=InnoDB',
     );
-    for (const statement of RADACCT_CHANGE_TRIGGERS_MYSQL) await q.query(statement);
+    for (const statement of RADACCT_CHANGE_TRIGGERS_MYSQL_V1) await q.query(statement);
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -2,6 +2,7 @@ import { FreeradiusSchema1763769600000 } from './1763769600000-freeradius-schema
 import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-customers';
 import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
+import { RadacctChangeTriggerGuard1764115200000 } from './1764115200000-radacct-change-trigger-guard';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MYSQL_MIGRATIONS = [
   ProfilesAndCustomers1763856000000,
   LiveSessions1763942400000,
   OnlineSessionIndexes1764028800000,
+  RadacctChangeTriggerGuard1764115200000,
 ];
