@@ -11,8 +11,9 @@
  *
  * radgraph's own writers (the accounting listener, the stale-session reaper) publish their
  * events themselves after commit, so their changes must not be queued twice:
- * - MySQL: they set the session variable @rg_origin inside their transaction and the triggers
- *   skip rows while it is set;
+ * - MySQL: the session variable @rg_origin is set while they write (inside the transaction
+ *   with RadacctOrigin; for the whole life of the accounting listener's own connections, see
+ *   radius/accounting/batch-connections.ts) and the triggers skip rows while it is set;
  * - SQLite (one connection, one writer at a time): they delete the queue rows their own
  *   transaction added before it commits (see RadacctOrigin).
  */
