@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { freePort, TEST_TOKEN, type RunningApp } from '../../test/support/app';
 import type { TestDatabase } from '../../test/support/test-database';
+
+/** A fresh key per bench process: the bench stores no RouterOS password it must read back. */
+const BENCH_SECRETS_KEY = randomBytes(32).toString('hex');
 
 /** What the timed requests need: GraphQL over HTTP, as RunningApp.gql gives it. */
 export type Gql = Pick<RunningApp, 'gql'>;
@@ -47,6 +51,7 @@ export async function startServerProcess(
       DATABASE_URL: db.url,
       PORT: String(port),
       ADMIN_TOKEN: TEST_TOKEN,
+      SECRETS_KEY: BENCH_SECRETS_KEY,
       LOG_LEVEL: 'error',
       RUN_MIGRATIONS: 'false',
       RADIUS_ACCT_PORT: String(await freePort()),

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { storedSecret } from '../common/crypto/stored-secret';
 import type { AppConfig } from '../config/app-config';
 
 export interface AdminToken {
@@ -23,15 +22,11 @@ export function resolveAdminToken(config: AppConfig): AdminToken {
   if (config.nodeEnv === 'production') {
     throw new Error('ADMIN_TOKEN is required when NODE_ENV=production');
   }
-  const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file)) {
-    const token = readFileSync(file, 'utf8').trim();
-    if (token.length >= 16) return { token, source: 'stored', file };
-  }
-  // Owner-only: DATA_DIR holds the token and the embedded database (customer passwords).
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const token = `rg_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { token, source: 'generated', file };
+  const stored = storedSecret(
+    config.dataDir,
+    ADMIN_TOKEN_FILE,
+    () => `rg_${randomBytes(24).toString('base64url')}`,
+    (token) => token.length >= 16,
+  );
+  return { token: stored.value, source: stored.source, file: stored.file };
 }

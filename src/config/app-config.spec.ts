@@ -37,6 +37,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'chatty'],
     ['NODE_ENV', 'staging'],
     ['RUN_MIGRATIONS', 'sometimes'],
+    ['COA_TIMEOUT_MS', '10'],
+    ['COA_RETRIES', '11'],
+    ['ROUTEROS_TIMEOUT_MS', 'x'],
+    ['NAS_RECONCILE_INTERVAL_SECONDS', '-5'],
     ['ADMIN_TOKEN', 'short'],
     ['DATABASE_URL', 'postgres://h/db'],
     ['DATABASE_URL', 'mysql://root@127.0.0.1:3306/'],
@@ -51,11 +55,28 @@ describe('loadConfig', () => {
     expect(problems({ PORT: 'x', LOG_LEVEL: 'y', DATABASE_URL: 'z://' })).toHaveLength(3);
   });
 
-  it('requires ADMIN_TOKEN in production', () => {
-    expect(problems({ NODE_ENV: 'production' })[0]).toMatch(/^ADMIN_TOKEN is required/);
-    expect(loadConfig({ NODE_ENV: 'production', ADMIN_TOKEN: 'a'.repeat(32) }).adminToken).toBe(
-      'a'.repeat(32),
-    );
+  it('requires ADMIN_TOKEN and SECRETS_KEY in production', () => {
+    const found = problems({ NODE_ENV: 'production' });
+    expect(found[0]).toMatch(/^ADMIN_TOKEN is required/);
+    expect(found[1]).toMatch(/^SECRETS_KEY is required/);
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'a'.repeat(32),
+      SECRETS_KEY: 'ab'.repeat(32),
+    });
+    expect(config.adminToken).toBe('a'.repeat(32));
+    expect(config.secretsKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it('takes SECRETS_KEY as 64 hex digits or base64 of 32 bytes, nothing else', () => {
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    expect(loadConfig({ SECRETS_KEY: b64 }).secretsKey).toEqual(Buffer.alloc(32, 7));
+    for (const bad of ['ab'.repeat(31), 'not a key', Buffer.alloc(16).toString('base64')]) {
+      const found = problems({ SECRETS_KEY: bad });
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/^SECRETS_KEY must be 32 random bytes/);
+      expect(found[0]).not.toContain(bad);
+    }
   });
 
   it('reads RUN_MIGRATIONS=false and LOG_LEVEL case-insensitively', () => {

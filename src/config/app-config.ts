@@ -35,6 +35,19 @@ export interface AppConfig {
   /** Stale sessions: no update for multiplier × the session's interim interval (at least minSeconds). */
   staleSessions: StaleSessionConfig;
   logLevel: LogLevel;
+  /** SECRETS_KEY: encrypts RouterOS API passwords at rest (undefined: generated in DATA_DIR). */
+  secretsKey: Buffer | undefined;
+  nas: NasConfig;
+}
+
+export interface NasConfig {
+  /** RFC 5176 CoA/Disconnect: how long to wait for an answer, and how many more tries. */
+  coaTimeoutMs: number;
+  coaRetries: number;
+  /** RouterOS API: connect and command timeouts. */
+  routerOsTimeoutMs: number;
+  /** How often NAS devices with RouterOS API settings are reconciled; 0 turns it off. */
+  reconcileIntervalSeconds: number;
 }
 
 export interface StaleSessionConfig {
@@ -107,6 +120,24 @@ const ipAddress = (name: string, fallback: string) =>
       return v;
     });
 
+/** 32 bytes, as 64 hex digits or base64. */
+const secretsKey = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    const key = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
+    if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(v) && key.toString('base64') !== v)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'SECRETS_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -hex 32`)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 
 const envSchema = z.object({
@@ -154,6 +185,11 @@ const envSchema = z.object({
     86_400,
   ),
   STALE_SESSION_REAP_INTERVAL_SECONDS: int('STALE_SESSION_REAP_INTERVAL_SECONDS', 60, 1, 86_400),
+  SECRETS_KEY: secretsKey,
+  COA_TIMEOUT_MS: int('COA_TIMEOUT_MS', 1500, 50, 60_000),
+  COA_RETRIES: int('COA_RETRIES', 2, 0, 10),
+  ROUTEROS_TIMEOUT_MS: int('ROUTEROS_TIMEOUT_MS', 5000, 100, 60_000),
+  NAS_RECONCILE_INTERVAL_SECONDS: int('NAS_RECONCILE_INTERVAL_SECONDS', 300, 0, 86_400),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -221,6 +257,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       'ADMIN_TOKEN is required when NODE_ENV=production (radgraph will not generate one in production)',
     );
   }
+  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
+    problems.push(
+      'SECRETS_KEY is required when NODE_ENV=production: 32 random bytes (`openssl rand -hex 32`) that encrypt RouterOS API passwords at rest',
+    );
+  }
   if (!result.success || problems.length > 0 || database === undefined) {
     throw new ConfigError(problems);
   }
@@ -244,6 +285,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       reapIntervalSeconds: e.STALE_SESSION_REAP_INTERVAL_SECONDS,
     },
     logLevel: e.LOG_LEVEL,
+    secretsKey: e.SECRETS_KEY,
+    nas: {
+      coaTimeoutMs: e.COA_TIMEOUT_MS,
+      coaRetries: e.COA_RETRIES,
+      routerOsTimeoutMs: e.ROUTEROS_TIMEOUT_MS,
+      reconcileIntervalSeconds: e.NAS_RECONCILE_INTERVAL_SECONDS,
+    },
   };
 }
 

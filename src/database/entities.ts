@@ -1,5 +1,6 @@
 import { CustomerEntity } from '../customers/customer.entity';
 import { CustomerSearchKey } from '../customers/customer-search-key.entity';
+import { NasSettingsEntity } from '../nas/nas-settings.entity';
 import { ProfileEntity } from '../profiles/profile.entity';
 import { RadacctChange } from '../sessions/feed/radacct-change.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
@@ -11,4 +12,5 @@ export const ENTITIES = [
   CustomerEntity,
   CustomerSearchKey,
   RadacctChange,
+  NasSettingsEntity,
 ];

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { SecretBox } from '../common/crypto/secret-box';
+import { NasAdminService } from './nas-admin.service';
+import { NasChanges } from './nas-changes';
 import { NasResolver } from './nas.resolver';
 import { NasService } from './nas.service';
 
 @Module({
-  providers: [NasService, NasResolver],
-  exports: [NasService],
+  providers: [NasService, NasAdminService, NasResolver, NasChanges, SecretBox],
+  exports: [NasService, NasChanges],
 })
 export class NasModule {}

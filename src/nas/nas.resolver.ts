@@ -1,13 +1,50 @@
-import { Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CreateNasInput } from './dto/create-nas.input';
+import { UpdateNasInput } from './dto/update-nas.input';
 import { Nas } from './models/nas.model';
+import { NasAdminService } from './nas-admin.service';
 import { NasService } from './nas.service';
 
 @Resolver(() => Nas)
 export class NasResolver {
-  constructor(private readonly service: NasService) {}
+  constructor(
+    private readonly service: NasService,
+    private readonly admin: NasAdminService,
+  ) {}
 
   @Query(() => [Nas], { description: "Every NAS router of FreeRADIUS's nas table, by name." })
   nasDevices(): Promise<Nas[]> {
     return this.service.list();
+  }
+
+  @Query(() => Nas, { nullable: true })
+  nas(@Args('id', { type: () => ID }) id: string): Promise<Nas | null> {
+    return this.service.find(id);
+  }
+
+  @Mutation(() => Nas, {
+    description:
+      "Adds a NAS to FreeRADIUS's nas table (FreeRADIUS reads its clients at start: restart it to pick the NAS up; radgraph's listener knows it at once).",
+  })
+  createNas(@Args('input') input: CreateNasInput): Promise<Nas> {
+    return this.admin.create(input);
+  }
+
+  @Mutation(() => Nas, { description: 'Changes only the fields given.' })
+  updateNas(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('input') input: UpdateNasInput,
+  ): Promise<Nas> {
+    return this.admin.update(id, input);
+  }
+
+  @Mutation(() => Boolean, {
+    description: 'CONFLICT while the NAS has open sessions, unless force is true.',
+  })
+  deleteNas(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('force', { type: () => Boolean, defaultValue: false }) force: boolean,
+  ): Promise<boolean> {
+    return this.admin.delete(id, force);
   }
 }

@@ -18,3 +18,16 @@ export async function gqlData<T = any>(
   }
   return body.data;
 }
+
+/** The one error of a GraphQL operation that must fail (throws with the answer otherwise). */
+export async function gqlError(
+  api: RunningApp,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ message: string; extensions: { code: string; field?: string; reason?: string } }> {
+  const { body } = await api.gql(query, variables);
+  if (body.errors?.length !== 1) {
+    throw new Error(`expected exactly one error, got: ${JSON.stringify(body, null, 2)}`);
+  }
+  return body.errors[0];
+}

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { NasRouterOs } from './nas-router-os.model';
 
 @ObjectType({
   description:
@@ -22,4 +23,10 @@ export class Nas {
 
   @Field(() => Int, { description: 'The RFC 5176 CoA/Disconnect port (default 3799).' })
   coaPort!: number;
+
+  @Field(() => NasRouterOs, {
+    nullable: true,
+    description: 'The RouterOS API settings, or null when the NAS has none.',
+  })
+  routerOs!: NasRouterOs | null;
 }

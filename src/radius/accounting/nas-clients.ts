@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NasRow } from '../../database/freeradius';
+import { NasChanges } from '../../nas/nas-changes';
 
 /** A RADIUS client as FreeRADIUS reads it from the nas table: its address and shared secret. */
 export interface NasClient {
@@ -42,7 +43,12 @@ export class NasClients {
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    changes: NasChanges,
+  ) {
+    changes.subscribe(() => this.invalidate());
+  }
 
   /** The client for a source address, or null when the nas table has none. */
   async lookup(sourceAddress: string): Promise<NasClient | null> {

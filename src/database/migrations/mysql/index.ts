@@ -3,6 +3,7 @@ import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-
 import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
 import { RadacctChangeTriggerGuard1764115200000 } from './1764115200000-radacct-change-trigger-guard';
+import { NasSettings1764201600000 } from './1764201600000-nas-settings';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MYSQL_MIGRATIONS = [
   LiveSessions1763942400000,
   OnlineSessionIndexes1764028800000,
   RadacctChangeTriggerGuard1764115200000,
+  NasSettings1764201600000,
 ];

@@ -2,6 +2,7 @@ import { FreeradiusSchema1763769600000 } from './1763769600000-freeradius-schema
 import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-customers';
 import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
+import { NasSettings1764201600000 } from './1764201600000-nas-settings';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -9,4 +10,5 @@ export const SQLITE_MIGRATIONS = [
   ProfilesAndCustomers1763856000000,
   LiveSessions1763942400000,
   OnlineSessionIndexes1764028800000,
+  NasSettings1764201600000,
 ];

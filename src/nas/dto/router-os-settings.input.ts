@@ -1,0 +1,26 @@
+import { Field, InputType, Int } from '@nestjs/graphql';
+
+@InputType({
+  description:
+    "A NAS's RouterOS API (MikroTik), for the fallback disconnect, health and live rates.",
+})
+export class RouterOsSettingsInput {
+  @Field(() => String, { nullable: true, description: "Default: the NAS's name (its address)." })
+  host?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Default 8728, or 8729 with TLS.' })
+  port?: number | null;
+
+  @Field({ description: 'The API user (a RouterOS user with the api policy).' })
+  user!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Write-only: stored encrypted, never readable. Required the first time; on an update, leave it out to keep the stored one.',
+  })
+  password?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'api-ssl (default false).' })
+  tls?: boolean | null;
+}

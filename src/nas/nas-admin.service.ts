@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, Not } from 'typeorm';
+import { SecretBox } from '../common/crypto/secret-box';
+import { BadUserInputError, ConflictError, NotFoundError } from '../common/errors/app-error';
+import { NasRow } from '../database/freeradius';
+import { TransactionsService } from '../database/transactions.service';
+import { CreateNasInput } from './dto/create-nas.input';
+import { RouterOsSettingsInput } from './dto/router-os-settings.input';
+import { UpdateNasInput } from './dto/update-nas.input';
+import { Nas } from './models/nas.model';
+import { NasChanges } from './nas-changes';
+import {
+  checkApiPassword,
+  checkApiUser,
+  checkDescription,
+  checkHost,
+  checkNasName,
+  checkPort,
+  checkSecret,
+  checkShortname,
+  checkType,
+  DEFAULT_COA_PORT,
+} from './nas-rules';
+import { NasSettingsEntity } from './nas-settings.entity';
+import { toNas } from './nas.service';
+
+/**
+ * Adds, changes and removes NAS routers: FreeRADIUS's nas row (which FreeRADIUS reads its
+ * clients from) and radgraph's settings beside it, together in one transaction. The shared
+ * secret and the RouterOS API password are write-only, the password encrypted (SecretBox).
+ */
+@Injectable()
+export class NasAdminService {
+  constructor(
+    private readonly tx: TransactionsService,
+    private readonly secrets: SecretBox,
+    private readonly changes: NasChanges,
+  ) {}
+
+  async create(input: CreateNasInput): Promise<Nas> {
+    const row = {
+      nasname: checkNasName('input.name', input.name),
+      shortname: checkShortname('input.shortname', input.shortname),
+      secret: checkSecret('input.secret', input.secret),
+      type: checkType('input.type', input.type) ?? 'other',
+      description: checkDescription('input.description', input.description),
+    };
+    const coaPort = checkPort('input.coaPort', input.coaPort ?? DEFAULT_COA_PORT);
+    const api = input.routerOs ? this.apiSettings(input.routerOs, null) : NO_API;
+    const nas = await this.tx.run(async (m) => {
+      await this.refuseTakenName(m, row.nasname, null);
+      const saved = await m.getRepository(NasRow).save(m.create(NasRow, row));
+      const settings = await m
+        .getRepository(NasSettingsEntity)
+        .save(m.create(NasSettingsEntity, { nasId: saved.id, coaPort, ...api }));
+      return toNas(saved, settings);
+    });
+    this.changes.emit();
+    return nas;
+  }
+
+  async update(id: string, input: UpdateNasInput): Promise<Nas> {
+    const row: Partial<NasRow> = {};
+    if (input.name != null) row.nasname = checkNasName('input.name', input.name);
+    if (input.shortname !== undefined)
+      row.shortname = checkShortname('input.shortname', input.shortname);
+    if (input.secret != null) row.secret = checkSecret('input.secret', input.secret);
+    if (input.type !== undefined) row.type = checkType('input.type', input.type) ?? 'other';
+    if (input.description !== undefined)
+      row.description = checkDescription('input.description', input.description);
+    const coaPort = input.coaPort != null ? checkPort('input.coaPort', input.coaPort) : undefined;
+    const nas = await this.tx.run(async (m) => {
+      const found = await this.require(m, id);
+      if (row.nasname !== undefined && row.nasname !== found.nasname) {
+        await this.refuseTakenName(m, row.nasname, found.id);
+      }
+      const saved = await m.getRepository(NasRow).save(Object.assign(found, row));
+      const repo = m.getRepository(NasSettingsEntity);
+      const settings =
+        (await repo.findOneBy({ nasId: saved.id })) ??
+        m.create(NasSettingsEntity, { nasId: saved.id, coaPort: DEFAULT_COA_PORT, ...NO_API });
+      if (coaPort !== undefined) settings.coaPort = coaPort;
+      if (input.routerOs === null) Object.assign(settings, NO_API);
+      else if (input.routerOs) Object.assign(settings, this.apiSettings(input.routerOs, settings));
+      return toNas(saved, await repo.save(settings));
+    });
+    this.changes.emit();
+    return nas;
+  }
+
+  /**
+   * Removes the NAS. While it has open sessions this is refused with CONFLICT (their rows
+   * would belong to no NAS, and nothing could disconnect them), unless `force`.
+   */
+  async delete(id: string, force: boolean): Promise<boolean> {
+    await this.tx.run(async (m) => {
+      const found = await this.require(m, id);
+      if (!force) {
+        const open = await openSessions(m, found.nasname);
+        if (open > 0) {
+          throw new ConflictError(
+            `NAS ${found.nasname} has ${open} open session(s): disconnect them first, or delete with force: true`,
+            { field: 'id', reason: 'NAS_HAS_SESSIONS' },
+          );
+        }
+      }
+      await m.getRepository(NasSettingsEntity).delete({ nasId: found.id });
+      await m.getRepository(NasRow).delete({ id: found.id });
+    });
+    this.changes.emit();
+    return true;
+  }
+
+  private async require(m: EntityManager, id: string): Promise<NasRow> {
+    const key = Number(id);
+    const found = Number.isSafeInteger(key)
+      ? await m.getRepository(NasRow).findOneBy({ id: key })
+      : null;
+    if (!found) throw new NotFoundError(`No NAS with id ${id}`, { field: 'id' });
+    return found;
+  }
+
+  /** nasname has no unique index in FreeRADIUS's schema: radgraph keeps it unique. */
+  private async refuseTakenName(m: EntityManager, nasname: string, self: number | null) {
+    const taken = await m.getRepository(NasRow).existsBy({
+      nasname,
+      ...(self === null ? {} : { id: Not(self) }),
+    });
+    if (taken) {
+      throw new ConflictError(`A NAS named ${nasname} already exists`, {
+        field: 'input.name',
+        reason: 'NAS_NAME_TAKEN',
+      });
+    }
+  }
+
+  /** The API columns from the input; `stored` keeps its password when none is given. */
+  private apiSettings(
+    input: RouterOsSettingsInput,
+    stored: NasSettingsEntity | null,
+  ): typeof NO_API {
+    const password =
+      input.password != null
+        ? this.secrets.seal(checkApiPassword('input.routerOs.password', input.password))
+        : (stored?.apiPassword ?? null);
+    if (password === null) {
+      throw new BadUserInputError(
+        'input.routerOs.password',
+        'input.routerOs.password is required to set up the RouterOS API',
+      );
+    }
+    return {
+      apiHost: input.host != null ? checkHost('input.routerOs.host', input.host) : null,
+      apiPort: input.port != null ? checkPort('input.routerOs.port', input.port) : null,
+      apiUser: checkApiUser('input.routerOs.user', input.user),
+      apiPassword: password,
+      apiTls: input.tls ?? false,
+    };
+  }
+}
+
+const NO_API: Pick<
+  NasSettingsEntity,
+  'apiHost' | 'apiPort' | 'apiUser' | 'apiPassword' | 'apiTls'
+> = { apiHost: null, apiPort: null, apiUser: null, apiPassword: null, apiTls: false };
+
+/** Open sessions of a NAS (rg_radacct_open_nas: acctstoptime, nasipaddress). */
+async function openSessions(m: EntityManager, nasname: string): Promise<number> {
+  const rows: Array<{ n: number | string }> = await m.query(
+    'SELECT COUNT(*) AS n FROM radacct WHERE acctstoptime IS NULL AND nasipaddress = ?',
+    [nasname],
+  );
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,78 @@
+import { isIP } from 'node:net';
+import { BadUserInputError } from '../common/errors/app-error';
+import { optionalText, requireInt, requireText } from '../common/validation/text';
+
+export const DEFAULT_COA_PORT = 3799;
+export const ROUTEROS_API_PORT = 8728;
+export const ROUTEROS_API_TLS_PORT = 8729;
+
+/**
+ * nas.nasname: the NAS's IP address, or a network ("10.0.0.0/24") for several, which
+ * FreeRADIUS and radgraph's listener match a packet's source address on.
+ */
+export function checkNasName(field: string, value: string): string {
+  const name = requireText(field, value, 128, 'The NAS name');
+  const [address, bits, extra] = name.split('/');
+  const family = isIP(address);
+  const max = family === 4 ? 32 : 128;
+  const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+  if (family === 0 || !prefixOk || extra !== undefined) {
+    throw new BadUserInputError(
+      field,
+      `${field} must be the NAS's IP address, or a network such as 10.0.0.0/24 (FreeRADIUS and radgraph's listener match packets on it)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The shared secret: 1 to 60 printable ASCII characters (nas.secret is varchar(60)). The
+ * message never repeats it.
+ */
+export function checkSecret(field: string, value: string): string {
+  if (value.length === 0 || value.length > 60 || !/^[\x20-\x7e]+$/.test(value)) {
+    throw new BadUserInputError(
+      field,
+      `${field} must be 1 to 60 printable ASCII characters (the value is not shown)`,
+    );
+  }
+  return value;
+}
+
+export const checkPort = (field: string, value: number) =>
+  requireInt(field, value, 1, 65_535, 'a port number from 1 to 65535');
+
+export const checkShortname = (field: string, v: string | null | undefined) =>
+  optionalText(field, v, 32, field);
+export const checkType = (field: string, v: string | null | undefined) =>
+  optionalText(field, v, 30, field);
+export const checkDescription = (field: string, v: string | null | undefined) =>
+  optionalText(field, v, 200, field);
+
+/** A host name or address for the RouterOS API. */
+export function checkHost(field: string, value: string): string {
+  const host = requireText(field, value, 253, field);
+  if (
+    isIP(host) === 0 &&
+    !/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(
+      host,
+    )
+  ) {
+    throw new BadUserInputError(field, `${field} must be an IP address or a host name`);
+  }
+  return host;
+}
+
+export const checkApiUser = (field: string, value: string) => requireText(field, value, 64, field);
+
+/** The RouterOS API password: 1 to 128 characters, no control characters; never repeated. */
+export function checkApiPassword(field: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new BadUserInputError(
+      field,
+      `${field} must be 1 to 128 characters with no control characters (the value is not shown)`,
+    );
+  }
+  return value;
+}

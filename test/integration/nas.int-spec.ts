@@ -1,0 +1,176 @@
+import { startApp, type RunningApp } from '../support/app';
+import { gqlData, gqlError } from '../support/graphql';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const NAS =
+  'id name shortname type description coaPort routerOs { host port user tls passwordSet }';
+const SECRET = 'Nas-Shared-s3cret!';
+const API_PASSWORD = 'RouterOs-p4ss word';
+
+/**
+ * NAS management over GraphQL: FreeRADIUS's nas row and radgraph's settings written together,
+ * the shared secret and the RouterOS password write-only (the password encrypted at rest).
+ */
+describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    api = await startApp(db);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  const create = async (input: Record<string, unknown>) =>
+    (
+      await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { ${NAS} } }`, {
+        i: input,
+      })
+    ).createNas;
+  const createFails = (input: Record<string, unknown>) =>
+    gqlError(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, { i: input });
+
+  it('creates a NAS with its RouterOS API; reads it back without any secret', async () => {
+    const nas = await create({
+      name: '10.20.0.1',
+      shortname: 'mtk-core',
+      secret: SECRET,
+      type: 'mikrotik',
+      coaPort: 3799,
+      routerOs: { user: 'radgraph', password: API_PASSWORD },
+    });
+    expect(nas).toEqual({
+      id: expect.any(String),
+      name: '10.20.0.1',
+      shortname: 'mtk-core',
+      type: 'mikrotik',
+      description: null,
+      coaPort: 3799,
+      routerOs: { host: '10.20.0.1', port: 8728, user: 'radgraph', tls: false, passwordSet: true },
+    });
+    const [row] = await db.query<{ secret: string }>('SELECT secret FROM nas WHERE id = ?', [
+      nas.id,
+    ]);
+    expect(row.secret).toBe(SECRET); // FreeRADIUS reads it from there
+    const [settings] = await db.query<{ api_password: string }>(
+      'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
+      [nas.id],
+    );
+    expect(settings.api_password).toMatch(/^v1\./);
+    expect(settings.api_password).not.toContain('RouterOs');
+    const { nas: read } = await gqlData(api, `query($id: ID!) { nas(id: $id) { ${NAS} } }`, {
+      id: nas.id,
+    });
+    expect(read).toEqual(nas);
+    const list = await api.gql(`{ nasDevices { ${NAS} } }`);
+    expect(JSON.stringify(list.body)).not.toContain(SECRET);
+  });
+
+  it('has no field that could read a secret, not even through introspection', async () => {
+    const { body } = await api.gql(
+      `{ a: __type(name: "Nas") { fields { name } } b: __type(name: "NasRouterOs") { fields { name } } }`,
+    );
+    const names = [...body.data.a.fields, ...body.data.b.fields].map(
+      (f: { name: string }) => f.name,
+    );
+    expect(names.filter((n: string) => /secret|password/i.test(n) && n !== 'passwordSet')).toEqual(
+      [],
+    );
+  });
+
+  it('refuses bad input naming the field, without repeating a secret', async () => {
+    const base = { name: '10.20.0.9', secret: SECRET };
+    expect((await createFails({ ...base, name: 'router-1' })).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.name',
+    });
+    const bad = await createFails({ ...base, secret: `${SECRET}\u0000` });
+    expect(bad.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.secret' });
+    expect(JSON.stringify(bad)).not.toContain(SECRET);
+    expect((await createFails({ ...base, coaPort: 70000 })).extensions.field).toBe('input.coaPort');
+    const noPassword = await createFails({ ...base, routerOs: { user: 'x' } });
+    expect(noPassword.extensions.field).toBe('input.routerOs.password');
+    expect(await db.query('SELECT id FROM nas WHERE nasname = ?', ['10.20.0.9'])).toEqual([]);
+  });
+
+  it('refuses a second NAS with the same name with CONFLICT', async () => {
+    await create({ name: '10.20.0.2', secret: SECRET });
+    expect((await createFails({ name: '10.20.0.2', secret: 'other' })).extensions).toMatchObject({
+      code: 'CONFLICT',
+      field: 'input.name',
+    });
+  });
+
+  it('updates only what is given; keeps the stored API password; null removes the API', async () => {
+    const nas = await create({
+      name: '10.20.0.3',
+      secret: SECRET,
+      routerOs: { user: 'a', password: API_PASSWORD, tls: true },
+    });
+    const update = (input: Record<string, unknown>) =>
+      gqlData(
+        api,
+        `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { ${NAS} } }`,
+        {
+          id: nas.id,
+          i: input,
+        },
+      );
+    const [before] = await db.query<{ api_password: string }>(
+      'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
+      [nas.id],
+    );
+    const { updateNas: moved } = await update({
+      description: 'core router',
+      secret: 'new-secret',
+      routerOs: { user: 'b', host: 'router.example.net', tls: true },
+    });
+    expect(moved).toMatchObject({
+      name: '10.20.0.3',
+      description: 'core router',
+      routerOs: { host: 'router.example.net', port: 8729, user: 'b', tls: true, passwordSet: true },
+    });
+    const [after] = await db.query<{ api_password: string }>(
+      'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
+      [nas.id],
+    );
+    expect(after.api_password).toBe(before.api_password);
+    const [row] = await db.query<{ secret: string }>('SELECT secret FROM nas WHERE id = ?', [
+      nas.id,
+    ]);
+    expect(row.secret).toBe('new-secret');
+    expect((await update({ routerOs: null })).updateNas.routerOs).toBeNull();
+  });
+
+  it('refuses to delete a NAS with open sessions (CONFLICT) unless forced; deletes both rows', async () => {
+    const nas = await create({
+      name: '10.20.0.4',
+      secret: SECRET,
+      routerOs: { user: 'a', password: 'p' },
+    });
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s1', 'u-nas-del', 'alice', '10.20.0.4', '2026-11-30 10:00:00')`,
+    );
+    const del = (force?: boolean) =>
+      api.gql(`mutation($id: ID!, $f: Boolean) { deleteNas(id: $id, force: $f) }`, {
+        id: nas.id,
+        f: force,
+      });
+    const refused = await del();
+    expect(refused.body.errors[0].extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'NAS_HAS_SESSIONS',
+    });
+    expect(refused.body.errors[0].message).toContain('1 open session');
+    expect((await del(true)).body.data).toEqual({ deleteNas: true });
+    expect(await db.query('SELECT id FROM nas WHERE id = ?', [nas.id])).toEqual([]);
+    expect(await db.query('SELECT nas_id FROM rg_nas_settings WHERE nas_id = ?', [nas.id])).toEqual(
+      [],
+    );
+    expect((await del(true)).body.errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+});
