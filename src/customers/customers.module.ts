@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NasControlModule } from '../nas/control/nas-control.module';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { CustomerDirectoryService } from './customer-directory.service';
@@ -8,7 +9,7 @@ import { CustomersService } from './customers.service';
 import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fields.resolver';
 
 @Module({
-  imports: [ProfilesModule, SessionsModule],
+  imports: [ProfilesModule, SessionsModule, NasControlModule],
   providers: [
     CustomersService,
     CustomerDirectoryService,

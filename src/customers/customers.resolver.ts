@@ -1,5 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { mapConnection } from '../common/pagination/connection';
+import { DisconnectResult } from '../nas/control/models/disconnect-result.model';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomersService } from './customers.service';
 import { CreateCustomerInput } from './dto/create-customer.input';
@@ -48,7 +49,8 @@ export class CustomersResolver {
   }
 
   @Mutation(() => Customer, {
-    description: 'Moves the customer to another profile (FreeRADIUS group).',
+    description:
+      'Moves the customer to another profile (FreeRADIUS group). When the customer is online, the new speed applies at once (CoA-Request with Mikrotik-Rate-Limit), without a reconnect.',
   })
   async changeCustomerProfile(
     @Args('id', { type: () => ID }) id: string,
@@ -70,6 +72,14 @@ export class CustomersResolver {
   @Mutation(() => Customer)
   async resumeCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
     return toCustomer(await this.service.setSuspended(id, false));
+  }
+
+  @Mutation(() => DisconnectResult, {
+    description:
+      "Disconnects the customer's open sessions: an RFC 5176 Disconnect-Request to each session's NAS, and the RouterOS API when CoA fails and the NAS has API settings. The session closes when the NAS sends its Stop.",
+  })
+  disconnectCustomer(@Args('id', { type: () => ID }) id: string): Promise<DisconnectResult> {
+    return this.service.disconnect(id);
   }
 
   @Mutation(() => Boolean, {

@@ -1,9 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/app-error';
 import { uniqueViolation } from '../database/database-errors';
 import { TransactionsService } from '../database/transactions.service';
+import type { DisconnectResult } from '../nas/control/models/disconnect-result.model';
+import { SessionControlService } from '../nas/control/session-control.service';
+import { rateLimit } from '../profiles/profile-rules';
 import { ProfilesService } from '../profiles/profiles.service';
+import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerEntity } from './customer.entity';
 import { CustomerRadiusRows } from './customer-radius';
 import { writeSearchKeys } from './customer-search-keys';
@@ -30,9 +34,13 @@ const ACCOUNT_NO_ATTEMPTS = 5;
  */
 @Injectable()
 export class CustomersService {
+  private readonly log = new Logger('CustomersService');
+
   constructor(
     private readonly tx: TransactionsService,
     private readonly profiles: ProfilesService,
+    private readonly control: SessionControlService,
+    private readonly directory: CustomerDirectoryService,
   ) {}
 
   async create(input: CreateCustomerInput): Promise<CustomerEntity> {
@@ -97,12 +105,32 @@ export class CustomersService {
     });
   }
 
-  changeProfile(id: string, profileId: string): Promise<CustomerEntity> {
-    return this.change(id, async (m, c) => {
+  /**
+   * Moves the customer to another profile. When the customer is online, the new speed goes
+   * to the session at once (CoA-Request with Mikrotik-Rate-Limit), after the commit; a NAS
+   * that does not take it is logged, and the next login gets the new rate anyway.
+   */
+  async changeProfile(id: string, profileId: string): Promise<CustomerEntity> {
+    let rate = '';
+    const customer = await this.change(id, async (m, c) => {
       const profile = await this.profiles.require(m, profileId, 'profileId');
       c.profileId = profile.id;
+      rate = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
       await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
     });
+    try {
+      await this.control.changeUserRate(customer.username, rate);
+    } catch (err) {
+      this.log.warn(`cannot push the new rate to ${customer.username}: ${(err as Error).message}`);
+    }
+    return customer;
+  }
+
+  /** Disconnects the customer's open sessions (disconnectCustomer). */
+  async disconnect(id: string): Promise<DisconnectResult> {
+    const customer = await this.directory.findOne({ id });
+    if (!customer) throw new NotFoundError(`No customer with id ${id}`, { field: 'id' });
+    return this.control.disconnectUser(customer.username);
   }
 
   /** expiresAt = max(now, expiresAt) + the profile's validityDays. */

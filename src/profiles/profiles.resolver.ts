@@ -27,13 +27,14 @@ export class ProfilesResolver {
 
   @Mutation(() => Profile, {
     description:
-      'Changes only the fields given. A new name moves the FreeRADIUS group for every customer.',
+      "Changes only the fields given. A new name moves the FreeRADIUS group for every customer. New speeds also reach the profile's online customers at once (CoA): see rateChange.",
   })
   async updateProfile(
     @Args('id', { type: () => ID }) id: string,
     @Args('input') input: UpdateProfileInput,
   ): Promise<Profile> {
-    return toProfile(await this.service.update(id, input));
+    const { profile, rateChange } = await this.service.update(id, input);
+    return { ...toProfile(profile), rateChange };
   }
 
   @Mutation(() => Boolean, { description: 'CONFLICT while customers use it.' })

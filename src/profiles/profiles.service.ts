@@ -16,7 +16,10 @@ import {
   checkValidity,
   DEFAULT_INTERIM_INTERVAL,
   groupReplyRows,
+  rateLimit,
 } from './profile-rules';
+import type { RateChangeReport } from '../nas/control/models/rate-change.model';
+import { SessionControlService } from '../nas/control/session-control.service';
 
 /** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
 @Injectable()
@@ -24,6 +27,7 @@ export class ProfilesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
+    private readonly control: SessionControlService,
   ) {}
 
   list(): Promise<ProfileEntity[]> {
@@ -77,7 +81,28 @@ export class ProfilesService {
     });
   }
 
-  update(id: string, input: UpdateProfileInput): Promise<ProfileEntity> {
+  /**
+   * Changes the profile. When its speeds change, the new rate also goes to every online
+   * customer of the profile (CoA-Request, in bounded parallel), after the commit.
+   */
+  async update(
+    id: string,
+    input: UpdateProfileInput,
+  ): Promise<{ profile: ProfileEntity; rateChange: RateChangeReport | null }> {
+    let before = '';
+    const profile = await this.save(id, input, (p) => {
+      before = rateLimit(p.uploadRateKbps, p.downloadRateKbps);
+    });
+    const after = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
+    if (after === before) return { profile, rateChange: null };
+    return { profile, rateChange: await this.control.changeGroupRate(profile.name, after) };
+  }
+
+  private save(
+    id: string,
+    input: UpdateProfileInput,
+    seen: (before: ProfileEntity) => void,
+  ): Promise<ProfileEntity> {
     const changes: Partial<ProfileEntity> = {};
     if (input.name != null) changes.name = checkName('input.name', input.name);
     if (input.downloadRateKbps != null) {
@@ -99,6 +124,7 @@ export class ProfilesService {
     }
     return this.write(async (m) => {
       const profile = await this.require(m, id, 'id');
+      seen(profile);
       const oldName = profile.name;
       Object.assign(profile, changes);
       if (profile.name !== oldName) {

@@ -161,16 +161,16 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
         f: force,
       });
     const refused = await del();
-    expect(refused.body.errors[0].extensions).toMatchObject({
+    expect(refused.body.errors![0].extensions).toMatchObject({
       code: 'CONFLICT',
       reason: 'NAS_HAS_SESSIONS',
     });
-    expect(refused.body.errors[0].message).toContain('1 open session');
+    expect(refused.body.errors![0].message).toContain('1 open session');
     expect((await del(true)).body.data).toEqual({ deleteNas: true });
     expect(await db.query('SELECT id FROM nas WHERE id = ?', [nas.id])).toEqual([]);
     expect(await db.query('SELECT nas_id FROM rg_nas_settings WHERE nas_id = ?', [nas.id])).toEqual(
       [],
     );
-    expect((await del(true)).body.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect((await del(true)).body.errors![0].extensions.code).toBe('NOT_FOUND');
   });
 });

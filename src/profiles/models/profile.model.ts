@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { GraphQLBigInt } from '../../common/scalars/bigint.scalar';
+import { RateChangeReport } from '../../nas/control/models/rate-change.model';
 
 @ObjectType({ description: 'An internet plan. Its name is also its FreeRADIUS group name.' })
 export class Profile {
@@ -31,4 +32,11 @@ export class Profile {
 
   @Field({ description: 'The Mikrotik-Rate-Limit value FreeRADIUS replies with, "<up>k/<down>k".' })
   rateLimit!: string;
+
+  @Field(() => RateChangeReport, {
+    nullable: true,
+    description:
+      "Only in updateProfile's answer, when it changed the speeds: the new rate pushed to the profile's online customers with CoA, and how many sessions it reached.",
+  })
+  rateChange?: RateChangeReport | null;
 }

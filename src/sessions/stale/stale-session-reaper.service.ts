@@ -87,21 +87,42 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
       stale.params,
     );
     if (candidates.length === 0) return 0;
-    const ids = candidates.map((c) => String(c.id));
+    await this.close(
+      candidates.map((c) => String(c.id)),
+      stale,
+    );
+    return candidates.length;
+  }
+
+  /**
+   * Closes these sessions as stale now, whatever their age (reconciliation found the NAS no
+   * longer has them): each stops at its last update with cause Stale-Session, and STOPPED is
+   * published. Returns the rows it closed (sessions closed meanwhile are left alone).
+   */
+  closeStale(ids: readonly string[]): Promise<RadAcct[]> {
+    return this.close(ids, { sql: 'acctstoptime IS NULL', params: [] });
+  }
+
+  /** Closes the sessions among `ids` that still meet `condition`, in one transaction. */
+  private async close(
+    ids: readonly string[],
+    condition: { sql: string; params: unknown[] },
+  ): Promise<RadAcct[]> {
+    if (ids.length === 0) return [];
     const unix = (e: string) =>
       this.sqlite ? `CAST(strftime('%s', ${e}) AS INTEGER)` : `UNIX_TIMESTAMP(${e})`;
     const last = 'COALESCE(acctupdatetime, acctstarttime)';
     const rows = await this.transactions.run((m) =>
       RadacctOrigin.around(m, async () => {
-        // The stale condition again: an update that came since the SELECT keeps its session.
+        // The condition again: an update that came since the caller looked keeps its session.
         await m.query(
           `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${unix(last)} - ${unix('acctstarttime')}), ` +
             `acctterminatecause = ?, acctstoptime = ${last} ` +
-            `WHERE radacctid IN (${ids.map(() => '?').join(', ')}) AND ${stale.sql}`,
-          [STALE_SESSION_CAUSE, ...ids, ...stale.params],
+            `WHERE radacctid IN (${ids.map(() => '?').join(', ')}) AND ${condition.sql}`,
+          [STALE_SESSION_CAUSE, ...ids, ...condition.params],
         );
         return m.getRepository(RadAcct).findBy({
-          radAcctId: In(ids),
+          radAcctId: In([...ids]),
           acctTerminateCause: STALE_SESSION_CAUSE,
         });
       }),
@@ -111,6 +132,6 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
       this.log.log(`closed ${closed.length} stale session(s)`);
       await this.bus.publish(closed.map((row) => ({ type: SessionEventType.STOPPED, row })));
     }
-    return candidates.length;
+    return closed;
   }
 }

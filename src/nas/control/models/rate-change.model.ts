@@ -1,0 +1,21 @@
+import { Field, Int, ObjectType } from '@nestjs/graphql';
+
+@ObjectType({
+  description:
+    'A speed change pushed to online sessions with CoA-Request (Mikrotik-Rate-Limit), without a reconnect.',
+})
+export class RateChangeReport {
+  @Field({ description: 'The Mikrotik-Rate-Limit sent.' })
+  rateLimit!: string;
+
+  @Field(() => Int, { description: 'Open sessions it was sent to.' })
+  sessions!: number;
+
+  @Field(() => Int, { description: 'Sessions whose NAS acknowledged it (CoA-ACK).' })
+  reached!: number;
+
+  @Field(() => [String], {
+    description: 'Why the others were not reached, one line each (at most 20).',
+  })
+  failures!: string[];
+}

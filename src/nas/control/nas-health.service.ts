@@ -1,0 +1,81 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { RouterOsClient } from '../routeros/routeros-client.service';
+import { NasService } from '../nas.service';
+import type { LiveRate } from './models/live-rate.model';
+
+/** How long a NAS's reachability is remembered. */
+const REACHABLE_TTL_MS = 30_000;
+
+/** What the RouterOS API and radacct say about a NAS now. */
+@Injectable()
+export class NasHealthService {
+  private readonly log = new Logger('NasHealth');
+  private readonly reachable = new Map<string, { at: number; value: Promise<boolean> }>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly nas: NasService,
+    private readonly routerOs: RouterOsClient,
+  ) {}
+
+  /**
+   * Whether the NAS answers on its RouterOS API (identity), remembered for 30 s; null when it
+   * has no API settings (unknown).
+   */
+  async isReachable(nasId: string): Promise<boolean | null> {
+    const access = await this.nas.accessById(nasId);
+    if (!access?.routerOs) return null;
+    const key = `${nasId}:${access.routerOs.host}:${access.routerOs.port}`;
+    const known = this.reachable.get(key);
+    if (known && Date.now() - known.at < REACHABLE_TTL_MS) return known.value;
+    const value = this.routerOs.identity(access.routerOs).then(
+      () => true,
+      (err: Error) => {
+        this.log.warn(`${access.nas.name} is not reachable on its RouterOS API: ${err.message}`);
+        return false;
+      },
+    );
+    this.reachable.set(key, { at: Date.now(), value });
+    return value;
+  }
+
+  /**
+   * The latest accounting change among each NAS's open sessions (rg_seen_at: the server's
+   * clock), and its last Accounting-On/Off (nasreload), whichever is later; null for none.
+   */
+  async lastAccountingAt(nasnames: readonly string[]): Promise<Map<string, Date>> {
+    if (nasnames.length === 0) return new Map();
+    const marks = nasnames.map(() => '?').join(', ');
+    const rows: Array<{ nas: string; at: Date | string | null }> = await this.dataSource.query(
+      `SELECT nasipaddress AS nas, MAX(rg_seen_at) AS at FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${marks}) GROUP BY nasipaddress ` +
+        `UNION ALL SELECT nasipaddress AS nas, reloadtime AS at FROM nasreload WHERE nasipaddress IN (${marks})`,
+      [...nasnames, ...nasnames],
+    );
+    const out = new Map<string, Date>();
+    for (const row of rows) {
+      if (row.at === null) continue;
+      const at = row.at instanceof Date ? row.at : new Date(`${row.at.replace(' ', 'T')}Z`);
+      const before = out.get(row.nas);
+      if (!before || at > before) out.set(row.nas, at);
+    }
+    return out;
+  }
+
+  /** A session's rate now, from its PPPoE interface on the router; null without API settings. */
+  async liveRate(nasname: string, username: string): Promise<LiveRate | null> {
+    const access = await this.nas.access(nasname);
+    if (!access?.routerOs) return null;
+    try {
+      const sample = await this.routerOs.monitorTraffic(access.routerOs, `<pppoe-${username}>`);
+      return {
+        uploadBps: BigInt(Math.round(sample.rxBitsPerSecond)),
+        downloadBps: BigInt(Math.round(sample.txBitsPerSecond)),
+      };
+    } catch (err) {
+      this.log.warn(`no live rate for ${username} on ${nasname}: ${(err as Error).message}`);
+      return null;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { BadUserInputError, NotFoundError } from '../../common/errors/app-error';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
+import { StaleSessionReaper } from '../../sessions/stale/stale-session-reaper.service';
+import { RouterOsClient } from '../routeros/routeros-client.service';
+import type { PppActive } from '../routeros/routeros.types';
+import { NasService, type NasAccess } from '../nas.service';
+import type { ReconcileResult } from './models/reconcile-result.model';
+import { openSessions, type OpenSession } from './open-sessions';
+import { matches } from './session-control.service';
+
+/**
+ * Reconciles a NAS's /ppp/active (RouterOS API) against its open radacct rows:
+ * - a session open in radacct that the router no longer has is closed as Stale-Session (the
+ *   Stop was lost), and STOPPED is published;
+ * - a session active on the router with no open radacct row is reported (its Start was lost,
+ *   or the NAS sends accounting elsewhere).
+ * A session matches by Acct-Session-Id (RouterOS's session-id), else by user name. On demand
+ * (reconcileNas) and every NAS_RECONCILE_INTERVAL_SECONDS for each NAS with API settings.
+ */
+@Injectable()
+export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('NasReconciler');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly nas: NasService,
+    private readonly routerOs: RouterOsClient,
+    private readonly reaper: StaleSessionReaper,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.config.nas.reconcileIntervalSeconds;
+    if (seconds === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.reconcileAll().finally(() => {
+        this.running = null;
+      });
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One NAS, by id: NOT_FOUND when unknown, BAD_USER_INPUT when it has no API settings. */
+  async reconcile(nasId: string): Promise<ReconcileResult> {
+    const access = await this.nas.accessById(nasId);
+    if (!access) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
+    if (!access.routerOs) {
+      throw new BadUserInputError(
+        'nasId',
+        `NAS ${access.nas.name} has no RouterOS API settings: set them with updateNas first`,
+        'NAS_WITHOUT_API',
+      );
+    }
+    return this.reconcileAccess(access);
+  }
+
+  private async reconcileAll(): Promise<void> {
+    for (const access of await this.nas.withRouterOs().catch(() => [])) {
+      try {
+        const result = await this.reconcileAccess(access);
+        if (result.closedSessionIds.length || result.routerOnly.length) {
+          this.log.log(
+            `${access.nas.name}: closed ${result.closedSessionIds.length} stale session(s), ${result.routerOnly.length} on the router only`,
+          );
+        }
+      } catch (err) {
+        this.log.warn(`cannot reconcile ${access.nas.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private async reconcileAccess(access: NasAccess): Promise<ReconcileResult> {
+    // The radacct rows first: a session that starts while the router is read is on the
+    // router, not yet in this list, so it is reported at worst, never closed.
+    const open = await openSessions(this.dataSource, { nasname: access.nas.name });
+    const active = await this.routerOs.listActive(access.routerOs!);
+    const { gone, routerOnly } = compare(open, active);
+    const closed = await this.reaper.closeStale(gone.map((s) => s.id));
+    return {
+      nasId: access.nas.id,
+      checkedAt: new Date(),
+      routerSessions: active.length,
+      openSessions: open.length,
+      closedSessionIds: closed.map((r) => String(r.radAcctId)),
+      routerOnly: routerOnly.map((a) => ({
+        username: a.name,
+        address: a.address,
+        callerId: a.callerId,
+        uptime: a.uptime,
+        sessionId: a.sessionId,
+      })),
+    };
+  }
+}
+
+/** Which open rows the router lacks, and which router sessions have no open row. */
+export function compare(
+  open: readonly OpenSession[],
+  active: readonly PppActive[],
+): { gone: OpenSession[]; routerOnly: PppActive[] } {
+  const unmatched = new Set(active);
+  const take = (test: (a: PppActive) => boolean) => {
+    const found = [...unmatched].find(test);
+    if (found) unmatched.delete(found);
+    return found !== undefined;
+  };
+  // Session ids first, for every row; then the user name, so that a router whose session ids
+  // do not look like Acct-Session-Id never has its live sessions closed.
+  const rest = open.filter((s) => !take((a) => matches(a.sessionId, s.acctSessionId)));
+  const gone = rest.filter((s) => !take((a) => a.name === s.username));
+  return { gone, routerOnly: [...unmatched] };
+}

@@ -1,0 +1,169 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { CoaClient, type CoaResult } from '../../radius/coa/coa-client';
+import { RouterOsClient } from '../routeros/routeros-client.service';
+import { NasService, type NasAccess } from '../nas.service';
+import type { DisconnectMethod, DisconnectResult } from './models/disconnect-result.model';
+import type { RateChangeReport } from './models/rate-change.model';
+import { openSessions, type OpenSession } from './open-sessions';
+
+/** Sessions a profile's speed change reaches at once. */
+const RATE_CHANGE_PARALLEL = 16;
+const MAX_FAILURES_SHOWN = 20;
+
+interface SessionOutcome {
+  ok: boolean;
+  method: DisconnectMethod;
+  message: string;
+}
+
+/**
+ * Acts on live sessions through their NAS: disconnects them (RFC 5176 Disconnect-Request, with
+ * the RouterOS API as the fallback when CoA fails and the NAS has API settings) and changes
+ * their speed (CoA-Request with Mikrotik-Rate-Limit). radacct is not touched: a session closes
+ * when its NAS sends the Stop.
+ */
+@Injectable()
+export class SessionControlService {
+  private readonly log = new Logger('SessionControl');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly nas: NasService,
+    private readonly coa: CoaClient,
+    private readonly routerOs: RouterOsClient,
+  ) {}
+
+  /** Disconnects every open session of `username`. */
+  async disconnectUser(username: string): Promise<DisconnectResult> {
+    const sessions = await openSessions(this.dataSource, { username });
+    if (sessions.length === 0) {
+      return { ok: false, method: 'none', message: `${username} is not online: no open session` };
+    }
+    const access = this.accessCache();
+    const outcomes = await Promise.all(
+      sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
+    );
+    const ok = outcomes.every((o) => o.ok);
+    const method: DisconnectMethod = outcomes.some((o) => o.method === 'routeros')
+      ? 'routeros'
+      : outcomes.some((o) => o.method === 'coa')
+        ? 'coa'
+        : 'none';
+    return { ok, method, message: outcomes.map((o) => o.message).join('; ') };
+  }
+
+  /** Sends the new rate to every open session of `username`. */
+  async changeUserRate(username: string, rateLimit: string): Promise<RateChangeReport> {
+    return this.changeRate(await openSessions(this.dataSource, { username }), rateLimit);
+  }
+
+  /** Sends the new rate to every open session of the FreeRADIUS group (a profile's customers). */
+  async changeGroupRate(groupname: string, rateLimit: string): Promise<RateChangeReport> {
+    return this.changeRate(await openSessions(this.dataSource, { groupname }), rateLimit);
+  }
+
+  private async disconnectSession(
+    s: OpenSession,
+    access: NasAccess | null,
+  ): Promise<SessionOutcome> {
+    if (!access) {
+      return {
+        ok: false,
+        method: 'none',
+        message: `session ${s.acctSessionId} is on ${s.nasIpAddress}, which is not a known NAS`,
+      };
+    }
+    const coa = await this.coa.disconnect(access.coa, coaSession(s));
+    if (coa.ok) return { ok: true, method: 'coa', message: coa.message };
+    if (!access.routerOs) return { ok: false, method: 'coa', message: coa.message };
+    return this.removeOnRouter(s, access, coa);
+  }
+
+  /** The fallback: `/ppp/active/print ?name=<username>`, then `/ppp/active/remove`. */
+  private async removeOnRouter(
+    s: OpenSession,
+    access: NasAccess,
+    coa: CoaResult,
+  ): Promise<SessionOutcome> {
+    const target = access.routerOs!;
+    try {
+      const active = await this.routerOs.listActive(target, s.username);
+      const mine = active.filter((a) => matches(a.sessionId, s.acctSessionId));
+      const remove = mine.length > 0 ? mine : active;
+      for (const a of remove) await this.routerOs.removeActive(target, a.id);
+      const what =
+        remove.length > 0
+          ? `removed ${remove.length} active session(s) of ${s.username} through the RouterOS API`
+          : `${s.username} has no active session on the router: already disconnected`;
+      return { ok: true, method: 'routeros', message: `${coa.message}; ${what}` };
+    } catch (err) {
+      return {
+        ok: false,
+        method: 'routeros',
+        message: `${coa.message}; RouterOS API: ${(err as Error).message}`,
+      };
+    }
+  }
+
+  private async changeRate(sessions: OpenSession[], rateLimit: string): Promise<RateChangeReport> {
+    const access = this.accessCache();
+    const failures: string[] = [];
+    let reached = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < sessions.length) {
+        const s = sessions[next++];
+        const nas = await access(s.nasIpAddress);
+        const result: CoaResult | null = nas
+          ? await this.coa.changeRate(nas.coa, coaSession(s), rateLimit)
+          : null;
+        if (result?.ok) reached++;
+        else failures.push(`${s.username}: ${result?.message ?? `unknown NAS ${s.nasIpAddress}`}`);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(RATE_CHANGE_PARALLEL, sessions.length) }, worker),
+    );
+    if (failures.length > 0) {
+      this.log.warn(
+        `rate ${rateLimit}: ${failures.length} of ${sessions.length} session(s) not reached`,
+      );
+    }
+    return {
+      rateLimit,
+      sessions: sessions.length,
+      reached,
+      failures: failures.slice(0, MAX_FAILURES_SHOWN),
+    };
+  }
+
+  /** NAS access by nasname, read once per operation. */
+  private accessCache(): (nasname: string) => Promise<NasAccess | null> {
+    const cache = new Map<string, Promise<NasAccess | null>>();
+    return (nasname) => {
+      let found = cache.get(nasname);
+      if (!found) {
+        found = this.nas.access(nasname);
+        cache.set(nasname, found);
+      }
+      return found;
+    };
+  }
+}
+
+function coaSession(s: OpenSession) {
+  return {
+    userName: s.username,
+    acctSessionId: s.acctSessionId,
+    framedIpAddress: s.framedIpAddress,
+  };
+}
+
+/** RouterOS shows session-id as "0x81C00016"; MikroTik's Acct-Session-Id is "81c00016". */
+export function matches(routerSessionId: string | null, acctSessionId: string): boolean {
+  if (!routerSessionId) return false;
+  const norm = (v: string) => v.trim().toLowerCase().replace(/^0x/, '');
+  return norm(routerSessionId) === norm(acctSessionId);
+}
