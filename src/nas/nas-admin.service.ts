@@ -155,14 +155,22 @@ export class NasAdminService {
       apiUser: checkApiUser('input.routerOs.user', input.user),
       apiPassword: password,
       apiTls: input.tls ?? false,
+      apiTlsVerify: input.tlsVerify ?? true,
     };
   }
 }
 
 const NO_API: Pick<
   NasSettingsEntity,
-  'apiHost' | 'apiPort' | 'apiUser' | 'apiPassword' | 'apiTls'
-> = { apiHost: null, apiPort: null, apiUser: null, apiPassword: null, apiTls: false };
+  'apiHost' | 'apiPort' | 'apiUser' | 'apiPassword' | 'apiTls' | 'apiTlsVerify'
+> = {
+  apiHost: null,
+  apiPort: null,
+  apiUser: null,
+  apiPassword: null,
+  apiTls: false,
+  apiTlsVerify: true,
+};
 
 /** Open sessions of a NAS (rg_radacct_open_nas: acctstoptime, nasipaddress). */
 async function openSessions(m: EntityManager, nasname: string): Promise<number> {

@@ -42,6 +42,10 @@ export class NasSettingsEntity {
   @Column({ name: 'api_tls', type: 'boolean', default: false })
   apiTls!: boolean;
 
+  /** With TLS, check the router's certificate; false accepts RouterOS's self-signed one. */
+  @Column({ name: 'api_tls_verify', type: 'boolean', default: true })
+  apiTlsVerify!: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime' })
   createdAt!: Date;
 

@@ -24,6 +24,7 @@ export function toNas(row: NasRow, settings: NasSettingsEntity | null | undefine
           port: api.apiPort ?? (api.apiTls ? ROUTEROS_API_TLS_PORT : ROUTEROS_API_PORT),
           user: api.apiUser!,
           tls: api.apiTls,
+          tlsVerify: api.apiTlsVerify,
           passwordSet: api.apiPassword !== null,
         }
       : null,
@@ -41,6 +42,7 @@ export interface NasAccess {
     user: string;
     password: string;
     tls: boolean;
+    tlsVerify: boolean;
   } | null;
 }
 

@@ -3,7 +3,7 @@ import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const NAS =
-  'id name shortname type description coaPort routerOs { host port user tls passwordSet }';
+  'id name shortname type description coaPort routerOs { host port user tls tlsVerify passwordSet }';
 const SECRET = 'Nas-Shared-s3cret!';
 const API_PASSWORD = 'RouterOs-p4ss word';
 
@@ -50,7 +50,14 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
       type: 'mikrotik',
       description: null,
       coaPort: 3799,
-      routerOs: { host: '10.20.0.1', port: 8728, user: 'radgraph', tls: false, passwordSet: true },
+      routerOs: {
+        host: '10.20.0.1',
+        port: 8728,
+        user: 'radgraph',
+        tls: false,
+        tlsVerify: true,
+        passwordSet: true,
+      },
     });
     const [row] = await db.query<{ secret: string }>('SELECT secret FROM nas WHERE id = ?', [
       nas.id,
@@ -97,6 +104,30 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     expect(await db.query('SELECT id FROM nas WHERE nasname = ?', ['10.20.0.9'])).toEqual([]);
   });
 
+  it('never echoes a secret in an error, even when another field of the same input is wrong', async () => {
+    for (const input of [
+      { name: '10.20.0.8', secret: SECRET, coaPort: 'not a number' },
+      {
+        name: '10.20.0.8',
+        secret: SECRET,
+        routerOs: { user: 'x', password: API_PASSWORD, port: -1 },
+      },
+      { name: 'bad name', secret: SECRET, routerOs: { user: 'x', password: API_PASSWORD } },
+      { name: '10.20.0.8', secret: SECRET, routerOs: { user: 'x', password: `${API_PASSWORD}\n` } },
+      { name: '10.20.0.8', secret: SECRET, unknownField: 1 },
+    ]) {
+      const { body } = await api.gql(
+        `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`,
+        {
+          i: input,
+        },
+      );
+      expect(body.errors?.length).toBeGreaterThan(0);
+      expect(JSON.stringify(body)).not.toContain(SECRET);
+      expect(JSON.stringify(body)).not.toContain(API_PASSWORD);
+    }
+  });
+
   it('refuses a second NAS with the same name with CONFLICT', async () => {
     await create({ name: '10.20.0.2', secret: SECRET });
     expect((await createFails({ name: '10.20.0.2', secret: 'other' })).extensions).toMatchObject({
@@ -127,12 +158,19 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     const { updateNas: moved } = await update({
       description: 'core router',
       secret: 'new-secret',
-      routerOs: { user: 'b', host: 'router.example.net', tls: true },
+      routerOs: { user: 'b', host: 'router.example.net', tls: true, tlsVerify: false },
     });
     expect(moved).toMatchObject({
       name: '10.20.0.3',
       description: 'core router',
-      routerOs: { host: 'router.example.net', port: 8729, user: 'b', tls: true, passwordSet: true },
+      routerOs: {
+        host: 'router.example.net',
+        port: 8729,
+        user: 'b',
+        tls: true,
+        tlsVerify: false,
+        passwordSet: true,
+      },
     });
     const [after] = await db.query<{ api_password: string }>(
       'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',

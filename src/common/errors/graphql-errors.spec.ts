@@ -1,8 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { GraphQLError } from 'graphql';
+import {
+  buildSchema,
+  GraphQLError,
+  parse,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import { BadUserInputError, ConflictError } from './app-error';
 import { SlowConsumerError } from '../pubsub/coalescing-queue';
-import { formatGraphQLError } from './graphql-errors';
+import { formatGraphQLError, redactVariableValue } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
   it('passes a typed error through with its code, field and reason', () => {
@@ -58,3 +66,54 @@ describe('a dropped slow subscriber', () => {
     });
   });
 });
+
+describe('redactVariableValue', () => {
+  const schema = buildSchema(`
+    input I { name: String!  secret: String!  port: Int }
+    type Query { ok(i: I!): Boolean }
+  `);
+  /** graphql-js's own message for these variables. */
+  const coerce = (i: unknown) => {
+    const errors = validateVariables(schema, parse('query($i: I!) { ok(i: $i) }'), { i });
+    return errors.map((e) => redactVariableValue(e.message));
+  };
+
+  it.each([
+    [
+      { name: 'a', secret: 'S3CRET; x', extra: 1 },
+      'Variable "$i" got an invalid value: Field "extra" is not defined by type "I".',
+    ],
+    [
+      { name: 'a', secret: 'S3CRET', port: 'S3CRET' },
+      'Variable "$i" got an invalid value at "i.port": Int cannot represent non-integer value.',
+    ],
+    [
+      { name: 'a', secret: { S3CRET: 1 } },
+      'Variable "$i" got an invalid value at "i.secret": String cannot represent a non string value.',
+    ],
+    [
+      { secret: 'S3CRET' },
+      'Variable "$i" got an invalid value: Field "name" of required type "String!" was not provided.',
+    ],
+  ])('leaves the value out, keeps where and why (%#)', (value, expected) => {
+    const [message] = coerce(value);
+    expect(message).toBe(expected);
+    expect(message).not.toContain('S3CRET');
+  });
+
+  it('leaves other messages alone', () => {
+    expect(redactVariableValue('Cannot query field "x" on type "Query".')).toBe(
+      'Cannot query field "x" on type "Query".',
+    );
+  });
+});
+
+function validateVariables(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  values: Record<string, unknown>,
+) {
+  const operation = doc.definitions[0] as OperationDefinitionNode;
+  const result = getVariableValues(schema, operation.variableDefinitions ?? [], values);
+  return 'errors' in result ? (result.errors ?? []) : [];
+}

@@ -37,6 +37,25 @@ const CLIENT_CODES = new Set([
 
 const logger = new Logger('GraphQL');
 
+const BAD_VARIABLE = /^Variable "\$([^"]+)" got invalid value /;
+
+/**
+ * graphql-js repeats a variable's whole value when it cannot coerce it (`Variable "$i" got
+ * invalid value { secret: "…", … }; Field "x" is not defined…`): a password or a shared
+ * secret sent beside one wrong field would come back in the error. The value is left out;
+ * where it went wrong and why stay.
+ */
+export function redactVariableValue(message: string): string {
+  const head = BAD_VARIABLE.exec(message);
+  if (!head) return message;
+  const rest = message.slice(head[0].length);
+  const at = [...rest.matchAll(/ at "([^"]*)"; /g)].pop();
+  const cut = rest.lastIndexOf('; ');
+  // Why, without a value it may repeat ("String cannot represent a non string value: …").
+  const why = cut < 0 ? '' : rest.slice(cut + 2).replace(/^([^:]*?value):[\s\S]*$/, '$1.');
+  return `Variable "$${head[1]}" got an invalid value${at ? ` at "${at[1]}"` : ''}${why ? `: ${why}` : '.'}`;
+}
+
 /**
  * Apollo's formatError: expected errors pass through with their code; anything else is
  * logged with its stack and shown only as a generic message, so no SQL, path or secret in an
@@ -46,6 +65,7 @@ export function formatGraphQLError(
   formatted: GraphQLFormattedError,
   error: unknown,
 ): GraphQLFormattedError {
+  formatted = { ...formatted, message: redactVariableValue(formatted.message) };
   const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
   if (original instanceof AppError) {
     const { http: _http, ...extensions } = toGraphQLError(original).extensions;

@@ -23,4 +23,11 @@ export class RouterOsSettingsInput {
 
   @Field(() => Boolean, { nullable: true, description: 'api-ssl (default false).' })
   tls?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "With tls: check the router's certificate (default true). false accepts RouterOS's usual self-signed api-ssl certificate; the traffic is still encrypted.",
+  })
+  tlsVerify?: boolean | null;
 }

@@ -14,6 +14,9 @@ export class NasRouterOs {
   @Field()
   tls!: boolean;
 
+  @Field({ description: "With tls: whether the router's certificate is checked." })
+  tlsVerify!: boolean;
+
   @Field({ description: 'Whether a password is stored (it is never readable).' })
   passwordSet!: boolean;
 }

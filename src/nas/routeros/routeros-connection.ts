@@ -51,7 +51,7 @@ export class RouterOsConnection {
       port: target.port,
       user: target.user,
       password: target.password,
-      tls: target.tls ? {} : undefined,
+      tls: target.tls ? { rejectUnauthorized: target.tlsVerify !== false } : undefined,
       timeout: Math.ceil((2 * longest) / 1000) + 1,
       keepalive: false,
     });
@@ -68,7 +68,8 @@ export class RouterOsConnection {
       a.port === t.port &&
       a.user === t.user &&
       a.password === t.password &&
-      a.tls === t.tls
+      a.tls === t.tls &&
+      (a.tlsVerify !== false) === (t.tlsVerify !== false)
     );
   }
 

@@ -7,6 +7,11 @@ export interface RouterOsTarget {
   user: string;
   password: string;
   tls: boolean;
+  /**
+   * With TLS: check the router's certificate (default). false accepts any certificate, for
+   * RouterOS's usual self-signed api-ssl one (the traffic is still encrypted).
+   */
+  tlsVerify?: boolean;
 }
 
 export interface PppActive {
