@@ -13,6 +13,8 @@ import { ProfilesModule } from './profiles/profiles.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { NasModule } from './nas/nas.module';
 import { RadiusModule } from './radius/radius.module';
+import { ClockModule } from './common/clock/clock.module';
+import { UsageModule } from './usage/usage.module';
 
 @Module({})
 export class AppModule {
@@ -22,6 +24,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ClockModule,
         DatabaseModule,
         AuthModule,
         GraphqlApiModule,
@@ -32,6 +35,7 @@ export class AppModule {
         SessionsModule,
         CustomersModule,
         RadiusModule,
+        UsageModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

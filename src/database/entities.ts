@@ -2,6 +2,7 @@ import { CustomerEntity } from '../customers/customer.entity';
 import { CustomerSearchKey } from '../customers/customer-search-key.entity';
 import { NasSettingsEntity } from '../nas/nas-settings.entity';
 import { ProfileEntity } from '../profiles/profile.entity';
+import { UsageMonthEntity } from '../usage/usage-month.entity';
 import { RadacctChange } from '../sessions/feed/radacct-change.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
 
@@ -13,4 +14,5 @@ export const ENTITIES = [
   CustomerSearchKey,
   RadacctChange,
   NasSettingsEntity,
+  UsageMonthEntity,
 ];

@@ -4,6 +4,7 @@ import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
 import { RadacctChangeTriggerGuard1764115200000 } from './1764115200000-radacct-change-trigger-guard';
 import { NasSettings1764201600000 } from './1764201600000-nas-settings';
+import { UsageMonthly1764374400000 } from './1764374400000-usage-monthly';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MYSQL_MIGRATIONS = [
   OnlineSessionIndexes1764028800000,
   RadacctChangeTriggerGuard1764115200000,
   NasSettings1764201600000,
+  UsageMonthly1764374400000,
 ];

@@ -3,6 +3,7 @@ import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-
 import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
 import { NasSettings1764201600000 } from './1764201600000-nas-settings';
+import { UsageMonthly1764374400000 } from './1764374400000-usage-monthly';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const SQLITE_MIGRATIONS = [
   LiveSessions1763942400000,
   OnlineSessionIndexes1764028800000,
   NasSettings1764201600000,
+  UsageMonthly1764374400000,
 ];
