@@ -1,9 +1,12 @@
 import { ConsoleLogger, Logger, type LoggerService } from '@nestjs/common';
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { Transmitter } from 'node-routeros';
 import { RouterOsClient } from '../../src/nas/routeros/routeros-client.service';
+import { RouterOsConnection } from '../../src/nas/routeros/routeros-connection';
 import {
   RouterOsError,
   type RouterOsErrorKind,
@@ -48,6 +51,34 @@ async function expectKind(p: Promise<unknown>, kind: RouterOsErrorKind): Promise
   expect(err.kind).toBe(kind);
   expect(err.message).not.toContain(PASSWORD);
   return err;
+}
+
+/**
+ * A self-signed certificate for CN=router.test (like RouterOS's usual api-ssl one), made by the
+ * openssl CLI into `dir`. No openssl is a failure with the fix in it, never a skip.
+ */
+async function selfSignedCertificate(dir: string): Promise<{ key: string; cert: string }> {
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem'];
+  args.push('-out', 'c.pem', '-days', '1', '-subj', '/CN=router.test');
+  await new Promise<void>((resolve, reject) => {
+    execFile('openssl', args, { cwd: dir, timeout: 30_000 }, (err, _stdout, stderr) => {
+      if (!err) return resolve();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return reject(
+          new Error(
+            'the TLS tests need the openssl CLI to make a self-signed certificate, and there ' +
+              'is none on the PATH: apt-get install -y openssl',
+          ),
+        );
+      }
+      reject(new Error(`openssl req failed: ${err.message}\n${stderr}`));
+    });
+  });
+  const [key, cert] = await Promise.all([
+    readFile(join(dir, 'k.pem'), 'utf8'),
+    readFile(join(dir, 'c.pem'), 'utf8'),
+  ]);
+  return { key, cert };
 }
 
 /** Every log line of the file, to check the password never reaches one. */
@@ -383,5 +414,104 @@ describe('RouterOsClient against the RouterOS API double', () => {
     expect(double.open).toBe(2);
     await client.onApplicationShutdown();
     await until('both connections closed', () => double.open === 0);
+  });
+
+  describe('over TLS (api-ssl) with a self-signed certificate', () => {
+    let certDir: string | undefined;
+    let certificate: { key: string; cert: string };
+    let tlsDouble: RouterOsDouble;
+    /** Encrypted, certificate not checked: how a RouterOS self-signed api-ssl is reached. */
+    let tlsTarget: RouterOsTarget;
+
+    beforeAll(async () => {
+      certDir = await mkdtemp(join(tmpdir(), 'routeros-tls-'));
+      certificate = await selfSignedCertificate(certDir);
+    });
+
+    afterAll(async () => {
+      if (certDir) await rm(certDir, { recursive: true, force: true });
+    });
+
+    beforeEach(async () => {
+      tlsDouble = await startRouterOsDouble({
+        password: PASSWORD,
+        identity: 'core-tls',
+        tls: certificate,
+      });
+      extraDoubles.push(tlsDouble);
+      tlsTarget = { ...target, port: tlsDouble.port, tls: true, tlsVerify: false };
+    });
+
+    it('connects with tlsVerify false, logs in and lists sessions, !empty included', async () => {
+      const alice = tlsDouble.addSession({ name: 'alice', address: '100.64.0.10' });
+      await expect(client.identity(tlsTarget)).resolves.toMatchObject({ identity: 'core-tls' });
+      await expect(client.listActive(tlsTarget)).resolves.toEqual([
+        expect.objectContaining({ id: alice.id, name: 'alice', address: '100.64.0.10' }),
+      ]);
+      await expect(client.listActive(tlsTarget, 'nobody')).resolves.toEqual([]);
+      // The same TLS connection still parses replies after the !empty.
+      await expect(client.listActive(tlsTarget, 'alice')).resolves.toHaveLength(1);
+      tlsDouble.sessions.length = 0;
+      await expect(client.listActive(tlsTarget)).resolves.toEqual([]);
+      expect(tlsDouble.accepted).toBe(1);
+      expect(tlsDouble.commands('/login')).toHaveLength(1);
+      expect(double.accepted).toBe(0);
+    });
+
+    it.each(['close', 'reset'] as const)(
+      'reconnects over TLS after the router drops the connection (%s)',
+      async (how) => {
+        await client.identity(tlsTarget);
+        tlsDouble.dropConnections(how);
+        await until('the double closed it', () => tlsDouble.open === 0);
+        await sleep(50); // the FIN or RST reaches the client
+        await expect(client.identity(tlsTarget)).resolves.toMatchObject({ identity: 'core-tls' });
+        expect(tlsDouble.accepted).toBe(2);
+      },
+    );
+
+    it('(control) the TLS double does not speak plain text', async () => {
+      await expectKind(client.identity({ ...tlsTarget, tls: false }), 'connection');
+      expect(tlsDouble.accepted).toBe(0);
+      expect(tlsDouble.received).toEqual([]);
+    });
+
+    it.each([true, undefined])(
+      "refuses the certificate with tlsVerify %s: kind 'connection', the reason named",
+      async (tlsVerify) => {
+        const started = Date.now();
+        const err = await expectKind(client.identity({ ...tlsTarget, tlsVerify }), 'connection');
+        expect(err.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+        expect(Date.now() - started).toBeLessThan(OPTS.connectTimeoutMs);
+        // Refused in the handshake: the login, and its password, never left the client.
+        expect(tlsDouble.accepted).toBe(0);
+        expect(tlsDouble.commands('/login')).toEqual([]);
+      },
+    );
+
+    it('does not reuse a pooled connection when tlsVerify differs', async () => {
+      await client.identity(tlsTarget);
+      expect(tlsDouble.open).toBe(1);
+      // Reusing the pooled, unverified connection would answer; a new, verifying one refuses.
+      const err = await expectKind(
+        client.identity({ ...tlsTarget, tlsVerify: true }),
+        'connection',
+      );
+      expect(err.message).toContain('DEPTH_ZERO_SELF_SIGNED_CERT');
+      await until('the unverified connection closed', () => tlsDouble.open === 0);
+      await expect(client.identity(tlsTarget)).resolves.toMatchObject({ identity: 'core-tls' });
+      expect(tlsDouble.accepted).toBe(2);
+      expect(tlsDouble.commands('/login')).toHaveLength(2);
+    });
+
+    it('serves() tells tlsVerify apart, absent counting as true', () => {
+      const tls = { ...tlsTarget, tlsVerify: undefined };
+      const conn = new RouterOsConnection(tls, OPTS, new Logger('test'), () => undefined);
+      expect(conn.serves({ ...tls })).toBe(true);
+      expect(conn.serves({ ...tls, tlsVerify: true })).toBe(true);
+      expect(conn.serves({ ...tls, tlsVerify: false })).toBe(false);
+      expect(conn.serves({ ...tls, tls: false })).toBe(false);
+      conn.close('test over');
+    });
   });
 });

@@ -15,8 +15,11 @@
  *   7.18 router in pear2/Net_RouterOS PR #80 (`!empty`, then `!done`), and the sentence
  *   `[b'!empty', b'.tag=5']` that RouterOS-api (Python) failed on in socialwifi/RouterOS-api #102.
  *   Only prints answer `!empty`; remove answers a bare `!done`.
+ * - TLS (api-ssl): with `tls: { key, cert }` the same protocol is served over `node:tls` instead
+ *   of plain TCP, as RouterOS's api-ssl service does (port 8729 there, any free port here).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 
 // ---------------------------------------------------------------- wire codec
 
@@ -120,10 +123,12 @@ export interface RouterOsDoubleOptions {
   version?: string;
   uptime?: string;
   mode?: DoubleMode;
+  /** Serve over TLS with this PEM private key and certificate (e.g. a self-signed one). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export interface ReceivedSentence {
-  /** 1-based number of the TCP connection it arrived on. */
+  /** 1-based number of the connection it arrived on. */
   connection: number;
   words: string[];
 }
@@ -136,7 +141,7 @@ export interface RouterOsDouble {
   interfaces: Map<string, Traffic>;
   /** Every command sentence received, in order, logins included. */
   readonly received: ReceivedSentence[];
-  /** TCP connections accepted so far / open now. */
+  /** Connections accepted so far / open now (with TLS: only those whose handshake completed). */
   readonly accepted: number;
   readonly open: number;
   identity: string;
@@ -213,6 +218,8 @@ export async function startRouterOsDouble(
   let accepted = 0;
   let nextId = 0x1a;
   const sockets = new Set<Socket>();
+  /** Every TCP connection, TLS handshakes in progress included (and, with TLS, under `sockets`). */
+  const tcp = new Set<Socket>();
   const received: ReceivedSentence[] = [];
   let port = 0;
 
@@ -248,10 +255,9 @@ export async function startRouterOsDouble(
       mode = m;
     },
     dropConnections(how = 'close') {
-      for (const socket of sockets) {
-        if (how === 'reset') socket.resetAndDestroy();
-        else socket.destroy();
-      }
+      // A TLSSocket cannot reset itself (ERR_INVALID_HANDLE_TYPE): reset the TCP under it.
+      if (how === 'reset') for (const socket of tcp) socket.resetAndDestroy();
+      else for (const socket of sockets) socket.destroy();
     },
     fatal(reason) {
       for (const socket of sockets) socket.end(encodeSentence(['!fatal', reason]));
@@ -259,6 +265,7 @@ export async function startRouterOsDouble(
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
+        for (const socket of tcp) socket.destroy();
         server.close(() => resolve());
       }),
   };
@@ -341,7 +348,8 @@ export async function startRouterOsDouble(
     }
   }
 
-  const server: Server = createServer((socket) => {
+  /** One API session on an accepted connection (with TLS: once its handshake completed). */
+  const serve = (socket: Socket) => {
     const connection = ++accepted;
     const session = { loggedIn: false };
     let pending: Buffer = Buffer.alloc(0);
@@ -369,7 +377,17 @@ export async function startRouterOsDouble(
         if (replies.length > 0) socket.write(Buffer.concat(replies.map(encodeSentence)));
       }
     });
+  };
+
+  const server: Server = opts.tls
+    ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, serve)
+    : createServer(serve);
+  server.on('connection', (socket: Socket) => {
+    tcp.add(socket);
+    socket.on('close', () => tcp.delete(socket));
   });
+  // A client refusing the certificate, or speaking plain text to TLS, is no news either.
+  server.on('tlsClientError', () => undefined);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
