@@ -15,6 +15,7 @@ import { NasModule } from './nas/nas.module';
 import { RadiusModule } from './radius/radius.module';
 import { ClockModule } from './common/clock/clock.module';
 import { UsageModule } from './usage/usage.module';
+import { ExpiryModule } from './expiry/expiry.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +37,7 @@ export class AppModule {
         CustomersModule,
         RadiusModule,
         UsageModule,
+        ExpiryModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

@@ -41,6 +41,8 @@ describe('loadConfig', () => {
     ['COA_RETRIES', '11'],
     ['ROUTEROS_TIMEOUT_MS', 'x'],
     ['NAS_RECONCILE_INTERVAL_SECONDS', '-5'],
+    ['CURRENCY_DECIMALS', '5'],
+    ['CURRENCY_DECIMALS', '2.5'],
     ['ADMIN_TOKEN', 'short'],
     ['DATABASE_URL', 'postgres://h/db'],
     ['DATABASE_URL', 'mysql://root@127.0.0.1:3306/'],
@@ -49,6 +51,12 @@ describe('loadConfig', () => {
     const found = problems({ [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0].startsWith(name)).toBe(true);
+  });
+
+  it('takes CURRENCY_DECIMALS from 0 to 4, 2 by default', () => {
+    expect(loadConfig({}).currencyDecimals).toBe(2);
+    expect(loadConfig({ CURRENCY_DECIMALS: '0' }).currencyDecimals).toBe(0);
+    expect(loadConfig({ CURRENCY_DECIMALS: '4' }).currencyDecimals).toBe(4);
   });
 
   it('reports every bad variable at once', () => {
@@ -94,6 +102,45 @@ describe('loadConfig', () => {
     expect(text).toContain('mysql://db.example:3307/radius');
     expect(text).not.toContain('hunter2-secret');
     expect(text).not.toContain('token-that-must-not-leak');
+  });
+
+  it('runs the expiry job every 20 s with reminders 3 days ahead, and no webhook, by default', () => {
+    const config = loadConfig({});
+    expect(config.expiry).toEqual({ checkIntervalSeconds: 20, reminderDays: 3 });
+    expect(config.webhook).toBeNull();
+    const off = loadConfig({ EXPIRY_CHECK_INTERVAL_SECONDS: '0', EXPIRY_REMINDER_DAYS: '0' });
+    expect(off.expiry).toEqual({ checkIntervalSeconds: 0, reminderDays: 0 });
+  });
+
+  it.each([
+    ['EXPIRY_CHECK_INTERVAL_SECONDS', '-1'],
+    ['EXPIRY_CHECK_INTERVAL_SECONDS', '3601'],
+    ['EXPIRY_REMINDER_DAYS', 'three'],
+    ['EXPIRY_REMINDER_DAYS', '366'],
+  ])('refuses %s=%s with a message that names it', (name, value) => {
+    const found = problems({ [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0].startsWith(name)).toBe(true);
+  });
+
+  it('requires WEBHOOK_SECRET with WEBHOOK_URL, and never shows either secret', () => {
+    const url = 'https://hooks.example/radgraph?token=url-token-must-not-leak';
+    const missing = problems({ WEBHOOK_URL: url });
+    expect(missing).toHaveLength(1);
+    expect(missing[0]).toMatch(/^WEBHOOK_SECRET is required when WEBHOOK_URL is set/);
+    const short = problems({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'short-secret' });
+    expect(short).toHaveLength(1);
+    expect(short[0]).toMatch(/^WEBHOOK_SECRET must be at least 16 characters/);
+    expect(short[0]).not.toContain('short-secret');
+    const bad = problems({ WEBHOOK_URL: 'ftp://x/y', WEBHOOK_SECRET: 's'.repeat(32) });
+    expect(bad).toEqual(['WEBHOOK_URL must be an http:// or https:// URL']);
+
+    const config = loadConfig({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'secret-that-must-not-leak' });
+    expect(config.webhook).toEqual({ url, secret: 'secret-that-must-not-leak' });
+    const text = JSON.stringify(describeConfig(config));
+    expect(text).toContain('https://hooks.example');
+    expect(text).not.toContain('secret-that-must-not-leak');
+    expect(text).not.toContain('url-token-must-not-leak');
   });
 });
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { MAX_CURRENCY_DECIMALS } from '../common/money/money';
 
 /** Thrown when the environment does not describe a runnable radgraph. Names the variable. */
 export class ConfigError extends Error {
@@ -38,6 +39,25 @@ export interface AppConfig {
   /** SECRETS_KEY: encrypts RouterOS API passwords at rest (undefined: generated in DATA_DIR). */
   secretsKey: Buffer | undefined;
   nas: NasConfig;
+  /** Decimal places of the currency (CURRENCY_DECIMALS): money is stored in these minor units. */
+  currencyDecimals: number;
+  /** The expiry job: disconnects expired customers who are online, and sends reminders. */
+  expiry: ExpiryConfig;
+  /** WEBHOOK_URL and WEBHOOK_SECRET: where events are POSTed, signed; null: no webhook. */
+  webhook: WebhookConfig | null;
+}
+
+export interface ExpiryConfig {
+  /** How often the job looks (EXPIRY_CHECK_INTERVAL_SECONDS); 0 turns it off. */
+  checkIntervalSeconds: number;
+  /** customerExpiring fires this many days before expiresAt (EXPIRY_REMINDER_DAYS); 0: never. */
+  reminderDays: number;
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** Signs every delivery (HMAC-SHA256); never logged. */
+  secret: string;
 }
 
 export interface NasConfig {
@@ -120,6 +140,43 @@ const ipAddress = (name: string, fallback: string) =>
       return v;
     });
 
+const webhookUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(v);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      // The value is not echoed: a webhook URL may carry a token.
+      ctx.addIssue({
+        code: 'custom',
+        message: 'WEBHOOK_URL must be an http:// or https:// URL',
+      });
+      return z.NEVER;
+    }
+    return url.toString();
+  });
+
+const webhookSecret = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    if (v.length < 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'WEBHOOK_SECRET must be at least 16 characters (e.g. `openssl rand -hex 32`)',
+      });
+      return z.NEVER;
+    }
+    return v;
+  });
+
 /** 32 bytes, as 64 hex digits or base64. */
 const secretsKey = z
   .string()
@@ -190,6 +247,11 @@ const envSchema = z.object({
   COA_RETRIES: int('COA_RETRIES', 2, 0, 10),
   ROUTEROS_TIMEOUT_MS: int('ROUTEROS_TIMEOUT_MS', 5000, 100, 60_000),
   NAS_RECONCILE_INTERVAL_SECONDS: int('NAS_RECONCILE_INTERVAL_SECONDS', 300, 0, 86_400),
+  CURRENCY_DECIMALS: int('CURRENCY_DECIMALS', 2, 0, MAX_CURRENCY_DECIMALS),
+  EXPIRY_CHECK_INTERVAL_SECONDS: int('EXPIRY_CHECK_INTERVAL_SECONDS', 20, 0, 3600),
+  EXPIRY_REMINDER_DAYS: int('EXPIRY_REMINDER_DAYS', 3, 0, 365),
+  WEBHOOK_URL: webhookUrl,
+  WEBHOOK_SECRET: webhookSecret,
   LOG_LEVEL: z
     .string()
     .optional()
@@ -262,6 +324,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       'SECRETS_KEY is required when NODE_ENV=production: 32 random bytes (`openssl rand -hex 32`) that encrypt RouterOS API passwords at rest',
     );
   }
+  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+    problems.push(
+      'WEBHOOK_SECRET is required when WEBHOOK_URL is set: at least 16 characters (`openssl rand -hex 32`) that sign every delivery',
+    );
+  }
   if (!result.success || problems.length > 0 || database === undefined) {
     throw new ConfigError(problems);
   }
@@ -292,6 +359,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       routerOsTimeoutMs: e.ROUTEROS_TIMEOUT_MS,
       reconcileIntervalSeconds: e.NAS_RECONCILE_INTERVAL_SECONDS,
     },
+    currencyDecimals: e.CURRENCY_DECIMALS,
+    expiry: {
+      checkIntervalSeconds: e.EXPIRY_CHECK_INTERVAL_SECONDS,
+      reminderDays: e.EXPIRY_REMINDER_DAYS,
+    },
+    webhook:
+      e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
+        : null,
   };
 }
 
@@ -311,5 +387,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
       : 'off',
     changeFeedIntervalMs: config.changeFeedIntervalMs,
     logLevel: config.logLevel,
+    expiryCheckIntervalSeconds: config.expiry.checkIntervalSeconds,
+    // Only where it goes: a URL's path or query may carry a token.
+    webhook: config.webhook ? new URL(config.webhook.url).origin : 'off',
   };
 }

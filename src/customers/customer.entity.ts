@@ -55,6 +55,14 @@ export class CustomerEntity {
   suspended!: boolean;
 
   /**
+   * The balance in the currency's minor units: always the sum of the customer's ledger
+   * (rg_ledger), changed only together with a ledger row, on the locked row
+   * (CustomerLedgerService.post). BIGINT: a decimal string from MySQL.
+   */
+  @Column({ name: 'balance_minor', type: 'bigint', default: 0 })
+  balanceMinor!: string;
+
+  /**
    * What `customers(search)` scans: lower-case account no, username and the phone's digits,
    * one per line (no search term can span two). One narrow indexed column keeps a substring
    * search to a scan of one index.

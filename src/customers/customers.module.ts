@@ -1,19 +1,24 @@
 import { Module } from '@nestjs/common';
+import { MoneyModule } from '../common/money/money.module';
 import { NasControlModule } from '../nas/control/nas-control.module';
 import { ProfilesModule } from '../profiles/profiles.module';
 import { SessionsModule } from '../sessions/sessions.module';
+import { CustomerBillingResolver } from './customer-billing.resolver';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerFieldsResolver } from './customer-fields.resolver';
+import { CustomerLedgerService } from './customer-ledger.service';
 import { CustomersResolver } from './customers.resolver';
 import { CustomersService } from './customers.service';
 import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fields.resolver';
 
 @Module({
-  imports: [ProfilesModule, SessionsModule, NasControlModule],
+  imports: [ProfilesModule, SessionsModule, NasControlModule, MoneyModule],
   providers: [
     CustomersService,
     CustomerDirectoryService,
+    CustomerLedgerService,
     CustomersResolver,
+    CustomerBillingResolver,
     CustomerFieldsResolver,
     ProfileCustomersResolver,
     SessionCustomerResolver,

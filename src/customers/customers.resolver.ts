@@ -1,4 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
 import { mapConnection } from '../common/pagination/connection';
 import { DisconnectResult } from '../nas/control/models/disconnect-result.model';
 import { CustomerDirectoryService } from './customer-directory.service';
@@ -6,6 +8,7 @@ import { CustomersService } from './customers.service';
 import { CreateCustomerInput } from './dto/create-customer.input';
 import { CustomersArgs } from './dto/customers.args';
 import { UpdateCustomerInput } from './dto/update-customer.input';
+import { ledgerActor } from './ledger-actor';
 import { CustomerConnection } from './models/customer-connection.model';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
@@ -59,9 +62,19 @@ export class CustomersResolver {
     return toCustomer(await this.service.changeProfile(id, profileId));
   }
 
-  @Mutation(() => Customer, { description: 'expiresAt = max(now, expiresAt) + validityDays' })
-  async renewCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
-    return toCustomer(await this.service.renew(id));
+  @Mutation(() => Customer, {
+    description:
+      "expiresAt = max(now, expiresAt) + validityDays, paid from the balance: the profile's price is deducted (a RENEWAL ledger entry). A balance short of the price is refused with BAD_USER_INPUT (reason INSUFFICIENT_BALANCE) and nothing changes, unless force: true, which lets the balance go negative.",
+  })
+  async renewCustomer(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('force', { type: () => Boolean, nullable: true, defaultValue: false })
+    force: boolean | null,
+    @CurrentPrincipal() principal: Principal | undefined,
+  ): Promise<Customer> {
+    return toCustomer(
+      await this.service.renew(id, { force: force === true, actor: ledgerActor(principal) }),
+    );
   }
 
   @Mutation(() => Customer, { description: 'FreeRADIUS rejects the login until resumeCustomer.' })

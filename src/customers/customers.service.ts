@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/app-error';
+import { toMinor } from '../common/money/money';
 import { uniqueViolation } from '../database/database-errors';
 import { TransactionsService } from '../database/transactions.service';
 import type { DisconnectResult } from '../nas/control/models/disconnect-result.model';
@@ -9,6 +10,8 @@ import { rateLimit } from '../profiles/profile-rules';
 import { ProfilesService } from '../profiles/profiles.service';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerEntity } from './customer.entity';
+import { CustomerLedgerService } from './customer-ledger.service';
+import { lockCustomer } from './customer-lock';
 import { CustomerRadiusRows } from './customer-radius';
 import { writeSearchKeys } from './customer-search-keys';
 import {
@@ -23,6 +26,7 @@ import {
 } from './customer-rules';
 import { CreateCustomerInput } from './dto/create-customer.input';
 import { UpdateCustomerInput } from './dto/update-customer.input';
+import { LedgerKind } from './ledger-kind';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -41,6 +45,7 @@ export class CustomersService {
     private readonly profiles: ProfilesService,
     private readonly control: SessionControlService,
     private readonly directory: CustomerDirectoryService,
+    private readonly ledger: CustomerLedgerService,
   ) {}
 
   async create(input: CreateCustomerInput): Promise<CustomerEntity> {
@@ -64,6 +69,7 @@ export class CustomersService {
             joinedAt: now,
             expiresAt: new Date(now.getTime() + profile.validityDays * DAY_MS),
             suspended: false,
+            balanceMinor: '0',
             searchText: searchText({ accountNo, username, phone }),
           });
           // The row first: its unique index settles a race for the username before
@@ -133,12 +139,23 @@ export class CustomersService {
     return this.control.disconnectUser(customer.username);
   }
 
-  /** expiresAt = max(now, expiresAt) + the profile's validityDays. */
-  renew(id: string): Promise<CustomerEntity> {
+  /**
+   * expiresAt = max(now, expiresAt) + the profile's validityDays, paid from the balance: the
+   * profile's price is deducted in the same transaction (a RENEWAL ledger entry). A short
+   * balance refuses the renewal and changes nothing, unless `force`, which lets the balance
+   * go negative.
+   */
+  renew(id: string, opts: { force: boolean; actor: string }): Promise<CustomerEntity> {
     return this.change(id, async (m, c) => {
       const profile = await this.profiles.require(m, c.profileId, 'id');
       const from = Math.max(Date.now(), c.expiresAt?.getTime() ?? 0);
       c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
+      await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
+        kind: LedgerKind.RENEWAL,
+        note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+        actor: opts.actor,
+        force: opts.force,
+      });
       await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
     });
   }
@@ -152,7 +169,7 @@ export class CustomersService {
 
   delete(id: string): Promise<boolean> {
     return this.write(async (m) => {
-      const customer = await this.lockOne(m, id);
+      const customer = await lockCustomer(m, id);
       await new CustomerRadiusRows(m, customer.username).remove();
       await m.getRepository(CustomerEntity).delete({ id: customer.id });
       return true;
@@ -165,26 +182,10 @@ export class CustomersService {
     edit: (m: EntityManager, c: CustomerEntity) => Promise<void>,
   ): Promise<CustomerEntity> {
     return this.write(async (m) => {
-      const customer = await this.lockOne(m, id);
+      const customer = await lockCustomer(m, id);
       await edit(m, customer);
       return m.getRepository(CustomerEntity).save(customer);
     });
-  }
-
-  private async lockOne(m: EntityManager, id: string): Promise<CustomerEntity> {
-    const key = Number(id);
-    const customer = Number.isSafeInteger(key)
-      ? await m.getRepository(CustomerEntity).findOne({
-          where: { id: key },
-          // Serializes concurrent changes of one customer on MySQL (SQLite is serial anyway).
-          lock:
-            m.connection.options.type === 'better-sqlite3'
-              ? undefined
-              : { mode: 'pessimistic_write' },
-        })
-      : null;
-    if (!customer) throw new NotFoundError(`No customer with id ${id}`, { field: 'id' });
-    return customer;
   }
 
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {

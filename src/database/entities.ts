@@ -1,8 +1,13 @@
+import { JobLeaseEntity } from '../common/jobs/job-lease.entity';
 import { CustomerEntity } from '../customers/customer.entity';
 import { CustomerSearchKey } from '../customers/customer-search-key.entity';
+import { LedgerEntryEntity } from '../customers/ledger-entry.entity';
+import { ExpiryActionEntity } from '../expiry/expiry-action.entity';
 import { NasSettingsEntity } from '../nas/nas-settings.entity';
 import { ProfileEntity } from '../profiles/profile.entity';
+import { CapActionEntity } from '../usage/cap-action.entity';
 import { UsageMonthEntity } from '../usage/usage-month.entity';
+import { UsagePeriodEntity } from '../usage/usage-period.entity';
 import { RadacctChange } from '../sessions/feed/radacct-change.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
 
@@ -12,7 +17,12 @@ export const ENTITIES = [
   ProfileEntity,
   CustomerEntity,
   CustomerSearchKey,
+  LedgerEntryEntity,
   RadacctChange,
   NasSettingsEntity,
   UsageMonthEntity,
+  UsagePeriodEntity,
+  CapActionEntity,
+  JobLeaseEntity,
+  ExpiryActionEntity,
 ];

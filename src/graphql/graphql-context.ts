@@ -4,7 +4,11 @@ import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
 import type { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { UnauthenticatedError } from '../common/errors/app-error';
-import { formatGraphQLError, redactVariableValue, toGraphQLError } from '../common/errors/graphql-errors';
+import {
+  formatGraphQLError,
+  redactVariableValue,
+  toGraphQLError,
+} from '../common/errors/graphql-errors';
 import { queryLimitErrors } from './query-limits';
 
 /** What every resolver gets: the authenticated caller, over HTTP or graphql-ws alike. */
@@ -98,6 +102,10 @@ export const graphqlWsErrorHooks = {
       const code = error.message.startsWith('Syntax Error')
         ? 'GRAPHQL_PARSE_FAILED'
         : 'GRAPHQL_VALIDATION_FAILED';
-      return { ...error.toJSON(), message: redactVariableValue(error.message), extensions: { code } };
+      return {
+        ...error.toJSON(),
+        message: redactVariableValue(error.message),
+        extensions: { code },
+      };
     }),
 };

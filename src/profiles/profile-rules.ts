@@ -46,6 +46,34 @@ export const checkValidity = (field: string, v: number) =>
 export const checkInterim = (field: string, v: number) =>
   requireInt(field, v, 60, 86_400, 'a whole number of seconds from 60 to 86400');
 
+/** Both FUP speeds or neither; each a rate like the plan's. */
+export function checkFup(
+  up: number | null | undefined,
+  down: number | null | undefined,
+  prefix = 'input',
+): { fupUploadRateKbps: number | null; fupDownloadRateKbps: number | null } {
+  if ((up ?? null) === null && (down ?? null) === null) {
+    return { fupUploadRateKbps: null, fupDownloadRateKbps: null };
+  }
+  if ((up ?? null) === null || (down ?? null) === null) {
+    const missing = (up ?? null) === null ? 'fupUploadRateKbps' : 'fupDownloadRateKbps';
+    throw new BadUserInputError(
+      `${prefix}.${missing}`,
+      `Set both FUP speeds or neither: ${prefix}.${missing} is missing`,
+    );
+  }
+  return {
+    fupUploadRateKbps: checkRate(`${prefix}.fupUploadRateKbps`, up!),
+    fupDownloadRateKbps: checkRate(`${prefix}.fupDownloadRateKbps`, down!),
+  };
+}
+
+/** A price in minor units: 0 (free) or more. */
+export function checkPrice(field: string, minor: bigint): string {
+  if (minor < 0n) throw new BadUserInputError(field, `${field} must not be negative`);
+  return minor.toString();
+}
+
 export function checkDataLimit(field: string, v: bigint | null | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (v < 0n)

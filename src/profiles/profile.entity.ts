@@ -38,6 +38,23 @@ export class ProfileEntity {
   @Column({ name: 'interim_interval_seconds', type: 'int', default: 300 })
   interimIntervalSeconds!: number;
 
+  /**
+   * Fair use: the speeds once the month's data limit is used up, instead of a disconnect
+   * (null: over the limit is disconnected and refused until next month).
+   */
+  @Column({ name: 'fup_upload_rate_kbps', type: 'int', nullable: true })
+  fupUploadRateKbps!: number | null;
+
+  @Column({ name: 'fup_download_rate_kbps', type: 'int', nullable: true })
+  fupDownloadRateKbps!: number | null;
+
+  /**
+   * What a renewal costs, in the currency's minor units (cents for 2 decimals): exact
+   * integers, never a float. BIGINT: a decimal string from MySQL.
+   */
+  @Column({ name: 'price_minor', type: 'bigint', default: 0 })
+  priceMinor!: string;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime' })
   createdAt!: Date;
 

@@ -1,4 +1,6 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { CurrencyService } from '../common/money/currency.service';
+import { GraphQLMoney } from '../common/scalars/money.scalar';
 import { CreateProfileInput } from './dto/create-profile.input';
 import { UpdateProfileInput } from './dto/update-profile.input';
 import { toProfile } from './models/profile.mapper';
@@ -7,7 +9,10 @@ import { ProfilesService } from './profiles.service';
 
 @Resolver(() => Profile)
 export class ProfilesResolver {
-  constructor(private readonly service: ProfilesService) {}
+  constructor(
+    private readonly service: ProfilesService,
+    private readonly currency: CurrencyService,
+  ) {}
 
   @Query(() => [Profile], { description: 'Every profile, by name.' })
   async profiles(): Promise<Profile[]> {
@@ -35,6 +40,13 @@ export class ProfilesResolver {
   ): Promise<Profile> {
     const { profile, rateChange } = await this.service.update(id, input);
     return { ...toProfile(profile), rateChange };
+  }
+
+  @ResolveField(() => GraphQLMoney, {
+    description: 'What a renewal costs: renewCustomer deducts it from the balance. 0 is free.',
+  })
+  price(@Parent() p: Profile): string {
+    return this.currency.format(p.priceMinor);
   }
 
   @Mutation(() => Boolean, { description: 'CONFLICT while customers use it.' })

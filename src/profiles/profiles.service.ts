@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/app-error';
+import { CurrencyService } from '../common/money/currency.service';
 import { isForeignKeyViolation, uniqueViolation } from '../database/database-errors';
 import { RadGroupCheck, RadGroupReply, RadUserGroup } from '../database/freeradius';
 import { TransactionsService } from '../database/transactions.service';
@@ -10,8 +11,10 @@ import { UpdateProfileInput } from './dto/update-profile.input';
 import { ProfileEntity } from './profile.entity';
 import {
   checkDataLimit,
+  checkFup,
   checkInterim,
   checkName,
+  checkPrice,
   checkRate,
   checkValidity,
   DEFAULT_INTERIM_INTERVAL,
@@ -28,6 +31,7 @@ export class ProfilesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
     private readonly control: SessionControlService,
+    private readonly currency: CurrencyService,
   ) {}
 
   list(): Promise<ProfileEntity[]> {
@@ -72,6 +76,8 @@ export class ProfilesService {
         'input.interimIntervalSeconds',
         input.interimIntervalSeconds ?? DEFAULT_INTERIM_INTERVAL,
       ),
+      priceMinor: checkPrice('input.price', this.currency.parse('input.price', input.price ?? 0)),
+      ...checkFup(input.fupUploadRateKbps, input.fupDownloadRateKbps),
     };
     return this.write(async (m) => {
       await this.refuseForeignGroup(m, values.name);
@@ -116,6 +122,16 @@ export class ProfilesService {
     }
     if (input.validityDays != null)
       changes.validityDays = checkValidity('input.validityDays', input.validityDays);
+    if (input.price != null) {
+      changes.priceMinor = checkPrice(
+        'input.price',
+        this.currency.parse('input.price', input.price),
+      );
+    }
+    if (input.fupUploadRateKbps !== undefined || input.fupDownloadRateKbps !== undefined) {
+      // Both together: null and null remove fair use.
+      Object.assign(changes, checkFup(input.fupUploadRateKbps, input.fupDownloadRateKbps));
+    }
     if (input.interimIntervalSeconds != null) {
       changes.interimIntervalSeconds = checkInterim(
         'input.interimIntervalSeconds',

@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
+import { NasControlModule } from '../nas/control/nas-control.module';
 import { ProfilesModule } from '../profiles/profiles.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { DataCapEnforcer } from './data-cap-enforcer.service';
 import { CustomerUsageResolver } from './customer-usage.resolver';
 import { UsageService } from './usage.service';
 
 /** Usage per customer per calendar month, and (with profiles' data limits) the data cap. */
 @Module({
-  imports: [ProfilesModule],
-  providers: [UsageService, CustomerUsageResolver],
-  exports: [UsageService],
+  imports: [ProfilesModule, SessionsModule, NasControlModule],
+  providers: [UsageService, CustomerUsageResolver, DataCapEnforcer],
+  exports: [UsageService, DataCapEnforcer],
 })
 export class UsageModule {}

@@ -1,4 +1,5 @@
 import { startApp, type RunningApp } from '../support/app';
+import { LogCapture } from '../support/log-capture';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 import { gqlData } from '../support/graphql';
 import { startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
@@ -19,18 +20,10 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
   let coa: CoaResponder;
   let router: RouterOsDouble;
   let nasId: string;
-  const logs: string[] = [];
-  const writes: Array<[NodeJS.WriteStream, NodeJS.WriteStream['write']]> = [];
+  const logs = new LogCapture();
 
   beforeAll(async () => {
-    for (const stream of [process.stdout, process.stderr]) {
-      const original = stream.write.bind(stream);
-      writes.push([stream, stream.write]);
-      stream.write = (chunk: unknown, ...rest: unknown[]) => {
-        logs.push(String(chunk));
-        return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-      };
-    }
+    logs.start();
     db = await createTestDatabase(kind);
     coa = await startCoaResponder({ secret: NAS_SECRET });
     router = await startRouterOsDouble({ user: 'radgraph', password: API_PASSWORD });
@@ -63,7 +56,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     await coa?.close();
     await router?.close();
     await db?.drop();
-    for (const [stream, write] of writes) stream.write = write;
+    logs.stop();
   });
 
   let seq = 0;
@@ -263,8 +256,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
   });
 
   it('never logged a secret or a password during the whole run', () => {
-    // eslint-disable-next-line no-control-regex
-    const all = logs.join('').replace(/\u001b\[[0-9;]*m/g, ''); // without the colours
+    const all = logs.text();
     // The capture saw the code that handles them (LOG_LEVEL=verbose logs each request).
     expect(all).toContain('[CoaClient] Disconnect-Request');
     expect(all).toContain('[RouterOsClient]');

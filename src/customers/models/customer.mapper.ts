@@ -12,5 +12,6 @@ export function toCustomer(e: CustomerEntity): Customer {
     expiresAt: e.expiresAt,
     suspended: e.suspended,
     profileId: e.profileId,
+    balanceMinor: String(e.balanceMinor),
   };
 }

@@ -38,4 +38,7 @@ export class Customer {
 
   /** Not exposed: the key the profile field resolves by. */
   profileId!: number;
+
+  /** Not exposed as is: `balance` (CustomerBillingResolver) shows it in the currency's decimals. */
+  balanceMinor!: string;
 }

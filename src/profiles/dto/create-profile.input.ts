@@ -1,5 +1,7 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
+import type { MoneyInput } from '../../common/money/money';
 import { GraphQLBigInt } from '../../common/scalars/bigint.scalar';
+import { GraphQLMoney } from '../../common/scalars/money.scalar';
 
 @InputType()
 export class CreateProfileInput {
@@ -26,4 +28,20 @@ export class CreateProfileInput {
     description: 'Acct-Interim-Interval in seconds (60-86400); default 300.',
   })
   interimIntervalSeconds?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Fair use: the upload speed once the monthly data limit is used up, instead of a disconnect (set both FUP speeds, or neither).',
+  })
+  fupUploadRateKbps?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Fair use: the download speed over the limit.' })
+  fupDownloadRateKbps?: number | null;
+
+  @Field(() => GraphQLMoney, {
+    nullable: true,
+    description: 'What a renewal costs, deducted from the balance; 0 (free) by default.',
+  })
+  price?: MoneyInput | null;
 }

@@ -12,5 +12,12 @@ export function toProfile(e: ProfileEntity): Profile {
     validityDays: e.validityDays,
     interimIntervalSeconds: e.interimIntervalSeconds,
     rateLimit: rateLimit(e.uploadRateKbps, e.downloadRateKbps),
+    priceMinor: String(e.priceMinor),
+    fupUploadRateKbps: e.fupUploadRateKbps,
+    fupDownloadRateKbps: e.fupDownloadRateKbps,
+    fupRateLimit:
+      e.fupUploadRateKbps && e.fupDownloadRateKbps
+        ? rateLimit(e.fupUploadRateKbps, e.fupDownloadRateKbps)
+        : null,
   };
 }

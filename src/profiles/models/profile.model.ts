@@ -33,10 +33,29 @@ export class Profile {
   @Field({ description: 'The Mikrotik-Rate-Limit value FreeRADIUS replies with, "<up>k/<down>k".' })
   rateLimit!: string;
 
+  @Field(() => Int, { nullable: true, description: 'Fair use: upload speed over the data limit.' })
+  fupUploadRateKbps!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Fair use: download speed over the data limit.',
+  })
+  fupDownloadRateKbps!: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The Mikrotik-Rate-Limit a customer over the data limit gets (CoA at once, and at the next login), or null: disconnected and refused until next month.',
+  })
+  fupRateLimit!: string | null;
+
   @Field(() => RateChangeReport, {
     nullable: true,
     description:
       "Only in updateProfile's answer, when it changed the speeds: the new rate pushed to the profile's online customers with CoA, and how many sessions it reached.",
   })
   rateChange?: RateChangeReport | null;
+
+  /** Not exposed as is: `price` (ProfilesResolver) shows it in the currency's decimals. */
+  priceMinor!: string;
 }

@@ -44,6 +44,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private readonly subscribers = new Set<Subscriber>();
   private subscription: number | null = null;
   private published = 0;
+  private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
 
   async onModuleInit(): Promise<void> {
     this.subscription = await this.pubsub.subscribe(
@@ -64,6 +65,16 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     const events = changes.map((c) => ({ type: c.type, session: toSession(c.row, now) }));
     this.published += events.length;
     await this.pubsub.publish(SESSION_EVENTS_TOPIC, events);
+    for (const listener of this.listeners) listener(events);
+  }
+
+  /**
+   * For radgraph's own rules (the data cap): `listener` gets every batch this instance
+   * publishes, after it is published. It must not throw, and must not block.
+   */
+  onEvents(listener: (events: readonly SessionEvent[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** A subscriber's stream; it ends when the client leaves (return()) or reads too slowly. */

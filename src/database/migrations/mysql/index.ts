@@ -4,7 +4,10 @@ import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
 import { RadacctChangeTriggerGuard1764115200000 } from './1764115200000-radacct-change-trigger-guard';
 import { NasSettings1764201600000 } from './1764201600000-nas-settings';
+import { BalanceLedger1764288000000 } from './1764288000000-balance-ledger';
 import { UsageMonthly1764374400000 } from './1764374400000-usage-monthly';
+import { ExpiryJobs1764460800000 } from './1764460800000-expiry-jobs';
+import { DataCap1764547200000 } from './1764547200000-data-cap';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -14,5 +17,8 @@ export const MYSQL_MIGRATIONS = [
   OnlineSessionIndexes1764028800000,
   RadacctChangeTriggerGuard1764115200000,
   NasSettings1764201600000,
+  BalanceLedger1764288000000,
   UsageMonthly1764374400000,
+  ExpiryJobs1764460800000,
+  DataCap1764547200000,
 ];

@@ -3,7 +3,10 @@ import { ProfilesAndCustomers1763856000000 } from './1763856000000-profiles-and-
 import { LiveSessions1763942400000 } from './1763942400000-live-sessions';
 import { OnlineSessionIndexes1764028800000 } from './1764028800000-online-session-indexes';
 import { NasSettings1764201600000 } from './1764201600000-nas-settings';
+import { BalanceLedger1764288000000 } from './1764288000000-balance-ledger';
 import { UsageMonthly1764374400000 } from './1764374400000-usage-monthly';
+import { ExpiryJobs1764460800000 } from './1764460800000-expiry-jobs';
+import { DataCap1764547200000 } from './1764547200000-data-cap';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -12,5 +15,8 @@ export const SQLITE_MIGRATIONS = [
   LiveSessions1763942400000,
   OnlineSessionIndexes1764028800000,
   NasSettings1764201600000,
+  BalanceLedger1764288000000,
   UsageMonthly1764374400000,
+  ExpiryJobs1764460800000,
+  DataCap1764547200000,
 ];

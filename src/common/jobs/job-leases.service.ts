@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { uniqueViolation } from '../../database/database-errors';
+
+/** The database's own time (UTC), and that time plus a lease's length, per dialect. */
+interface LeaseSql {
+  now: string;
+  /** Takes one parameter: the lease's length (ttl()). */
+  until: string;
+  ttl: (ms: number) => unknown;
+}
+
+const MYSQL: LeaseSql = {
+  now: 'UTC_TIMESTAMP()',
+  until: 'UTC_TIMESTAMP() + INTERVAL ? SECOND',
+  // DATETIME keeps whole seconds: round the length up, never down to nothing.
+  ttl: (ms) => Math.max(1, Math.ceil(ms / 1000)),
+};
+
+const SQLITE: LeaseSql = {
+  // The format TypeORM writes DATETIME in on SQLite, so values compare as text.
+  now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+  until: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
+  ttl: (ms) => `+${(Math.max(1, ms) / 1000).toFixed(3)} seconds`,
+};
+
+/**
+ * Leases that make a periodic job's due action run on one instance at a time, on MySQL and
+ * SQLite alike (rg_job_leases). Every instance ticks; on each tick it asks for the lease, and
+ * only the one that holds it does the work:
+ * - `UPDATE … WHERE name = ? AND (expires_at < now OR holder = me)` renews our own lease or
+ *   takes an expired one, atomically (the database settles two instances racing for it);
+ * - when there is no row yet, the INSERT makes it, and the primary key refuses the loser.
+ * A holder that dies stops renewing, and the lease moves on once it expires.
+ *
+ * Lease time is the database's clock, not each instance's (nor the injectable Clock): one
+ * clock for every instance, so a host whose clock is ahead (or a test that moves Clock) cannot
+ * hold a lease for longer than it asked.
+ *
+ * A lease is not a lock: a run longer than the lease, or a paused process, can overlap with
+ * the next holder's. Actions that must happen once also claim a unique row of their own.
+ */
+@Injectable()
+export class JobLeases {
+  /** This instance: host, process id, and a random part (a restarted process is someone else). */
+  readonly holder: string;
+  private readonly sql: LeaseSql;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.holder = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`.slice(-128);
+    this.sql = dataSource.options.type === 'better-sqlite3' ? SQLITE : MYSQL;
+  }
+
+  /**
+   * Takes the lease `name` for `ttlMs` from now, or renews it when this instance holds it.
+   * True when this instance holds it now.
+   */
+  async acquire(name: string, ttlMs: number): Promise<boolean> {
+    const { now, until, ttl } = this.sql;
+    const updated = await this.run(
+      `UPDATE rg_job_leases SET holder = ?, expires_at = ${until} WHERE name = ? AND (expires_at < ${now} OR holder = ?)`,
+      [this.holder, ttl(ttlMs), name, this.holder],
+    );
+    if (updated > 0) return true;
+    try {
+      await this.run(
+        `INSERT INTO rg_job_leases (name, holder, expires_at) VALUES (?, ?, ${until})`,
+        [name, this.holder, ttl(ttlMs)],
+      );
+      return true;
+    } catch (err) {
+      if (uniqueViolation(err) === null) throw err;
+    }
+    // Someone else's, or ours renewed with unchanged values (a driver that counts only
+    // changed rows says 0 then): the row says which.
+    return (await this.holderOf(name)) === this.holder;
+  }
+
+  /** Gives the lease up (on shutdown), so another instance takes it at its next tick. */
+  async release(name: string): Promise<void> {
+    await this.run(
+      "UPDATE rg_job_leases SET expires_at = '1970-01-01 00:00:00' WHERE name = ? AND holder = ?",
+      [name, this.holder],
+    );
+  }
+
+  /** Who holds `name` now (null when nobody does). */
+  async holderOf(name: string): Promise<string | null> {
+    const rows: Array<{ holder: string }> = await this.dataSource.query(
+      `SELECT holder FROM rg_job_leases WHERE name = ? AND expires_at >= ${this.sql.now}`,
+      [name],
+    );
+    return rows[0]?.holder ?? null;
+  }
+
+  /** Runs a write; returns the rows it matched. */
+  private async run(sql: string, params: unknown[]): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = (await runner.query(sql, params, true)) as { affected?: number };
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { JobLeases } from './job-leases.service';
+
+/** Leases for periodic jobs that must run on one instance at a time. */
+@Module({ providers: [JobLeases], exports: [JobLeases] })
+export class JobsModule {}

@@ -1,0 +1,52 @@
+import { Args, ID, Int, Mutation, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { CurrentPrincipal } from '../auth/current-principal.decorator';
+import type { Principal } from '../auth/principal';
+import { CurrencyService } from '../common/money/currency.service';
+import type { MoneyInput } from '../common/money/money';
+import { GraphQLMoney } from '../common/scalars/money.scalar';
+import { CustomerLedgerService } from './customer-ledger.service';
+import { ledgerActor } from './ledger-actor';
+import { toCustomer } from './models/customer.mapper';
+import { Customer } from './models/customer.model';
+import { toLedgerEntry } from './models/ledger-entry.mapper';
+import { LedgerEntry } from './models/ledger-entry.model';
+
+/** The customer's money: balance, ledger, and payments (creditCustomer). */
+@Resolver(() => Customer)
+export class CustomerBillingResolver {
+  constructor(
+    private readonly ledgerService: CustomerLedgerService,
+    private readonly currency: CurrencyService,
+  ) {}
+
+  @Mutation(() => Customer, {
+    description:
+      'Records a payment: adds amount (> 0) to the balance, with a CREDIT ledger entry naming the caller.',
+  })
+  async creditCustomer(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('amount', { type: () => GraphQLMoney }) amount: MoneyInput,
+    @Args('note', { type: () => String, nullable: true }) note: string | null | undefined,
+    @CurrentPrincipal() principal: Principal | undefined,
+  ): Promise<Customer> {
+    return toCustomer(await this.ledgerService.credit(id, amount, note, ledgerActor(principal)));
+  }
+
+  @ResolveField(() => GraphQLMoney, {
+    description: 'Always the sum of the ledger. Negative after a forced renewal.',
+  })
+  balance(@Parent() c: Customer): string {
+    return this.currency.format(c.balanceMinor);
+  }
+
+  @ResolveField(() => [LedgerEntry], {
+    description: 'Balance history, newest first (first: 1-500).',
+  })
+  async ledger(
+    @Parent() c: Customer,
+    @Args('first', { type: () => Int, nullable: true, defaultValue: 20 }) first: number | null,
+  ): Promise<LedgerEntry[]> {
+    const rows = await this.ledgerService.history(c.id, first ?? 20);
+    return rows.map((e) => toLedgerEntry(e, this.currency));
+  }
+}

@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, SelectQueryBuilder } from 'typeorm';
+import { Clock } from '../common/clock/clock';
+import { BadUserInputError } from '../common/errors/app-error';
+import { Connection, pageSize, toConnection } from '../common/pagination/connection';
+import { DAY_MS } from '../customers/customer-rules';
+import { CustomerEntity } from '../customers/customer.entity';
+import { ExpiryActionKind } from './expiry-action-kind';
+import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
+
+/** The widest window `expiringCustomers(withinDays)` takes: ten years. */
+export const MAX_WITHIN_DAYS = 3660;
+
+/**
+ * Customers by their expiry, read only: who is due for renewal (`expiringCustomers`), and
+ * what the expiry job has still to do (expired and online; due for a reminder), each without
+ * the ones already done (rg_expiry_actions).
+ */
+@Injectable()
+export class ExpiringCustomersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+  ) {}
+
+  private query(): SelectQueryBuilder<CustomerEntity> {
+    return this.dataSource.getRepository(CustomerEntity).createQueryBuilder('c');
+  }
+
+  /**
+   * Customers whose expiresAt is after now and at most `withinDays` days from now, soonest
+   * first (then by id), in pages whose cursors hold (expiresAt, id).
+   */
+  async list(
+    withinDays: number,
+    first: number,
+    after?: string | null,
+  ): Promise<Connection<CustomerEntity>> {
+    if (!Number.isInteger(withinDays) || withinDays < 0 || withinDays > MAX_WITHIN_DAYS) {
+      throw new BadUserInputError(
+        'withinDays',
+        `withinDays must be a whole number of days from 0 to ${MAX_WITHIN_DAYS}`,
+      );
+    }
+    const limit = pageSize(first);
+    const cursor = decodeExpiryCursor(after);
+    const now = this.clock.now();
+    const until = new Date(now.getTime() + withinDays * DAY_MS);
+    const window = () =>
+      this.query().where('c.expires_at > :now AND c.expires_at <= :until', { now, until });
+    const page = window()
+      .orderBy('c.expires_at', 'ASC')
+      .addOrderBy('c.id', 'ASC')
+      .limit(limit + 1);
+    if (cursor !== null) {
+      page.andWhere('(c.expires_at > :at OR (c.expires_at = :at AND c.id > :id))', {
+        at: cursor.expiresAt,
+        id: cursor.id,
+      });
+    }
+    const [rows, totalCount] = await Promise.all([
+      limit === 0 ? Promise.resolve([]) : page.getMany(),
+      window().getCount(),
+    ]);
+    return toConnection(
+      rows,
+      limit,
+      totalCount,
+      (c) => encodeExpiryCursor({ expiresAt: c.expiresAt!, id: c.id }),
+      (c) => c,
+    );
+  }
+
+  /**
+   * Customers with an open session whose expiresAt is at or before `now`, not yet
+   * disconnected for that expiresAt: up to `limit` with an id above `afterId`, by id.
+   */
+  expiredOnline(now: Date, afterId: number, limit: number): Promise<CustomerEntity[]> {
+    return this.query()
+      .where('c.expires_at <= :now', { now })
+      .andWhere('c.username IN (SELECT a.username FROM radacct a WHERE a.acctstoptime IS NULL)')
+      .andWhere(this.notDone(ExpiryActionKind.DISCONNECT))
+      .andWhere('c.id > :afterId', { afterId })
+      .orderBy('c.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /**
+   * Customers, not suspended, whose expiresAt is after `now` and at most `until`, not yet
+   * reminded of that expiresAt: up to `limit` with an id above `afterId`, by id.
+   */
+  dueForReminder(
+    now: Date,
+    until: Date,
+    afterId: number,
+    limit: number,
+  ): Promise<CustomerEntity[]> {
+    return this.query()
+      .where('c.expires_at > :now AND c.expires_at <= :until', { now, until })
+      .andWhere('c.suspended = :no', { no: 0 })
+      .andWhere(this.notDone(ExpiryActionKind.REMINDER))
+      .andWhere('c.id > :afterId', { afterId })
+      .orderBy('c.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  private notDone(action: ExpiryActionKind): string {
+    // The action is a constant of ours, never input.
+    return `NOT EXISTS (SELECT 1 FROM rg_expiry_actions x WHERE x.customer_id = c.id AND x.expires_at = c.expires_at AND x.action = '${action}')`;
+  }
+}

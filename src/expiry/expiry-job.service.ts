@@ -1,0 +1,207 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Clock } from '../common/clock/clock';
+import { JobLeases } from '../common/jobs/job-leases.service';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.tokens';
+import type { CustomerEntity } from '../customers/customer.entity';
+import { DAY_MS } from '../customers/customer-rules';
+import { toCustomer } from '../customers/models/customer.mapper';
+import { SessionControlService } from '../nas/control/session-control.service';
+import { WebhookSender } from '../webhooks/webhook-sender.service';
+import { CustomerExpiringBus } from './events/customer-expiring-bus.service';
+import { ExpiryActionKind } from './expiry-action-kind';
+import { ExpiryActions } from './expiry-actions.service';
+import { ExpiringCustomersService } from './expiring-customers.service';
+import type { CustomerExpiringEvent } from './models/customer-expiring-event.model';
+import type { ExpiryRun } from './models/expiry-run.model';
+
+/** The lease (rg_job_leases) that picks the one instance running the job. */
+export const EXPIRY_JOB_LEASE = 'expiry';
+export const CUSTOMER_EXPIRING = 'customerExpiring';
+/** Customers read per query. */
+const PAGE = 200;
+/** Disconnects in flight at once (each may wait for CoA timeouts and RouterOS). */
+const PARALLEL_DISCONNECTS = 8;
+
+/**
+ * Plans over time, every EXPIRY_CHECK_INTERVAL_SECONDS (20 s by default), on one instance:
+ * - a customer online (an open radacct row) whose expiresAt has passed is disconnected
+ *   (Disconnect-Request, with the RouterOS fallback), so within about 20 s of expiring;
+ *   FreeRADIUS's Expiration check refuses the next login;
+ * - a customer, not suspended, whose expiresAt is within EXPIRY_REMINDER_DAYS gets one
+ *   customerExpiring event: to subscribers, and to WEBHOOK_URL when set (in the background).
+ * Each happens once per (customer, expiresAt): a renewed customer is handled again at the
+ * new expiry. Every instance ticks, the one holding the lease acts (JobLeases), and each
+ * action is claimed first (rg_expiry_actions), so overlapping runs cannot repeat one.
+ */
+@Injectable()
+export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('ExpiryJob');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<ExpiryRun> | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly leases: JobLeases,
+    private readonly customers: ExpiringCustomersService,
+    private readonly actions: ExpiryActions,
+    private readonly control: SessionControlService,
+    private readonly bus: CustomerExpiringBus,
+    private readonly webhooks: WebhookSender,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.config.expiry.checkIntervalSeconds;
+    if (seconds === 0) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.runOnce().catch((err: Error) => this.log.warn(`expiry run failed: ${err.message}`));
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops ticking, lets a run finish and gives the lease up, while the database is open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    await this.leases.release(EXPIRY_JOB_LEASE).catch(() => undefined);
+  }
+
+  /**
+   * One run now (what each tick does): acts only when this instance gets the lease. A call
+   * during a run waits for it, then runs again.
+   */
+  runOnce(): Promise<ExpiryRun> {
+    const before = this.running ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(() => this.run());
+    this.running = run;
+    const done = () => {
+      if (this.running === run) this.running = null;
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  /** Long enough to outlive a tick or two; short enough that a dead holder's job moves on. */
+  private leaseTtlMs(): number {
+    const seconds = this.config.expiry.checkIntervalSeconds;
+    return seconds === 0 ? 60_000 : Math.max(2 * seconds, 10) * 1000;
+  }
+
+  private holdLease(): Promise<boolean> {
+    return this.leases.acquire(EXPIRY_JOB_LEASE, this.leaseTtlMs());
+  }
+
+  private async run(): Promise<ExpiryRun> {
+    if (!(await this.holdLease())) return { leader: false, disconnected: 0, reminded: 0 };
+    const now = this.clock.now();
+    const disconnected = await this.disconnectExpired(now);
+    const reminded = this.config.expiry.reminderDays > 0 ? await this.remind(now) : 0;
+    if (disconnected + reminded > 0) {
+      this.log.log(`expired and disconnected: ${disconnected}; reminded: ${reminded}`);
+    }
+    return { leader: true, disconnected, reminded };
+  }
+
+  /** Every customer online past expiresAt; returns how many were sent a disconnect. */
+  private async disconnectExpired(now: Date): Promise<number> {
+    let done = 0;
+    for (let afterId = 0; ;) {
+      const page = await this.customers.expiredOnline(now, afterId, PAGE);
+      if (page.length === 0) return done;
+      afterId = page[page.length - 1].id;
+      const acted = await inParallel(page, PARALLEL_DISCONNECTS, (c) => this.disconnect(c, now));
+      done += acted.filter(Boolean).length;
+      // A long run renews the lease between pages, and stops if it was lost meanwhile.
+      if (page.length < PAGE || !(await this.holdLease())) return done;
+    }
+  }
+
+  private async disconnect(c: CustomerEntity, now: Date): Promise<boolean> {
+    const expiresAt = c.expiresAt!;
+    try {
+      if (!(await this.actions.claim(c.id, expiresAt, ExpiryActionKind.DISCONNECT, now))) {
+        return false;
+      }
+      const result = await this.control.disconnectUser(c.username);
+      const line = `${c.username} expired at ${expiresAt.toISOString()} while online: disconnect`;
+      if (result.ok) this.log.log(`${line} done (${result.method}): ${result.message}`);
+      else this.log.warn(`${line} failed (${result.method}): ${result.message}`);
+      return true;
+    } catch (err) {
+      this.log.warn(`${c.username}: expiry disconnect failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** One customerExpiring per customer due and not yet reminded; returns how many. */
+  private async remind(now: Date): Promise<number> {
+    const until = new Date(now.getTime() + this.config.expiry.reminderDays * DAY_MS);
+    let done = 0;
+    for (let afterId = 0; ;) {
+      const page = await this.customers.dueForReminder(now, until, afterId, PAGE);
+      if (page.length === 0) return done;
+      afterId = page[page.length - 1].id;
+      for (const c of page) {
+        if (await this.remindOne(c, now)) done++;
+      }
+      if (page.length < PAGE || !(await this.holdLease())) return done;
+    }
+  }
+
+  private async remindOne(c: CustomerEntity, now: Date): Promise<boolean> {
+    const expiresAt = c.expiresAt!;
+    if (!(await this.actions.claim(c.id, expiresAt, ExpiryActionKind.REMINDER, now))) {
+      return false;
+    }
+    const daysLeft = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS));
+    const event: CustomerExpiringEvent = { customer: toCustomer(c), expiresAt, daysLeft };
+    this.log.log(
+      `${c.username} expires at ${expiresAt.toISOString()} (${daysLeft} day(s)): customerExpiring sent`,
+    );
+    await this.bus.publish(event);
+    this.webhooks.send(
+      CUSTOMER_EXPIRING,
+      `${CUSTOMER_EXPIRING}:${c.id}:${expiresAt.toISOString()}`,
+      {
+        customer: {
+          id: String(c.id),
+          accountNo: c.accountNo,
+          username: c.username,
+          name: c.name,
+          phone: c.phone,
+          expiresAt: expiresAt.toISOString(),
+        },
+        expiresAt: expiresAt.toISOString(),
+        daysLeft,
+      },
+    );
+    return true;
+  }
+}
+
+/** `work` on every item, at most `limit` at a time; the results in item order. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

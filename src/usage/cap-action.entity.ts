@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * What radgraph did when a customer went over the data cap, once per month: the row is
+ * claimed before acting, so each crossing is acted on once, by one instance.
+ */
+@Entity({ name: 'rg_cap_actions' })
+export class CapActionEntity {
+  @PrimaryColumn({ name: 'username', type: 'varchar', length: 64 })
+  username!: string;
+
+  @PrimaryColumn({ name: 'month', type: 'char', length: 7 })
+  month!: string;
+
+  /** 'disconnect' or 'fup'. */
+  @Column({ name: 'action', type: 'varchar', length: 16 })
+  action!: string;
+
+  @Column({ name: 'acted_at', type: 'datetime' })
+  actedAt!: Date;
+}

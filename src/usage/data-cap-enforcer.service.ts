@@ -1,0 +1,152 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock/clock';
+import { SessionControlService } from '../nas/control/session-control.service';
+import { rateLimit } from '../profiles/profile-rules';
+import { SessionEventBus } from '../sessions/events/session-event-bus.service';
+import { SessionEventType } from '../sessions/models/session-event.model';
+import { UsagePeriodEntity } from './usage-period.entity';
+
+/** How often the current month is written for FreeRADIUS (rg_usage_period). */
+const PERIOD_SYNC_MS = 30_000;
+
+interface OverCap {
+  username: string;
+  fupRate: string | null;
+}
+
+/**
+ * Enforces profiles' monthly data limits on customers who are online. Every accounting update
+ * (listener, change feed) of a capped customer is checked against the month's usage
+ * (rg_usage_monthly); the first one over the limit is acted on at once, so within one interim
+ * interval of the crossing:
+ * - with a FUP rate on the profile: a CoA-Request with that Mikrotik-Rate-Limit, and the
+ *   customer stays online;
+ * - without: a Disconnect-Request (with the RouterOS fallback).
+ * Once per customer and month (rg_cap_actions is claimed first, so one instance acts). The next
+ * login is FreeRADIUS's business (radius-config): refused with a Reply-Message, or the FUP rate.
+ * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is.
+ */
+@Injectable()
+export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('DataCap');
+  private timer: NodeJS.Timeout | null = null;
+  private stopListening: (() => void) | null = null;
+  private pending = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly bus: SessionEventBus,
+    private readonly control: SessionControlService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.stopListening = this.bus.onEvents((events) => {
+      for (const e of events) {
+        if (e.type !== SessionEventType.STOPPED) this.pending.add(e.session.username);
+      }
+      this.running = this.running.then(() => this.checkPending());
+    });
+    await this.syncPeriod().catch((err: Error) =>
+      this.log.warn(`cannot write the current month: ${err.message}`),
+    );
+    this.timer = setInterval(() => {
+      this.syncPeriod().catch((err: Error) =>
+        this.log.warn(`cannot write the current month: ${err.message}`),
+      );
+    }, PERIOD_SYNC_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopListening?.();
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Writes the clock's month for FreeRADIUS's cap check; returns it. */
+  async syncPeriod(): Promise<string> {
+    const month = this.clock.month();
+    await this.dataSource.getRepository(UsagePeriodEntity).upsert({ id: 1, month }, ['id']);
+    return month;
+  }
+
+  /** Checks these users now (also what every accounting update does); returns who was acted on. */
+  async check(usernames: readonly string[]): Promise<string[]> {
+    const month = this.clock.month();
+    const acted: string[] = [];
+    for (const over of await this.overCap(usernames, month)) {
+      const action = over.fupRate ? 'fup' : 'disconnect';
+      if (!(await this.claim(over.username, month, action))) continue;
+      acted.push(over.username);
+      if (over.fupRate) {
+        const report = await this.control.changeUserRate(over.username, over.fupRate);
+        this.log.log(
+          `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)`,
+        );
+      } else {
+        const result = await this.control.disconnectUser(over.username);
+        this.log.log(
+          `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed'} (${result.method}): ${result.message}`,
+        );
+      }
+    }
+    return acted;
+  }
+
+  private async checkPending(): Promise<void> {
+    const usernames = [...this.pending];
+    this.pending = new Set();
+    if (usernames.length === 0) return;
+    await this.check(usernames).catch((err: Error) =>
+      this.log.warn(`data cap check failed: ${err.message}`),
+    );
+  }
+
+  /** Capped customers among `usernames` whose usage this month reached the limit. */
+  private async overCap(usernames: readonly string[], month: string): Promise<OverCap[]> {
+    if (usernames.length === 0) return [];
+    const rows: Array<{
+      username: string;
+      fupUp: number | null;
+      fupDown: number | null;
+    }> = await this.dataSource.query(
+      `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown
+       FROM rg_customers c
+       JOIN rg_profiles p ON p.id = c.profile_id
+       JOIN rg_usage_monthly u ON u.username = c.username AND u.month = ?
+       WHERE c.username IN (${usernames.map(() => '?').join(', ')})
+         AND p.data_limit_bytes IS NOT NULL
+         AND CAST(u.upload_bytes AS DECIMAL(20, 0)) + u.download_bytes >= p.data_limit_bytes`,
+      [month, ...usernames],
+    );
+    return rows.map((r) => ({
+      username: r.username,
+      fupRate: r.fupUp && r.fupDown ? rateLimit(r.fupUp, r.fupDown) : null,
+    }));
+  }
+
+  /** True for the one caller that records this month's action for the user. */
+  private async claim(username: string, month: string, action: string): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const ignore = this.dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
+      const result = await runner.query(
+        `INSERT ${ignore} INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, ?, ?, ?)`,
+        [username, month, action, sqlDatetime(this.clock.now())],
+        true,
+      );
+      return (result as { affected?: number }).affected === 1;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** A UTC DATETIME literal both databases take ("YYYY-MM-DD HH:MM:SS"). */
+function sqlDatetime(at: Date): string {
+  return at.toISOString().slice(0, 19).replace('T', ' ');
+}

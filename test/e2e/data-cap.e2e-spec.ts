@@ -1,0 +1,187 @@
+/**
+ * The monthly data cap end to end: real FreeRADIUS (radius-config/) answers logins from
+ * radgraph's rollup, accounting goes through FreeRADIUS into radacct, radgraph's change feed
+ * sees it, and the CoA responder (a real RFC 5176 peer) gets the Disconnect-Request or the FUP
+ * CoA-Request. The month changes by moving radgraph's clock, not by waiting.
+ */
+import { performance } from 'node:perf_hooks';
+import { Clock } from '../../src/common/clock/clock';
+import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
+import { RunningApp, startApp } from '../support/app';
+import { runAll } from '../support/cleanup';
+import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
+import {
+  radclient,
+  RadclientResult,
+  RunningFreeradius,
+  startFreeradius,
+} from '../support/freeradius';
+import { gqlData } from '../support/graphql';
+import { createTestDatabase, TestDatabase } from '../support/test-database';
+
+jest.setTimeout(60_000);
+
+const NAS_SECRET = 'e2e-Cap-s3cret';
+const NAS = '127.0.0.1';
+const GiB = 1n << 30n;
+const PASSWORD = 'cap-passw0rd';
+const FEED_INTERVAL_MS = 200;
+
+describe('monthly data cap through FreeRADIUS', () => {
+  let db: TestDatabase;
+  let radius: RunningFreeradius | undefined;
+  let api: RunningApp | undefined;
+  let coa: CoaResponder | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+    if (!db.mysql) throw new Error('createTestDatabase("mysql") returned no MySQL credentials');
+    coa = await startCoaResponder({ secret: NAS_SECRET });
+    api = await startApp(db, {
+      CHANGE_FEED_INTERVAL_MS: String(FEED_INTERVAL_MS),
+      COA_TIMEOUT_MS: '300',
+      COA_RETRIES: '1',
+    });
+    // FreeRADIUS reads its clients from the nas table when it starts: the NAS goes in first.
+    await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+      i: { name: NAS, secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
+    });
+    radius = await startFreeradius({
+      db: {
+        host: db.mysql.host,
+        port: db.mysql.port,
+        database: db.database,
+        user: db.mysql.user,
+        password: db.mysql.password,
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await runAll([() => radius?.stop(), () => api?.close(), () => coa?.close(), () => db?.drop()]);
+  }, 60_000);
+
+  async function customer(username: string, profile: Record<string, unknown>) {
+    const { createProfile } = await gqlData(
+      api!,
+      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+      { i: { downloadRateKbps: 10240, uploadRateKbps: 5120, validityDays: 30, ...profile } },
+    );
+    await gqlData(api!, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username, password: PASSWORD, profileId: createProfile.id },
+    });
+  }
+
+  const login = (username: string) =>
+    radclient({
+      port: radius!.authPort,
+      secret: NAS_SECRET,
+      type: 'auth',
+      attributes: { 'User-Name': username, 'User-Password': PASSWORD, 'NAS-IP-Address': NAS },
+    });
+
+  function expectCode(result: RadclientResult, code: string): void {
+    if (result.code !== code) {
+      throw new Error(
+        `expected ${code}, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}\n--- FreeRADIUS\n${radius!.output()}`,
+      );
+    }
+  }
+
+  /** Accounting through FreeRADIUS, as the NAS sends it; `bytes` downloaded so far. */
+  async function account(
+    username: string,
+    session: string,
+    status: string,
+    seconds: number,
+    bytes: bigint,
+  ) {
+    const result = await radclient({
+      port: radius!.acctPort,
+      secret: NAS_SECRET,
+      type: 'acct',
+      attributes: {
+        'Acct-Status-Type': status,
+        'User-Name': username,
+        'Acct-Session-Id': session,
+        'NAS-IP-Address': NAS,
+        'NAS-Port': '15728640',
+        'Framed-IP-Address': '100.64.7.7',
+        'Event-Timestamp': String(Math.floor(Date.now() / 1000)),
+        'Acct-Session-Time': String(seconds),
+        'Acct-Input-Octets': '1000',
+        'Acct-Output-Octets': String(bytes & 0xffffffffn),
+        'Acct-Output-Gigawords': String(bytes >> 32n),
+      },
+    });
+    expectCode(result, 'Accounting-Response');
+  }
+
+  /** The responder's requests for `username`, waiting up to `ms` for `count` of them. */
+  async function requestsFor(username: string, count: number, ms: number) {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const found = coa!.received.filter((r) => r.attributes['User-Name'] === username);
+      if (found.length >= count || performance.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it('caps a month: the limit at login, a disconnect on crossing it, a reject, and a new month', async () => {
+    await customer('cap.alice', { name: 'Cap 1G', dataLimitBytes: String(GiB) });
+
+    const first = await login('cap.alice');
+    expectCode(first, 'Access-Accept');
+    expect(first.reply['Mikrotik-Total-Limit']).toBe(String(GiB));
+    expect(first.reply['Mikrotik-Total-Limit-Gigawords']).toBe('0');
+
+    await account('cap.alice', 'cap-a-1', 'Start', 0, 0n);
+    await account('cap.alice', 'cap-a-1', 'Interim-Update', 300, (GiB * 6n) / 10n);
+    expect(await requestsFor('cap.alice', 1, 1000)).toEqual([]); // under the cap: nothing
+    const crossing = performance.now();
+    await account('cap.alice', 'cap-a-1', 'Interim-Update', 600, (GiB * 12n) / 10n);
+    const [disconnect] = await requestsFor('cap.alice', 1, 3000);
+    expect(disconnect?.code).toBe('Disconnect-Request');
+    expect(disconnect.attributes['Acct-Session-Id']).toBe('cap-a-1');
+    expect(performance.now() - crossing).toBeLessThan(3000);
+
+    const refused = await login('cap.alice');
+    expectCode(refused, 'Access-Reject');
+    expect(refused.reply['Reply-Message']).toMatch(/data limit/i);
+
+    // Next month, by radgraph's clock: the usage starts from zero again.
+    const now = new Date();
+    const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 2));
+    jest.spyOn(api!.app.get(Clock), 'now').mockReturnValue(nextMonth);
+    await api!.app.get(DataCapEnforcer).syncPeriod();
+    const again = await login('cap.alice');
+    expectCode(again, 'Access-Accept');
+    expect(again.reply['Mikrotik-Total-Limit']).toBe(String(GiB));
+    jest.restoreAllMocks();
+    await api!.app.get(DataCapEnforcer).syncPeriod();
+  });
+
+  it('a FUP profile throttles instead: a CoA-Request with the FUP rate, and that rate at login', async () => {
+    await customer('cap.bob', {
+      name: 'FUP 1G',
+      dataLimitBytes: String(GiB),
+      fupUploadRateKbps: 512,
+      fupDownloadRateKbps: 1024,
+    });
+    expectCode(await login('cap.bob'), 'Access-Accept');
+    await account('cap.bob', 'cap-b-1', 'Start', 0, 0n);
+    await account('cap.bob', 'cap-b-1', 'Interim-Update', 300, (GiB * 12n) / 10n);
+    const [coaRequest] = await requestsFor('cap.bob', 1, 3000);
+    expect(coaRequest?.code).toBe('CoA-Request');
+    expect(coaRequest.attributes['Vendor-Specific']).toMatchObject({
+      'Mikrotik-Rate-Limit': '512k/1024k',
+    });
+    await account('cap.bob', 'cap-b-1', 'Interim-Update', 600, (GiB * 13n) / 10n);
+    expect(await requestsFor('cap.bob', 2, 1000)).toHaveLength(1); // once a month
+    const throttled = await login('cap.bob');
+    expectCode(throttled, 'Access-Accept');
+    expect(throttled.reply['Mikrotik-Rate-Limit']).toBe('512k/1024k');
+    expect(throttled.reply['Mikrotik-Total-Limit']).toBeUndefined();
+  });
+});

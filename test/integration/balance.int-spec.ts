@@ -1,0 +1,394 @@
+import { startApp, type RunningApp } from '../support/app';
+import { gqlData, gqlError } from '../support/graphql';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const DAY = 86_400_000;
+const LEDGER = `ledger { id amount balanceAfter kind note actor createdAt }`;
+const CUSTOMER = `id balance expiresAt ${LEDGER}`;
+
+/**
+ * Balance and price (issue 6, part 4): money is exact, every balance change is a ledger row,
+ * and the balance is always the sum of the ledger.
+ */
+describe.each(['mysql', 'sqlite'] as const)('balance and price on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  let monthly: { id: string; price: string };
+  let free: { id: string; price: string };
+  let seq = 0;
+
+  const createProfile = async (input: Record<string, unknown>) =>
+    (
+      await gqlData(
+        api,
+        `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id name price } }`,
+        { i: { downloadRateKbps: 1024, uploadRateKbps: 512, validityDays: 30, ...input } },
+      )
+    ).createProfile;
+  const createCustomer = async (profileId: string) =>
+    (
+      await gqlData(
+        api,
+        `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { ${CUSTOMER} } }`,
+        { i: { username: `payer.${++seq}`, password: 'pw', profileId } },
+      )
+    ).createCustomer;
+  const customer = async (id: string) =>
+    (await gqlData(api, `query($id: ID!) { customer(id: $id) { ${CUSTOMER} } }`, { id })).customer;
+  const credit = async (id: string, amount: unknown, note?: string) =>
+    (
+      await gqlData(
+        api,
+        `mutation($id: ID!, $a: Money!, $n: String) { creditCustomer(id: $id, amount: $a, note: $n) { ${CUSTOMER} } }`,
+        { id, a: amount, n: note },
+      )
+    ).creditCustomer;
+  const renew = (id: string, force?: boolean) =>
+    api.gql(
+      `mutation($id: ID!, $f: Boolean) { renewCustomer(id: $id, force: $f) { ${CUSTOMER} } }`,
+      { id, ...(force !== undefined && { f: force }) },
+    );
+  /** Everything a balance change could touch, for "nothing changed". */
+  const snapshot = async (id: string) => ({
+    customer: await db.query('SELECT * FROM rg_customers WHERE id = ?', [Number(id)]),
+    ledger: await db.query('SELECT * FROM rg_ledger WHERE customer_id = ? ORDER BY id', [
+      Number(id),
+    ]),
+    radcheck: await db.query(
+      'SELECT r.attribute, r.value FROM radcheck r JOIN rg_customers c ON c.username = r.username WHERE c.id = ? ORDER BY r.attribute',
+      [Number(id)],
+    ),
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    api = await startApp(db);
+    monthly = await createProfile({ name: 'Monthly 30', price: '30.00' });
+    free = await createProfile({ name: 'Free' });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  describe('price', () => {
+    it('defaults to 0 and round-trips exactly, stored as integer minor units', async () => {
+      expect(free.price).toBe('0.00');
+      expect(monthly.price).toBe('30.00');
+      const big = await createProfile({ name: 'Big', price: '1234567.89' });
+      expect(big.price).toBe('1234567.89');
+      const [row] = await db.query<{ price_minor: number | string }>(
+        'SELECT price_minor FROM rg_profiles WHERE id = ?',
+        [Number(big.id)],
+      );
+      expect(String(row.price_minor)).toBe('123456789');
+      const updated = (
+        await gqlData(
+          api,
+          `mutation($id: ID!) { updateProfile(id: $id, input: { price: 0.1 }) { price } }`,
+          {
+            id: big.id,
+          },
+        )
+      ).updateProfile;
+      expect(updated.price).toBe('0.10');
+      const untouched = (
+        await gqlData(
+          api,
+          `mutation($id: ID!) { updateProfile(id: $id, input: { validityDays: 7 }) { price } }`,
+          { id: big.id },
+        )
+      ).updateProfile;
+      expect(untouched.price).toBe('0.10');
+      const read = await gqlData(api, `query($id: ID!) { profile(id: $id) { price } }`, {
+        id: big.id,
+      });
+      expect(read.profile.price).toBe('0.10');
+    });
+
+    it.each([
+      ['too many decimals', '1.001'],
+      ['a negative price', '-1.00'],
+      ['letters', 'abc'],
+      ['an absurd size', '1e30'],
+    ])('refuses %s naming input.price', async (_label, price) => {
+      const before = await db.query('SELECT COUNT(*) AS n FROM rg_profiles');
+      const err = await gqlError(
+        api,
+        `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+        {
+          i: { name: 'Bad price', downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1, price },
+        },
+      );
+      expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.price' });
+      expect(await db.query('SELECT COUNT(*) AS n FROM rg_profiles')).toEqual(before);
+    });
+  });
+
+  describe('creditCustomer', () => {
+    it('records a payment: a CREDIT ledger row with the note and the caller', async () => {
+      const c = await createCustomer(monthly.id);
+      expect(c.balance).toBe('0.00');
+      expect(c.ledger).toEqual([]);
+      const paid = await credit(c.id, '50.00', 'cash at the office');
+      expect(paid.balance).toBe('50.00');
+      expect(paid.ledger).toEqual([
+        expect.objectContaining({
+          amount: '50.00',
+          balanceAfter: '50.00',
+          kind: 'CREDIT',
+          note: 'cash at the office',
+          actor: 'admin-token',
+        }),
+      ]);
+      // A JSON number is taken by the text it was written as.
+      expect((await credit(c.id, 0.1)).balance).toBe('50.10');
+      expect((await customer(c.id)).ledger.map((e: any) => e.amount)).toEqual(['0.10', '50.00']);
+    });
+
+    it.each([
+      ['1.001 (more decimals than the currency has)', 1.001],
+      ['"1.001" as a string', '1.001'],
+      ['"abc"', 'abc'],
+      ['a negative credit', '-5.00'],
+      ['a zero credit', '0'],
+      ['an absurd size', '9999999999999999999999'],
+      ['an exponent', '1e3'],
+    ])('refuses %s with BAD_USER_INPUT naming amount, and changes nothing', async (_l, amount) => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '5.00');
+      const before = await snapshot(c.id);
+      const err = await gqlError(
+        api,
+        `mutation($id: ID!, $a: Money!) { creditCustomer(id: $id, amount: $a) { id } }`,
+        { id: c.id, a: amount },
+      );
+      expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+      expect(await snapshot(c.id)).toEqual(before);
+    });
+
+    it('refuses 1e3 written as a float literal, naming amount', async () => {
+      const c = await createCustomer(monthly.id);
+      const err = await gqlError(
+        api,
+        `mutation { creditCustomer(id: "${c.id}", amount: 1e3) { id } }`,
+      );
+      expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+      const fine = await gqlData(
+        api,
+        `mutation { creditCustomer(id: "${c.id}", amount: 1000.50) { balance } }`,
+      );
+      expect(fine.creditCustomer.balance).toBe('1000.50');
+    });
+
+    it('refuses a value that is no amount at all before anything runs', async () => {
+      const c = await createCustomer(monthly.id);
+      const { body } = await api.gql(
+        `mutation($id: ID!, $a: Money!) { creditCustomer(id: $id, amount: $a) { id } }`,
+        { id: c.id, a: { cents: 100 } },
+      );
+      expect(body.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect((await customer(c.id)).balance).toBe('0.00');
+    });
+
+    it('an unknown customer is NOT_FOUND', async () => {
+      const err = await gqlError(
+        api,
+        `mutation { creditCustomer(id: "999999", amount: "1.00") { id } }`,
+      );
+      expect(err.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'id' });
+    });
+
+    it('50 concurrent credits of 1.00 add exactly 50.00', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '0.25');
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          api.gql(
+            `mutation($id: ID!, $n: String) { creditCustomer(id: $id, amount: "1.00", note: $n) { id } }`,
+            { id: c.id, n: `payment ${i}` },
+          ),
+        ),
+      );
+      for (const r of results) expect(r.body.errors).toBeUndefined();
+      const after = (
+        await gqlData(
+          api,
+          `query($id: ID!) { customer(id: $id) { balance ledger(first: 100) { balanceAfter kind } } }`,
+          {
+            id: c.id,
+          },
+        )
+      ).customer;
+      expect(after.balance).toBe('50.25');
+      expect(after.ledger).toHaveLength(51);
+      // One after the other: every row saw the one before it.
+      expect(after.ledger.map((e: any) => e.balanceAfter)).toEqual(
+        Array.from({ length: 51 }, (_, i) => `${50 - i}.25`),
+      );
+    });
+  });
+
+  describe('renewCustomer', () => {
+    it('with a short balance is refused with INSUFFICIENT_BALANCE, and nothing changes', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '29.99');
+      const before = await snapshot(c.id);
+      const { body } = await renew(c.id);
+      expect(body.errors).toHaveLength(1);
+      const err = body.errors![0];
+      expect(err.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'id',
+        reason: 'INSUFFICIENT_BALANCE',
+      });
+      expect(err.message).toContain('29.99');
+      expect(err.message).toContain('30.00');
+      expect(await snapshot(c.id)).toEqual(before);
+      // The contract's form, without force, too.
+      const plain = await gqlError(api, `mutation { renewCustomer(id: "${c.id}") { id } }`);
+      expect(plain.extensions.reason).toBe('INSUFFICIENT_BALANCE');
+      expect(await snapshot(c.id)).toEqual(before);
+    });
+
+    it('with enough balance deducts the price exactly and extends expiresAt', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '45.50');
+      const stored = await customer(c.id); // expiresAt as stored (MySQL keeps whole seconds)
+      const { body } = await renew(c.id);
+      expect(body.errors).toBeUndefined();
+      const renewed = body.data.renewCustomer;
+      expect(renewed.balance).toBe('15.50');
+      expect(Date.parse(renewed.expiresAt) - Date.parse(stored.expiresAt)).toBe(30 * DAY);
+      expect(renewed.ledger[0]).toMatchObject({
+        amount: '-30.00',
+        balanceAfter: '15.50',
+        kind: 'RENEWAL',
+        actor: 'admin-token',
+      });
+      expect(renewed.ledger[0].note).toContain('Monthly 30');
+      const [expiration] = await db.query<{ value: string }>(
+        `SELECT value FROM radcheck WHERE username = (SELECT username FROM rg_customers WHERE id = ?) AND attribute = 'Expiration'`,
+        [Number(c.id)],
+      );
+      expect(Number(expiration.value)).toBe(Math.floor(Date.parse(renewed.expiresAt) / 1000));
+      // Exactly the price again: the balance may reach 0.
+      await credit(c.id, '14.50');
+      const again = (await renew(c.id)).body.data.renewCustomer;
+      expect(again.balance).toBe('0.00');
+    });
+
+    it('with force goes ahead and the balance goes negative', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '10.00');
+      const stored = await customer(c.id);
+      const { body } = await renew(c.id, true);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.renewCustomer.balance).toBe('-20.00');
+      expect(Date.parse(body.data.renewCustomer.expiresAt) - Date.parse(stored.expiresAt)).toBe(
+        30 * DAY,
+      );
+      const second = (await renew(c.id, true)).body.data.renewCustomer;
+      expect(second.balance).toBe('-50.00');
+      expect(second.ledger.map((e: any) => [e.kind, e.amount, e.balanceAfter])).toEqual([
+        ['RENEWAL', '-30.00', '-50.00'],
+        ['RENEWAL', '-30.00', '-20.00'],
+        ['CREDIT', '10.00', '10.00'],
+      ]);
+      // force: false is the default.
+      const refused = (await renew(c.id, false)).body;
+      expect(refused.errors?.[0].extensions.reason).toBe('INSUFFICIENT_BALANCE');
+    });
+
+    it('of a free profile deducts nothing and writes no ledger row', async () => {
+      const c = await createCustomer(free.id);
+      const { body } = await renew(c.id);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.renewCustomer.balance).toBe('0.00');
+      expect(body.data.renewCustomer.ledger).toEqual([]);
+    });
+  });
+
+  describe('ledger', () => {
+    it('pages newest first and refuses a bad first', async () => {
+      const c = await createCustomer(monthly.id);
+      for (const a of ['1.00', '2.00', '3.00']) await credit(c.id, a);
+      const { customer: found } = await gqlData(
+        api,
+        `query($id: ID!) { customer(id: $id) { ledger(first: 2) { amount } } }`,
+        { id: c.id },
+      );
+      expect(found.ledger).toEqual([{ amount: '3.00' }, { amount: '2.00' }]);
+      for (const first of [0, 501]) {
+        const { body } = await api.gql(
+          `query($id: ID!, $f: Int) { customer(id: $id) { ledger(first: $f) { id } } }`,
+          { id: c.id, f: first },
+        );
+        expect(body.errors?.[0].extensions).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          field: 'first',
+        });
+      }
+    });
+
+    it('goes with its customer when the customer is deleted', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '1.00');
+      await gqlData(api, `mutation($id: ID!) { deleteCustomer(id: $id) }`, { id: c.id });
+      expect(
+        await db.query('SELECT id FROM rg_ledger WHERE customer_id = ?', [Number(c.id)]),
+      ).toEqual([]);
+    });
+
+    it('sums to every balance, after everything above (checked in SQL)', async () => {
+      const rows = await db.query<{
+        id: number;
+        balance: number | string;
+        total: number | string | null;
+        entries: number | string;
+        last_after: number | string | null;
+      }>(
+        `SELECT c.id, c.balance_minor AS balance, SUM(l.amount_minor) AS total, COUNT(l.id) AS entries,
+           (SELECT l2.balance_after_minor FROM rg_ledger l2 WHERE l2.customer_id = c.id ORDER BY l2.id DESC LIMIT 1) AS last_after
+         FROM rg_customers c LEFT JOIN rg_ledger l ON l.customer_id = c.id
+         GROUP BY c.id, c.balance_minor`,
+      );
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.some((r) => Number(r.entries) > 50)).toBe(true);
+      for (const r of rows) {
+        expect([r.id, String(r.balance)]).toEqual([r.id, String(r.total ?? 0)]);
+        if (r.last_after !== null)
+          expect([r.id, String(r.last_after)]).toEqual([r.id, String(r.balance)]);
+      }
+    });
+  });
+
+  it('follows CURRENCY_DECIMALS', async () => {
+    // A second instance on the same database: a currency without decimals.
+    const whole = await startApp(db, { CURRENCY_DECIMALS: '0' });
+    try {
+      const c = (
+        await gqlData(
+          whole,
+          `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+          { i: { username: 'whole.units', password: 'pw', profileId: free.id } },
+        )
+      ).createCustomer;
+      const paid = await gqlData(
+        whole,
+        `mutation($id: ID!) { creditCustomer(id: $id, amount: "1500") { balance } }`,
+        { id: c.id },
+      );
+      expect(paid.creditCustomer.balance).toBe('1500');
+      const err = await gqlError(
+        whole,
+        `mutation($id: ID!) { creditCustomer(id: $id, amount: "1.50") { balance } }`,
+        { id: c.id },
+      );
+      expect(err.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'amount' });
+    } finally {
+      await whole.close();
+    }
+  });
+});

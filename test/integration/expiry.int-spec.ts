@@ -1,0 +1,494 @@
+import { createHmac } from 'node:crypto';
+import type { Client } from 'graphql-ws';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../src/common/clock/clock';
+import { JobLeases } from '../../src/common/jobs/job-leases.service';
+import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
+import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
+import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
+import { runAll } from '../support/cleanup';
+import { LogCapture } from '../support/log-capture';
+import { startApp, type RunningApp } from '../support/app';
+import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
+import { gqlData, gqlError } from '../support/graphql';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+const NAS_SECRET = 'coa-Shared-s3cret';
+const NAS_IP = '127.0.0.1';
+const WEBHOOK_SECRET = 'whsec-must-never-be-logged-0123456789';
+const DAY = 86_400_000;
+
+const EVENT_QUERY =
+  'subscription { customerExpiring { customer { id username phone status } expiresAt daysLeft } }';
+
+/**
+ * Plans over time, on real parts: the expiry job disconnects an expired customer who is
+ * online through a real RFC 5176 peer on UDP, sends customerExpiring to a graphql-ws
+ * subscriber and to a real HTTP webhook receiver (which checks the HMAC), once each; job
+ * leases keep it to one instance. Time moves with the Clock, not by waiting (except where
+ * the real timers of two instances are the point).
+ */
+describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  let coa: CoaResponder;
+  let hook: WebhookReceiver;
+  let job: ExpiryJob;
+  let clock: Clock;
+  const logs = new LogCapture();
+
+  beforeAll(async () => {
+    logs.start();
+    db = await createTestDatabase(kind);
+    coa = await startCoaResponder({ secret: NAS_SECRET });
+    hook = await startWebhookReceiver();
+    api = await startApp(db, {
+      LOG_LEVEL: 'verbose',
+      COA_TIMEOUT_MS: '200',
+      COA_RETRIES: '1',
+      // The job runs when the test says (runOnce), not on a timer.
+      EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+      EXPIRY_REMINDER_DAYS: '3',
+      WEBHOOK_URL: hook.url,
+      WEBHOOK_SECRET,
+    });
+    api.app.get(WebhookSender).configure({ baseDelayMs: 50, timeoutMs: 1000 });
+    job = api.app.get(ExpiryJob);
+    clock = api.app.get(Clock);
+    await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+      i: { name: NAS_IP, secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
+    });
+  });
+
+  afterAll(async () => {
+    await runAll([
+      () => api?.close(),
+      () => coa?.close(),
+      () => hook?.close(),
+      () => db?.drop(),
+      () => {
+        logs.stop();
+      },
+    ]);
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  const at = (when: Date) => jest.spyOn(clock, 'now').mockImplementation(() => new Date(when));
+
+  let seq = 0;
+  /** A customer on a new profile of `validityDays`, online (an open radacct row) or not. */
+  async function customer(validityDays: number, online: boolean, tag = 'c') {
+    seq++;
+    const { createProfile } = await gqlData(
+      api,
+      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+      {
+        i: {
+          name: `${tag}-p${seq}`,
+          downloadRateKbps: 10240,
+          uploadRateKbps: 5120,
+          validityDays,
+        },
+      },
+    );
+    const username = `${tag}${seq}.${kind}`;
+    const { createCustomer } = await gqlData(
+      api,
+      `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id expiresAt } }`,
+      {
+        i: {
+          username,
+          password: 'pw-123456',
+          phone: `+2547000${String(seq).padStart(5, '0')}`,
+          profileId: createProfile.id,
+        },
+      },
+    );
+    const session = `81c1${String(seq).padStart(4, '0')}`;
+    if (online) {
+      await db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, acctstarttime, acctupdatetime)
+         VALUES (?, ?, ?, ?, ?, '2026-11-30 10:00:00', '2026-11-30 10:00:00')`,
+        [session, `u-${username}`, username, NAS_IP, `100.65.0.${seq}`],
+      );
+    }
+    // As stored (MySQL keeps whole seconds).
+    const { customer: stored } = await gqlData(
+      api,
+      'query($id: ID) { customer(id: $id) { expiresAt } }',
+      {
+        id: createCustomer.id,
+      },
+    );
+    return {
+      id: createCustomer.id as string,
+      username,
+      session,
+      expiresAt: new Date(stored.expiresAt as string),
+    };
+  }
+
+  /** expires_at as TypeORM writes a datetime on this database. */
+  const sqlTime = (d: Date) =>
+    kind === 'sqlite'
+      ? d.toISOString().replace('T', ' ').replace('Z', '')
+      : d.toISOString().slice(0, 19).replace('T', ' ');
+  const setExpiry = (id: string, d: Date) =>
+    db.query('UPDATE rg_customers SET expires_at = ? WHERE id = ?', [sqlTime(d), Number(id)]);
+
+  const disconnectsOf = (username: string) =>
+    coa.received.filter(
+      (r) => r.code === 'Disconnect-Request' && r.attributes['User-Name'] === username,
+    );
+  const deliveriesOf = (customerId: string) =>
+    hook.received.filter((r) => JSON.parse(r.rawBody).data.customer.id === customerId);
+
+  /** Every customerExpiring event a new subscriber gets, until stop(). */
+  async function subscribe(client: Client) {
+    const bus = api.app.get(CustomerExpiringBus);
+    const before = bus.subscriberCount;
+    const events: any[] = [];
+    const errors: unknown[] = [];
+    const stop = client.subscribe(
+      { query: EVENT_QUERY },
+      {
+        next: (v) => (v.errors ? errors.push(...v.errors) : events.push(v.data!.customerExpiring)),
+        error: (e) => errors.push(e),
+        complete: () => undefined,
+      },
+    );
+    const until = Date.now() + 5000;
+    while (bus.subscriberCount <= before) {
+      if (Date.now() > until) throw new Error('the subscription did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { events, errors, stop, of: (id: string) => events.filter((e) => e.customer.id === id) };
+  }
+
+  async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
+    const until = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** The receiver's check: HMAC-SHA256 of "<timestamp>.<raw body>" with the shared secret. */
+  function expectSigned(r: WebhookReceiver['received'][number]) {
+    const timestamp = String(r.headers['x-radgraph-timestamp']);
+    expect(timestamp).toMatch(/^\d+$/);
+    expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(300);
+    const expected = createHmac('sha256', WEBHOOK_SECRET)
+      .update(`${timestamp}.${r.rawBody}`)
+      .digest('hex');
+    expect(r.headers['x-radgraph-signature']).toBe(`sha256=${expected}`);
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(r.method).toBe('POST');
+  }
+
+  describe('Expiry', () => {
+    it('disconnects a customer who is online when expiresAt passes, once, and again after a renewal', async () => {
+      coa.setMode('ack');
+      const c = await customer(30, true, 'exp');
+      const offline = await customer(30, false, 'exp');
+
+      at(new Date(c.expiresAt.getTime() - 60_000));
+      await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(0); // not expired yet
+
+      at(new Date(c.expiresAt.getTime() + 1000));
+      const run = await job.runOnce();
+      expect(run.leader).toBe(true);
+      expect(run.disconnected).toBeGreaterThanOrEqual(1);
+      const sent = disconnectsOf(c.username);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].authenticatorValid).toBe(true);
+      expect(sent[0].attributes).toMatchObject({
+        'User-Name': c.username,
+        'Acct-Session-Id': c.session,
+      });
+      expect(disconnectsOf(offline.username)).toHaveLength(0);
+
+      // Still online (the NAS's Stop has not come): the next runs send nothing new.
+      await job.runOnce();
+      at(new Date(c.expiresAt.getTime() + 45_000));
+      await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+
+      // Renewed, it expires later, and that expiry is handled again.
+      jest.restoreAllMocks();
+      const { renewCustomer } = await gqlData(
+        api,
+        `mutation($id: ID!) { renewCustomer(id: $id, force: true) { expiresAt } }`,
+        { id: c.id },
+      );
+      const renewed = new Date(renewCustomer.expiresAt as string);
+      expect(renewed.getTime()).toBeGreaterThan(c.expiresAt.getTime());
+      at(new Date(renewed.getTime() - 1000));
+      await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+      at(new Date(renewed.getTime() + 1000));
+      await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+      expect(logs.text()).toContain(`${c.username} expired at ${renewed.toISOString()}`);
+    });
+
+    it('is within seconds on real timers, and once, with two instances ticking on one database', async () => {
+      coa.setMode('ack');
+      const c = await customer(30, true, 'two');
+      const env = {
+        COA_TIMEOUT_MS: '200',
+        COA_RETRIES: '1',
+        EXPIRY_CHECK_INTERVAL_SECONDS: '1',
+        EXPIRY_REMINDER_DAYS: '0',
+        CHANGE_FEED_INTERVAL_MS: '0',
+      };
+      // The first instance has stopped: its lease is free.
+      await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+      const a = await startApp(db, env);
+      const b = await startApp(db, env);
+      try {
+        const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+        await setExpiry(c.id, expiresAt);
+        await waitFor(() => disconnectsOf(c.username).length > 0, 'the disconnect');
+        // Within one tick of expiring (the issue asks for 60 s).
+        expect(Date.now() - expiresAt.getTime()).toBeLessThan(5000);
+        await new Promise((r) => setTimeout(r, 2500)); // two more ticks on each instance
+        expect(disconnectsOf(c.username)).toHaveLength(1);
+        const holders = [a, b].map((x) => x.app.get(JobLeases).holder);
+        const [lease] = await db.query<{ holder: string }>(
+          'SELECT holder FROM rg_job_leases WHERE name = ?',
+          [EXPIRY_JOB_LEASE],
+        );
+        expect(holders).toContain(lease.holder);
+      } finally {
+        await runAll([() => a.close(), () => b.close()]);
+      }
+    });
+  });
+
+  describe('Reminders', () => {
+    it('delivers customerExpiring once, to a subscriber and to the webhook receiver, signed', async () => {
+      const sub = await subscribe(api.wsClient());
+      const c = await customer(90, false, 'rem');
+
+      at(new Date(c.expiresAt.getTime() - 4 * DAY));
+      await job.runOnce();
+      await api.app.get(WebhookSender).idle();
+      expect(sub.of(c.id)).toHaveLength(0); // not within 3 days yet
+      expect(deliveriesOf(c.id)).toHaveLength(0);
+
+      const now = new Date(c.expiresAt.getTime() - 2 * DAY - 3_600_000);
+      at(now);
+      const run = await job.runOnce();
+      expect(run.reminded).toBeGreaterThanOrEqual(1);
+      await api.app.get(WebhookSender).idle();
+      await waitFor(() => sub.of(c.id).length === 1, 'the subscription event');
+      expect(sub.of(c.id)[0]).toEqual({
+        customer: {
+          id: c.id,
+          username: c.username,
+          phone: expect.stringMatching(/^\+2547/),
+          status: expect.any(String),
+        },
+        expiresAt: c.expiresAt.toISOString(),
+        daysLeft: 3,
+      });
+
+      const [delivery] = deliveriesOf(c.id);
+      expect(deliveriesOf(c.id)).toHaveLength(1);
+      expectSigned(delivery);
+      expect(delivery.path).toBe('/hooks/radgraph');
+      const body = JSON.parse(delivery.rawBody);
+      expect(delivery.headers['x-radgraph-event']).toBe('customerExpiring');
+      expect(delivery.headers['x-radgraph-delivery']).toBe(body.id);
+      expect(body).toMatchObject({
+        type: 'customerExpiring',
+        createdAt: now.toISOString(),
+        data: {
+          customer: { id: c.id, username: c.username, phone: expect.any(String) },
+          expiresAt: c.expiresAt.toISOString(),
+          daysLeft: 3,
+        },
+      });
+
+      // Again, and later within the window: nothing new anywhere.
+      await job.runOnce();
+      at(new Date(c.expiresAt.getTime() - 3_600_000));
+      await job.runOnce();
+      await api.app.get(WebhookSender).idle();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sub.of(c.id)).toHaveLength(1);
+      expect(deliveriesOf(c.id)).toHaveLength(1);
+      expect(sub.errors).toEqual([]);
+      sub.stop();
+    });
+
+    it('retries a receiver that answers 500, then drops the connection, until it takes it', async () => {
+      const c = await customer(91, false, 'retry');
+      hook.answerNext(500, 'close');
+      at(new Date(c.expiresAt.getTime() - DAY));
+      await job.runOnce();
+      await api.app.get(WebhookSender).idle();
+      const tries = deliveriesOf(c.id);
+      expect(tries.map((t) => t.answer)).toEqual([500, 'close', 200]);
+      // The same event each time (same id and body), each try signed afresh.
+      expect(new Set(tries.map((t) => t.rawBody)).size).toBe(1);
+      expect(new Set(tries.map((t) => t.headers['x-radgraph-delivery'])).size).toBe(1);
+      tries.forEach(expectSigned);
+      // Backoff: the third try waited about twice as long as the second.
+      expect(tries[2].at - tries[1].at).toBeGreaterThanOrEqual(90);
+      expect(JSON.parse(tries[2].rawBody).data).toMatchObject({ daysLeft: 1 });
+    });
+
+    it('does not retry a 4xx, and gives up after 5 tries of 503, without holding the job', async () => {
+      const refused = await customer(92, false, 'refused');
+      hook.answerNext(400);
+      at(new Date(refused.expiresAt.getTime() - DAY));
+      await job.runOnce();
+      await api.app.get(WebhookSender).idle();
+      expect(deliveriesOf(refused.id).map((t) => t.answer)).toEqual([400]);
+
+      const down = await customer(93, false, 'down');
+      hook.answerNext(503, 503, 503, 503, 503, 503);
+      at(new Date(down.expiresAt.getTime() - DAY));
+      const started = Date.now();
+      await job.runOnce();
+      expect(Date.now() - started).toBeLessThan(700); // the job did not wait for the backoff
+      await api.app.get(WebhookSender).idle();
+      expect(deliveriesOf(down.id).map((t) => t.answer)).toEqual([503, 503, 503, 503, 503]);
+      hook.answerNext();
+    });
+
+    it('never logs the webhook secret', () => {
+      const text = logs.text();
+      expect(text).toContain('customerExpiring');
+      expect(text).not.toContain(WEBHOOK_SECRET);
+    });
+  });
+
+  describe('expiringCustomers', () => {
+    const LIST = `query($d: Int!, $first: Int, $after: String) {
+      expiringCustomers(withinDays: $d, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id username expiresAt } }
+      }
+    }`;
+
+    it('lists who expires within the window, soonest first, in pages, without the expired', async () => {
+      const in5 = await customer(5, false, 'win');
+      const in1 = await customer(1, false, 'win');
+      const in10 = await customer(10, false, 'win');
+      const in2 = await customer(2, false, 'win');
+      const same = await customer(2, false, 'win');
+      await setExpiry(same.id, in2.expiresAt); // a tie: by id
+      const gone = await customer(3, false, 'win');
+      await setExpiry(gone.id, new Date(Date.now() - 60_000));
+      const mine = new Set([in5, in1, in10, in2, same, gone].map((c) => c.id));
+
+      const { expiringCustomers: all } = await gqlData(api, LIST, { d: 6, first: 500 });
+      const nodes: Array<{ id: string; expiresAt: string }> = all.edges.map((e: any) => e.node);
+      expect(nodes.filter((n) => mine.has(n.id)).map((n) => n.id)).toEqual([
+        in1.id,
+        in2.id,
+        same.id,
+        in5.id,
+      ]);
+      const times = nodes.map((n) => Date.parse(n.expiresAt));
+      expect([...times].sort((x, y) => x - y)).toEqual(times);
+      expect(times.every((t) => t > Date.now() && t <= Date.now() + 6 * DAY)).toBe(true);
+      expect(all.totalCount).toBe(nodes.length);
+
+      // Page by page: the same list.
+      const paged: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const { expiringCustomers: page }: any = await gqlData(api, LIST, {
+          d: 6,
+          first: 2,
+          after,
+        });
+        expect(page.totalCount).toBe(all.totalCount);
+        paged.push(...page.edges.map((e: any) => e.node.id));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
+      expect(paged).toEqual(nodes.map((n) => n.id));
+
+      // By the Clock: two days on, the 1- and 2-day ones have expired.
+      at(new Date(Date.now() + 2 * DAY + 60_000));
+      const { expiringCustomers: later } = await gqlData(api, LIST, { d: 9, first: 500 });
+      const laterIds = later.edges.map((e: any) => e.node.id).filter((id: string) => mine.has(id));
+      expect(laterIds).toEqual([in5.id, in10.id]);
+    });
+
+    it('refuses a negative window and a foreign cursor with BAD_USER_INPUT', async () => {
+      expect((await gqlError(api, LIST, { d: -1 })).extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'withinDays',
+      });
+      const { customers } = await gqlData(
+        api,
+        '{ customers(first: 1) { pageInfo { endCursor } } }',
+      );
+      expect(
+        (await gqlError(api, LIST, { d: 3, after: customers.pageInfo.endCursor })).extensions,
+      ).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    });
+  });
+
+  describe('job leases', () => {
+    let other: DataSource;
+    beforeAll(async () => {
+      other = await db.openDataSource(); // a second instance's connection
+    });
+    afterAll(async () => {
+      await other?.destroy();
+    });
+
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('gives a lease to one holder; after it expires, another takes it', async () => {
+      const mine = api.app.get(DataSource); // this instance's connection
+      const a = new JobLeases(mine);
+      const b = new JobLeases(other);
+      expect(a.holder).not.toBe(b.holder);
+
+      expect(await a.acquire('test-job', 1000)).toBe(true);
+      expect(await b.acquire('test-job', 1000)).toBe(false);
+      expect(await a.acquire('test-job', 1000)).toBe(true); // renewed
+      expect(await b.acquire('test-job', 1000)).toBe(false);
+      expect(await b.holderOf('test-job')).toBe(a.holder);
+
+      await sleep(2100); // a stopped renewing: expired (MySQL keeps whole seconds)
+      expect(await b.holderOf('test-job')).toBeNull();
+      expect(await b.acquire('test-job', 60_000)).toBe(true);
+      expect(await a.acquire('test-job', 60_000)).toBe(false);
+      expect(await a.holderOf('test-job')).toBe(b.holder);
+
+      await a.release('test-job'); // not a's to give up
+      expect(await a.acquire('test-job', 60_000)).toBe(false);
+      await b.release('test-job');
+      expect(await a.acquire('test-job', 60_000)).toBe(true);
+    });
+
+    it('lets exactly one of many racing holders take a new lease', async () => {
+      const ds = api.app.get(DataSource); // this instance's connection
+      const holders = Array.from({ length: 8 }, (_, i) => new JobLeases(i % 2 === 0 ? ds : other));
+      const got = await Promise.all(holders.map((h) => h.acquire('race', 60_000)));
+      expect(got.filter(Boolean)).toHaveLength(1);
+      const again = await Promise.all(holders.map((h) => h.acquire('race', 60_000)));
+      expect(again).toEqual(got); // the holder renews; nobody else gets it
+    });
+
+    it('makes the expiry job of an instance without the lease do nothing', async () => {
+      const held = new JobLeases(other);
+      await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+      expect(await held.acquire(EXPIRY_JOB_LEASE, 60_000)).toBe(true);
+      expect(await job.runOnce()).toEqual({ leader: false, disconnected: 0, reminded: 0 });
+      await held.release(EXPIRY_JOB_LEASE);
+      expect((await job.runOnce()).leader).toBe(true);
+    });
+  });
+});
