@@ -27,6 +27,7 @@ import {
 import { CreateCustomerInput } from './dto/create-customer.input';
 import { UpdateCustomerInput } from './dto/update-customer.input';
 import { LedgerKind } from './ledger-kind';
+import { Clock } from '../common/clock/clock';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -46,6 +47,7 @@ export class CustomersService {
     private readonly control: SessionControlService,
     private readonly directory: CustomerDirectoryService,
     private readonly ledger: CustomerLedgerService,
+    private readonly clock: Clock,
   ) {}
 
   async create(input: CreateCustomerInput): Promise<CustomerEntity> {
@@ -148,7 +150,7 @@ export class CustomersService {
   renew(id: string, opts: { force: boolean; actor: string }): Promise<CustomerEntity> {
     return this.change(id, async (m, c) => {
       const profile = await this.profiles.require(m, c.profileId, 'id');
-      const from = Math.max(Date.now(), c.expiresAt?.getTime() ?? 0);
+      const from = Math.max(this.clock.now().getTime(), c.expiresAt?.getTime() ?? 0);
       c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
       await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
         kind: LedgerKind.RENEWAL,
