@@ -310,6 +310,8 @@ async function startRadgraph(db: TestDatabase, profile: boolean): Promise<Runnin
       LOG_LEVEL: 'warn',
       RADIUS_ACCT_HOST: NAS_IP,
       RADIUS_ACCT_PORT: String(port),
+      // All load comes from one address (NAS_IP): no per-source limit, or it would cap the run.
+      RADIUS_ACCT_RATE_PER_SOURCE: '0',
       CHANGE_FEED_INTERVAL_MS: '500',
     },
   });

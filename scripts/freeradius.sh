@@ -22,6 +22,7 @@
 #   RADIUS_AUTH_PORT      (default 1812)
 #   RADIUS_ACCT_PORT      (default 1813)
 #   RADIUS_DEBUG          (default 0; 1 = freeradius -xx, 2 = -xxx: log every request)
+#   RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR (default no; yes = drop Access-Requests without one)
 #
 # The script execs FreeRADIUS, so its pid is FreeRADIUS's pid: SIGTERM to it
 # stops the server. A small watcher removes the temporary directory once
@@ -76,6 +77,7 @@ export RADIUS_LISTEN_ADDR="${RADIUS_LISTEN_ADDR:-127.0.0.1}"
 export RADIUS_AUTH_PORT="${RADIUS_AUTH_PORT:-1812}"
 export RADIUS_ACCT_PORT="${RADIUS_ACCT_PORT:-1813}"
 RADIUS_DEBUG="${RADIUS_DEBUG:-0}"
+export RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR="${RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR:-no}"
 
 [[ -n "${RADGRAPH_DB_NAME:-}" ]] || die "RADGRAPH_DB_NAME is not set (the MySQL/MariaDB database that holds the FreeRADIUS tables)"
 [[ -n "${RADGRAPH_DB_USER:-}" ]] || die "RADGRAPH_DB_USER is not set (the MySQL/MariaDB user FreeRADIUS logs in as)"
@@ -97,6 +99,10 @@ check_port RADIUS_ACCT_PORT "$RADIUS_ACCT_PORT"
 for var in RADGRAPH_DB_HOST RADGRAPH_DB_NAME RADGRAPH_DB_USER RADGRAPH_DB_PASSWORD RADIUS_LISTEN_ADDR; do
   [[ "${!var}" != *[$'"\n\\']* ]] || die "$var must not contain a double quote, a backslash or a newline"
 done
+case "$RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR" in
+  yes | no) ;;
+  *) die "RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR must be yes or no, got '$RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR'" ;;
+esac
 case "$RADIUS_DEBUG" in
   0 | '') debug_flags=() ;;
   1) debug_flags=(-xx) ;;

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AccountingListener } from './radius/accounting/accounting-listener.service';
 import { AppModule } from './app.module';
 import type { AppConfig, LogLevel } from './config/app-config';
+import { applyHttpLimits } from './graphql/http-limits';
 
 const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -34,7 +35,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     abortOnError: false,
   });
   app.disable('x-powered-by');
-  app.useBodyParser('json', { limit: '1mb' });
+  applyHttpLimits(app, config.graphql);
   app.enableShutdownHooks();
   return app;
 }

@@ -1,8 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { resolveAdminToken, type AdminToken } from './admin-token';
+import { ApiKeyConnections } from './api-keys/api-key-connections';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { Role, type Principal } from './principal';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -13,20 +15,34 @@ export class AuthService {
   readonly adminToken: AdminToken;
   private readonly adminDigest: Buffer;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() private readonly apiKeys?: ApiKeysService,
+    /** The open graphql-ws connections of each API key (closed when it is revoked). */
+    @Optional() readonly connections: ApiKeyConnections = new ApiKeyConnections(),
+  ) {
     this.adminToken = resolveAdminToken(config);
     this.adminDigest = digest(this.adminToken.token);
   }
 
   /** `Bearer <token>` (scheme case-insensitive) → the caller, or null for anything else. */
-  authenticate(authorization: unknown): Promise<Principal | null> {
+  async authenticate(authorization: unknown): Promise<Principal | null> {
     const token = parseBearer(authorization);
-    if (token === null) return Promise.resolve(null);
+    if (token === null) return null;
     // Compare digests in constant time: no timing hint about how much of a token matched.
     if (timingSafeEqual(digest(token), this.adminDigest)) {
-      return Promise.resolve({ kind: 'admin-token', name: 'admin-token', role: Role.ADMIN });
+      return { kind: 'admin-token', name: 'admin-token', role: Role.ADMIN };
     }
-    return Promise.resolve(null);
+    return this.apiKeys ? this.apiKeys.authenticate(token) : null;
+  }
+
+  /**
+   * Whether a caller authenticated earlier (at graphql-ws connection_init) still may call:
+   * false once its API key is revoked, on any instance.
+   */
+  async stillValid(principal: Principal): Promise<boolean> {
+    if (principal.kind !== 'api-key') return true;
+    return this.apiKeys ? this.apiKeys.isActive(principal.keyId) : false;
   }
 }
 

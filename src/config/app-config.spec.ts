@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       adminToken: undefined,
       radiusAcctHost: '127.0.0.1',
       radiusAcctPort: 1813,
+      radiusAcctRateLimit: { perSecond: 2000, burst: 4000 },
       logLevel: 'info',
     });
   });
@@ -33,6 +34,9 @@ describe('loadConfig', () => {
     ['PORT', '40a'],
     ['RADIUS_ACCT_PORT', '-1'],
     ['RADIUS_ACCT_HOST', 'localhost'],
+    ['RADIUS_ACCT_RATE_PER_SOURCE', '-1'],
+    ['RADIUS_ACCT_RATE_PER_SOURCE', 'fast'],
+    ['RADIUS_ACCT_BURST_PER_SOURCE', '0'],
     ['HOST', '999.1.1.1'],
     ['LOG_LEVEL', 'chatty'],
     ['NODE_ENV', 'staging'],
@@ -47,10 +51,41 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'postgres://h/db'],
     ['DATABASE_URL', 'mysql://root@127.0.0.1:3306/'],
     ['DATABASE_URL', 'not a url'],
+    ['GRAPHQL_INTROSPECTION', 'maybe'],
+    ['GRAPHQL_MAX_BATCH_SIZE', '0'],
+    ['GRAPHQL_MAX_BODY_BYTES', '10'],
+    ['GRAPHQL_RATE_LIMIT_PER_MINUTE', '-1'],
+    ['GRAPHQL_RATE_LIMIT_BURST', '0'],
   ])('refuses %s=%s with a message that names it', (name, value) => {
     const found = problems({ [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0].startsWith(name)).toBe(true);
+  });
+
+  it('takes RADIUS_ACCT_RATE_PER_SOURCE (0: off) and RADIUS_ACCT_BURST_PER_SOURCE', () => {
+    expect(
+      loadConfig({ RADIUS_ACCT_RATE_PER_SOURCE: '0', RADIUS_ACCT_BURST_PER_SOURCE: '10' })
+        .radiusAcctRateLimit,
+    ).toEqual({ perSecond: 0, burst: 10 });
+  });
+
+  it('has GraphQL limits, with introspection off in production unless GRAPHQL_INTROSPECTION=true', () => {
+    expect(loadConfig({}).graphql).toEqual({
+      introspection: true,
+      maxBatchSize: 20,
+      maxBodyBytes: 1_048_576,
+      rateLimitPerMinute: 600,
+      rateLimitBurst: 600,
+    });
+    const production = {
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'a'.repeat(16),
+      SECRETS_KEY: 'ab'.repeat(32),
+    };
+    expect(loadConfig(production).graphql.introspection).toBe(false);
+    expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: 'true' }).graphql.introspection).toBe(
+      true,
+    );
   });
 
   it('takes CURRENCY_DECIMALS from 0 to 4, 2 by default', () => {

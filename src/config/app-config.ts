@@ -31,6 +31,11 @@ export interface AppConfig {
   radiusAcctPort: number;
   /** false: no accounting listener (FreeRADIUS alone writes radacct). */
   radiusAcctEnabled: boolean;
+  /**
+   * Per source address: packets a second on average (RADIUS_ACCT_RATE_PER_SOURCE, 0: no limit)
+   * and at once (RADIUS_ACCT_BURST_PER_SOURCE); more are dropped as rate-limited.
+   */
+  radiusAcctRateLimit: { perSecond: number; burst: number };
   /** How often the radacct change feed polls for rows others wrote; 0 turns the feed off. */
   changeFeedIntervalMs: number;
   /** Stale sessions: no update for multiplier × the session's interim interval (at least minSeconds). */
@@ -45,6 +50,21 @@ export interface AppConfig {
   expiry: ExpiryConfig;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events are POSTed, signed; null: no webhook. */
   webhook: WebhookConfig | null;
+  /** Limits on GraphQL requests (HTTP and graphql-ws). */
+  graphql: GraphqlLimitsConfig;
+}
+
+export interface GraphqlLimitsConfig {
+  /** Introspection and the landing page (GRAPHQL_INTROSPECTION; default: on outside production). */
+  introspection: boolean;
+  /** Operations in one batched HTTP request (GRAPHQL_MAX_BATCH_SIZE); 1 turns batching off. */
+  maxBatchSize: number;
+  /** The largest HTTP request body, in bytes (GRAPHQL_MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** Operations a caller (key, or IP without one) may run per minute; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** How many operations a caller may run at once before the per-minute pace applies. */
+  rateLimitBurst: number;
 }
 
 export interface ExpiryConfig {
@@ -232,6 +252,8 @@ const envSchema = z.object({
   RADIUS_ACCT_HOST: ipAddress('RADIUS_ACCT_HOST', '127.0.0.1'),
   RADIUS_ACCT_PORT: int('RADIUS_ACCT_PORT', 1813, 0, 65535),
   RADIUS_ACCT_ENABLED: bool('RADIUS_ACCT_ENABLED', true),
+  RADIUS_ACCT_RATE_PER_SOURCE: int('RADIUS_ACCT_RATE_PER_SOURCE', 2000, 0, 1_000_000),
+  RADIUS_ACCT_BURST_PER_SOURCE: int('RADIUS_ACCT_BURST_PER_SOURCE', 4000, 1, 1_000_000),
   CHANGE_FEED_INTERVAL_MS: int('CHANGE_FEED_INTERVAL_MS', 500, 0, 60_000),
   STALE_SESSION_MULTIPLIER: int('STALE_SESSION_MULTIPLIER', 3, 0, 100),
   STALE_SESSION_MIN_SECONDS: int('STALE_SESSION_MIN_SECONDS', 300, 1, 86_400 * 7),
@@ -252,6 +274,24 @@ const envSchema = z.object({
   EXPIRY_REMINDER_DAYS: int('EXPIRY_REMINDER_DAYS', 3, 0, 365),
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
+  GRAPHQL_INTROSPECTION: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const s = v.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({
+        code: 'custom',
+        message: `GRAPHQL_INTROSPECTION must be true or false, got "${v}"`,
+      });
+      return z.NEVER;
+    }),
+  GRAPHQL_MAX_BATCH_SIZE: int('GRAPHQL_MAX_BATCH_SIZE', 20, 1, 500),
+  GRAPHQL_MAX_BODY_BYTES: int('GRAPHQL_MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+  GRAPHQL_RATE_LIMIT_PER_MINUTE: int('GRAPHQL_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+  GRAPHQL_RATE_LIMIT_BURST: int('GRAPHQL_RATE_LIMIT_BURST', 600, 1, 1_000_000),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -344,6 +384,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     radiusAcctHost: e.RADIUS_ACCT_HOST,
     radiusAcctPort: e.RADIUS_ACCT_PORT,
     radiusAcctEnabled: e.RADIUS_ACCT_ENABLED,
+    radiusAcctRateLimit: {
+      perSecond: e.RADIUS_ACCT_RATE_PER_SOURCE,
+      burst: e.RADIUS_ACCT_BURST_PER_SOURCE,
+    },
     changeFeedIntervalMs: e.CHANGE_FEED_INTERVAL_MS,
     staleSessions: {
       multiplier: e.STALE_SESSION_MULTIPLIER,
@@ -368,6 +412,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
         ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
         : null,
+    graphql: {
+      introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',
+      maxBatchSize: e.GRAPHQL_MAX_BATCH_SIZE,
+      maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
+      rateLimitPerMinute: e.GRAPHQL_RATE_LIMIT_PER_MINUTE,
+      rateLimitBurst: e.GRAPHQL_RATE_LIMIT_BURST,
+    },
   };
 }
 

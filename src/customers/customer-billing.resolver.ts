@@ -10,15 +10,19 @@ import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
 import { toLedgerEntry } from './models/ledger-entry.mapper';
 import { LedgerEntry } from './models/ledger-entry.model';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 /** The customer's money: balance, ledger, and payments (creditCustomer). */
 @Resolver(() => Customer)
+@RequireRole(Role.VIEWER)
 export class CustomerBillingResolver {
   constructor(
     private readonly ledgerService: CustomerLedgerService,
     private readonly currency: CurrencyService,
   ) {}
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, {
     description:
       'Records a payment: adds amount (> 0) to the balance, with a CREDIT ledger entry naming the caller.',

@@ -11,9 +11,12 @@ import { AuthAttempt } from '../sessions/models/auth-attempt.model';
 import { SessionsService } from '../sessions/sessions.service';
 import { CustomerStatus, customerStatus } from './customer-rules';
 import { Customer } from './models/customer.model';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 /** Customer fields that read other modules, batched per request (no query per row). */
 @Resolver(() => Customer)
+@RequireRole(Role.VIEWER)
 export class CustomerFieldsResolver {
   constructor(
     private readonly profiles: ProfilesService,

@@ -1,6 +1,6 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import type { Principal } from '../auth/principal';
+import { Role, type Principal } from '../auth/principal';
 import { mapConnection } from '../common/pagination/connection';
 import { DisconnectResult } from '../nas/control/models/disconnect-result.model';
 import { CustomerDirectoryService } from './customer-directory.service';
@@ -12,8 +12,10 @@ import { ledgerActor } from './ledger-actor';
 import { CustomerConnection } from './models/customer-connection.model';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver(() => Customer)
+@RequireRole(Role.VIEWER)
 export class CustomersResolver {
   constructor(
     private readonly service: CustomersService,
@@ -38,11 +40,13 @@ export class CustomersResolver {
     return found ? toCustomer(found) : null;
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer)
   async createCustomer(@Args('input') input: CreateCustomerInput): Promise<Customer> {
     return toCustomer(await this.service.create(input));
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer)
   async updateCustomer(
     @Args('id', { type: () => ID }) id: string,
@@ -51,6 +55,7 @@ export class CustomersResolver {
     return toCustomer(await this.service.update(id, input));
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, {
     description:
       'Moves the customer to another profile (FreeRADIUS group). When the customer is online, the new speed applies at once (CoA-Request with Mikrotik-Rate-Limit), without a reconnect.',
@@ -62,6 +67,7 @@ export class CustomersResolver {
     return toCustomer(await this.service.changeProfile(id, profileId));
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, {
     description:
       "expiresAt = max(now, expiresAt) + validityDays, paid from the balance: the profile's price is deducted (a RENEWAL ledger entry). A balance short of the price is refused with BAD_USER_INPUT (reason INSUFFICIENT_BALANCE) and nothing changes, unless force: true, which lets the balance go negative.",
@@ -77,16 +83,19 @@ export class CustomersResolver {
     );
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, { description: 'FreeRADIUS rejects the login until resumeCustomer.' })
   async suspendCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
     return toCustomer(await this.service.setSuspended(id, true));
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer)
   async resumeCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
     return toCustomer(await this.service.setSuspended(id, false));
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => DisconnectResult, {
     description:
       "Disconnects the customer's open sessions: an RFC 5176 Disconnect-Request to each session's NAS, and the RouterOS API when CoA fails and the NAS has API settings. The session closes when the NAS sends its Stop.",
@@ -95,6 +104,7 @@ export class CustomersResolver {
     return this.service.disconnect(id);
   }
 
+  @RequireRole(Role.OPERATOR)
   @Mutation(() => Boolean, {
     description: 'Removes the customer and its FreeRADIUS rows; radacct history stays.',
   })

@@ -6,9 +6,12 @@ import { Session } from '../sessions/models/session.model';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 /** Fields of other modules' types that need customers: Profile.customerCount. */
 @Resolver(() => Profile)
+@RequireRole(Role.VIEWER)
 export class ProfileCustomersResolver {
   constructor(private readonly directory: CustomerDirectoryService) {}
 
@@ -25,6 +28,7 @@ export class ProfileCustomersResolver {
 
 /** Session.customer: the customer whose username the session carries. */
 @Resolver(() => Session)
+@RequireRole(Role.VIEWER)
 export class SessionCustomerResolver {
   constructor(private readonly directory: CustomerDirectoryService) {}
 

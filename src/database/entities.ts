@@ -1,3 +1,4 @@
+import { ApiKeyEntity } from '../auth/api-keys/api-key.entity';
 import { JobLeaseEntity } from '../common/jobs/job-lease.entity';
 import { CustomerEntity } from '../customers/customer.entity';
 import { CustomerSearchKey } from '../customers/customer-search-key.entity';
@@ -25,4 +26,5 @@ export const ENTITIES = [
   CapActionEntity,
   JobLeaseEntity,
   ExpiryActionEntity,
+  ApiKeyEntity,
 ];

@@ -6,8 +6,11 @@ import { ExpiringCustomersArgs } from './dto/expiring-customers.args';
 import { CustomerExpiringBus } from './events/customer-expiring-bus.service';
 import { ExpiringCustomersService } from './expiring-customers.service';
 import { CustomerExpiringEvent } from './models/customer-expiring-event.model';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver()
+@RequireRole(Role.VIEWER)
 export class ExpiryResolver {
   constructor(
     private readonly expiring: ExpiringCustomersService,

@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { formatGraphQLError } from '../common/errors/graphql-errors';
 import { queryLimitsRule } from './query-limits';
+import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -24,28 +25,32 @@ export const GRAPHQL_PATH = '/graphql';
       imports: [AuthModule],
       inject: [AuthService, APP_CONFIG],
       useFactory: (auth: AuthService, config: AppConfig): ApolloDriverConfig => {
-        const production = config.nodeEnv === 'production';
+        const limits = new RequestLimits(config.graphql);
+        const wsAuth = graphqlWsAuthHooks(auth);
         return {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
           sortSchema: true,
           buildSchemaOptions: { dateScalarMode: 'isoDate' },
           playground: false,
-          introspection: !production,
+          introspection: config.graphql.introspection,
+          allowBatchedHttpRequests: config.graphql.maxBatchSize > 1,
           plugins: [
-            production
-              ? ApolloServerPluginLandingPageDisabled()
-              : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+            config.graphql.introspection
+              ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+              : ApolloServerPluginLandingPageDisabled(),
+            limits.plugin,
           ],
           includeStacktraceInErrorResponses: false,
           validationRules: [queryLimitsRule],
           formatError: formatGraphQLError,
-          context: graphqlContextFactory(auth),
+          context: limits.context(graphqlContextFactory(auth)),
           subscriptions: {
             // onError is passed through to graphql-ws though Nest's type does not list it.
             'graphql-ws': {
               path: GRAPHQL_PATH,
-              ...graphqlWsAuthHooks(auth),
+              ...wsAuth,
+              onSubscribe: limits.wsOnSubscribe(wsAuth.onSubscribe),
               ...graphqlWsErrorHooks,
             } as GraphQLWsSubscriptionsConfig,
           },

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
+import type { ClosableSocket } from '../auth/api-keys/api-key-connections';
 import type { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { UnauthenticatedError } from '../common/errors/app-error';
@@ -20,6 +21,8 @@ export interface GraphqlContext {
 /** graphql-ws keeps the caller found at connection_init in the socket's `extra`. */
 interface WsExtra {
   principal?: Principal | null;
+  /** graphql-ws/use/ws puts the connection's WebSocket here. */
+  readonly socket?: ClosableSocket;
 }
 type GraphqlWsContext = WsContext<Record<string, unknown> | undefined, unknown>;
 const wsExtra = (ctx: GraphqlWsContext) => ctx.extra as WsExtra;
@@ -61,8 +64,16 @@ function wsAuthorization(ctx: GraphqlWsContext): unknown {
 export function graphqlWsAuthHooks(auth: AuthService) {
   return {
     onConnect: async (ctx: GraphqlWsContext) => {
-      wsExtra(ctx).principal = await auth.authenticate(wsAuthorization(ctx));
+      const principal = await auth.authenticate(wsAuthorization(ctx));
+      wsExtra(ctx).principal = principal;
+      // Revoking an API key closes its open connections: keep them by key.
+      const socket = wsExtra(ctx).socket;
+      if (principal?.kind === 'api-key' && socket) auth.connections.add(principal.keyId, socket);
       return true;
+    },
+    onClose: (ctx: GraphqlWsContext) => {
+      const { principal, socket } = wsExtra(ctx);
+      if (principal?.kind === 'api-key' && socket) auth.connections.remove(principal.keyId, socket);
     },
     onSubscribe: (ctx: GraphqlWsContext, _id: string, payload: SubscribeMessage['payload']) => {
       if (!wsExtra(ctx).principal) return [unauthenticated()];

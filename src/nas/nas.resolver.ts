@@ -4,8 +4,11 @@ import { UpdateNasInput } from './dto/update-nas.input';
 import { Nas } from './models/nas.model';
 import { NasAdminService } from './nas-admin.service';
 import { NasService } from './nas.service';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver(() => Nas)
+@RequireRole(Role.VIEWER)
 export class NasResolver {
   constructor(
     private readonly service: NasService,
@@ -22,6 +25,7 @@ export class NasResolver {
     return this.service.find(id);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Nas, {
     description:
       "Adds a NAS to FreeRADIUS's nas table (FreeRADIUS reads its clients at start: restart it to pick the NAS up; radgraph's listener knows it at once).",
@@ -30,6 +34,7 @@ export class NasResolver {
     return this.admin.create(input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Nas, { description: 'Changes only the fields given.' })
   updateNas(
     @Args('id', { type: () => ID }) id: string,
@@ -38,6 +43,7 @@ export class NasResolver {
     return this.admin.update(id, input);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Boolean, {
     description: 'CONFLICT while the NAS has open sessions, unless force is true.',
   })

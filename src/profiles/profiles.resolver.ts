@@ -6,8 +6,11 @@ import { UpdateProfileInput } from './dto/update-profile.input';
 import { toProfile } from './models/profile.mapper';
 import { Profile } from './models/profile.model';
 import { ProfilesService } from './profiles.service';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver(() => Profile)
+@RequireRole(Role.VIEWER)
 export class ProfilesResolver {
   constructor(
     private readonly service: ProfilesService,
@@ -25,11 +28,13 @@ export class ProfilesResolver {
     return found ? toProfile(found) : null;
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Profile)
   async createProfile(@Args('input') input: CreateProfileInput): Promise<Profile> {
     return toProfile(await this.service.create(input));
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Profile, {
     description:
       "Changes only the fields given. A new name moves the FreeRADIUS group for every customer. New speeds also reach the profile's online customers at once (CoA): see rateChange.",
@@ -49,6 +54,7 @@ export class ProfilesResolver {
     return this.currency.format(p.priceMinor);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => Boolean, { description: 'CONFLICT while customers use it.' })
   deleteProfile(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
     return this.service.delete(id);

@@ -7,8 +7,11 @@ import { SessionEvent } from './models/session-event.model';
 import { Session } from './models/session.model';
 import { OnlineSessionsService } from './online-sessions.service';
 import { isStale } from './stale/stale-policy';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver()
+@RequireRole(Role.VIEWER)
 export class SessionEventsResolver {
   constructor(
     private readonly bus: SessionEventBus,
@@ -31,6 +34,7 @@ export class SessionEventsResolver {
 
 /** Session.stale, by the configured stale-session rule. */
 @Resolver(() => Session)
+@RequireRole(Role.VIEWER)
 export class SessionStaleResolver {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 

@@ -6,6 +6,8 @@ import { NasService } from '../nas/nas.service';
 import { NasOnline } from './models/online-summary.model';
 import { Session } from './models/session.model';
 import { OnlineSessionsService } from './online-sessions.service';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 function nasByName(ctx: GraphqlContext, nas: NasService) {
   return requestLoader(
@@ -18,6 +20,7 @@ function nasByName(ctx: GraphqlContext, nas: NasService) {
 
 /** Session.nas: the nas row whose nasname is the session's nasipaddress. */
 @Resolver(() => Session)
+@RequireRole(Role.VIEWER)
 export class SessionNasResolver {
   constructor(private readonly nasService: NasService) {}
 
@@ -29,6 +32,7 @@ export class SessionNasResolver {
 
 /** NasOnline.nas, as Session.nas. */
 @Resolver(() => NasOnline)
+@RequireRole(Role.VIEWER)
 export class NasOnlineResolver {
   constructor(private readonly nasService: NasService) {}
 
@@ -40,6 +44,7 @@ export class NasOnlineResolver {
 
 /** Nas.onlineCount: its open sessions. */
 @Resolver(() => Nas)
+@RequireRole(Role.VIEWER)
 export class NasOnlineCountResolver {
   constructor(private readonly online: OnlineSessionsService) {}
 

@@ -3,8 +3,11 @@ import { SessionConnection } from './models/session-connection.model';
 import { OnlineSummary } from './models/online-summary.model';
 import { Session } from './models/session.model';
 import { OnlineSessionsService } from './online-sessions.service';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver(() => Session)
+@RequireRole(Role.VIEWER)
 export class SessionsResolver {
   constructor(private readonly online: OnlineSessionsService) {}
 

@@ -1,10 +1,12 @@
 import { Args, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { CurrentPrincipal } from '../auth/current-principal.decorator';
-import type { Principal } from '../auth/principal';
+import { Role, type Principal } from '../auth/principal';
 import { SystemService } from './system.service';
 import { Viewer } from './models/viewer.model';
+import { RequireRole } from '../auth/roles.decorator';
 
 @Resolver()
+@RequireRole(Role.VIEWER)
 export class SystemResolver {
   constructor(private readonly system: SystemService) {}
 

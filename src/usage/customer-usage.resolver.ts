@@ -6,9 +6,12 @@ import type { ProfileEntity } from '../profiles/profile.entity';
 import { ProfilesService } from '../profiles/profiles.service';
 import { Usage } from './models/usage.model';
 import { usageKey, UsageService, type MonthUsage } from './usage.service';
+import { Role } from '../auth/principal';
+import { RequireRole } from '../auth/roles.decorator';
 
 /** Customer.usage and Customer.usageHistory, from the monthly rollup, batched per request. */
 @Resolver(() => Customer)
+@RequireRole(Role.VIEWER)
 export class CustomerUsageResolver {
   constructor(
     private readonly usageService: UsageService,

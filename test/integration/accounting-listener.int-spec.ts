@@ -10,6 +10,7 @@ import {
   validResponse,
   type Attribute,
 } from '../support/radius-packets';
+import { fuzzSeed, mutate, prng } from '../support/packet-fuzz';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const SECRET = 'listener-s3cret';
@@ -18,7 +19,8 @@ const KEPT_NAS_IP = '10.20.30.40';
 /** NAS-IP-Address of the fuzz's throwaway session: its mutants may write only near it. */
 const FUZZ_NAS_IP = '192.0.2.77';
 const T0 = 1_700_000_000;
-const FUZZ_SEED = 0x5eed2866;
+/** Printed; FUZZ_SEED=<seed> replays a run. */
+const FUZZ_SEED = fuzzSeed('accounting listener fuzz');
 
 interface Stats {
   received: number;
@@ -54,58 +56,6 @@ class UdpPeer {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
-}
-
-/** mulberry32: seeded, so a failing fuzz run reproduces. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
-
-/**
- * A random mutation of a valid packet: bytes flipped, set, inserted, deleted, the packet
- * truncated, an attribute's length byte set to anything; then mostly the length field made
- * consistent again and the packet re-signed with the right secret, so that many mutants pass
- * the framing and authenticator checks and reach the decoder (and the database).
- */
-function mutate(base: Buffer, int: (n: number) => number): Buffer {
-  let b: Buffer = Buffer.from(base);
-  for (let k = 1 + int(4); k > 0; k--) {
-    const pos = int(Math.max(1, b.length));
-    switch (int(6)) {
-      case 0:
-        b[pos] ^= 1 << int(8);
-        break;
-      case 1:
-        b[pos] = int(256);
-        break;
-      case 2:
-        b = Buffer.concat([b.subarray(0, pos), Buffer.from([int(256)]), b.subarray(pos)]);
-        break;
-      case 3:
-        b = Buffer.concat([b.subarray(0, pos), b.subarray(pos + 1 + int(8))]);
-        break;
-      case 4:
-        b = b.subarray(0, pos);
-        break;
-      default: {
-        let offset = 20;
-        for (let i = int(14); i > 0 && offset + 1 < b.length && b[offset + 1] >= 2; i--) {
-          offset += b[offset + 1];
-        }
-        if (offset + 1 < b.length) b[offset + 1] = int(256);
-      }
-    }
-  }
-  if (b.length >= 4 && int(10) < 7) b.writeUInt16BE(b.length, 2);
-  if (b.length >= 20 && int(2) === 0) b = resign(b, SECRET);
-  return b;
 }
 
 /**
@@ -211,7 +161,9 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    api = await startApp(db);
+    // No per-source limit here: the fuzz sends 10,000 packets a few times faster than the
+    // default allows, and must reach the decoder (the limit has its own test below).
+    api = await startApp(db, { RADIUS_ACCT_RATE_PER_SOURCE: '0' });
     await db.query(
       "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'loopback', 'mikrotik', ?), ('127.0.0.3', 'other', 'mikrotik', ?)",
       [SECRET, SECRET],
@@ -409,6 +361,7 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
         'bad-authenticator': 3,
         malformed: 6,
         'wrong-code': 2,
+        'rate-limited': 0,
         overloaded: 0,
         'write-failed': 0,
       },
@@ -465,7 +418,10 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     const BURST = 100;
     for (let sent = 0; sent < TOTAL;) {
       for (let i = 0; i < BURST && sent < TOTAL; i++, sent++) {
-        peer.fire(mutate(bases[sent % bases.length], int), port);
+        peer.fire(
+          mutate(bases[sent % bases.length], int, { secret: SECRET, resignTenths: 5 }),
+          port,
+        );
       }
       // Paced: the next burst goes once the listener has read this one (no socket overflow).
       const until = Date.now() + 5000;
@@ -490,6 +446,7 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     // A packet that decodes can be written: none left for the NAS to retransmit forever.
     expect(writeFailures).toEqual([]);
     expect(d.dropped.overloaded).toBe(0);
+    expect(d.dropped['rate-limited']).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
 
     // Every row that was there is as it was; new rows are the mutants' sessions, never on
@@ -514,5 +471,96 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     expect(body.data.accountingListener.listening).toBe(true);
     await answered(packet('Start', { username: 'dave', sessionId: 'L-after', eventTime: T0 }, 70));
     expect(await sessionRows('L-after')).toHaveLength(1);
+  });
+});
+
+/**
+ * The per-source rate limit, over real UDP: a flood from one NAS address is dropped past its
+ * bucket (rate-limited, counted, unanswered), while another NAS's packets are all answered.
+ * SQLite only: the limit sits before any database work.
+ */
+describe('accounting listener rate limit per source', () => {
+  const RATE = 100;
+  const BURST = 50;
+  let db: TestDatabase;
+  let api: RunningApp;
+  let listener: AccountingListener;
+  let port: number;
+  const peers: UdpPeer[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    api = await startApp(db, {
+      RADIUS_ACCT_RATE_PER_SOURCE: String(RATE),
+      RADIUS_ACCT_BURST_PER_SOURCE: String(BURST),
+    });
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'noisy', 'mikrotik', ?), ('127.0.0.3', 'quiet', 'mikrotik', ?)",
+      [SECRET, SECRET],
+    );
+    listener = api.app.get(AccountingListener);
+    port = listener.address()!.port;
+  });
+
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('limits a flood from one source while a second source is still answered in full', async () => {
+    const noisy = await UdpPeer.open('127.0.0.1');
+    const quiet = await UdpPeer.open('127.0.0.3');
+    peers.push(noisy, quiet);
+    const before = { ...listener.stats, dropped: new Map(listener.stats.dropped) };
+    // Valid packets the listener answers without writing (Failed): the flood is all good
+    // packets, so only the limit can drop them.
+    const flood = (id: number) => accountingRequest(SECRET, [['Acct-Status-Type', 'Failed']], id);
+    const quietPackets = Array.from({ length: 20 }, (_, i) =>
+      accountingRequest(
+        SECRET,
+        sessionAttributes('Start', {
+          username: `quiet-${i}`,
+          sessionId: `Q-${i}`,
+          nasIp: '127.0.0.3',
+          eventTime: T0,
+        }),
+        i,
+      ),
+    );
+    const FLOOD = 4000;
+    const started = Date.now();
+    for (let sent = 0, q = 0; sent < FLOOD;) {
+      for (let i = 0; i < 200 && sent < FLOOD; i++, sent++) noisy.fire(flood(sent % 256), port);
+      if (q < quietPackets.length) quiet.fire(quietPackets[q++], port);
+      await sleep(5);
+    }
+    const elapsed = () => (Date.now() - started) / 1000;
+    const until = Date.now() + 10_000;
+    while (quiet.replies.length < quietPackets.length && Date.now() < until) await sleep(20);
+    const floodSeconds = elapsed();
+    await sleep(300);
+
+    // Every packet of the quiet NAS answered, each correctly.
+    expect(quiet.replies).toHaveLength(quietPackets.length);
+    for (const reply of quiet.replies) {
+      const request = quietPackets.find((p) => p[1] === reply[1])!;
+      expect(validResponse(reply, request, SECRET)).toBe(true);
+    }
+    // The flood: what the bucket allows was answered, the rest dropped as rate-limited.
+    const limited =
+      listener.stats.dropped.get('rate-limited')! - before.dropped.get('rate-limited')!;
+    const received = listener.stats.received - before.received;
+    expect(limited).toBeGreaterThan(FLOOD / 2);
+    expect(noisy.replies.length).toBeLessThanOrEqual(BURST + RATE * (floodSeconds + 1));
+    expect(noisy.replies.length + limited).toBe(received - quietPackets.length);
+    expect(Date.now() - started).toBeLessThan(20_000);
+
+    // The GraphQL stats list the reason.
+    const { body } = await api.gql('{ accountingListener { dropped { reason count } } }');
+    expect(body.data.accountingListener.dropped).toContainEqual({
+      reason: 'rate-limited',
+      count: limited,
+    });
   });
 });

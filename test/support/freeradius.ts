@@ -32,6 +32,8 @@ export interface StartFreeradiusOptions {
   authPort?: number;
   /** UDP port for Accounting-Requests; a free one when not given. */
   acctPort?: number;
+  /** More environment for scripts/freeradius.sh (e.g. RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR). */
+  env?: Record<string, string>;
 }
 
 export interface RunningFreeradius {
@@ -148,7 +150,7 @@ export async function startFreeradius(opts: StartFreeradiusOptions): Promise<Run
     const authPort = opts.authPort ?? free.find((p) => p !== opts.acctPort)!;
     const acctPort = opts.acctPort ?? free.find((p) => p !== authPort)!;
     try {
-      return await startOnce(opts.db, authPort, acctPort);
+      return await startOnce(opts.db, authPort, acctPort, opts.env ?? {});
     } catch (err) {
       lastError = err instanceof Error ? err : new Error(String(err));
       if (!/Address already in use/i.test(lastError.message)) throw lastError;
@@ -161,6 +163,7 @@ function startOnce(
   db: FreeradiusDatabase,
   authPort: number,
   acctPort: number,
+  env: Record<string, string>,
 ): Promise<RunningFreeradius> {
   // Through bash, so a checkout without the executable bit works too. The script execs
   // FreeRADIUS: child.pid is FreeRADIUS's pid.
@@ -175,6 +178,7 @@ function startOnce(
       RADIUS_LISTEN_ADDR: '127.0.0.1',
       RADIUS_AUTH_PORT: String(authPort),
       RADIUS_ACCT_PORT: String(acctPort),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,7 +33,13 @@ const CLIENT_CODES = new Set([
   // query-limits.ts
   'QUERY_TOO_DEEP',
   'QUERY_TOO_COMPLEX',
+  // request-limits.ts
+  'RATE_LIMITED',
+  'BATCH_TOO_LARGE',
 ]);
+
+/** Codes of our own validation rules (query-limits.ts), which Apollo would hide. */
+const OWN_VALIDATION_CODES = new Set(['QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX']);
 
 const logger = new Logger('GraphQL');
 
@@ -74,6 +80,11 @@ export function formatGraphQLError(
   if (original instanceof SlowConsumerError) {
     // A subscriber that read too slowly: its subscription ends with this error.
     return { ...formatted, message: original.message, extensions: { code: 'SLOW_CONSUMER' } };
+  }
+  const ownCode = original instanceof GraphQLError ? original.extensions.code : undefined;
+  if (typeof ownCode === 'string' && OWN_VALIDATION_CODES.has(ownCode)) {
+    // Apollo rewrites every validation error's code to GRAPHQL_VALIDATION_FAILED; ours stays.
+    return { ...formatted, extensions: { code: ownCode } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {

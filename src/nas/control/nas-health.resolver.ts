@@ -5,9 +5,12 @@ import { Nas } from '../models/nas.model';
 import { ReconcileResult } from './models/reconcile-result.model';
 import { NasHealthService } from './nas-health.service';
 import { NasReconciler } from './nas-reconciler.service';
+import { Role } from '../../auth/principal';
+import { RequireRole } from '../../auth/roles.decorator';
 
 /** Nas.reachable and Nas.lastAccountingAt, and reconcileNas. */
 @Resolver(() => Nas)
+@RequireRole(Role.VIEWER)
 export class NasHealthResolver {
   constructor(
     private readonly health: NasHealthService,
@@ -37,6 +40,7 @@ export class NasHealthResolver {
     ).load(nas.name);
   }
 
+  @RequireRole(Role.ADMIN)
   @Mutation(() => ReconcileResult, {
     description:
       "Compares the NAS's /ppp/active (RouterOS API) with its open sessions: closes the ones the router no longer has as Stale-Session, and reports the ones only the router has.",

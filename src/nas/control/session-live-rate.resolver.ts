@@ -2,9 +2,12 @@ import { Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import { Session } from '../../sessions/models/session.model';
 import { LiveRate } from './models/live-rate.model';
 import { NasHealthService } from './nas-health.service';
+import { Role } from '../../auth/principal';
+import { RequireRole } from '../../auth/roles.decorator';
 
 /** Session.liveRate. */
 @Resolver(() => Session)
+@RequireRole(Role.VIEWER)
 export class SessionLiveRateResolver {
   constructor(private readonly health: NasHealthService) {}
 

@@ -17,6 +17,7 @@ import { NasClients, normalizeAddress } from './nas-clients';
 import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
 import { RadacctWriter, type CommittedChange } from './radacct-writer';
+import { SourceRateLimiter } from './source-rate-limiter';
 
 /** Packets written in one transaction, at most. */
 const MAX_BATCH = 500;
@@ -52,6 +53,9 @@ const CONNECTION_ERRORS = new Set([
 /**
  * radgraph's RADIUS accounting server (RFC 2866) on RADIUS_ACCT_HOST:RADIUS_ACCT_PORT.
  *
+ * - Each source address may send RADIUS_ACCT_RATE_PER_SOURCE packets a second (a token bucket
+ *   with a burst); more are dropped as rate-limited before anything else, so one noisy
+ *   address cannot starve the others.
  * - A packet's source address must be a NAS of the nas table; its Request Authenticator is
  *   checked with that NAS's secret. Anything else is dropped, counted and logged (rate
  *   limited); nothing a packet holds can throw out of the handler.
@@ -76,13 +80,17 @@ export class AccountingListener implements OnApplicationShutdown {
   /** Session events go out in commit order, off the path of the next batch. */
   private publishing: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly limiter: SourceRateLimiter;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clients: NasClients,
     private readonly writer: RadacctWriter,
     private readonly bus: SessionEventBus,
-  ) {}
+  ) {
+    const { perSecond, burst } = config.radiusAcctRateLimit;
+    this.limiter = new SourceRateLimiter(perSecond, burst);
+  }
 
   /** The bound address, or null when not listening. */
   address(): { address: string; port: number } | null {
@@ -116,7 +124,10 @@ export class AccountingListener implements OnApplicationShutdown {
       );
     });
     this.socket = socket;
-    this.sweeper = setInterval(() => this.sweepAnswers(), ANSWER_CACHE_MS);
+    this.sweeper = setInterval(() => {
+      this.sweepAnswers();
+      this.limiter.sweep();
+    }, ANSWER_CACHE_MS);
     this.sweeper.unref();
     const bound = this.address();
     this.log.log(`RADIUS accounting on udp ${bound?.address}:${bound?.port}`);
@@ -137,6 +148,12 @@ export class AccountingListener implements OnApplicationShutdown {
     const receivedAt = new Date();
     let key = '';
     try {
+      if (!this.limiter.take(source)) {
+        throw new PacketDropError(
+          'rate-limited',
+          `more than ${this.config.radiusAcctRateLimit.perSecond} packets/s from this source`,
+        );
+      }
       checkFraming(msg);
       key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
       if (this.retransmit(key, rinfo)) return;

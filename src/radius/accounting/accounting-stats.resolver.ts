@@ -1,8 +1,11 @@
 import { Query, Resolver } from '@nestjs/graphql';
 import { AccountingListener } from './accounting-listener.service';
 import { AccountingListenerStatus } from './models/accounting-listener-status.model';
+import { Role } from '../../auth/principal';
+import { RequireRole } from '../../auth/roles.decorator';
 
 @Resolver()
+@RequireRole(Role.VIEWER)
 export class AccountingStatsResolver {
   constructor(private readonly listener: AccountingListener) {}
 

@@ -8,6 +8,8 @@ export type DropReason =
   | 'bad-authenticator'
   /** Not an Accounting-Request. */
   | 'wrong-code'
+  /** The source sent more than RADIUS_ACCT_RATE_PER_SOURCE packets/s (past its burst). */
+  | 'rate-limited'
   /** Too many packets waiting for the database: the NAS retransmits later. */
   | 'overloaded'
   /** The database write failed: no Accounting-Response, so the NAS retransmits. */
@@ -18,6 +20,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'unknown-nas',
   'bad-authenticator',
   'wrong-code',
+  'rate-limited',
   'overloaded',
   'write-failed',
 ];

@@ -164,7 +164,10 @@ interface Cell {
 }
 
 /** The start of a session as queries.conf's interim and stop INSERTs compute it. */
-const began = (r: AccountingRecord) => r.eventTime - (r.sessionTime ?? 0);
+const began = (r: AccountingRecord) =>
+  // Never before 1970: a session time longer than the event's epoch seconds (a broken or
+  // hostile NAS) would make FROM_UNIXTIME fail the whole batch on a strict MySQL.
+  Math.max(0, r.eventTime - (r.sessionTime ?? 0));
 
 /**
  * Each status type's VALUES tuple, column by column, as queries.conf's INSERT for it. The

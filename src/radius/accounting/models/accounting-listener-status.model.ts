@@ -5,7 +5,7 @@ import { GraphQLBigInt } from '../../../common/scalars/bigint.scalar';
 export class DropCount {
   @Field({
     description:
-      'malformed, unknown-nas, bad-authenticator, wrong-code, overloaded (too many packets waiting for the database) or write-failed (not answered, so the NAS retransmits).',
+      'malformed, unknown-nas, bad-authenticator, wrong-code, rate-limited (the source sent more than RADIUS_ACCT_RATE_PER_SOURCE packets a second), overloaded (too many packets waiting for the database) or write-failed (not answered, so the NAS retransmits).',
   })
   reason!: string;
 

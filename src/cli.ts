@@ -1,0 +1,121 @@
+/**
+ * radgraph's command line, on the same configuration (DATABASE_URL, DATA_DIR…) and migrations
+ * as the app:
+ *   npm run cli -- apikey create --role viewer --name grafana   prints the key, once
+ *   npm run cli -- apikey list
+ *   npm run cli -- apikey revoke grafana
+ */
+import 'reflect-metadata';
+import { ApiKeysService } from './auth/api-keys/api-keys.service';
+import { Role } from './auth/principal';
+import { AppError } from './common/errors/app-error';
+import { ConfigError, loadConfig } from './config/app-config';
+import { createDataSource } from './database/data-source-options';
+
+const USAGE = `usage:
+  radgraph apikey create --role viewer|operator|admin --name <name>
+  radgraph apikey list
+  radgraph apikey revoke <name>`;
+
+class UsageError extends Error {}
+
+function option(args: string[], name: string): string {
+  const i = args.indexOf(`--${name}`);
+  const inline = args.find((a) => a.startsWith(`--${name}=`));
+  const value = inline ? inline.slice(name.length + 3) : i >= 0 ? args[i + 1] : undefined;
+  if (value === undefined || value === '' || value.startsWith('--')) {
+    throw new UsageError(`--${name} is required`);
+  }
+  return value;
+}
+
+function parseRole(value: string): Role {
+  const role = value.toUpperCase() as Role;
+  if (!Object.values(Role).includes(role)) {
+    throw new UsageError(`--role must be viewer, operator or admin (got "${value}")`);
+  }
+  return role;
+}
+
+const when = (d: Date | null) => (d ? d.toISOString() : '-');
+
+async function apikey(keys: ApiKeysService, args: string[], out: (s: string) => void) {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'create': {
+      const { key, apiKey } = await keys.create(
+        option(rest, 'name'),
+        parseRole(option(rest, 'role')),
+      );
+      out(`Created API key "${apiKey.name}" (${apiKey.role}, id ${apiKey.id}).`);
+      out(
+        'The key is shown this once; it is not stored. Send it as "Authorization: Bearer <key>":',
+      );
+      out(key);
+      return;
+    }
+    case 'list': {
+      const all = await keys.list();
+      if (all.length === 0) return out('No API keys.');
+      out(['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED'].join('\t'));
+      for (const k of all) {
+        out(
+          [
+            k.id,
+            k.name,
+            k.role,
+            k.prefix,
+            when(k.createdAt),
+            when(k.lastUsedAt),
+            when(k.revokedAt),
+          ].join('\t'),
+        );
+      }
+      return;
+    }
+    case 'revoke': {
+      const name = rest[0];
+      if (!name) throw new UsageError('apikey revoke needs the key name');
+      const found = await keys.findByName(name);
+      if (!found) throw new UsageError(`No API key named "${name}"`);
+      await keys.revoke(found.id);
+      out(`Revoked API key "${name}".`);
+      return;
+    }
+    default:
+      throw new UsageError(
+        command ? `unknown apikey command "${command}"` : 'apikey needs a command',
+      );
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [area, ...args] = argv;
+  if (area !== 'apikey') {
+    process.stderr.write(`${area ? `unknown command "${area}"\n` : ''}${USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig(process.env);
+  const dataSource = await createDataSource(config.database, {
+    runMigrations: config.runMigrations,
+  });
+  await dataSource.initialize();
+  try {
+    await apikey(new ApiKeysService(dataSource), args, (s) => process.stdout.write(`${s}\n`));
+    return 0;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const expected =
+      err instanceof UsageError || err instanceof AppError || err instanceof ConfigError;
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`radgraph: ${expected ? message : ((err as Error).stack ?? message)}\n`);
+    if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+    process.exit(expected ? 1 : 70);
+  },
+);

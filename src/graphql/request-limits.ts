@@ -1,0 +1,163 @@
+import type { IncomingMessage } from 'node:http';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { Request } from 'express';
+import { GraphQLError, parse, visit, type DocumentNode } from 'graphql';
+import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
+import type { GraphqlLimitsConfig } from '../config/app-config';
+import { pageSizeErrors } from './page-size';
+import { RateLimiter } from './rate-limiter';
+
+type GraphqlWsContext = WsContext<Record<string, unknown> | undefined, unknown>;
+
+/** Who is calling, as far as these limits care: a principal's name (see GraphqlContext). */
+interface WithPrincipal {
+  principal?: { name: string } | null;
+}
+
+/**
+ * Per-caller rate limits, batching and page size for both transports. One instance per app:
+ * it holds the token buckets.
+ */
+export class RequestLimits {
+  readonly limiter: RateLimiter;
+
+  constructor(readonly config: GraphqlLimitsConfig) {
+    this.limiter = new RateLimiter({
+      perMinute: config.rateLimitPerMinute,
+      burst: config.rateLimitBurst,
+    });
+  }
+
+  /**
+   * Wraps the GraphQL context factory. Over HTTP: a batch over GRAPHQL_MAX_BATCH_SIZE is
+   * refused (BATCH_TOO_LARGE); an address whose failed authentications used up its budget is
+   * refused before authenticating (so keys cannot be guessed at speed); every operation of
+   * the request takes a token from its caller's bucket (the key, or the address without one).
+   * graphql-ws operations are limited in onSubscribe (wsHooks).
+   */
+  context<A, C>(inner: (arg: A) => Promise<C>): (arg: A) => Promise<C> {
+    return async (arg: A) => {
+      const req = (arg as { req?: Request }).req;
+      if (!req) return inner(arg);
+      const operations = this.checkBatch(req.body);
+      const ip = ipKey(req.ip ?? req.socket.remoteAddress);
+      this.enforce(this.limiter.check(ip));
+      let context: C;
+      try {
+        context = await inner(arg);
+      } catch (err) {
+        if (isUnauthenticated(err)) this.limiter.take(ip);
+        throw err;
+      }
+      const principal = (context as WithPrincipal).principal;
+      this.enforce(this.limiter.take(principal ? principalKey(principal) : ip, operations));
+      return context;
+    };
+  }
+
+  /**
+   * Wraps graphql-ws's onSubscribe (every operation on a socket, not only subscriptions):
+   * the caller's rate limit first, then the inner hook (authentication, depth, complexity),
+   * then introspection (when off) and page size, which Apollo's plugins and validation rules
+   * do not cover on graphql-ws.
+   */
+  wsOnSubscribe<R>(
+    inner: (ctx: GraphqlWsContext, id: string, payload: SubscribeMessage['payload']) => R,
+  ) {
+    return async (
+      ctx: GraphqlWsContext,
+      id: string,
+      payload: SubscribeMessage['payload'],
+    ): Promise<Awaited<R> | readonly GraphQLError[]> => {
+      const principal = (ctx.extra as WithPrincipal).principal;
+      const request = (ctx.extra as { request?: IncomingMessage }).request;
+      const key = principal ? principalKey(principal) : ipKey(request?.socket.remoteAddress);
+      const wait = this.limiter.take(key);
+      if (wait > 0) return [rateLimited(wait)];
+      const result = await inner(ctx, id, payload);
+      if (result !== undefined) return result;
+      let document: DocumentNode;
+      try {
+        document = parse(payload.query);
+      } catch {
+        return result; // graphql-ws reports the syntax error itself
+      }
+      if (!this.config.introspection && usesIntrospection(document)) {
+        return [introspectionDisabled()];
+      }
+      const errors = pageSizeErrors(document, payload.variables);
+      return errors.length > 0 ? errors : result;
+    };
+  }
+
+  /** Apollo plugin: page size, once per operation, with the variables (HTTP). */
+  readonly plugin: ApolloServerPlugin = {
+    requestDidStart: () =>
+      Promise.resolve({
+        didResolveOperation: ({ document, request }) => {
+          const [error] = pageSizeErrors(document, request.variables);
+          return error ? Promise.reject(error) : Promise.resolve();
+        },
+      }),
+  };
+
+  private checkBatch(body: unknown): number {
+    if (!Array.isArray(body)) return 1;
+    const max = this.config.maxBatchSize;
+    if (body.length > max) {
+      throw new GraphQLError(
+        max === 1
+          ? 'Batched requests are off: send one operation per request (GRAPHQL_MAX_BATCH_SIZE=1)'
+          : `A batch holds at most ${max} operations, got ${body.length} (GRAPHQL_MAX_BATCH_SIZE)`,
+        { extensions: { code: 'BATCH_TOO_LARGE', http: { status: 400 } } },
+      );
+    }
+    return Math.max(1, body.length);
+  }
+
+  private enforce(waitSeconds: number): void {
+    if (waitSeconds > 0) throw rateLimited(waitSeconds);
+  }
+}
+
+function principalKey(principal: { name: string }): string {
+  return `key:${principal.name}`;
+}
+
+function ipKey(address: string | undefined): string {
+  return `ip:${address ?? 'unknown'}`;
+}
+
+function isUnauthenticated(err: unknown): boolean {
+  return err instanceof GraphQLError && err.extensions.code === 'UNAUTHENTICATED';
+}
+
+function rateLimited(waitSeconds: number): GraphQLError {
+  return new GraphQLError(
+    `Too many requests: retry in ${waitSeconds} s (GRAPHQL_RATE_LIMIT_PER_MINUTE)`,
+    {
+      extensions: {
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: waitSeconds,
+        http: { status: 429, headers: new HeaderMap([['retry-after', String(waitSeconds)]]) },
+      },
+    },
+  );
+}
+
+function usesIntrospection(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(field) {
+      if (field.name.value === '__schema' || field.name.value === '__type') found = true;
+    },
+  });
+  return found;
+}
+
+function introspectionDisabled(): GraphQLError {
+  return new GraphQLError(
+    'Introspection (__schema, __type) is off: it is off by default with NODE_ENV=production; set GRAPHQL_INTROSPECTION=true to allow it',
+    { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+  );
+}

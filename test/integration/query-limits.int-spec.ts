@@ -1,0 +1,250 @@
+import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/** customer { currentSession { customer { … } } }: `levels` fields deep below onlineSessions. */
+function deepQuery(levels: number): string {
+  const pairs = Math.ceil((levels - 3) / 2);
+  const inner = `${'customer { currentSession { '.repeat(pairs)}id${' } }'.repeat(pairs)}`;
+  return `query { onlineSessions(first: 1) { edges { node { ${inner} } } } }`;
+}
+
+/** Nested lists of connections: 500 × 500 × 500 sessions' ids. */
+const COMPLEXITY_BOMB = `query {
+  customers(first: 500) { edges { node {
+    sessions(first: 500) { edges { node { customer {
+      sessions(first: 500) { edges { node { id } } }
+    } } } }
+  } } }
+}`;
+
+// Always three items: jest would take a missing third for a done callback.
+const HUGE_PAGES: [string, string, Record<string, unknown> | undefined][] = [
+  ['customers, inline', 'query { customers(first: 100000) { totalCount } }', undefined],
+  [
+    'customers, as a variable',
+    'query($n: Int) { customers(first: $n) { totalCount } }',
+    { n: 100000 },
+  ],
+  ['onlineSessions', 'query { onlineSessions(first: 100000) { totalCount } }', undefined],
+  ['topSessions', 'query { topSessions(first: 100000) { id } }', undefined],
+  [
+    'expiringCustomers',
+    'query { expiringCustomers(withinDays: 7, first: 100000) { totalCount } }',
+    undefined,
+  ],
+  [
+    'Customer.sessions, nested',
+    'query { customers(first: 1) { edges { node { sessions(first: 100000) { totalCount } } } } }',
+    undefined,
+  ],
+  [
+    'Customer.ledger',
+    'query { customers(first: 1) { edges { node { ledger(first: 100000) { id } } } } }',
+    undefined,
+  ],
+  [
+    'Customer.authAttempts (last)',
+    'query { customers(first: 1) { edges { node { authAttempts(last: 100000) { reply } } } } }',
+    undefined,
+  ],
+];
+
+const codes = (errors: any[] | undefined): string[] =>
+  (errors ?? []).map((e: any) => e?.extensions?.code as string);
+
+async function postRaw(api: RunningApp, body: string, token: string | null = TEST_TOKEN) {
+  const res = await fetch(`${api.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token !== null && { authorization: `Bearer ${token}` }),
+    },
+    body,
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { text };
+  }
+  return { status: res.status, headers: res.headers, body: json };
+}
+
+describe('query limits over HTTP and graphql-ws', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    api = await startApp(db);
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  async function stillResponsive(): Promise<void> {
+    const { status, body } = await api.gql('{ customers(first: 5) { totalCount } }');
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  }
+
+  it('refuses a depth-20 query with QUERY_TOO_DEEP (HTTP and graphql-ws)', async () => {
+    const { status, body } = await api.gql(deepQuery(20));
+    expect(status).toBe(400);
+    expect(codes(body.errors)).toContain('QUERY_TOO_DEEP');
+    const ws = await collect(api.wsClient(), deepQuery(20), 1);
+    expect(codes(ws.errors)).toEqual(['QUERY_TOO_DEEP']);
+    await stillResponsive();
+  });
+
+  it('refuses a complexity bomb with QUERY_TOO_COMPLEX (HTTP and graphql-ws)', async () => {
+    const { status, body } = await api.gql(COMPLEXITY_BOMB);
+    expect(status).toBe(400);
+    expect(codes(body.errors)).toEqual(['QUERY_TOO_COMPLEX']);
+    const ws = await collect(api.wsClient(), COMPLEXITY_BOMB, 1);
+    expect(codes(ws.errors)).toEqual(['QUERY_TOO_COMPLEX']);
+    await stillResponsive();
+  });
+
+  it.each(HUGE_PAGES)(
+    'refuses first: 100000 (%s) with BAD_USER_INPUT naming the argument, on both transports',
+    async (_label, query, variables) => {
+      const field = query.includes('last:') ? 'last' : 'first';
+      const { status, body } = await api.gql(query, variables);
+      expect(status).toBe(400);
+      expect(body.data).toBeUndefined();
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(body.errors?.[0].message).toBe(`${field} must be an integer from 0 to 500`);
+
+      const client = api.wsClient();
+      const ws = await new Promise<any[]>((resolve) => {
+        client.subscribe(
+          { query, variables },
+          {
+            next: (v) => resolve((v.errors as any[]) ?? []),
+            error: (e) => resolve(Array.isArray(e) ? e : [e]),
+            complete: () => resolve([]),
+          },
+        );
+      });
+      expect(ws).toHaveLength(1);
+      expect(ws[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      await stillResponsive();
+    },
+  );
+
+  it('accepts first: 500, the largest page', async () => {
+    const { status, body } = await api.gql('query { customers(first: 500) { totalCount } }');
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('refuses a batch of 1,000 operations with BATCH_TOO_LARGE (HTTP only: graphql-ws has no batches)', async () => {
+    const batch = JSON.stringify(Array.from({ length: 1000 }, () => ({ query: '{ __typename }' })));
+    const { status, body } = await postRaw(api, batch);
+    expect(status).toBe(400);
+    expect(codes(body.errors)).toEqual(['BATCH_TOO_LARGE']);
+    expect(body.errors[0].message).toContain('at most 20');
+    await stillResponsive();
+  });
+
+  it('runs a batch within GRAPHQL_MAX_BATCH_SIZE, each operation with its own limits', async () => {
+    const batch = JSON.stringify([
+      { query: '{ customers(first: 1) { totalCount } }' },
+      { query: '{ customers(first: 100000) { totalCount } }' },
+    ]);
+    const { status, body } = await postRaw(api, batch);
+    expect(status).toBe(200);
+    expect(Array.isArray(body)).toBe(true);
+    expect(body[0].data.customers.totalCount).toBe(0);
+    expect(codes(body[1].errors)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses a body over GRAPHQL_MAX_BODY_BYTES (1 MB) with 413 PAYLOAD_TOO_LARGE', async () => {
+    const body = JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` });
+    const res = await postRaw(api, body);
+    expect(res.status).toBe(413);
+    expect(codes(res.body.errors)).toEqual(['PAYLOAD_TOO_LARGE']);
+    await stillResponsive();
+  });
+
+  it('serves introspection in development', async () => {
+    const { status, body } = await api.gql('{ __schema { queryType { name } } }');
+    expect(status).toBe(200);
+    expect(body.data.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('rate limits and introspection, configured', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    api = await startApp(db, {
+      GRAPHQL_RATE_LIMIT_PER_MINUTE: '60', // one a second
+      GRAPHQL_RATE_LIMIT_BURST: '3',
+      GRAPHQL_INTROSPECTION: 'false',
+    });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('limits a key to its budget over HTTP and graphql-ws alike, then lets it in again', async () => {
+    await sleep(3100); // a full bucket
+    for (let i = 0; i < 3; i++) expect((await api.gql('{ __typename }')).status).toBe(200);
+    const limited = await postRaw(api, JSON.stringify({ query: '{ __typename }' }));
+    expect(limited.status).toBe(429);
+    expect(codes(limited.body.errors)).toEqual(['RATE_LIMITED']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const ws = await collect(api.wsClient(), 'subscription { sessionEvents { type } }', 1, 2000);
+    expect(codes(ws.errors)).toEqual(['RATE_LIMITED']);
+
+    await sleep(1100); // one token back
+    const again = await api.gql('{ __typename }');
+    expect(again.status).toBe(200);
+    expect(again.body.data).toEqual({ __typename: 'Query' });
+  });
+
+  it('counts every operation of a batch', async () => {
+    await sleep(3100);
+    const batch = JSON.stringify(Array.from({ length: 4 }, () => ({ query: '{ __typename }' })));
+    const res = await postRaw(api, batch);
+    expect(res.status).toBe(429);
+    expect(codes(res.body.errors)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('turns introspection and the landing page off when configured (HTTP and graphql-ws)', async () => {
+    await sleep(3100);
+    const { body } = await api.gql('{ __schema { queryType { name } } }');
+    expect(codes(body.errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const ws = await collect(api.wsClient(), '{ __schema { queryType { name } } }', 1, 2000);
+    expect(codes(ws.errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const page = await fetch(`${api.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toContain('<html');
+  });
+
+  it('limits failed authentications per address, before authenticating', async () => {
+    await sleep(3100);
+    for (let i = 0; i < 3; i++) {
+      expect((await api.gql('{ __typename }', undefined, 'wrong-token-0123456789')).status).toBe(
+        401,
+      );
+    }
+    const limited = await api.gql('{ __typename }', undefined, 'wrong-token-0123456789');
+    expect(limited.status).toBe(429);
+    expect(codes(limited.body.errors)).toEqual(['RATE_LIMITED']);
+    await sleep(1100);
+    expect((await api.gql('{ __typename }')).status).toBe(200);
+  });
+});
