@@ -34,7 +34,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { acctUniqueId } from '../src/radius/acct-unique-id';
-import { freeUdpPorts, startFreeradius, type RunningFreeradius } from '../test/support/freeradius';
+import {
+  freeradiusDatabase,
+  freeUdpPorts,
+  startFreeradius,
+  type RunningFreeradius,
+} from '../test/support/freeradius';
 import { accountingRequest, sessionAttributes } from '../test/support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { playSessions, type LoadResult, type LoadSession } from './support/accounting-load';
@@ -337,13 +342,7 @@ async function startRadgraph(db: TestDatabase, profile: boolean): Promise<Runnin
 
 async function startFreeradiusOn(db: TestDatabase): Promise<RunningTarget> {
   const fr: RunningFreeradius = await startFreeradius({
-    db: {
-      host: db.mysql!.host,
-      port: db.mysql!.port,
-      database: db.database,
-      user: db.mysql!.user,
-      password: db.mysql!.password,
-    },
+    db: freeradiusDatabase(db),
   });
   // The script execs FreeRADIUS on a raddb of its own: that finds its pid.
   const raddb = /raddb (\S+);/.exec(fr.output())?.[1];

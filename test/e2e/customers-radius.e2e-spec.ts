@@ -15,6 +15,7 @@ import {
   RadclientResult,
   RunningFreeradius,
   startFreeradius,
+  freeradiusDatabase,
 } from '../support/freeradius';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -86,13 +87,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     process.env.TZ = FREERADIUS_TZ;
     try {
       radius = await startFreeradius({
-        db: {
-          host: db.mysql.host,
-          port: db.mysql.port,
-          database: db.database,
-          user: db.mysql.user,
-          password: db.mysql.password,
-        },
+        db: freeradiusDatabase(db),
       });
     } finally {
       if (savedTz === undefined) delete process.env.TZ;

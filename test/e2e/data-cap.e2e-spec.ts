@@ -15,6 +15,8 @@ import {
   RadclientResult,
   RunningFreeradius,
   startFreeradius,
+  expectRadiusCode,
+  freeradiusDatabase,
 } from '../support/freeradius';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -47,13 +49,7 @@ describe('monthly data cap through FreeRADIUS', () => {
       i: { name: NAS, secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
     });
     radius = await startFreeradius({
-      db: {
-        host: db.mysql.host,
-        port: db.mysql.port,
-        database: db.database,
-        user: db.mysql.user,
-        password: db.mysql.password,
-      },
+      db: freeradiusDatabase(db),
     });
   }, 60_000);
 
@@ -81,13 +77,8 @@ describe('monthly data cap through FreeRADIUS', () => {
       attributes: { 'User-Name': username, 'User-Password': PASSWORD, 'NAS-IP-Address': NAS },
     });
 
-  function expectCode(result: RadclientResult, code: string): void {
-    if (result.code !== code) {
-      throw new Error(
-        `expected ${code}, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}\n--- FreeRADIUS\n${radius!.output()}`,
-      );
-    }
-  }
+  const expectCode = (result: RadclientResult, expected: string) =>
+    expectRadiusCode(result, expected, radius!);
 
   /** Accounting through FreeRADIUS, as the NAS sends it; `bytes` downloaded so far. */
   async function account(

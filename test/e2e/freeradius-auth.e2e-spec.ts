@@ -9,6 +9,8 @@ import {
   RadclientResult,
   RunningFreeradius,
   startFreeradius,
+  expectRadiusCode,
+  freeradiusDatabase,
 } from '../support/freeradius';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { acctUniqueId } from '../../src/radius/acct-unique-id';
@@ -39,13 +41,7 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
       PASSWORD,
     ]);
     radius = await startFreeradius({
-      db: {
-        host: db.mysql.host,
-        port: db.mysql.port,
-        database: db.database,
-        user: db.mysql.user,
-        password: db.mysql.password,
-      },
+      db: freeradiusDatabase(db),
     });
   }, 60_000);
 
@@ -54,15 +50,8 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
     await db?.drop();
   }, 60_000);
 
-  /** Fails with radclient's and FreeRADIUS's output, which say why. */
-  function expectCode(result: RadclientResult, expected: string): void {
-    if (result.code !== expected) {
-      throw new Error(
-        `expected ${expected}, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}` +
-          `\n--- FreeRADIUS\n${radius.output()}`,
-      );
-    }
-  }
+  const expectCode = (result: RadclientResult, expected: string) =>
+    expectRadiusCode(result, expected, radius);
 
   function authenticate(attributes: Record<string, string>): Promise<RadclientResult> {
     return radclient({ port: radius.authPort, secret: NAS_SECRET, type: 'auth', attributes });

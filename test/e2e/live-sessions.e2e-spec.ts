@@ -21,6 +21,7 @@ import {
   RadclientResult,
   RunningFreeradius,
   startFreeradius,
+  freeradiusDatabase,
 } from '../support/freeradius';
 import {
   accountingRequest,
@@ -177,13 +178,7 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
     nasId = String(ids.find((r) => r.nasname === NAS)!.id);
     otherNasId = String(ids.find((r) => r.nasname === OTHER_NAS)!.id);
     radius = await startFreeradius({
-      db: {
-        host: db.mysql.host,
-        port: db.mysql.port,
-        database: db.database,
-        user: db.mysql.user,
-        password: db.mysql.password,
-      },
+      db: freeradiusDatabase(db),
     });
     api = await startApp(db, { CHANGE_FEED_INTERVAL_MS: String(FEED_INTERVAL_MS) });
 

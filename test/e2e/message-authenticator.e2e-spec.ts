@@ -8,6 +8,8 @@ import {
   RadclientResult,
   RunningFreeradius,
   startFreeradius,
+  expectRadiusCode,
+  freeradiusDatabase,
 } from '../support/freeradius';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -36,13 +38,7 @@ describe('FreeRADIUS with RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR=yes', () => {
       PASSWORD,
     ]);
     radius = await startFreeradius({
-      db: {
-        host: db.mysql.host,
-        port: db.mysql.port,
-        database: db.database,
-        user: db.mysql.user,
-        password: db.mysql.password,
-      },
+      db: freeradiusDatabase(db),
       env: { RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR: 'yes' },
     });
   }, 60_000);
@@ -52,14 +48,8 @@ describe('FreeRADIUS with RADIUS_REQUIRE_MESSAGE_AUTHENTICATOR=yes', () => {
     await db?.drop();
   }, 60_000);
 
-  function expectCode(result: RadclientResult, expected: string): void {
-    if (result.code !== expected) {
-      throw new Error(
-        `expected ${expected}, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}` +
-          `\n--- FreeRADIUS\n${radius.output()}`,
-      );
-    }
-  }
+  const expectCode = (result: RadclientResult, expected: string) =>
+    expectRadiusCode(result, expected, radius);
 
   const authenticate = (attributes: Record<string, string>) =>
     radclient({

@@ -19,7 +19,7 @@
  * Accounting-On for a NAS with open sessions and for one without.
  */
 import { RunningApp, startApp } from '../support/app';
-import { RunningFreeradius, startFreeradius } from '../support/freeradius';
+import { freeradiusDatabase, RunningFreeradius, startFreeradius } from '../support/freeradius';
 import {
   accountingRequest,
   RadiusTestClient,
@@ -266,13 +266,7 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       );
     }
     radius = await startFreeradius({
-      db: {
-        host: frDb.mysql.host,
-        port: frDb.mysql.port,
-        database: frDb.database,
-        user: frDb.mysql.user,
-        password: frDb.mysql.password,
-      },
+      db: freeradiusDatabase(frDb),
     });
     api = await startApp(rgDb);
     frClient = await RadiusTestClient.open();

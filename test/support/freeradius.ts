@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createSocket, Socket } from 'node:dgram';
 import { accessSync, constants } from 'node:fs';
 import * as path from 'node:path';
+import type { TestDatabase } from './test-database';
 
 export const FREERADIUS_INSTALL_COMMAND =
   'apt-get update && apt-get install -y freeradius freeradius-mysql freeradius-utils';
@@ -17,6 +18,34 @@ const READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5_000;
 /** Keep at most this much of FreeRADIUS's output (the tail), for error messages. */
 const MAX_OUTPUT_CHARS = 1_000_000;
+
+/** The FreeRADIUS login for a MySQL test database (the tests' own server and user). */
+export function freeradiusDatabase(db: TestDatabase): FreeradiusDatabase {
+  if (!db.mysql) {
+    throw new Error('FreeRADIUS needs a MySQL test database: createTestDatabase("mysql")');
+  }
+  return {
+    host: db.mysql.host,
+    port: db.mysql.port,
+    database: db.database,
+    user: db.mysql.user,
+    password: db.mysql.password,
+  };
+}
+
+/** Fails with radclient's output and FreeRADIUS's, which say why, unless the reply is `expected`. */
+export function expectRadiusCode(
+  result: RadclientResult,
+  expected: string,
+  radius: Pick<RunningFreeradius, 'output'>,
+): void {
+  if (result.code !== expected) {
+    throw new Error(
+      `expected ${expected}, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}` +
+        `\n--- FreeRADIUS\n${radius.output()}`,
+    );
+  }
+}
 
 export interface FreeradiusDatabase {
   host: string;
