@@ -16,6 +16,7 @@ import { RadiusModule } from './radius/radius.module';
 import { ClockModule } from './common/clock/clock.module';
 import { UsageModule } from './usage/usage.module';
 import { ExpiryModule } from './expiry/expiry.module';
+import { AuditModule } from './audit/audit.module';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule,
         DatabaseModule,
+        AuditModule,
         AuthModule,
         GraphqlApiModule,
         HealthModule,

@@ -11,6 +11,11 @@ import { Role } from './auth/principal';
 import { AppError } from './common/errors/app-error';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createDataSource } from './database/data-source-options';
+import { TransactionsService } from './database/transactions.service';
+import { AuditService } from './audit/audit.service';
+import { runAudited } from './audit/audit-context';
+import { Clock } from './common/clock/clock';
+import { userInfo } from 'node:os';
 
 const USAGE = `usage:
   radgraph apikey create --role viewer|operator|admin --name <name>
@@ -101,7 +106,15 @@ async function main(argv: string[]): Promise<number> {
   });
   await dataSource.initialize();
   try {
-    await apikey(new ApiKeysService(dataSource), args, (s) => process.stdout.write(`${s}\n`));
+    const tx = new TransactionsService(dataSource);
+    const keys = new ApiKeysService(dataSource, tx, new AuditService(dataSource, tx, new Clock()));
+    // The audit trail names the operating-system user who ran the command.
+    const actor = {
+      actor: `cli:${userInfo().username}`,
+      actorKind: 'cli',
+      operation: `apikey ${args[0] ?? ''}`.trim(),
+    };
+    await runAudited(actor, () => apikey(keys, args, (s) => process.stdout.write(`${s}\n`)));
     return 0;
   } finally {
     await dataSource.destroy();

@@ -6,6 +6,8 @@ import { CurrencyService } from '../common/money/currency.service';
 import { toMinor, type MoneyInput } from '../common/money/money';
 import { optionalText, requireInt } from '../common/validation/text';
 import { TransactionsService } from '../database/transactions.service';
+import { AuditService } from '../audit/audit.service';
+import { customerTarget } from './customer-audit';
 import { CustomerEntity } from './customer.entity';
 import { lockCustomer } from './customer-lock';
 import { LedgerEntryEntity } from './ledger-entry.entity';
@@ -39,6 +41,7 @@ export class CustomerLedgerService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
     private readonly currency: CurrencyService,
+    private readonly audit: AuditService,
   ) {}
 
   /** creditCustomer: records a payment received (amount > 0). */
@@ -59,12 +62,18 @@ export class CustomerLedgerService {
     const text = optionalText('note', note, MAX_NOTE_LENGTH, 'Note');
     return this.tx.run(async (m) => {
       const customer = await lockCustomer(m, id);
+      const before = { balanceMinor: customer.balanceMinor };
       await this.post(m, customer, {
         amountMinor,
         kind: LedgerKind.CREDIT,
         note: text,
         actor,
         field: 'amount',
+      });
+      await this.audit.record(m, {
+        target: customerTarget(customer),
+        before,
+        after: { balanceMinor: customer.balanceMinor, ledgerNote: text },
       });
       return customer;
     });

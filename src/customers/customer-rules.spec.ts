@@ -1,5 +1,10 @@
 import { BadUserInputError } from '../common/errors/app-error';
-import { checkUsername } from './customer-rules';
+import {
+  checkPassword,
+  checkUsername,
+  generatePassword,
+  GENERATED_PASSWORD_LENGTH,
+} from './customer-rules';
 
 describe('checkUsername', () => {
   it.each([
@@ -21,4 +26,29 @@ describe('checkUsername', () => {
       expect(() => checkUsername('input.username', name)).toThrow(/FreeRADIUS/);
     },
   );
+});
+
+describe('generatePassword', () => {
+  it('makes valid, distinct passwords of 12 characters without look-alikes', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const p = generatePassword();
+      expect(p).toMatch(/^[A-HJKMNP-Za-kmnp-z2-9]{12}$/);
+      expect(p).toHaveLength(GENERATED_PASSWORD_LENGTH);
+      expect(checkPassword('input.password', p)).toBe(p);
+      seen.add(p);
+    }
+    expect(seen.size).toBe(2000);
+  });
+
+  it('uses every character of its alphabet about equally often', () => {
+    const counts = new Map<string, number>();
+    const n = 20_000;
+    for (let i = 0; i < n; i++)
+      for (const c of generatePassword()) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(55);
+    const expected = (n * GENERATED_PASSWORD_LENGTH) / 55;
+    for (const count of counts.values())
+      expect(Math.abs(count - expected) / expected).toBeLessThan(0.1);
+  });
 });

@@ -97,6 +97,25 @@ export function generateAccountNo(): string {
   return `RG-${s.slice(0, 4)}-${s.slice(4)}`;
 }
 
+/**
+ * Letters and digits without look-alikes (0 O o, 1 l I): a password a customer types into a
+ * router's PPPoE settings after reading it off a screen or a phone message.
+ */
+const PASSWORD_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789';
+export const GENERATED_PASSWORD_LENGTH = 12;
+
+/**
+ * A new PPPoE password from Node's CSPRNG (crypto.randomInt, uniform over the alphabet: no
+ * modulo bias): 12 characters of 55, about 69 bits.
+ */
+export function generatePassword(): string {
+  let s = '';
+  for (let i = 0; i < GENERATED_PASSWORD_LENGTH; i++) {
+    s += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
+  }
+  return s;
+}
+
 type Searchable = { accountNo: string; username: string; phone: string | null };
 
 const searchFields = (c: Searchable) => [

@@ -22,12 +22,16 @@ import {
   checkUsername,
   DAY_MS,
   generateAccountNo,
+  generatePassword,
   searchText,
 } from './customer-rules';
 import { CreateCustomerInput } from './dto/create-customer.input';
 import { UpdateCustomerInput } from './dto/update-customer.input';
 import { LedgerKind } from './ledger-kind';
 import { Clock } from '../common/clock/clock';
+import { secretChange, type AuditFieldChange } from '../audit/audit-changes';
+import { AuditService } from '../audit/audit.service';
+import { customerSnapshot as snapshot, customerTarget as target } from './customer-audit';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -48,18 +52,26 @@ export class CustomersService {
     private readonly directory: CustomerDirectoryService,
     private readonly ledger: CustomerLedgerService,
     private readonly clock: Clock,
+    private readonly audit: AuditService,
   ) {}
 
-  async create(input: CreateCustomerInput): Promise<CustomerEntity> {
+  /**
+   * A new customer. Without a password, one is generated (generatePassword: the CSPRNG) and
+   * returned this once, for the operator to hand to the customer.
+   */
+  async create(
+    input: CreateCustomerInput,
+  ): Promise<{ customer: CustomerEntity; generatedPassword: string | null }> {
     const username = checkUsername('input.username', input.username);
-    const password = checkPassword('input.password', input.password);
+    const generatedPassword = input.password == null ? generatePassword() : null;
+    const password = generatedPassword ?? checkPassword('input.password', input.password!);
     const phone = checkPhone('input.phone', input.phone);
     const name = checkName('input.name', input.name);
     const given = input.accountNo ? checkAccountNo('input.accountNo', input.accountNo) : null;
     for (let attempt = 1; ; attempt++) {
       const accountNo = given ?? generateAccountNo();
       try {
-        return await this.write(async (m) => {
+        const customer = await this.write(async (m) => {
           const profile = await this.profiles.require(m, input.profileId, 'input.profileId');
           const now = new Date();
           const customer = m.create(CustomerEntity, {
@@ -89,8 +101,15 @@ export class CustomersService {
             );
           }
           await radius.create(password, customer.expiresAt, profile.name);
+          await this.audit.record(m, {
+            target: target(customer),
+            before: null,
+            after: snapshot(customer),
+            extra: [{ ...secretChange('password'), before: null }],
+          });
           return customer;
         });
+        return { customer, generatedPassword };
       } catch (err) {
         const generatedClash =
           given === null && err instanceof ConflictError && err.field === 'input.accountNo';
@@ -99,17 +118,29 @@ export class CustomersService {
     }
   }
 
+  /** A new password from generatePassword (the CSPRNG), returned this once. */
+  async resetPassword(id: string): Promise<{ customer: CustomerEntity; password: string }> {
+    const password = generatePassword();
+    const customer = await this.change(id, async (m, c) => {
+      await new CustomerRadiusRows(m, c.username).setPassword(password);
+      return [secretChange('password')];
+    });
+    return { customer, password };
+  }
+
   update(id: string, input: UpdateCustomerInput): Promise<CustomerEntity> {
     const password =
       input.password == null ? null : checkPassword('input.password', input.password);
     const phone = input.phone === undefined ? undefined : checkPhone('input.phone', input.phone);
     const name = input.name === undefined ? undefined : checkName('input.name', input.name);
     return this.change(id, async (m, c) => {
-      if (password !== null) await new CustomerRadiusRows(m, c.username).setPassword(password);
       if (phone !== undefined) c.phone = phone;
       if (name !== undefined) c.name = name;
       c.searchText = searchText(c);
       await writeSearchKeys(m, c);
+      if (password === null) return [];
+      await new CustomerRadiusRows(m, c.username).setPassword(password);
+      return [secretChange('password')];
     });
   }
 
@@ -134,11 +165,18 @@ export class CustomersService {
     return customer;
   }
 
-  /** Disconnects the customer's open sessions (disconnectCustomer). */
+  /**
+   * Disconnects the customer's open sessions (disconnectCustomer). The audit row is written
+   * first, and what came of it after.
+   */
   async disconnect(id: string): Promise<DisconnectResult> {
     const customer = await this.directory.findOne({ id });
     if (!customer) throw new NotFoundError(`No customer with id ${id}`, { field: 'id' });
-    return this.control.disconnectUser(customer.username);
+    return this.audit.recordAction(
+      { target: target(customer), before: null, after: null },
+      () => this.control.disconnectUser(customer.username),
+      (r) => JSON.stringify(r),
+    );
   }
 
   /**
@@ -174,19 +212,30 @@ export class CustomersService {
       const customer = await lockCustomer(m, id);
       await new CustomerRadiusRows(m, customer.username).remove();
       await m.getRepository(CustomerEntity).delete({ id: customer.id });
+      await this.audit.record(m, {
+        target: target(customer),
+        before: snapshot(customer),
+        after: null,
+      });
       return true;
     });
   }
 
-  /** Loads the customer inside a transaction, applies `edit`, saves it. */
+  /**
+   * Loads the customer inside a transaction, applies `edit`, saves it, and writes the audit
+   * row of what changed (with the changes `edit` returns that the row does not show).
+   */
   private change(
     id: string,
-    edit: (m: EntityManager, c: CustomerEntity) => Promise<void>,
+    edit: (m: EntityManager, c: CustomerEntity) => Promise<AuditFieldChange[] | void>,
   ): Promise<CustomerEntity> {
     return this.write(async (m) => {
       const customer = await lockCustomer(m, id);
-      await edit(m, customer);
-      return m.getRepository(CustomerEntity).save(customer);
+      const before = snapshot(customer);
+      const extra = (await edit(m, customer)) ?? [];
+      const saved = await m.getRepository(CustomerEntity).save(customer);
+      await this.audit.record(m, { target: target(saved), before, after: snapshot(saved), extra });
+      return saved;
     });
   }
 

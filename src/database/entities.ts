@@ -1,3 +1,4 @@
+import { AuditEntryEntity } from '../audit/audit-entry.entity';
 import { ApiKeyEntity } from '../auth/api-keys/api-key.entity';
 import { JobLeaseEntity } from '../common/jobs/job-lease.entity';
 import { CustomerEntity } from '../customers/customer.entity';
@@ -27,4 +28,5 @@ export const ENTITIES = [
   JobLeaseEntity,
   ExpiryActionEntity,
   ApiKeyEntity,
+  AuditEntryEntity,
 ];

@@ -23,6 +23,17 @@ import {
 } from './nas-rules';
 import { NasSettingsEntity } from './nas-settings.entity';
 import { toNas } from './nas.service';
+import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
+import { AuditService } from '../audit/audit.service';
+
+/** A NAS as the audit trail compares it: FreeRADIUS's row and radgraph's settings. */
+function snapshot(row: NasRow, settings: NasSettingsEntity | null): AuditSnapshot {
+  return {
+    ...entitySnapshot(row, ['id']),
+    ...(settings ? entitySnapshot(settings, ['nasId', 'createdAt', 'updatedAt']) : {}),
+  };
+}
+const target = (row: NasRow) => ({ type: 'nas', id: row.id, label: row.nasname });
 
 /**
  * Adds, changes and removes NAS routers: FreeRADIUS's nas row (which FreeRADIUS reads its
@@ -35,6 +46,7 @@ export class NasAdminService {
     private readonly tx: TransactionsService,
     private readonly secrets: SecretBox,
     private readonly changes: NasChanges,
+    private readonly audit: AuditService,
   ) {}
 
   async create(input: CreateNasInput): Promise<Nas> {
@@ -53,6 +65,11 @@ export class NasAdminService {
       const settings = await m
         .getRepository(NasSettingsEntity)
         .save(m.create(NasSettingsEntity, { nasId: saved.id, coaPort, ...api }));
+      await this.audit.record(m, {
+        target: target(saved),
+        before: null,
+        after: snapshot(saved, settings),
+      });
       return toNas(saved, settings);
     });
     this.changes.emit();
@@ -71,18 +88,26 @@ export class NasAdminService {
     const coaPort = input.coaPort != null ? checkPort('input.coaPort', input.coaPort) : undefined;
     const nas = await this.tx.run(async (m) => {
       const found = await this.require(m, id);
+      const repo = m.getRepository(NasSettingsEntity);
+      const stored = await repo.findOneBy({ nasId: found.id });
+      const before = snapshot(found, stored);
       if (row.nasname !== undefined && row.nasname !== found.nasname) {
         await this.refuseTakenName(m, row.nasname, found.id);
       }
       const saved = await m.getRepository(NasRow).save(Object.assign(found, row));
-      const repo = m.getRepository(NasSettingsEntity);
       const settings =
-        (await repo.findOneBy({ nasId: saved.id })) ??
+        stored ??
         m.create(NasSettingsEntity, { nasId: saved.id, coaPort: DEFAULT_COA_PORT, ...NO_API });
       if (coaPort !== undefined) settings.coaPort = coaPort;
       if (input.routerOs === null) Object.assign(settings, NO_API);
       else if (input.routerOs) Object.assign(settings, this.apiSettings(input.routerOs, settings));
-      return toNas(saved, await repo.save(settings));
+      const savedSettings = await repo.save(settings);
+      await this.audit.record(m, {
+        target: target(saved),
+        before,
+        after: snapshot(saved, savedSettings),
+      });
+      return toNas(saved, savedSettings);
     });
     this.changes.emit();
     return nas;
@@ -104,8 +129,14 @@ export class NasAdminService {
           );
         }
       }
+      const settings = await m.getRepository(NasSettingsEntity).findOneBy({ nasId: found.id });
       await m.getRepository(NasSettingsEntity).delete({ nasId: found.id });
       await m.getRepository(NasRow).delete({ id: found.id });
+      await this.audit.record(m, {
+        target: target(found),
+        before: snapshot(found, settings),
+        after: null,
+      });
     });
     this.changes.emit();
     return true;

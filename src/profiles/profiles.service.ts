@@ -23,6 +23,20 @@ import {
 } from './profile-rules';
 import type { RateChangeReport } from '../nas/control/models/rate-change.model';
 import { SessionControlService } from '../nas/control/session-control.service';
+import { entitySnapshot } from '../audit/audit-changes';
+import { AuditService, type AuditRecord } from '../audit/audit.service';
+
+/** A profile's audit row: its own fields, without keys and bookkeeping. */
+function audited(before: ProfileEntity | null, after: ProfileEntity | null): AuditRecord {
+  const p = (after ?? before)!;
+  const fields = (e: ProfileEntity | null) =>
+    e && entitySnapshot(e, ['id', 'createdAt', 'updatedAt']);
+  return {
+    target: { type: 'profile', id: p.id, label: p.name },
+    before: fields(before),
+    after: fields(after),
+  };
+}
 
 /** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
 @Injectable()
@@ -32,6 +46,7 @@ export class ProfilesService {
     private readonly tx: TransactionsService,
     private readonly control: SessionControlService,
     private readonly currency: CurrencyService,
+    private readonly audit: AuditService,
   ) {}
 
   list(): Promise<ProfileEntity[]> {
@@ -83,6 +98,7 @@ export class ProfilesService {
       await this.refuseForeignGroup(m, values.name);
       const profile = await m.getRepository(ProfileEntity).save(m.create(ProfileEntity, values));
       await this.writeGroupReply(m, profile);
+      await this.audit.record(m, audited(null, profile));
       return profile;
     });
   }
@@ -141,6 +157,7 @@ export class ProfilesService {
     return this.write(async (m) => {
       const profile = await this.require(m, id, 'id');
       seen(profile);
+      const before = { ...profile };
       const oldName = profile.name;
       Object.assign(profile, changes);
       if (profile.name !== oldName) {
@@ -152,6 +169,7 @@ export class ProfilesService {
       }
       const saved = await m.getRepository(ProfileEntity).save(profile);
       await this.writeGroupReply(m, saved);
+      await this.audit.record(m, audited(before, saved));
       return saved;
     });
   }
@@ -163,6 +181,7 @@ export class ProfilesService {
       await m.getRepository(ProfileEntity).delete({ id: profile.id });
       await m.getRepository(RadGroupReply).delete({ groupname: profile.name });
       await m.getRepository(RadGroupCheck).delete({ groupname: profile.name });
+      await this.audit.record(m, audited(profile, null));
       return true;
     });
   }

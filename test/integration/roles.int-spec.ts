@@ -15,6 +15,7 @@ import type { Client } from 'graphql-ws';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Role } from '../../src/auth/principal';
+import { REVOCATION_CHECK_MS } from '../../src/auth/api-keys/api-keys.service';
 import { startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -35,6 +36,7 @@ const REQUIRED: Record<string, Role> = {
   topSessions: Role.VIEWER,
   viewer: Role.VIEWER,
   apiKeys: Role.ADMIN,
+  auditLog: Role.ADMIN,
   customerExpiring: Role.VIEWER,
   heartbeat: Role.VIEWER,
   sessionEvents: Role.VIEWER,
@@ -45,6 +47,7 @@ const REQUIRED: Record<string, Role> = {
   deleteCustomer: Role.OPERATOR,
   disconnectCustomer: Role.OPERATOR,
   renewCustomer: Role.OPERATOR,
+  resetCustomerPassword: Role.OPERATOR,
   resumeCustomer: Role.OPERATOR,
   suspendCustomer: Role.OPERATOR,
   updateCustomer: Role.OPERATOR,
@@ -322,9 +325,36 @@ describe('API keys and roles', () => {
       const ok = await api.gql('{ viewer { name role } }', undefined, key);
       expect(ok.body.data).toEqual({ viewer: { name: 'grafana', role: 'VIEWER' } });
       expect(cli('apikey', 'list')).toMatch(/grafana\tVIEWER\trgk_/);
+      // A subscription open on the app when another process (the CLI) revokes the key.
+      const client = api.wsClient(key);
+      const closed = new Promise<number>((resolve) =>
+        client.on('closed', (event) => resolve((event as { code: number }).code)),
+      );
+      const ticks: unknown[] = [];
+      client.subscribe(
+        { query: 'subscription { heartbeat(intervalSeconds: 1) }' },
+        { next: (v) => ticks.push(v), error: () => undefined, complete: () => undefined },
+      );
+      while (ticks.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const revokedAt = Date.now();
       cli('apikey', 'revoke', 'grafana');
       const after = await api.gql('{ viewer { name } }', undefined, key);
       expect(after.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(await closed).toBe(4403);
+      expect(Date.now() - revokedAt).toBeLessThan(REVOCATION_CHECK_MS + 2_000);
+      // The CLI's changes are in the audit trail, under the user who ran it.
+      const trail = await gqlData(
+        api,
+        '{ auditLog(filter: { targetType: "apiKey" }, first: 500) { edges { node { actor actorKind operation targetLabel } } } }',
+      );
+      const cliRows = trail.auditLog.edges
+        .map((e: any) => e.node)
+        .filter((n: any) => n.targetLabel === 'grafana');
+      expect(cliRows.map((n: any) => [n.actorKind, n.operation])).toEqual([
+        ['cli', 'apikey revoke'],
+        ['cli', 'apikey create'],
+      ]);
+      expect(cliRows[0].actor).toMatch(/^cli:\S+$/);
     })();
   });
 });

@@ -29,6 +29,11 @@ export class ApiKeyConnections {
     if (sockets.size === 0) this.byKey.delete(keyId);
   }
 
+  /** The keys that have open connections now. */
+  keyIds(): number[] {
+    return [...this.byKey.keys()];
+  }
+
   count(keyId: number): number {
     return this.byKey.get(keyId)?.size ?? 0;
   }

@@ -1,9 +1,18 @@
-import { Injectable, Optional } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
-import { DataSource, IsNull, type Repository } from 'typeorm';
+import { DataSource, In, IsNull, type Repository } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../common/errors/app-error';
 import { uniqueViolation } from '../../database/database-errors';
+import { TransactionsService } from '../../database/transactions.service';
+import { entitySnapshot } from '../../audit/audit-changes';
+import { AuditService, type AuditRecord } from '../../audit/audit.service';
 import { Role, type Principal } from '../principal';
 import { ApiKeyConnections } from './api-key-connections';
 import { ApiKeyEntity } from './api-key.entity';
@@ -11,6 +20,11 @@ import { ApiKeyEntity } from './api-key.entity';
 /** Every key starts with this, so a leaked one is easy to recognise (secret scanners). */
 export const API_KEY_PREFIX = 'rgk_';
 const PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
+/**
+ * How often open graphql-ws connections are checked against rg_api_keys, for keys revoked
+ * elsewhere (another instance, the CLI). A revoke on this instance closes them at once.
+ */
+export const REVOCATION_CHECK_MS = 5_000;
 /** last_used_at is written at most this often per key. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -23,18 +37,63 @@ export interface CreatedApiKey {
   apiKey: ApiKeyEntity;
 }
 
+/** An API key's audit row: never its hash, nor the use it gets (last_used_at). */
+function audited(before: ApiKeyEntity | null, after: ApiKeyEntity): AuditRecord {
+  const fields = (k: ApiKeyEntity | null) =>
+    k && entitySnapshot(k, ['id', 'keyHash', 'createdAt', 'lastUsedAt']);
+  return {
+    target: { type: 'apiKey', id: after.id, label: after.name },
+    before: fields(before),
+    after: fields(after),
+  };
+}
+
 /** API keys: made, listed, revoked, and checked on every request. */
 @Injectable()
-export class ApiKeysService {
+export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('ApiKeys');
   private readonly repo: Repository<ApiKeyEntity>;
+  private sweeper: NodeJS.Timeout | null = null;
   /** When each key's last_used_at was last written by this process. */
   private readonly touched = new Map<number, number>();
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
+    private readonly tx: TransactionsService,
+    private readonly audit: AuditService,
     @Optional() private readonly connections: ApiKeyConnections = new ApiKeyConnections(),
   ) {
     this.repo = dataSource.getRepository(ApiKeyEntity);
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(() => {
+      this.closeRevoked().catch((err: Error) =>
+        this.log.warn(`cannot check open connections for revoked keys: ${err.message}`),
+      );
+    }, REVOCATION_CHECK_MS);
+    this.sweeper.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /**
+   * Closes the open graphql-ws connections of keys revoked (or removed) since they
+   * connected, wherever that happened: on another instance, or through the CLI.
+   */
+  async closeRevoked(): Promise<number> {
+    const open = this.connections.keyIds();
+    if (open.length === 0) return 0;
+    const active = new Set(
+      (
+        await this.repo.find({ select: { id: true }, where: { id: In(open), revokedAt: IsNull() } })
+      ).map((k) => k.id),
+    );
+    let closed = 0;
+    for (const id of open) if (!active.has(id)) closed += this.connections.closeAll(id);
+    return closed;
   }
 
   async create(name: string, role: Role): Promise<CreatedApiKey> {
@@ -49,16 +108,20 @@ export class ApiKeysService {
     }
     const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     try {
-      const apiKey = await this.repo.save(
-        this.repo.create({
-          name,
-          role,
-          keyHash: hashApiKey(key),
-          prefix: key.slice(0, PREFIX_LENGTH),
-          lastUsedAt: null,
-          revokedAt: null,
-        }),
-      );
+      const apiKey = await this.tx.run(async (m) => {
+        const saved = await m.getRepository(ApiKeyEntity).save(
+          m.create(ApiKeyEntity, {
+            name,
+            role,
+            keyHash: hashApiKey(key),
+            prefix: key.slice(0, PREFIX_LENGTH),
+            lastUsedAt: null,
+            revokedAt: null,
+          }),
+        );
+        await this.audit.record(m, audited(null, saved));
+        return saved;
+      });
       return { key, apiKey };
     } catch (err) {
       if (uniqueViolation(err) !== null) {
@@ -85,12 +148,18 @@ export class ApiKeysService {
    * connections on this instance are closed now. Revoking a revoked key changes nothing.
    */
   async revoke(id: number): Promise<ApiKeyEntity> {
-    const found = Number.isSafeInteger(id) ? await this.repo.findOneBy({ id }) : null;
-    if (!found) throw new NotFoundError(`No API key with id ${id}`);
-    if (found.revokedAt === null) {
-      found.revokedAt = new Date();
-      await this.repo.update({ id: found.id, revokedAt: IsNull() }, { revokedAt: found.revokedAt });
-    }
+    const found = await this.tx.run(async (m) => {
+      const repo = m.getRepository(ApiKeyEntity);
+      const key = Number.isSafeInteger(id) ? await repo.findOneBy({ id }) : null;
+      if (!key) throw new NotFoundError(`No API key with id ${id}`, { field: 'id' });
+      const before = { ...key };
+      if (key.revokedAt === null) {
+        key.revokedAt = new Date();
+        await repo.update({ id: key.id, revokedAt: IsNull() }, { revokedAt: key.revokedAt });
+      }
+      await this.audit.record(m, audited(before, key));
+      return key;
+    });
     this.connections.closeAll(found.id);
     return found;
   }

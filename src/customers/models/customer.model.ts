@@ -36,6 +36,13 @@ export class Customer {
   @Field({ description: 'True while suspended: FreeRADIUS rejects the login.' })
   suspended!: boolean;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The password radgraph generated, only in the answer of the mutation that generated it (createCustomer without a password, resetCustomerPassword); null everywhere else. It is never stored anywhere but radcheck, and never shown again.',
+  })
+  generatedPassword?: string | null;
+
   /** Not exposed: the key the profile field resolves by. */
   profileId!: number;
 

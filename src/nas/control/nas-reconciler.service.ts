@@ -17,6 +17,7 @@ import { NasService, type NasAccess } from '../nas.service';
 import type { ReconcileResult } from './models/reconcile-result.model';
 import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './session-control.service';
+import { AuditService } from '../../audit/audit.service';
 
 /**
  * Reconciles a NAS's /ppp/active (RouterOS API) against its open radacct rows:
@@ -39,6 +40,7 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly nas: NasService,
     private readonly routerOs: RouterOsClient,
     private readonly reaper: StaleSessionReaper,
+    private readonly audit: AuditService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -69,7 +71,16 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
         'NAS_WITHOUT_API',
       );
     }
-    return this.reconcileAccess(access);
+    return this.audit.recordAction(
+      {
+        target: { type: 'nas', id: access.nas.id, label: access.nas.name },
+        before: null,
+        after: null,
+      },
+      () => this.reconcileAccess(access),
+      (r) =>
+        `closed ${r.closedSessionIds.length} stale session(s); ${r.routerOnly.length} on the router only`,
+    );
   }
 
   private async reconcileAll(): Promise<void> {

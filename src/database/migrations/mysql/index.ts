@@ -9,6 +9,7 @@ import { UsageMonthly1764374400000 } from './1764374400000-usage-monthly';
 import { ExpiryJobs1764460800000 } from './1764460800000-expiry-jobs';
 import { DataCap1764547200000 } from './1764547200000-data-cap';
 import { ApiKeys1764633600000 } from './1764633600000-api-keys';
+import { AuditLog1764720000000 } from './1764720000000-audit-log';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MYSQL_MIGRATIONS = [
   ExpiryJobs1764460800000,
   DataCap1764547200000,
   ApiKeys1764633600000,
+  AuditLog1764720000000,
 ];

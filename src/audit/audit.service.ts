@@ -1,0 +1,145 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../common/clock/clock';
+import { BadUserInputError } from '../common/errors/app-error';
+import { keysetPage, type Connection } from '../common/pagination/connection';
+import { optionalText } from '../common/validation/text';
+import { TransactionsService } from '../database/transactions.service';
+import { auditChanges, type AuditFieldChange, type AuditSnapshot } from './audit-changes';
+import { currentAuditActor, noteAuditRecorded } from './audit-context';
+import { AuditEntryEntity } from './audit-entry.entity';
+
+/** What a change was made to. */
+export interface AuditTarget {
+  /** customer, profile, nas or apiKey. */
+  type: string;
+  id: string | number | null;
+  /** What people call it: a username, a profile or NAS name. */
+  label?: string | null;
+}
+
+/** One change of a record: snapshots before (null: created) and after (null: removed). */
+export interface AuditRecord {
+  target: AuditTarget;
+  before: AuditSnapshot | null;
+  after: AuditSnapshot | null;
+  /** Changes no snapshot shows, such as a new password (secretChange). */
+  extra?: AuditFieldChange[];
+}
+
+export interface AuditLogFilter {
+  actor?: string | null;
+  operation?: string | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+const cut = (text: string | null, max: number) =>
+  text === null ? null : [...text].slice(0, max).join('');
+
+/**
+ * The audit trail. A change's row is written with the change's own EntityManager, so that
+ * both commit together: if the audit row cannot be written, the change is rolled back.
+ * The actor and the operation come from the audited operation around the call
+ * (audit-context.ts).
+ */
+@Injectable()
+export class AuditService {
+  private readonly log = new Logger('Audit');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionsService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Writes the row of a change, in the transaction `m` of that change. */
+  async record(m: EntityManager, change: AuditRecord): Promise<AuditEntryEntity> {
+    const changes = [...auditChanges(change.before, change.after), ...(change.extra ?? [])];
+    const who = currentAuditActor();
+    const entry = m.create(AuditEntryEntity, {
+      at: this.clock.now(),
+      actor: cut(who.actor, 128)!,
+      actorKind: cut(who.actorKind, 16)!,
+      operation: cut(who.operation, 64)!,
+      targetType: change.target.type,
+      targetId: change.target.id === null ? null : cut(String(change.target.id), 64),
+      targetLabel: cut(change.target.label ?? null, 128),
+      changes: JSON.stringify(changes),
+      outcome: null,
+    });
+    await m.getRepository(AuditEntryEntity).insert(entry);
+    noteAuditRecorded();
+    return entry;
+  }
+
+  /**
+   * An action outside the database (a Disconnect-Request, a reconcile): its row is written
+   * first, so that nothing is done that the trail does not show (if the row cannot be
+   * written, the action does not run), and what came of it is added once known.
+   */
+  async recordAction<R>(
+    change: AuditRecord,
+    action: () => Promise<R>,
+    outcome: (result: R) => string,
+  ): Promise<R> {
+    const entry = await this.tx.run((m) => this.record(m, change));
+    let text: string;
+    try {
+      const result = await action();
+      text = outcome(result);
+      await this.setOutcome(entry.id, text);
+      return result;
+    } catch (err) {
+      await this.setOutcome(entry.id, `failed: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  /** Newest first, filtered; for auditLog. */
+  list(
+    filter: AuditLogFilter,
+    first: number,
+    after?: string | null,
+  ): Promise<Connection<AuditEntryEntity>> {
+    const actor = optionalText('filter.actor', filter.actor, 128, 'actor');
+    const operation = optionalText('filter.operation', filter.operation, 64, 'operation');
+    const targetType = optionalText('filter.targetType', filter.targetType, 32, 'targetType');
+    const targetId = optionalText('filter.targetId', filter.targetId, 64, 'targetId');
+    const { since, until } = filter;
+    if (since && until && since.getTime() > until.getTime()) {
+      throw new BadUserInputError('filter.until', 'until must not be before since');
+    }
+    return keysetPage({
+      query: () => {
+        const q = this.dataSource.getRepository(AuditEntryEntity).createQueryBuilder('a');
+        q.where('1 = 1');
+        if (actor !== null) q.andWhere('a.actor = :actor', { actor });
+        if (operation !== null) q.andWhere('a.operation = :operation', { operation });
+        if (targetType !== null) q.andWhere('a.targetType = :targetType', { targetType });
+        if (targetId !== null) q.andWhere('a.targetId = :targetId', { targetId });
+        if (since) q.andWhere('a.at >= :since', { since });
+        if (until) q.andWhere('a.at <= :until', { until });
+        return q;
+      },
+      key: 'a.id',
+      idOf: (row) => row.id,
+      prefix: 'audit',
+      first,
+      after,
+    });
+  }
+
+  private async setOutcome(id: number, outcome: string): Promise<void> {
+    try {
+      await this.dataSource
+        .getRepository(AuditEntryEntity)
+        .update({ id }, { outcome: cut(outcome, 500) });
+    } catch (err) {
+      this.log.warn(`cannot write the outcome of audit row ${id}: ${(err as Error).message}`);
+    }
+  }
+}
