@@ -4,6 +4,7 @@ import { Brackets, DataSource, In, SelectQueryBuilder } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
 import { Connection, keysetPage } from '../common/pagination/connection';
 import { likeLiteral } from '../common/sql/like';
+import { searchTerm } from '../common/validation/text';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
 import { CustomerStatus, searchTerms } from './customer-rules';
@@ -20,6 +21,9 @@ export interface CustomerKey {
   username?: string | null;
   accountNo?: string | null;
 }
+
+/** The longest search term, in characters. */
+const MAX_SEARCH = 100;
 
 /** Finding customers: lookups, search, filters and pages. Reads only. */
 @Injectable()
@@ -89,9 +93,9 @@ export class CustomerDirectoryService {
    * keys' index alone (customer ids, newest first), then read just the page's customers.
    */
   private searchOnlyKeys(filter: CustomerFilter): KeyMatches | undefined {
-    const term = filter.search?.trim();
+    const term = searchTerm('search', filter.search, MAX_SEARCH);
     if (!term || filter.profileId != null || filter.status != null) return undefined;
-    const terms = this.checkedTerms(term);
+    const terms = searchTerms(term);
     if (!terms.every((t) => keysAnswer(t) === 'exactly')) return undefined;
     return keyMatches(this.dataSource, terms);
   }
@@ -123,8 +127,8 @@ export class CustomerDirectoryService {
 
   private filtered(filter: CustomerFilter): SelectQueryBuilder<CustomerEntity> {
     const qb = this.repo.createQueryBuilder('c');
-    const term = filter.search?.trim();
-    if (term) this.whereSearch(qb, this.checkedTerms(term));
+    const term = searchTerm('search', filter.search, MAX_SEARCH);
+    if (term) this.whereSearch(qb, searchTerms(term));
     if (filter.profileId != null) {
       const profileId = Number(filter.profileId);
       if (!Number.isSafeInteger(profileId))
@@ -133,13 +137,6 @@ export class CustomerDirectoryService {
     }
     if (filter.status != null) this.whereStatus(qb, filter.status);
     return qb;
-  }
-
-  private checkedTerms(term: string): string[] {
-    if ([...term].length > 100) {
-      throw new BadUserInputError('search', 'search must be at most 100 characters');
-    }
-    return searchTerms(term);
   }
 
   /**

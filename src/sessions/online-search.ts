@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { BadUserInputError } from '../common/errors/app-error';
 import { likeLiteral } from '../common/sql/like';
+import { searchTerm as checkedSearch } from '../common/validation/text';
 import { customersWithUsernameContaining } from '../customers/customer-search-keys';
 
 /** The longest search term, in characters. */
@@ -8,12 +8,7 @@ const MAX_TERM = 100;
 
 /** The trimmed search term, or null for none; BAD_USER_INPUT (field search) when too long. */
 export function searchTerm(search: string | null | undefined): string | null {
-  const term = search?.trim();
-  if (!term) return null;
-  if ([...term].length > MAX_TERM) {
-    throw new BadUserInputError('search', `search must be at most ${MAX_TERM} characters`);
-  }
-  return term;
+  return checkedSearch('search', search, MAX_TERM);
 }
 
 /**

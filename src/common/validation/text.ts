@@ -4,6 +4,37 @@ import { BadUserInputError } from '../errors/app-error';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
+/** Half of a UTF-16 surrogate pair: no character, and no database can store it as sent. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Refuses text that is not valid Unicode (a lone surrogate), naming the field. */
+export function checkWellFormed(field: string, value: string, label = field): void {
+  if (LONE_SURROGATE.test(value)) {
+    throw new BadUserInputError(
+      field,
+      `${label} must be valid Unicode text: it has half of a surrogate pair`,
+    );
+  }
+}
+
+/**
+ * A search term: trimmed, null when empty, at most `max` characters of valid Unicode.
+ * Anything else is searched for as it is (metacharacters included): see likeLiteral.
+ */
+export function searchTerm(
+  field: string,
+  value: string | null | undefined,
+  max: number,
+): string | null {
+  const term = value?.trim();
+  if (!term) return null;
+  if ([...term].length > max) {
+    throw new BadUserInputError(field, `${field} must be at most ${max} characters`);
+  }
+  checkWellFormed(field, term);
+  return term;
+}
+
 /**
  * A required single-line text: trimmed of nothing (what is sent is what is stored), not
  * empty, at most `max` characters, no control characters. Names the field on refusal.
@@ -27,6 +58,7 @@ export function optionalText(
   if (CONTROL.test(value)) {
     throw new BadUserInputError(field, `${label} must not contain control characters`);
   }
+  checkWellFormed(field, value, label);
   return value;
 }
 
