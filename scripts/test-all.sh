@@ -4,6 +4,8 @@
 #   - FreeRADIUS 3.2 from Debian's packages (freeradius, freeradius-mysql, freeradius-utils)
 #   - MariaDB: started when it is installed but not running (TEST_DATABASE_URL points elsewhere);
 #     as root, a test user is created when root cannot log in over TCP (stock Debian)
+#   - Redis (the multi-instance tests): installed from Debian's redis-server when missing, started
+#     on 127.0.0.1:6379 when not running (TEST_REDIS_URL points elsewhere)
 #   - node_modules: `npm ci` when missing or older than package-lock.json
 # Then: typecheck, lint (zero warnings), format, schema.gql check, and the unit, integration
 # (MariaDB + SQLite) and end-to-end (real FreeRADIUS) tests.
@@ -86,6 +88,31 @@ SQL
   fi
 fi
 echo "MariaDB at $db_host:$db_port: login ok"
+
+# --- Redis ------------------------------------------------------------------------------------
+redis_url="${TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+redis_hostport="${redis_url#*://}"; redis_hostport="${redis_hostport#*@}"; redis_hostport="${redis_hostport%%/*}"
+redis_host="${redis_hostport%%:*}"; redis_port="${redis_hostport##*:}"; [ "$redis_port" = "$redis_hostport" ] && redis_port=6379
+redis_up() { (exec 3<>"/dev/tcp/$redis_host/$redis_port") 2>/dev/null; }
+if ! redis_up && [ -z "${TEST_REDIS_URL:-}" ]; then
+  if ! command -v redis-server >/dev/null; then
+    say "Installing Redis from Debian's packages"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+  fi
+  if ! redis_up; then
+    say "Starting Redis on 127.0.0.1:6379 (in memory only)"
+    as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 40); do redis_up && break; sleep 0.25; done
+  fi
+fi
+if ! redis_up; then
+  echo "Redis is not reachable at $redis_host:$redis_port. Install it (apt-get install -y redis-server)" >&2
+  echo "and start it (redis-server --daemonize yes --bind 127.0.0.1 --port 6379), or set" >&2
+  echo "TEST_REDIS_URL=redis://host:port to one." >&2
+  exit 1
+fi
+echo "Redis at $redis_host:$redis_port: reachable"
 
 # --- Checks -----------------------------------------------------------------------------------
 say "typecheck";      npm run -s typecheck

@@ -17,6 +17,7 @@ import { ClockModule } from './common/clock/clock.module';
 import { UsageModule } from './usage/usage.module';
 import { ExpiryModule } from './expiry/expiry.module';
 import { AuditModule } from './audit/audit.module';
+import { JobsModule } from './common/jobs/jobs.module';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ClockModule,
+        JobsModule,
         DatabaseModule,
         AuditModule,
         AuthModule,

@@ -48,6 +48,11 @@ export interface AppConfig {
   currencyDecimals: number;
   /** The expiry job: disconnects expired customers who are online, and sends reminders. */
   expiry: ExpiryConfig;
+  /**
+   * REDIS_URL: session events fan out through Redis to every instance (several instances
+   * behind a load balancer); null: in memory, one instance.
+   */
+  redisUrl: string | null;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events are POSTed, signed; null: no webhook. */
   webhook: WebhookConfig | null;
   /** Limits on GraphQL requests (HTTP and graphql-ws). */
@@ -182,6 +187,29 @@ const webhookUrl = z
     return url.toString();
   });
 
+const redisUrl = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '') return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(v);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+      // The value is not echoed: it may carry a password.
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'REDIS_URL must be a redis:// or rediss:// URL (redis://[:password@]host:6379[/db])',
+      });
+      return z.NEVER;
+    }
+    return v;
+  });
+
 const webhookSecret = z
   .string()
   .optional()
@@ -274,6 +302,7 @@ const envSchema = z.object({
   EXPIRY_REMINDER_DAYS: int('EXPIRY_REMINDER_DAYS', 3, 0, 365),
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
+  REDIS_URL: redisUrl,
   GRAPHQL_INTROSPECTION: z
     .string()
     .optional()
@@ -408,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       checkIntervalSeconds: e.EXPIRY_CHECK_INTERVAL_SECONDS,
       reminderDays: e.EXPIRY_REMINDER_DAYS,
     },
+    redisUrl: e.REDIS_URL ?? null,
     webhook:
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
         ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
@@ -439,6 +469,8 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     changeFeedIntervalMs: config.changeFeedIntervalMs,
     logLevel: config.logLevel,
     expiryCheckIntervalSeconds: config.expiry.checkIntervalSeconds,
+    // Host and port only: the URL may carry a password.
+    redis: config.redisUrl ? `${new URL(config.redisUrl).host}` : 'off',
     // Only where it goes: a URL's path or query may carry a token.
     webhook: config.webhook ? new URL(config.webhook.url).origin : 'off',
   };

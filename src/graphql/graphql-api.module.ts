@@ -11,6 +11,7 @@ import { formatGraphQLError } from '../common/errors/graphql-errors';
 import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
+import { subscribeSharingPayloads } from './shared-subscribe';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -49,6 +50,8 @@ export const GRAPHQL_PATH = '/graphql';
             // onError is passed through to graphql-ws though Nest's type does not list it.
             'graphql-ws': {
               path: GRAPHQL_PATH,
+              // One payload per distinct operation and event, not per subscriber.
+              subscribe: subscribeSharingPayloads,
               ...wsAuth,
               onSubscribe: limits.wsOnSubscribe(wsAuth.onSubscribe),
               ...graphqlWsErrorHooks,

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { Args, ID, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, ID, Int, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { requireInt } from '../common/validation/text';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { SessionEventBus } from './events/session-event-bus.service';
@@ -30,7 +31,32 @@ export class SessionEventsResolver {
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
     return this.bus.subscribe({ nasName, username: username ?? undefined });
   }
+
+  @Subscription(() => [SessionEvent], {
+    description:
+      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional.',
+    resolve: (batch: SessionEvent[]) => batch,
+  })
+  async sessionEventBatches(
+    @Args('nasId', { type: () => ID, nullable: true }) nasId?: string | null,
+    @Args('username', { type: () => String, nullable: true }) username?: string | null,
+    @Args('maxLatencyMs', { type: () => Int, nullable: true, defaultValue: 100 })
+    maxLatencyMs?: number | null,
+  ): Promise<AsyncIterableIterator<SessionEvent[]>> {
+    const latency = requireInt(
+      'maxLatencyMs',
+      maxLatencyMs ?? 100,
+      0,
+      MAX_BATCH_LATENCY_MS,
+      `a whole number of milliseconds from 0 to ${MAX_BATCH_LATENCY_MS}`,
+    );
+    const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
+    return this.bus.subscribeBatches({ nasName, username: username ?? undefined }, latency);
+  }
 }
+
+/** The longest a batch may wait for more events (sessionEventBatches). */
+const MAX_BATCH_LATENCY_MS = 10_000;
 
 /** Session.stale, by the configured stale-session rule. */
 @Resolver(() => Session)

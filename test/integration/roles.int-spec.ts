@@ -40,6 +40,7 @@ const REQUIRED: Record<string, Role> = {
   customerExpiring: Role.VIEWER,
   heartbeat: Role.VIEWER,
   sessionEvents: Role.VIEWER,
+  sessionEventBatches: Role.VIEWER,
   // Customer and session mutations: OPERATOR.
   changeCustomerProfile: Role.OPERATOR,
   createCustomer: Role.OPERATOR,

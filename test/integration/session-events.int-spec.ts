@@ -119,6 +119,38 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
   });
 
+  it('batches: each session once per batch in its latest state; maxLatencyMs is checked', async () => {
+    const ws = api.wsClient();
+    const got = collect(
+      ws,
+      `subscription { sessionEventBatches(username: "fr-batch", maxLatencyMs: 300) { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await insertOpen('fr-b1', 'fr-batch');
+    await db.query("UPDATE radacct SET acctinputoctets = 7 WHERE acctuniqueid = 'fr-b1'");
+    await insertOpen('fr-b2', 'fr-batch');
+    const { results, errors } = await got;
+    expect(errors).toEqual([]);
+    const batch = results[0].sessionEventBatches as Array<{ type: string; session: any }>;
+    // A STARTED followed by an update in the same batch stays STARTED, with the newer state.
+    expect(batch.map((e) => [e.session.uniqueId, e.type, String(e.session.uploadBytes)])).toEqual([
+      ['fr-b1', 'STARTED', '7'],
+      ['fr-b2', 'STARTED', '0'],
+    ]);
+    for (const ms of [-1, 10_001]) {
+      const bad = await collect(
+        ws,
+        `subscription { sessionEventBatches(maxLatencyMs: ${ms}) { type } }`,
+        1,
+      );
+      expect(bad.errors[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'maxLatencyMs',
+      });
+    }
+  });
+
   it('applies depth limits to subscriptions too (in graphql-ws onSubscribe)', async () => {
     const deep =
       'session { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { id } } } } } } } } } } }';

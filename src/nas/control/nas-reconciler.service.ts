@@ -18,6 +18,10 @@ import type { ReconcileResult } from './models/reconcile-result.model';
 import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './session-control.service';
 import { AuditService } from '../../audit/audit.service';
+import { JobLeases } from '../../common/jobs/job-leases.service';
+
+/** The lease of the instance that reconciles NAS devices on schedule. */
+export const RECONCILER_LEASE = 'nas-reconciler';
 
 /**
  * Reconciles a NAS's /ppp/active (RouterOS API) against its open radacct rows:
@@ -41,16 +45,23 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
     private readonly routerOs: RouterOsClient,
     private readonly reaper: StaleSessionReaper,
     private readonly audit: AuditService,
+    private readonly leases: JobLeases,
   ) {}
 
   onApplicationBootstrap(): void {
     const seconds = this.config.nas.reconcileIntervalSeconds;
     if (seconds === 0) return;
+    // One instance reconciles on schedule: the lease holder.
+    const leaseMs = Math.max(2 * seconds, 10) * 1000;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.reconcileAll().finally(() => {
-        this.running = null;
-      });
+      this.running = this.leases
+        .acquire(RECONCILER_LEASE, leaseMs)
+        .then((held) => (held ? this.reconcileAll() : undefined))
+        .catch((err: Error) => this.log.warn(`cannot take the reconcile lease: ${err.message}`))
+        .finally(() => {
+          this.running = null;
+        });
     }, seconds * 1000);
     this.timer.unref();
   }

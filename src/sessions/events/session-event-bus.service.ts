@@ -1,11 +1,12 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PubSub } from 'graphql-subscriptions';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
 import type { RadAcct } from '../../database/freeradius';
 import { SessionEvent, SessionEventType } from '../models/session-event.model';
 import { toSession } from '../models/session.mapper';
-
-export const SESSION_EVENTS_TOPIC = 'session-events';
+import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
+import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 
 /** Events waiting for one subscriber before they coalesce to the latest state per session. */
 export const COALESCE_ABOVE = 1_000;
@@ -18,44 +19,63 @@ export interface SessionEventFilter {
   username?: string;
 }
 
+const matches = (f: SessionEventFilter, e: SessionEvent) =>
+  (f.nasName === undefined || e.session.nasIpAddress === f.nasName) &&
+  (f.username === undefined || e.session.username === f.username);
+
 interface Subscriber {
   filter: SessionEventFilter;
   queue: CoalescingQueue<SessionEvent>;
 }
 
-/** A waiting STARTED stays STARTED when an update follows; otherwise the newer type wins. */
-function mergeEvents(waiting: SessionEvent, newer: SessionEvent): SessionEvent {
-  const type =
-    waiting.type === SessionEventType.STARTED && newer.type === SessionEventType.UPDATED
-      ? SessionEventType.STARTED
-      : newer.type;
-  return { type, session: newer.session };
+interface BatchGroup {
+  filter: SessionEventFilter;
+  batcher: EventBatcher;
 }
 
 /**
  * The one stream of session events. The accounting listener, the radacct change feed and the
- * stale-session reaper publish here after their writes commit; graphql-ws subscribers read
- * through bounded, per-session coalescing queues, filtered before anything is queued.
- * Publishing goes through a graphql-subscriptions PubSubEngine (in memory for one instance).
+ * stale-session reaper publish here after their writes commit. Publishing goes through a
+ * graphql-subscriptions PubSubEngine: in memory for one instance, Redis (REDIS_URL) for
+ * several (session-event-transport.ts). Each instance delivers what comes from the engine:
+ * - filters run first, before anything is queued or executed;
+ * - `subscribe`: one event per message, through a bounded per-subscriber queue that coalesces
+ *   per session when the subscriber lags, and drops it past MAX_PENDING_SESSIONS;
+ * - `subscribeBatches`: subscribers with the same filter and latency share one batcher, whose
+ *   batch (one array) goes to all of them, so its payload is built once per selection.
  */
 @Injectable()
 export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
-  private readonly pubsub = new PubSub();
+  private readonly log = new Logger('SessionEvents');
+  private readonly transport: SessionEventTransport;
   private readonly subscribers = new Set<Subscriber>();
+  private readonly groups = new Map<string, BatchGroup>();
   private subscription: number | null = null;
   private published = 0;
+  private delivered = 0;
+  private lastPublishError = 0;
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
 
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.transport = createSessionEventTransport(config);
+  }
+
   async onModuleInit(): Promise<void> {
-    this.subscription = await this.pubsub.subscribe(
-      SESSION_EVENTS_TOPIC,
+    this.subscription = await this.transport.engine.subscribe(
+      this.transport.channel,
       (events: SessionEvent[]) => this.fanOut(events),
+      {},
     );
   }
 
-  onModuleDestroy(): void {
-    if (this.subscription !== null) this.pubsub.unsubscribe(this.subscription);
+  async onModuleDestroy(): Promise<void> {
+    if (this.subscription !== null) this.transport.engine.unsubscribe(this.subscription);
     for (const s of this.subscribers) void s.queue.return();
+    for (const g of this.groups.values()) {
+      g.batcher.stop();
+      for (const m of g.batcher.members) void m.queue.return();
+    }
+    await this.transport.close();
   }
 
   /** Publishes committed radacct changes, in order. */
@@ -64,7 +84,17 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     const now = new Date();
     const events = changes.map((c) => ({ type: c.type, session: toSession(c.row, now) }));
     this.published += events.length;
-    await this.pubsub.publish(SESSION_EVENTS_TOPIC, events);
+    try {
+      await this.transport.engine.publish(this.transport.channel, events);
+    } catch (err) {
+      // Redis unreachable: the events are lost for live subscribers (queries still have them).
+      if (Date.now() - this.lastPublishError > 10_000) {
+        this.lastPublishError = Date.now();
+        this.log.warn(
+          `cannot publish ${events.length} session event(s): ${(err as Error).message}`,
+        );
+      }
+    }
     for (const listener of this.listeners) listener(events);
   }
 
@@ -93,16 +123,54 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     return subscriber.queue;
   }
 
-  get stats(): { subscribers: number; published: number } {
-    return { subscribers: this.subscribers.size, published: this.published };
+  /** A subscriber's stream of batches, at most `maxLatencyMs` after their first event. */
+  subscribeBatches(
+    filter: SessionEventFilter,
+    maxLatencyMs: number,
+  ): AsyncIterableIterator<SessionEvent[]> {
+    const key = JSON.stringify([filter.nasName ?? null, filter.username ?? null, maxLatencyMs]);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { filter, batcher: new EventBatcher(maxLatencyMs) };
+      this.groups.set(key, group);
+    }
+    const { batcher } = group;
+    const member: BatchMember = {
+      queue: batchQueue(() => {
+        batcher.members.delete(member);
+        if (batcher.members.size === 0) {
+          batcher.stop();
+          this.groups.delete(key);
+        }
+      }),
+    };
+    batcher.members.add(member);
+    return member.queue;
+  }
+
+  get stats(): { subscribers: number; published: number; delivered: number } {
+    let batchSubscribers = 0;
+    for (const g of this.groups.values()) batchSubscribers += g.batcher.members.size;
+    return {
+      subscribers: this.subscribers.size + batchSubscribers,
+      published: this.published,
+      delivered: this.delivered,
+    };
   }
 
   private fanOut(events: SessionEvent[]): void {
     for (const s of this.subscribers) {
       for (const e of events) {
-        if (s.filter.nasName !== undefined && e.session.nasIpAddress !== s.filter.nasName) continue;
-        if (s.filter.username !== undefined && e.session.username !== s.filter.username) continue;
+        if (!matches(s.filter, e)) continue;
         s.queue.push(e);
+        this.delivered++;
+      }
+    }
+    for (const g of this.groups.values()) {
+      for (const e of events) {
+        if (!matches(g.filter, e)) continue;
+        g.batcher.push(e);
+        this.delivered += g.batcher.members.size;
       }
     }
   }

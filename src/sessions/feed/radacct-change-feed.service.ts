@@ -13,6 +13,14 @@ import { RadAcct } from '../../database/freeradius';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { SessionEventType } from '../models/session-event.model';
 import { RadacctChange } from './radacct-change.entity';
+import { JobLeases } from '../../common/jobs/job-leases.service';
+
+/** The lease that makes one instance of a deployment the feed's reader. */
+export const CHANGE_FEED_LEASE = 'radacct-change-feed';
+/** How long the reader's lease lasts unrenewed: a dead reader's feed moves on after this. */
+const LEASE_MS = 5_000;
+/** How often an instance that does not read the feed asks for the lease. */
+const STANDBY_MS = 1_000;
 
 /** Queue rows read per poll; a full page is followed by the next at once. */
 const PAGE = 1000;
@@ -32,6 +40,10 @@ const KIND: Record<number, SessionEventType> = {
  *   commits after a higher seq was read stays queued for the next poll.
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. Only a crash between publishing and deleting repeats a page (at least once).
+ * - One instance reads it: the holder of the CHANGE_FEED_LEASE (JobLeases, in the database),
+ *   renewed at every poll. When the holder dies, its lease runs out after 5 s and another
+ *   instance takes it within a second: rows queued meanwhile wait in the queue, none is lost.
+ *   On shutdown the holder gives the lease up at once.
  */
 @Injectable()
 export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -42,11 +54,14 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   private lastError = 0;
   /** Events published since start. */
   published = 0;
+  /** Whether this instance read the feed at its last poll. */
+  leader = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly bus: SessionEventBus,
+    private readonly leases: JobLeases,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -57,6 +72,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.polling;
+    if (this.leader) await this.leases.release(CHANGE_FEED_LEASE).catch(() => undefined);
   }
 
   /** Publishes one page of queued changes; returns how many queue rows it consumed. */
@@ -112,7 +128,9 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   private async tick(): Promise<void> {
     let next = this.config.changeFeedIntervalMs;
     try {
-      if ((await this.pollOnce()) === PAGE) next = 0;
+      this.leader = await this.leases.acquire(CHANGE_FEED_LEASE, LEASE_MS);
+      if (!this.leader) next = Math.max(next, STANDBY_MS);
+      else if ((await this.pollOnce()) === PAGE) next = 0;
     } catch (err) {
       if (Date.now() - this.lastError > 10_000) {
         this.log.warn(`poll failed, retrying: ${(err as Error).message}`);

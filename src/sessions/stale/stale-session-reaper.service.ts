@@ -11,6 +11,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
+import { JobLeases } from '../../common/jobs/job-leases.service';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
 import { SessionEventType } from '../models/session-event.model';
@@ -25,6 +26,9 @@ const PAGE = 1000;
  * customer's next login (Simultaneous-Use) and show them online for ever. Each is stopped
  * at its last update with cause Stale-Session, and STOPPED is published.
  */
+/** The lease of the instance that reaps stale sessions. */
+export const REAPER_LEASE = 'stale-session-reaper';
+
 @Injectable()
 export class StaleSessionReaper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('StaleSessionReaper');
@@ -37,6 +41,7 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionsService,
     private readonly bus: SessionEventBus,
+    private readonly leases: JobLeases,
   ) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
   }
@@ -44,9 +49,13 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
   onApplicationBootstrap(): void {
     const { multiplier, reapIntervalSeconds } = this.config.staleSessions;
     if (multiplier === 0) return;
+    // One instance reaps (two would both publish STOPPED for the same rows): the lease holder.
+    const leaseMs = Math.max(2 * reapIntervalSeconds, 10) * 1000;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.reap()
+      this.running = this.leases
+        .acquire(REAPER_LEASE, leaseMs)
+        .then((held) => (held ? this.reap() : 0))
         .catch((err: unknown) => this.log.warn(`reaping failed: ${(err as Error).message}`))
         .finally(() => {
           this.running = null;
