@@ -18,6 +18,7 @@ import { UsageModule } from './usage/usage.module';
 import { ExpiryModule } from './expiry/expiry.module';
 import { AuditModule } from './audit/audit.module';
 import { JobsModule } from './common/jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule,
         JobsModule,
+        MetricsModule,
         DatabaseModule,
         AuditModule,
         AuthModule,

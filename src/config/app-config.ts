@@ -53,6 +53,8 @@ export interface AppConfig {
    * behind a load balancer); null: in memory, one instance.
    */
   redisUrl: string | null;
+  /** METRICS_TOKEN: the bearer token GET /metrics needs; null: /metrics is open, like /health. */
+  metricsToken: string | null;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events are POSTed, signed; null: no webhook. */
   webhook: WebhookConfig | null;
   /** Limits on GraphQL requests (HTTP and graphql-ws). */
@@ -303,6 +305,20 @@ const envSchema = z.object({
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
   REDIS_URL: redisUrl,
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (v.length < 16 || /\s/.test(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'METRICS_TOKEN must be at least 16 characters, without spaces',
+        });
+        return z.NEVER;
+      }
+      return v;
+    }),
   GRAPHQL_INTROSPECTION: z
     .string()
     .optional()
@@ -438,6 +454,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       reminderDays: e.EXPIRY_REMINDER_DAYS,
     },
     redisUrl: e.REDIS_URL ?? null,
+    metricsToken: e.METRICS_TOKEN ?? null,
     webhook:
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
         ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }

@@ -12,6 +12,8 @@ import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
 import { subscribeSharingPayloads } from './shared-subscribe';
+import { countWsOperations, operationMetricsPlugin } from './operation-metrics';
+import { Metrics } from '../metrics/metrics.service';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -24,8 +26,8 @@ export const GRAPHQL_PATH = '/graphql';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [AuthService, APP_CONFIG],
-      useFactory: (auth: AuthService, config: AppConfig): ApolloDriverConfig => {
+      inject: [AuthService, APP_CONFIG, Metrics],
+      useFactory: (auth: AuthService, config: AppConfig, metrics: Metrics): ApolloDriverConfig => {
         const limits = new RequestLimits(config.graphql);
         const wsAuth = graphqlWsAuthHooks(auth);
         return {
@@ -41,6 +43,7 @@ export const GRAPHQL_PATH = '/graphql';
               ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
               : ApolloServerPluginLandingPageDisabled(),
             limits.plugin,
+            operationMetricsPlugin(metrics),
           ],
           includeStacktraceInErrorResponses: false,
           validationRules: [queryLimitsRule],
@@ -53,7 +56,7 @@ export const GRAPHQL_PATH = '/graphql';
               // One payload per distinct operation and event, not per subscriber.
               subscribe: subscribeSharingPayloads,
               ...wsAuth,
-              onSubscribe: limits.wsOnSubscribe(wsAuth.onSubscribe),
+              onSubscribe: countWsOperations(metrics, limits.wsOnSubscribe(wsAuth.onSubscribe)),
               ...graphqlWsErrorHooks,
             } as GraphQLWsSubscriptionsConfig,
           },

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
 import { RunningApp, startApp } from '../support/app';
+import { grew, scrapeMetrics } from '../support/metrics';
 import {
   radclient,
   RadclientResult,
@@ -339,6 +340,7 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
     const client = await RadiusTestClient.open();
     const listener = app().app.get(AccountingListener);
     const before = all.events.length;
+    const metricsBefore = await scrapeMetrics(app());
     const started = Math.floor(Date.now() / 1000) - 60;
     const session = {
       username: RG_USER,
@@ -456,5 +458,15 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
     expect(types(byOtherNas)).toEqual([]);
     expect(await rowsOf()).toBe(1);
     expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+
+    // /metrics moved with them: three packets written and answered, one retransmit.
+    const metricsAfter = await scrapeMetrics(app());
+    const moved = (sample: string) => grew(metricsBefore, metricsAfter, sample);
+    expect(moved(`radgraph_accounting_packets_total{nas="${NAS}",result="ok"}`)).toBe(3);
+    expect(moved(`radgraph_accounting_packets_total{nas="${NAS}",result="duplicate"}`)).toBe(1);
+    expect(moved('radgraph_accounting_ingest_seconds_count')).toBe(3);
+    expect(moved('radgraph_accounting_batch_packets_count')).toBe(3);
+    expect(moved('radgraph_session_events_published_total')).toBe(3);
+    expect(moved('radgraph_session_events_delivered_total')).toBeGreaterThanOrEqual(9);
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Metrics } from '../../metrics/metrics.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CoaClient, type CoaResult } from '../../radius/coa/coa-client';
@@ -33,10 +34,17 @@ export class SessionControlService {
     private readonly nas: NasService,
     private readonly coa: CoaClient,
     private readonly routerOs: RouterOsClient,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Disconnects every open session of `username`. */
   async disconnectUser(username: string): Promise<DisconnectResult> {
+    const result = await this.disconnectAll(username);
+    this.metrics.disconnects.inc({ method: result.method, result: result.ok ? 'ok' : 'failed' });
+    return result;
+  }
+
+  private async disconnectAll(username: string): Promise<DisconnectResult> {
     const sessions = await openSessions(this.dataSource, { username });
     if (sessions.length === 0) {
       return { ok: false, method: 'none', message: `${username} is not online: no open session` };

@@ -18,6 +18,7 @@ import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
 import { RadacctWriter, type CommittedChange } from './radacct-writer';
 import { SourceRateLimiter } from './source-rate-limiter';
+import { Metrics } from '../../metrics/metrics.service';
 
 /** Packets written in one transaction, at most. */
 const MAX_BATCH = 500;
@@ -29,13 +30,17 @@ const ANSWER_CACHE_MS = 5_000;
 
 interface Pending {
   key: string;
+  /** The NAS (its nasname), for metrics. */
+  nas: string;
+  /** When it arrived (performance.now()), for the ingest latency. */
+  at: number;
   record: AccountingRecord;
   packet: RadiusPacket;
   secret: string;
   to: RemoteInfo;
 }
 
-type Seen = { answer: null } | { answer: Buffer; at: number };
+type Seen = { nas: string } & ({ answer: null } | { answer: Buffer; at: number });
 
 /** Connection-level database errors: the whole batch failed, retrying packet by packet is futile. */
 const CONNECTION_ERRORS = new Set([
@@ -87,6 +92,7 @@ export class AccountingListener implements OnApplicationShutdown {
     private readonly clients: NasClients,
     private readonly writer: RadacctWriter,
     private readonly bus: SessionEventBus,
+    private readonly metrics: Metrics,
   ) {
     const { perSecond, burst } = config.radiusAcctRateLimit;
     this.limiter = new SourceRateLimiter(perSecond, burst);
@@ -146,7 +152,9 @@ export class AccountingListener implements OnApplicationShutdown {
     this.stats.received++;
     const source = normalizeAddress(rinfo.address);
     const receivedAt = new Date();
+    const at = performance.now();
     let key = '';
+    let nas = 'unknown';
     try {
       if (!this.limiter.take(source)) {
         throw new PacketDropError(
@@ -161,21 +169,24 @@ export class AccountingListener implements OnApplicationShutdown {
       // A retransmit may have arrived while the lookup waited for the nas table.
       if (this.retransmit(key, rinfo)) return;
       if (!client) throw new PacketDropError('unknown-nas', 'no nas row has this address');
+      nas = source;
       const { packet, record } = decodeAccounting(msg, client.secret, source, receivedAt);
       if (record === null) {
         // A valid status type radacct has no query for: FreeRADIUS answers it (noop -> ok).
-        this.answer(key, encodeAccountingResponse(packet, client.secret), rinfo);
+        this.answer(key, nas, encodeAccountingResponse(packet, client.secret), rinfo);
+        this.metrics.accountingPackets.inc({ nas, result: 'ok' });
         return;
       }
       if (this.queue.length >= MAX_QUEUE) {
         throw new PacketDropError('overloaded', `${MAX_QUEUE} packets wait for the database`);
       }
-      this.seen.set(key, { answer: null });
-      this.queue.push({ key, record, packet, secret: client.secret, to: rinfo });
+      this.seen.set(key, { nas, answer: null });
+      this.queue.push({ key, nas, at, record, packet, secret: client.secret, to: rinfo });
       this.kick();
     } catch (err) {
       if (!(err instanceof PacketDropError)) throw err;
       this.stats.drop(err.reason, source, err.message);
+      this.metrics.accountingPackets.inc({ nas, result: err.reason });
     }
   }
 
@@ -241,6 +252,7 @@ export class AccountingListener implements OnApplicationShutdown {
       return;
     }
     this.committed(batch);
+    this.metrics.batchPackets.observe(batch.length);
     this.publishing = this.publishing
       .then(async () => this.bus.publish(await this.writer.rows(changes)))
       .catch((err: unknown) =>
@@ -261,7 +273,12 @@ export class AccountingListener implements OnApplicationShutdown {
 
   private committed(batch: Pending[]): void {
     this.stats.written += batch.length;
-    for (const p of batch) this.answer(p.key, encodeAccountingResponse(p.packet, p.secret), p.to);
+    const now = performance.now();
+    for (const p of batch) {
+      this.answer(p.key, p.nas, encodeAccountingResponse(p.packet, p.secret), p.to);
+      this.metrics.accountingPackets.inc({ nas: p.nas, result: 'ok' });
+      this.metrics.ingestSeconds.observe((now - p.at) / 1000);
+    }
   }
 
   private failed(batch: Pending[], err: unknown): void {
@@ -269,6 +286,7 @@ export class AccountingListener implements OnApplicationShutdown {
     for (const p of batch) {
       this.seen.delete(p.key);
       this.stats.drop('write-failed', normalizeAddress(p.to.address), detail);
+      this.metrics.accountingPackets.inc({ nas: p.nas, result: 'write-failed' });
     }
   }
 
@@ -280,13 +298,14 @@ export class AccountingListener implements OnApplicationShutdown {
     const seen = this.seen.get(key);
     if (!seen) return false;
     this.stats.duplicates++;
+    this.metrics.accountingPackets.inc({ nas: seen.nas, result: 'duplicate' });
     if (seen.answer) this.send(seen.answer, rinfo);
     return true;
   }
 
   /** Answers a packet for the first time (`answered` counts these; a re-send is a duplicate). */
-  private answer(key: string, response: Buffer, to: RemoteInfo): void {
-    this.seen.set(key, { answer: response, at: Date.now() });
+  private answer(key: string, nas: string, response: Buffer, to: RemoteInfo): void {
+    this.seen.set(key, { nas, answer: response, at: Date.now() });
     this.stats.answered++;
     this.send(response, to);
   }

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Metrics } from '../../metrics/metrics.service';
 import {
   CoaInputError,
   encodeCoaRequest,
@@ -54,7 +55,10 @@ export class CoaClient implements OnApplicationShutdown {
   private shuttingDown = false;
   private ignored = 0;
 
-  constructor(@Inject(COA_OPTIONS) private readonly opts: CoaOptions) {
+  constructor(
+    @Inject(COA_OPTIONS) private readonly opts: CoaOptions,
+    @Optional() private readonly metrics?: Metrics,
+  ) {
     if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
       throw new Error(`CoA timeoutMs must be a positive number, not ${opts.timeoutMs}`);
     }
@@ -90,6 +94,17 @@ export class CoaClient implements OnApplicationShutdown {
   }
 
   private async request(
+    target: CoaTarget,
+    code: CoaRequestCode,
+    session: CoaSession,
+    attributes: () => CoaAttribute[],
+  ): Promise<CoaResult> {
+    const result = await this.send(target, code, session, attributes);
+    this.metrics?.coaRequests.inc({ request: code, result: result.kind });
+    return result;
+  }
+
+  private async send(
     target: CoaTarget,
     code: CoaRequestCode,
     session: CoaSession,

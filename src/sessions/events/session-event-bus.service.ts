@@ -7,6 +7,7 @@ import { SessionEvent, SessionEventType } from '../models/session-event.model';
 import { toSession } from '../models/session.mapper';
 import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
+import { Metrics } from '../../metrics/metrics.service';
 
 /** Events waiting for one subscriber before they coalesce to the latest state per session. */
 export const COALESCE_ABOVE = 1_000;
@@ -56,7 +57,10 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private lastPublishError = 0;
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {
     this.transport = createSessionEventTransport(config);
   }
 
@@ -84,6 +88,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     const now = new Date();
     const events = changes.map((c) => ({ type: c.type, session: toSession(c.row, now) }));
     this.published += events.length;
+    this.metrics.eventsPublished.inc(events.length);
     try {
       await this.transport.engine.publish(this.transport.channel, events);
     } catch (err) {
@@ -116,10 +121,14 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
         merge: mergeEvents,
         coalesceAbove: COALESCE_ABOVE,
         maxPending: MAX_PENDING_SESSIONS,
-        onClose: () => this.subscribers.delete(subscriber),
+        onClose: () => {
+          this.subscribers.delete(subscriber);
+          this.countSubscriptions();
+        },
       }),
     };
     this.subscribers.add(subscriber);
+    this.countSubscriptions();
     return subscriber.queue;
   }
 
@@ -142,9 +151,11 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
           batcher.stop();
           this.groups.delete(key);
         }
+        this.countSubscriptions();
       }),
     };
     batcher.members.add(member);
+    this.countSubscriptions();
     return member.queue;
   }
 
@@ -158,7 +169,12 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  private countSubscriptions(): void {
+    this.metrics.subscriptions.set(this.stats.subscribers);
+  }
+
   private fanOut(events: SessionEvent[]): void {
+    const before = this.delivered;
     for (const s of this.subscribers) {
       for (const e of events) {
         if (!matches(s.filter, e)) continue;
@@ -173,5 +189,6 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
         this.delivered += g.batcher.members.size;
       }
     }
+    this.metrics.eventsDelivered.inc(this.delivered - before);
   }
 }

@@ -14,6 +14,7 @@ import { SessionEventBus } from '../events/session-event-bus.service';
 import { SessionEventType } from '../models/session-event.model';
 import { RadacctChange } from './radacct-change.entity';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { Metrics } from '../../metrics/metrics.service';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
 export const CHANGE_FEED_LEASE = 'radacct-change-feed';
@@ -62,7 +63,11 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly bus: SessionEventBus,
     private readonly leases: JobLeases,
+    private readonly metrics: Metrics,
   ) {}
+
+  /** When this instance last found the queue empty (for the lag metric). */
+  private emptyAt = Date.now();
 
   onApplicationBootstrap(): void {
     if (this.config.changeFeedIntervalMs > 0) this.schedule(0);
@@ -129,8 +134,16 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     let next = this.config.changeFeedIntervalMs;
     try {
       this.leader = await this.leases.acquire(CHANGE_FEED_LEASE, LEASE_MS);
-      if (!this.leader) next = Math.max(next, STANDBY_MS);
-      else if ((await this.pollOnce()) === PAGE) next = 0;
+      this.metrics.changeFeedLeader.set(this.leader ? 1 : 0);
+      if (!this.leader) {
+        next = Math.max(next, STANDBY_MS);
+        this.metrics.changeFeedLag.set(0);
+      } else {
+        const consumed = await this.pollOnce();
+        if (consumed === PAGE) next = 0;
+        if (consumed === 0) this.emptyAt = Date.now();
+        this.metrics.changeFeedLag.set(consumed === 0 ? 0 : (Date.now() - this.emptyAt) / 1000);
+      }
     } catch (err) {
       if (Date.now() - this.lastError > 10_000) {
         this.log.warn(`poll failed, retrying: ${(err as Error).message}`);
