@@ -32,7 +32,6 @@
  * Not a test: nothing here fails on a slow figure (it fails on wrong data).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
 import { acctUniqueId } from '../src/radius/acct-unique-id';
 import {
   freeradiusDatabase,
@@ -44,6 +43,7 @@ import { accountingRequest, sessionAttributes } from '../test/support/radius-pac
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { playSessions, type LoadResult, type LoadSession } from './support/accounting-load';
 import {
+  busyShare,
   machineBusySeconds,
   pidsNamed,
   pidsWithArgument,
@@ -57,7 +57,7 @@ import { FIRST_NAMES, LAST_NAMES, uniqueUsername } from './support/names';
 import { randomMac, TERMINATE_CAUSES } from './support/radacct';
 import { random } from './support/random';
 import { commandLine, machine, ms, percentile } from './support/report';
-import { startServerProcess, type ServerProcess } from './support/server';
+import { describeListener, startServerProcess, type ServerProcess } from './support/server';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -302,9 +302,6 @@ class Resources {
   }
 }
 
-const LISTENER_QUERY =
-  '{ accountingListener { received answered written duplicates dropped { reason count } } }';
-
 async function startRadgraph(db: TestDatabase, profile: boolean): Promise<RunningTarget> {
   const [port] = await freeUdpPorts(1);
   const server: ServerProcess = await startServerProcess(db, {
@@ -323,18 +320,7 @@ async function startRadgraph(db: TestDatabase, profile: boolean): Promise<Runnin
   return {
     port,
     pid: server.pid,
-    async describe() {
-      const res = await server.gql<{ accountingListener: Record<string, any> }>(LISTENER_QUERY);
-      const s = res.body.data?.accountingListener;
-      if (!s) return `accountingListener failed: ${JSON.stringify(res.body)}`;
-      const dropped = (s.dropped as Array<{ reason: string; count: string }>)
-        .filter((d) => Number(d.count) > 0)
-        .map((d) => `${d.reason} ${d.count}`);
-      return (
-        `listener: received ${s.received}, written ${s.written}, answered ${s.answered}, ` +
-        `duplicates ${s.duplicates}, dropped ${dropped.length ? dropped.join(', ') : '0'}`
-      );
-    },
+    describe: () => describeListener(server),
     stop: () => server.close(),
     output: () => server.output(),
   };
@@ -399,13 +385,6 @@ interface Cpu {
   mariadb: number;
   client: number;
   machine: number;
-}
-
-/** The share of the machine's CPUs busy over the next `ms` milliseconds, in percent. */
-async function busyShare(ms: number): Promise<number> {
-  const before = machineBusySeconds();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return ((machineBusySeconds() - before) / (ms / 1000) / os.availableParallelism()) * 100;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 
 let ticksPerSecond: number | undefined;
 
@@ -75,6 +76,25 @@ export function machineBusySeconds(): number {
     .slice(1)
     .map(Number);
   return (user + nice + system + irq + softirq + steal) / clockTicks();
+}
+
+/** The share of the machine's CPUs busy over the next `ms` milliseconds, in percent. */
+export async function busyShare(ms: number): Promise<number> {
+  const before = machineBusySeconds();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ((machineBusySeconds() - before) / (ms / 1000) / os.availableParallelism()) * 100;
+}
+
+/** A process's resident memory now (VmRSS) and at its peak so far (VmHWM), in bytes; NaN once gone. */
+export function processMemory(pid: number): { rss: number; peak: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(status)?.[1]);
+    return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
 }
 
 /** Datagrams the kernel dropped because a UDP socket's receive buffer was full, so far. */

@@ -31,6 +31,11 @@ export const RADACCT_COLUMNS = [
 /** One PPPoE session as a MikroTik NAS reports it through FreeRADIUS. */
 export interface SeedSession {
   sessionId: string;
+  /**
+   * acctuniqueid; by default FreeRADIUS's acct_unique of a packet without NAS-Port (one that
+   * has it: acctUniqueId() of src/radius/acct-unique-id.ts with its attributes).
+   */
+  uniqueId?: string;
   username: string;
   /** nasipaddress */
   nas: string;
@@ -58,7 +63,8 @@ export function radacctRow(s: SeedSession): unknown[] {
   return [
     s.sessionId,
     // FreeRADIUS's acct_unique policy: an md5 over the user, session, NAS and port.
-    createHash('md5').update(`${s.username},${s.sessionId},${s.nas},,${s.portId},`).digest('hex'),
+    s.uniqueId ??
+      createHash('md5').update(`${s.username},${s.sessionId},${s.nas},,${s.portId},`).digest('hex'),
     s.username,
     '',
     s.nas,

@@ -22,6 +22,8 @@ export interface ServerProcessOptions {
 
 export interface ServerProcess extends Gql {
   pid: number;
+  /** http://127.0.0.1:<port>/graphql (graphql-ws on the same path, ws://). */
+  url: string;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
   close(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startServerProcess(
   const url = `http://127.0.0.1:${port}/graphql`;
   return {
     pid: child.pid!,
+    url,
     output: () => output,
     async gql(query, variables) {
       const res = await fetch(url, {
@@ -115,4 +118,21 @@ export async function queryData<T>(
     throw new Error(`${what} failed: ${JSON.stringify(res.body)}`);
   }
   return res.body.data;
+}
+
+const LISTENER_QUERY =
+  '{ accountingListener { received answered written duplicates dropped { reason count } } }';
+
+/** What radgraph's accounting listener counted: "listener: received N, written N, …". */
+export async function describeListener(server: Gql): Promise<string> {
+  const res = await server.gql<{ accountingListener: Record<string, any> }>(LISTENER_QUERY);
+  const s = res.body.data?.accountingListener;
+  if (!s) return `accountingListener failed: ${JSON.stringify(res.body)}`;
+  const dropped = (s.dropped as Array<{ reason: string; count: string }>)
+    .filter((d) => Number(d.count) > 0)
+    .map((d) => `${d.reason} ${d.count}`);
+  return (
+    `listener: received ${s.received}, written ${s.written}, answered ${s.answered}, ` +
+    `duplicates ${s.duplicates}, dropped ${dropped.length ? dropped.join(', ') : '0'}`
+  );
 }

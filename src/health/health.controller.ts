@@ -1,29 +1,69 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
+import { AccountingListener } from '../radius/accounting/accounting-listener.service';
+import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 
 /**
- * `GET /health`: 200 with the database state when the database answers, 503 when it does
- * not. Unauthenticated, for load balancers and orchestrators; it reveals no configuration.
+ * Probes for load balancers and orchestrators, unauthenticated, revealing no configuration:
+ * - `GET /health`, liveness: 200 while the process serves HTTP (a database outage is not a
+ *   reason to restart it);
+ * - `GET /ready`, readiness: 200 when the database answers, Redis answers (with REDIS_URL) and
+ *   the accounting listener is bound (unless RADIUS_ACCT_ENABLED=false); 503 naming what is
+ *   down otherwise.
  */
-@Controller('health')
+@Controller()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly bus: SessionEventBus,
+    private readonly listener: AccountingListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  @Get()
+  @Get('health')
   @HealthCheck()
-  check() {
+  live() {
+    return this.health.check([
+      () => this.indicators.check('process').up({ uptimeSeconds: Math.round(process.uptime()) }),
+    ]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
     const kind = this.config.database.kind;
     return this.health.check([
       async () => {
         const result = await this.db.pingCheck('database', { timeout: 2000 });
         return { database: { ...result.database, kind } };
       },
+      ...(this.config.redisUrl
+        ? [
+            async () => {
+              const redis = this.indicators.check('redis');
+              const error = await this.bus.ping();
+              return error === null ? redis.up() : redis.down(error);
+            },
+          ]
+        : []),
+      ...(this.config.radiusAcctEnabled
+        ? [
+            () => {
+              const listener = this.indicators.check('accountingListener');
+              const bound = this.listener.address();
+              return bound ? listener.up({ port: bound.port }) : listener.down('not listening');
+            },
+          ]
+        : []),
     ]);
   }
 }

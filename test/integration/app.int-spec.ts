@@ -88,22 +88,28 @@ describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
     expect(query.errors[0].extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('GET /health is 200 with the database state while the database answers', async () => {
-    const res = await fetch(`${api.url}/health`);
+  it('GET /ready is 200 with the database and the accounting listener up; /health is 200', async () => {
+    const res = await fetch(`${api.url}/ready`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.status).toBe('ok');
     expect(body.info.database).toEqual({ status: 'up', kind });
+    expect(body.info.accountingListener).toEqual({ status: 'up', port: api.config.radiusAcctPort });
+    expect(body.info.redis).toBeUndefined(); // no REDIS_URL
+    expect((await fetch(`${api.url}/health`)).status).toBe(200);
   });
 
   // Last: it takes the app's database away.
-  it('GET /health is 503 when the database does not answer', async () => {
+  it('GET /ready is 503 when the database does not answer; /health (liveness) stays 200', async () => {
     await api.app.get(DataSource).destroy();
-    const res = await fetch(`${api.url}/health`);
+    const res = await fetch(`${api.url}/ready`);
     expect(res.status).toBe(503);
     const body = (await res.json()) as any;
     expect(body.status).toBe('error');
     expect(body.error.database.status).toBe('down');
+    const live = await fetch(`${api.url}/health`);
+    expect(live.status).toBe(200);
+    expect(((await live.json()) as any).info.process.status).toBe('up');
   });
 
   it('shows an unexpected error only as "Internal server error", over HTTP and graphql-ws alike', async () => {

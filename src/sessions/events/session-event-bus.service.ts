@@ -9,6 +9,19 @@ import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 import { Metrics } from '../../metrics/metrics.service';
 
+/** Each session's change of each type once, where it first came, with its latest row. */
+function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
+  const kept = new Map<string, SessionEvent>();
+  for (const e of events) kept.set(`${e.session.id}:${e.type}`, e);
+  const seen = new Set<string>();
+  return events.flatMap((e) => {
+    const key = `${e.session.id}:${e.type}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [kept.get(key)!];
+  });
+}
+
 /** Events waiting for one subscriber before they coalesce to the latest state per session. */
 export const COALESCE_ABOVE = 1_000;
 /** Sessions waiting for one subscriber (coalesced): past this it is dropped. */
@@ -52,6 +65,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private readonly subscribers = new Set<Subscriber>();
   private readonly groups = new Map<string, BatchGroup>();
   private subscription: number | null = null;
+  private subscribing: Promise<void> = Promise.resolve();
   private published = 0;
   private delivered = 0;
   private lastPublishError = 0;
@@ -64,12 +78,24 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     this.transport = createSessionEventTransport(config);
   }
 
+  /**
+   * Subscribes to the transport. Not awaited: with Redis down, radgraph still starts (not
+   * ready, see /ready) and delivers as soon as Redis answers.
+   */
   async onModuleInit(): Promise<void> {
-    this.subscription = await this.transport.engine.subscribe(
-      this.transport.channel,
-      (events: SessionEvent[]) => this.fanOut(events),
-      {},
-    );
+    this.subscribing = this.transport.engine
+      .subscribe(this.transport.channel, (events: SessionEvent[]) => this.fanOut(events), {})
+      .then(
+        (id) => {
+          this.subscription = id;
+        },
+        (err: Error) => this.log.error(`cannot subscribe to session events: ${err.message}`),
+      );
+    // Normally subscribed before the app serves; a Redis that does not answer holds it 5 s.
+    await Promise.race([
+      this.subscribing,
+      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -82,11 +108,21 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     await this.transport.close();
   }
 
-  /** Publishes committed radacct changes, in order. */
+  /** Null when the transport (Redis) answers; else what is wrong. */
+  async ping(): Promise<string | null> {
+    const problem = await this.transport.ping();
+    return problem ?? (this.subscription === null ? 'not subscribed to session events yet' : null);
+  }
+
+  /** Publishes committed radacct changes, in order (one event per session per call). */
   async publish(changes: ReadonlyArray<{ type: SessionEventType; row: RadAcct }>): Promise<void> {
     if (changes.length === 0) return;
     const now = new Date();
-    const events = changes.map((c) => ({ type: c.type, session: toSession(c.row, now) }));
+    // A write batch (or a feed page) that changed a session twice read its row once, after
+    // both: the same state twice is one event (STARTED and STOPPED stay, repeated UPDATEDs go).
+    const events = onePerSessionAndType(
+      changes.map((c) => ({ type: c.type, session: toSession(c.row, now) })),
+    );
     this.published += events.length;
     this.metrics.eventsPublished.inc(events.length);
     try {

@@ -18,6 +18,8 @@ export interface SessionEventTransport {
   channel: string;
   /** 'memory' (one instance) or 'redis' (every instance of the deployment). */
   kind: 'memory' | 'redis';
+  /** Null when the transport answers; else what is wrong (for /ready). */
+  ping(): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -35,14 +37,22 @@ export function createSessionEventTransport(config: AppConfig): SessionEventTran
   const deployment = db.kind === 'mysql' ? `${db.host}:${db.port}/${db.database}` : db.file;
   const channel = `radgraph:${deployment}:session-events`;
   if (!config.redisUrl) {
-    return { engine: new PubSub(), channel, kind: 'memory', close: () => Promise.resolve() };
+    return {
+      engine: new PubSub(),
+      channel,
+      kind: 'memory',
+      ping: () => Promise.resolve(null),
+      close: () => Promise.resolve(),
+    };
   }
   const log = new Logger('SessionEvents');
   let lastError = 0;
   const connect = (role: string) => {
     const client = new Redis(config.redisUrl!, {
+      // The subscriber waits for Redis (its SUBSCRIBE goes out once Redis is there, and
+      // ioredis subscribes again after every reconnect); the publisher fails at once.
       enableOfflineQueue: role === 'subscriber',
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: role === 'subscriber' ? null : 1,
       lazyConnect: false,
     });
     client.on('error', (err: Error) => {
@@ -59,8 +69,22 @@ export function createSessionEventTransport(config: AppConfig): SessionEventTran
     engine,
     channel,
     kind: 'redis',
-    close: async () => {
-      await engine.close().catch(() => undefined);
+    ping: async () => {
+      const timeout = new Promise<string>((resolve) => {
+        setTimeout(() => resolve('no answer within 2 s'), 2000).unref();
+      });
+      const answer = publisher
+        .ping()
+        .then(() =>
+          subscriber.status === 'ready' ? null : `subscriber connection: ${subscriber.status}`,
+        );
+      return Promise.race([answer.catch((err: Error) => err.message), timeout]);
+    },
+    close: () => {
+      // disconnect, not quit: a quit waits for a Redis that may not be there.
+      publisher.disconnect();
+      subscriber.disconnect();
+      return Promise.resolve();
     },
   };
 }
