@@ -9,6 +9,11 @@ import { Role, type Principal } from './principal';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Whether a token someone sent is `expected`, compared in constant time (no timing hint). */
+export function sameToken(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 /** Turns an Authorization header into a Principal. The one door into the API. */
 @Injectable()
 export class AuthService {

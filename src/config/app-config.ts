@@ -167,50 +167,40 @@ const ipAddress = (name: string, fallback: string) =>
       return v;
     });
 
-const webhookUrl = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    let url: URL | undefined;
-    try {
-      url = new URL(v);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      // The value is not echoed: a webhook URL may carry a token.
-      ctx.addIssue({
-        code: 'custom',
-        message: 'WEBHOOK_URL must be an http:// or https:// URL',
-      });
-      return z.NEVER;
-    }
-    return url.toString();
-  });
+/**
+ * An optional URL of one of `protocols`. A bad value is refused with `message`, never echoed:
+ * such URLs may carry a token or a password.
+ */
+const urlVar = (protocols: string[], message: string, normalize: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      let url: URL | undefined;
+      try {
+        url = new URL(v);
+      } catch {
+        url = undefined;
+      }
+      if (url === undefined || !protocols.includes(url.protocol)) {
+        ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return normalize ? url.toString() : v;
+    });
 
-const redisUrl = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v === '') return undefined;
-    let url: URL | undefined;
-    try {
-      url = new URL(v);
-    } catch {
-      url = undefined;
-    }
-    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
-      // The value is not echoed: it may carry a password.
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'REDIS_URL must be a redis:// or rediss:// URL (redis://[:password@]host:6379[/db])',
-      });
-      return z.NEVER;
-    }
-    return v;
-  });
+const webhookUrl = urlVar(
+  ['http:', 'https:'],
+  'WEBHOOK_URL must be an http:// or https:// URL',
+  true,
+);
+
+const redisUrl = urlVar(
+  ['redis:', 'rediss:'],
+  'REDIS_URL must be a redis:// or rediss:// URL (redis://[:password@]host:6379[/db])',
+  false,
+);
 
 const webhookSecret = z
   .string()

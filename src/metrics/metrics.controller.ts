@@ -1,11 +1,9 @@
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { Metrics } from './metrics.service';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
+import { parseBearer, sameToken } from '../auth/auth.service';
 
 /**
  * `GET /metrics`, Prometheus's text format. Open like /health unless METRICS_TOKEN is set; then
@@ -25,8 +23,7 @@ export class MetricsController {
   ): Promise<void> {
     const token = this.config.metricsToken;
     if (token !== null) {
-      const given = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '';
-      if (!timingSafeEqual(digest(given), digest(token))) {
+      if (!sameToken(parseBearer(authorization) ?? '', token)) {
         res
           .status(401)
           .type('text/plain')

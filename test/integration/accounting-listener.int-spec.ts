@@ -408,9 +408,9 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     const before = await settled();
     const writeFailures: string[] = [];
     const drop = listener.stats.drop.bind(listener.stats);
-    jest.spyOn(listener.stats, 'drop').mockImplementation((reason, source, detail) => {
+    jest.spyOn(listener.stats, 'drop').mockImplementation((reason, source, detail, nas) => {
       if (reason === 'write-failed') writeFailures.push(detail);
-      drop(reason, source, detail);
+      drop(reason, source, detail, nas);
     });
     const peer = await openPeer('127.0.0.1');
     const started = Date.now();

@@ -75,7 +75,7 @@ const CONNECTION_ERRORS = new Set([
 @Injectable()
 export class AccountingListener implements OnApplicationShutdown {
   private readonly log = new Logger('AccountingListener');
-  readonly stats = new ListenerStats(this.log);
+  readonly stats: ListenerStats;
   private socket: Socket | null = null;
   private readonly seen = new Map<string, Seen>();
   private queue: Pending[] = [];
@@ -94,6 +94,7 @@ export class AccountingListener implements OnApplicationShutdown {
     private readonly bus: SessionEventBus,
     private readonly metrics: Metrics,
   ) {
+    this.stats = new ListenerStats(this.log, metrics);
     const { perSecond, burst } = config.radiusAcctRateLimit;
     this.limiter = new SourceRateLimiter(perSecond, burst);
   }
@@ -185,8 +186,7 @@ export class AccountingListener implements OnApplicationShutdown {
       this.kick();
     } catch (err) {
       if (!(err instanceof PacketDropError)) throw err;
-      this.stats.drop(err.reason, source, err.message);
-      this.metrics.accountingPackets.inc({ nas, result: err.reason });
+      this.stats.drop(err.reason, source, err.message, nas);
     }
   }
 
@@ -285,8 +285,7 @@ export class AccountingListener implements OnApplicationShutdown {
     const detail = `database write failed, not answered (the NAS retransmits): ${(err as Error).message}`;
     for (const p of batch) {
       this.seen.delete(p.key);
-      this.stats.drop('write-failed', normalizeAddress(p.to.address), detail);
-      this.metrics.accountingPackets.inc({ nas: p.nas, result: 'write-failed' });
+      this.stats.drop('write-failed', normalizeAddress(p.to.address), detail, p.nas);
     }
   }
 
@@ -297,8 +296,7 @@ export class AccountingListener implements OnApplicationShutdown {
   private retransmit(key: string, rinfo: RemoteInfo): boolean {
     const seen = this.seen.get(key);
     if (!seen) return false;
-    this.stats.duplicates++;
-    this.metrics.accountingPackets.inc({ nas: seen.nas, result: 'duplicate' });
+    this.stats.duplicate(seen.nas);
     if (seen.answer) this.send(seen.answer, rinfo);
     return true;
   }

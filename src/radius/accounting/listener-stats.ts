@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Metrics } from '../../metrics/metrics.service';
 import { DROP_REASONS, type DropReason } from './packet-drop';
 
 const LOG_EVERY_MS = 10_000;
@@ -7,6 +8,7 @@ const LOG_EVERY_MS = 10_000;
  * The accounting listener's counters, and its drop log: one line per reason at most every
  * 10 s, saying how many more were dropped since, so a flood of bad packets cannot flood the
  * log. Log lines name the source address and the reason, never a secret or a packet's bytes.
+ * Drops and duplicates also count in the Prometheus metrics, by NAS.
  */
 export class ListenerStats {
   received = 0;
@@ -18,10 +20,21 @@ export class ListenerStats {
   readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
   private readonly lastLog = new Map<DropReason, { at: number; suppressed: number }>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
 
-  drop(reason: DropReason, source: string, detail: string): void {
+  /** A retransmit of a packet `nas` (a nasname) sent before. */
+  duplicate(nas: string): void {
+    this.duplicates++;
+    this.metrics?.accountingPackets.inc({ nas, result: 'duplicate' });
+  }
+
+  /** `nas`: the nasname, or "unknown" before the source is known to be a NAS. */
+  drop(reason: DropReason, source: string, detail: string, nas = 'unknown'): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
+    this.metrics?.accountingPackets.inc({ nas, result: reason });
     const now = Date.now();
     const last = this.lastLog.get(reason);
     if (last && now - last.at < LOG_EVERY_MS) {
