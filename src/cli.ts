@@ -4,35 +4,32 @@
  *   npm run cli -- apikey create --role viewer --name grafana   prints the key, once
  *   npm run cli -- apikey list
  *   npm run cli -- apikey revoke grafana
+ *   npm run cli -- customers import customers.csv [--dry-run] [--valid-rows] [--passwords-out F]
+ *   npm run cli -- customers export [customers.csv] [--profile <name>] [--status <s>] [--search <t>]
  */
 import 'reflect-metadata';
 import { ApiKeysService } from './auth/api-keys/api-keys.service';
 import { Role } from './auth/principal';
 import { AppError } from './common/errors/app-error';
 import { ConfigError, loadConfig } from './config/app-config';
+import { option, UsageError } from './common/cli/cli-args';
 import { createDataSource } from './database/data-source-options';
 import { TransactionsService } from './database/transactions.service';
 import { AuditService } from './audit/audit.service';
 import { runAudited } from './audit/audit-context';
 import { Clock } from './common/clock/clock';
 import { userInfo } from 'node:os';
+import { CustomerDirectoryService } from './customers/customer-directory.service';
+import { customersCommand } from './customers/csv/customer-csv.command';
+import { CustomerExportService } from './customers/csv/customer-export.service';
+import { CustomerImportService } from './customers/csv/customer-import.service';
 
 const USAGE = `usage:
   radgraph apikey create --role viewer|operator|admin --name <name>
   radgraph apikey list
-  radgraph apikey revoke <name>`;
-
-class UsageError extends Error {}
-
-function option(args: string[], name: string): string {
-  const i = args.indexOf(`--${name}`);
-  const inline = args.find((a) => a.startsWith(`--${name}=`));
-  const value = inline ? inline.slice(name.length + 3) : i >= 0 ? args[i + 1] : undefined;
-  if (value === undefined || value === '' || value.startsWith('--')) {
-    throw new UsageError(`--${name} is required`);
-  }
-  return value;
-}
+  radgraph apikey revoke <name>
+  radgraph customers import <file.csv> [--dry-run] [--valid-rows] [--passwords-out <file>]
+  radgraph customers export [<file.csv>] [--profile <name>] [--status online|offline|expired|suspended] [--search <term>]`;
 
 function parseRole(value: string): Role {
   const role = value.toUpperCase() as Role;
@@ -96,7 +93,7 @@ async function apikey(keys: ApiKeysService, args: string[], out: (s: string) => 
 
 async function main(argv: string[]): Promise<number> {
   const [area, ...args] = argv;
-  if (area !== 'apikey') {
+  if (area !== 'apikey' && area !== 'customers') {
     process.stderr.write(`${area ? `unknown command "${area}"\n` : ''}${USAGE}\n`);
     return 2;
   }
@@ -107,14 +104,23 @@ async function main(argv: string[]): Promise<number> {
   await dataSource.initialize();
   try {
     const tx = new TransactionsService(dataSource);
-    const keys = new ApiKeysService(dataSource, tx, new AuditService(dataSource, tx, new Clock()));
+    const audit = new AuditService(dataSource, tx, new Clock());
     // The audit trail names the operating-system user who ran the command.
     const actor = {
       actor: `cli:${userInfo().username}`,
       actorKind: 'cli',
-      operation: `apikey ${args[0] ?? ''}`.trim(),
+      operation: `${area} ${args[0] ?? ''}`.trim(),
     };
-    await runAudited(actor, () => apikey(keys, args, (s) => process.stdout.write(`${s}\n`)));
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    if (area === 'customers') {
+      const csv = {
+        importer: new CustomerImportService(dataSource, tx, audit),
+        exporter: new CustomerExportService(dataSource, new CustomerDirectoryService(dataSource)),
+      };
+      return await runAudited(actor, () => customersCommand(csv, args, out));
+    }
+    const keys = new ApiKeysService(dataSource, tx, audit);
+    await runAudited(actor, () => apikey(keys, args, out));
     return 0;
   } finally {
     await dataSource.destroy();

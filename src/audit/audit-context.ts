@@ -13,6 +13,8 @@ export interface AuditActor {
 interface AuditScope extends AuditActor {
   /** How many audit rows this operation has written. */
   recorded: number;
+  /** Set by an operation that by its arguments changes nothing (a dry run). */
+  readOnly: boolean;
 }
 
 const storage = new AsyncLocalStorage<AuditScope>();
@@ -26,7 +28,7 @@ const SYSTEM: AuditActor = { actor: 'system', actorKind: 'system', operation: 's
  * each of its commands.
  */
 export function runAudited<T>(actor: AuditActor, work: () => T): T {
-  return storage.run({ ...actor, recorded: 0 }, work);
+  return storage.run({ ...actor, recorded: 0, readOnly: false }, work);
 }
 
 /** The operation being audited now, or "system". */
@@ -43,7 +45,14 @@ export function noteAuditRecorded(): void {
   if (scope) scope.recorded++;
 }
 
-/** How many rows the current operation has written (0 outside one). */
-export function auditRowsRecorded(): number {
-  return storage.getStore()?.recorded ?? 0;
+/** Marks the current operation as one that changed nothing by design (a dry run). */
+export function noteReadOnly(): void {
+  const scope = storage.getStore();
+  if (scope) scope.readOnly = true;
+}
+
+/** Whether the current operation wrote its audit rows, or had none to write (noteReadOnly). */
+export function auditAccountedFor(): boolean {
+  const scope = storage.getStore();
+  return scope === undefined || scope.recorded > 0 || scope.readOnly;
 }

@@ -9,12 +9,13 @@ import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Observable, tap } from 'rxjs';
 import type { GraphqlContext } from '../graphql/graphql-context';
-import { auditRowsRecorded, runAudited } from './audit-context';
+import { auditAccountedFor, runAudited } from './audit-context';
 
 /**
  * Opens an audited operation around every GraphQL mutation, over HTTP and graphql-ws: the
  * rows its services write name the caller and the mutation. A mutation that succeeds
- * without writing one is a bug, and is logged as such.
+ * without writing one is a bug, and is logged as such, unless it said it changes nothing
+ * (noteReadOnly: a dry run).
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
@@ -34,7 +35,7 @@ export class AuditInterceptor implements NestInterceptor {
           .handle()
           .pipe(
             tap(() => {
-              if (auditRowsRecorded() === 0) {
+              if (!auditAccountedFor()) {
                 this.log.error(`${info.fieldName} changed something without an audit row`);
               }
             }),

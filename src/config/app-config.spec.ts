@@ -1,5 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, describeConfig, loadConfig, parseDatabaseUrl } from './app-config';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  describeConfig,
+  FILE_VARIABLES,
+  loadConfig,
+  parseDatabaseUrl,
+} from './app-config';
 
 function problems(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -202,5 +211,153 @@ describe('parseDatabaseUrl', () => {
       kind: 'sqlite',
       file: '/d/radgraph.sqlite',
     });
+  });
+});
+
+describe('<VAR>_FILE (Docker secrets)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'radgraph-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function secretFile(name: string, content: string): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, content);
+    return file;
+  }
+
+  const PRODUCTION_VALUES: Record<(typeof FILE_VARIABLES)[number], string> = {
+    DATABASE_URL: 'mysql://radgraph:pw-from-file@mariadb:3306/radgraph',
+    ADMIN_TOKEN: 'admin-token-from-a-file-0001',
+    SECRETS_KEY: 'cd'.repeat(32),
+    WEBHOOK_URL: 'https://hooks.example/radgraph',
+    WEBHOOK_SECRET: 'webhook-secret-from-a-file',
+    METRICS_TOKEN: 'metrics-token-from-a-file',
+    REDIS_URL: 'redis://:redis-pw@redis:6379/2',
+  };
+
+  it('reads every secret variable from the file its _FILE names, without the trailing newline', () => {
+    const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
+    for (const name of FILE_VARIABLES) {
+      // LF, CRLF and several newlines are all trimmed; so the value is exactly the line.
+      const ending = name === 'ADMIN_TOKEN' ? '\r\n' : name === 'REDIS_URL' ? '\n\n' : '\n';
+      env[`${name}_FILE`] = secretFile(name.toLowerCase(), PRODUCTION_VALUES[name] + ending);
+    }
+    const config = loadConfig(env);
+    expect(config.database).toMatchObject({
+      kind: 'mysql',
+      host: 'mariadb',
+      port: 3306,
+      database: 'radgraph',
+    });
+    expect(config.database.kind === 'mysql' && new URL(config.database.url).password).toBe(
+      'pw-from-file',
+    );
+    expect(config.adminToken).toBe(PRODUCTION_VALUES.ADMIN_TOKEN);
+    expect(config.secretsKey).toEqual(Buffer.alloc(32, 0xcd));
+    expect(config.webhook).toEqual({
+      url: PRODUCTION_VALUES.WEBHOOK_URL,
+      secret: PRODUCTION_VALUES.WEBHOOK_SECRET,
+    });
+    expect(config.metricsToken).toBe(PRODUCTION_VALUES.METRICS_TOKEN);
+    expect(config.redisUrl).toBe(PRODUCTION_VALUES.REDIS_URL);
+  });
+
+  it('keeps a value that only ends in spaces as it is, and validates it like the variable', () => {
+    const found = problems({ ADMIN_TOKEN_FILE: secretFile('t', 'a-long-enough-token-01 \n') });
+    expect(found).toEqual(['ADMIN_TOKEN must be at least 16 characters with no whitespace']);
+    const bad = problems({ SECRETS_KEY_FILE: secretFile('k', 'not-a-key-at-all\n') });
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatch(/^SECRETS_KEY must be 32 random bytes/);
+    expect(bad[0]).not.toContain('not-a-key-at-all');
+  });
+
+  it.each(FILE_VARIABLES.map((name) => [name]))(
+    'refuses %s together with its _FILE, naming both',
+    (name) => {
+      const file = secretFile('value', PRODUCTION_VALUES[name]);
+      const found = problems({ [name]: PRODUCTION_VALUES[name], [`${name}_FILE`]: file });
+      expect(found).toContain(`${name} and ${name}_FILE are both set: set one of them`);
+    },
+  );
+
+  it('refuses a file it cannot read, naming the variable and the path, and nothing else', () => {
+    const missing = path.join(dir, 'no-such-secret');
+    const found = problems({
+      NODE_ENV: 'production',
+      ADMIN_TOKEN_FILE: missing,
+      SECRETS_KEY_FILE: dir, // a directory
+    });
+    // The missing files are the problems; "ADMIN_TOKEN is required" would only be noise.
+    expect(found).toEqual([
+      `ADMIN_TOKEN_FILE: cannot read ADMIN_TOKEN from "${missing}" (ENOENT)`,
+      `SECRETS_KEY_FILE: cannot read SECRETS_KEY from "${dir}" (EISDIR)`,
+    ]);
+  });
+
+  it('refuses an empty file: an empty DATABASE_URL must not fall back to SQLite', () => {
+    const file = secretFile('empty', '\n');
+    expect(problems({ DATABASE_URL_FILE: file })).toEqual([
+      `DATABASE_URL_FILE: the file "${file}" is empty (it should hold DATABASE_URL)`,
+    ]);
+  });
+
+  it('ignores an empty _FILE, and an empty variable beside a _FILE, like any unset variable', () => {
+    expect(loadConfig({ DATABASE_URL_FILE: '' }).database.kind).toBe('sqlite');
+    const file = secretFile('url', 'redis://redis:6379');
+    expect(loadConfig({ REDIS_URL: '', REDIS_URL_FILE: file }).redisUrl).toBe('redis://redis:6379');
+  });
+
+  it('never shows a value read from a file in its problems or in describeConfig', () => {
+    const url = secretFile('db', 'postgres://u:file-pw-must-not-leak@h/db\n');
+    const found = problems({ DATABASE_URL_FILE: url });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^DATABASE_URL must start with mysql:\/\//);
+    expect(found.join('\n')).not.toContain('file-pw-must-not-leak');
+    const config = loadConfig({
+      DATABASE_URL_FILE: secretFile('ok', 'mysql://u:file-pw-must-not-leak@h/db'),
+    });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('file-pw-must-not-leak');
+  });
+});
+
+describe('CONFIG_VARIABLES', () => {
+  /** Runs loadConfig on an empty environment that records every name it looks up. */
+  function namesRead(base: NodeJS.ProcessEnv): Set<string> {
+    const read = new Set<string>();
+    const env = new Proxy(base, {
+      get(target, key) {
+        if (typeof key === 'string' && /^[A-Z][A-Z0-9_]*$/.test(key)) read.add(key);
+        return Reflect.get(target, key) as unknown;
+      },
+    });
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+    }
+    return read;
+  }
+
+  it('is exactly the variables loadConfig reads, with a _FILE for each secret', () => {
+    const read = new Set([
+      ...namesRead({}),
+      ...namesRead({ NODE_ENV: 'production', WEBHOOK_URL: 'https://h.example/x' }),
+    ]);
+    expect([...read].sort()).toEqual([...CONFIG_VARIABLES].sort());
+    expect(new Set(CONFIG_VARIABLES).size).toBe(CONFIG_VARIABLES.length);
+    for (const name of ['DATA_DIR', 'DATABASE_URL', 'NODE_ENV', 'ADMIN_TOKEN', 'RUN_MIGRATIONS']) {
+      expect(CONFIG_VARIABLES).toContain(name);
+    }
+    for (const name of FILE_VARIABLES) expect(CONFIG_VARIABLES).toContain(`${name}_FILE`);
+  });
+
+  it("are all in the README's configuration table, and the table has no others", () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    const section = readme.split(/^## Configuration$/m)[1]?.split(/^## /m)[0] ?? '';
+    const documented = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` /gm)].map((m) => m[1]);
+    expect(documented.length).toBeGreaterThan(0);
+    expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -342,6 +343,68 @@ const envSchema = z.object({
     }),
 });
 
+/**
+ * The variables that may instead be read from a file named by `<VAR>_FILE` (Docker's
+ * convention for secrets: compose and swarm mount them under /run/secrets/).
+ */
+export const FILE_VARIABLES = [
+  'DATABASE_URL',
+  'ADMIN_TOKEN',
+  'SECRETS_KEY',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
+  'METRICS_TOKEN',
+  'REDIS_URL',
+] as const satisfies readonly (keyof typeof envSchema.shape)[];
+
+/**
+ * Every environment variable radgraph's configuration reads: the schema's keys and the
+ * `<VAR>_FILE` variants. Derived from the schema, so it cannot drift from what loadConfig reads.
+ */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze([
+  ...Object.keys(envSchema.shape),
+  ...FILE_VARIABLES.map((name) => `${name}_FILE`),
+]);
+
+/**
+ * Replaces each `<VAR>_FILE` by `<VAR>`, read from that file without its trailing newline.
+ * Setting both is a problem, as is a file that cannot be read or is empty (an empty
+ * DATABASE_URL would silently mean the embedded SQLite file). The problems name the
+ * variables and the path, never the file's content.
+ */
+function resolveFileVariables(env: NodeJS.ProcessEnv): {
+  env: NodeJS.ProcessEnv;
+  problems: string[];
+} {
+  const fromFiles: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of FILE_VARIABLES) {
+    const fileVar = `${name}_FILE`;
+    const file = env[fileVar];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name} and ${fileVar} are both set: set one of them`);
+      continue;
+    }
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      problems.push(`${fileVar}: cannot read ${name} from "${file}" (${reason})`);
+      continue;
+    }
+    const value = content.replace(/(\r?\n)+$/, '');
+    if (value === '') {
+      problems.push(`${fileVar}: the file "${file}" is empty (it should hold ${name})`);
+      continue;
+    }
+    fromFiles[name] = value;
+  }
+  // Without any file, the environment itself is read (no copy of the whole of process.env).
+  return { env: Object.keys(fromFiles).length > 0 ? { ...env, ...fromFiles } : env, problems };
+}
+
 /** Parses `DATABASE_URL`: unset is the embedded SQLite file; mysql:// (or mariadb://) is MySQL. */
 export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseConfig {
   if (url === undefined || url === '') {
@@ -379,9 +442,13 @@ export function parseDatabaseUrl(url: string | undefined, dataDir: string): Data
  * Validates the whole environment at once and returns the typed configuration. Every
  * problem is reported, each naming its variable; nothing half-valid gets through.
  */
-export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
+  const { env, problems: fileProblems } = resolveFileVariables(rawEnv);
   const result = envSchema.safeParse(env);
-  const problems = result.success ? [] : result.error.issues.map((i) => i.message);
+  const problems = [
+    ...fileProblems,
+    ...(result.success ? [] : result.error.issues.map((i) => i.message)),
+  ];
   const dataDir = path.resolve(env.DATA_DIR || 'data');
   let database: DatabaseConfig | undefined;
   try {
@@ -389,17 +456,20 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   } catch (err) {
     problems.push((err as Error).message);
   }
-  if (env.NODE_ENV === 'production' && !env.ADMIN_TOKEN) {
+  // Given by value or by file: a file that could not be read is already a problem of its own.
+  const given = (name: (typeof FILE_VARIABLES)[number]) =>
+    Boolean(env[name]) || Boolean(rawEnv[`${name}_FILE`]);
+  if (env.NODE_ENV === 'production' && !given('ADMIN_TOKEN')) {
     problems.push(
       'ADMIN_TOKEN is required when NODE_ENV=production (radgraph will not generate one in production)',
     );
   }
-  if (env.NODE_ENV === 'production' && !env.SECRETS_KEY) {
+  if (env.NODE_ENV === 'production' && !given('SECRETS_KEY')) {
     problems.push(
       'SECRETS_KEY is required when NODE_ENV=production: 32 random bytes (`openssl rand -hex 32`) that encrypt RouterOS API passwords at rest',
     );
   }
-  if (env.WEBHOOK_URL && !env.WEBHOOK_SECRET) {
+  if (env.WEBHOOK_URL && !given('WEBHOOK_SECRET')) {
     problems.push(
       'WEBHOOK_SECRET is required when WEBHOOK_URL is set: at least 16 characters (`openssl rand -hex 32`) that sign every delivery',
     );

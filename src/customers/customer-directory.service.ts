@@ -89,6 +89,25 @@ export class CustomerDirectoryService {
   }
 
   /**
+   * Every customer the filter matches, oldest first (by id), `size` at a time: for exports,
+   * which read the whole base without holding it in memory or an OFFSET's rescans.
+   */
+  async *oldestFirst(filter: CustomerFilter, size = 2000): AsyncGenerator<CustomerEntity[]> {
+    let after = 0;
+    for (;;) {
+      const batch = await this.filtered(filter)
+        .andWhere('c.id > :afterId', { afterId: after })
+        .orderBy('c.id', 'ASC')
+        .limit(size)
+        .getMany();
+      if (batch.length === 0) return;
+      yield batch;
+      if (batch.length < size) return;
+      after = batch[batch.length - 1].id;
+    }
+  }
+
+  /**
    * When the search is the only filter and the keys answer it exactly, count and page on the
    * keys' index alone (customer ids, newest first), then read just the page's customers.
    */

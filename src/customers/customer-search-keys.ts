@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import { In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { insertRows } from '../database/bulk-writes';
 import { likeLiteral } from '../common/sql/like';
 import { CustomerEntity } from './customer.entity';
 import { CustomerSearchKey } from './customer-search-key.entity';
@@ -10,6 +11,24 @@ export async function writeSearchKeys(m: EntityManager, c: CustomerEntity): Prom
   await repo.delete({ customerId: c.id });
   const rows = searchKeys(c).map((k, pos) => ({ customerId: c.id, pos, k }));
   if (rows.length > 0) await repo.insert(rows);
+}
+
+/**
+ * The search keys of many customers at once (a CSV import), with multi-row statements;
+ * `fresh`: new customers, who have none to remove.
+ */
+export async function writeSearchKeysMany(
+  m: EntityManager,
+  customers: readonly CustomerEntity[],
+  fresh: boolean,
+): Promise<void> {
+  if (customers.length === 0) return;
+  if (!fresh) {
+    await m.getRepository(CustomerSearchKey).delete({ customerId: In(customers.map((c) => c.id)) });
+  }
+  const meta = m.connection.getMetadata(CustomerSearchKey);
+  const rows = customers.flatMap((c) => searchKeys(c).map((k, pos) => [c.id, pos, k]));
+  await insertRows(m, meta.tableName, ['customer_id', 'pos', 'k'], rows);
 }
 
 /** Whether the search keys find a term: exactly, only as candidates to check, or not at all. */

@@ -9,6 +9,9 @@ import { CustomerFieldsResolver } from './customer-fields.resolver';
 import { CustomerLedgerService } from './customer-ledger.service';
 import { CustomersResolver } from './customers.resolver';
 import { CustomersService } from './customers.service';
+import { CustomerCsvResolver } from './csv/customer-csv.resolver';
+import { CustomerExportService } from './csv/customer-export.service';
+import { CustomerImportService } from './csv/customer-import.service';
 import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fields.resolver';
 
 @Module({
@@ -22,6 +25,9 @@ import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fie
     CustomerFieldsResolver,
     ProfileCustomersResolver,
     SessionCustomerResolver,
+    CustomerImportService,
+    CustomerExportService,
+    CustomerCsvResolver,
   ],
   exports: [CustomersService, CustomerDirectoryService],
 })

@@ -248,6 +248,34 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
     e = await latest('resetCustomerPassword');
     expect(e.changes).toEqual([{ field: 'password', before: '***', after: '***' }]);
 
+    // A CSV import: a row per customer it creates or changes, and one for the import itself.
+    const csvPassword = 'csv-Pw-secret-7';
+    secrets.push(csvPassword);
+    await mutate(
+      'importCustomers',
+      `mutation($csv: String!) { importCustomers(csv: $csv) { created updated written } }`,
+      {
+        csv: `username,password,phone,profile\naudit.csv,${csvPassword},0700 111 222,gold\n`,
+      },
+    );
+    e = await latest('importCustomers');
+    expect(e).toMatchObject({ actor: 'auditor', targetType: 'customerImport', targetId: null });
+    expect(e.changes).toEqual(
+      expect.arrayContaining([{ field: 'created', before: null, after: '1' }]),
+    );
+    const imported = await gqlData(
+      api,
+      `{ auditLog(filter: { operation: "importCustomers", targetType: "customer" }, first: 5) { edges { node { targetLabel changes { field before after } } } } }`,
+    );
+    expect(imported.auditLog.edges).toHaveLength(1);
+    expect(imported.auditLog.edges[0].node.targetLabel).toBe('audit.csv');
+    expect(imported.auditLog.edges[0].node.changes).toEqual(
+      expect.arrayContaining([
+        { field: 'username', before: null, after: 'audit.csv' },
+        { field: 'password', before: null, after: '***' },
+      ]),
+    );
+
     await mutate(
       'changeCustomerProfile',
       `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
@@ -500,6 +528,13 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
         { id: ids.nas },
       ],
       ['deleteCustomer', 'mutation($id: ID!) { deleteCustomer(id: $id) }', { id: carol.id }],
+      [
+        'importCustomers',
+        'mutation($csv: String!) { importCustomers(csv: $csv) { written } }',
+        {
+          csv: 'username,password,phone,profile\naudit.erin,erin-Pw-1,,gold\naudit.carol,,0799 000 111,\n',
+        },
+      ],
       ['createApiKey', 'mutation { createApiKey(name: "temp3", role: ADMIN) { key } }', {}],
       [
         'revokeApiKey',

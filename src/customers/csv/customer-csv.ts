@@ -1,0 +1,250 @@
+import { CsvError, parse, type Info } from 'csv-parse';
+import { BadUserInputError } from '../../common/errors/app-error';
+
+/**
+ * The customers CSV (importCustomers, exportCustomers, `radgraph customers import|export`):
+ * RFC 4180, UTF-8 (a BOM is accepted), a header line, one customer a line.
+ *
+ *   account_no  RG-7KQ2-M9XD; empty on import: kept, or generated for a new customer
+ *   username    the PPPoE login; what a row is matched on
+ *   password    write-only: never exported; empty on import: kept, or generated for a new one
+ *   phone, name optional details; empty clears them
+ *   profile     the profile's name; empty on import: kept (required for a new customer)
+ *   expires     ISO 8601 in UTC as exported (2026-12-31T23:59:59Z); on import also
+ *               2026-12-31 (00:00 UTC), 2026-12-31 23:59 and offsets (+03:00); `never` for
+ *               no expiry; empty: kept, or the profile's validity from now for a new customer
+ */
+export const CSV_COLUMNS = [
+  'account_no',
+  'username',
+  'password',
+  'phone',
+  'name',
+  'profile',
+  'expires',
+] as const;
+
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** Other spellings of the headers, as other systems and spreadsheets write them. */
+const ALIASES: Record<string, CsvColumn> = {
+  account: 'account_no',
+  account_number: 'account_no',
+  accountno: 'account_no',
+  user: 'username',
+  login: 'username',
+  pppoe_username: 'username',
+  pass: 'password',
+  phone_number: 'phone',
+  mobile: 'phone',
+  full_name: 'name',
+  plan: 'profile',
+  package: 'profile',
+  expires_at: 'expires',
+  expiry: 'expires',
+  expiration: 'expires',
+  expiry_date: 'expires',
+};
+
+/** A data line of the file: its line number (the header is line 1) and its cells by column. */
+export interface CsvRow {
+  line: number;
+  cells: Partial<Record<CsvColumn, string>>;
+  /** Set when the line has more or fewer cells than the header. */
+  fieldCountError?: string;
+}
+
+export interface CsvHeader {
+  columns: Array<CsvColumn | null>;
+  /** Header cells that name no column radgraph knows: their cells are ignored. */
+  ignored: string[];
+}
+
+const normalize = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\-.]+/g, '_');
+
+/** The header line: every column at most once, and username among them. */
+export function readHeader(cells: string[]): CsvHeader {
+  const seen = new Set<CsvColumn>();
+  const ignored: string[] = [];
+  const columns = cells.map((raw) => {
+    const key = normalize(raw);
+    const column = (CSV_COLUMNS as readonly string[]).includes(key)
+      ? (key as CsvColumn)
+      : (ALIASES[key] ?? null);
+    if (column === null) {
+      if (raw.trim() !== '') ignored.push(raw.trim());
+      return null;
+    }
+    if (seen.has(column)) {
+      throw new BadUserInputError('csv', `Line 1: the column "${column}" appears twice`);
+    }
+    seen.add(column);
+    return column;
+  });
+  if (!seen.has('username')) {
+    throw new BadUserInputError(
+      'csv',
+      `Line 1 must be a header naming the columns, username among them: ${CSV_COLUMNS.join(',')}`,
+    );
+  }
+  return { columns, ignored };
+}
+
+/**
+ * The rows of a CSV text or stream, after its header. A line's number is the line its record
+ * starts on, so a quoted cell that spans lines does not shift the numbers after it. A broken
+ * file (a quote never closed) is BAD_USER_INPUT naming its line; a line with the wrong number
+ * of cells is a row with fieldCountError, reported with the other rows' errors.
+ */
+export async function* readCsv(
+  source: string | AsyncIterable<Buffer | string>,
+  onHeader: (header: CsvHeader) => void,
+): AsyncGenerator<CsvRow> {
+  const parser = parse({
+    bom: true,
+    info: true,
+    raw: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+  });
+  const feed = (async () => {
+    try {
+      if (typeof source === 'string') {
+        parser.end(source);
+        return;
+      }
+      for await (const chunk of source) {
+        if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
+      }
+      parser.end();
+    } catch (err) {
+      parser.destroy(err as Error);
+    }
+  })();
+  let header: CsvHeader | null = null;
+  try {
+    for await (const item of parser as AsyncIterable<{
+      record: string[];
+      info: Info;
+      raw: string;
+    }>) {
+      const { record, info, raw } = item;
+      const breaks = raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0;
+      const line = info.lines - breaks;
+      if (header === null) {
+        header = readHeader(record);
+        onHeader(header);
+        continue;
+      }
+      const cells: CsvRow['cells'] = {};
+      header.columns.forEach((column, i) => {
+        if (column !== null && record[i] !== undefined) cells[column] = record[i];
+      });
+      const row: CsvRow = { line, cells };
+      if (record.length !== header.columns.length) {
+        row.fieldCountError = `Line ${line} has ${record.length} cells; the header has ${header.columns.length}`;
+      }
+      yield row;
+    }
+  } catch (err) {
+    if (err instanceof CsvError) {
+      const line = (err as CsvError & { lines?: number }).lines;
+      throw new BadUserInputError(
+        'csv',
+        `The file is not valid CSV near line ${line ?? '?'}: ${err.message}`,
+      );
+    }
+    throw err;
+  } finally {
+    await feed;
+  }
+  if (header === null) {
+    throw new BadUserInputError('csv', 'The file is empty: it needs a header line and rows');
+  }
+}
+
+// --- Values -----------------------------------------------------------------
+
+/** A cell that a spreadsheet would run as a formula: = + - @ or a tab or CR first. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Free text as a cell (the name): one that a spreadsheet would run as a formula gets a leading
+ * apostrophe, which fromCell takes off again, so the file still reads back exactly.
+ */
+export function textCell(value: string | null): string {
+  if (value === null) return '';
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** The value of a free-text cell written by textCell: without the guarding apostrophe. */
+export function fromTextCell(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+}
+
+/** `expires` as exported: ISO 8601 in UTC to the second (MySQL keeps no more). */
+export function expiresCell(at: Date | null): string {
+  if (at === null) return NEVER;
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export const NEVER = 'never';
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * An `expires` cell: null for `never`, a Date otherwise (see CSV_COLUMNS). Whole seconds, as
+ * MySQL's DATETIME keeps them. Throws BadUserInputError on anything else, such as 2026-02-30.
+ */
+export function parseExpires(field: string, cell: string): Date | null {
+  const text = cell.trim();
+  if (text.toLowerCase() === NEVER) return null;
+  const m = DATE_TIME.exec(text);
+  if (!m) {
+    throw new BadUserInputError(
+      field,
+      `expires must be a date such as 2026-12-31, 2026-12-31 23:59 or 2026-12-31T23:59:59Z (UTC unless an offset is given), or "never"; got "${cell}"`,
+    );
+  }
+  const [, y, mo, d, h = '0', mi = '0', s = '0', , zone] = m;
+  const parts = [y, mo, d, h, mi, s].map(Number);
+  const utc = Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3], parts[4], parts[5]);
+  const check = new Date(utc);
+  if (
+    check.getUTCFullYear() !== parts[0] ||
+    check.getUTCMonth() !== parts[1] - 1 ||
+    check.getUTCDate() !== parts[2] ||
+    parts[3] > 23 ||
+    parts[4] > 59 ||
+    parts[5] > 59 ||
+    parts[0] < 1970 ||
+    parts[0] > 2100
+  ) {
+    throw new BadUserInputError(field, `expires is not a real date and time: "${cell}"`);
+  }
+  let offsetMinutes = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    offsetMinutes = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+    if (Number(z[2]) > 14 || Number(z[3]) > 59) {
+      throw new BadUserInputError(field, `expires has an impossible UTC offset: "${zone}"`);
+    }
+  }
+  return new Date(utc - offsetMinutes * 60_000);
+}
+
+/** The cells of a line, quoted where RFC 4180 needs it, ending in CRLF as the RFC says. */
+export function csvLine(cells: readonly string[]): string {
+  return `${cells.map(quote).join(',')}\r\n`;
+}
+
+function quote(cell: string): string {
+  return /[",\r\n]/.test(cell) || /^\s|\s$/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
+}
+
+export const CSV_HEADER_LINE = csvLine(CSV_COLUMNS);

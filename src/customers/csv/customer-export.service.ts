@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ProfileEntity } from '../../profiles/profile.entity';
+import { CustomerDirectoryService, type CustomerFilter } from '../customer-directory.service';
+import { CSV_HEADER_LINE, csvLine, expiresCell, textCell } from './customer-csv';
+
+/**
+ * Customers to CSV (customer-csv.ts), oldest first, read a batch at a time. The password
+ * column is there, empty: passwords are write-only. Importing the file into an empty radgraph
+ * and exporting again gives the same file.
+ */
+@Injectable()
+export class CustomerExportService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly directory: CustomerDirectoryService,
+  ) {}
+
+  /** The file, a header line and then a chunk of lines per batch of customers. */
+  async *chunks(filter: CustomerFilter): AsyncGenerator<string> {
+    const profiles = await this.dataSource.getRepository(ProfileEntity).find();
+    const profileName = new Map(profiles.map((p) => [p.id, p.name]));
+    yield CSV_HEADER_LINE;
+    for await (const batch of this.directory.oldestFirst(filter)) {
+      yield batch
+        .map((c) =>
+          csvLine([
+            c.accountNo,
+            c.username,
+            '',
+            c.phone ?? '',
+            textCell(c.name),
+            profileName.get(c.profileId) ?? '',
+            expiresCell(c.expiresAt),
+          ]),
+        )
+        .join('');
+    }
+  }
+
+  /** A profile by its exact name (the CLI's --profile). */
+  profileNamed(name: string): Promise<ProfileEntity | null> {
+    return this.dataSource.getRepository(ProfileEntity).findOneBy({ name });
+  }
+
+  async text(filter: CustomerFilter): Promise<string> {
+    let out = '';
+    for await (const chunk of this.chunks(filter)) out += chunk;
+    return out;
+  }
+}

@@ -1,0 +1,621 @@
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { secretChange } from '../../audit/audit-changes';
+import { noteReadOnly } from '../../audit/audit-context';
+import { AuditService, type AuditRecord } from '../../audit/audit.service';
+import { AppError, ConflictError } from '../../common/errors/app-error';
+import { insertEntities, updateEntities } from '../../database/bulk-writes';
+import { uniqueViolation } from '../../database/database-errors';
+import { RadCheck, RadUserGroup } from '../../database/freeradius';
+import { TransactionsService } from '../../database/transactions.service';
+import { SessionControlService } from '../../nas/control/session-control.service';
+import { rateLimit } from '../../profiles/profile-rules';
+import { ProfileEntity } from '../../profiles/profile.entity';
+import { customerSnapshot as snapshot, customerTarget as target } from '../customer-audit';
+import { CustomerEntity } from '../customer.entity';
+import { CustomerRadiusBulk } from '../customer-radius';
+import {
+  checkAccountNo,
+  checkName,
+  checkPassword,
+  checkPhone,
+  checkUsername,
+  DAY_MS,
+  generateAccountNo,
+  generatePassword,
+  searchText,
+} from '../customer-rules';
+import { writeSearchKeysMany } from '../customer-search-keys';
+import { fromTextCell, parseExpires, readCsv, type CsvColumn, type CsvRow } from './customer-csv';
+
+export enum CustomerImportMode {
+  /** Any row with an error, and nothing is written. */
+  ALL_OR_NOTHING = 'ALL_OR_NOTHING',
+  /** The valid rows are written; the others are reported and skipped. */
+  VALID_ROWS = 'VALID_ROWS',
+}
+
+export interface ImportOptions {
+  dryRun: boolean;
+  mode: CustomerImportMode;
+  /** Called as the import goes: rows read and checked, then rows written of those to write. */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  phase: 'checking' | 'writing';
+  done: number;
+  total: number | null;
+}
+
+export interface ImportRowError {
+  line: number;
+  /** The column at fault; null for the line as a whole. */
+  column: CsvColumn | null;
+  message: string;
+}
+
+export interface GeneratedPassword {
+  line: number;
+  username: string;
+  password: string;
+}
+
+export interface ImportOutcome {
+  dryRun: boolean;
+  mode: CustomerImportMode;
+  /** Data lines read (the header is not one). */
+  rows: number;
+  /** Rows that are, or in a dry run would be: new customers, changed ones, and the same. */
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Rows with at least one error: skipped (VALID_ROWS), or the reason nothing was written. */
+  invalid: number;
+  /** Whether anything was written. */
+  written: boolean;
+  errors: ImportRowError[];
+  /** Header cells that name no column: their cells were ignored. */
+  ignoredColumns: string[];
+  /** Passwords radgraph generated for new customers whose row had none: shown this once. */
+  generatedPasswords: GeneratedPassword[];
+  /** Online customers whose new profile's rate could not be pushed (it applies at next login). */
+  ratePushFailures: number;
+}
+
+/** A row whose every cell passed its own check. undefined: the column is not in the file. */
+interface Candidate {
+  line: number;
+  username: string;
+  accountNo: string | null;
+  password: string | null;
+  phone: string | null | undefined;
+  name: string | null | undefined;
+  profileName: string | null;
+  expires: Date | null | undefined;
+}
+
+interface Creation {
+  c: Candidate;
+  profile: ProfileEntity;
+  accountNo: string;
+  password: string;
+  generated: boolean;
+  expiresAt: Date | null;
+}
+
+interface Update {
+  c: Candidate;
+  customer: CustomerEntity;
+  profile: ProfileEntity | null;
+  password: string | null;
+  expires: Date | null | undefined;
+}
+
+/** Rows a statement; well under SQLite's 32,766 parameters and MySQL's packet size. */
+const CHUNK = 1000;
+
+/** Reading the database for a file's rows: usernames a query. */
+const LOOKUP_CHUNK = 2000;
+
+const seconds = (d: Date | null) => (d === null ? null : Math.floor(d.getTime() / 1000));
+const lower = (s: string) => s.toLowerCase();
+
+/**
+ * Customers from CSV (customer-csv.ts). Every row is checked before anything is written: each
+ * cell, duplicates within the file, and against the database (a taken account number, a
+ * FreeRADIUS user no customer owns, an unknown profile). Then, unless a dry run, one
+ * transaction writes the new customers with multi-row INSERTs (rg_customers, their search
+ * keys, radcheck and radusergroup, and their audit rows) and changes the existing ones that
+ * differ. A row is matched on its username, so importing the same file again changes nothing.
+ */
+@Injectable()
+export class CustomerImportService {
+  private readonly log = new Logger('CustomerImport');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionsService,
+    private readonly audit: AuditService,
+    @Optional() private readonly control?: SessionControlService,
+  ) {}
+
+  async import(
+    source: string | AsyncIterable<Buffer | string>,
+    opts: ImportOptions,
+  ): Promise<ImportOutcome> {
+    const errors: ImportRowError[] = [];
+    const candidates: Candidate[] = [];
+    let ignoredColumns: string[] = [];
+    let rows = 0;
+    for await (const row of readCsv(source, (h) => (ignoredColumns = h.ignored))) {
+      rows++;
+      const candidate = checkRow(row, errors);
+      if (candidate) candidates.push(candidate);
+      if (rows % 1000 === 0) opts.onProgress?.({ phase: 'checking', done: rows, total: null });
+    }
+    opts.onProgress?.({ phase: 'checking', done: rows, total: rows });
+    const plan = await this.plan(dropDuplicates(candidates, errors), errors);
+    const invalid = new Set(errors.map((e) => e.line)).size;
+    const outcome: ImportOutcome = {
+      dryRun: opts.dryRun,
+      mode: opts.mode,
+      rows,
+      created: plan.creations.length,
+      updated: plan.updates.length,
+      unchanged: plan.unchanged,
+      invalid,
+      written: false,
+      errors: errors.sort((a, b) => a.line - b.line),
+      ignoredColumns,
+      generatedPasswords: [],
+      ratePushFailures: 0,
+    };
+    const blocked = opts.mode === CustomerImportMode.ALL_OR_NOTHING && invalid > 0;
+    const work = plan.creations.length + plan.updates.length;
+    if (opts.dryRun || blocked || work === 0) {
+      noteReadOnly();
+      return outcome;
+    }
+    await this.write(plan, opts, rows, invalid);
+    outcome.written = true;
+    outcome.generatedPasswords = plan.creations
+      .filter((n) => n.generated)
+      .map((n) => ({ line: n.c.line, username: n.c.username, password: n.password }));
+    outcome.ratePushFailures = await this.pushRates(plan.updates);
+    return outcome;
+  }
+
+  /** Matches the rows with the database: what to create, what to change, and what is the same. */
+  private async plan(
+    candidates: Candidate[],
+    errors: ImportRowError[],
+  ): Promise<{ creations: Creation[]; updates: Update[]; unchanged: number }> {
+    const profiles = await this.dataSource.getRepository(ProfileEntity).find();
+    const profileOf = profileLookup(profiles);
+    const creations: Creation[] = [];
+    const updates: Update[] = [];
+    let unchanged = 0;
+    const fail = (c: Candidate, column: CsvColumn | null, message: string) =>
+      errors.push({ line: c.line, column, message });
+    for (let i = 0; i < candidates.length; i += LOOKUP_CHUNK) {
+      const chunk = candidates.slice(i, i + LOOKUP_CHUNK);
+      const known = await this.existing(chunk);
+      for (const c of chunk) {
+        const profile = c.profileName === null ? null : profileOf(c.profileName);
+        if (c.profileName !== null && profile === null) {
+          fail(c, 'profile', `No profile named "${c.profileName}"`);
+          continue;
+        }
+        const customer = known.customers.get(lower(c.username));
+        if (customer) {
+          const update = this.compare(c, customer, profile, known.passwords, fail);
+          if (update === 'same') unchanged++;
+          else if (update) updates.push(update);
+          continue;
+        }
+        if (known.foreign.has(lower(c.username))) {
+          fail(
+            c,
+            'username',
+            `FreeRADIUS already has a user "${c.username}" that no customer owns`,
+          );
+          continue;
+        }
+        if (profile === null) {
+          fail(c, 'profile', 'A new customer needs a profile');
+          continue;
+        }
+        if (c.accountNo !== null && known.accountNos.has(lower(c.accountNo))) {
+          fail(c, 'account_no', `Account number ${c.accountNo} belongs to another customer`);
+          continue;
+        }
+        const generated = c.password === null;
+        creations.push({
+          c,
+          profile,
+          accountNo: c.accountNo ?? '',
+          password: c.password ?? '',
+          generated,
+          expiresAt:
+            c.expires !== undefined
+              ? c.expires
+              : new Date(Date.now() + profile.validityDays * DAY_MS),
+        });
+      }
+    }
+    await this.assignAccountNos(creations);
+    return { creations, updates, unchanged };
+  }
+
+  /** What the database already has for these rows' usernames and account numbers. */
+  private async existing(chunk: Candidate[]) {
+    const usernames = chunk.map((c) => c.username);
+    const accountNos = chunk.flatMap((c) => (c.accountNo === null ? [] : [c.accountNo]));
+    const found = await this.dataSource
+      .getRepository(CustomerEntity)
+      .findBy({ username: In(usernames) });
+    const customers = new Map(found.map((c) => [lower(c.username), c]));
+    const passwords = new Map<string, string>();
+    const foreign = new Set<string>();
+    const checks = await this.dataSource.getRepository(RadCheck).find({
+      select: { username: true, attribute: true, value: true },
+      where: { username: In(usernames) },
+    });
+    const groups = await this.dataSource.getRepository(RadUserGroup).find({
+      select: { username: true },
+      where: { username: In(usernames) },
+    });
+    for (const r of checks) {
+      if (r.attribute === 'Cleartext-Password') passwords.set(lower(r.username), r.value);
+    }
+    for (const r of [...checks, ...groups]) {
+      if (!customers.has(lower(r.username))) foreign.add(lower(r.username));
+    }
+    const owners =
+      accountNos.length === 0
+        ? []
+        : await this.dataSource.getRepository(CustomerEntity).find({
+            select: { accountNo: true },
+            where: { accountNo: In(accountNos) },
+          });
+    return {
+      customers,
+      passwords,
+      foreign,
+      accountNos: new Set(owners.map((o) => lower(o.accountNo))),
+    };
+  }
+
+  /** An existing customer's row: the same, a change, or an error (null). */
+  private compare(
+    c: Candidate,
+    customer: CustomerEntity,
+    profile: ProfileEntity | null,
+    passwords: Map<string, string>,
+    fail: (c: Candidate, column: CsvColumn | null, message: string) => void,
+  ): Update | 'same' | null {
+    if (customer.username !== c.username) {
+      fail(
+        c,
+        'username',
+        `A customer "${customer.username}" already exists: usernames differ only in case`,
+      );
+      return null;
+    }
+    if (c.accountNo !== null && c.accountNo !== customer.accountNo) {
+      fail(
+        c,
+        'account_no',
+        `${c.username} has account number ${customer.accountNo}; an import does not change account numbers`,
+      );
+      return null;
+    }
+    const password =
+      c.password !== null && c.password !== passwords.get(lower(c.username)) ? c.password : null;
+    const expires =
+      c.expires !== undefined && seconds(c.expires) !== seconds(customer.expiresAt)
+        ? c.expires
+        : undefined;
+    const changed =
+      password !== null ||
+      expires !== undefined ||
+      (c.phone !== undefined && c.phone !== customer.phone) ||
+      (c.name !== undefined && c.name !== customer.name) ||
+      (profile !== null && profile.id !== customer.profileId);
+    if (!changed) return 'same';
+    return {
+      c,
+      customer,
+      profile: profile !== null && profile.id !== customer.profileId ? profile : null,
+      password,
+      expires,
+    };
+  }
+
+  /** New account numbers for new customers without one, unique in the file and the database. */
+  private async assignAccountNos(creations: Creation[]): Promise<void> {
+    const taken = new Set(
+      creations.filter((n) => n.accountNo !== '').map((n) => lower(n.accountNo)),
+    );
+    let pending = creations.filter((n) => n.accountNo === '');
+    while (pending.length > 0) {
+      for (const n of pending) {
+        do n.accountNo = generateAccountNo();
+        while (taken.has(lower(n.accountNo)));
+        taken.add(lower(n.accountNo));
+      }
+      const clashes = new Set<string>();
+      for (let i = 0; i < pending.length; i += LOOKUP_CHUNK) {
+        const rows = await this.dataSource.getRepository(CustomerEntity).find({
+          select: { accountNo: true },
+          where: { accountNo: In(pending.slice(i, i + LOOKUP_CHUNK).map((n) => n.accountNo)) },
+        });
+        rows.forEach((r) => clashes.add(lower(r.accountNo)));
+      }
+      pending = pending.filter((n) => clashes.has(lower(n.accountNo)));
+    }
+    for (const n of creations) if (n.generated) n.password = generatePassword();
+  }
+
+  private async write(
+    plan: { creations: Creation[]; updates: Update[] },
+    opts: ImportOptions,
+    rows: number,
+    invalid: number,
+  ): Promise<void> {
+    const total = plan.creations.length + plan.updates.length;
+    let done = 0;
+    const progress = (n: number) => {
+      done += n;
+      opts.onProgress?.({ phase: 'writing', done, total });
+    };
+    try {
+      await this.tx.run(async (m) => {
+        for (let i = 0; i < plan.creations.length; i += CHUNK) {
+          const chunk = plan.creations.slice(i, i + CHUNK);
+          await this.create(m, chunk);
+          progress(chunk.length);
+        }
+        for (let i = 0; i < plan.updates.length; i += CHUNK) {
+          const chunk = plan.updates.slice(i, i + CHUNK);
+          await this.update(m, chunk);
+          progress(chunk.length);
+        }
+        await this.audit.record(m, {
+          target: { type: 'customerImport', id: null, label: 'csv' },
+          before: null,
+          after: {
+            mode: opts.mode,
+            rows,
+            created: plan.creations.length,
+            updated: plan.updates.length,
+            skipped: invalid,
+          },
+        });
+      });
+    } catch (err) {
+      const key = uniqueViolation(err);
+      if (key === null || err instanceof AppError) throw err;
+      throw new ConflictError(
+        `Another change took a ${/account_no/.test(key) ? 'account number' : 'username'} of this file while it was imported; nothing was written. Import it again.`,
+        { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
+      );
+    }
+  }
+
+  /** New customers with multi-row INSERTs, in the caller's transaction. */
+  private async create(m: EntityManager, chunk: Creation[]): Promise<void> {
+    const now = new Date();
+    const entities = chunk.map((n) =>
+      m.create(CustomerEntity, {
+        accountNo: n.accountNo,
+        username: n.c.username,
+        phone: n.c.phone ?? null,
+        name: n.c.name ?? null,
+        profileId: n.profile.id,
+        joinedAt: now,
+        expiresAt: n.expiresAt,
+        suspended: false,
+        balanceMinor: '0',
+        searchText: searchText({
+          accountNo: n.accountNo,
+          username: n.c.username,
+          phone: n.c.phone ?? null,
+        }),
+      }),
+    );
+    await insertEntities(m, CustomerEntity, entities);
+    const ids = await m.getRepository(CustomerEntity).find({
+      select: { id: true, username: true },
+      where: { username: In(entities.map((e) => e.username)) },
+    });
+    const idOf = new Map(ids.map((r) => [r.username, r.id]));
+    for (const e of entities) e.id = idOf.get(e.username)!;
+    await writeSearchKeysMany(m, entities, true);
+    await CustomerRadiusBulk.create(
+      m,
+      chunk.map((n) => ({
+        username: n.c.username,
+        password: n.password,
+        expiresAt: n.expiresAt,
+        groupname: n.profile.name,
+      })),
+    );
+    await this.audit.recordMany(
+      m,
+      entities.map((e): AuditRecord => ({
+        target: target(e),
+        before: null,
+        after: snapshot(e),
+        extra: [{ ...secretChange('password'), before: null }],
+      })),
+    );
+  }
+
+  /**
+   * Existing customers' changes, a chunk at a time, as updateCustomer and
+   * changeCustomerProfile make them: their rows locked and read again inside the transaction,
+   * then one statement per table for the chunk.
+   */
+  private async update(m: EntityManager, chunk: Update[]): Promise<void> {
+    const sqlite = m.connection.options.type === 'better-sqlite3';
+    const locked = await m.getRepository(CustomerEntity).find({
+      where: { id: In(chunk.map((u) => u.customer.id)) },
+      lock: sqlite ? undefined : { mode: 'pessimistic_write' },
+    });
+    const byId = new Map(locked.map((c) => [c.id, c]));
+    const customers: CustomerEntity[] = [];
+    const audits: AuditRecord[] = [];
+    const passwords: Array<[string, string]> = [];
+    const expirations: Array<[string, Date | null]> = [];
+    const groups: Array<[string, string]> = [];
+    const rekeyed: CustomerEntity[] = [];
+    for (const u of chunk) {
+      const c = byId.get(u.customer.id);
+      if (!c) {
+        throw new ConflictError(
+          `${u.c.username} was deleted while the file was imported; nothing was written. Import it again.`,
+          { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
+        );
+      }
+      const before = snapshot(c);
+      if (u.c.phone !== undefined) c.phone = u.c.phone;
+      if (u.c.name !== undefined) c.name = u.c.name;
+      if (u.profile !== null) {
+        c.profileId = u.profile.id;
+        groups.push([c.username, u.profile.name]);
+      }
+      if (u.expires !== undefined) {
+        c.expiresAt = u.expires;
+        expirations.push([c.username, u.expires]);
+      }
+      if (u.password !== null) passwords.push([c.username, u.password]);
+      const text = searchText(c);
+      if (text !== c.searchText) {
+        c.searchText = text;
+        rekeyed.push(c);
+      }
+      customers.push(c);
+      audits.push({
+        target: target(c),
+        before,
+        after: snapshot(c),
+        extra: u.password !== null ? [secretChange('password')] : [],
+      });
+    }
+    await updateEntities(m, CustomerEntity, customers, [
+      'phone',
+      'name',
+      'profileId',
+      'expiresAt',
+      'searchText',
+    ]);
+    await writeSearchKeysMany(m, rekeyed, false);
+    await CustomerRadiusBulk.setCheck(m, 'Cleartext-Password', passwords);
+    await CustomerRadiusBulk.setExpiration(m, expirations);
+    await CustomerRadiusBulk.setGroup(m, groups);
+    await this.audit.recordMany(m, audits);
+  }
+
+  /** After the commit: the new profile's rate to each moved customer who is online. */
+  private async pushRates(updates: Update[]): Promise<number> {
+    let failures = 0;
+    if (!this.control) return 0;
+    for (const u of updates) {
+      if (u.profile === null) continue;
+      try {
+        await this.control.changeUserRate(
+          u.c.username,
+          rateLimit(u.profile.uploadRateKbps, u.profile.downloadRateKbps),
+        );
+      } catch (err) {
+        failures++;
+        this.log.warn(`cannot push the new rate to ${u.c.username}: ${(err as Error).message}`);
+      }
+    }
+    return failures;
+  }
+}
+
+/** Checks each cell of a row on its own; the errors go to `errors`, naming line and column. */
+function checkRow(row: CsvRow, errors: ImportRowError[]): Candidate | null {
+  if (row.fieldCountError) {
+    errors.push({ line: row.line, column: null, message: row.fieldCountError });
+    return null;
+  }
+  const before = errors.length;
+  const cell = (column: CsvColumn) => row.cells[column];
+  const check = <T>(column: CsvColumn, fn: (value: string) => T): T | undefined => {
+    const value = cell(column);
+    if (value === undefined) return undefined;
+    try {
+      return fn(value);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      errors.push({ line: row.line, column, message: err.message });
+      return undefined;
+    }
+  };
+  const username = check('username', (v) => checkUsername('username', v));
+  const accountNo = check('account_no', (v) => (v === '' ? null : checkAccountNo('account_no', v)));
+  const password = check('password', (v) => (v === '' ? null : checkPassword('password', v)));
+  const phone = check('phone', (v) => checkPhone('phone', v === '' ? null : v));
+  const name = check('name', (v) => checkName('name', v === '' ? null : fromTextCell(v)));
+  const profileName = check('profile', (v) => (v.trim() === '' ? null : v.trim()));
+  const expires = check('expires', (v) =>
+    v.trim() === '' ? undefined : parseExpires('expires', v),
+  );
+  if (errors.length > before || username === undefined) return null;
+  return {
+    line: row.line,
+    username,
+    accountNo: accountNo ?? null,
+    password: password ?? null,
+    phone,
+    name,
+    profileName: profileName ?? null,
+    expires,
+  };
+}
+
+/** A username or account number a second time in the file: an error on the later line. */
+function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Candidate[] {
+  const usernames = new Map<string, number>();
+  const accountNos = new Map<string, number>();
+  return candidates.filter((c) => {
+    const firstUser = usernames.get(lower(c.username));
+    if (firstUser !== undefined) {
+      errors.push({
+        line: c.line,
+        column: 'username',
+        message: `${c.username} is also on line ${firstUser}`,
+      });
+      return false;
+    }
+    const firstAccount = c.accountNo === null ? undefined : accountNos.get(lower(c.accountNo));
+    if (firstAccount !== undefined) {
+      errors.push({
+        line: c.line,
+        column: 'account_no',
+        message: `Account number ${c.accountNo} is also on line ${firstAccount}`,
+      });
+      return false;
+    }
+    usernames.set(lower(c.username), c.line);
+    if (c.accountNo !== null) accountNos.set(lower(c.accountNo), c.line);
+    return true;
+  });
+}
+
+/** A profile by its name: exactly, or without regard to case when that is unambiguous. */
+function profileLookup(profiles: ProfileEntity[]): (name: string) => ProfileEntity | null {
+  const exact = new Map(profiles.map((p) => [p.name, p]));
+  const folded = new Map<string, ProfileEntity | null>();
+  for (const p of profiles) {
+    const key = lower(p.name);
+    folded.set(key, folded.has(key) ? null : p);
+  }
+  return (name) => exact.get(name) ?? folded.get(lower(name)) ?? null;
+}

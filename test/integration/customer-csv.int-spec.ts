@@ -1,0 +1,426 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { startApp, type RunningApp } from '../support/app';
+import { gqlData, gqlError } from '../support/graphql';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * CSV import and export of customers (issue 9), over GraphQL on a real database, both kinds:
+ * the 1,000-customer round trip, all-or-nothing with 3 bad rows among 1,000, re-imports that
+ * change nothing, updates, and files that are not what they claim to be.
+ */
+
+const IMPORT = `mutation($csv: String!, $dryRun: Boolean!, $mode: CustomerImportMode!) {
+  importCustomers(csv: $csv, dryRun: $dryRun, mode: $mode) {
+    dryRun mode rows created updated unchanged invalid written ignoredColumns ratePushFailures
+    errors { line column message }
+    generatedPasswords { line username password }
+  }
+}`;
+const EXPORT = `query($filter: CustomerFilter) { exportCustomers(filter: $filter) }`;
+const HEADER = 'account_no,username,password,phone,name,profile,expires';
+
+const TABLES = [
+  'rg_customers',
+  'rg_customer_search_keys',
+  'radcheck',
+  'radusergroup',
+  'rg_audit_log',
+] as const;
+
+/** A deterministic customer base: awkward names (commas, quotes, formulas, scripts), gaps. */
+function customerLines(count: number, prefix = 'csv'): string[] {
+  const names = [
+    'Wanjiku Kamau',
+    'Otieno, Brian',
+    'Amina "Mama Mboga" Hassan',
+    '=HYPERLINK("http://x")',
+    '+Plus Start',
+    'Ñandú Çelik 李雷',
+    '',
+  ];
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = names[i % names.length];
+    const guarded = /^[=+\-@]/.test(name) ? `'${name}` : name;
+    const cell = /[",]/.test(guarded) ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+    const phone = i % 5 === 0 ? '' : `+254 7${String(10_000_000 + i * 7919).slice(-8)}`;
+    const profile = i % 3 === 0 ? 'Business 50M' : 'Home 10M';
+    const day = String(1 + (i % 28)).padStart(2, '0');
+    const expires =
+      i % 11 === 0
+        ? 'never'
+        : `2027-0${1 + (i % 9)}-${day}T${String(i % 24).padStart(2, '0')}:15:30Z`;
+    const accountNo = `AC-${prefix.toUpperCase()}-${String(i).padStart(5, '0')}`;
+    lines.push(
+      [accountNo, `${prefix}.user${i}@isp`, `pw-${i}-secret`, phone, cell, profile, expires].join(
+        ',',
+      ),
+    );
+  }
+  return lines;
+}
+
+describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
+  const dbs: TestDatabase[] = [];
+  const apps: RunningApp[] = [];
+
+  /** An empty radgraph with the two profiles the files name. */
+  async function emptyRadgraph(): Promise<{ db: TestDatabase; api: RunningApp }> {
+    const db = await createTestDatabase(kind);
+    dbs.push(db);
+    const api = await startApp(db, { GRAPHQL_RATE_LIMIT_PER_MINUTE: '0' });
+    apps.push(api);
+    for (const [name, down, up] of [
+      ['Home 10M', 10240, 5120],
+      ['Business 50M', 51200, 20480],
+    ] as const) {
+      await gqlData(api, `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, {
+        i: { name, downloadRateKbps: down, uploadRateKbps: up, validityDays: 30 },
+      });
+    }
+    return { db, api };
+  }
+
+  const importCsv = async (
+    api: RunningApp,
+    csv: string,
+    opts: { dryRun?: boolean; mode?: 'ALL_OR_NOTHING' | 'VALID_ROWS' } = {},
+  ) =>
+    (
+      await gqlData(api, IMPORT, {
+        csv,
+        dryRun: opts.dryRun ?? false,
+        mode: opts.mode ?? 'ALL_OR_NOTHING',
+      })
+    ).importCustomers;
+  const exportCsv = async (api: RunningApp, filter?: Record<string, unknown>) =>
+    (await gqlData(api, EXPORT, { filter })).exportCustomers as string;
+
+  async function counts(db: TestDatabase): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const t of TABLES) {
+      const [row] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}`);
+      out[t] = Number(row.n);
+    }
+    return out;
+  }
+
+  afterAll(async () => {
+    for (const api of apps) await api.close();
+    for (const db of dbs) await db.drop();
+  });
+
+  it('exports 1,000 customers, imports them into an empty radgraph, and exports the same file', async () => {
+    const a = await emptyRadgraph();
+    const seeded = await importCsv(a.api, [HEADER, ...customerLines(990)].join('\n'));
+    expect(seeded).toMatchObject({ rows: 990, created: 990, invalid: 0, written: true });
+    expect(seeded.generatedPasswords).toEqual([]);
+    // Ten more through the API, as an operator would add them.
+    for (let i = 0; i < 10; i++) {
+      await gqlData(
+        a.api,
+        `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+        {
+          i: {
+            username: `api.user${i}`,
+            phone: `0722 00${i} 00${i}`,
+            name: i % 2 ? `Api, "${i}"` : null,
+            profileId: '1',
+          },
+        },
+      );
+    }
+    const first = await exportCsv(a.api);
+    const lines = first.split('\r\n');
+    expect(lines[0]).toBe(HEADER);
+    expect(lines).toHaveLength(1002); // header, 1,000 customers, and the last CRLF
+    expect(lines[1001]).toBe('');
+    // Passwords never leave: the column is there, empty, on every line.
+    expect(first).not.toMatch(/pw-\d+-secret/);
+    expect(lines[1]).toBe('AC-CSV-00000,csv.user0@isp,,,Wanjiku Kamau,Business 50M,never');
+    expect(lines[2]).toBe(
+      'AC-CSV-00001,csv.user1@isp,,+254 710007919,"Otieno, Brian",Home 10M,2027-02-02T01:15:30Z',
+    );
+    expect(lines[4]).toContain(`,"'=HYPERLINK(""http://x"")",`);
+
+    const b = await emptyRadgraph();
+    const imported = await importCsv(b.api, first);
+    expect(imported).toMatchObject({ rows: 1000, created: 1000, updated: 0, written: true });
+    // No password in the file: each new customer got a generated one, shown once.
+    expect(imported.generatedPasswords).toHaveLength(1000);
+    const one = imported.generatedPasswords[2];
+    expect(one).toMatchObject({ line: 4, username: 'csv.user2@isp' });
+    expect(one.password).toMatch(/^[A-Za-z2-9]{12}$/);
+    const [stored] = await b.db.query<{ value: string }>(
+      "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Cleartext-Password'",
+      ['csv.user2@isp'],
+    );
+    expect(stored.value).toBe(one.password);
+
+    const second = await exportCsv(b.api);
+    expect(second).toBe(first);
+
+    // The customers are whole in B: FreeRADIUS rows, search keys, the audit trail.
+    const n = await counts(b.db);
+    expect(n.rg_customers).toBe(1000);
+    expect(n.radusergroup).toBe(1000);
+    // Password and Simultaneous-Use for all, Expiration for those with one.
+    const never = first.split('\r\n').filter((l) => l.endsWith(',never')).length;
+    expect(n.radcheck).toBe(3000 - never);
+    expect(n.rg_audit_log).toBe(2 + 1000 + 1); // two profiles, the customers, the import
+    const found = await gqlData(
+      b.api,
+      `{ customers(search: "710007919") { totalCount edges { node { username name profile { name } expiresAt } } } }`,
+    );
+    expect(found.customers.totalCount).toBe(1);
+    expect(found.customers.edges[0].node).toEqual({
+      username: 'csv.user1@isp',
+      name: 'Otieno, Brian',
+      profile: { name: 'Home 10M' },
+      expiresAt: '2027-02-02T01:15:30.000Z',
+    });
+    const [row] = await b.db.query<{ groupname: string }>(
+      'SELECT groupname FROM radusergroup WHERE username = ?',
+      ['csv.user0@isp'],
+    );
+    expect(row.groupname).toBe('Business 50M');
+    const [exp] = await b.db.query<{ value: string }>(
+      "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Expiration'",
+      ['csv.user1@isp'],
+    );
+    expect(exp.value).toBe(String(Date.UTC(2027, 1, 2, 1, 15, 30) / 1000));
+
+    // Importing the same file again changes nothing, and says so.
+    const before = await counts(b.db);
+    const again = await importCsv(b.api, first);
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 1000, written: false });
+    expect(await counts(b.db)).toEqual(before);
+    expect(await exportCsv(b.api)).toBe(first);
+
+    // A filter exports a part: the Business customers only.
+    const business = await gqlData(b.api, `{ profiles { id name } }`);
+    const biz = business.profiles.find((p: { name: string }) => p.name === 'Business 50M');
+    const part = (await exportCsv(b.api, { profileId: biz.id })).split('\r\n').slice(1, -1);
+    expect(part.length).toBe(lines.slice(1, -1).filter((l) => l.includes(',Business 50M,')).length);
+    expect(part.every((l) => l.includes(',Business 50M,'))).toBe(true);
+  });
+
+  it('reports exactly the 3 bad lines among 1,000 and writes nothing, all or nothing', async () => {
+    const { db, api } = await emptyRadgraph();
+    const lines = customerLines(1000, 'bad');
+    lines[99] = lines[99].replace('bad.user99@isp', 'bad user99'); // line 101: a space
+    lines[499] = lines[499].replace(/,(Home 10M|Business 50M),/, ',Gold 1G,'); // line 501
+    lines[899] = lines[899].replace(/,[^,]+$/, ',2027-02-30'); // line 901: no such day
+    const csv = [HEADER, ...lines].join('\n');
+    const before = await counts(db);
+
+    const result = await importCsv(api, csv);
+    expect(result).toMatchObject({ rows: 1000, invalid: 3, written: false, created: 997 });
+    expect(result.errors.map((e: { line: number }) => e.line)).toEqual([101, 501, 901]);
+    expect(result.errors.map((e: { column: string }) => e.column)).toEqual([
+      'username',
+      'profile',
+      'expires',
+    ]);
+    expect(result.errors[1].message).toBe('No profile named "Gold 1G"');
+    expect(await counts(db)).toEqual(before);
+
+    // A dry run says the same and writes nothing either.
+    const dry = await importCsv(api, csv, { dryRun: true, mode: 'VALID_ROWS' });
+    expect(dry).toMatchObject({ dryRun: true, invalid: 3, created: 997, written: false });
+    expect(await counts(db)).toEqual(before);
+
+    // The operator's other choice: the 997 valid rows, the 3 others skipped.
+    const valid = await importCsv(api, csv, { mode: 'VALID_ROWS' });
+    expect(valid).toMatchObject({ created: 997, invalid: 3, written: true });
+    expect((await counts(db)).rg_customers).toBe(997);
+    const [skipped] = await db.query<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM rg_customers WHERE username IN (?, ?, ?)',
+      ['bad.user499@isp', 'bad.user899@isp', 'bad user99'],
+    );
+    expect(Number(skipped.n)).toBe(0);
+  });
+
+  it('updates what changed, matched on username, and leaves the rest', async () => {
+    const { db, api } = await emptyRadgraph();
+    const lines = customerLines(20, 'upd');
+    await importCsv(api, [HEADER, ...lines].join('\n'));
+    const changed = [...lines];
+    changed[0] =
+      'AC-UPD-00000,upd.user0@isp,new-password-0,0711 000 000,New Name,Home 10M,2030-01-01';
+    changed[1] = lines[1].replace('pw-1-secret', ''); // no password: keep the one there is
+    const result = await importCsv(api, [HEADER, ...changed].join('\n'));
+    expect(result).toMatchObject({ created: 0, updated: 1, unchanged: 19, written: true });
+    const { customer } = await gqlData(
+      api,
+      `{ customer(username: "upd.user0@isp") { phone name profile { name } expiresAt } }`,
+    );
+    expect(customer).toEqual({
+      phone: '0711 000 000',
+      name: 'New Name',
+      profile: { name: 'Home 10M' },
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
+    const checks = await db.query<{ attribute: string; value: string }>(
+      'SELECT attribute, value FROM radcheck WHERE username = ? ORDER BY attribute',
+      ['upd.user0@isp'],
+    );
+    expect(checks).toEqual([
+      { attribute: 'Cleartext-Password', value: 'new-password-0' },
+      { attribute: 'Expiration', value: String(Date.UTC(2030, 0, 1) / 1000) },
+      { attribute: 'Simultaneous-Use', value: '1' },
+    ]);
+    const [group] = await db.query<{ groupname: string }>(
+      'SELECT groupname FROM radusergroup WHERE username = ?',
+      ['upd.user0@isp'],
+    );
+    expect(group.groupname).toBe('Home 10M');
+    const [pw1] = await db.query<{ value: string }>(
+      "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Cleartext-Password'",
+      ['upd.user1@isp'],
+    );
+    expect(pw1.value).toBe('pw-1-secret');
+    // The audit row names the fields, and the password only as changed.
+    const audit = await gqlData(
+      api,
+      `{ auditLog(filter: { operation: "importCustomers", targetType: "customer" }, first: 50) { edges { node { targetLabel changes { field before after } } } } }`,
+    );
+    const row = audit.auditLog.edges
+      .map((e: { node: unknown }) => e.node)
+      .find(
+        (n: { targetLabel: string; changes: unknown[] }) =>
+          n.targetLabel === 'upd.user0@isp' && n.changes.length < 10,
+      );
+    expect(row.changes).toEqual(
+      expect.arrayContaining([
+        { field: 'phone', before: null, after: '0711 000 000' },
+        { field: 'password', before: '***', after: '***' },
+      ]),
+    );
+    expect(JSON.stringify(audit)).not.toContain('new-password-0');
+  });
+
+  it('refuses what is not a customers file, and names the line and column', async () => {
+    const { db, api } = await emptyRadgraph();
+    const before = await counts(db);
+    const empty = await gqlError(api, IMPORT, { csv: '', dryRun: false, mode: 'ALL_OR_NOTHING' });
+    expect(empty.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'csv' });
+    const noUser = await gqlError(api, IMPORT, {
+      csv: 'phone,name\n0711,x\n',
+      dryRun: false,
+      mode: 'ALL_OR_NOTHING',
+    });
+    expect(noUser.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'csv' });
+    expect(noUser.message).toContain('username');
+    const broken = await gqlError(api, IMPORT, {
+      csv: `${HEADER}\nA-1,u1,p,,"never closed,Home 10M,\nA-2,u2,p,,x,Home 10M,\n`,
+      dryRun: false,
+      mode: 'ALL_OR_NOTHING',
+    });
+    expect(broken.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'csv' });
+    expect(broken.message).toMatch(/line \d/);
+
+    // Row errors: duplicates in the file, a FreeRADIUS user nobody owns, too few cells, a
+    // new customer without a profile; and a multi-line cell in an ignored column, which
+    // must not shift the line numbers after it.
+    await db.query(
+      "INSERT INTO radcheck (username, attribute, op, value) VALUES ('legacy', 'Cleartext-Password', ':=', 'x')",
+    );
+    const csv = [
+      `${HEADER},notes`,
+      'A-1,dup,p1,,,Home 10M,,"two\nlines"',
+      'A-2,dup,p2,,,Home 10M,,',
+      'A-1,other,p3,,,Home 10M,,',
+      'A-4,legacy,p4,,,Home 10M,,',
+      'A-5,short,p5',
+      'A-6,noprofile,p6,,,,,',
+      'A-7,fine,p7,,,home 10m,,',
+    ].join('\n');
+    const result = await importCsv(api, csv, { mode: 'VALID_ROWS' });
+    expect(result.ignoredColumns).toEqual(['notes']);
+    expect(result.errors).toEqual([
+      { line: 4, column: 'username', message: 'dup is also on line 2' },
+      { line: 5, column: 'account_no', message: 'Account number A-1 is also on line 2' },
+      {
+        line: 6,
+        column: 'username',
+        message: 'FreeRADIUS already has a user "legacy" that no customer owns',
+      },
+      { line: 7, column: null, message: 'Line 7 has 3 cells; the header has 8' },
+      { line: 8, column: 'profile', message: 'A new customer needs a profile' },
+    ]);
+    expect(result).toMatchObject({ created: 2, invalid: 5, written: true });
+    const names = await db.query<{ username: string }>(
+      'SELECT username FROM rg_customers ORDER BY id',
+    );
+    expect(names.map((r) => r.username)).toEqual(['dup', 'fine']);
+    expect((await counts(db)).rg_customers).toBe(before.rg_customers + 2);
+
+    // An import never changes an account number, and a VIEWER key cannot import.
+    const moved = await importCsv(api, `${HEADER}\nZZ-9,dup,,,,,\n`);
+    expect(moved.errors).toEqual([
+      {
+        line: 2,
+        column: 'account_no',
+        message: 'dup has account number A-1; an import does not change account numbers',
+      },
+    ]);
+    const key = await gqlData(
+      api,
+      `mutation { createApiKey(name: "csv-viewer", role: VIEWER) { key } }`,
+    );
+    const { body } = await api.gql(
+      IMPORT,
+      { csv: `${HEADER}\n`, dryRun: true, mode: 'ALL_OR_NOTHING' },
+      key.createApiKey.key,
+    );
+    expect(body.errors?.[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('imports and exports files from the CLI, with a progress bar only on a terminal', async () => {
+    const { db, api } = await emptyRadgraph();
+    const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-csv-'));
+    try {
+      const file = path.join(dir, 'customers.csv');
+      writeFileSync(file, [HEADER, ...customerLines(1000, 'cli')].join('\n'));
+      const cli = [
+        process.execPath,
+        require.resolve('ts-node/dist/bin'),
+        '-T',
+        path.join(__dirname, '../../src/cli.ts'),
+        'customers',
+      ];
+      const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' };
+      const run = promisify(execFile);
+
+      // On a terminal (script(1) gives the command a pseudo-terminal): the bar, redrawn in place.
+      const quoted = [...cli, 'import', file, '--dry-run'].map((a) => `'${a}'`).join(' ');
+      const tty = await run('script', ['-qec', quoted, '/dev/null'], { env, encoding: 'utf8' });
+      expect(tty.stdout).toMatch(/\rChecking +\[█+\] 100%/);
+      expect(tty.stdout).toContain('1,000 rows: 1000 would be created');
+
+      // Not on a terminal (pipes, as in CI or a cron job): the summary, and not a byte more.
+      const piped = await run(cli[0], [...cli.slice(1), 'import', file], { env, encoding: 'utf8' });
+      expect(piped.stderr).toBe('');
+      expect(piped.stdout).toBe(
+        '1,000 rows: 1000 were created, 0 updated, 0 unchanged; 0 with errors.\n',
+      );
+      expect(existsSync(`${file}.passwords.csv`)).toBe(false); // every row had its password
+      expect((await counts(db)).rg_customers).toBe(1000);
+
+      const out = path.join(dir, 'export.csv');
+      const exported = await run(cli[0], [...cli.slice(1), 'export', out], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(exported.stdout).toBe(`1,000 customers written to ${out}\n`);
+      expect(readFileSync(out, 'utf8')).toBe(await exportCsv(api));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
