@@ -125,10 +125,17 @@ say "tests: unit, integration (MariaDB and SQLite), end-to-end (real FreeRADIUS)
 report="$(mktemp -t radgraph-jest-XXXXXX.json)"
 trap 'rm -f "$report"' EXIT
 status=0
-npx jest --ci --json --outputFile="$report" || status=$?
+# Every test process keeps what it printed (the apps' JSON logs at debug) in one directory,
+# with the secrets the tests handed to radgraph; test/logs then checks that none leaked.
+RADGRAPH_TEST_LOG_DIR="$(mktemp -d -t radgraph-test-logs-XXXXXX)"
+export RADGRAPH_TEST_LOG_DIR
+trap 'rm -f "$report"; rm -rf "$RADGRAPH_TEST_LOG_DIR"' EXIT
+npx jest --ci --json --outputFile="$report" --selectProjects unit integration e2e || status=$?
 node -e '
   const r = require(process.argv[1]);
   console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
   if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
 ' "$report" || status=1
+say "logs: no secret in anything the tests' apps logged"
+npx jest --ci --selectProjects logs || status=1
 exit "$status"

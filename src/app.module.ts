@@ -19,6 +19,7 @@ import { ExpiryModule } from './expiry/expiry.module';
 import { AuditModule } from './audit/audit.module';
 import { JobsModule } from './common/jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { LoggingModule } from './logging/logging.module';
 
 @Module({})
 export class AppModule {
@@ -28,6 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
         ClockModule,
         JobsModule,
         MetricsModule,

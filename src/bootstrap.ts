@@ -1,18 +1,11 @@
-import { type INestApplication, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AccountingListener } from './radius/accounting/accounting-listener.service';
 import { AppModule } from './app.module';
-import type { AppConfig, LogLevel } from './config/app-config';
+import type { AppConfig } from './config/app-config';
 import { applyHttpLimits } from './graphql/http-limits';
-
-const LEVELS: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-/** LOG_LEVEL to Nest's levels: everything at that level and more severe. */
-export function nestLogLevels(level: LogLevel): NestLogLevel[] {
-  const index = level === 'info' ? 3 : LEVELS.indexOf(level);
-  return LEVELS.slice(0, index + 1);
-}
 
 /** Thrown when a port radgraph must bind is taken; names the variable to change. */
 export class PortInUseError extends Error {
@@ -31,9 +24,11 @@ export class PortInUseError extends Error {
 /** Builds the app for a configuration, without listening (tests call listen themselves). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: nestLogLevels(config.logLevel),
+    // Held until the JSON logger (LoggingModule) takes over, so every line is JSON.
+    bufferLogs: true,
     abortOnError: false,
   });
+  app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   applyHttpLimits(app, config.graphql);
   app.enableShutdownHooks();

@@ -258,8 +258,8 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
   it('never logged a secret or a password during the whole run', () => {
     const all = logs.text();
     // The capture saw the code that handles them (LOG_LEVEL=verbose logs each request).
-    expect(all).toContain('[CoaClient] Disconnect-Request');
-    expect(all).toContain('[RouterOsClient]');
+    expect(all).toMatch(/"context":"CoaClient","msg":"Disconnect-Request/);
+    expect(all).toContain('"context":"RouterOsClient"');
     expect(all).not.toContain(NAS_SECRET);
     expect(all).not.toContain(API_PASSWORD);
   });

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { createApp, listen } from '../../src/bootstrap';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import type { TestDatabase } from './test-database';
+import { noteGraphqlSecrets, noteSecret, TEST_LOG_DIR } from './test-logs';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -44,10 +45,13 @@ export async function startApp(
     DATABASE_URL: db.url,
     PORT: String(port),
     ADMIN_TOKEN: TEST_TOKEN,
-    LOG_LEVEL: 'error',
+    // A whole run's logs are checked for secrets (test/logs): at debug, they hold the most.
+    LOG_LEVEL: TEST_LOG_DIR ? 'debug' : 'error',
     RADIUS_ACCT_PORT: String(await freePort()),
     ...env,
   });
+  noteSecret(TEST_TOKEN);
+  noteSecret(env.ADMIN_TOKEN);
   const app = await createApp(config);
   await listen(app, config);
   const url = `http://127.0.0.1:${port}`;
@@ -66,7 +70,10 @@ export async function startApp(
         },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, body: (await res.json()) as any };
+      const body = (await res.json()) as any;
+      noteGraphqlSecrets(query, variables, body);
+      noteSecret(token);
+      return { status: res.status, body };
     },
     wsClient(token = TEST_TOKEN) {
       const client = createClient({

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { stdTimeFunctions, type LevelWithSilent } from 'pino';
+import type { AppConfig, LogLevel } from '../config/app-config';
+
+/** LOG_LEVEL in pino's names: Nest's verbose is pino's trace. */
+const PINO_LEVEL: Record<LogLevel, LevelWithSilent> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  info: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+/** A request id a caller may choose (a proxy's X-Request-Id): short, and nothing that splits a line. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Probes and scrapes: logged at debug, so a Prometheus or an orchestrator does not flood the log. */
+const PROBES = new Set(['/health', '/ready', '/metrics']);
+
+/**
+ * Keys whose values never reach a log line, wherever they sit in a logged object (one level
+ * down, and at the top): the NAS secret, passwords, tokens and keys. Log lines carry no request
+ * or response headers at all (see the serializers).
+ */
+const REDACT = ['password', 'secret', 'token', 'authorization', 'apiKey', 'key', 'cookie'].flatMap(
+  (k) => [k, `*.${k}`],
+);
+
+const path = (req: IncomingMessage) => (req.url ?? '').split('?')[0];
+
+/**
+ * Structured logs: one JSON object a line on stdout (pino, through nestjs-pino), for every
+ * Nest logger in the app and one line per HTTP request. Each request gets an id (the caller's
+ * X-Request-Id when it is sane, a UUID otherwise), sent back in X-Request-Id and carried by
+ * every line logged while the request runs. Secrets are redacted by key, and request lines
+ * hold the method, the path, the status and the time, never headers or bodies.
+ */
+@Module({})
+export class LoggingModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: LoggingModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: [
+            {
+              level: PINO_LEVEL[config.logLevel],
+              base: { service: 'radgraph' },
+              timestamp: stdTimeFunctions.isoTime,
+              formatters: { level: (label) => ({ level: label }) },
+              redact: { paths: REDACT, censor: '[redacted]' },
+              genReqId(req: IncomingMessage, res: ServerResponse) {
+                const given = req.headers['x-request-id'];
+                const id =
+                  typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+                res.setHeader('x-request-id', id);
+                return id;
+              },
+              customLogLevel(req, res, err) {
+                if (err || res.statusCode >= 500) return 'error';
+                if (res.statusCode >= 400 && res.statusCode !== 401) return 'warn';
+                return PROBES.has(path(req)) ? 'debug' : 'info';
+              },
+              customProps(req) {
+                const body = (req as IncomingMessage & { body?: { operationName?: unknown } }).body;
+                const name = body?.operationName;
+                return typeof name === 'string' && name.length <= 100 ? { operation: name } : {};
+              },
+              serializers: {
+                req: (req: {
+                  id: string;
+                  method: string;
+                  url: string;
+                  remoteAddress?: string;
+                }) => ({
+                  id: req.id,
+                  method: req.method,
+                  path: (req.url ?? '').split('?')[0],
+                  remoteAddress: req.remoteAddress,
+                }),
+                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+              },
+            },
+            // process.stdout rather than pino's own file-descriptor writer: one writer for the
+            // whole process, in order with anything else that writes there.
+            process.stdout,
+          ],
+        }),
+      ],
+    };
+  }
+}

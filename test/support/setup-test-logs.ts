@@ -1,0 +1,3 @@
+import { teeTestLogs } from './test-logs';
+
+teeTestLogs();
