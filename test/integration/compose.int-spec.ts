@@ -19,7 +19,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../../src/config/app-config';
 /**
  * docker/docker-compose.yml against what it runs, without a Docker engine: radgraph's
  * configuration schema, radius-config/ and scripts/freeradius.sh (what the end-to-end tests
- * run), docker/Dockerfile, and the README's command that creates the secrets.
+ * run), docker/Dockerfile, and docker/up.sh, which creates the secrets.
  *
  * `docker compose config -q` is deliberately not part of it. It needs no engine, but it needs
  * the compose plugin, and the docker CLI on the machines that run these tests has none
@@ -211,17 +211,12 @@ function overlayEntries(dir = OVERLAY_DIR, prefix = ''): string[] {
   });
 }
 
-/** The command block under "Docker compose" in README.md that creates docker/secrets/. */
-function readmeSecretsCommand(): string {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.split(/^## Docker compose$/m)[1]?.split(/^## /m)[0];
-  if (!section) throw new Error('README.md has no "## Docker compose" section');
-  const block = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
-    .map((m) => m[1])
-    .find((b) => b.includes('docker/secrets'));
-  if (!block)
-    throw new Error('README.md\'s "Docker compose" section has no command for docker/secrets');
-  return block;
+/** docker/up.sh --secrets-only, with the secrets in `dir`/docker/secrets. */
+function createSecrets(dir: string) {
+  return spawnSync('bash', [path.join(DOCKER_DIR, 'up.sh'), '--secrets-only'], {
+    env: { ...process.env, RADGRAPH_SECRETS_DIR: path.join(dir, 'docker', 'secrets') },
+    encoding: 'utf8',
+  });
 }
 
 function runSh(script: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv; args?: string[] }) {
@@ -244,6 +239,16 @@ describe('docker/docker-compose.yml', () => {
     expect(statSync(DOCKERFILE).isFile()).toBe(true);
   });
 
+  it('starts from the one command the README shows', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.split(/^## Docker compose$/m)[1]?.split(/^## /m)[0] ?? '';
+    const first = /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1].trim();
+    expect(first).toBe('docker/up.sh');
+    const up = readFileSync(path.join(DOCKER_DIR, 'up.sh'), 'utf8');
+    expect(up).toContain('docker compose -f "$here/docker-compose.yml" up -d --build --wait');
+    expect(statSync(path.join(DOCKER_DIR, 'up.sh')).mode & 0o111).not.toBe(0);
+  });
+
   it('passes radgraph only variables that its configuration knows', () => {
     const unknown = Object.keys(environment(service('radgraph'))).filter(
       (name) => !CONFIG_VARIABLES.includes(name),
@@ -251,15 +256,15 @@ describe('docker/docker-compose.yml', () => {
     expect(unknown).toEqual([]);
   });
 
-  describe('with the secrets the README creates', () => {
+  describe('with the secrets docker/up.sh creates', () => {
     let dir: string;
     let secretFiles: Record<string, string>;
 
     beforeAll(() => {
       dir = mkdtempSync(path.join(tmpdir(), 'radgraph-compose-'));
-      const created = runSh(readmeSecretsCommand(), { cwd: dir });
+      const created = createSecrets(dir);
       if (created.status !== 0) {
-        throw new Error(`the README's secrets command failed:\n${created.stdout}${created.stderr}`);
+        throw new Error(`docker/up.sh --secrets-only failed:\n${created.stdout}${created.stderr}`);
       }
       secretFiles = {};
       for (const [name, secret] of Object.entries(compose.secrets as Record<string, Yaml>)) {
@@ -274,9 +279,17 @@ describe('docker/docker-compose.yml', () => {
 
     it('creates every secret file the compose file names, and never overwrites one', () => {
       const before = Object.fromEntries(Object.keys(secretFiles).map((n) => [n, read(n)]));
+      // Readable inside the containers (bind mounts keep the host's owner and mode), and
+      // on the host by nobody but the owner (the directory).
+      for (const file of Object.values(secretFiles)) {
+        expect((statSync(file).mode & 0o777).toString(8)).toBe('644');
+      }
+      expect((statSync(path.dirname(secretFiles.admin_token)).mode & 0o777).toString(8)).toBe(
+        '700',
+      );
       for (const content of Object.values(before)) expect(content.trim()).not.toBe('');
       writeFileSync(secretFiles.admin_token, 'kept-as-it-is-0123456789\n');
-      const again = runSh(readmeSecretsCommand(), { cwd: dir });
+      const again = createSecrets(dir);
       expect(again.status).toBe(0);
       for (const name of Object.keys(secretFiles)) {
         expect(read(name)).toBe(
