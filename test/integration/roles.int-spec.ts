@@ -12,7 +12,8 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { Role } from '../../src/auth/principal';
 import { REVOCATION_CHECK_MS } from '../../src/auth/api-keys/api-keys.service';
@@ -309,25 +310,29 @@ describe('API keys and roles', () => {
       ),
     ).toBe('UNAUTHENTICATED');
   });
-  it('makes, lists and revokes keys from the CLI, on the same database', () => {
-    const cli = (...args: string[]) =>
-      execFileSync(
-        process.execPath,
-        [
-          require.resolve('ts-node/dist/bin'),
-          '-T',
-          path.join(__dirname, '../../src/cli.ts'),
-          ...args,
-        ],
-        { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' }, encoding: 'utf8' },
-      );
-    const created = cli('apikey', 'create', '--role', 'viewer', '--name', 'grafana');
+  it('makes, lists and revokes keys from the CLI, on the same database', async () => {
+    // Asynchronous: a synchronous child would stall this process's event loop for seconds, and
+    // its idle keep-alive connections to the app with it (ECONNRESET on the next request).
+    const cli = async (...args: string[]) =>
+      (
+        await promisify(execFile)(
+          process.execPath,
+          [
+            require.resolve('ts-node/dist/bin'),
+            '-T',
+            path.join(__dirname, '../../src/cli.ts'),
+            ...args,
+          ],
+          { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' }, encoding: 'utf8' },
+        )
+      ).stdout;
+    const created = await cli('apikey', 'create', '--role', 'viewer', '--name', 'grafana');
     const key = /^(rgk_\S+)$/m.exec(created)?.[1];
     expect(key).toBeDefined();
-    return (async () => {
+    {
       const ok = await api.gql('{ viewer { name role } }', undefined, key);
       expect(ok.body.data).toEqual({ viewer: { name: 'grafana', role: 'VIEWER' } });
-      expect(cli('apikey', 'list')).toMatch(/grafana\tVIEWER\trgk_/);
+      expect(await cli('apikey', 'list')).toMatch(/grafana\tVIEWER\trgk_/);
       // A subscription open on the app when another process (the CLI) revokes the key.
       const client = api.wsClient(key);
       const closed = new Promise<number>((resolve) =>
@@ -340,7 +345,7 @@ describe('API keys and roles', () => {
       );
       while (ticks.length === 0) await new Promise((r) => setTimeout(r, 20));
       const revokedAt = Date.now();
-      cli('apikey', 'revoke', 'grafana');
+      await cli('apikey', 'revoke', 'grafana');
       const after = await api.gql('{ viewer { name } }', undefined, key);
       expect(after.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(await closed).toBe(4403);
@@ -358,6 +363,6 @@ describe('API keys and roles', () => {
         ['cli', 'apikey create'],
       ]);
       expect(cliRows[0].actor).toMatch(/^cli:\S+$/);
-    })();
+    }
   });
 });
