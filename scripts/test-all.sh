@@ -6,6 +6,7 @@
 #     as root, a test user is created when root cannot log in over TCP (stock Debian)
 #   - Redis (the multi-instance tests): installed from Debian's redis-server when missing, started
 #     on 127.0.0.1:6379 when not running (TEST_REDIS_URL points elsewhere)
+#   - Chromium from Debian's packages (the operator console's browser test), when missing
 #   - node_modules: `npm ci` when missing or older than package-lock.json
 # Then: typecheck, lint (zero warnings), format, schema.gql check, and the unit, integration
 # (MariaDB + SQLite) and end-to-end (real FreeRADIUS) tests.
@@ -31,6 +32,14 @@ if ! command -v freeradius >/dev/null || ! command -v radclient >/dev/null \
     || as_root service freeradius stop >/dev/null 2>&1 || true
 fi
 freeradius -v | sed -n 1p  # sed reads it all: head could SIGPIPE freeradius under pipefail
+
+# --- Chromium (the console's end-to-end test drives Debian's, never a downloaded browser) -------
+if [ ! -x /usr/bin/chromium ]; then
+  say "Installing Chromium from Debian's packages"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
+/usr/bin/chromium --version 2>/dev/null || true
 
 # --- Node packages ----------------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -121,7 +130,7 @@ say "format";         npm run -s format:check
 say "schema.gql";     npm run -s schema:check
 
 # --- Tests ------------------------------------------------------------------------------------
-say "tests: unit, integration (MariaDB and SQLite), end-to-end (real FreeRADIUS)"
+say "tests: unit, integration (MariaDB and SQLite), end-to-end (real FreeRADIUS, Chromium)"
 report="$(mktemp -t radgraph-jest-XXXXXX.json)"
 trap 'rm -f "$report"' EXIT
 status=0

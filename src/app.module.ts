@@ -20,6 +20,7 @@ import { AuditModule } from './audit/audit.module';
 import { JobsModule } from './common/jobs/jobs.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { LoggingModule } from './logging/logging.module';
+import { ConsoleModule } from './console/console.module';
 
 @Module({})
 export class AppModule {
@@ -46,6 +47,7 @@ export class AppModule {
         RadiusModule,
         UsageModule,
         ExpiryModule,
+        ConsoleModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

@@ -6,6 +6,7 @@ import { AccountingListener } from './radius/accounting/accounting-listener.serv
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { applyHttpLimits } from './graphql/http-limits';
+import { serveConsole } from './console/console-assets';
 
 /** Thrown when a port radgraph must bind is taken; names the variable to change. */
 export class PortInUseError extends Error {
@@ -31,6 +32,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   applyHttpLimits(app, config.graphql);
+  serveConsole(app);
   app.enableShutdownHooks();
   return app;
 }

@@ -1,0 +1,190 @@
+// The Online Customers table as live state: a snapshot of onlineSessions with every
+// sessionEventBatches event applied on top, and the header figures it can give exactly.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { toApiError } from './api';
+import { sumBytes } from './format';
+import { useSession } from './hooks';
+import { ONLINE_SESSIONS, SESSION_EVENT_BATCHES } from './queries';
+import type { LiveSession, NasOnline, OnlineHeaderData, SessionEvent, TopSession } from './types';
+
+/** The table shows the newest sessions, up to this many (the snapshot's page size). */
+export const MAX_ROWS = 100;
+
+/** The client-side twin of onlineSessions(search): username, IP or MAC contains the text. */
+function matches(session: LiveSession, search: string): boolean {
+  if (!search) return true;
+  const term = search.toLowerCase();
+  const bare = (v: string) => v.replace(/[:.-]/g, '');
+  const mac = (session.macAddress ?? '').toLowerCase();
+  return (
+    session.username.toLowerCase().includes(term) ||
+    (session.ipAddress ?? '').toLowerCase().includes(term) ||
+    mac.includes(term) ||
+    (bare(term) !== '' && bare(mac).includes(bare(term)))
+  );
+}
+
+const startTime = (s: LiveSession) => (s.startedAt ? Date.parse(s.startedAt) : 0) || 0;
+
+/** Newest start first; the id breaks ties. */
+function newestFirst(a: LiveSession, b: LiveSession): number {
+  return startTime(b) - startTime(a) || Number(b.id) - Number(a.id) || b.id.localeCompare(a.id);
+}
+
+/** Whether an event's copy of a session is not older than the one in the table. */
+function isNewer(incoming: LiveSession, existing: LiveSession | undefined): boolean {
+  if (!existing?.lastSeenAt || !incoming.lastSeenAt) return true;
+  return Date.parse(incoming.lastSeenAt) >= Date.parse(existing.lastSeenAt);
+}
+
+interface SnapshotPage {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean };
+  edges: { node: LiveSession }[];
+}
+
+export interface LiveSessions {
+  rows: LiveSession[];
+  /** The snapshot's totalCount (for a filter: exact; without one: up to 1 s old). */
+  totalCount: number | null;
+  /**
+   * The rows are every open session: no filter, the snapshot had no next page, and the
+   * table has stayed under MAX_ROWS since. The header can then be counted from them.
+   */
+  complete: boolean;
+  loading: boolean;
+  error: string | null;
+}
+
+/** The table's rows: the snapshot for (search, nasId) with every later event applied. */
+export function useLiveSessions(search: string, nasId: string, onEvents: () => void): LiveSessions {
+  const { api, live } = useSession();
+  const [rows, setRows] = useState<LiveSession[]>([]);
+  const [totalCount, setTotalCount] = useState<number | null>(null);
+  const [complete, setComplete] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const table = useRef(new Map<string, LiveSession>());
+  const completeRef = useRef(false);
+  const searchRef = useRef(search);
+  searchRef.current = search;
+  // Events that arrive while a snapshot loads wait here, then apply on top of it.
+  const pending = useRef<SessionEvent[] | null>(null);
+  const seq = useRef(0);
+  const onEventsRef = useRef(onEvents);
+  onEventsRef.current = onEvents;
+
+  const publish = useCallback(() => {
+    const sorted = [...table.current.values()].sort(newestFirst);
+    if (sorted.length > MAX_ROWS) completeRef.current = false;
+    const shown = sorted.slice(0, MAX_ROWS);
+    table.current = new Map(shown.map((s) => [s.id, s]));
+    setRows(shown);
+    setComplete(completeRef.current);
+  }, []);
+
+  const apply = useCallback((events: SessionEvent[]) => {
+    for (const { type, session } of events) {
+      const existing = table.current.get(session.id);
+      if (type === 'STOPPED' || !matches(session, searchRef.current)) {
+        table.current.delete(session.id);
+      } else if (isNewer(session, existing)) {
+        table.current.set(session.id, session);
+      }
+    }
+  }, []);
+
+  const loadSnapshot = useCallback(async () => {
+    const mine = ++seq.current;
+    const filtered = searchRef.current !== '' || nasId !== '';
+    pending.current ??= [];
+    if (filtered) completeRef.current = false;
+    setLoading(true);
+    try {
+      const data = await api.request<{ onlineSessions: SnapshotPage }>(ONLINE_SESSIONS, {
+        search: searchRef.current || null,
+        nasId: nasId || null,
+      });
+      if (mine !== seq.current) return;
+      const page = data.onlineSessions;
+      table.current = new Map(page.edges.map((e) => [e.node.id, e.node]));
+      completeRef.current = !filtered && !page.pageInfo.hasNextPage;
+      setTotalCount(page.totalCount);
+      setError(null);
+    } catch (err) {
+      if (mine !== seq.current) return;
+      completeRef.current = false;
+      setError(toApiError(err).message);
+    }
+    apply(pending.current ?? []);
+    pending.current = null;
+    publish();
+    setLoading(false);
+  }, [api, nasId, apply, publish]);
+
+  // The snapshot, again whenever the filters change or the feed (re)connects.
+  useEffect(() => {
+    void loadSnapshot();
+    const off = live.onConnected(() => void loadSnapshot());
+    return () => {
+      off();
+      seq.current++;
+    };
+  }, [live, loadSnapshot, search]);
+
+  // The events of the selected NAS (all without one).
+  useEffect(() => {
+    return live.subscribe<{ sessionEventBatches: SessionEvent[] }>(
+      SESSION_EVENT_BATCHES,
+      { nasId: nasId || null },
+      {
+        next: ({ sessionEventBatches: events }) => {
+          if (pending.current) pending.current.push(...events);
+          else {
+            apply(events);
+            publish();
+          }
+          onEventsRef.current();
+        },
+        restarted: () => void loadSnapshot(),
+      },
+    );
+  }, [live, nasId, apply, publish, loadSnapshot]);
+
+  return { rows, totalCount, complete, loading, error };
+}
+
+/**
+ * The header's figures counted from a table that holds every open session: exact at once,
+ * where onlineSummary may be up to a second old.
+ */
+export function localHeader(rows: LiveSession[]): OnlineHeaderData {
+  const byNas = new Map<string, NasOnline>();
+  for (const s of rows) {
+    const entry = byNas.get(s.nasIpAddress) ?? {
+      nasIpAddress: s.nasIpAddress,
+      count: 0,
+      nas: s.nas,
+    };
+    entry.count += 1;
+    byNas.set(s.nasIpAddress, entry);
+  }
+  const topSessions: TopSession[] = [...rows]
+    .sort(
+      (a, b) => sumBytes(b.uploadBytes, b.downloadBytes) - sumBytes(a.uploadBytes, a.downloadBytes),
+    )
+    .slice(0, 5)
+    .map(({ id, username, uploadBytes, downloadBytes }) => ({
+      id,
+      username,
+      uploadBytes,
+      downloadBytes,
+    }));
+  return {
+    onlineSummary: {
+      total: rows.length,
+      byNas: [...byNas.values()].sort((a, b) => b.count - a.count),
+    },
+    topSessions,
+  };
+}

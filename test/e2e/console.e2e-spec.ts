@@ -1,0 +1,227 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
+import { startApp, type RunningApp } from '../support/app';
+import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
+import { gqlData } from '../support/graphql';
+import {
+  accountingRequest,
+  RadiusTestClient,
+  sessionAttributes,
+  validResponse,
+} from '../support/radius-packets';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * The operator console (issue 10) in a real browser: Debian's Chromium (/usr/bin/chromium),
+ * driven by playwright-core, on radgraph serving /console with a real MariaDB, its accounting
+ * listener, and a NAS that answers Disconnect-Requests. Screenshots of both pages go to
+ * test-artifacts/console/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = path.join(__dirname, '..', '..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
+const NAS_SECRET = 'console-nas-s3cret';
+const T0 = Math.floor(Date.now() / 1000) - 60;
+
+describe('the operator console in Chromium', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  let coa: CoaResponder;
+  let radius: RadiusTestClient;
+  let browser: Browser;
+  let page: Page;
+  let listenerPort: number;
+  let operatorKey: string;
+  let viewerKey: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing. Install Debian's Chromium: apt-get install -y chromium (scripts/test-all.sh does)`,
+      );
+    }
+    // The console as the sources are now (esbuild: well under a second).
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-console.mjs')], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    db = await createTestDatabase('mysql');
+    coa = await startCoaResponder({ secret: NAS_SECRET });
+    api = await startApp(db, { COA_TIMEOUT_MS: '500', COA_RETRIES: '1' });
+    listenerPort = api.app.get(AccountingListener).address()!.port;
+    radius = await RadiusTestClient.open();
+    await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+      i: { name: '127.0.0.1', secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
+    });
+    for (const [name, down] of [
+      ['Home 10M', 10240],
+      ['Business 50M', 51200],
+    ] as const) {
+      await gqlData(api, `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, {
+        i: { name, downloadRateKbps: down, uploadRateKbps: down / 2, validityDays: 30 },
+      });
+    }
+    const keys = await gqlData(
+      api,
+      `mutation {
+        op: createApiKey(name: "console-operator", role: OPERATOR) { key }
+        viewer: createApiKey(name: "console-viewer", role: VIEWER) { key }
+      }`,
+    );
+    operatorKey = keys.op.key;
+    viewerKey = keys.viewer.key;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // As root in CI, Chromium needs its sandbox off; /dev/shm may be small in containers.
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await radius?.close();
+    await api?.close();
+    await coa?.close();
+    await db?.drop();
+  });
+
+  async function signIn(key: string): Promise<void> {
+    await page.goto(`${api.url}/console/`);
+    await page.getByTestId('api-key-input').fill(key);
+    await page.getByTestId('api-key-submit').click();
+    await page.getByTestId('viewer-role').waitFor();
+  }
+
+  async function account(
+    status: 'Start' | 'Interim-Update',
+    username: string,
+    sessionTime: number,
+    download: bigint,
+  ): Promise<void> {
+    const packet = accountingRequest(
+      NAS_SECRET,
+      sessionAttributes(status, {
+        username,
+        sessionId: `console-${username}`,
+        eventTime: T0 + sessionTime,
+        sessionTime,
+        inputOctets: download / 10n,
+        outputOctets: download,
+        framedIp: '10.20.0.7',
+        mac: 'AA:BB:CC:10:20:07',
+      }),
+    );
+    const answer = await radius.send(packet, listenerPort);
+    expect(answer && validResponse(answer, packet, NAS_SECRET)).toBe(true);
+  }
+
+  it('signs in with a key, adds a customer through the form, and refuses a duplicate on its field', async () => {
+    await signIn(operatorKey);
+    expect(await page.getByTestId('viewer-role').textContent()).toContain('OPERATOR');
+    await page.getByTestId('nav-customers').click();
+    await page.getByTestId('add-customer-open').click();
+    const form = page.getByTestId('add-customer-form');
+    await form.locator('[name="username"]').fill('browser.wanjiku');
+    await form.locator('[name="password"]').fill('Browser-Pw-1');
+    await form.locator('[name="phone"]').fill('+254 712 000111');
+    await form.locator('[name="name"]').fill('Wanjiku Browser');
+    await form.locator('[name="profileId"]').selectOption({ label: 'Home 10M' });
+    await page.getByTestId('add-customer-submit').click();
+    await page.getByTestId('customer-detail').waitFor();
+    expect(await page.getByTestId('detail-username').textContent()).toContain('browser.wanjiku');
+    expect(await page.getByTestId('detail-status').textContent()).toBe('Offline');
+    const { customer } = await gqlData(
+      api,
+      `{ customer(username: "browser.wanjiku") { phone name profile { name } } }`,
+    );
+    expect(customer).toEqual({
+      phone: '+254 712 000111',
+      name: 'Wanjiku Browser',
+      profile: { name: 'Home 10M' },
+    });
+
+    // The same username again: the server's CONFLICT shows under the username field.
+    await page.getByTestId('nav-customers').click();
+    await page.getByTestId('add-customer-open').click();
+    await form.locator('[name="username"]').fill('browser.wanjiku');
+    await form.locator('[name="profileId"]').selectOption({ label: 'Home 10M' });
+    await page.getByTestId('add-customer-submit').click();
+    const fieldError = page.getByTestId('field-error-username');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toMatch(/already exists/);
+
+    // The list shows the customer with its columns.
+    await page.getByTestId('nav-customers').click();
+    await page.getByTestId('customers-search').fill('wanjiku');
+    const row = page.locator('[data-testid="customer-row"][data-username="browser.wanjiku"]');
+    await row.waitFor();
+    expect(await row.locator('[data-col="phone"]').textContent()).toBe('+254 712 000111');
+    expect(await row.locator('[data-col="profile"]').textContent()).toBe('Home 10M');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'pppoe-customers.png'), fullPage: true });
+  });
+
+  it('shows a session within 2 s of its Start and its Download changing with the Interim, without a reload', async () => {
+    await page.getByTestId('nav-online').click();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+
+    const sentAt = Date.now();
+    await account('Start', 'browser.wanjiku', 0, 0n);
+    const row = page.locator('[data-testid="online-row"][data-username="browser.wanjiku"]');
+    await row.waitFor({ timeout: 2_000 });
+    expect(Date.now() - sentAt).toBeLessThan(2_000);
+    expect(await row.locator('[data-col="ip"]').textContent()).toBe('10.20.0.7');
+    expect(await row.locator('[data-col="mac"]').textContent()).toBe('AA:BB:CC:10:20:07');
+    expect(await row.locator('[data-col="nas"]').textContent()).toBe('127.0.0.1');
+    const before = await row.locator('[data-col="download"]').textContent();
+
+    await account('Interim-Update', 'browser.wanjiku', 60, 5n * 2n ** 30n + 123n);
+    const changedBy = Date.now() + 2_000;
+    while ((await row.locator('[data-col="download"]').textContent()) === before) {
+      if (Date.now() > changedBy) throw new Error(`Download still reads ${before} after 2 s`);
+      await page.waitForTimeout(25);
+    }
+    expect(await row.locator('[data-col="download"]').textContent()).toBe('5.0 GB');
+    expect(await page.getByTestId('online-total').textContent()).toBe('1');
+    expect(navigations).toEqual([]); // no reload
+    await page.screenshot({ path: path.join(ARTIFACTS, 'online-customers.png'), fullPage: true });
+  });
+
+  it('disconnects the customer from its detail page: the NAS receives the Disconnect-Request', async () => {
+    await page.getByTestId('nav-customers').click();
+    await page.locator('[data-testid="customer-row"][data-username="browser.wanjiku"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    expect(await page.getByTestId('detail-status').textContent()).toBe('Online');
+    const before = coa.received.length;
+    await page.getByTestId('action-disconnect').click();
+    await page.getByTestId('action-result').waitFor();
+    const requests = coa.received.slice(before);
+    expect(requests.map((r) => r.code)).toEqual(['Disconnect-Request']);
+    expect(requests[0].attributes['User-Name']).toBe('browser.wanjiku');
+    expect(requests[0].authenticatorValid).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'customer-detail.png'), fullPage: true });
+  });
+
+  it('gives a VIEWER key the pages, with every action disabled', async () => {
+    await page.getByTestId('sign-out').click();
+    await signIn(viewerKey);
+    expect(await page.getByTestId('viewer-role').textContent()).toContain('VIEWER');
+    await page.getByTestId('nav-customers').click();
+    await page.locator('[data-testid="customer-row"][data-username="browser.wanjiku"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    for (const action of ['action-disconnect', 'action-renew', 'action-change-profile']) {
+      expect(await page.getByTestId(action).isDisabled()).toBe(true);
+    }
+    const suspend = page.locator('[data-testid="action-suspend"], [data-testid="action-resume"]');
+    expect(await suspend.isDisabled()).toBe(true);
+    await page.getByTestId('nav-customers').click();
+    expect(await page.getByTestId('add-customer-open').isDisabled()).toBe(true);
+  });
+});
