@@ -13,6 +13,7 @@ import {
   validResponse,
 } from '../support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 /**
  * The operator console (issue 10) in a real browser: Debian's Chromium (/usr/bin/chromium),
@@ -36,6 +37,9 @@ describe('the operator console in Chromium', () => {
   let listenerPort: number;
   let operatorKey: string;
   let viewerKey: string;
+  /** The browser reaches radgraph through it, so the test can cut the network. */
+  let proxy: TcpProxy;
+  let consoleUrl: string;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -53,6 +57,8 @@ describe('the operator console in Chromium', () => {
     coa = await startCoaResponder({ secret: NAS_SECRET });
     api = await startApp(db, { COA_TIMEOUT_MS: '500', COA_RETRIES: '1' });
     listenerPort = api.app.get(AccountingListener).address()!.port;
+    proxy = await startTcpProxy(Number(new URL(api.url).port));
+    consoleUrl = `http://127.0.0.1:${proxy.port}/console/`;
     radius = await RadiusTestClient.open();
     await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
       i: { name: '127.0.0.1', secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
@@ -85,6 +91,7 @@ describe('the operator console in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await proxy?.close();
     await radius?.close();
     await api?.close();
     await coa?.close();
@@ -92,7 +99,7 @@ describe('the operator console in Chromium', () => {
   });
 
   async function signIn(key: string): Promise<void> {
-    await page.goto(`${api.url}/console/`);
+    await page.goto(consoleUrl);
     await page.getByTestId('api-key-input').fill(key);
     await page.getByTestId('api-key-submit').click();
     await page.getByTestId('viewer-role').waitFor();
@@ -103,6 +110,7 @@ describe('the operator console in Chromium', () => {
     username: string,
     sessionTime: number,
     download: bigint,
+    mac = 'AA:BB:CC:10:20:07',
   ): Promise<void> {
     const packet = accountingRequest(
       NAS_SECRET,
@@ -113,8 +121,8 @@ describe('the operator console in Chromium', () => {
         sessionTime,
         inputOctets: download / 10n,
         outputOctets: download,
-        framedIp: '10.20.0.7',
-        mac: 'AA:BB:CC:10:20:07',
+        framedIp: username === 'browser.wanjiku' ? '10.20.0.7' : '10.20.0.8',
+        mac,
       }),
     );
     const answer = await radius.send(packet, listenerPort);
@@ -192,6 +200,28 @@ describe('the operator console in Chromium', () => {
     expect(await page.getByTestId('online-total').textContent()).toBe('1');
     expect(navigations).toEqual([]); // no reload
     await page.screenshot({ path: path.join(ARTIFACTS, 'online-customers.png'), fullPage: true });
+  });
+
+  it('shows the live feed dropping, reconnects by itself, and catches up on what it missed', async () => {
+    const status = page.getByTestId('live-status');
+    await proxy.cut();
+    await page.locator('[data-testid="live-status"][data-state="disconnected"]').waitFor({
+      timeout: 15_000,
+    });
+    // A session starts while the browser cannot hear about it.
+    await gqlData(api, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username: 'browser.outage', password: 'Outage-Pw-1', profileId: '1' },
+    });
+    await account('Start', 'browser.outage', 0, 0n, 'AA:BB:CC:10:20:08');
+    await proxy.restore();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor({
+      timeout: 30_000,
+    });
+    await page
+      .locator('[data-testid="online-row"][data-username="browser.outage"]')
+      .waitFor({ timeout: 5_000 });
+    expect(await status.getAttribute('data-state')).toBe('connected');
+    expect(await page.getByTestId('online-total').textContent()).toBe('2');
   });
 
   it('disconnects the customer from its detail page: the NAS receives the Disconnect-Request', async () => {
