@@ -62,7 +62,14 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
 
   beforeAll(async () => {
     db = await createTestDatabase(kind);
-    api = await startApp(db);
+    // No background jobs (change feed, reaper, expiry, reconcile): the query-count test below
+    // counts every statement the app sends while it answers one request.
+    api = await startApp(db, {
+      CHANGE_FEED_INTERVAL_MS: '0',
+      STALE_SESSION_MULTIPLIER: '0',
+      EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+      NAS_RECONCILE_INTERVAL_SECONDS: '0',
+    });
     home = await createProfile({
       name: 'Home 10M',
       downloadRateKbps: 10240,

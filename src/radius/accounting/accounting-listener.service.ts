@@ -13,7 +13,7 @@ import {
   type RadiusPacket,
 } from './accounting-request';
 import { ListenerStats } from './listener-stats';
-import { NasClients, normalizeAddress } from './nas-clients';
+import { NasClients, normalizeAddress, type NasClient } from './nas-clients';
 import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
 import { RadacctWriter, type CommittedChange } from './radacct-writer';
@@ -85,6 +85,8 @@ export class AccountingListener implements OnApplicationShutdown {
   /** Session events go out in commit order, off the path of the next batch. */
   private publishing: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | null = null;
+  /** Shutting down: no packet is taken, no batch started (see onApplicationShutdown). */
+  private closing = false;
   private readonly limiter: SourceRateLimiter;
 
   constructor(
@@ -109,6 +111,7 @@ export class AccountingListener implements OnApplicationShutdown {
   /** Binds the UDP socket; rejects with the socket error (EADDRINUSE) when it cannot. */
   async start(): Promise<void> {
     if (this.socket) return;
+    this.closing = false;
     loadRadiusDictionaries();
     const host = this.config.radiusAcctHost;
     // A large receive buffer rides out bursts (a NAS reboot, many NAS devices at once) while a
@@ -126,9 +129,11 @@ export class AccountingListener implements OnApplicationShutdown {
     });
     socket.on('error', (err) => this.log.error(`socket error: ${err.message}`));
     socket.on('message', (msg, rinfo) => {
-      this.onMessage(msg, rinfo).catch((err: unknown) =>
-        this.log.error(`unexpected error handling a packet: ${(err as Error).message}`),
-      );
+      try {
+        this.onMessage(msg, rinfo);
+      } catch (err) {
+        this.log.error(`unexpected error handling a packet: ${(err as Error).message}`);
+      }
     });
     this.socket = socket;
     this.sweeper = setInterval(() => {
@@ -140,22 +145,34 @@ export class AccountingListener implements OnApplicationShutdown {
     this.log.log(`RADIUS accounting on udp ${bound?.address}:${bound?.port}`);
   }
 
+  /**
+   * Stops taking packets, lets the batches being written commit and answers them, then closes
+   * the socket: a packet committed before the shutdown is answered, so the NAS does not send
+   * it again to the next instance (which would write it twice). Packets still queued were not
+   * written and are not answered: the NAS retransmits them.
+   */
   async onApplicationShutdown(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
+    this.closing = true;
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    // dgram sends after a tick (its address lookup): let the last answers leave first.
+    await new Promise((resolve) => setImmediate(resolve));
     const socket = this.socket;
     this.socket = null;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     await this.publishing;
   }
 
-  private async onMessage(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
+  /**
+   * A datagram: dropped, answered again (a retransmit) or queued. Synchronous while the NAS
+   * list is fresh (no promise per packet); it waits for the nas table only as lookup() would.
+   */
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closing) return;
     this.stats.received++;
     const source = normalizeAddress(rinfo.address);
     const receivedAt = new Date();
     const at = performance.now();
-    let key = '';
-    let nas = 'unknown';
     try {
       if (!this.limiter.take(source)) {
         throw new PacketDropError(
@@ -164,11 +181,41 @@ export class AccountingListener implements OnApplicationShutdown {
         );
       }
       checkFraming(msg);
-      key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
+      const key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
       if (this.retransmit(key, rinfo)) return;
-      const client = await this.clients.lookup(source);
-      // A retransmit may have arrived while the lookup waited for the nas table.
-      if (this.retransmit(key, rinfo)) return;
+      const client = this.clients.lookupNow(source);
+      if (client !== undefined) {
+        this.accept(msg, rinfo, source, key, client, receivedAt, at);
+        return;
+      }
+      this.clients
+        .lookup(source)
+        .then((found) => {
+          // A retransmit may have arrived while the lookup waited for the nas table.
+          if (this.retransmit(key, rinfo)) return;
+          this.accept(msg, rinfo, source, key, found, receivedAt, at);
+        })
+        .catch((err: unknown) =>
+          this.log.error(`unexpected error handling a packet: ${(err as Error).message}`),
+        );
+    } catch (err) {
+      if (!(err instanceof PacketDropError)) throw err;
+      this.stats.drop(err.reason, source, err.message, 'unknown');
+    }
+  }
+
+  /** A packet from `client` (null: no NAS has its address): decoded, then answered or queued. */
+  private accept(
+    msg: Buffer,
+    rinfo: RemoteInfo,
+    source: string,
+    key: string,
+    client: NasClient | null,
+    receivedAt: Date,
+    at: number,
+  ): void {
+    let nas = 'unknown';
+    try {
       if (!client) throw new PacketDropError('unknown-nas', 'no nas row has this address');
       nas = source;
       const { packet, record } = decodeAccounting(msg, client.secret, source, receivedAt);
@@ -194,18 +241,25 @@ export class AccountingListener implements OnApplicationShutdown {
    * Starts batches while fewer than MAX_IN_FLIGHT are being written. Two batches never hold
    * the same session, so each session's packets still commit in order; an Accounting-On/Off
    * (which closes a NAS's sessions) waits until nothing else is in flight and goes first.
+   * A batch frees its place as soon as it has committed, before its answers go out: the next
+   * batch is then sent to the database first, and is written while this one is answered.
    */
   private kick(): void {
+    if (this.closing) return;
     while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.takeBatch();
       if (batch.length === 0) return;
       const sessions = batch.map((p) => p.record.acctUniqueId);
       for (const uid of sessions) this.busy.add(uid);
-      const done: Promise<void> = this.writeBatch(batch).finally(() => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         for (const uid of sessions) this.busy.delete(uid);
         this.inFlight.delete(done);
         this.kick();
-      });
+      };
+      const done: Promise<void> = this.writeBatch(batch, release).finally(release);
       this.inFlight.add(done);
     }
   }
@@ -237,7 +291,8 @@ export class AccountingListener implements OnApplicationShutdown {
     return batch;
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
+  /** Writes a batch, then answers it; `release` is called once it has committed, first. */
+  private async writeBatch(batch: Pending[], release: () => void = () => {}): Promise<void> {
     let changes: CommittedChange[];
     try {
       changes = await this.writeRetryingDeadlocks(batch);
@@ -251,6 +306,7 @@ export class AccountingListener implements OnApplicationShutdown {
       for (const p of batch) await this.writeBatch([p]);
       return;
     }
+    release();
     this.committed(batch);
     this.metrics.batchPackets.observe(batch.length);
     this.publishing = this.publishing
@@ -274,11 +330,14 @@ export class AccountingListener implements OnApplicationShutdown {
   private committed(batch: Pending[]): void {
     this.stats.written += batch.length;
     const now = performance.now();
+    // The packets counted once per NAS for the batch, not once each (the same totals).
+    const byNas = new Map<string, number>();
     for (const p of batch) {
       this.answer(p.key, p.nas, encodeAccountingResponse(p.packet, p.secret), p.to);
-      this.metrics.accountingPackets.inc({ nas: p.nas, result: 'ok' });
+      byNas.set(p.nas, (byNas.get(p.nas) ?? 0) + 1);
       this.metrics.ingestSeconds.observe((now - p.at) / 1000);
     }
+    for (const [nas, n] of byNas) this.metrics.accountingPackets.inc({ nas, result: 'ok' }, n);
   }
 
   private failed(batch: Pending[], err: unknown): void {

@@ -50,6 +50,19 @@ export class NasClients {
     changes.subscribe(() => this.invalidate());
   }
 
+  /**
+   * What lookup() would give without waiting for the nas table: the client, null when the
+   * table has none, or undefined when lookup() would read the table first (the list is stale,
+   * or a miss may reload it). The listener's hot path, without a promise per packet.
+   */
+  lookupNow(sourceAddress: string): NasClient | null | undefined {
+    const address = normalizeAddress(sourceAddress);
+    if (Date.now() - this.loadedAt > REFRESH_MS) return undefined;
+    const client = this.find(address);
+    if (!client && Date.now() - this.loadedAt > MISS_RELOAD_MS) return undefined;
+    return client;
+  }
+
   /** The client for a source address, or null when the nas table has none. */
   async lookup(sourceAddress: string): Promise<NasClient | null> {
     const address = normalizeAddress(sourceAddress);

@@ -381,14 +381,34 @@ interface UpdatePlan {
 
 const UPDATE_PLANS = new Map<string, UpdatePlan>();
 
+/**
+ * A conversion (FROM_UNIXTIME, CAST ... AS SIGNED) that the assignments use at most this many
+ * times is applied there, to the bare parameter the joined rows carry: MySQL then parses and
+ * resolves it once per statement instead of once per row. One used more often (an
+ * Interim-Update's update time, in every IF) stays in the rows, computed once per row. Either
+ * way each assignment sees the same value: the conversion of the same parameter.
+ */
+const CONVERT_IN_SET = 2;
+
 function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
   const key = `${d.kind}:${status}`;
   let plan = UPDATE_PLANS.get(key);
   if (!plan) {
-    const set = assignments(d, status, (c) => `v.n_${c}`).join(', ');
-    const used = new Set(['acctuniqueid', ...[...set.matchAll(/v\.n_(\w+)/g)].map((m) => m[1])]);
     const all = cellsOf(d, status).map((cell, i) => ({ ...cell, column: RADACCT_COLUMNS[i] }));
-    const cells = all.filter((c) => used.has(c.column));
+    const byColumn = new Map<string, Cell & { column: string }>(all.map((c) => [c.column, c]));
+    const ref = (column: string) => `v.n_${column}`;
+    const uses = (set: string, column: string) => set.split(ref(column)).length - 1;
+    const plain = assignments(d, status, ref).join(', ');
+    const inSet = (c: Cell & { column: string }) =>
+      c.value !== undefined && c.sql !== '?' && uses(plain, c.column) <= CONVERT_IN_SET;
+    const set = assignments(d, status, (column) => {
+      const cell = byColumn.get(column)!;
+      return inSet(cell) ? cell.sql.replace('?', ref(column)) : ref(column);
+    }).join(', ');
+    const used = new Set(['acctuniqueid', ...[...set.matchAll(/v\.n_(\w+)/g)].map((m) => m[1])]);
+    const cells = all
+      .filter((c) => used.has(c.column))
+      .map((c) => (inSet(c) ? { ...c, sql: '?' } : c));
     plan = { set, cells, values: cells.flatMap((c) => (c.value ? [c.value] : [])) };
     UPDATE_PLANS.set(key, plan);
   }
