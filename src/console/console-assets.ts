@@ -20,11 +20,12 @@ export function consoleDir(): string | null {
 
 /**
  * What the console's pages may do: load their own script and styles, and talk to this
- * server's API (HTTP and graphql-ws); nothing from elsewhere, and no framing.
+ * server's API (HTTP, and graphql-ws: 'self' covers ws:// and wss:// to the same host);
+ * nothing from elsewhere, and no framing.
  */
 const CONSOLE_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -360,6 +360,32 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(names.map((r) => r.username)).toEqual(['dup', 'fine']);
     expect((await counts(db)).rg_customers).toBe(before.rg_customers + 2);
 
+    // The same login to the database: another case (both databases), or, within the file,
+    // another accent (MariaDB's collation takes jose and josé for one login).
+    const same = await importCsv(
+      api,
+      `${HEADER}\n,DUP,,,,,\n,jose,pw-jose-1,,,Home 10M,\n,josé,pw-jose-2,,,Home 10M,\n`,
+      { mode: 'VALID_ROWS' },
+    );
+    expect(same.errors).toEqual([
+      {
+        line: 2,
+        column: 'username',
+        message:
+          'A customer "dup" already exists: to the database it is the same login (usernames differ only in case or accents)',
+      },
+      { line: 4, column: 'username', message: 'josé is also on line 3' },
+    ]);
+    expect(same).toMatchObject({ created: 1, written: true });
+    // josé against the jose now stored: the same login on MariaDB (its collation says so);
+    // SQLite compares bytes, and would take it as a new customer (it has no profile here).
+    const accent = await importCsv(api, `${HEADER}\n,josé,,,,,\n`, { dryRun: true });
+    expect(accent.errors[0].message).toBe(
+      kind === 'mysql'
+        ? 'A customer "jose" already exists: to the database it is the same login (usernames differ only in case or accents)'
+        : 'A new customer needs a profile',
+    );
+
     // An import never changes an account number, and a VIEWER key cannot import.
     const moved = await importCsv(api, `${HEADER}\nZZ-9,dup,,,,,\n`);
     expect(moved.errors).toEqual([
@@ -412,13 +438,30 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       expect(existsSync(`${file}.passwords.csv`)).toBe(false); // every row had its password
       expect((await counts(db)).rg_customers).toBe(1000);
 
+      // A new customer without a password: its generated one goes to a file made before
+      // anything is written (an existing file refuses the import, which then writes nothing).
+      const more = path.join(dir, 'more.csv');
+      writeFileSync(more, `${HEADER}\n,cli.nopassword,,,,Home 10M,\n`);
+      writeFileSync(`${more}.passwords.csv`, 'already here\n');
+      await expect(
+        run(cli[0], [...cli.slice(1), 'import', more], { env, encoding: 'utf8' }),
+      ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('cannot create') });
+      expect((await counts(db)).rg_customers).toBe(1000);
+      rmSync(`${more}.passwords.csv`);
+      const made = await run(cli[0], [...cli.slice(1), 'import', more], { env, encoding: 'utf8' });
+      expect(made.stdout).toContain(`1 new customers had no password`);
+      expect((statSync(`${more}.passwords.csv`).mode & 0o777).toString(8)).toBe('600');
+      const [, line] = readFileSync(`${more}.passwords.csv`, 'utf8').split('\r\n');
+      expect(line).toMatch(/^2,cli\.nopassword,[A-Za-z2-9]{12}$/);
+
       const out = path.join(dir, 'export.csv');
       const exported = await run(cli[0], [...cli.slice(1), 'export', out], {
         env,
         encoding: 'utf8',
       });
-      expect(exported.stdout).toBe(`1,000 customers written to ${out}\n`);
+      expect(exported.stdout).toBe(`1,001 customers written to ${out}\n`);
       expect(readFileSync(out, 'utf8')).toBe(await exportCsv(api));
+      expect(readFileSync(out, 'utf8').split('\r\n')).toHaveLength(1003); // header, 1,001, end
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 
 /**
  * A whole test run's logs, kept for test/logs (no secret in any log line). With
@@ -48,12 +49,19 @@ export function noteGraphqlSecrets(query: string, variables: unknown, answer: un
   walk(answer, '');
 }
 
-/** The password column of a customers CSV. */
+/** The password column of a customers CSV (quoted cells too). */
 function noteCsvPasswords(csv: string): void {
-  const [header, ...lines] = csv.split(/\r?\n/);
-  const at = header.split(',').findIndex((h) => h.trim().toLowerCase() === 'password');
+  let records: string[][];
+  try {
+    const parsed: unknown = parseCsv(csv, { relax_column_count: true, skip_empty_lines: true });
+    records = parsed as string[][];
+  } catch {
+    return; // a broken file, sent to see it refused
+  }
+  const [header, ...rows] = records;
+  const at = header?.findIndex((h) => h.trim().toLowerCase() === 'password') ?? -1;
   if (at < 0) return;
-  for (const line of lines) noteSecret(line.split(',')[at]);
+  for (const row of rows) noteSecret(row[at]);
 }
 
 /** Installs the tee (jest setupFiles of the integration and e2e projects). */
@@ -62,6 +70,11 @@ export function teeTestLogs(): void {
   mkdirSync(TEST_LOG_DIR, { recursive: true });
   // One descriptor, written in order as the process prints: cheap, and nothing is lost when
   // the process ends.
+  // setupFiles runs for every test file, but the process's streams are the same objects:
+  // wrap them once.
+  const marked = process.stdout as NodeJS.WriteStream & { radgraphTee?: boolean };
+  if (marked.radgraphTee) return;
+  marked.radgraphTee = true;
   const fd = openSync(path.join(TEST_LOG_DIR, `${process.pid}.log`), 'a');
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream) as (...a: unknown[]) => boolean;

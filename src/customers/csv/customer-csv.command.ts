@@ -1,4 +1,12 @@
-import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { optionalOption, positionals, UsageError } from '../../common/cli/cli-args';
 import { ProgressBar } from '../../common/progress/progress-bar';
@@ -61,6 +69,18 @@ async function importFile(
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
   }
+  // The file for generated passwords is made before anything is written, so an import can
+  // never commit customers whose passwords then have nowhere to go.
+  let passwordsFd: number | null = null;
+  if (!dryRun) {
+    try {
+      passwordsFd = openSync(passwordsOut, 'wx', 0o600);
+    } catch (err) {
+      throw new UsageError(
+        `cannot create ${passwordsOut} for the passwords radgraph generates (${(err as NodeJS.ErrnoException).code}): move it away or choose another with --passwords-out`,
+      );
+    }
+  }
   const reading = new ProgressBar(process.stderr, 'Checking', '', formatBytes);
   const writing = new ProgressBar(process.stderr, 'Writing', 'rows');
   let bytes = 0;
@@ -72,28 +92,56 @@ async function importFile(
     }
     reading.finish(bytes, size);
   }
-  const result = await importer.import(counted(), {
-    dryRun,
-    mode,
-    onProgress: (p) => {
-      if (p.phase !== 'writing') return;
-      if (p.done === p.total) writing.finish(p.done, p.total);
-      else writing.update(p.done, p.total);
-    },
-  });
-  report(result, out);
-  if (result.generatedPasswords.length > 0) {
-    const lines = [csvLine(['line', 'username', 'password'])];
-    for (const g of result.generatedPasswords) {
-      lines.push(csvLine([String(g.line), g.username, g.password]));
+  let result: ImportOutcome;
+  try {
+    result = await importer.import(counted(), {
+      dryRun,
+      mode,
+      onProgress: (p) => {
+        if (p.phase !== 'writing') return;
+        if (p.done === p.total) writing.finish(p.done, p.total);
+        else writing.update(p.done, p.total);
+      },
+    });
+  } catch (err) {
+    if (passwordsFd !== null) {
+      closeSync(passwordsFd);
+      unlinkSync(passwordsOut);
     }
-    // Readable by its owner only: it holds the passwords of every new customer.
-    writeFileSync(passwordsOut, lines.join(''), { mode: 0o600, flag: 'wx' });
-    out(
-      `${result.generatedPasswords.length} customers had no password: radgraph generated them, in ${passwordsOut} (mode 600). Hand them out, then delete the file.`,
-    );
+    throw err;
   }
+  report(result, out);
+  if (passwordsFd !== null) savePasswords(result, passwordsFd, passwordsOut, out);
   return result.invalid > 0 ? 1 : 0;
+}
+
+/** The generated passwords into their file (mode 600), or the file away when there are none. */
+function savePasswords(
+  result: ImportOutcome,
+  fd: number,
+  file: string,
+  out: (line: string) => void,
+): void {
+  const generated = result.generatedPasswords;
+  if (generated.length === 0) {
+    closeSync(fd);
+    unlinkSync(file);
+    return;
+  }
+  const lines = [csvLine(['line', 'username', 'password'])];
+  for (const g of generated) lines.push(csvLine([String(g.line), g.username, g.password]));
+  try {
+    writeSync(fd, lines.join(''));
+    closeSync(fd);
+  } catch (err) {
+    // Committed already: the passwords must reach the operator somehow.
+    out(`cannot write ${file} (${(err as Error).message}); the generated passwords:`);
+    for (const line of lines) out(line.trimEnd());
+    return;
+  }
+  out(
+    `${generated.length} new customers had no password: radgraph generated them, in ${file} (mode 600). Hand them out, then delete the file.`,
+  );
 }
 
 function report(r: ImportOutcome, out: (line: string) => void): void {
@@ -107,9 +155,16 @@ function report(r: ImportOutcome, out: (line: string) => void): void {
   }
   if (r.errors.length > ERRORS_SHOWN) out(`  … and ${r.errors.length - ERRORS_SHOWN} more errors`);
   if (r.dryRun) out('Dry run: nothing was written.');
-  else if (!r.written && r.invalid > 0) {
+  else if (!r.written && r.invalid > 0 && r.mode === CustomerImportMode.ALL_OR_NOTHING) {
     out('Nothing was written (all or nothing). Fix those lines, or import with --valid-rows.');
+  } else if (!r.written && r.invalid > 0) {
+    out('Nothing was written: no valid row had anything to change.');
   } else if (!r.written) out('Nothing to write: every row matches its customer.');
+  if (r.written && r.updated > 0) {
+    out(
+      'Online customers moved to another profile get its rate at their next login (the CLI sends no CoA; importCustomers over GraphQL does).',
+    );
+  }
   if (r.ratePushFailures > 0) {
     out(`${r.ratePushFailures} online customers get their new rate at their next login.`);
   }

@@ -1,4 +1,6 @@
-import { CsvError, parse, type Info } from 'csv-parse';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse } from 'csv-parse';
 import { BadUserInputError } from '../../common/errors/app-error';
 
 /**
@@ -111,30 +113,25 @@ export async function* readCsv(
     relax_column_count: true,
     skip_empty_lines: true,
   });
-  const feed = (async () => {
-    try {
-      if (typeof source === 'string') {
-        parser.end(source);
-        return;
-      }
-      for await (const chunk of source) {
-        if (!parser.write(chunk)) await new Promise((r) => parser.once('drain', r));
-      }
-      parser.end();
-    } catch (err) {
-      parser.destroy(err as Error);
-    }
-  })();
+  // A stream goes through pipeline(), which ends the source when the parser stops early (a
+  // bad header, broken quoting) instead of leaving it waiting for a drain that never comes.
+  const fed =
+    typeof source === 'string'
+      ? (parser.end(source), Promise.resolve())
+      : pipeline(Readable.from(source), parser).catch(() => undefined);
   let header: CsvHeader | null = null;
+  let seen = 0;
   try {
     for await (const item of parser as AsyncIterable<{
       record: string[];
-      info: Info;
       raw: string;
     }>) {
-      const { record, info, raw } = item;
-      const breaks = raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0;
-      const line = info.lines - breaks;
+      const { record, raw } = item;
+      // The line the record starts on: the line breaks of every record before it (their raw
+      // text holds the blank lines skipped before them), and the blank ones that lead its own.
+      const leading = /^(?:\r\n|\r|\n)*/.exec(raw)![0];
+      const line = 1 + seen + countBreaks(leading);
+      seen += countBreaks(raw);
       if (header === null) {
         header = readHeader(record);
         onHeader(header);
@@ -160,28 +157,35 @@ export async function* readCsv(
     }
     throw err;
   } finally {
-    await feed;
+    parser.destroy();
+    await fed;
   }
   if (header === null) {
     throw new BadUserInputError('csv', 'The file is empty: it needs a header line and rows');
   }
 }
 
+const countBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
+
 // --- Values -----------------------------------------------------------------
 
-/** A cell that a spreadsheet would run as a formula: = + - @ or a tab or CR first. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would run as a formula (= + - @, a tab or CR first), behind any number
+ * of guarding apostrophes.
+ */
+const FORMULA_START = /^'*[=+\-@\t\r]/;
 
 /**
- * Free text as a cell (the name): one that a spreadsheet would run as a formula gets a leading
- * apostrophe, which fromCell takes off again, so the file still reads back exactly.
+ * Free text as a cell (a name, a profile's name): one that a spreadsheet would run as a
+ * formula gets a leading apostrophe, and so does one that already starts with apostrophes
+ * before such a character; fromTextCell takes exactly one off, so the file reads back exactly.
  */
 export function textCell(value: string | null): string {
   if (value === null) return '';
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
-/** The value of a free-text cell written by textCell: without the guarding apostrophe. */
+/** The value of a free-text cell written by textCell: without its guarding apostrophe. */
 export function fromTextCell(cell: string): string {
   return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }

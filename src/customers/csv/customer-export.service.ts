@@ -31,7 +31,7 @@ export class CustomerExportService {
             '',
             c.phone ?? '',
             textCell(c.name),
-            profileName.get(c.profileId) ?? '',
+            textCell(profileName.get(c.profileId) ?? null),
             expiresCell(c.expiresAt),
           ]),
         )

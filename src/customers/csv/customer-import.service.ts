@@ -123,6 +123,12 @@ const seconds = (d: Date | null) => (d === null ? null : Math.floor(d.getTime() 
 const lower = (s: string) => s.toLowerCase();
 
 /**
+ * The key two logins are the same under: without case and accents, as MySQL's _ci collations
+ * compare them (a login the database would take for another is caught before writing).
+ */
+const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
  * Customers from CSV (customer-csv.ts). Every row is checked before anything is written: each
  * cell, duplicates within the file, and against the database (a taken account number, a
  * FreeRADIUS user no customer owns, an unknown profile). Then, unless a dry run, one
@@ -208,14 +214,14 @@ export class CustomerImportService {
           fail(c, 'profile', `No profile named "${c.profileName}"`);
           continue;
         }
-        const customer = known.customers.get(lower(c.username));
+        const customer = known.customers.get(fold(c.username));
         if (customer) {
           const update = this.compare(c, customer, profile, known.passwords, fail);
           if (update === 'same') unchanged++;
           else if (update) updates.push(update);
           continue;
         }
-        if (known.foreign.has(lower(c.username))) {
+        if (known.foreign.has(fold(c.username))) {
           fail(
             c,
             'username',
@@ -227,7 +233,7 @@ export class CustomerImportService {
           fail(c, 'profile', 'A new customer needs a profile');
           continue;
         }
-        if (c.accountNo !== null && known.accountNos.has(lower(c.accountNo))) {
+        if (c.accountNo !== null && known.accountNos.has(fold(c.accountNo))) {
           fail(c, 'account_no', `Account number ${c.accountNo} belongs to another customer`);
           continue;
         }
@@ -253,10 +259,27 @@ export class CustomerImportService {
   private async existing(chunk: Candidate[]) {
     const usernames = chunk.map((c) => c.username);
     const accountNos = chunk.flatMap((c) => (c.accountNo === null ? [] : [c.accountNo]));
-    const found = await this.dataSource
-      .getRepository(CustomerEntity)
-      .findBy({ username: In(usernames) });
-    const customers = new Map(found.map((c) => [lower(c.username), c]));
+    const repo = this.dataSource.getRepository(CustomerEntity);
+    // MySQL compares usernames under the column's collation (case and accents aside); SQLite
+    // byte by byte, so its lookup lowers both sides to find "Alice" for "alice".
+    const found =
+      this.dataSource.options.type === 'better-sqlite3'
+        ? await repo
+            .createQueryBuilder('c')
+            .where('LOWER(c.username) IN (:...u)', { u: usernames.map(lower) })
+            .getMany()
+        : await repo.findBy({ username: In(usernames) });
+    const customers = new Map(found.map((c) => [fold(c.username), c]));
+    const wanted = new Set(usernames.map(fold));
+    if (found.some((c) => !wanted.has(fold(c.username)))) {
+      // The database matched a row that fold() does not (its collation knows more equal
+      // letters, ß and ss say): ask it, login by login, which one each row is.
+      for (const c of chunk) {
+        if (customers.has(fold(c.username))) continue;
+        const same = await repo.findOneBy({ username: c.username });
+        if (same) customers.set(fold(c.username), same);
+      }
+    }
     const passwords = new Map<string, string>();
     const foreign = new Set<string>();
     const checks = await this.dataSource.getRepository(RadCheck).find({
@@ -268,10 +291,10 @@ export class CustomerImportService {
       where: { username: In(usernames) },
     });
     for (const r of checks) {
-      if (r.attribute === 'Cleartext-Password') passwords.set(lower(r.username), r.value);
+      if (r.attribute === 'Cleartext-Password') passwords.set(fold(r.username), r.value);
     }
     for (const r of [...checks, ...groups]) {
-      if (!customers.has(lower(r.username))) foreign.add(lower(r.username));
+      if (!customers.has(fold(r.username))) foreign.add(fold(r.username));
     }
     const owners =
       accountNos.length === 0
@@ -284,7 +307,7 @@ export class CustomerImportService {
       customers,
       passwords,
       foreign,
-      accountNos: new Set(owners.map((o) => lower(o.accountNo))),
+      accountNos: new Set(owners.map((o) => fold(o.accountNo))),
     };
   }
 
@@ -300,7 +323,7 @@ export class CustomerImportService {
       fail(
         c,
         'username',
-        `A customer "${customer.username}" already exists: usernames differ only in case`,
+        `A customer "${customer.username}" already exists: to the database it is the same login (usernames differ only in case or accents)`,
       );
       return null;
     }
@@ -313,7 +336,7 @@ export class CustomerImportService {
       return null;
     }
     const password =
-      c.password !== null && c.password !== passwords.get(lower(c.username)) ? c.password : null;
+      c.password !== null && c.password !== passwords.get(fold(c.username)) ? c.password : null;
     const expires =
       c.expires !== undefined && seconds(c.expires) !== seconds(customer.expiresAt)
         ? c.expires
@@ -399,7 +422,7 @@ export class CustomerImportService {
       const key = uniqueViolation(err);
       if (key === null || err instanceof AppError) throw err;
       throw new ConflictError(
-        `Another change took a ${/account_no/.test(key) ? 'account number' : 'username'} of this file while it was imported; nothing was written. Import it again.`,
+        `A ${/account_no/.test(key) ? 'account number' : 'username'} of this file is one the database already holds: another change took it while the file was imported, or the database takes two of the file's for the same (its collation knows more equal letters than radgraph's check); nothing was written.`,
         { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
       );
     }
@@ -563,7 +586,7 @@ function checkRow(row: CsvRow, errors: ImportRowError[]): Candidate | null {
   const password = check('password', (v) => (v === '' ? null : checkPassword('password', v)));
   const phone = check('phone', (v) => checkPhone('phone', v === '' ? null : v));
   const name = check('name', (v) => checkName('name', v === '' ? null : fromTextCell(v)));
-  const profileName = check('profile', (v) => (v.trim() === '' ? null : v.trim()));
+  const profileName = check('profile', (v) => (v.trim() === '' ? null : fromTextCell(v.trim())));
   const expires = check('expires', (v) =>
     v.trim() === '' ? undefined : parseExpires('expires', v),
   );
@@ -585,7 +608,7 @@ function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Cand
   const usernames = new Map<string, number>();
   const accountNos = new Map<string, number>();
   return candidates.filter((c) => {
-    const firstUser = usernames.get(lower(c.username));
+    const firstUser = usernames.get(fold(c.username));
     if (firstUser !== undefined) {
       errors.push({
         line: c.line,
@@ -594,7 +617,7 @@ function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Cand
       });
       return false;
     }
-    const firstAccount = c.accountNo === null ? undefined : accountNos.get(lower(c.accountNo));
+    const firstAccount = c.accountNo === null ? undefined : accountNos.get(fold(c.accountNo));
     if (firstAccount !== undefined) {
       errors.push({
         line: c.line,
@@ -603,8 +626,8 @@ function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Cand
       });
       return false;
     }
-    usernames.set(lower(c.username), c.line);
-    if (c.accountNo !== null) accountNos.set(lower(c.accountNo), c.line);
+    usernames.set(fold(c.username), c.line);
+    if (c.accountNo !== null) accountNos.set(fold(c.accountNo), c.line);
     return true;
   });
 }

@@ -1,0 +1,56 @@
+import { Readable } from 'node:stream';
+import { fromTextCell, readCsv, textCell, type CsvRow } from './customer-csv';
+
+async function rows(source: string | AsyncIterable<Buffer>): Promise<CsvRow[]> {
+  const out: CsvRow[] = [];
+  for await (const row of readCsv(source, () => undefined)) out.push(row);
+  return out;
+}
+
+describe('readCsv', () => {
+  it.each([
+    ['LF', 'username,name\na,b\nc,d\n', [2, 3]],
+    ['LF with blank lines', 'username,name\na,b\n\n\nc,d', [2, 5]],
+    ['CRLF', 'username,name\r\na,b\r\nc,d\r\n', [2, 3]],
+    ['CRLF, a quoted cell over two lines', 'username,name\r\na,"x\r\ny"\r\nc,d\r\n', [2, 4]],
+    ['LF, a quoted cell over three lines', 'username,name\na,"1\n2\n3"\n\nc,d\n', [2, 6]],
+    ['blank lines before the header', '\n\nusername,name\na,b\n', [4]],
+  ])('numbers the lines of %s as an editor does', async (_kind, text, lines) => {
+    expect((await rows(text)).map((r) => r.line)).toEqual(lines);
+  });
+
+  it('ends a large stream at once when the header is wrong, instead of hanging', async () => {
+    const big = Readable.from(
+      (function* () {
+        yield Buffer.from('phone,name\n');
+        for (let i = 0; i < 20_000; i++) yield Buffer.from(`0700${i},name ${i}\n`);
+      })(),
+    );
+    await expect(rows(big)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'csv' });
+  });
+
+  it('ends a large stream at once on broken quoting, naming the line', async () => {
+    const big = Readable.from(
+      (function* () {
+        yield Buffer.from('username,name\na,"b"x\n');
+        for (let i = 0; i < 20_000; i++) yield Buffer.from(`u${i},name ${i}\n`);
+      })(),
+    );
+    await expect(rows(big)).rejects.toThrow(/not valid CSV near line 2/);
+  });
+});
+
+describe('textCell and fromTextCell', () => {
+  it.each(['=SUM(A1)', '+254 700', '-5', '@cmd', "'+Bob", "''=x", "'plain", 'plain', ''])(
+    'read back %j exactly',
+    (value) => {
+      expect(fromTextCell(textCell(value))).toBe(value);
+    },
+  );
+
+  it('guards what a spreadsheet would run', () => {
+    expect(textCell('=HYPERLINK("x")')).toBe(`'=HYPERLINK("x")`);
+    expect(textCell("'+Bob")).toBe("''+Bob");
+    expect(textCell('Wanjiku')).toBe('Wanjiku');
+  });
+});
