@@ -42,6 +42,8 @@ if [ ! -s "$secrets/database_url.txt" ]; then
     > "$secrets/database_url.txt"
   echo "created $secrets/database_url.txt"
 fi
+# Readable in the containers even when made earlier under a stricter umask.
+chmod 644 "$secrets"/*.txt
 [ "${1:-}" = --secrets-only ] && exit 0
 
 command -v docker >/dev/null || {

@@ -4,8 +4,8 @@ import {
   chmodSync,
   lstatSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   rmSync,
   statSync,
@@ -289,6 +289,7 @@ describe('docker/docker-compose.yml', () => {
       );
       for (const content of Object.values(before)) expect(content.trim()).not.toBe('');
       writeFileSync(secretFiles.admin_token, 'kept-as-it-is-0123456789\n');
+      chmodSync(secretFiles.secrets_key, 0o600); // made earlier under a stricter umask
       const again = createSecrets(dir);
       expect(again.status).toBe(0);
       for (const name of Object.keys(secretFiles)) {
@@ -296,6 +297,7 @@ describe('docker/docker-compose.yml', () => {
           name === 'admin_token' ? 'kept-as-it-is-0123456789\n' : before[name],
         );
       }
+      expect((statSync(secretFiles.secrets_key).mode & 0o777).toString(8)).toBe('644');
       writeFileSync(secretFiles.admin_token, before.admin_token);
     });
 
