@@ -203,6 +203,23 @@ const redisUrl = urlVar(
   false,
 );
 
+/** A bearer token someone sends in an Authorization header: 16 characters or more, one word. */
+const bearerToken = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      if (v.length < 16 || /\s/.test(v)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be at least 16 characters with no whitespace`,
+        });
+        return z.NEVER;
+      }
+      return v;
+    });
+
 const webhookSecret = z
   .string()
   .optional()
@@ -256,20 +273,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   RUN_MIGRATIONS: bool('RUN_MIGRATIONS', true),
-  ADMIN_TOKEN: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      if (v.length < 16 || /\s/.test(v)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'ADMIN_TOKEN must be at least 16 characters with no whitespace',
-        });
-        return z.NEVER;
-      }
-      return v;
-    }),
+  ADMIN_TOKEN: bearerToken('ADMIN_TOKEN'),
   RADIUS_ACCT_HOST: ipAddress('RADIUS_ACCT_HOST', '127.0.0.1'),
   RADIUS_ACCT_PORT: int('RADIUS_ACCT_PORT', 1813, 0, 65535),
   RADIUS_ACCT_ENABLED: bool('RADIUS_ACCT_ENABLED', true),
@@ -296,20 +300,7 @@ const envSchema = z.object({
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
   REDIS_URL: redisUrl,
-  METRICS_TOKEN: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined;
-      if (v.length < 16 || /\s/.test(v)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'METRICS_TOKEN must be at least 16 characters, without spaces',
-        });
-        return z.NEVER;
-      }
-      return v;
-    }),
+  METRICS_TOKEN: bearerToken('METRICS_TOKEN'),
   GRAPHQL_INTROSPECTION: z
     .string()
     .optional()

@@ -25,13 +25,10 @@ export class CustomerRadiusRows {
     return checks + groups > 0;
   }
 
-  async create(password: string, expiresAt: Date | null, groupname: string): Promise<void> {
-    await this.m.getRepository(RadCheck).insert([
-      { username: this.username, attribute: 'Cleartext-Password', op: ':=', value: password },
-      { username: this.username, attribute: 'Simultaneous-Use', op: ':=', value: '1' },
+  create(password: string, expiresAt: Date | null, groupname: string): Promise<void> {
+    return CustomerRadiusBulk.create(this.m, [
+      { username: this.username, password, expiresAt, groupname },
     ]);
-    await this.setExpiration(expiresAt);
-    await this.setGroup(groupname);
   }
 
   setPassword(password: string): Promise<void> {
@@ -39,17 +36,15 @@ export class CustomerRadiusRows {
   }
 
   setExpiration(expiresAt: Date | null): Promise<void> {
-    return this.setCheck('Expiration', expiresAt === null ? null : expirationValue(expiresAt));
+    return CustomerRadiusBulk.setExpiration(this.m, [[this.username, expiresAt]]);
   }
 
   setSuspended(suspended: boolean): Promise<void> {
     return this.setCheck('Auth-Type', suspended ? 'Reject' : null);
   }
 
-  async setGroup(groupname: string): Promise<void> {
-    const repo = this.m.getRepository(RadUserGroup);
-    await repo.delete({ username: this.username });
-    await repo.insert({ username: this.username, groupname, priority: 1 });
+  setGroup(groupname: string): Promise<void> {
+    return CustomerRadiusBulk.setGroup(this.m, [[this.username, groupname]]);
   }
 
   /** Removes every check, reply and group row of the username. radacct history stays. */
@@ -60,10 +55,8 @@ export class CustomerRadiusRows {
   }
 
   /** One `attribute := value` check item; null removes it. */
-  private async setCheck(attribute: string, value: string | null): Promise<void> {
-    const repo = this.m.getRepository(RadCheck);
-    await repo.delete({ username: this.username, attribute });
-    if (value !== null) await repo.insert({ username: this.username, attribute, op: ':=', value });
+  private setCheck(attribute: string, value: string | null): Promise<void> {
+    return CustomerRadiusBulk.setCheck(this.m, attribute, [[this.username, value]]);
   }
 }
 
@@ -77,7 +70,7 @@ export interface NewRadiusUser {
 
 /**
  * The rows of CustomerRadiusRows for many customers at once, with multi-row statements (a CSV
- * import): the same rows, in the caller's transaction.
+ * import), in the caller's transaction; CustomerRadiusRows writes one customer's through them.
  */
 export const CustomerRadiusBulk = {
   async create(m: EntityManager, users: readonly NewRadiusUser[]): Promise<void> {

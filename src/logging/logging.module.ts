@@ -30,7 +30,8 @@ const REDACT = ['password', 'secret', 'token', 'authorization', 'apiKey', 'key',
   (k) => [k, `*.${k}`],
 );
 
-const path = (req: IncomingMessage) => (req.url ?? '').split('?')[0];
+/** A request's path, without its query string (which may carry anything). */
+const pathOf = (url: string | undefined) => (url ?? '').split('?')[0];
 
 /**
  * Structured logs: one JSON object a line on stdout (pino, through nestjs-pino), for every
@@ -63,7 +64,7 @@ export class LoggingModule {
               customLogLevel(req, res, err) {
                 if (err || res.statusCode >= 500) return 'error';
                 if (res.statusCode >= 400 && res.statusCode !== 401) return 'warn';
-                return PROBES.has(path(req)) ? 'debug' : 'info';
+                return PROBES.has(pathOf(req.url)) ? 'debug' : 'info';
               },
               customProps(req) {
                 const body = (req as IncomingMessage & { body?: { operationName?: unknown } }).body;
@@ -79,7 +80,7 @@ export class LoggingModule {
                 }) => ({
                   id: req.id,
                   method: req.method,
-                  path: (req.url ?? '').split('?')[0],
+                  path: pathOf(req.url),
                   remoteAddress: req.remoteAddress,
                 }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
