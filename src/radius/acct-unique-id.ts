@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The attributes of an Accounting-Request that FreeRADIUS's acct_unique policy hashes. */
 export interface AcctUniqueInput {
@@ -13,7 +13,7 @@ export interface AcctUniqueInput {
   classValue?: Buffer;
 }
 
-const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
+const md5 = (s: string) => hash('md5', s, 'hex');
 const CLASS_PREFIX = 'ai:';
 const CLASS_ID = /^ai:([0-9a-f]{32})/i;
 

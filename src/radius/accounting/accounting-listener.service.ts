@@ -10,7 +10,6 @@ import {
   decodeAccounting,
   encodeAccountingResponse,
   type AccountingRecord,
-  type RadiusPacket,
 } from './accounting-request';
 import { ListenerStats } from './listener-stats';
 import { NasClients, normalizeAddress, type NasClient } from './nas-clients';
@@ -35,8 +34,8 @@ interface Pending {
   /** When it arrived (performance.now()), for the ingest latency. */
   at: number;
   record: AccountingRecord;
-  packet: RadiusPacket;
-  secret: string;
+  /** Its Accounting-Response, made on arrival and sent once the batch has committed. */
+  response: Buffer;
   to: RemoteInfo;
 }
 
@@ -229,7 +228,8 @@ export class AccountingListener implements OnApplicationShutdown {
         throw new PacketDropError('overloaded', `${MAX_QUEUE} packets wait for the database`);
       }
       this.seen.set(key, { nas, answer: null });
-      this.queue.push({ key, nas, at, record, packet, secret: client.secret, to: rinfo });
+      const response = encodeAccountingResponse(packet, client.secret);
+      this.queue.push({ key, nas, at, record, response, to: rinfo });
       this.kick();
     } catch (err) {
       if (!(err instanceof PacketDropError)) throw err;
@@ -333,7 +333,7 @@ export class AccountingListener implements OnApplicationShutdown {
     // The packets counted once per NAS for the batch, not once each (the same totals).
     const byNas = new Map<string, number>();
     for (const p of batch) {
-      this.answer(p.key, p.nas, encodeAccountingResponse(p.packet, p.secret), p.to);
+      this.answer(p.key, p.nas, p.response, p.to);
       byNas.set(p.nas, (byNas.get(p.nas) ?? 0) + 1);
       this.metrics.ingestSeconds.observe((now - p.at) / 1000);
     }

@@ -1,6 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { isIPv6 } from 'node:net';
-import { decodePacket, encodeResponse, type RadiusPacket } from './accounting-codec';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  decodePacket,
+  encodeResponse,
+  md5,
+  rawAttribute,
+  secretBytes,
+  type RadiusPacket,
+} from './accounting-codec';
 import { acctUniqueId } from '../acct-unique-id';
 import { PacketDropError } from './packet-drop';
 
@@ -127,24 +133,32 @@ const MESSAGE_AUTHENTICATOR = 80;
  * constant time.
  */
 function verifyAuthenticators(data: Buffer, secret: string): void {
-  const zeroed = Buffer.from(data);
-  zeroed.fill(0, AUTH_START, AUTH_END);
-  const expected = createHash('md5').update(zeroed).update(secret, 'utf8').digest();
-  if (!timingSafeEqual(expected, data.subarray(AUTH_START, AUTH_END))) {
-    throw new PacketDropError('bad-authenticator', 'Request Authenticator does not match');
-  }
-  for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
-    if (data[offset] !== MESSAGE_AUTHENTICATOR) continue;
-    if (data[offset + 1] !== 18) {
-      throw new PacketDropError('malformed', 'Message-Authenticator is not 16 bytes');
+  const key = secretBytes(secret);
+  // The packet with its authenticator zeroed, then the secret: one MD5 of both.
+  const signed = Buffer.allocUnsafe(data.length + key.length);
+  data.copy(signed);
+  signed.fill(0, AUTH_START, AUTH_END);
+  key.copy(signed, data.length);
+  const expected = md5(signed);
+  const zeroed = signed.subarray(0, data.length);
+  try {
+    if (!timingSafeEqual(expected, data.subarray(AUTH_START, AUTH_END))) {
+      throw new PacketDropError('bad-authenticator', 'Request Authenticator does not match');
     }
-    const given = Buffer.from(data.subarray(offset + 2, offset + 18));
-    zeroed.fill(0, offset + 2, offset + 18);
-    const mac = createHmac('md5', secret).update(zeroed).digest();
-    if (!timingSafeEqual(mac, given)) {
-      throw new PacketDropError('bad-authenticator', 'Message-Authenticator does not match');
+    for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
+      if (data[offset] !== MESSAGE_AUTHENTICATOR) continue;
+      if (data[offset + 1] !== 18) {
+        throw new PacketDropError('malformed', 'Message-Authenticator is not 16 bytes');
+      }
+      zeroed.fill(0, offset + 2, offset + 18);
+      const mac = createHmac('md5', secret).update(zeroed).digest();
+      if (!timingSafeEqual(mac, data.subarray(offset + 2, offset + 18))) {
+        throw new PacketDropError('bad-authenticator', 'Message-Authenticator does not match');
+      }
+      return;
     }
-    return;
+  } finally {
+    signed.fill(0, data.length); // the secret does not stay in a pooled buffer
   }
 }
 
@@ -183,10 +197,6 @@ function octets(attrs: Attrs, low: string, high: string): string {
     throw new PacketDropError('malformed', `${high} ${hi} is more than radacct holds`);
   }
   return value.toString();
-}
-
-function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
-  return packet.raw_attributes.find(([t]) => t === type)?.[1];
 }
 
 /**
@@ -316,6 +326,7 @@ function interfaceId(packet: RadiusPacket, type: number): string {
   return groups.join(':');
 }
 
+const NOTHING = Buffer.alloc(0);
 const USER_NAME = 1;
 const CALLED_STATION_ID = 30;
 const CALLING_STATION_ID = 31;
@@ -342,7 +353,8 @@ function toRecord(
   // preprocess (add_nas_attr): a packet from an IPv4 address without NAS-IP-Address gets the
   // source address as NAS-IP-Address, even when it names itself with NAS-IPv6-Address; one
   // from an IPv6 address without NAS-IPv6-Address gets that instead.
-  const fromIpv6 = isIPv6(sourceAddress);
+  // The source is a normalized address (nas-clients.ts): only an IPv6 one holds a colon.
+  const fromIpv6 = sourceAddress.includes(':');
   const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS) || (fromIpv6 ? sourceAddress : '');
   const nasIpAddress = text(attrs, 'NAS-IP-Address') || (fromIpv6 ? '' : sourceAddress);
   const nasPort = integer(attrs, 'NAS-Port');
@@ -367,7 +379,7 @@ function toRecord(
   const { serviceType, framedProtocol } = preprocessed(attrs, username);
   // String attributes are escaped from their bytes, which may not be UTF-8; the others are
   // printed (numbers, value names, addresses) and then escaped.
-  const stored = (type: number) => sqlEscape(rawAttribute(packet, type) ?? Buffer.alloc(0));
+  const stored = (type: number) => sqlEscape(rawAttribute(packet, type) ?? NOTHING);
   const printed = (name: string) => sqlEscape(text(attrs, name));
   // '%{%{NAS-Port-ID}:-%{NAS-Port}}': rlm_sql escapes the inner expansion, then the result of
   // the alternation once more, so NAS-Port-Id is escaped twice ("a,b" is stored "a=3D2Cb").
