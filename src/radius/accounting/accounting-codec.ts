@@ -12,8 +12,9 @@ import { loadRadiusDictionaries } from '../dictionary';
  */
 
 /**
- * What the listener reads of a packet: the attributes it knows by name, and where every
- * attribute sits in `data` (no Buffer per attribute: a packet has two dozen of them).
+ * What the listener reads of a packet: where every attribute sits in `data` (no object or
+ * Buffer per attribute: a packet has two dozen of them). The readers below give a value by
+ * attribute number, as FreeRADIUS would print it.
  */
 export interface RadiusPacket {
   code: string;
@@ -21,55 +22,21 @@ export interface RadiusPacket {
   length: number;
   /** The Request Authenticator (a view of `data`). */
   authenticator: Buffer;
-  attributes: Record<string, unknown>;
   /** The packet's bytes (a view of the datagram, valid while the packet is in use). */
   data: Buffer;
   /** Every attribute, in order, as three numbers: its type, and its value's start and end. */
   raw: number[];
 }
 
-/** The value of the first attribute of `type`, as a view of the packet's bytes. */
-export function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
-  const { raw } = packet;
-  for (let i = 0; i < raw.length; i += 3) {
-    if (raw[i] === type) return packet.data.subarray(raw[i + 1], raw[i + 2]);
-  }
-  return undefined;
-}
-
-type Kind = 'string' | 'integer' | 'date' | 'ipaddr' | 'octets';
-
-/** The attributes radacct is written from: type -> [name, kind], as in the RFC dictionaries. */
-const KNOWN: Record<number, [string, Kind]> = {
-  1: ['User-Name', 'string'],
-  4: ['NAS-IP-Address', 'ipaddr'],
-  5: ['NAS-Port', 'integer'],
-  6: ['Service-Type', 'integer'],
-  7: ['Framed-Protocol', 'integer'],
-  8: ['Framed-IP-Address', 'ipaddr'],
-  25: ['Class', 'octets'],
-  30: ['Called-Station-Id', 'string'],
-  31: ['Calling-Station-Id', 'string'],
-  32: ['NAS-Identifier', 'string'],
-  40: ['Acct-Status-Type', 'integer'],
-  41: ['Acct-Delay-Time', 'integer'],
-  42: ['Acct-Input-Octets', 'integer'],
-  43: ['Acct-Output-Octets', 'integer'],
-  44: ['Acct-Session-Id', 'string'],
-  45: ['Acct-Authentic', 'integer'],
-  46: ['Acct-Session-Time', 'integer'],
-  49: ['Acct-Terminate-Cause', 'integer'],
-  52: ['Acct-Input-Gigawords', 'integer'],
-  53: ['Acct-Output-Gigawords', 'integer'],
-  55: ['Event-Timestamp', 'date'],
-  61: ['NAS-Port-Type', 'integer'],
-  77: ['Connect-Info', 'string'],
-  80: ['Message-Authenticator', 'octets'],
-  87: ['NAS-Port-Id', 'string'],
+/** The attributes with named integer values: their names, by attribute number. */
+const ENUMERATED: Record<number, string> = {
+  6: 'Service-Type',
+  7: 'Framed-Protocol',
+  40: 'Acct-Status-Type',
+  45: 'Acct-Authentic',
+  49: 'Acct-Terminate-Cause',
+  61: 'NAS-Port-Type',
 };
-
-/** Attributes whose integer values have names. */
-const ENUMERATED = [6, 7, 40, 45, 49, 61];
 /** Named values are looked up up to here; a larger value is printed as its number. */
 const ENUM_PROBE_LIMIT = 256;
 
@@ -83,14 +50,13 @@ function names(): Map<number, Map<number, string>> {
   if (valueNames) return valueNames;
   loadRadiusDictionaries();
   const out = new Map<number, Map<number, string>>();
-  for (const type of ENUMERATED) {
-    const [name] = KNOWN[type];
+  for (const [type, name] of Object.entries(ENUMERATED)) {
     const byValue = new Map<number, string>();
     for (let value = 0; value < ENUM_PROBE_LIMIT; value++) {
       const packet = Buffer.alloc(26);
       packet[0] = 4;
       packet.writeUInt16BE(26, 2);
-      packet[20] = type;
+      packet[20] = Number(type);
       packet[21] = 6;
       packet.writeUInt32BE(value, 22);
       const decoded = radius.decode_without_secret({ packet }) as {
@@ -99,7 +65,7 @@ function names(): Map<number, Map<number, string>> {
       const printed = decoded.attributes[name];
       if (typeof printed === 'string') byValue.set(value, printed);
     }
-    out.set(type, byValue);
+    out.set(Number(type), byValue);
   }
   valueNames = out;
   return out;
@@ -107,63 +73,71 @@ function names(): Map<number, Map<number, string>> {
 
 const CODES: Record<number, string> = { 4: 'Accounting-Request' };
 
-/**
- * Decodes a packet whose framing was checked (every attribute fits). An attribute its type
- * cannot hold (a 3-byte integer) is left out of `attributes`, as FreeRADIUS keeps such an
- * attribute only as raw bytes; all of them stay in `raw_attributes`.
- */
+/** Reads a packet whose framing was checked (every attribute fits): where each attribute is. */
 export function decodePacket(data: Buffer): RadiusPacket {
-  const enums = names();
-  const attributes: Record<string, unknown> = {};
   const raw: number[] = [];
   const length = data.readUInt16BE(2);
   for (let offset = 20; offset + 2 <= length;) {
-    const type = data[offset];
-    const start = offset + 2;
     const end = offset + data[offset + 1];
+    raw.push(data[offset], offset + 2, end);
     offset = end;
-    raw.push(type, start, end);
-    const known = KNOWN[type];
-    if (!known) continue;
-    const [name, kind] = known;
-    const size = end - start;
-    let decoded: unknown;
-    switch (kind) {
-      case 'string':
-        decoded = data.toString('utf8', start, end);
-        break;
-      case 'octets':
-        decoded = data.subarray(start, end);
-        break;
-      case 'ipaddr':
-        if (size !== 4) continue;
-        decoded = `${data[start]}.${data[start + 1]}.${data[start + 2]}.${data[start + 3]}`;
-        break;
-      case 'date':
-        if (size !== 4) continue;
-        decoded = new Date(data.readUInt32BE(start) * 1000);
-        break;
-      case 'integer': {
-        if (size !== 4) continue;
-        const n = data.readUInt32BE(start);
-        decoded = enums.get(type)?.get(n) ?? n;
-        break;
-      }
-    }
-    const before = attributes[name];
-    if (before === undefined) attributes[name] = decoded;
-    else if (Array.isArray(before)) before.push(decoded);
-    else attributes[name] = [before, decoded];
   }
   return {
     code: CODES[data[0]] ?? String(data[0]),
     identifier: data[1],
     length,
     authenticator: data.subarray(4, 20),
-    attributes,
     data,
     raw,
   };
+}
+
+/**
+ * Where the value of the first attribute of `type` is (its start; the end follows it in
+ * `raw`), or -1. `size`: only an attribute of that many bytes counts, as FreeRADIUS keeps an
+ * integer, date or address of another size only as raw bytes (a later, well-formed one of
+ * the same type is then the first).
+ */
+function find(packet: RadiusPacket, type: number, size = -1): number {
+  const { raw } = packet;
+  for (let i = 0; i < raw.length; i += 3) {
+    if (raw[i] === type && (size < 0 || raw[i + 2] - raw[i + 1] === size)) return i;
+  }
+  return -1;
+}
+
+/** The value of the first attribute of `type`, as a view of the packet's bytes. */
+export function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
+  const i = find(packet, type);
+  return i < 0 ? undefined : packet.data.subarray(packet.raw[i + 1], packet.raw[i + 2]);
+}
+
+/** A string attribute as UTF-8 text, or undefined. */
+export function stringAttribute(packet: RadiusPacket, type: number): string | undefined {
+  const i = find(packet, type);
+  return i < 0 ? undefined : packet.data.toString('utf8', packet.raw[i + 1], packet.raw[i + 2]);
+}
+
+/** An integer (or date: Unix seconds) attribute, or undefined. */
+export function integerAttribute(packet: RadiusPacket, type: number): number | undefined {
+  const i = find(packet, type, 4);
+  return i < 0 ? undefined : packet.data.readUInt32BE(packet.raw[i + 1]);
+}
+
+/** An integer attribute as printed: its value's name when it has one, else the number; or ''. */
+export function printedInteger(packet: RadiusPacket, type: number): string {
+  const n = integerAttribute(packet, type);
+  if (n === undefined) return '';
+  return names().get(type)?.get(n) ?? String(n);
+}
+
+/** An IPv4 address attribute, dotted, or ''. */
+export function ipv4Attribute(packet: RadiusPacket, type: number): string {
+  const i = find(packet, type, 4);
+  if (i < 0) return '';
+  const { data } = packet;
+  const at = packet.raw[i + 1];
+  return `${data[at]}.${data[at + 1]}.${data[at + 2]}.${data[at + 3]}`;
 }
 
 const ACCOUNTING_RESPONSE = 5;

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -118,6 +119,7 @@ export class AccountingListener implements OnApplicationShutdown {
     const socket = createSocket({
       type: isIPv6(host) ? 'udp6' : 'udp4',
       recvBufferSize: RECV_BUFFER,
+      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -180,7 +182,8 @@ export class AccountingListener implements OnApplicationShutdown {
         );
       }
       checkFraming(msg);
-      const key = `${source}:${rinfo.port}:${msg[1]}:${msg.subarray(4, 20).toString('hex')}`;
+      // The authenticator's 16 bytes as 16 one-byte characters (cheaper than 32 hex digits).
+      const key = `${source}:${rinfo.port}:${msg[1]}:${msg.toString('latin1', 4, 20)}`;
       if (this.retransmit(key, rinfo)) return;
       const client = this.clients.lookupNow(source);
       if (client !== undefined) {
@@ -367,11 +370,9 @@ export class AccountingListener implements OnApplicationShutdown {
     this.send(response, to);
   }
 
+  /** Without a callback: a failed send is the socket's 'error' event, logged in start(). */
   private send(response: Buffer, to: RemoteInfo): void {
-    if (!this.socket) return;
-    this.socket.send(response, to.port, to.address, (err) => {
-      if (err) this.log.warn(`cannot answer ${to.address}:${to.port}: ${err.message}`);
-    });
+    this.socket?.send(response, to.port, to.address);
   }
 
   private sweepAnswers(): void {
@@ -380,6 +381,21 @@ export class AccountingListener implements OnApplicationShutdown {
       if (seen.answer && seen.at < before) this.seen.delete(key);
     }
   }
+}
+
+/**
+ * The socket's address lookup: an answer goes to the address a packet came from, always an IP
+ * literal, which is its own answer, at once. dgram's default (dns.lookup) answers a literal a
+ * tick later, a deferral for every Accounting-Response sent.
+ */
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else lookup(hostname, options, callback);
 }
 
 const LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);

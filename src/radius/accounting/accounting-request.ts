@@ -2,9 +2,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   decodePacket,
   encodeResponse,
+  integerAttribute,
+  ipv4Attribute,
   md5,
+  printedInteger,
   rawAttribute,
   secretBytes,
+  stringAttribute,
   type RadiusPacket,
 } from './accounting-codec';
 import { acctUniqueId } from '../acct-unique-id';
@@ -162,25 +166,6 @@ function verifyAuthenticators(data: Buffer, secret: string): void {
   }
 }
 
-type Attrs = Record<string, unknown>;
-
-const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
-
-function text(attrs: Attrs, name: string): string {
-  const v = first(attrs[name]);
-  if (v === undefined || v === null) return '';
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  if (v instanceof Date) return String(Math.floor(v.getTime() / 1000));
-  return '';
-}
-
-function integer(attrs: Attrs, name: string): number | undefined {
-  const v = first(attrs[name]);
-  return typeof v === 'number' ? v : undefined;
-}
-
 /**
  * What radacct can hold. A packet beyond it could never be written (MariaDB before 11.5 has
  * no FROM_UNIXTIME past 2038; the octet columns are signed BIGINT): it would fail every batch
@@ -189,12 +174,17 @@ function integer(attrs: Attrs, name: string): number | undefined {
 const MAX_EVENT_TIME = 2 ** 31 - 1;
 const MAX_OCTETS = 2n ** 63n - 1n;
 
-function octets(attrs: Attrs, low: string, high: string): string {
-  const lo = BigInt(integer(attrs, low) ?? 0);
-  const hi = BigInt(integer(attrs, high) ?? 0);
-  const value = (hi << 32n) | lo;
+/** Below this many Gigawords the count is exact as a double (under 2^53). */
+const EXACT_GIGAWORDS = 2 ** 21;
+
+/** Gigawords << 32 | Octets as a decimal string, from the attributes `low` and `high`. */
+function octets(packet: RadiusPacket, low: number, high: number, name: string): string {
+  const lo = integerAttribute(packet, low) ?? 0;
+  const hi = integerAttribute(packet, high) ?? 0;
+  if (hi < EXACT_GIGAWORDS) return String(hi * 2 ** 32 + lo);
+  const value = (BigInt(hi) << 32n) | BigInt(lo);
   if (value > MAX_OCTETS) {
-    throw new PacketDropError('malformed', `${high} ${hi} is more than radacct holds`);
+    throw new PacketDropError('malformed', `${name} ${hi} is more than radacct holds`);
   }
   return value.toString();
 }
@@ -328,6 +318,23 @@ function interfaceId(packet: RadiusPacket, type: number): string {
 
 const NOTHING = Buffer.alloc(0);
 const USER_NAME = 1;
+const NAS_IP_ADDRESS = 4;
+const NAS_PORT = 5;
+const SERVICE_TYPE = 6;
+const FRAMED_PROTOCOL = 7;
+const FRAMED_IP_ADDRESS = 8;
+const NAS_IDENTIFIER = 32;
+const ACCT_STATUS_TYPE = 40;
+const ACCT_DELAY_TIME = 41;
+const ACCT_INPUT_OCTETS = 42;
+const ACCT_OUTPUT_OCTETS = 43;
+const ACCT_AUTHENTIC = 45;
+const ACCT_SESSION_TIME = 46;
+const ACCT_TERMINATE_CAUSE = 49;
+const ACCT_INPUT_GIGAWORDS = 52;
+const ACCT_OUTPUT_GIGAWORDS = 53;
+const EVENT_TIMESTAMP = 55;
+const NAS_PORT_TYPE = 61;
 const CALLED_STATION_ID = 30;
 const CALLING_STATION_ID = 31;
 const ACCT_SESSION_ID = 44;
@@ -345,8 +352,7 @@ function toRecord(
   sourceAddress: string,
   receivedAt: Date,
 ): AccountingRecord | null {
-  const attrs = packet.attributes;
-  const status = text(attrs, 'Acct-Status-Type');
+  const status = printedInteger(packet, ACCT_STATUS_TYPE);
   if (status === '') throw new PacketDropError('malformed', 'no Acct-Status-Type');
   if (!SESSION_STATUSES.has(status) && !NAS_STATUSES.has(status)) return null;
 
@@ -356,31 +362,29 @@ function toRecord(
   // The source is a normalized address (nas-clients.ts): only an IPv6 one holds a colon.
   const fromIpv6 = sourceAddress.includes(':');
   const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS) || (fromIpv6 ? sourceAddress : '');
-  const nasIpAddress = text(attrs, 'NAS-IP-Address') || (fromIpv6 ? '' : sourceAddress);
-  const nasPort = integer(attrs, 'NAS-Port');
-  const nasPortIdAttr = text(attrs, 'NAS-Port-Id');
-  const acctSessionId = text(attrs, 'Acct-Session-Id');
-  const username = text(attrs, 'User-Name');
+  const nasIpAddress = ipv4Attribute(packet, NAS_IP_ADDRESS) || (fromIpv6 ? '' : sourceAddress);
+  const nasPort = integerAttribute(packet, NAS_PORT);
+  const nasPortIdAttr = stringAttribute(packet, NAS_PORT_ID) ?? '';
+  const acctSessionId = stringAttribute(packet, ACCT_SESSION_ID) ?? '';
+  const username = stringAttribute(packet, USER_NAME) ?? '';
   if (SESSION_STATUSES.has(status) && acctSessionId === '') {
     throw new PacketDropError('malformed', `${status} without Acct-Session-Id`);
   }
-  const eventTimestamp = first(attrs['Event-Timestamp']);
+  const eventTimestamp = integerAttribute(packet, EVENT_TIMESTAMP);
   const arrival = Math.floor(receivedAt.getTime() / 1000);
   // preprocess: without Event-Timestamp, the arrival time less Acct-Delay-Time (ignored when
   // it is not smaller than the arrival time, or 2^32-1).
-  const delay = integer(attrs, 'Acct-Delay-Time') ?? 0;
+  const delay = integerAttribute(packet, ACCT_DELAY_TIME) ?? 0;
   const eventTime =
-    eventTimestamp instanceof Date && !Number.isNaN(eventTimestamp.getTime())
-      ? Math.floor(eventTimestamp.getTime() / 1000)
-      : arrival - (delay < arrival && delay !== 0xffffffff ? delay : 0);
+    eventTimestamp ?? arrival - (delay < arrival && delay !== 0xffffffff ? delay : 0);
   if (eventTime > MAX_EVENT_TIME) {
     throw new PacketDropError('malformed', `Event-Timestamp ${eventTime} is past 2038-01-19`);
   }
-  const { serviceType, framedProtocol } = preprocessed(attrs, username);
+  const { serviceType, framedProtocol } = preprocessed(packet, username);
   // String attributes are escaped from their bytes, which may not be UTF-8; the others are
   // printed (numbers, value names, addresses) and then escaped.
   const stored = (type: number) => sqlEscape(rawAttribute(packet, type) ?? NOTHING);
-  const printed = (name: string) => sqlEscape(text(attrs, name));
+  const printed = (type: number) => sqlEscape(printedInteger(packet, type));
   // '%{%{NAS-Port-ID}:-%{NAS-Port}}': rlm_sql escapes the inner expansion, then the result of
   // the alternation once more, so NAS-Port-Id is escaped twice ("a,b" is stored "a=3D2Cb").
   const nasPortId = nasPortIdAttr
@@ -396,7 +400,7 @@ function toRecord(
       acctSessionId,
       nasIpAddress,
       nasIpv6Address: nasIpv6,
-      nasIdentifier: text(attrs, 'NAS-Identifier'),
+      nasIdentifier: stringAttribute(packet, NAS_IDENTIFIER) ?? '',
       nasPortId: nasPortIdAttr,
       nasPort,
       classValue: rawAttribute(packet, CLASS),
@@ -406,19 +410,24 @@ function toRecord(
     realm: '',
     nasIpAddress: sqlEscape(nasIpAddress),
     nasPortId,
-    nasPortType: printed('NAS-Port-Type'),
+    nasPortType: printed(NAS_PORT_TYPE),
     eventTime,
-    sessionTime: integer(attrs, 'Acct-Session-Time') ?? null,
-    acctAuthentic: printed('Acct-Authentic'),
+    sessionTime: integerAttribute(packet, ACCT_SESSION_TIME) ?? null,
+    acctAuthentic: printed(ACCT_AUTHENTIC),
     connectInfo: stored(CONNECT_INFO),
-    inputOctets: octets(attrs, 'Acct-Input-Octets', 'Acct-Input-Gigawords'),
-    outputOctets: octets(attrs, 'Acct-Output-Octets', 'Acct-Output-Gigawords'),
+    inputOctets: octets(packet, ACCT_INPUT_OCTETS, ACCT_INPUT_GIGAWORDS, 'Acct-Input-Gigawords'),
+    outputOctets: octets(
+      packet,
+      ACCT_OUTPUT_OCTETS,
+      ACCT_OUTPUT_GIGAWORDS,
+      'Acct-Output-Gigawords',
+    ),
     calledStationId: stored(CALLED_STATION_ID),
     callingStationId: stored(CALLING_STATION_ID),
-    terminateCause: printed('Acct-Terminate-Cause'),
+    terminateCause: printed(ACCT_TERMINATE_CAUSE),
     serviceType: sqlEscape(serviceType),
     framedProtocol: sqlEscape(framedProtocol),
-    framedIpAddress: printed('Framed-IP-Address'),
+    framedIpAddress: sqlEscape(ipv4Attribute(packet, FRAMED_IP_ADDRESS)),
     framedIpv6Address: ipv6Address(packet, FRAMED_IPV6_ADDRESS),
     framedIpv6Prefix: ipv6Prefix(packet, FRAMED_IPV6_PREFIX),
     framedInterfaceId: interfaceId(packet, FRAMED_INTERFACE_ID),
@@ -443,11 +452,11 @@ const HINTS: ReadonlyArray<{ suffix: string; framedProtocol: string }> = [
  * Framed-Protocol where they are missing.
  */
 function preprocessed(
-  attrs: Attrs,
+  packet: RadiusPacket,
   username: string,
 ): { serviceType: string; framedProtocol: string } {
-  let serviceType = text(attrs, 'Service-Type');
-  let framedProtocol = text(attrs, 'Framed-Protocol');
+  let serviceType = printedInteger(packet, SERVICE_TYPE);
+  let framedProtocol = printedInteger(packet, FRAMED_PROTOCOL);
   if (username === '') return { serviceType, framedProtocol };
   if (framedProtocol !== '' && serviceType === '') serviceType = 'Framed-User';
   const hint = HINTS.find((h) => username.endsWith(h.suffix));

@@ -17,6 +17,7 @@ const MISS_RELOAD_MS = 2_000;
 
 /** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) is 10.0.0.1. */
 export function normalizeAddress(address: string): string {
+  if (!address.startsWith('::')) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped ? mapped[1] : address;
 }

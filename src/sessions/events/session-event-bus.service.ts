@@ -11,6 +11,10 @@ import { Metrics } from '../../metrics/metrics.service';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
 function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
+  // Nearly always each session once (a batch has one packet per session): nothing to merge.
+  const sessions = new Set<string>();
+  for (const e of events) sessions.add(e.session.id);
+  if (sessions.size === events.length) return events;
   const kept = new Map<string, SessionEvent>();
   for (const e of events) kept.set(`${e.session.id}:${e.type}`, e);
   const seen = new Set<string>();
