@@ -1,5 +1,4 @@
-import type { Connection as CallbackConnection } from 'mysql2';
-import { createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2';
 import type { Statement } from './radacct-sql';
 
 /**
@@ -25,41 +24,39 @@ export type MultiQuery = (statements: readonly Statement[]) => Promise<unknown[]
  * - `multipleStatements` lets a batch send `START TRANSACTION` with its state read, then all
  *   its writes with `COMMIT`, in one request each.
  *
+ * The connections are held open and handed out synchronously: a batch that starts when the
+ * last one commits is on the wire before anything else runs (a pool's asynchronous
+ * getConnection let the answers of the last batch, and the packets that had arrived, go
+ * first: about 1.3 ms, a tenth of a batch's time, during which MariaDB waited).
+ *
  * Only RadacctWriter's own statements run here, with every value escaped by mysql2's
  * placeholders; nothing else in radgraph gets multipleStatements or these session settings.
  * A connection that failed mid-transaction is rolled back, or dropped when it cannot be, so
  * the next batch never inherits half a transaction. A dead server shows as the driver's
- * connection error (ECONNREFUSED, PROTOCOL_CONNECTION_LOST...), and the pool reconnects when
- * it is back.
+ * connection error (ECONNREFUSED, PROTOCOL_CONNECTION_LOST...); the next batch connects
+ * again.
  */
 export class BatchConnections {
-  private readonly pool: Pool;
+  /** Connected, set up and not in use. */
+  private readonly idle: Connection[] = [];
+  /** Connections that exist (idle or in use), or are being made. */
+  private count = 0;
+  /** Runs waiting for a connection when MAX_IN_FLIGHT are in use. */
+  private readonly waiting: Array<() => void> = [];
   private readonly active = new Set<Promise<unknown>>();
-  /** Connections whose session is set up (by the driver's connection, which outlives a lease). */
-  private readonly ready = new WeakSet<object>();
   private closed: Promise<void> | null = null;
 
-  constructor(url: string) {
-    this.pool = createPool({
-      uri: url,
-      connectionLimit: MAX_IN_FLIGHT,
-      multipleStatements: true,
-      // As the app's TypeORM connections (database/data-source-options.ts).
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      charset: 'utf8mb4',
-      timezone: 'Z',
-      connectTimeout: 10_000,
-    });
-  }
+  constructor(private readonly url: string) {}
 
   /**
    * Runs `work` on a connection of its own. `work` starts and commits its transaction; when
-   * it throws, whatever it left open is rolled back.
+   * it throws, whatever it left open is rolled back. With an idle connection, `work` starts
+   * at once (synchronously).
    */
   run<T>(work: (query: MultiQuery) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the batch connections are closed'));
-    const done = this.runOnConnection(work);
+    const conn = this.idle.pop();
+    const done = conn ? this.runOn(conn, work) : this.acquire().then((c) => this.runOn(c, work));
     const settled = done.catch(() => undefined);
     this.active.add(settled);
     void settled.finally(() => this.active.delete(settled));
@@ -68,28 +65,25 @@ export class BatchConnections {
 
   /** Ends the connections once the transactions running on them are over. */
   close(): Promise<void> {
-    this.closed ??= Promise.all(this.active).then(() => this.pool.end());
+    this.closed ??= Promise.all(this.active).then(async () => {
+      const ending = this.idle.splice(0).map(
+        (conn) =>
+          new Promise<void>((resolve) =>
+            conn.end(() => {
+              this.count--;
+              resolve();
+            }),
+          ),
+      );
+      await Promise.all(ending);
+    });
     return this.closed;
   }
 
-  private async runOnConnection<T>(work: (query: MultiQuery) => Promise<T>): Promise<T> {
-    const conn = await this.pool.getConnection();
-    if (!this.ready.has(conn.connection)) {
-      try {
-        await conn.query(
-          'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET @rg_origin = 1',
-        );
-      } catch (err) {
-        conn.destroy();
-        throw err;
-      }
-      this.ready.add(conn.connection);
-    }
+  private async runOn<T>(conn: Connection, work: (query: MultiQuery) => Promise<T>): Promise<T> {
     const query: MultiQuery = (statements) =>
       new Promise((resolve, reject) => {
-        // The driver's own connection, with a callback: the promise wrapper captures a stack
-        // trace for every query, a cost paid on each batch.
-        (conn.connection as unknown as CallbackConnection).query(
+        conn.query(
           statements.map((s) => s.sql).join(';\n'),
           statements.flatMap((s) => s.params),
           (err, results) => {
@@ -99,22 +93,112 @@ export class BatchConnections {
           },
         );
       });
+    let result: T;
     try {
-      const result = await work(query);
-      conn.release();
-      return result;
+      result = await work(query);
     } catch (err) {
-      await rollbackOrDrop(conn);
+      await this.rollbackOrDrop(conn);
       throw err;
     }
+    this.release(conn);
+    return result;
+  }
+
+  /** An idle connection, a new one (up to MAX_IN_FLIGHT), or the next one released. */
+  private async acquire(): Promise<Connection> {
+    for (;;) {
+      const conn = this.idle.pop();
+      if (conn) return conn;
+      if (this.count < MAX_IN_FLIGHT) return this.connect();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.closed) throw new Error('the batch connections are closed');
+    }
+  }
+
+  private async connect(): Promise<Connection> {
+    this.count++;
+    let conn: Connection;
+    try {
+      conn = createConnection({
+        uri: this.url,
+        multipleStatements: true,
+        // As the app's TypeORM connections (database/data-source-options.ts).
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        charset: 'utf8mb4',
+        timezone: 'Z',
+        connectTimeout: 10_000,
+      });
+      // A connection that dies while idle is dropped; one in use fails its query instead.
+      conn.on('error', () => this.forget(conn));
+      conn.on('end', () => this.forget(conn));
+      await new Promise<void>((resolve, reject) =>
+        conn.query(
+          'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET @rg_origin = 1',
+          (err) => (err ? reject(err) : resolve()),
+        ),
+      );
+    } catch (err) {
+      this.count--;
+      this.wakeOne();
+      throw err;
+    }
+    return conn;
+  }
+
+  private release(conn: Connection): void {
+    if (dead(conn)) {
+      this.drop(conn);
+      return;
+    }
+    this.idle.push(conn);
+    this.wakeOne();
+  }
+
+  private async rollbackOrDrop(conn: Connection): Promise<void> {
+    if (dead(conn)) {
+      this.drop(conn);
+      return;
+    }
+    try {
+      await new Promise<void>((resolve, reject) =>
+        conn.query('ROLLBACK', (err) => (err ? reject(err) : resolve())),
+      );
+      this.release(conn);
+    } catch {
+      this.drop(conn);
+    }
+  }
+
+  /** Closes a connection that cannot be used again, freeing its place. */
+  private drop(conn: Connection): void {
+    conn.destroy();
+    this.forget(conn);
+    this.count--;
+    this.wakeOne();
+  }
+
+  /** An idle connection that died is no longer handed out. */
+  private forget(conn: Connection): void {
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) {
+      this.idle.splice(i, 1);
+      this.count--;
+      this.wakeOne();
+    }
+  }
+
+  private wakeOne(): void {
+    this.waiting.shift()?.();
   }
 }
 
-async function rollbackOrDrop(conn: PoolConnection): Promise<void> {
-  try {
-    await conn.query('ROLLBACK');
-    conn.release();
-  } catch {
-    conn.destroy();
-  }
+/** A connection the driver has given up on (its socket closed or broken). */
+function dead(conn: Connection): boolean {
+  const state = conn as unknown as {
+    _fatalError?: unknown;
+    _protocolError?: unknown;
+    _closing?: boolean;
+  };
+  return Boolean(state._fatalError || state._protocolError || state._closing);
 }
