@@ -3,7 +3,7 @@
  * acceptance: at least 3× FreeRADIUS's packets/s, with the answer still sent after commit).
  *
  *   npm run build && npx ts-node -T bench/ingest.ts [--write] [--sessions=5000]
- *       [--interims=2] [--windows=64,256] [--timeout-ms=1000] [--warmup=200]
+ *       [--interims=2] [--windows=64,256] [--repeats=3] [--timeout-ms=1000] [--warmup=200]
  *       [--max-seconds=120] [--profile]
  *
  * 1. Builds one stream: for each of 5,000 PPPoE sessions (MikroTik-like attributes, counters
@@ -15,6 +15,10 @@
  *    - FreeRADIUS: scripts/freeradius.sh (Debian's stock radiusd.conf + radius-config/);
  *      its writes fire radgraph's triggers, as they do in a radgraph deployment;
  *    - FreeRADIUS on a database whose radacct triggers were dropped (plain FreeRADIUS).
+ *    Each window plays --repeats rounds of the three targets in turn (radgraph, FreeRADIUS,
+ *    FreeRADIUS without triggers, then again): this machine's speed drifts by 10-20% over
+ *    tens of seconds, so one run each can land a target in a slow spell; the ratio is taken
+ *    between the targets' medians, and each round's own ratio is shown too.
  *    The client is NAS-like (support/accounting-load.ts): a session's next packet goes after
  *    the previous one was answered, at most `window` requests in flight, a retransmit after
  *    --timeout-ms, every answer's authenticator checked. A warm-up of --warmup other sessions
@@ -65,8 +69,8 @@ import { describeListener, startServerProcess, type ServerProcess } from './supp
 const NAME = 'ingest';
 const USAGE =
   'Usage: npm run build && npx ts-node -T bench/ingest.ts [--write] [--sessions=N] ' +
-  '[--interims=N] [--windows=N,N…] [--timeout-ms=N] [--warmup=N] [--max-seconds=N] [--profile] ' +
-  '[--radgraph-only]';
+  '[--interims=N] [--windows=N,N…] [--repeats=N] [--timeout-ms=N] [--warmup=N] [--max-seconds=N] ' +
+  '[--profile] [--radgraph-only]';
 
 const options = () =>
   parseOptions(
@@ -76,6 +80,7 @@ const options = () =>
       sessions: 5000,
       interims: 2,
       windows: [64, 256],
+      repeats: 3,
       'timeout-ms': 1000,
       warmup: 200,
       'max-seconds': 120,
@@ -414,6 +419,8 @@ function cpuNow(targetPid: number, mariadb: number | undefined): Cpu {
 interface Run {
   target: TargetKind;
   window: number;
+  /** Which round of the targets (1-based; see --repeats). */
+  round: number;
   load: LoadResult;
   cpu: Cpu;
   status: Status;
@@ -435,6 +442,7 @@ async function oneRun(
   streams: { warmup: LoadSession[]; timed: LoadSession[]; specs: SessionSpec[] },
   opts: Options,
   profile = false,
+  round = 1,
 ): Promise<Run> {
   const db = await resources.database();
   try {
@@ -503,9 +511,10 @@ async function oneRun(
         maxThreads,
         notes,
         profile: profileSummary,
+        round,
       };
       log(
-        `${TARGET_LABEL[target]}, window ${window}: ${rate(run)} packets/s, p50 ` +
+        `${TARGET_LABEL[target]}, window ${window}, round ${round}: ${rate(run)} packets/s, p50 ` +
           `${ms(percentile([...result.latencies], 50))} ms, p99 ` +
           `${ms(percentile([...result.latencies], 99))} ms, ${result.retransmits} retransmits; ` +
           `radacct ${check.wrong === 0 ? 'OK' : `WRONG (${check.examples.join('; ')})`}` +
@@ -552,14 +561,14 @@ function radacctCell(check: RowCheck): string {
 
 function resultTable(runs: Run[]): string[] {
   const lines = [
-    '| Target | Window | Packets/s | p50 | p99 | max | Retransmits (UDP drops) | CPU s: server / MariaDB / client / other | radacct |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --- |',
+    '| Target | Window | Round | Packets/s | p50 | p99 | max | Retransmits (UDP drops) | CPU s: server / MariaDB / client / other | radacct |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |',
   ];
   for (const run of runs) {
     const l = [...run.load.latencies];
     const other = run.cpu.machine - run.cpu.target - (run.cpu.mariadb || 0) - run.cpu.client;
     lines.push(
-      `| ${TARGET_LABEL[run.target]} | ${run.window} | **${rate(run).toLocaleString('en-US')}** | ` +
+      `| ${TARGET_LABEL[run.target]} | ${run.window} | ${run.round} | **${rate(run).toLocaleString('en-US')}** | ` +
         `${ms(percentile(l, 50))} | ${ms(percentile(l, 99))} | ${ms(Math.max(...l))} | ` +
         `${run.load.retransmits} (${run.udpDrops}) | ${[run.cpu.target, run.cpu.mariadb, run.cpu.client, Math.max(0, other)].map(seconds).join(' / ')} | ` +
         `${radacctCell(run.check)} |`,
@@ -570,13 +579,13 @@ function resultTable(runs: Run[]): string[] {
 
 function costTable(runs: Run[]): string[] {
   const lines = [
-    '| Target | Window | Transactions | Statements | INSERT / UPDATE / SELECT | fsyncs | Log writes | CPU ms: server / MariaDB | Change-feed rows queued |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| Target | Window | Round | Transactions | Statements | INSERT / UPDATE / SELECT | fsyncs | Log writes | CPU ms: server / MariaDB | Change-feed rows queued |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
   ];
   for (const run of runs) {
     const s = run.status;
     lines.push(
-      `| ${TARGET_LABEL[run.target]} | ${run.window} | ${fixed(perK(s.Com_commit, run))} | ` +
+      `| ${TARGET_LABEL[run.target]} | ${run.window} | ${run.round} | ${fixed(perK(s.Com_commit, run))} | ` +
         `${fixed(perK(s.Questions, run))} | ` +
         `${[s.Com_insert, s.Com_update, s.Com_select].map((x) => fixed(perK(x, run))).join(' / ')} | ` +
         `${fixed(perK(s.Innodb_data_fsyncs, run))} | ${fixed(perK(s.Innodb_log_writes, run))} | ` +
@@ -661,8 +670,10 @@ async function run(bench: Bench, opts: Options): Promise<string> {
   const t0 = Date.now();
   const runs: Run[] = [];
   for (const window of opts.windows) {
-    for (const target of targets) {
-      runs.push(await oneRun(resources, log, target, window, streams, opts));
+    for (let round = 1; round <= opts.repeats; round++) {
+      for (const target of targets) {
+        runs.push(await oneRun(resources, log, target, window, streams, opts, false, round));
+      }
     }
   }
   const wrong = runs.filter((r) => r.check.wrong > 0);
@@ -679,16 +690,31 @@ async function run(bench: Bench, opts: Options): Promise<string> {
   const minutes = ((Date.now() - t0) / 60_000).toFixed(1);
 
   const of = (target: TargetKind, window: number) =>
-    runs.find((r) => r.target === target && r.window === window)!;
+    runs.filter((r) => r.target === target && r.window === window);
+  /** The run with the median packets/s of a target at a window (the lower middle one). */
+  const medianRun = (target: TargetKind, window: number) => {
+    const sorted = of(target, window).sort((a, b) => rate(a) - rate(b));
+    return sorted[Math.floor((sorted.length - 1) / 2)];
+  };
+  const medians = opts.windows.flatMap((w) => targets.map((t) => medianRun(t, w)));
   const ratios = (opts['radgraph-only'] ? [] : opts.windows).map((w) => {
-    const rg = rate(of('radgraph', w));
+    const rg = rate(medianRun('radgraph', w));
+    const rounds = [];
+    for (let round = 1; round <= opts.repeats; round++) {
+      const inRound = (t: TargetKind) => of(t, w).find((r) => r.round === round)!;
+      rounds.push(rate(inRound('radgraph')) / rate(inRound('freeradius')));
+    }
     return {
       window: w,
-      withTriggers: rg / rate(of('freeradius', w)),
-      plain: rg / rate(of('freeradius-plain', w)),
+      radgraph: rg,
+      freeradius: rate(medianRun('freeradius', w)),
+      withTriggers: rg / rate(medianRun('freeradius', w)),
+      plain: rg / rate(medianRun('freeradius-plain', w)),
+      rounds,
     };
   });
   const ratioText = (x: number) => `**${x.toFixed(1)}×**`;
+  const count = (x: number) => x.toLocaleString('en-US');
   const freeradiusThreads = runs.filter((r) => r.target !== 'radgraph').map((r) => r.maxThreads);
 
   const out = [
@@ -701,12 +727,16 @@ async function run(bench: Bench, opts: Options): Promise<string> {
       "session's next packet goes once the previous one was answered, at most *window* requests " +
       `in flight, a retransmit after ${opts['timeout-ms']} ms. Latency is from a packet's first ` +
       'send to its Accounting-Response (authenticator checked), in ms. Both answer only after the ' +
-      `write committed. The goal is radgraph at ${GOAL}× FreeRADIUS's packets/s or more.`,
+      `write committed. The goal is radgraph at ${GOAL}× FreeRADIUS's packets/s or more. ` +
+      `Each window ran ${opts.repeats} round${opts.repeats === 1 ? '' : 's'} of the targets in turn; ` +
+      "the ratio is between the targets' median packets/s.",
     '',
     ...ratios.map(
       (r) =>
         `- Window ${r.window}: radgraph / FreeRADIUS = ${ratioText(r.withTriggers)} ` +
-        `(${ratioText(r.plain)} against FreeRADIUS on a database without radgraph's triggers).`,
+        `(medians ${count(r.radgraph)} and ${count(r.freeradius)} packets/s; round by round ` +
+        `${r.rounds.map((x) => `${x.toFixed(1)}×`).join(', ')}); ${ratioText(r.plain)} against ` +
+        "FreeRADIUS on a database without radgraph's triggers.",
     ),
     '',
     ...resultTable(runs),
@@ -715,7 +745,7 @@ async function run(bench: Bench, opts: Options): Promise<string> {
     '',
     ...costTable(runs),
     '',
-    `- p50 / p99 latency by packet kind: ${runs
+    `- p50 / p99 latency by packet kind, in each target's median run: ${medians
       .map((r) => `${TARGET_LABEL[r.target]} at ${r.window}: ${latencyByKind(r)}`)
       .join('; ')}.`,
     `- radgraph: \`node dist/src/main.js\` (NODE_ENV=production, LOG_LEVEL=warn, change feed every 500 ms), ` +
@@ -723,7 +753,7 @@ async function run(bench: Bench, opts: Options): Promise<string> {
       '`@rg_origin`, so the triggers queue nothing for them. ' +
       runs
         .filter((r) => r.target === 'radgraph')
-        .map((r) => `Window ${r.window}: ${r.notes}.`)
+        .map((r) => `Window ${r.window}, round ${r.round}: ${r.notes}.`)
         .join(' '),
     ...(freeradiusThreads.length === 0 ? [] : freeradiusNotes(Math.max(...freeradiusThreads))),
     `- Every run: a warm-up of ${opts.warmup} other sessions first, untimed; then radacct is ` +
