@@ -7,6 +7,8 @@
  */
 import { hash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /** One session's packets in order: Accounting-Requests encoded with identifier 0. */
@@ -67,7 +69,16 @@ interface Port {
 /** A client socket on 127.0.0.1, with a receive buffer deep enough for a window of answers. */
 function openSocket(): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * 1024 * 1024 });
+    const socket = createSocket({
+      type: 'udp4',
+      recvBufferSize: 4 * 1024 * 1024,
+      // The target is an IP literal: its own lookup, at once (dns.lookup answers a tick later).
+      lookup: (hostname, options, callback) => {
+        const family = isIP(hostname);
+        if (family !== 0) callback(null, hostname, family);
+        else lookup(hostname, options, callback);
+      },
+    });
     socket.once('error', reject);
     socket.bind(0, '127.0.0.1', () => {
       socket.off('error', reject);

@@ -193,14 +193,15 @@ function octets(packet: RadiusPacket, low: number, high: number, name: string): 
  * The stock mysql queries.conf's safe_characters. With auto_escape off (the stock setting,
  * which radius-config/ keeps), rlm_sql writes any other byte of an expanded value as "=XX".
  */
-const SQL_SAFE_CHARACTERS = new Set(
-  Buffer.from('@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /', 'latin1'),
-);
+const SQL_SAFE = '@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_: /';
+/** 1 for each safe byte: a table lookup per byte (a Set's hash lookup cost more). */
+const SAFE_BYTE = new Uint8Array(256);
+for (const c of Buffer.from(SQL_SAFE, 'latin1')) SAFE_BYTE[c] = 1;
 const ALL_SAFE = /^[@a-zA-Z0-9.\-_: /]*$/;
 const TAB = 0x09;
 
 function allSafe(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (!SQL_SAFE_CHARACTERS.has(b[i])) return false;
+  for (let i = 0; i < b.length; i++) if (SAFE_BYTE[b[i]] !== 1) return false;
   return true;
 }
 const LF = 0x0a;
@@ -256,7 +257,7 @@ export function sqlEscape(value: Buffer | string): string {
       if (i >= b.length || b[i] === 0) break;
     }
     const c = b[i];
-    if (c < 0x20 || c >= 0x80 || !SQL_SAFE_CHARACTERS.has(c)) encode(c);
+    if (c < 0x20 || c >= 0x80 || SAFE_BYTE[c] !== 1) encode(c);
     else out.push(c);
     i++;
   }
