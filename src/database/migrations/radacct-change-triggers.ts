@@ -30,14 +30,16 @@ const CHANGED = [
   'acctterminatecause',
 ];
 
-const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
+export const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
 const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
 
-const insertChange = (kind: string) =>
+export const insertChange = (kind: string) =>
   `INSERT INTO \`rg_radacct_changes\` (\`radacctid\`, \`kind\`) VALUES (NEW.\`radacctid\`, ${kind})`;
 
 /**
- * The triggers as they are now: the body is an IF, so a row of radgraph's own (@rg_origin
+ * The triggers as migration RadacctChangeTriggerGuard1764115200000 made them (since
+ * RadacctTriggersMerged1764806400000, radacct-triggers.ts has them and the usage triggers as
+ * one trigger per event): the body is an IF, so a row of radgraph's own (@rg_origin
  * set) runs no statement at all (an INSERT ... SELECT ... WHERE @rg_origin IS NULL that
  * inserts nothing still costs a statement per row: about 3.6 µs of MariaDB's time, 13% of
  * its work on the listener's batches).

@@ -13,7 +13,7 @@ const MAX = '9223372036854775807';
 const when = (row: 'NEW') =>
   `COALESCE(${row}.acctupdatetime, ${row}.acctstoptime, ${row}.acctstarttime)`;
 
-const mysqlUpsert = (up: string, down: string) =>
+export const mysqlUpsert = (up: string, down: string) =>
   'INSERT INTO `rg_usage_monthly` (`username`, `month`, `upload_bytes`, `download_bytes`) ' +
   `VALUES (NEW.\`username\`, DATE_FORMAT(COALESCE(${when('NEW')}, NOW()), '%Y-%m'), ${up}, ${down}) ` +
   'ON DUPLICATE KEY UPDATE ' +
@@ -21,9 +21,10 @@ const mysqlUpsert = (up: string, down: string) =>
     .map((c) => `\`${c}\` = LEAST(\`${c}\`, ${MAX} - VALUES(\`${c}\`)) + VALUES(\`${c}\`)`)
     .join(', ');
 
-const grown = (c: string) =>
+export const grown = (c: string) =>
   `GREATEST(CAST(COALESCE(NEW.\`${c}\`, 0) AS SIGNED) - CAST(COALESCE(OLD.\`${c}\`, 0) AS SIGNED), 0)`;
 
+/** As migration UsageMonthly1764374400000 made them (radacct-triggers.ts has today's). */
 export const USAGE_TRIGGERS_MYSQL = [
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_au`',

@@ -10,6 +10,7 @@ import { ExpiryJobs1764460800000 } from './1764460800000-expiry-jobs';
 import { DataCap1764547200000 } from './1764547200000-data-cap';
 import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
+import { RadacctTriggersMerged1764806400000 } from './1764806400000-radacct-triggers-merged';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MYSQL_MIGRATIONS = [
   DataCap1764547200000,
   ApiKeys1764633600000,
   AuditLog1764720000000,
+  RadacctTriggersMerged1764806400000,
 ];

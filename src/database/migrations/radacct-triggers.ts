@@ -1,0 +1,51 @@
+import {
+  insertChange,
+  mysqlChanged,
+  RADACCT_CHANGE_TRIGGERS_MYSQL,
+} from './radacct-change-triggers';
+import { grown, mysqlUpsert, USAGE_TRIGGERS_MYSQL } from './usage-triggers';
+
+/**
+ * radacct's triggers on MySQL/MariaDB, one per event: the change feed's queue row
+ * (radacct-change-triggers.ts) and the monthly usage rollup (usage-triggers.ts) in one body.
+ * They were two triggers per event, and every writer paid for both on every row: each one a
+ * stored program run per row, whose conditions are prepared again each time. One body, each
+ * counter's growth computed once into a local variable, and the change test nested under
+ * `@rg_origin` (not even prepared for radgraph's own rows): MariaDB spent about 15% less CPU
+ * on the same radacct writes (tmp A/B of Start, Interim-Update and Stop batches, alternating
+ * two databases), with the same rows written:
+ * - a change another writer makes (`@rg_origin` unset) queues one rg_radacct_changes row, on
+ *   insert, and on update when the row was open and a watched column changed;
+ * - every writer's counter growth is added to the user's month, as before.
+ */
+export const RADACCT_TRIGGERS_MYSQL = [
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_usage_au`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_au`',
+  'CREATE TRIGGER `rg_radacct_ai` AFTER INSERT ON `radacct` FOR EACH ROW BEGIN ' +
+    'DECLARE up BIGINT DEFAULT COALESCE(NEW.`acctinputoctets`, 0); ' +
+    'DECLARE down BIGINT DEFAULT COALESCE(NEW.`acctoutputoctets`, 0); ' +
+    `IF @rg_origin IS NULL THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 1, 3)')}; END IF; ` +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down')}; END IF; ` +
+    'END',
+  'CREATE TRIGGER `rg_radacct_au` AFTER UPDATE ON `radacct` FOR EACH ROW BEGIN ' +
+    `DECLARE up BIGINT DEFAULT ${grown('acctinputoctets')}; ` +
+    `DECLARE down BIGINT DEFAULT ${grown('acctoutputoctets')}; ` +
+    'IF @rg_origin IS NULL THEN ' +
+    `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
+    `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
+    'END IF; ' +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down')}; END IF; ` +
+    'END',
+];
+
+/** Back to the four triggers of before (the migration's down). */
+export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [
+  'DROP TRIGGER IF EXISTS `rg_radacct_ai`',
+  'DROP TRIGGER IF EXISTS `rg_radacct_au`',
+  ...RADACCT_CHANGE_TRIGGERS_MYSQL,
+  ...USAGE_TRIGGERS_MYSQL,
+];
