@@ -180,6 +180,28 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     expect(await row('e')).toEqual(before);
   });
 
+  it('an interim for a session another writer closed makes no event; one for an open session does', async () => {
+    // Interim-Updates are written without reading the session's state first: whether the
+    // session was open is read off its row as written, which another writer may have closed.
+    await write([record('Start', 'closed-behind'), record('Start', 'still-open')]);
+    await db.query(
+      `UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'Stale-Session' WHERE acctuniqueid = ?`,
+      ['closed-behind'],
+    );
+    // That close is another writer's: its change-feed row is not the writer's (see below).
+    await db.query(
+      'DELETE FROM rg_radacct_changes WHERE radacctid IN (SELECT radacctid FROM radacct WHERE acctuniqueid = ?)',
+      ['closed-behind'],
+    );
+    const before = await row('closed-behind');
+    const changes = await write([
+      record('Interim-Update', 'closed-behind', { eventTime: T0 + 60, sessionTime: 60 }),
+      record('Interim-Update', 'still-open', { eventTime: T0 + 60, sessionTime: 60 }),
+    ]);
+    expect(changes.map((c) => [c.type, c.row.acctUniqueId])).toEqual([['UPDATED', 'still-open']]);
+    expect(await row('closed-behind')).toEqual(before);
+  });
+
   it('interim without start and stop without start create the row (start = event - session time)', async () => {
     const changes = await write([
       record('Interim-Update', 'f', { eventTime: T0 + 300, sessionTime: 300, inputOctets: '1' }),

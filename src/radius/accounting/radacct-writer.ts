@@ -105,8 +105,9 @@ export class RadacctWriter implements OnApplicationShutdown {
    * A batch of Start, Interim-Update and Stop packets on MySQL (BatchConnections keeps READ
    * COMMITTED and `@rg_origin` set). When every session whose first packet here is an
    * Interim-Update or Stop is one whose row this writer has seen, the batch is one request:
-   * start, the read of the sessions' states (for the events), every write, the read of the
-   * rows as written (the writes hold their locks, so they are what commits) and the commit.
+   * start, the read of the sessions' states (for the events; not of sessions with only
+   * Interim-Updates here, see writeKnownSessions), every write, the read of the rows as
+   * written (the writes hold their locks, so they are what commits) and the commit.
    * Otherwise the states are read first, to choose between UPDATE and INSERT.
    */
   private async writeSessions(
@@ -140,19 +141,31 @@ export class RadacctWriter implements OnApplicationShutdown {
   ): Promise<CommittedChange[]> {
     const statements = writeStatements(this.dialect, records, (uid) => this.known.has(uid));
     const uids = [...new Set(records.map((r) => r.acctUniqueId))];
+    // A session whose packets here are all Interim-Updates needs no read before: an
+    // Interim-Update never opens, closes or creates a row, so whether it was open is whether
+    // its row is open as written (and a missing row was missing). Only the others are read.
+    const interimOnly = new Set(uids);
+    for (const r of records) if (r.status !== 'Interim-Update') interimOnly.delete(r.acctUniqueId);
+    const read = records.filter((r) => !interimOnly.has(r.acctUniqueId));
+    const head = read.length ? [START, statesStatement(read)] : [START];
     const results = await query([
-      START,
-      statesStatement(records),
+      ...head,
       ...statements,
       eventRowsStatement('acctuniqueid', uids),
       COMMIT,
     ]);
-    const state = toStates(results[1] as StateRow[]);
+    const rows = results[head.length + statements.length] as RadAcct[];
+    const state = toStates(read.length ? (results[1] as StateRow[]) : []);
+    for (const row of rows) {
+      if (interimOnly.has(row.acctUniqueId)) {
+        state.set(row.acctUniqueId, row.acctStopTime === null ? 'open' : 'stopped');
+      }
+    }
     // A row this writer saw is gone (deleted since): the UPDATEs meant for that session
     // changed nothing, so its packets are written again, reading its state first.
     const gone = new Set(uids.filter((uid) => this.known.has(uid) && !state.has(uid)));
     const kept = gone.size ? records.filter((r) => !gone.has(r.acctUniqueId)) : records;
-    const changes = withEventRows(transitions(kept, state), results[2 + statements.length]);
+    const changes = withEventRows(transitions(kept, state), rows);
     if (gone.size === 0) return changes;
     for (const uid of gone) this.known.delete(uid);
     const again = records.filter((r) => gone.has(r.acctUniqueId));
