@@ -16,6 +16,8 @@ const PERIOD_SYNC_MS = 30_000;
  * batch was about a hundred a second, each an IN-list of a hundred users).
  */
 export const CHECK_AFTER_MS = 250;
+/** Users per query, at most (SQLite allows 32,766 parameters). */
+const CHECK_CHUNK = 1_000;
 
 interface OverCap {
   username: string;
@@ -124,6 +126,15 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
 
   /** Capped customers among `usernames` whose usage this month reached the limit. */
   private async overCap(usernames: readonly string[], month: string): Promise<OverCap[]> {
+    const found: OverCap[] = [];
+    // Users gathered while a slow check ran can be many: a bounded IN list each query.
+    for (let i = 0; i < usernames.length; i += CHECK_CHUNK) {
+      found.push(...(await this.overCapOf(usernames.slice(i, i + CHECK_CHUNK), month)));
+    }
+    return found;
+  }
+
+  private async overCapOf(usernames: readonly string[], month: string): Promise<OverCap[]> {
     if (usernames.length === 0) return [];
     const rows: Array<{
       username: string;

@@ -1,3 +1,4 @@
+import { RadacctTriggersMerged1764806400000 } from '../../src/database/migrations/mysql/1764806400000-radacct-triggers-merged';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -33,6 +34,47 @@ describe.each(['mysql', 'sqlite'] as const)('migrations on %s', (kind) => {
       expect(await ds.showMigrations()).toBe(false);
       expect(await ds.runMigrations()).toEqual([]);
     } finally {
+      await ds.destroy();
+    }
+  });
+});
+
+describe('radacct triggers on mysql', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const triggers = async () =>
+    (
+      await db.query<{ name: string }>(
+        `SELECT trigger_name AS name FROM information_schema.triggers
+         WHERE event_object_schema = DATABASE() AND event_object_table = 'radacct' ORDER BY 1`,
+      )
+    ).map((t) => t.name);
+
+  it('are one per event, and the merge reverts to the four of before and back', async () => {
+    expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+    const ds = await db.openDataSource();
+    const runner = ds.createQueryRunner();
+    try {
+      const migration = new RadacctTriggersMerged1764806400000();
+      await migration.down(runner);
+      expect(await triggers()).toEqual([
+        'rg_radacct_changes_ai',
+        'rg_radacct_changes_au',
+        'rg_radacct_usage_ai',
+        'rg_radacct_usage_au',
+      ]);
+      await migration.up(runner);
+      expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+    } finally {
+      await runner.release();
       await ds.destroy();
     }
   });

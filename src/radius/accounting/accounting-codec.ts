@@ -195,6 +195,11 @@ export const md5 = (data: Buffer): Buffer => hash('md5', data, 'buffer');
 const SECRETS = new Map<string, Buffer>();
 const MAX_SECRETS = 10_000;
 
+/** Drops the kept secrets (when the NAS list is read again: a changed secret is not kept). */
+export function forgetSecrets(): void {
+  SECRETS.clear();
+}
+
 /** A shared secret's UTF-8 bytes, kept so that each packet does not encode it again. */
 export function secretBytes(secret: string): Buffer {
   let bytes = SECRETS.get(secret);

@@ -156,7 +156,7 @@ export class AccountingListener implements OnApplicationShutdown {
     if (this.sweeper) clearInterval(this.sweeper);
     this.closing = true;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
-    // dgram sends after a tick (its address lookup): let the last answers leave first.
+    // Let any answer still on its way through dgram leave before the socket closes.
     await new Promise((resolve) => setImmediate(resolve));
     const socket = this.socket;
     this.socket = null;
@@ -230,8 +230,8 @@ export class AccountingListener implements OnApplicationShutdown {
       if (this.queue.length >= MAX_QUEUE) {
         throw new PacketDropError('overloaded', `${MAX_QUEUE} packets wait for the database`);
       }
-      this.seen.set(key, { nas, answer: null });
       const response = encodeAccountingResponse(packet, client.secret);
+      this.seen.set(key, { nas, answer: null });
       this.queue.push({ key, nas, at, record, response, to: rinfo });
       this.kick();
     } catch (err) {
@@ -370,10 +370,25 @@ export class AccountingListener implements OnApplicationShutdown {
     this.send(response, to);
   }
 
-  /** Without a callback: a failed send is the socket's 'error' event, logged in start(). */
   private send(response: Buffer, to: RemoteInfo): void {
-    this.socket?.send(response, to.port, to.address);
+    this.socket?.send(response, to.port, to.address, this.sent);
   }
+
+  /**
+   * One callback for every send (not a closure each): dgram drops a failed send's error
+   * unless there is a callback. Logged at most every 10 s, with how many failed meanwhile.
+   */
+  private readonly sent = (err: Error | null): void => {
+    if (!err) return;
+    this.sendFailures++;
+    const now = Date.now();
+    if (now - this.sendFailureLoggedAt < 10_000) return;
+    this.log.warn(`cannot send ${this.sendFailures} answer(s): ${err.message}`);
+    this.sendFailures = 0;
+    this.sendFailureLoggedAt = now;
+  };
+  private sendFailures = 0;
+  private sendFailureLoggedAt = 0;
 
   private sweepAnswers(): void {
     const before = Date.now() - ANSWER_CACHE_MS;
@@ -406,6 +421,7 @@ function hasCode(err: unknown, codes: ReadonlySet<string>): boolean {
   return [code, driverCode].some((c) => typeof c === 'string' && codes.has(c));
 }
 
+/** The server or the connection failed (mysql2 marks such errors `fatal`, some without a code). */
 function isConnectionError(err: unknown): boolean {
-  return hasCode(err, CONNECTION_ERRORS);
+  return hasCode(err, CONNECTION_ERRORS) || (err as { fatal?: unknown }).fatal === true;
 }

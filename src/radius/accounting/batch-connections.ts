@@ -65,6 +65,8 @@ export class BatchConnections {
 
   /** Ends the connections once the transactions running on them are over. */
   close(): Promise<void> {
+    // Runs waiting for a connection give up now (acquire() throws once closed).
+    for (const wake of this.waiting.splice(0)) wake();
     this.closed ??= Promise.all(this.active).then(async () => {
       const ending = this.idle.splice(0).map(
         (conn) =>
@@ -111,15 +113,18 @@ export class BatchConnections {
       if (conn) return conn;
       if (this.count < MAX_IN_FLIGHT) return this.connect();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-      if (this.closed) throw new Error('the batch connections are closed');
+      if (this.closed) {
+        this.wakeOne();
+        throw new Error('the batch connections are closed');
+      }
     }
   }
 
   private async connect(): Promise<Connection> {
     this.count++;
-    let conn: Connection;
+    let made: Connection | undefined;
     try {
-      conn = createConnection({
+      const conn = createConnection({
         uri: this.url,
         multipleStatements: true,
         // As the app's TypeORM connections (database/data-source-options.ts).
@@ -129,6 +134,7 @@ export class BatchConnections {
         timezone: 'Z',
         connectTimeout: 10_000,
       });
+      made = conn;
       // A connection that dies while idle is dropped; one in use fails its query instead.
       conn.on('error', () => this.forget(conn));
       conn.on('end', () => this.forget(conn));
@@ -138,12 +144,13 @@ export class BatchConnections {
           (err) => (err ? reject(err) : resolve()),
         ),
       );
+      return conn;
     } catch (err) {
+      made?.destroy(); // a connection whose setup failed is not left open, uncounted
       this.count--;
       this.wakeOne();
       throw err;
     }
-    return conn;
   }
 
   private release(conn: Connection): void {
@@ -178,11 +185,12 @@ export class BatchConnections {
     this.wakeOne();
   }
 
-  /** An idle connection that died is no longer handed out. */
+  /** An idle connection that died is closed and no longer handed out. */
   private forget(conn: Connection): void {
     const i = this.idle.indexOf(conn);
     if (i >= 0) {
       this.idle.splice(i, 1);
+      conn.destroy();
       this.count--;
       this.wakeOne();
     }

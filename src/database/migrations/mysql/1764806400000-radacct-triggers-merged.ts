@@ -11,10 +11,26 @@ export class RadacctTriggersMerged1764806400000 implements MigrationInterface {
   name = 'RadacctTriggersMerged1764806400000';
 
   public async up(q: QueryRunner): Promise<void> {
-    for (const statement of RADACCT_TRIGGERS_MYSQL) await q.query(statement);
+    await replaceLocked(q, RADACCT_TRIGGERS_MYSQL);
   }
 
   public async down(q: QueryRunner): Promise<void> {
-    for (const statement of RADACCT_TRIGGERS_MYSQL_SEPARATE) await q.query(statement);
+    await replaceLocked(q, RADACCT_TRIGGERS_MYSQL_SEPARATE);
+  }
+}
+
+/**
+ * Drops and creates the triggers with radacct and the tables they write locked: a FreeRADIUS
+ * writing meanwhile waits those few milliseconds instead of writing a row no trigger sees
+ * (no usage added, no change-feed row).
+ */
+async function replaceLocked(q: QueryRunner, statements: readonly string[]): Promise<void> {
+  await q.query(
+    'LOCK TABLES `radacct` WRITE, `rg_radacct_changes` WRITE, `rg_usage_monthly` WRITE',
+  );
+  try {
+    for (const statement of statements) await q.query(statement);
+  } finally {
+    await q.query('UNLOCK TABLES');
   }
 }
