@@ -3,17 +3,23 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /**
  * A TCP proxy on 127.0.0.1 in front of a local port, that can drop every connection and refuse
  * new ones for a while (`cut`), then listen again on the same port (`restore`): a network
- * outage between a browser and radgraph, for the console's live-feed test.
+ * outage between a browser and radgraph, for the console's live-feed test. `freeze` stops
+ * forwarding without closing anything (a peer that hangs, or a partition: no RST, no FIN) until
+ * `thaw`.
  */
 export interface TcpProxy {
   port: number;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  freeze(): void;
+  thaw(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
+  let frozen = false;
   let server: Server;
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
@@ -27,7 +33,10 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        const pair: [Socket, Socket] = [client, upstream];
+        pairs.add(pair);
+        client.on('close', () => pairs.delete(pair));
+        if (!frozen) client.pipe(upstream).pipe(client);
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
@@ -43,6 +52,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     cut: stop,
     restore: async () => {
       await listen(port);
+    },
+    freeze: () => {
+      frozen = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    thaw: () => {
+      frozen = false;
+      for (const [client, upstream] of pairs) client.pipe(upstream).pipe(client);
     },
     close: stop,
   };

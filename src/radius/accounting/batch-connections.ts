@@ -12,6 +12,14 @@ import type { Statement } from './radacct-sql';
  */
 export const MAX_IN_FLIGHT = 1;
 
+/**
+ * A batch's request that gets no answer for this long fails, and its connection is closed: a
+ * MariaDB that hangs, or a network that drops everything without a reset, would otherwise hold
+ * the listener's one batch (and every packet queued behind it) until TCP gives up, many
+ * minutes later. The packets are not answered, so the NAS devices send them again.
+ */
+export const BATCH_QUERY_TIMEOUT_MS = 30_000;
+
 /** Sends statements in one request, run in order; one result per statement. */
 export type MultiQuery = (statements: readonly Statement[]) => Promise<unknown[]>;
 
@@ -46,7 +54,10 @@ export class BatchConnections {
   private readonly active = new Set<Promise<unknown>>();
   private closed: Promise<void> | null = null;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly queryTimeoutMs = BATCH_QUERY_TIMEOUT_MS,
+  ) {}
 
   /**
    * Runs `work` on a connection of its own. `work` starts and commits its transaction; when
@@ -86,9 +97,12 @@ export class BatchConnections {
     const query: MultiQuery = (statements) =>
       new Promise((resolve, reject) => {
         conn.query(
-          statements.map((s) => s.sql).join(';\n'),
-          statements.flatMap((s) => s.params),
-          (err, results) => {
+          {
+            sql: statements.map((s) => s.sql).join(';\n'),
+            values: statements.flatMap((s) => s.params),
+            timeout: this.queryTimeoutMs,
+          },
+          (err: Error | null, results: unknown) => {
             if (err) reject(err);
             // One statement gives its result alone; several give a list of them.
             else resolve(statements.length === 1 ? [results] : (results as unknown[]));
@@ -99,7 +113,9 @@ export class BatchConnections {
     try {
       result = await work(query);
     } catch (err) {
-      await this.rollbackOrDrop(conn);
+      // Timed out: the connection still waits for that answer; it cannot be used again.
+      if ((err as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') this.drop(conn);
+      else await this.rollbackOrDrop(conn);
       throw err;
     }
     this.release(conn);

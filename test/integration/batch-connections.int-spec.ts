@@ -1,0 +1,50 @@
+import { BatchConnections } from '../../src/radius/accounting/batch-connections';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * The accounting listener's own MySQL connections against a MariaDB that stops answering
+ * without closing anything (a hung server, or a partition): a batch fails after the query
+ * timeout instead of holding the listener for as long as TCP takes to give up, and the next
+ * batch gets a new connection.
+ */
+describe('batch connections', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let batches: BatchConnections;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql', { migrate: false });
+    proxy = await startTcpProxy(db.mysql!.port);
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    batches = new BatchConnections(url.toString(), 500);
+  });
+
+  afterAll(async () => {
+    proxy?.thaw();
+    await batches?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  const origin = () =>
+    batches.run(async (query) => {
+      const [rows] = await query([{ sql: 'SELECT @rg_origin AS origin', params: [] }]);
+      return (rows as Array<{ origin: unknown }>)[0].origin;
+    });
+
+  it('fails a request that gets no answer after the timeout, then connects again', async () => {
+    expect(Number(await origin())).toBe(1); // the session is set up as the listener's
+
+    proxy.freeze();
+    const started = Date.now();
+    await expect(origin()).rejects.toMatchObject({ code: 'PROTOCOL_SEQUENCE_TIMEOUT' });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(450);
+    expect(waited).toBeLessThan(5_000);
+
+    proxy.thaw();
+    expect(Number(await origin())).toBe(1); // a new connection, set up again
+  });
+});
