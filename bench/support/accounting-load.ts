@@ -7,9 +7,8 @@
  */
 import { hash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { literalLookup } from '../../src/radius/literal-lookup';
 
 /** One session's packets in order: Accounting-Requests encoded with identifier 0. */
 export interface LoadSession {
@@ -72,12 +71,7 @@ function openSocket(): Promise<Socket> {
     const socket = createSocket({
       type: 'udp4',
       recvBufferSize: 4 * 1024 * 1024,
-      // The target is an IP literal: its own lookup, at once (dns.lookup answers a tick later).
-      lookup: (hostname, options, callback) => {
-        const family = isIP(hostname);
-        if (family !== 0) callback(null, hostname, family);
-        else lookup(hostname, options, callback);
-      },
+      lookup: literalLookup,
     });
     socket.once('error', reject);
     socket.bind(0, '127.0.0.1', () => {

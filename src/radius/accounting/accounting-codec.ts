@@ -158,9 +158,7 @@ export function encodeResponse(request: RadiusPacket, secret: string): Buffer {
     else if (raw[i] === MESSAGE_AUTHENTICATOR) signed = true;
   }
   if (signed) size += 18;
-  const key = secretBytes(secret);
-  // The response, then the secret after it: the Response Authenticator is one MD5 of both.
-  const out = Buffer.allocUnsafe(size + key.length);
+  const out = Buffer.allocUnsafe(size);
   out[0] = ACCOUNTING_RESPONSE;
   out[1] = request.identifier;
   out.writeUInt16BE(size, 2);
@@ -173,40 +171,32 @@ export function encodeResponse(request: RadiusPacket, secret: string): Buffer {
     data.copy(out, at + 2, raw[i + 1], raw[i + 2]);
     at += raw[i + 2] - raw[i + 1] + 2;
   }
-  const response = out.subarray(0, size);
   if (signed) {
     out[at] = MESSAGE_AUTHENTICATOR;
     out[at + 1] = 18;
     out.fill(0, at + 2, at + 18);
     createHmac('md5', secret)
-      .update(response)
+      .update(out)
       .digest()
       .copy(out, at + 2);
   }
-  key.copy(out, size);
-  md5(out).copy(out, 4);
-  out.fill(0, size); // the secret does not stay behind the response
-  return response;
+  md5WithSecret(out, secret).copy(out, 4);
+  return out;
 }
 
 /** MD5 in one call (crypto.hash): a third of createHash's cost for a packet-sized input. */
-export const md5 = (data: Buffer): Buffer => hash('md5', data, 'buffer');
+const md5 = (data: Buffer): Buffer => hash('md5', data, 'buffer');
 
-const SECRETS = new Map<string, Buffer>();
-const MAX_SECRETS = 10_000;
-
-/** Drops the kept secrets (when the NAS list is read again: a changed secret is not kept). */
-export function forgetSecrets(): void {
-  SECRETS.clear();
-}
-
-/** A shared secret's UTF-8 bytes, kept so that each packet does not encode it again. */
-export function secretBytes(secret: string): Buffer {
-  let bytes = SECRETS.get(secret);
-  if (!bytes) {
-    if (SECRETS.size >= MAX_SECRETS) SECRETS.clear();
-    bytes = Buffer.from(secret, 'utf8');
-    SECRETS.set(secret, bytes);
-  }
-  return bytes;
+/**
+ * MD5 of `bytes` followed by `secret` (UTF-8), as RFC 2865/2866 authenticators are computed:
+ * one buffer, one hash call, and the secret zeroed in it afterwards (a small Buffer comes from
+ * a shared pool).
+ */
+export function md5WithSecret(bytes: Buffer, secret: string): Buffer {
+  const signed = Buffer.allocUnsafe(bytes.length + Buffer.byteLength(secret, 'utf8'));
+  bytes.copy(signed);
+  signed.write(secret, bytes.length, 'utf8');
+  const digest = md5(signed);
+  signed.fill(0, bytes.length);
+  return digest;
 }

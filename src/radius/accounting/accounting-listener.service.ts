@@ -1,11 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { lookup, type LookupOneOptions } from 'node:dns';
-import { isIP, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { SessionEventBus } from '../../sessions/events/session-event-bus.service';
 import { loadRadiusDictionaries } from '../dictionary';
+import { literalLookup } from '../literal-lookup';
 import {
   checkFraming,
   decodeAccounting,
@@ -396,21 +396,6 @@ export class AccountingListener implements OnApplicationShutdown {
       if (seen.answer && seen.at < before) this.seen.delete(key);
     }
   }
-}
-
-/**
- * The socket's address lookup: an answer goes to the address a packet came from, always an IP
- * literal, which is its own answer, at once. dgram's default (dns.lookup) answers a literal a
- * tick later, a deferral for every Accounting-Response sent.
- */
-function literalLookup(
-  hostname: string,
-  options: LookupOneOptions,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else lookup(hostname, options, callback);
 }
 
 const LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);

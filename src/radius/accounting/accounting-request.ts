@@ -4,10 +4,9 @@ import {
   encodeResponse,
   integerAttribute,
   ipv4Attribute,
-  md5,
+  md5WithSecret,
   printedInteger,
   rawAttribute,
-  secretBytes,
   stringAttribute,
   type RadiusPacket,
 } from './accounting-codec';
@@ -137,32 +136,22 @@ const MESSAGE_AUTHENTICATOR = 80;
  * constant time.
  */
 function verifyAuthenticators(data: Buffer, secret: string): void {
-  const key = secretBytes(secret);
-  // The packet with its authenticator zeroed, then the secret: one MD5 of both.
-  const signed = Buffer.allocUnsafe(data.length + key.length);
-  data.copy(signed);
-  signed.fill(0, AUTH_START, AUTH_END);
-  key.copy(signed, data.length);
-  const expected = md5(signed);
-  const zeroed = signed.subarray(0, data.length);
-  try {
-    if (!timingSafeEqual(expected, data.subarray(AUTH_START, AUTH_END))) {
-      throw new PacketDropError('bad-authenticator', 'Request Authenticator does not match');
+  const zeroed = Buffer.from(data);
+  zeroed.fill(0, AUTH_START, AUTH_END);
+  if (!timingSafeEqual(md5WithSecret(zeroed, secret), data.subarray(AUTH_START, AUTH_END))) {
+    throw new PacketDropError('bad-authenticator', 'Request Authenticator does not match');
+  }
+  for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
+    if (data[offset] !== MESSAGE_AUTHENTICATOR) continue;
+    if (data[offset + 1] !== 18) {
+      throw new PacketDropError('malformed', 'Message-Authenticator is not 16 bytes');
     }
-    for (let offset = AUTH_END; offset < data.length; offset += data[offset + 1]) {
-      if (data[offset] !== MESSAGE_AUTHENTICATOR) continue;
-      if (data[offset + 1] !== 18) {
-        throw new PacketDropError('malformed', 'Message-Authenticator is not 16 bytes');
-      }
-      zeroed.fill(0, offset + 2, offset + 18);
-      const mac = createHmac('md5', secret).update(zeroed).digest();
-      if (!timingSafeEqual(mac, data.subarray(offset + 2, offset + 18))) {
-        throw new PacketDropError('bad-authenticator', 'Message-Authenticator does not match');
-      }
-      return;
+    zeroed.fill(0, offset + 2, offset + 18);
+    const mac = createHmac('md5', secret).update(zeroed).digest();
+    if (!timingSafeEqual(mac, data.subarray(offset + 2, offset + 18))) {
+      throw new PacketDropError('bad-authenticator', 'Message-Authenticator does not match');
     }
-  } finally {
-    signed.fill(0, data.length); // the secret does not stay in a pooled buffer
+    return;
   }
 }
 

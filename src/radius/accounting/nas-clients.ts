@@ -4,7 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NasRow } from '../../database/freeradius';
 import { NasChanges } from '../../nas/nas-changes';
-import { forgetSecrets } from './accounting-codec';
 
 /** A RADIUS client as FreeRADIUS reads it from the nas table: its address and shared secret. */
 export interface NasClient {
@@ -134,7 +133,6 @@ export class NasClients {
       prefixes.push({ list, bits, client });
     }
     prefixes.sort((a, b) => b.bits - a.bits);
-    forgetSecrets(); // the secrets' bytes kept for hashing: only the current ones again
     this.exact = exact;
     this.prefixes = prefixes;
     this.loadedAt = Date.now();
