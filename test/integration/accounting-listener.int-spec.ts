@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { createConnection, type Connection } from 'mysql2/promise';
 import radius from 'radius';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { startApp, type RunningApp } from '../support/app';
@@ -562,5 +563,114 @@ describe('accounting listener rate limit per source', () => {
       reason: 'rate-limited',
       count: limited,
     });
+  });
+});
+
+/**
+ * A batch that partly committed (MySQL, where the listener updates the sessions it has written
+ * without reading them first): one session's row was deleted since, and writing its packet
+ * again as a new row failed. Only that packet goes unanswered (the NAS sends it again); the
+ * others are answered and written once, not again packet by packet (an Interim-Update applied
+ * twice leaves an interval of 0).
+ */
+describe('accounting listener, a batch that partly committed', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  let listener: AccountingListener;
+  let port: number;
+  let client: RadiusTestClient;
+  let holder: Connection | undefined;
+
+  const packet = (
+    status: 'Start' | 'Interim-Update',
+    sessionId: string,
+    identifier: number,
+    over: Partial<Parameters<typeof sessionAttributes>[1]> = {},
+  ) =>
+    accountingRequest(
+      SECRET,
+      sessionAttributes(status, {
+        nasIp: KEPT_NAS_IP,
+        username: sessionId,
+        sessionId,
+        eventTime: T0,
+        ...over,
+      }),
+      identifier,
+    );
+
+  async function answered(request: Buffer): Promise<void> {
+    const reply = await client.send(request, port, 10_000);
+    expect(reply).not.toBeNull();
+    expect(validResponse(reply!, request, SECRET)).toBe(true);
+  }
+
+  const interval = async (sessionId: string) =>
+    db.query<{ acctinterval: number | null }>(
+      'SELECT acctinterval FROM radacct WHERE acctsessionid = ?',
+      [sessionId],
+    );
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+    api = await startApp(db, { RADIUS_ACCT_RATE_PER_SOURCE: '0' });
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'loopback', 'mikrotik', ?)",
+      [SECRET],
+    );
+    listener = api.app.get(AccountingListener);
+    port = listener.address()!.port;
+    client = await RadiusTestClient.open();
+  });
+
+  afterAll(async () => {
+    await holder?.end().catch(() => undefined);
+    await client?.close();
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('answers and writes once the packets that committed; only the one not written goes unanswered', async () => {
+    for (const [i, id] of ['P-lock', 'P-kept', 'P-gone'].entries()) {
+      await answered(packet('Start', id, i + 1, { eventTime: T0 }));
+    }
+    await db.query("DELETE FROM radacct WHERE acctsessionid = 'P-gone'");
+    await db.query(
+      "CREATE TRIGGER t_refuse_gone BEFORE INSERT ON radacct FOR EACH ROW IF NEW.acctsessionid = 'P-gone' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF",
+    );
+    // P-lock's row held by another transaction: the batch writing P-lock waits, and the two
+    // packets sent meanwhile queue behind it, into the next batch together.
+    holder = await createConnection({ ...db.mysql!, database: db.database });
+    await holder.query('START TRANSACTION');
+    await holder.query("SELECT radacctid FROM radacct WHERE acctsessionid = 'P-lock' FOR UPDATE");
+    const interim = (id: string, identifier: number) =>
+      packet('Interim-Update', id, identifier, { eventTime: T0 + 300, sessionTime: 300 });
+    const lockReply = client.send(interim('P-lock', 10), port, 10_000);
+    await sleep(300);
+    const before = { ...listener.stats, dropped: new Map(listener.stats.dropped) };
+    const kept = interim('P-kept', 11);
+    const gone = interim('P-gone', 12);
+    const keptReply = client.send(kept, port, 10_000);
+    const goneReply = client.send(gone, port, 3_000);
+    await sleep(300);
+    await holder.query('COMMIT');
+
+    expect(await lockReply).not.toBeNull();
+    const reply = await keptReply;
+    expect(reply).not.toBeNull();
+    expect(validResponse(reply!, kept, SECRET)).toBe(true);
+    expect(await goneReply).toBeNull();
+    expect(listener.stats.written - before.written).toBe(2); // P-lock's and P-kept's
+    expect(
+      listener.stats.dropped.get('write-failed')! - (before.dropped.get('write-failed') ?? 0),
+    ).toBe(1);
+    // Written once: the interval since the Start, not 0 from the same update applied again.
+    expect(await interval('P-kept')).toEqual([{ acctinterval: 300 }]);
+    expect(await interval('P-gone')).toEqual([]);
+
+    // The NAS sends it again; it is written as a new row this time.
+    await db.query('DROP TRIGGER t_refuse_gone');
+    await answered(gone);
+    expect(await interval('P-gone')).toEqual([{ acctinterval: null }]);
   });
 });

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { TransactionsService } from '../../src/database/transactions.service';
 import type { AccountingRecord } from '../../src/radius/accounting/accounting-request';
-import { RadacctWriter } from '../../src/radius/accounting/radacct-writer';
+import { PartlyCommittedError, RadacctWriter } from '../../src/radius/accounting/radacct-writer';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const T0 = 1_763_800_000;
@@ -242,6 +242,45 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
         acctinputoctets: '9',
       }),
     ]);
+  });
+
+  it('keeps what committed when writing a deleted session again fails', async () => {
+    await write([
+      record('Start', 'pk', { eventTime: T0 }),
+      record('Start', 'pg', { eventTime: T0 }),
+    ]);
+    await db.query('DELETE FROM radacct WHERE acctuniqueid = ?', ['pg']);
+    await db.query(
+      kind === 'mysql'
+        ? "CREATE TRIGGER t_refuse_pg BEFORE INSERT ON radacct FOR EACH ROW IF NEW.acctuniqueid = 'pg' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF"
+        : "CREATE TRIGGER t_refuse_pg BEFORE INSERT ON radacct WHEN NEW.acctuniqueid = 'pg' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
+    const batch = [
+      record('Interim-Update', 'pk', { eventTime: T0 + 300, sessionTime: 300 }),
+      record('Interim-Update', 'pg', { eventTime: T0 + 300, sessionTime: 300 }),
+    ];
+    const failed = await writer.write(batch).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    await db.query('DROP TRIGGER t_refuse_pg');
+    if (kind === 'mysql') {
+      // pk's UPDATE committed with the batch before pg turned out to be gone: it is reported
+      // committed, and pg alone not written.
+      expect(failed).toBeInstanceOf(PartlyCommittedError);
+      const partly = failed as PartlyCommittedError;
+      expect([...partly.unwritten]).toEqual(['pg']);
+      expect(
+        (await writer.rows(partly.committed)).map((c) => [c.type, c.row.acctUniqueId]),
+      ).toEqual([['UPDATED', 'pk']]);
+      expect(await row('pk')).toEqual([expect.objectContaining({ acctinterval: 300 })]);
+    } else {
+      // One transaction, one statement at a time: nothing committed.
+      expect(failed).toBeInstanceOf(Error);
+      expect(failed).not.toBeInstanceOf(PartlyCommittedError);
+      expect(await row('pk')).toEqual([expect.objectContaining({ acctinterval: null })]);
+    }
+    expect(await row('pg')).toEqual([]);
   });
 
   it("Accounting-On closes that NAS's sessions started before it, with NAS-Reboot", async () => {

@@ -16,7 +16,7 @@ import { ListenerStats } from './listener-stats';
 import { NasClients, normalizeAddress, type NasClient } from './nas-clients';
 import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
-import { RadacctWriter, type CommittedChange } from './radacct-writer';
+import { PartlyCommittedError, RadacctWriter, type CommittedChange } from './radacct-writer';
 import { SourceRateLimiter } from './source-rate-limiter';
 import { Metrics } from '../../metrics/metrics.service';
 
@@ -300,6 +300,15 @@ export class AccountingListener implements OnApplicationShutdown {
     try {
       changes = await this.writeRetryingDeadlocks(batch);
     } catch (err) {
+      if (err instanceof PartlyCommittedError) {
+        // Never written again: only the packets that were not written go unanswered.
+        const unwritten = (p: Pending) => err.unwritten.has(p.record.acctUniqueId);
+        release();
+        this.failed(batch.filter(unwritten), err.failure);
+        const committed = batch.filter((p) => !unwritten(p));
+        if (committed.length > 0) this.written(committed, err.committed);
+        return;
+      }
       if (batch.length === 1 || isConnectionError(err)) {
         this.failed(batch, err);
         return;
@@ -310,6 +319,11 @@ export class AccountingListener implements OnApplicationShutdown {
       return;
     }
     release();
+    this.written(batch, changes);
+  }
+
+  /** Packets whose write committed: answered, counted, and their events published. */
+  private written(batch: Pending[], changes: CommittedChange[]): void {
     this.committed(batch);
     this.metrics.batchPackets.observe(batch.length);
     this.publishing = this.publishing
@@ -319,13 +333,18 @@ export class AccountingListener implements OnApplicationShutdown {
       );
   }
 
-  /** A deadlock (or lock wait timeout) rolled the batch back whole: it is tried again. */
+  /**
+   * A deadlock (or lock wait timeout) rolled the batch back whole: it is tried again. Not a
+   * batch that partly committed (its failure may be a deadlock too).
+   */
   private async writeRetryingDeadlocks(batch: Pending[]): Promise<CommittedChange[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writer.write(batch.map((p) => p.record));
       } catch (err) {
-        if (attempt >= 3 || !hasCode(err, LOCK_ERRORS)) throw err;
+        if (attempt >= 3 || err instanceof PartlyCommittedError || !hasCode(err, LOCK_ERRORS)) {
+          throw err;
+        }
       }
     }
   }

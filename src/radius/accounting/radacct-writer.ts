@@ -36,6 +36,31 @@ export interface CommittedChange {
   row?: RadAcct;
 }
 
+/**
+ * A batch whose sessions' packets committed, except those of `unwritten` (acctuniqueids): the
+ * rows they were meant to update had been deleted since the writer saw them, and writing them
+ * again (as new rows) failed with `failure`. The others must be answered as written and not
+ * written again: an Interim-Update applied twice would record an interval of 0.
+ */
+export class PartlyCommittedError extends Error {
+  /** The failure's driver code and fatal flag, so that it is classified as the failure is. */
+  readonly code: unknown;
+  readonly fatal: unknown;
+
+  constructor(
+    readonly committed: CommittedChange[],
+    readonly unwritten: ReadonlySet<string>,
+    readonly failure: unknown,
+  ) {
+    super(
+      `${unwritten.size} session(s) of the batch not written (the rest committed): ${(failure as Error).message}`,
+    );
+    this.name = 'PartlyCommittedError';
+    this.code = (failure as { code?: unknown }).code;
+    this.fatal = (failure as { fatal?: unknown }).fatal;
+  }
+}
+
 type RowState = 'missing' | 'open' | 'stopped';
 
 /** What one packet does to a session's state, and the event it makes (null: none). */
@@ -169,7 +194,12 @@ export class RadacctWriter implements OnApplicationShutdown {
     if (gone.size === 0) return changes;
     for (const uid of gone) this.known.delete(uid);
     const again = records.filter((r) => gone.has(r.acctUniqueId));
-    return [...changes, ...(await this.writeAnySessions(query, again))];
+    try {
+      return [...changes, ...(await this.writeAnySessions(query, again))];
+    } catch (err) {
+      // The rest of the batch has committed: only these sessions' packets were not written.
+      throw new PartlyCommittedError(changes, gone, err);
+    }
   }
 
   private eventRows(changes: readonly CommittedChange[]): Statement {
