@@ -2,6 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createConnection, type Connection } from 'mysql2/promise';
 import radius from 'radius';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
+import { PartlyCommittedError, RadacctWriter } from '../../src/radius/accounting/radacct-writer';
+import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { startApp, type RunningApp } from '../support/app';
 import {
   accountingRequest,
@@ -605,6 +607,14 @@ describe('accounting listener, a batch that partly committed', () => {
     expect(validResponse(reply!, request, SECRET)).toBe(true);
   }
 
+  async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > end) throw new Error('timed out waiting');
+      await sleep(10);
+    }
+  }
+
   const interval = async (sessionId: string) =>
     db.query<{ acctinterval: number | null }>(
       'SELECT acctinterval FROM radacct WHERE acctsessionid = ?',
@@ -645,14 +655,16 @@ describe('accounting listener, a batch that partly committed', () => {
     await holder.query("SELECT radacctid FROM radacct WHERE acctsessionid = 'P-lock' FOR UPDATE");
     const interim = (id: string, identifier: number) =>
       packet('Interim-Update', id, identifier, { eventTime: T0 + 300, sessionTime: 300 });
+    const writes = jest.spyOn(api.app.get(RadacctWriter), 'write');
+    const published = jest.spyOn(api.app.get(SessionEventBus), 'publish');
     const lockReply = client.send(interim('P-lock', 10), port, 10_000);
-    await sleep(300);
+    await until(() => writes.mock.calls.length === 1);
     const before = { ...listener.stats, dropped: new Map(listener.stats.dropped) };
     const kept = interim('P-kept', 11);
     const gone = interim('P-gone', 12);
     const keptReply = client.send(kept, port, 10_000);
-    const goneReply = client.send(gone, port, 3_000);
-    await sleep(300);
+    const goneReply = client.send(gone, port, 2_000);
+    await until(() => listener.stats.received - before.received === 2);
     await holder.query('COMMIT');
 
     expect(await lockReply).not.toBeNull();
@@ -660,13 +672,45 @@ describe('accounting listener, a batch that partly committed', () => {
     expect(reply).not.toBeNull();
     expect(validResponse(reply!, kept, SECRET)).toBe(true);
     expect(await goneReply).toBeNull();
-    expect(listener.stats.written - before.written).toBe(2); // P-lock's and P-kept's
-    expect(
-      listener.stats.dropped.get('write-failed')! - (before.dropped.get('write-failed') ?? 0),
-    ).toBe(1);
-    // Written once: the interval since the Start, not 0 from the same update applied again.
+    // The two went in one batch, and it partly committed.
+    expect(writes.mock.calls.map((call) => call[0].map((r) => r.acctSessionId))).toEqual([
+      ['P-lock'],
+      ['P-kept', 'P-gone'],
+    ]);
+    const [, partly] = await Promise.allSettled(writes.mock.results.map((r) => r.value));
+    expect(partly).toMatchObject({ status: 'rejected', reason: expect.any(PartlyCommittedError) });
+    const after = listener.stats;
+    const dropped = (stats: { dropped: Map<string, number> }) =>
+      [...stats.dropped.values()].reduce((a, b) => a + b, 0);
+    expect({
+      received: after.received - before.received,
+      answered: after.answered - before.answered,
+      written: after.written - before.written,
+      duplicates: after.duplicates - before.duplicates,
+      dropped: dropped(after) - dropped(before),
+      writeFailed: after.dropped.get('write-failed')! - (before.dropped.get('write-failed') ?? 0),
+    }).toEqual({
+      received: 2,
+      // P-kept's, and P-lock's (received before): every packet answered or dropped.
+      answered: 2,
+      written: 2,
+      duplicates: 0,
+      dropped: 1,
+      writeFailed: 1,
+    });
+    // Written once: the interval since the Start, not 0 from the same update applied again;
+    // and its event published once.
     expect(await interval('P-kept')).toEqual([{ acctinterval: 300 }]);
     expect(await interval('P-gone')).toEqual([]);
+    await until(() => published.mock.calls.length === 2);
+    expect(
+      published.mock.calls.flatMap((call) => call[0].map((c) => [c.type, c.row.acctSessionId])),
+    ).toEqual([
+      ['UPDATED', 'P-lock'],
+      ['UPDATED', 'P-kept'],
+    ]);
+    writes.mockRestore();
+    published.mockRestore();
 
     // The NAS sends it again; it is written as a new row this time.
     await db.query('DROP TRIGGER t_refuse_gone');

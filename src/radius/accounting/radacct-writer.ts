@@ -39,8 +39,10 @@ export interface CommittedChange {
 /**
  * A batch whose sessions' packets committed, except those of `unwritten` (acctuniqueids): the
  * rows they were meant to update had been deleted since the writer saw them, and writing them
- * again (as new rows) failed with `failure`. The others must be answered as written and not
- * written again: an Interim-Update applied twice would record an interval of 0.
+ * again (as new rows) failed with `failure`, so they are not known to be written (as with any
+ * failed request, its COMMIT may have run if only the answer was lost). The others must be
+ * answered as written and not written again: an Interim-Update applied twice would record an
+ * interval of 0.
  */
 export class PartlyCommittedError extends Error {
   /** The failure's driver code and fatal flag, so that it is classified as the failure is. */
@@ -53,7 +55,8 @@ export class PartlyCommittedError extends Error {
     readonly failure: unknown,
   ) {
     super(
-      `${unwritten.size} session(s) of the batch not written (the rest committed): ${(failure as Error).message}`,
+      `${unwritten.size} session(s) of the batch not written (the rest committed): ${String((failure as Error | undefined)?.message ?? failure)}`,
+      { cause: failure },
     );
     this.name = 'PartlyCommittedError';
     this.code = (failure as { code?: unknown }).code;
@@ -102,7 +105,9 @@ export class RadacctWriter implements OnApplicationShutdown {
 
   /**
    * Commits the whole batch or nothing; resolves only after the commit, with the changes it
-   * made. `rows` gives their rows: on MySQL a batch of session packets read them before it
+   * made. The one exception, on MySQL: PartlyCommittedError, when sessions whose rows were
+   * deleted behind the writer could not be written again after the rest had committed.
+   * `rows` gives their rows: on MySQL a batch of session packets read them before it
    * committed; otherwise they are read then, so answering the NAS need not wait for it.
    */
   write(records: readonly AccountingRecord[]): Promise<CommittedChange[]> {
@@ -139,11 +144,21 @@ export class RadacctWriter implements OnApplicationShutdown {
     query: MultiQuery,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const changes = waves(records)[0].every(
-      (r) => r.status === 'Start' || this.known.has(r.acctUniqueId),
-    )
-      ? await this.writeKnownSessions(query, records)
-      : await this.writeAnySessions(query, records);
+    let changes: CommittedChange[];
+    try {
+      changes = waves(records)[0].every(
+        (r) => r.status === 'Start' || this.known.has(r.acctUniqueId),
+      )
+        ? await this.writeKnownSessions(query, records)
+        : await this.writeAnySessions(query, records);
+    } catch (err) {
+      // What committed has rows now, whatever failed after it.
+      if (err instanceof PartlyCommittedError) {
+        for (const r of records)
+          if (!err.unwritten.has(r.acctUniqueId)) this.known.add(r.acctUniqueId);
+      }
+      throw err;
+    }
     for (const r of records) this.known.add(r.acctUniqueId);
     return changes;
   }
@@ -197,7 +212,8 @@ export class RadacctWriter implements OnApplicationShutdown {
     try {
       return [...changes, ...(await this.writeAnySessions(query, again))];
     } catch (err) {
-      // The rest of the batch has committed: only these sessions' packets were not written.
+      // The rest of the batch has committed: only these sessions' packets are not known to
+      // be written.
       throw new PartlyCommittedError(changes, gone, err);
     }
   }
