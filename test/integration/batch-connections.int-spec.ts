@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import { BatchConnections } from '../../src/radius/accounting/batch-connections';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -6,7 +7,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  * The accounting listener's own MySQL connections against a MariaDB that stops answering
  * without closing anything (a hung server, or a partition): a batch fails after the query
  * timeout instead of holding the listener for as long as TCP takes to give up, and the next
- * batch gets a new connection.
+ * batch gets a new connection. A batch that timed out while the server was reachable (held by
+ * a lock) never commits afterwards.
  */
 describe('batch connections', () => {
   let db: TestDatabase;
@@ -46,5 +48,30 @@ describe('batch connections', () => {
 
     proxy.thaw();
     expect(Number(await origin())).toBe(1); // a new connection, set up again
+  });
+
+  it('kills a request that timed out on a lock, so that it never commits once the lock is gone', async () => {
+    await db.query('CREATE TABLE held (id INT PRIMARY KEY, a INT) ENGINE=InnoDB');
+    await db.query('INSERT INTO held VALUES (1, 0)');
+    const holder = await createConnection({ ...db.mysql!, database: db.database });
+    try {
+      await holder.query('START TRANSACTION');
+      await holder.query('SELECT a FROM held WHERE id = 1 FOR UPDATE');
+      const write = batches.run((query) =>
+        query([
+          { sql: 'START TRANSACTION', params: [] },
+          { sql: 'UPDATE held SET a = a + 1 WHERE id = 1', params: [] },
+          { sql: 'COMMIT', params: [] },
+        ]),
+      );
+      await expect(write).rejects.toMatchObject({ code: 'PROTOCOL_SEQUENCE_TIMEOUT' });
+      await holder.query('COMMIT');
+      // Had it been left running, its UPDATE would now get the lock and commit.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await db.query('SELECT a FROM held')).toEqual([{ a: 0 }]);
+      expect(Number(await origin())).toBe(1); // and the next batch connects again
+    } finally {
+      await holder.end();
+    }
   });
 });

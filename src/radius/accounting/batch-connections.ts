@@ -20,6 +20,9 @@ export const MAX_IN_FLIGHT = 1;
  */
 export const BATCH_QUERY_TIMEOUT_MS = 30_000;
 
+/** How long the kill of a timed-out request's connection may take (see abandon). */
+const KILL_TIMEOUT_MS = 2_000;
+
 /** Sends statements in one request, run in order; one result per statement. */
 export type MultiQuery = (statements: readonly Statement[]) => Promise<unknown[]>;
 
@@ -114,7 +117,8 @@ export class BatchConnections {
       result = await work(query);
     } catch (err) {
       // Timed out: the connection still waits for that answer; it cannot be used again.
-      if ((err as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') this.drop(conn);
+      if ((err as { code?: unknown }).code === 'PROTOCOL_SEQUENCE_TIMEOUT')
+        await this.abandon(conn);
       else await this.rollbackOrDrop(conn);
       throw err;
     }
@@ -191,6 +195,29 @@ export class BatchConnections {
     } catch {
       this.drop(conn);
     }
+  }
+
+  /**
+   * A request that timed out is still running on the server, and would commit whenever what
+   * held it (a row lock, a stalled disk) let go: after its packets went unanswered, so that the
+   * NAS's retransmits would write them twice. So the connection is dropped, and its server
+   * side killed from a connection of its own (KILL CONNECTION rolls its transaction back)
+   * before the batch is reported failed. A server that cannot be reached within
+   * KILL_TIMEOUT_MS is left alone: then the outcome is unknown, as for any request whose answer
+   * was lost.
+   */
+  private async abandon(conn: Connection): Promise<void> {
+    const id = conn.threadId;
+    this.drop(conn);
+    if (id === null) return;
+    await new Promise<void>((resolve) => {
+      const killer = createConnection({ uri: this.url, connectTimeout: KILL_TIMEOUT_MS });
+      killer.on('error', () => undefined);
+      killer.query({ sql: 'KILL CONNECTION ?', values: [id], timeout: KILL_TIMEOUT_MS }, () => {
+        killer.destroy();
+        resolve();
+      });
+    });
   }
 
   /** Closes a connection that cannot be used again, freeing its place. */
