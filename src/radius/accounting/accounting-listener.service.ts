@@ -304,7 +304,7 @@ export class AccountingListener implements OnApplicationShutdown {
         // Never written again: only the packets that were not written go unanswered.
         const unwritten = (p: Pending) => err.unwritten.has(p.record.acctUniqueId);
         release();
-        this.failed(batch.filter(unwritten), err.failure);
+        this.failed(batch.filter(unwritten), err.cause);
         const committed = batch.filter((p) => !unwritten(p));
         if (committed.length > 0) this.written(committed, err.committed);
         return;

@@ -39,7 +39,7 @@ export interface CommittedChange {
 /**
  * A batch whose sessions' packets committed, except those of `unwritten` (acctuniqueids): the
  * rows they were meant to update had been deleted since the writer saw them, and writing them
- * again (as new rows) failed with `failure`, so they are not known to be written (as with any
+ * again (as new rows) failed (its `cause`), so they are not known to be written (as with any
  * failed request, its COMMIT may have run if only the answer was lost). The others must be
  * answered as written and not written again: an Interim-Update applied twice would record an
  * interval of 0.
@@ -52,7 +52,7 @@ export class PartlyCommittedError extends Error {
   constructor(
     readonly committed: CommittedChange[],
     readonly unwritten: ReadonlySet<string>,
-    readonly failure: unknown,
+    failure: unknown,
   ) {
     super(
       `${unwritten.size} session(s) of the batch not written (the rest committed): ${String((failure as Error | undefined)?.message ?? failure)}`,
@@ -153,14 +153,16 @@ export class RadacctWriter implements OnApplicationShutdown {
         : await this.writeAnySessions(query, records);
     } catch (err) {
       // What committed has rows now, whatever failed after it.
-      if (err instanceof PartlyCommittedError) {
-        for (const r of records)
-          if (!err.unwritten.has(r.acctUniqueId)) this.known.add(r.acctUniqueId);
-      }
+      if (err instanceof PartlyCommittedError) this.remember(records, err.unwritten);
       throw err;
     }
-    for (const r of records) this.known.add(r.acctUniqueId);
+    this.remember(records);
     return changes;
+  }
+
+  /** Notes the sessions of `records` (but those of `except`) as having rows now. */
+  private remember(records: readonly AccountingRecord[], except?: ReadonlySet<string>): void {
+    for (const r of records) if (!except?.has(r.acctUniqueId)) this.known.add(r.acctUniqueId);
   }
 
   private async writeAnySessions(
