@@ -572,7 +572,7 @@ function resultTable(runs: Run[]): string[] {
     const other = run.cpu.machine - run.cpu.target - (run.cpu.mariadb || 0) - run.cpu.client;
     lines.push(
       `| ${TARGET_LABEL[run.target]} | ${run.window} | ${run.round} | **${rate(run).toLocaleString('en-US')}** | ` +
-        `${ms(percentile(l, 50))} | ${ms(percentile(l, 99))} | ${ms(Math.max(...l))} | ` +
+        `${ms(percentile(l, 50))} | ${ms(percentile(l, 99))} | ${ms(l.reduce((a, b) => Math.max(a, b), 0))} | ` +
         `${run.load.retransmits} (${run.udpDrops}) | ${[run.cpu.target, run.cpu.mariadb, run.cpu.client, Math.max(0, other)].map(seconds).join(' / ')} | ` +
         `${radacctCell(run.check)} |`,
     );
