@@ -604,14 +604,15 @@ interface Sample {
 }
 
 /**
- * COUNT, page, summary (its GROUP BY) or the nas lookup of a nasId filter. A search finds its
+ * COUNT, page, summary (its GROUP BY) or the nas lookups of a nasId filter (its row and its
+ * settings). A search finds its
  * page's ids and their count in one statement (COUNT(*) OVER ()): "ids and COUNT", timed as
  * the COUNT; its page is then the read of those rows.
  */
 const label = (s: Statement) =>
   /\bGROUP BY\b/i.test(s.sql)
     ? 'summary'
-    : /\bFROM `nas`/i.test(s.sql)
+    : /\bFROM `(nas|rg_nas_settings)`/i.test(s.sql)
       ? 'nas'
       : /\bOVER \(\)/i.test(s.sql)
         ? 'ids and COUNT'

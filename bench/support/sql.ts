@@ -110,9 +110,10 @@ export async function analyze(
       st.params,
     );
     const doc = JSON.parse(Object.values(row)[0]) as { query_block?: { r_total_time_ms?: number } };
-    const tables = planTables(doc)
-      .map((t) => describeTable(t, opts.detail ?? false))
-      .join('; ');
+    const tables =
+      planTables(doc)
+        .map((t) => describeTable(t, opts.detail ?? false))
+        .join('; ') || `no table read: \`${st.sql.replace(/\s+/g, ' ').slice(0, 80)}\``;
     const steps = opts.detail ? [...planSteps(doc)].map((s) => `; ${s}`).join('') : '';
     lines.push(
       `${label(st)} (${ms(doc.query_block?.r_total_time_ms ?? NaN)} ms): ${tables}${steps}`,
