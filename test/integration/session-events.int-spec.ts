@@ -198,6 +198,24 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(eventsOf('stale-1')).toEqual(['STARTED', 'STOPPED']);
   });
 
+  it('closes a session as stale once, when two callers (the reaper and the reconciler) close it at once', async () => {
+    await insertOpen('stale-twice', 'twice');
+    await waitFor(() => eventsOf('stale-twice').length === 1);
+    const [{ id }] = await db.query<{ id: number | string }>(
+      "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'stale-twice'",
+    );
+    const reaper = api.app.get(StaleSessionReaper);
+    const [a, b] = await Promise.all([
+      reaper.closeStale([String(id)]),
+      reaper.closeStale([String(id)]),
+    ]);
+    expect([a.length, b.length].sort()).toEqual([0, 1]);
+    // Once more, after it was closed: nothing to close, nothing announced.
+    expect(await reaper.closeStale([String(id)])).toEqual([]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(eventsOf('stale-twice')).toEqual(['STARTED', 'STOPPED']);
+  });
+
   if (kind === 'mysql') {
     it('misses nothing and doubles nothing with concurrent writers and a transaction that commits late', async () => {
       const conn = () =>

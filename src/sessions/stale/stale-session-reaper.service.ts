@@ -112,7 +112,11 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     return this.close(ids, { sql: 'acctstoptime IS NULL', params: [] });
   }
 
-  /** Closes the sessions among `ids` that still meet `condition`, in one transaction. */
+  /**
+   * Closes the sessions among `ids` that still meet `condition`, in one transaction, and
+   * returns exactly those: a session closed meanwhile (by a Stop, or as stale by another
+   * caller, e.g. the reconciler and the reaper at once) is neither closed nor announced again.
+   */
   private async close(
     ids: readonly string[],
     condition: { sql: string; params: unknown[] },
@@ -121,19 +125,25 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     const unix = (e: string) =>
       this.sqlite ? `CAST(strftime('%s', ${e}) AS INTEGER)` : `UNIX_TIMESTAMP(${e})`;
     const last = 'COALESCE(acctupdatetime, acctstarttime)';
+    const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
     const rows = await this.transactions.run((m) =>
       RadacctOrigin.around(m, async () => {
-        // The condition again: an update that came since the caller looked keeps its session.
+        // The condition again, under the rows' locks (SQLite has one writer anyway): an update
+        // that came since the caller looked keeps its session.
+        const due: Array<{ id: number | string }> = await m.query(
+          `SELECT radacctid AS id FROM radacct WHERE radacctid IN (${list(ids.length)}) AND ${condition.sql}` +
+            (this.sqlite ? '' : ' FOR UPDATE'),
+          [...ids, ...condition.params],
+        );
+        const closing = due.map((d) => String(d.id));
+        if (closing.length === 0) return [];
         await m.query(
           `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${unix(last)} - ${unix('acctstarttime')}), ` +
             `acctterminatecause = ?, acctstoptime = ${last} ` +
-            `WHERE radacctid IN (${ids.map(() => '?').join(', ')}) AND ${condition.sql}`,
-          [STALE_SESSION_CAUSE, ...ids, ...condition.params],
+            `WHERE radacctid IN (${list(closing.length)})`,
+          [STALE_SESSION_CAUSE, ...closing],
         );
-        return m.getRepository(RadAcct).findBy({
-          radAcctId: In([...ids]),
-          acctTerminateCause: STALE_SESSION_CAUSE,
-        });
+        return m.getRepository(RadAcct).findBy({ radAcctId: In(closing) });
       }),
     );
     const closed = rows.filter((r) => r.acctStopTime !== null);
