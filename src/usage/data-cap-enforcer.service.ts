@@ -32,7 +32,8 @@ interface OverCap {
  * - with a FUP rate on the profile: a CoA-Request with that Mikrotik-Rate-Limit, and the
  *   customer stays online;
  * - without: a Disconnect-Request (with the RouterOS fallback).
- * Once per customer and month (rg_cap_actions is claimed first, so one instance acts). The next
+ * Once per customer and month (rg_cap_actions is claimed first, so one instance acts), unless
+ * it did not get through: then the claim is given back and the next update tries again. The next
  * login is FreeRADIUS's business (radius-config): refused with a Reply-Message, or the FUP rate.
  * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is.
  */
@@ -92,27 +93,45 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     return month;
   }
 
-  /** Checks these users now (also what every accounting update does); returns who was acted on. */
+  /**
+   * Checks these users now (also what every accounting update does); returns who was acted on.
+   * An action that did not get through (the NAS did not acknowledge, or the user's sessions
+   * could not be reached) gives its claim back, so the user's next accounting update tries
+   * again: a failed disconnect must not leave an over-cap customer online for the rest of the
+   * month.
+   */
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
     const acted: string[] = [];
     for (const over of await this.overCap(usernames, month)) {
       const action = over.fupRate ? 'fup' : 'disconnect';
       if (!(await this.claim(over.username, month, action))) continue;
-      acted.push(over.username);
-      if (over.fupRate) {
-        const report = await this.control.changeUserRate(over.username, over.fupRate);
-        this.log.log(
-          `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)`,
-        );
-      } else {
-        const result = await this.control.disconnectUser(over.username);
-        this.log.log(
-          `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed'} (${result.method}): ${result.message}`,
-        );
+      let done = false;
+      try {
+        done = await this.act(over, month);
+      } finally {
+        if (done) acted.push(over.username);
+        else await this.unclaim(over.username, month, action);
       }
     }
     return acted;
+  }
+
+  /** Throttles or disconnects an over-cap user; true when every open session was reached. */
+  private async act(over: OverCap, month: string): Promise<boolean> {
+    if (over.fupRate) {
+      const report = await this.control.changeUserRate(over.username, over.fupRate);
+      const done = report.sessions > 0 && report.reached === report.sessions;
+      this.log.log(
+        `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', tried again at the next update'}`,
+      );
+      return done;
+    }
+    const result = await this.control.disconnectUser(over.username);
+    this.log.log(
+      `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed, tried again at the next update'} (${result.method}): ${result.message}`,
+    );
+    return result.ok;
   }
 
   private async checkPending(): Promise<void> {
@@ -154,6 +173,19 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       username: r.username,
       fupRate: r.fupUp && r.fupDown ? rateLimit(r.fupUp, r.fupDown) : null,
     }));
+  }
+
+  /** Gives back a claim whose action did not get through. */
+  private async unclaim(username: string, month: string, action: string): Promise<void> {
+    await this.dataSource
+      .query('DELETE FROM rg_cap_actions WHERE username = ? AND month = ? AND action = ?', [
+        username,
+        month,
+        action,
+      ])
+      .catch((err: Error) =>
+        this.log.warn(`cannot give back the ${month} cap action of ${username}: ${err.message}`),
+      );
   }
 
   /** True for the one caller that records this month's action for the user. */

@@ -175,4 +175,42 @@ describe('monthly data cap through FreeRADIUS', () => {
     expect(throttled.reply['Mikrotik-Rate-Limit']).toBe('512k/1024k');
     expect(throttled.reply['Mikrotik-Total-Limit']).toBeUndefined();
   });
+
+  it('a disconnect the NAS did not acknowledge is tried again at the next update', async () => {
+    await customer('cap.carol', { name: 'Cap 1G retry', dataLimitBytes: String(GiB) });
+    expectCode(await login('cap.carol'), 'Access-Accept');
+    const claimed = async () =>
+      (
+        await db.query<{ n: number | string }>(
+          "SELECT COUNT(*) AS n FROM rg_cap_actions WHERE username = 'cap.carol'",
+        )
+      ).map((r) => Number(r.n))[0];
+    const until = async (check: () => Promise<boolean>, ms: number) => {
+      const deadline = performance.now() + ms;
+      while (!(await check())) {
+        if (performance.now() > deadline) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    coa!.setMode('silent');
+    try {
+      await account('cap.carol', 'cap-c-1', 'Start', 0, 0n);
+      await account('cap.carol', 'cap-c-1', 'Interim-Update', 300, (GiB * 12n) / 10n);
+      const [lost] = await requestsFor('cap.carol', 1, 3000);
+      expect(lost?.code).toBe('Disconnect-Request');
+      // The NAS never answered: the month's claim is given back once the attempt failed.
+      await until(async () => (await claimed()) === 0, 5000);
+    } finally {
+      coa!.setMode('ack');
+    }
+    const sent = (await requestsFor('cap.carol', 1, 0)).length;
+    await account('cap.carol', 'cap-c-1', 'Interim-Update', 600, (GiB * 13n) / 10n);
+    const again = await requestsFor('cap.carol', sent + 1, 3000);
+    expect(again).toHaveLength(sent + 1);
+    expect(again[sent].code).toBe('Disconnect-Request');
+    await until(async () => (await claimed()) === 1, 3000);
+    // Acknowledged this time: the claim stays, and the next update sends nothing more.
+    await account('cap.carol', 'cap-c-1', 'Interim-Update', 900, (GiB * 14n) / 10n);
+    expect(await requestsFor('cap.carol', sent + 2, 1000)).toHaveLength(sent + 1);
+  });
 });
