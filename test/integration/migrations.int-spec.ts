@@ -1,3 +1,4 @@
+import { UsageMonthOfStop1764892800000 } from '../../src/database/migrations/mysql/1764892800000-usage-month-of-stop';
 import { RadacctTriggersMerged1764806400000 } from '../../src/database/migrations/mysql/1764806400000-radacct-triggers-merged';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -73,6 +74,18 @@ describe('radacct triggers on mysql', () => {
       ]);
       await migration.up(runner);
       expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+      // Then the month of a Stop's usage: its stop time first, and back.
+      const body = async () =>
+        Object.values(
+          (await db.query<Record<string, string>>('SHOW CREATE TRIGGER `rg_radacct_au`'))[0],
+        ).join(' ');
+      const ofStop = new UsageMonthOfStop1764892800000();
+      await ofStop.up(runner);
+      expect(await body()).toContain('COALESCE(NEW.acctstoptime, NEW.acctupdatetime');
+      await ofStop.down(runner);
+      expect(await body()).toContain('COALESCE(NEW.acctupdatetime, NEW.acctstoptime');
+      await ofStop.up(runner);
+      expect(await body()).toContain('COALESCE(NEW.acctstoptime, NEW.acctupdatetime');
     } finally {
       await runner.release();
       await ds.destroy();

@@ -150,6 +150,51 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     expect(await rollupTotals('split.user')).toEqual(await radacctTotals('split.user'));
   });
 
+  it("counts a Stop's growth in the month of the stop, not of the last interim", async () => {
+    const monthly = async (username: string) =>
+      (
+        await db.query<{ month: string; up: string | number; down: string | number }>(
+          'SELECT month, upload_bytes AS up, download_bytes AS down FROM rg_usage_monthly WHERE username = ? ORDER BY month',
+          [username],
+        )
+      ).map((r) => [r.month, Number(r.up), Number(r.down)]);
+    // Through the listener: an interim on 31 October, the Stop on 1 November.
+    await customer('stop.user');
+    const s = { username: 'stop.user', sessionId: 'm-stop' };
+    await send('Start', { ...s, eventTime: OCT_END });
+    await send('Interim-Update', {
+      ...s,
+      eventTime: OCT_END + 300,
+      sessionTime: 300,
+      inputOctets: 10n,
+      outputOctets: 100n,
+    });
+    await send('Stop', {
+      ...s,
+      eventTime: OCT_END + 1200,
+      sessionTime: 1200,
+      inputOctets: 40n,
+      outputOctets: 700n,
+    });
+    expect(await monthly('stop.user')).toEqual([
+      ['2026-10', 10, 100],
+      ['2026-11', 30, 600],
+    ]);
+    // As FreeRADIUS's stop query writes it: acctupdatetime stays at the last interim.
+    await customer('fr.stop');
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets)
+       VALUES ('fs', 'fr-stop', 'fr.stop', '127.0.0.1', '2026-10-31 23:00:00', '2026-10-31 23:55:00', 5, 50)`,
+    );
+    await db.query(
+      "UPDATE radacct SET acctstoptime = '2026-11-01 00:20:00', acctsessiontime = 4800, acctinputoctets = 8, acctoutputoctets = 90, acctterminatecause = 'User-Request' WHERE acctuniqueid = 'fr-stop'",
+    );
+    expect(await monthly('fr.stop')).toEqual([
+      ['2026-10', 5, 50],
+      ['2026-11', 3, 40],
+    ]);
+  });
+
   it('counts FreeRADIUS-style writes too; a late or lower counter adds nothing', async () => {
     await customer('fr.user');
     const insert = `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES ('f1', 'fr-1', 'fr.user', '127.0.0.1', '2026-11-10 10:00:00', '2026-11-10 10:05:00', 10, 20)`;

@@ -3,7 +3,15 @@ import {
   mysqlChanged,
   RADACCT_CHANGE_TRIGGERS_MYSQL,
 } from './radacct-change-triggers';
-import { grown, mysqlUpsert, USAGE_TRIGGERS_MYSQL } from './usage-triggers';
+import type { QueryRunner } from 'typeorm';
+import {
+  grown,
+  lastUpdate,
+  mysqlUpsert,
+  reportedAt,
+  USAGE_TRIGGERS_MYSQL,
+  type UsageTime,
+} from './usage-triggers';
 
 /**
  * radacct's triggers on MySQL/MariaDB, one per event: the change feed's queue row
@@ -18,7 +26,7 @@ import { grown, mysqlUpsert, USAGE_TRIGGERS_MYSQL } from './usage-triggers';
  *   insert, and on update when the row was open and a watched column changed;
  * - every writer's counter growth is added to the user's month, as before.
  */
-export const RADACCT_TRIGGERS_MYSQL = [
+const radacctTriggersMysql = (at: UsageTime) => [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
@@ -29,7 +37,7 @@ export const RADACCT_TRIGGERS_MYSQL = [
     'DECLARE up BIGINT DEFAULT COALESCE(NEW.`acctinputoctets`, 0); ' +
     'DECLARE down BIGINT DEFAULT COALESCE(NEW.`acctoutputoctets`, 0); ' +
     `IF @rg_origin IS NULL THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 1, 3)')}; END IF; ` +
-    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down')}; END IF; ` +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at)}; END IF; ` +
     'END',
   'CREATE TRIGGER `rg_radacct_au` AFTER UPDATE ON `radacct` FOR EACH ROW BEGIN ' +
     `DECLARE up BIGINT DEFAULT ${grown('acctinputoctets')}; ` +
@@ -38,9 +46,14 @@ export const RADACCT_TRIGGERS_MYSQL = [
     `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
     `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
     'END IF; ' +
-    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down')}; END IF; ` +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at)}; END IF; ` +
     'END',
 ];
+
+/** As migration RadacctTriggersMerged1764806400000 made them. */
+export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate);
+/** Today's: a Stop's growth counts in the month of the stop (UsageMonthOfStop1764892800000). */
+export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt);
 
 /** Back to the four triggers of before (the migration's down). */
 export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [
@@ -49,3 +62,22 @@ export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [
   ...RADACCT_CHANGE_TRIGGERS_MYSQL,
   ...USAGE_TRIGGERS_MYSQL,
 ];
+
+/**
+ * Drops and creates radacct's triggers with radacct and the tables they write locked: a
+ * FreeRADIUS writing meanwhile waits those few milliseconds instead of writing a row no trigger
+ * sees (no usage added, no change-feed row).
+ */
+export async function replaceRadacctTriggersLocked(
+  q: QueryRunner,
+  statements: readonly string[],
+): Promise<void> {
+  await q.query(
+    'LOCK TABLES `radacct` WRITE, `rg_radacct_changes` WRITE, `rg_usage_monthly` WRITE',
+  );
+  try {
+    for (const statement of statements) await q.query(statement);
+  } finally {
+    await q.query('UNLOCK TABLES');
+  }
+}

@@ -1,7 +1,9 @@
 /**
  * The monthly usage rollup (rg_usage_monthly), kept by triggers on radacct: every row a
  * writer inserts adds its counters, every update adds how much they grew, to the month of the
- * row's update time (a session that spans a month boundary splits by its interim updates).
+ * time the growth was reported (a session that spans a month boundary splits by its interim
+ * updates): the row's stop time once it stopped, else its update time (today's triggers, see
+ * `reportedAt`; the first ones used the update time first, see `lastUpdate`).
  * Any writer counts: radgraph's accounting listener, FreeRADIUS's rlm_sql, the reaper (which
  * changes no counter). A counter that goes down (a NAS that reset it) adds nothing. Sums
  * saturate at BIGINT's largest value instead of failing the writer's statement (a failed
@@ -10,12 +12,24 @@
 
 const MAX = '9223372036854775807';
 
-const when = (row: 'NEW') =>
+/** The month a row's growth counts in, as the triggers of before 2026-12 had it. */
+export const lastUpdate = (row: 'NEW') =>
   `COALESCE(${row}.acctupdatetime, ${row}.acctstoptime, ${row}.acctstarttime)`;
 
-export const mysqlUpsert = (up: string, down: string) =>
+/**
+ * Today's: a Stop's growth counts in the month of the stop. Neither FreeRADIUS's stop query nor
+ * radgraph's sets acctupdatetime, which stays at the last interim: by that, the traffic of a
+ * session stopped on the 1st after an interim on the 31st (or of a whole session without
+ * interims, by its start) went to the month before.
+ */
+export const reportedAt = (row: 'NEW') =>
+  `COALESCE(${row}.acctstoptime, ${row}.acctupdatetime, ${row}.acctstarttime)`;
+
+export type UsageTime = typeof reportedAt;
+
+export const mysqlUpsert = (up: string, down: string, at: UsageTime = lastUpdate) =>
   'INSERT INTO `rg_usage_monthly` (`username`, `month`, `upload_bytes`, `download_bytes`) ' +
-  `VALUES (NEW.\`username\`, DATE_FORMAT(COALESCE(${when('NEW')}, NOW()), '%Y-%m'), ${up}, ${down}) ` +
+  `VALUES (NEW.\`username\`, DATE_FORMAT(COALESCE(${at('NEW')}, NOW()), '%Y-%m'), ${up}, ${down}) ` +
   'ON DUPLICATE KEY UPDATE ' +
   ['upload_bytes', 'download_bytes']
     .map((c) => `\`${c}\` = LEAST(\`${c}\`, ${MAX} - VALUES(\`${c}\`)) + VALUES(\`${c}\`)`)
@@ -36,23 +50,28 @@ export const USAGE_TRIGGERS_MYSQL = [
     `${mysqlUpsert(grown('acctinputoctets'), grown('acctoutputoctets'))}; END IF`,
 ];
 
-const sqliteMonth = `strftime('%Y-%m', COALESCE(${when('NEW')}, datetime('now')))`;
+const sqliteMonth = (at: UsageTime) => `strftime('%Y-%m', COALESCE(${at('NEW')}, datetime('now')))`;
 const sqliteGrown = (c: string) => `MAX(COALESCE(NEW."${c}", 0) - COALESCE(OLD."${c}", 0), 0)`;
-const sqliteUpsert = (up: string, down: string) =>
+const sqliteUpsert = (up: string, down: string, at: UsageTime) =>
   'INSERT INTO "rg_usage_monthly" ("username", "month", "upload_bytes", "download_bytes") ' +
-  `VALUES (NEW."username", ${sqliteMonth}, ${up}, ${down}) ` +
+  `VALUES (NEW."username", ${sqliteMonth(at)}, ${up}, ${down}) ` +
   'ON CONFLICT ("username", "month") DO UPDATE SET ' +
   ['upload_bytes', 'download_bytes']
     .map((c) => `"${c}" = MIN("${c}", ${MAX} - excluded."${c}") + excluded."${c}"`)
     .join(', ');
 
-export const USAGE_TRIGGERS_SQLITE = [
+const usageTriggersSqlite = (at: UsageTime) => [
   'DROP TRIGGER IF EXISTS "rg_radacct_usage_ai"',
   'DROP TRIGGER IF EXISTS "rg_radacct_usage_au"',
   'CREATE TRIGGER "rg_radacct_usage_ai" AFTER INSERT ON "radacct" ' +
     'WHEN COALESCE(NEW."acctinputoctets", 0) > 0 OR COALESCE(NEW."acctoutputoctets", 0) > 0 BEGIN ' +
-    `${sqliteUpsert('COALESCE(NEW."acctinputoctets", 0)', 'COALESCE(NEW."acctoutputoctets", 0)')}; END`,
+    `${sqliteUpsert('COALESCE(NEW."acctinputoctets", 0)', 'COALESCE(NEW."acctoutputoctets", 0)', at)}; END`,
   'CREATE TRIGGER "rg_radacct_usage_au" AFTER UPDATE OF "acctinputoctets", "acctoutputoctets" ON "radacct" ' +
     `WHEN ${sqliteGrown('acctinputoctets')} > 0 OR ${sqliteGrown('acctoutputoctets')} > 0 BEGIN ` +
-    `${sqliteUpsert(sqliteGrown('acctinputoctets'), sqliteGrown('acctoutputoctets'))}; END`,
+    `${sqliteUpsert(sqliteGrown('acctinputoctets'), sqliteGrown('acctoutputoctets'), at)}; END`,
 ];
+
+/** As migration UsageMonthly1764374400000 made them. */
+export const USAGE_TRIGGERS_SQLITE = usageTriggersSqlite(lastUpdate);
+/** Today's (migration UsageMonthOfStop1764892800000). */
+export const USAGE_TRIGGERS_SQLITE_BY_REPORT = usageTriggersSqlite(reportedAt);

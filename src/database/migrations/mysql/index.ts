@@ -11,6 +11,7 @@ import { DataCap1764547200000 } from './1764547200000-data-cap';
 import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { RadacctTriggersMerged1764806400000 } from './1764806400000-radacct-triggers-merged';
+import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MYSQL_MIGRATIONS = [
   ApiKeys1764633600000,
   AuditLog1764720000000,
   RadacctTriggersMerged1764806400000,
+  UsageMonthOfStop1764892800000,
 ];

@@ -9,6 +9,7 @@ import { ExpiryJobs1764460800000 } from './1764460800000-expiry-jobs';
 import { DataCap1764547200000 } from './1764547200000-data-cap';
 import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
+import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -23,4 +24,5 @@ export const SQLITE_MIGRATIONS = [
   DataCap1764547200000,
   ApiKeys1764633600000,
   AuditLog1764720000000,
+  UsageMonthOfStop1764892800000,
 ];
