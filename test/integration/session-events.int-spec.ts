@@ -1,5 +1,7 @@
 import { createConnection } from 'mysql2/promise';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { TransactionsService } from '../../src/database/transactions.service';
+import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
 import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
 import { collect, startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -196,6 +198,23 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     // The reaper's own write is not published twice by the change feed.
     await new Promise((r) => setTimeout(r, 400));
     expect(eventsOf('stale-1')).toEqual(['STARTED', 'STOPPED']);
+  });
+
+  it("does not publish radgraph's own write through the feed, even while its transaction is open", async () => {
+    // As the listener's SQLite path and the reaper write: marked, and awaiting between statements
+    // while the feed polls every 100 ms.
+    await api.app.get(TransactionsService).run((m) =>
+      RadacctOrigin.around(m, async () => {
+        await m.query(
+          `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime)
+           VALUES ('s-own-1', 'own-1', 'own', '10.0.0.1', ${now()}, ${now()})`,
+        );
+        await new Promise((r) => setTimeout(r, 350));
+      }),
+    );
+    await insertOpen('after-own-1', 'other');
+    await waitFor(() => eventsOf('after-own-1').length === 1);
+    expect(eventsOf('own-1')).toEqual([]);
   });
 
   it('closes a session as stale once, when two callers (the reaper and the reconciler) close it at once', async () => {

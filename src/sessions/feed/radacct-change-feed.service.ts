@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
@@ -14,6 +14,7 @@ import { SessionEventBus } from '../events/session-event-bus.service';
 import { SessionEventType } from '../models/session-event.model';
 import { RadacctChange } from './radacct-change.entity';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
@@ -64,7 +65,12 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     private readonly bus: SessionEventBus,
     private readonly leases: JobLeases,
     private readonly metrics: Metrics,
-  ) {}
+    private readonly transactions: TransactionsService,
+  ) {
+    this.sqlite = dataSource.options.type === 'better-sqlite3';
+  }
+
+  private readonly sqlite: boolean;
 
   /** When this instance last found the queue empty (for the lag metric). */
   private emptyAt = Date.now();
@@ -82,11 +88,8 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   /** Publishes one page of queued changes; returns how many queue rows it consumed. */
   async pollOnce(): Promise<number> {
-    const queue = this.dataSource.getRepository(RadacctChange);
-    const changes = await queue.find({ order: { seq: 'ASC' }, take: PAGE });
+    const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
-    const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
-    const rows = await this.dataSource.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
@@ -100,15 +103,34 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
+   * The next page of the queue and the radacct rows it names. On SQLite every caller shares one
+   * connection, so a read outside the transaction queue would run inside whatever transaction
+   * is open: it would see radgraph's own queue rows (which RadacctOrigin deletes before that
+   * transaction commits) and publish them a second time, or rows that are then rolled back.
+   */
+  private readPage(): Promise<{ changes: RadacctChange[]; rows: RadAcct[] }> {
+    const read = async (m: EntityManager) => {
+      const changes = await m
+        .getRepository(RadacctChange)
+        .find({ order: { seq: 'ASC' }, take: PAGE });
+      if (changes.length === 0) return { changes, rows: [] };
+      const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
+      return { changes, rows: await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) }) };
+    };
+    return this.sqlite ? this.transactions.run(read) : read(this.dataSource.manager);
+  }
+
+  /**
    * Deletes exactly the queue rows published. On MySQL the DELETE must reach each row through
    * the primary key: a scan (what the optimizer picks for `seq IN (...)` on a small table)
    * waits for the lock of a writer's row that is not committed yet, and every trigger insert
    * waits behind it. Driving the join from the list of seqs (STRAIGHT_JOIN) looks each one up,
-   * and READ COMMITTED takes no gap locks.
+   * and READ COMMITTED takes no gap locks. On SQLite it is a transaction of its own in the
+   * queue, not a statement inside another caller's transaction (whose rollback would undo it).
    */
   private async consume(seqs: string[]): Promise<void> {
-    if (this.dataSource.options.type === 'better-sqlite3') {
-      await this.dataSource.getRepository(RadacctChange).delete({ seq: In(seqs) });
+    if (this.sqlite) {
+      await this.transactions.run((m) => m.getRepository(RadacctChange).delete({ seq: In(seqs) }));
       return;
     }
     const list = seqs.map((_, i) => (i === 0 ? 'SELECT ? AS s' : 'SELECT ?')).join(' UNION ALL ');
