@@ -43,8 +43,9 @@ const KIND: Record<number, SessionEventType> = {
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. Only a crash between publishing and deleting repeats a page (at least once).
  * - One instance reads it: the holder of the CHANGE_FEED_LEASE (JobLeases, in the database),
- *   renewed at every poll. When the holder dies, its lease runs out after 5 s and another
- *   instance takes it within a second: rows queued meanwhile wait in the queue, none is lost.
+ *   renewed every second whatever the poll interval. When the holder dies, its lease runs out
+ *   after 5 s and another instance takes it within a second: rows queued meanwhile wait in the
+ *   queue, none is lost.
  *   On shutdown the holder gives the lease up at once.
  */
 @Injectable()
@@ -152,19 +153,32 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     this.timer.unref();
   }
 
+  /**
+   * Renews (or asks for) the lease at least every STANDBY_MS, whatever the poll interval, and
+   * polls when the interval has passed (at once again after a full page). Renewing only at
+   * each poll let a lease of LEASE_MS lapse between polls longer than that (the lead changed
+   * hands at every poll), and made a dead reader's feed wait the interval on top of the lease.
+   */
   private async tick(): Promise<void> {
-    let next = this.config.changeFeedIntervalMs;
+    const interval = this.config.changeFeedIntervalMs;
+    let next = Math.min(interval, STANDBY_MS);
     try {
       this.leader = await this.leases.acquire(CHANGE_FEED_LEASE, LEASE_MS);
       this.metrics.changeFeedLeader.set(this.leader ? 1 : 0);
       if (!this.leader) {
-        next = Math.max(next, STANDBY_MS);
+        this.lastPoll = 0; // a new reader polls at once
         this.metrics.changeFeedLag.set(0);
-      } else {
+      } else if (Date.now() - this.lastPoll >= interval) {
+        this.lastPoll = Date.now();
         const consumed = await this.pollOnce();
-        if (consumed === PAGE) next = 0;
+        if (consumed === PAGE) {
+          next = 0;
+          this.lastPoll = 0;
+        }
         if (consumed === 0) this.emptyAt = Date.now();
         this.metrics.changeFeedLag.set(consumed === 0 ? 0 : (Date.now() - this.emptyAt) / 1000);
+      } else {
+        next = Math.max(0, Math.min(next, this.lastPoll + interval - Date.now()));
       }
     } catch (err) {
       if (Date.now() - this.lastError > 10_000) {
@@ -174,4 +188,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     }
     this.schedule(next);
   }
+
+  /** When this instance last polled (0: poll at the next tick). */
+  private lastPoll = 0;
 }
