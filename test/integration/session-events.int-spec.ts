@@ -217,6 +217,26 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(eventsOf('own-1')).toEqual([]);
   });
 
+  it('does not close a live session whose last gap was an interim sent again (acctinterval 1)', async () => {
+    await insertOpen('resent-1', 'resent');
+    const ago = (s: number) =>
+      kind === 'mysql' ? `NOW() - INTERVAL ${s} SECOND` : `datetime('now', '-${s} seconds')`;
+    // 400 s since the last change: past the floor (300 s), well within 3 × the default 600 s.
+    await db.query(
+      `UPDATE radacct SET acctinterval = 1, rg_seen_at = ${ago(400)} WHERE acctuniqueid = 'resent-1'`,
+    );
+    expect(await api.app.get(StaleSessionReaper).reap()).toBe(0);
+    const [row] = await db.query<{ acctstoptime: unknown }>(
+      "SELECT acctstoptime FROM radacct WHERE acctuniqueid = 'resent-1'",
+    );
+    expect(row.acctstoptime).toBeNull();
+    // A real interval still counts: 3 × 300 s, and 1,000 s have passed.
+    await db.query(
+      `UPDATE radacct SET acctinterval = 300, rg_seen_at = ${ago(1000)} WHERE acctuniqueid = 'resent-1'`,
+    );
+    expect(await api.app.get(StaleSessionReaper).reap()).toBe(1);
+  });
+
   it('closes a session as stale once, when two callers (the reaper and the reconciler) close it at once', async () => {
     await insertOpen('stale-twice', 'twice');
     await waitFor(() => eventsOf('stale-twice').length === 1);

@@ -15,6 +15,12 @@ describe('stale sessions', () => {
     expect(staleAfterSeconds(0, config)).toBe(1800);
   });
 
+  it('take a gap under 60 s (an interim sent again with a new Acct-Delay-Time) as no interval', () => {
+    expect(staleAfterSeconds(1, config)).toBe(1800);
+    expect(staleAfterSeconds(59, config)).toBe(1800);
+    expect(staleAfterSeconds(60, config)).toBe(300);
+  });
+
   it('go by the server time of the last change; stopped ones and multiplier 0 are never stale', () => {
     const now = new Date('2026-11-22T12:00:00Z');
     const seen = (s: number) => new Date(now.getTime() - s * 1000);

@@ -1,16 +1,28 @@
 import type { StaleSessionConfig } from '../../config/app-config';
 
 /**
+ * acctinterval below this is not an interim interval: RFC 2869 forbids an Acct-Interim-Interval
+ * under 60 s (radgraph's profiles refuse one too), and acctinterval is only the gap between the
+ * last two updates. A retransmitted Interim-Update that the NAS sent again with a new
+ * Acct-Delay-Time (so a new Identifier, as RFC 2866 requires) is a new packet, written again
+ * one second after the first or in the same second: taken as the interval, that gap would cut
+ * the session's allowance to the floor, and a live session would be closed before its next
+ * interim.
+ */
+export const MIN_INTERIM_SECONDS = 60;
+
+/**
  * How long an open session may go without an accounting change before it is stale: the
  * multiplier times its interim interval (acctinterval, or the configured default before it
- * has one), and never less than the floor. With the multiplier 0 nothing is stale.
+ * has a plausible one, see MIN_INTERIM_SECONDS), and never less than the floor. With the
+ * multiplier 0 nothing is stale.
  */
 export function staleAfterSeconds(
   interimIntervalSeconds: number | null,
   config: StaleSessionConfig,
 ): number {
   const interval =
-    interimIntervalSeconds && interimIntervalSeconds > 0
+    interimIntervalSeconds !== null && interimIntervalSeconds >= MIN_INTERIM_SECONDS
       ? interimIntervalSeconds
       : config.defaultIntervalSeconds;
   return Math.max(config.minSeconds, config.multiplier * interval);

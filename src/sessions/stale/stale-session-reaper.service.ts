@@ -15,6 +15,7 @@ import { JobLeases } from '../../common/jobs/job-leases.service';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
 import { SessionEventType } from '../models/session-event.model';
+import { MIN_INTERIM_SECONDS } from './stale-policy';
 
 export const STALE_SESSION_CAUSE = 'Stale-Session';
 const PAGE = 1000;
@@ -81,7 +82,8 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
 
   private staleCondition(): { sql: string; params: unknown[] } {
     const { multiplier, minSeconds, defaultIntervalSeconds } = this.config.staleSessions;
-    const interval = `CASE WHEN acctinterval > 0 THEN acctinterval ELSE ? END`;
+    // As staleAfterSeconds: a gap under MIN_INTERIM_SECONDS is no interval.
+    const interval = `CASE WHEN acctinterval >= ${MIN_INTERIM_SECONDS} THEN acctinterval ELSE ? END`;
     const seen = 'COALESCE(rg_seen_at, acctupdatetime, acctstarttime)';
     const sql = this.sqlite
       ? `acctstoptime IS NULL AND ${seen} < datetime('now', '-' || MAX(?, ? * ${interval}) || ' seconds')`
