@@ -20,6 +20,7 @@ import { ExpiryActions } from './expiry-actions.service';
 import { ExpiringCustomersService } from './expiring-customers.service';
 import type { CustomerExpiringEvent } from './models/customer-expiring-event.model';
 import type { ExpiryRun } from './models/expiry-run.model';
+import { inParallel } from '../common/async/in-parallel';
 
 /** The lease (rg_job_leases) that picks the one instance running the job. */
 export const EXPIRY_JOB_LEASE = 'expiry';
@@ -186,22 +187,4 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
     );
     return true;
   }
-}
-
-/** `work` on every item, at most `limit` at a time; the results in item order. */
-async function inParallel<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

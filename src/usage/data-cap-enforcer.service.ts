@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
 import { SessionControlService } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
@@ -16,6 +17,8 @@ const PERIOD_SYNC_MS = 30_000;
  * batch was about a hundred a second, each an IN-list of a hundred users).
  */
 export const CHECK_AFTER_MS = 250;
+/** Over-cap users acted on at once, at most. */
+const PARALLEL_ACTIONS = 8;
 /** Users per query, at most (SQLite allows 32,766 parameters). */
 const CHECK_CHUNK = 1_000;
 
@@ -102,19 +105,25 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
    */
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
-    const acted: string[] = [];
-    for (const over of await this.overCap(usernames, month)) {
-      const action = over.fupRate ? 'fup' : 'disconnect';
-      if (!(await this.claim(over.username, month, action))) continue;
-      let done = false;
-      try {
-        done = await this.act(over, month);
-      } finally {
-        if (done) acted.push(over.username);
-        else await this.unclaim(over.username, month, action);
-      }
+    // Several at a time: an action that fails may wait for the CoA timeouts and retries (4.5 s by
+    // default), and one failing NAS must not hold back every other customer's action.
+    const acted = await inParallel(await this.overCap(usernames, month), PARALLEL_ACTIONS, (over) =>
+      this.claimAndAct(over, month),
+    );
+    return acted.flatMap((username) => (username ? [username] : []));
+  }
+
+  /** The user's name when this call acted on them, else null (claimed elsewhere, or failed). */
+  private async claimAndAct(over: OverCap, month: string): Promise<string | null> {
+    const action = over.fupRate ? 'fup' : 'disconnect';
+    if (!(await this.claim(over.username, month, action))) return null;
+    let done = false;
+    try {
+      done = await this.act(over, month);
+    } finally {
+      if (!done) await this.unclaim(over.username, month, action);
     }
-    return acted;
+    return done ? over.username : null;
   }
 
   /** Throttles or disconnects an over-cap user; true when every open session was reached. */
