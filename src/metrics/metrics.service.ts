@@ -43,7 +43,7 @@ export class Metrics {
 
   readonly changeFeedLag = new Gauge({
     name: 'radgraph_change_feed_lag_seconds',
-    help: 'On the instance that reads the radacct change feed: how long since its queue was last seen empty (0 when it is)',
+    help: 'On the instance that reads the radacct change feed: how long it has been reading full pages of a backlog since it last caught up (0 when it has)',
     registers: [this.registry],
   });
 

@@ -25,7 +25,7 @@ describe('the change feed lease with a long poll interval', () => {
     const lease = async () =>
       (
         await db.query<{ holder: string; live: number | string }>(
-          'SELECT holder, expires_at > NOW() AS live FROM rg_job_leases WHERE name = ?',
+          'SELECT holder, expires_at > UTC_TIMESTAMP() AS live FROM rg_job_leases WHERE name = ?',
           [CHANGE_FEED_LEASE],
         )
       )[0];

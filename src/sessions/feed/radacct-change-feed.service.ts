@@ -41,11 +41,14 @@ const KIND: Record<number, SessionEventType> = {
  * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), and a change that
  *   commits after a higher seq was read stays queued for the next poll.
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
- *   queue. Only a crash between publishing and deleting repeats a page (at least once).
+ *   queue. Only a crash between publishing and deleting, or a poll that outlasts the lease
+ *   (below), repeats a page (at least once).
  * - One instance reads it: the holder of the CHANGE_FEED_LEASE (JobLeases, in the database),
- *   renewed every second whatever the poll interval. When the holder dies, its lease runs out
- *   after 5 s and another instance takes it within a second: rows queued meanwhile wait in the
- *   queue, none is lost.
+ *   renewed at least every second between polls, whatever the poll interval. When the holder
+ *   dies, its lease runs out after 5 s and another instance takes it within a second: rows
+ *   queued meanwhile wait in the queue, none is lost. A poll that outlasts the lease (a
+ *   publish or a DELETE stuck for more than 5 s) can let another instance read the same page
+ *   before it is deleted: then that page is published twice (at least once, as after a crash).
  *   On shutdown the holder gives the lease up at once.
  */
 @Injectable()
@@ -73,8 +76,11 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   private readonly sqlite: boolean;
 
-  /** When this instance last found the queue empty (for the lag metric). */
-  private emptyAt = Date.now();
+  /**
+   * When this instance last read a page that was not full, so had caught up (performance.now();
+   * for the lag metric, the age of the backlog being read).
+   */
+  private caughtUpAt = performance.now();
 
   onApplicationBootstrap(): void {
     if (this.config.changeFeedIntervalMs > 0) this.schedule(0);
@@ -154,10 +160,12 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Renews (or asks for) the lease at least every STANDBY_MS, whatever the poll interval, and
-   * polls when the interval has passed (at once again after a full page). Renewing only at
-   * each poll let a lease of LEASE_MS lapse between polls longer than that (the lead changed
-   * hands at every poll), and made a dead reader's feed wait the interval on top of the lease.
+   * The leader renews its lease at least every STANDBY_MS between polls, whatever the poll
+   * interval, and polls when the interval has passed (at once again after a full page); an
+   * instance that does not lead asks for the lease every STANDBY_MS. Renewing only at each poll
+   * let a lease of LEASE_MS lapse between polls longer than that (the lead changed hands at
+   * every poll), and made a dead reader's feed wait the interval on top of the lease. Times are
+   * monotonic (performance.now()): a wall clock stepped back must not stop the polls.
    */
   private async tick(): Promise<void> {
     const interval = this.config.changeFeedIntervalMs;
@@ -165,20 +173,24 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     try {
       this.leader = await this.leases.acquire(CHANGE_FEED_LEASE, LEASE_MS);
       this.metrics.changeFeedLeader.set(this.leader ? 1 : 0);
+      const now = performance.now();
       if (!this.leader) {
-        this.lastPoll = 0; // a new reader polls at once
+        next = STANDBY_MS;
+        this.lastPoll = null; // a new reader polls at once
         this.metrics.changeFeedLag.set(0);
-      } else if (Date.now() - this.lastPoll >= interval) {
-        this.lastPoll = Date.now();
+      } else if (this.lastPoll === null || now - this.lastPoll >= interval) {
+        this.lastPoll = now;
         const consumed = await this.pollOnce();
+        const done = performance.now();
         if (consumed === PAGE) {
-          next = 0;
-          this.lastPoll = 0;
+          next = 0; // a backlog: the next page at once
+          this.lastPoll = null;
+        } else {
+          this.caughtUpAt = done;
         }
-        if (consumed === 0) this.emptyAt = Date.now();
-        this.metrics.changeFeedLag.set(consumed === 0 ? 0 : (Date.now() - this.emptyAt) / 1000);
+        this.metrics.changeFeedLag.set(consumed === PAGE ? (done - this.caughtUpAt) / 1000 : 0);
       } else {
-        next = Math.max(0, Math.min(next, this.lastPoll + interval - Date.now()));
+        next = Math.max(0, Math.min(next, this.lastPoll + interval - now));
       }
     } catch (err) {
       if (Date.now() - this.lastError > 10_000) {
@@ -189,6 +201,6 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     this.schedule(next);
   }
 
-  /** When this instance last polled (0: poll at the next tick). */
-  private lastPoll = 0;
+  /** When this instance last polled (performance.now(); null: poll at the next tick). */
+  private lastPoll: number | null = null;
 }
