@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
+import { TransactionsService } from '../database/transactions.service';
 import { SessionControlService } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
@@ -19,6 +20,13 @@ const PERIOD_SYNC_MS = 30_000;
 export const CHECK_AFTER_MS = 250;
 /** Over-cap users acted on at once, at most. */
 const PARALLEL_ACTIONS = 8;
+/**
+ * After a second failed action in a row, a user's next try waits this long, doubling with each
+ * failure up to RETRY_MAX_MS: a NAS that never answers CoA (MikroTik's is off by default) is
+ * not sent a request, and waited for, at every interim of every over-cap customer on it.
+ */
+const RETRY_AFTER_MS = 5 * 60_000;
+const RETRY_MAX_MS = 60 * 60_000;
 /** Users per query, at most (SQLite allows 32,766 parameters). */
 const CHECK_CHUNK = 1_000;
 
@@ -49,12 +57,18 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   private running: Promise<void> = Promise.resolve();
   /** The check of `pending`, due at most CHECK_AFTER_MS after its first update. */
   private due: NodeJS.Timeout | null = null;
+  /** Users whose action failed this month: how often in a row, and when to try again. */
+  private readonly failures = new Map<
+    string,
+    { month: string; count: number; notBefore: number }
+  >();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly bus: SessionEventBus,
     private readonly control: SessionControlService,
+    private readonly transactions: TransactionsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -101,29 +115,56 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
    * An action that did not get through (the NAS did not acknowledge, or the user's sessions
    * could not be reached) gives its claim back, so the user's next accounting update tries
    * again: a failed disconnect must not leave an over-cap customer online for the rest of the
-   * month.
+   * month. After two failures in a row the tries are spaced out (RETRY_AFTER_MS).
    */
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
+    const now = performance.now();
+    for (const [username, f] of this.failures)
+      if (f.month !== month) this.failures.delete(username);
+    const due = (await this.overCap(usernames, month)).filter(
+      (over) => (this.failures.get(over.username)?.notBefore ?? 0) <= now,
+    );
     // Several at a time: an action that fails may wait for the CoA timeouts and retries (4.5 s by
     // default), and one failing NAS must not hold back every other customer's action.
-    const acted = await inParallel(await this.overCap(usernames, month), PARALLEL_ACTIONS, (over) =>
-      this.claimAndAct(over, month),
-    );
+    const acted = await inParallel(due, PARALLEL_ACTIONS, (over) => this.claimAndAct(over, month));
     return acted.flatMap((username) => (username ? [username] : []));
   }
 
-  /** The user's name when this call acted on them, else null (claimed elsewhere, or failed). */
+  /**
+   * The user's name when this call acted on them, else null (claimed elsewhere, or failed).
+   * Never throws: a failure is logged, and the claim given back.
+   */
   private async claimAndAct(over: OverCap, month: string): Promise<string | null> {
     const action = over.fupRate ? 'fup' : 'disconnect';
-    if (!(await this.claim(over.username, month, action))) return null;
     let done = false;
     try {
-      done = await this.act(over, month);
-    } finally {
+      if (!(await this.claim(over.username, month, action))) return null;
+      try {
+        done = await this.act(over, month);
+      } catch (err) {
+        this.log.warn(
+          `cannot act on ${over.username} over the ${month} data limit: ${(err as Error).message}`,
+        );
+      }
       if (!done) await this.unclaim(over.username, month, action);
+    } catch (err) {
+      this.log.warn(`data cap claim of ${over.username} failed: ${(err as Error).message}`);
+      return null;
     }
+    this.noteOutcome(over.username, month, done);
     return done ? over.username : null;
+  }
+
+  private noteOutcome(username: string, month: string, done: boolean): void {
+    if (done) {
+      this.failures.delete(username);
+      return;
+    }
+    const count = (this.failures.get(username)?.count ?? 0) + 1;
+    // The first failure is tried again at the next update; then 5 min, 10, 20... up to an hour.
+    const wait = count < 2 ? 0 : Math.min(RETRY_AFTER_MS * 2 ** (count - 2), RETRY_MAX_MS);
+    this.failures.set(username, { month, count, notBefore: performance.now() + wait });
   }
 
   /** Throttles or disconnects an over-cap user; true when every open session was reached. */
@@ -132,13 +173,13 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       const report = await this.control.changeUserRate(over.username, over.fupRate);
       const done = report.sessions > 0 && report.reached === report.sessions;
       this.log.log(
-        `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', tried again at the next update'}`,
+        `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
       );
       return done;
     }
     const result = await this.control.disconnectUser(over.username);
     this.log.log(
-      `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed, tried again at the next update'} (${result.method}): ${result.message}`,
+      `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed, to be tried again'} (${result.method}): ${result.message}`,
     );
     return result.ok;
   }
@@ -184,33 +225,32 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     }));
   }
 
-  /** Gives back a claim whose action did not get through. */
+  /**
+   * Gives back a claim whose action did not get through. Like the claim, a transaction of the
+   * TransactionsService: on SQLite a statement outside its queue would run inside another
+   * caller's open transaction, and go if that one rolled back.
+   */
   private async unclaim(username: string, month: string, action: string): Promise<void> {
-    await this.dataSource
-      .query('DELETE FROM rg_cap_actions WHERE username = ? AND month = ? AND action = ?', [
+    await this.transactions.run((m) =>
+      m.query('DELETE FROM rg_cap_actions WHERE username = ? AND month = ? AND action = ?', [
         username,
         month,
         action,
-      ])
-      .catch((err: Error) =>
-        this.log.warn(`cannot give back the ${month} cap action of ${username}: ${err.message}`),
-      );
+      ]),
+    );
   }
 
   /** True for the one caller that records this month's action for the user. */
-  private async claim(username: string, month: string, action: string): Promise<boolean> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const ignore = this.dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
-      const result = await runner.query(
+  private claim(username: string, month: string, action: string): Promise<boolean> {
+    const ignore = this.dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
+    return this.transactions.run(async (m) => {
+      const result = await m.queryRunner!.query(
         `INSERT ${ignore} INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, ?, ?, ?)`,
         [username, month, action, sqlDatetime(this.clock.now())],
         true,
       );
       return (result as { affected?: number }).affected === 1;
-    } finally {
-      await runner.release();
-    }
+    });
   }
 }
 

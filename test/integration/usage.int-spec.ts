@@ -1,5 +1,7 @@
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { Clock } from '../../src/common/clock/clock';
+import { SessionControlService } from '../../src/nas/control/session-control.service';
+import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
 import { startApp, type RunningApp } from '../support/app';
 import { gqlData, gqlError } from '../support/graphql';
 import {
@@ -216,6 +218,36 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     expect(rows.map((r) => [r.month, Number(r.upload_bytes), Number(r.download_bytes)])).toEqual([
       ['2026-11', 15, 50],
     ]);
+  });
+
+  it('claims the cap action of a month once, and gives it back when the action failed', async () => {
+    await customer('cap.claim');
+    await db.query(
+      "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('cap.claim', '2026-11', 0, ?)",
+      [String(2n * GiB)],
+    );
+    jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(Date.UTC(2026, 10, 20)));
+    const enforcer = api.app.get(DataCapEnforcer);
+    const control = api.app.get(SessionControlService);
+    const claims = async () =>
+      (
+        await db.query<{ n: number | string }>(
+          "SELECT COUNT(*) AS n FROM rg_cap_actions WHERE username = 'cap.claim'",
+        )
+      ).map((r) => Number(r.n))[0];
+    try {
+      // Not online: the disconnect fails, and the claim is given back.
+      expect(await enforcer.check(['cap.claim'])).toEqual([]);
+      expect(await claims()).toBe(0);
+      jest
+        .spyOn(control, 'disconnectUser')
+        .mockResolvedValue({ ok: true, method: 'coa', message: 'test' });
+      expect(await enforcer.check(['cap.claim'])).toEqual(['cap.claim']);
+      expect(await claims()).toBe(1);
+      expect(await enforcer.check(['cap.claim'])).toEqual([]); // once a month
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('defaults to the current month of the clock, and gives a history, newest first', async () => {
