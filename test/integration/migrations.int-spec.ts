@@ -75,17 +75,24 @@ describe('radacct triggers on mysql', () => {
       await migration.up(runner);
       expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
       // Then the month of a Stop's usage: its stop time first, and back.
-      const body = async () =>
+      const body = async (name: string) =>
         Object.values(
-          (await db.query<Record<string, string>>('SHOW CREATE TRIGGER `rg_radacct_au`'))[0],
+          (await db.query<Record<string, string>>(`SHOW CREATE TRIGGER \`${name}\``))[0],
         ).join(' ');
+      const byStop = async () => [
+        (await body('rg_radacct_ai')).includes('COALESCE(NEW.acctstoptime, NEW.acctupdatetime'),
+        (await body('rg_radacct_au')).includes('THEN NEW.acctstoptime ELSE'),
+      ];
       const ofStop = new UsageMonthOfStop1764892800000();
       await ofStop.up(runner);
-      expect(await body()).toContain('COALESCE(NEW.acctstoptime, NEW.acctupdatetime');
+      expect(await byStop()).toEqual([true, true]);
       await ofStop.down(runner);
-      expect(await body()).toContain('COALESCE(NEW.acctupdatetime, NEW.acctstoptime');
+      expect(await byStop()).toEqual([false, false]);
+      expect(await body('rg_radacct_au')).toContain(
+        'COALESCE(NEW.acctupdatetime, NEW.acctstoptime',
+      );
       await ofStop.up(runner);
-      expect(await body()).toContain('COALESCE(NEW.acctstoptime, NEW.acctupdatetime');
+      expect(await byStop()).toEqual([true, true]);
     } finally {
       await runner.release();
       await ds.destroy();

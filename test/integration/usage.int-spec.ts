@@ -195,6 +195,23 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       ['2026-10', 5, 50],
       ['2026-11', 3, 40],
     ]);
+    // A session the reaper closed at its last update (31 October) that goes on: FreeRADIUS's
+    // interim query updates the stopped row, and that growth goes by its update time.
+    await customer('fr.reaped');
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets)
+       VALUES ('fr', 'fr-reaped', 'fr.reaped', '127.0.0.1', '2026-10-31 23:00:00', '2026-10-31 23:30:00', 1, 10)`,
+    );
+    await db.query(
+      "UPDATE radacct SET acctstoptime = acctupdatetime, acctterminatecause = 'Stale-Session' WHERE acctuniqueid = 'fr-reaped'",
+    );
+    await db.query(
+      "UPDATE radacct SET acctupdatetime = '2026-11-01 00:30:00', acctinputoctets = 4, acctoutputoctets = 60 WHERE acctuniqueid = 'fr-reaped'",
+    );
+    expect(await monthly('fr.reaped')).toEqual([
+      ['2026-10', 1, 10],
+      ['2026-11', 3, 50],
+    ]);
   });
 
   it('counts FreeRADIUS-style writes too; a late or lower counter adds nothing', async () => {

@@ -37,7 +37,7 @@ const radacctTriggersMysql = (at: UsageTime) => [
     'DECLARE up BIGINT DEFAULT COALESCE(NEW.`acctinputoctets`, 0); ' +
     'DECLARE down BIGINT DEFAULT COALESCE(NEW.`acctoutputoctets`, 0); ' +
     `IF @rg_origin IS NULL THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 1, 3)')}; END IF; ` +
-    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at)}; END IF; ` +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at('insert'))}; END IF; ` +
     'END',
   'CREATE TRIGGER `rg_radacct_au` AFTER UPDATE ON `radacct` FOR EACH ROW BEGIN ' +
     `DECLARE up BIGINT DEFAULT ${grown('acctinputoctets')}; ` +
@@ -46,7 +46,7 @@ const radacctTriggersMysql = (at: UsageTime) => [
     `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
     `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
     'END IF; ' +
-    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at)}; END IF; ` +
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at('update'))}; END IF; ` +
     'END',
 ];
 

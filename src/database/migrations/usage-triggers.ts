@@ -12,24 +12,30 @@
 
 const MAX = '9223372036854775807';
 
-/** The month a row's growth counts in, as the triggers of before 2026-12 had it. */
-export const lastUpdate = (row: 'NEW') =>
-  `COALESCE(${row}.acctupdatetime, ${row}.acctstoptime, ${row}.acctstarttime)`;
+/** When a row's growth happened, as the triggers of before 2026-12 had it (on insert and update). */
+export const lastUpdate = () => 'COALESCE(NEW.acctupdatetime, NEW.acctstoptime, NEW.acctstarttime)';
 
 /**
  * Today's: a Stop's growth counts in the month of the stop. Neither FreeRADIUS's stop query nor
  * radgraph's sets acctupdatetime, which stays at the last interim: by that, the traffic of a
  * session stopped on the 1st after an interim on the 31st (or of a whole session without
- * interims, by its start) went to the month before.
+ * interims, by its start) went to the month before. On update, only the write that sets or
+ * moves the stop time is dated by it: a later write to a stopped row (FreeRADIUS's interim query
+ * also updates stopped rows, e.g. one the reaper closed at its last update) goes by its update
+ * time, as before.
  */
-export const reportedAt = (row: 'NEW') =>
-  `COALESCE(${row}.acctstoptime, ${row}.acctupdatetime, ${row}.acctstarttime)`;
+export const reportedAt = (event: 'insert' | 'update') =>
+  event === 'insert'
+    ? 'COALESCE(NEW.acctstoptime, NEW.acctupdatetime, NEW.acctstarttime)'
+    : 'CASE WHEN NEW.acctstoptime IS NOT NULL AND (OLD.acctstoptime IS NULL OR NEW.acctstoptime <> OLD.acctstoptime) ' +
+      `THEN NEW.acctstoptime ELSE ${lastUpdate()} END`;
 
 export type UsageTime = typeof reportedAt;
 
-export const mysqlUpsert = (up: string, down: string, at: UsageTime = lastUpdate) =>
+/** The upsert of a row's growth (`up`, `down`) into the month of `time`. */
+export const mysqlUpsert = (up: string, down: string, time: string = lastUpdate()) =>
   'INSERT INTO `rg_usage_monthly` (`username`, `month`, `upload_bytes`, `download_bytes`) ' +
-  `VALUES (NEW.\`username\`, DATE_FORMAT(COALESCE(${at('NEW')}, NOW()), '%Y-%m'), ${up}, ${down}) ` +
+  `VALUES (NEW.\`username\`, DATE_FORMAT(COALESCE(${time}, NOW()), '%Y-%m'), ${up}, ${down}) ` +
   'ON DUPLICATE KEY UPDATE ' +
   ['upload_bytes', 'download_bytes']
     .map((c) => `\`${c}\` = LEAST(\`${c}\`, ${MAX} - VALUES(\`${c}\`)) + VALUES(\`${c}\`)`)
@@ -50,11 +56,11 @@ export const USAGE_TRIGGERS_MYSQL = [
     `${mysqlUpsert(grown('acctinputoctets'), grown('acctoutputoctets'))}; END IF`,
 ];
 
-const sqliteMonth = (at: UsageTime) => `strftime('%Y-%m', COALESCE(${at('NEW')}, datetime('now')))`;
+const sqliteMonth = (time: string) => `strftime('%Y-%m', COALESCE(${time}, datetime('now')))`;
 const sqliteGrown = (c: string) => `MAX(COALESCE(NEW."${c}", 0) - COALESCE(OLD."${c}", 0), 0)`;
-const sqliteUpsert = (up: string, down: string, at: UsageTime) =>
+const sqliteUpsert = (up: string, down: string, time: string) =>
   'INSERT INTO "rg_usage_monthly" ("username", "month", "upload_bytes", "download_bytes") ' +
-  `VALUES (NEW."username", ${sqliteMonth(at)}, ${up}, ${down}) ` +
+  `VALUES (NEW."username", ${sqliteMonth(time)}, ${up}, ${down}) ` +
   'ON CONFLICT ("username", "month") DO UPDATE SET ' +
   ['upload_bytes', 'download_bytes']
     .map((c) => `"${c}" = MIN("${c}", ${MAX} - excluded."${c}") + excluded."${c}"`)
@@ -65,10 +71,10 @@ const usageTriggersSqlite = (at: UsageTime) => [
   'DROP TRIGGER IF EXISTS "rg_radacct_usage_au"',
   'CREATE TRIGGER "rg_radacct_usage_ai" AFTER INSERT ON "radacct" ' +
     'WHEN COALESCE(NEW."acctinputoctets", 0) > 0 OR COALESCE(NEW."acctoutputoctets", 0) > 0 BEGIN ' +
-    `${sqliteUpsert('COALESCE(NEW."acctinputoctets", 0)', 'COALESCE(NEW."acctoutputoctets", 0)', at)}; END`,
+    `${sqliteUpsert('COALESCE(NEW."acctinputoctets", 0)', 'COALESCE(NEW."acctoutputoctets", 0)', at('insert'))}; END`,
   'CREATE TRIGGER "rg_radacct_usage_au" AFTER UPDATE OF "acctinputoctets", "acctoutputoctets" ON "radacct" ' +
     `WHEN ${sqliteGrown('acctinputoctets')} > 0 OR ${sqliteGrown('acctoutputoctets')} > 0 BEGIN ` +
-    `${sqliteUpsert(sqliteGrown('acctinputoctets'), sqliteGrown('acctoutputoctets'), at)}; END`,
+    `${sqliteUpsert(sqliteGrown('acctinputoctets'), sqliteGrown('acctoutputoctets'), at('update'))}; END`,
 ];
 
 /** As migration UsageMonthly1764374400000 made them. */
