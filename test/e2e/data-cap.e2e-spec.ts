@@ -19,6 +19,7 @@ import {
   freeradiusDatabase,
 } from '../support/freeradius';
 import { gqlData } from '../support/graphql';
+import { until } from '../support/until';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 jest.setTimeout(60_000);
@@ -185,13 +186,6 @@ describe('monthly data cap through FreeRADIUS', () => {
           "SELECT COUNT(*) AS n FROM rg_cap_actions WHERE username = 'cap.carol'",
         )
       ).map((r) => Number(r.n))[0];
-    const until = async (check: () => Promise<boolean>, ms: number) => {
-      const deadline = performance.now() + ms;
-      while (!(await check())) {
-        if (performance.now() > deadline) throw new Error('timed out');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     coa!.setMode('silent');
     try {
       await account('cap.carol', 'cap-c-1', 'Start', 0, 0n);
@@ -199,7 +193,7 @@ describe('monthly data cap through FreeRADIUS', () => {
       const [lost] = await requestsFor('cap.carol', 1, 3000);
       expect(lost?.code).toBe('Disconnect-Request');
       // The NAS never answered: the month's claim is given back once the attempt failed.
-      await until(async () => (await claimed()) === 0, 5000);
+      await until(async () => (await claimed()) === 0, 'the claim to be given back');
     } finally {
       coa!.setMode('ack');
     }
@@ -208,7 +202,7 @@ describe('monthly data cap through FreeRADIUS', () => {
     const again = await requestsFor('cap.carol', sent + 1, 3000);
     expect(again).toHaveLength(sent + 1);
     expect(again[sent].code).toBe('Disconnect-Request');
-    await until(async () => (await claimed()) === 1, 3000);
+    await until(async () => (await claimed()) === 1, 'the claim to be kept', { timeoutMs: 3000 });
     // Acknowledged this time: the claim stays, and the next update sends nothing more.
     await account('cap.carol', 'cap-c-1', 'Interim-Update', 900, (GiB * 14n) / 10n);
     expect(await requestsFor('cap.carol', sent + 2, 1000)).toHaveLength(sent + 1);

@@ -1,5 +1,6 @@
 import { CHANGE_FEED_LEASE } from '../../src/sessions/feed/radacct-change-feed.service';
 import { RunningApp, startApp } from '../support/app';
+import { until } from '../support/until';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
 /**
@@ -29,8 +30,7 @@ describe('the change feed lease with a long poll interval', () => {
           [CHANGE_FEED_LEASE],
         )
       )[0];
-    const deadline = Date.now() + 5000;
-    while (!(await lease()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(async () => (await lease()) !== undefined, 'the feed to take its lease');
     const first = await lease();
     expect(first).toBeDefined();
     const samples: Array<{ holder: string; live: number }> = [];

@@ -60,7 +60,8 @@ export class Session {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'acctinterval: seconds between its last two updates, its interim interval.',
+    description:
+      'acctinterval: seconds between its last two updates. The stale rule takes it as the interim interval when it is 60 or more (a shorter gap is an update sent again), else STALE_SESSION_DEFAULT_INTERVAL_SECONDS.',
   })
   interimIntervalSeconds!: number | null;
 }
