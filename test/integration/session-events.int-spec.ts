@@ -1,3 +1,4 @@
+import type { PubSubEngine } from 'graphql-subscriptions';
 import { createConnection } from 'mysql2/promise';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { TransactionsService } from '../../src/database/transactions.service';
@@ -5,6 +6,7 @@ import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
 import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
 import { collect, startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 const EVENT_FIELDS = 'type session { id uniqueId username uploadBytes stoppedAt terminateCause }';
 
@@ -235,6 +237,35 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       `UPDATE radacct SET acctinterval = 300, rg_seen_at = ${ago(1000)} WHERE acctuniqueid = 'resent-1'`,
     );
     expect(await api.app.get(StaleSessionReaper).reap()).toBe(1);
+  });
+
+  it('keeps a page the transport did not take, and publishes it at the next poll', async () => {
+    const bus: unknown = api.app.get(SessionEventBus);
+    const { engine } = (bus as { transport: { engine: PubSubEngine } }).transport;
+    const attempts = jest
+      .spyOn(engine, 'publish')
+      .mockRejectedValueOnce(new Error('Redis is unreachable'));
+    try {
+      const got = collect(
+        api.wsClient(),
+        `subscription { sessionEvents(username: "retried") { ${EVENT_FIELDS} } }`,
+        1,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      await insertOpen('retried-1', 'retried');
+      const { results } = await got;
+      expect(results.map((r) => r.sessionEvents.type)).toEqual(['STARTED']);
+      expect(attempts.mock.calls.length).toBeGreaterThanOrEqual(2);
+      // Then consumed (after its publish).
+      await until(async () => {
+        const [{ n }] = await db.query<{ n: number | string }>(
+          'SELECT COUNT(*) AS n FROM rg_radacct_changes',
+        );
+        return Number(n) === 0;
+      }, 'the queue to be consumed');
+    } finally {
+      attempts.mockRestore();
+    }
   });
 
   it('closes a session as stale once, when two callers (the reaper and the reconciler) close it at once', async () => {

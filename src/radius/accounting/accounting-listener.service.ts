@@ -327,7 +327,9 @@ export class AccountingListener implements OnApplicationShutdown {
     this.committed(batch);
     this.metrics.batchPackets.observe(batch.length);
     this.publishing = this.publishing
-      .then(async () => this.bus.publish(await this.writer.rows(changes)))
+      .then(async () => {
+        await this.bus.publish(await this.writer.rows(changes));
+      })
       .catch((err: unknown) =>
         this.log.error(`cannot publish session events: ${(err as Error).message}`),
       );

@@ -118,21 +118,29 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     return problem ?? (this.subscription === null ? 'not subscribed to session events yet' : null);
   }
 
-  /** Publishes committed radacct changes, in order (one event per session per call). */
-  async publish(changes: ReadonlyArray<{ type: SessionEventType; row: RadAcct }>): Promise<void> {
-    if (changes.length === 0) return;
+  /**
+   * Publishes committed radacct changes, in order (one event per session per call). Resolves
+   * false when the transport (Redis) did not take them: live subscribers will not see them
+   * (queries still have the rows), and a caller that can offer them again (the change feed,
+   * whose queue keeps them) should.
+   */
+  async publish(
+    changes: ReadonlyArray<{ type: SessionEventType; row: RadAcct }>,
+  ): Promise<boolean> {
+    if (changes.length === 0) return true;
     const now = new Date();
     // A write batch (or a feed page) that changed a session twice read its row once, after
     // both: the same state twice is one event (STARTED and STOPPED stay, repeated UPDATEDs go).
     const events = onePerSessionAndType(
       changes.map((c) => ({ type: c.type, session: toSession(c.row, now) })),
     );
-    this.published += events.length;
-    this.metrics.eventsPublished.inc(events.length);
+    let delivered = true;
     try {
       await this.transport.engine.publish(this.transport.channel, events);
+      this.published += events.length;
+      this.metrics.eventsPublished.inc(events.length);
     } catch (err) {
-      // Redis unreachable: the events are lost for live subscribers (queries still have them).
+      delivered = false;
       if (Date.now() - this.lastPublishError > 10_000) {
         this.lastPublishError = Date.now();
         this.log.warn(
@@ -141,6 +149,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       }
     }
     for (const listener of this.listeners) listener(events);
+    return delivered;
   }
 
   /**

@@ -38,8 +38,9 @@ const KIND: Record<number, SessionEventType> = {
  * the database (radacct-change-triggers.ts); this polls the queue in seq order every
  * CHANGE_FEED_INTERVAL_MS, publishes, then deletes exactly the rows it published.
  *
- * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), and a change that
- *   commits after a higher seq was read stays queued for the next poll.
+ * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), a change that
+ *   commits after a higher seq was read stays queued for the next poll, and a page the
+ *   transport (Redis) did not take stays queued too.
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. Only a crash between publishing and deleting, or a poll that outlasts the lease
  *   (below), repeats a page (at least once).
@@ -103,7 +104,8 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       const type = KIND[c.kind];
       return row && type ? [{ type, row }] : [];
     });
-    await this.bus.publish(events);
+    // The transport (Redis) did not take them: the page stays queued, offered again next poll.
+    if (!(await this.bus.publish(events))) throw new Error('session events not published');
     this.published += events.length;
     await this.consume(changes.map((c) => c.seq));
     return changes.length;
