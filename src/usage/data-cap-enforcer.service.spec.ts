@@ -8,9 +8,14 @@ import { DataCapEnforcer } from './data-cap-enforcer.service';
 function enforcer(disconnectOk: () => boolean) {
   const claims = new Set<string>();
   const manager = {
-    query: (sql: string, [username]: string[]) => {
-      if (sql.startsWith('DELETE')) claims.delete(username);
-      return Promise.resolve([]);
+    query: (sql: string, params: string[]) => {
+      if (sql.startsWith('DELETE')) {
+        claims.delete(params[0]);
+        return Promise.resolve([]);
+      }
+      // Everyone checked is over the cap, with no FUP rate.
+      const users = params.slice(1);
+      return Promise.resolve(users.map((username) => ({ username, fupUp: null, fupDown: null })));
     },
     queryRunner: {
       query: (_sql: string, [username]: string[]) => {
@@ -24,12 +29,7 @@ function enforcer(disconnectOk: () => boolean) {
     Promise.resolve({ ok: disconnectOk(), method: 'coa', message: 'test' }),
   );
   const e = new DataCapEnforcer(
-    {
-      options: { type: 'mariadb' },
-      // Everyone checked is over the cap, with no FUP rate.
-      query: (_sql: string, [, ...users]: string[]) =>
-        Promise.resolve(users.map((username) => ({ username, fupUp: null, fupDown: null }))),
-    } as unknown as DataSource,
+    { options: { type: 'mariadb' } } as unknown as DataSource,
     { month: () => '2026-12', now: () => new Date() },
     {} as SessionEventBus,
     { disconnectUser } as unknown as SessionControlService,

@@ -106,7 +106,9 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   /** Writes the clock's month for FreeRADIUS's cap check; returns it. */
   async syncPeriod(): Promise<string> {
     const month = this.clock.month();
-    await this.dataSource.getRepository(UsagePeriodEntity).upsert({ id: 1, month }, ['id']);
+    await this.transactions.run((m) =>
+      m.getRepository(UsagePeriodEntity).upsert({ id: 1, month }, ['id']),
+    );
     return month;
   }
 
@@ -209,15 +211,17 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       username: string;
       fupUp: number | null;
       fupDown: number | null;
-    }> = await this.dataSource.query(
-      `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown
+    }> = await this.transactions.run((m) =>
+      m.query(
+        `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown
        FROM rg_customers c
        JOIN rg_profiles p ON p.id = c.profile_id
        JOIN rg_usage_monthly u ON u.username = c.username AND u.month = ?
        WHERE c.username IN (${usernames.map(() => '?').join(', ')})
          AND p.data_limit_bytes IS NOT NULL
          AND CAST(u.upload_bytes AS DECIMAL(20, 0)) + u.download_bytes >= p.data_limit_bytes`,
-      [month, ...usernames],
+        [month, ...usernames],
+      ),
     );
     return rows.map((r) => ({
       username: r.username,

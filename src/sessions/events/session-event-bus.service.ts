@@ -154,7 +154,8 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
 
   /**
    * For radgraph's own rules (the data cap): `listener` gets every batch this instance
-   * publishes, after it is published. It must not throw, and must not block.
+   * publishes, once the transport took it or failed to (then the change feed may offer the same
+   * batch again). It must not throw, and must not block.
    */
   onEvents(listener: (events: readonly SessionEvent[]) => void): () => void {
     this.listeners.add(listener);

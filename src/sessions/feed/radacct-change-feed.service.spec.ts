@@ -7,19 +7,20 @@ import type { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctChangeFeed } from './radacct-change-feed.service';
 
 /** The feed's schedule alone: its lease and its polls, on fake timers (no database). */
-function feed(intervalMs: number, leader: boolean) {
+function feed(intervalMs: number, leader: boolean, bus: Partial<SessionEventBus> = {}) {
   const acquire = jest.fn(() => Promise.resolve(leader));
   const gauge = { set: jest.fn() };
+  const lag = { set: jest.fn() };
   const f = new RadacctChangeFeed(
     { changeFeedIntervalMs: intervalMs } as AppConfig,
     { options: { type: 'mariadb' } } as unknown as DataSource,
-    {} as SessionEventBus,
+    bus as SessionEventBus,
     { acquire, release: jest.fn(() => Promise.resolve()) } as unknown as JobLeases,
-    { changeFeedLeader: gauge, changeFeedLag: gauge } as unknown as Metrics,
+    { changeFeedLeader: gauge, changeFeedLag: lag } as unknown as Metrics,
     {} as TransactionsService,
   );
   const poll = jest.spyOn(f, 'pollOnce').mockResolvedValue(0);
-  return { f, acquire, poll };
+  return { f, acquire, poll, lag };
 }
 
 describe('the radacct change feed schedule', () => {
@@ -54,5 +55,47 @@ describe('the radacct change feed schedule', () => {
     await jest.advanceTimersByTimeAsync(2_000);
     expect(poll.mock.calls.length - before).toBeGreaterThanOrEqual(3);
     await f.onApplicationShutdown();
+  });
+
+  it('reports its lag from when it took the lead, and a lag that grows while it cannot poll', async () => {
+    const { f, acquire, poll, lag } = feed(500, false);
+    f.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(10_000); // ten seconds on standby
+    acquire.mockResolvedValue(true);
+    poll.mockResolvedValueOnce(1000).mockResolvedValueOnce(1000); // two full pages of a backlog
+    await jest.advanceTimersByTimeAsync(1_100);
+    const seconds = lag.set.mock.calls.map(([v]: [number]) => v);
+    expect(Math.max(...seconds)).toBeLessThan(2); // not the ten seconds of standby
+    poll.mockRejectedValue(new Error('the database is gone'));
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(lag.set.mock.calls.at(-1)![0]).toBeGreaterThan(4);
+    await f.onApplicationShutdown();
+  });
+
+  it('keeps a page the transport did not take for 30 s, then lets it go', async () => {
+    const publish = jest.fn(() => Promise.resolve(false));
+    const { f, poll } = feed(500, true, { publish });
+    poll.mockRestore();
+    const read = jest
+      .spyOn(f as unknown as { readPage: () => Promise<unknown> }, 'readPage')
+      .mockResolvedValue({
+        changes: [{ seq: '7', radAcctId: '70', kind: 1 }],
+        rows: [{ radAcctId: '70' }],
+      });
+    const consume = jest
+      .spyOn(f as unknown as { consume: () => Promise<void> }, 'consume')
+      .mockResolvedValue();
+    await expect(f.pollOnce()).rejects.toThrow('stays queued');
+    await jest.advanceTimersByTimeAsync(29_000);
+    await expect(f.pollOnce()).rejects.toThrow('stays queued');
+    expect(consume).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(await f.pollOnce()).toBe(1);
+    expect(consume).toHaveBeenCalledWith(['7']);
+    // Published again: the next failure starts a new 30 s.
+    publish.mockResolvedValueOnce(true);
+    expect(await f.pollOnce()).toBe(1);
+    await expect(f.pollOnce()).rejects.toThrow('stays queued');
+    expect(read).toHaveBeenCalledTimes(5);
   });
 });

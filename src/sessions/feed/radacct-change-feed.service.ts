@@ -24,6 +24,11 @@ const LEASE_MS = 5_000;
 /** How often an instance that does not read the feed asks for the lease. */
 const STANDBY_MS = 1_000;
 
+/**
+ * How long a page the transport (Redis) does not take stays queued, offered again at every
+ * poll: a Redis restart or failover loses nothing; a longer outage does not stall the feed.
+ */
+const KEEP_UNPUBLISHED_MS = 30_000;
 /** Queue rows read per poll; a full page is followed by the next at once. */
 const PAGE = 1000;
 const KIND: Record<number, SessionEventType> = {
@@ -40,10 +45,10 @@ const KIND: Record<number, SessionEventType> = {
  *
  * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), a change that
  *   commits after a higher seq was read stays queued for the next poll, and a page the
- *   transport (Redis) did not take stays queued too.
+ *   transport (Redis) did not take stays queued too, for up to KEEP_UNPUBLISHED_MS.
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
- *   queue. Only a crash between publishing and deleting, or a poll that outlasts the lease
- *   (below), repeats a page (at least once).
+ *   queue. Only a crash between publishing and deleting, a poll that outlasts the lease
+ *   (below), or a Redis publish whose reply was lost repeats a page (at least once).
  * - One instance reads it: the holder of the CHANGE_FEED_LEASE (JobLeases, in the database),
  *   renewed at least every second between polls, whatever the poll interval. When the holder
  *   dies, its lease runs out after 5 s and another instance takes it within a second: rows
@@ -104,8 +109,23 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       const type = KIND[c.kind];
       return row && type ? [{ type, row }] : [];
     });
-    // The transport (Redis) did not take them: the page stays queued, offered again next poll.
-    if (!(await this.bus.publish(events))) throw new Error('session events not published');
+    if (await this.bus.publish(events)) {
+      this.unpublishedSince = null;
+    } else {
+      // The transport (Redis) did not take them: the page stays queued and is offered again at
+      // the next poll, for up to KEEP_UNPUBLISHED_MS. Past that it goes (lost for live
+      // subscribers, as the listener's own events are), so that the queue does not grow without
+      // end and the feed moves on: radgraph's own rules (the data cap) got every page already.
+      const now = performance.now();
+      this.unpublishedSince ??= now;
+      if (now - this.unpublishedSince < KEEP_UNPUBLISHED_MS) {
+        throw new Error('session events not published; the page stays queued');
+      }
+      this.log.warn(
+        `session events not published for ${Math.round((now - this.unpublishedSince) / 1000)} s: ` +
+          `${events.length} dropped for live subscribers`,
+      );
+    }
     this.published += events.length;
     await this.consume(changes.map((c) => c.seq));
     return changes.length;
@@ -179,6 +199,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       if (!this.leader) {
         next = STANDBY_MS;
         this.lastPoll = null; // a new reader polls at once
+        this.caughtUpAt = now; // and its lag counts from when it took over
         this.metrics.changeFeedLag.set(0);
       } else if (this.lastPoll === null || now - this.lastPoll >= interval) {
         this.lastPoll = now;
@@ -195,6 +216,8 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
         next = Math.max(0, Math.min(next, this.lastPoll + interval - now));
       }
     } catch (err) {
+      // A feed that cannot poll falls behind: the lag keeps growing from when it last caught up.
+      if (this.leader) this.metrics.changeFeedLag.set((performance.now() - this.caughtUpAt) / 1000);
       if (Date.now() - this.lastError > 10_000) {
         this.log.warn(`poll failed, retrying: ${(err as Error).message}`);
         this.lastError = Date.now();
@@ -202,6 +225,9 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     }
     this.schedule(next);
   }
+
+  /** Since when pages have not been published (performance.now()), or null. */
+  private unpublishedSince: number | null = null;
 
   /** When this instance last polled (performance.now(); null: poll at the next tick). */
   private lastPoll: number | null = null;
