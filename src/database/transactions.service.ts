@@ -31,4 +31,14 @@ export class TransactionsService {
     this.queue = result.catch(() => undefined);
     return result;
   }
+
+  /**
+   * Runs `work` outside every other caller's transaction, for statements that need no
+   * transaction of their own (a read, one write): on SQLite in the queue (its shared connection
+   * would otherwise run them inside whatever transaction is open, where they see uncommitted
+   * rows and are undone by its rollback), on MySQL on the pool as they are.
+   */
+  alone<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.serialize ? this.run(work) : work(this.dataSource.manager);
+  }
 }

@@ -35,6 +35,7 @@ function enforcer(disconnectOk: () => boolean) {
     { disconnectUser } as unknown as SessionControlService,
     {
       run: (work: (m: EntityManager) => unknown) => work(manager),
+      alone: (work: (m: EntityManager) => unknown) => work(manager),
     } as unknown as TransactionsService,
   );
   return { e, disconnectUser, claims };

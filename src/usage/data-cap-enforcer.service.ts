@@ -106,7 +106,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   /** Writes the clock's month for FreeRADIUS's cap check; returns it. */
   async syncPeriod(): Promise<string> {
     const month = this.clock.month();
-    await this.transactions.run((m) =>
+    await this.transactions.alone((m) =>
       m.getRepository(UsagePeriodEntity).upsert({ id: 1, month }, ['id']),
     );
     return month;
@@ -211,7 +211,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       username: string;
       fupUp: number | null;
       fupDown: number | null;
-    }> = await this.transactions.run((m) =>
+    }> = await this.transactions.alone((m) =>
       m.query(
         `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown
        FROM rg_customers c
@@ -230,12 +230,11 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Gives back a claim whose action did not get through. Like the claim, a transaction of the
-   * TransactionsService: on SQLite a statement outside its queue would run inside another
-   * caller's open transaction, and go if that one rolled back.
+   * Gives back a claim whose action did not get through, alone (TransactionsService): on SQLite
+   * inside another caller's open transaction, it would go if that one rolled back.
    */
   private async unclaim(username: string, month: string, action: string): Promise<void> {
-    await this.transactions.run((m) =>
+    await this.transactions.alone((m) =>
       m.query('DELETE FROM rg_cap_actions WHERE username = ? AND month = ? AND action = ?', [
         username,
         month,

@@ -132,10 +132,10 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * The next page of the queue and the radacct rows it names. On SQLite every caller shares one
-   * connection, so a read outside the transaction queue would run inside whatever transaction
-   * is open: it would see radgraph's own queue rows (which RadacctOrigin deletes before that
-   * transaction commits) and publish them a second time, or rows that are then rolled back.
+   * The next page of the queue and the radacct rows it names, read alone (TransactionsService):
+   * on SQLite, read inside another caller's open transaction, it would see radgraph's own queue
+   * rows (which RadacctOrigin deletes before that transaction commits) and publish them a second
+   * time, or rows that are then rolled back.
    */
   private readPage(): Promise<{ changes: RadacctChange[]; rows: RadAcct[] }> {
     const read = async (m: EntityManager) => {
@@ -146,7 +146,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
       return { changes, rows: await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) }) };
     };
-    return this.sqlite ? this.transactions.run(read) : read(this.dataSource.manager);
+    return this.transactions.alone(read);
   }
 
   /**
@@ -159,7 +159,9 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    */
   private async consume(seqs: string[]): Promise<void> {
     if (this.sqlite) {
-      await this.transactions.run((m) => m.getRepository(RadacctChange).delete({ seq: In(seqs) }));
+      await this.transactions.alone((m) =>
+        m.getRepository(RadacctChange).delete({ seq: In(seqs) }),
+      );
       return;
     }
     const list = seqs.map((_, i) => (i === 0 ? 'SELECT ? AS s' : 'SELECT ?')).join(' UNION ALL ');
