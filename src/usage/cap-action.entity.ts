@@ -1,10 +1,12 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * What radgraph did when a customer went over the data cap, once per month: the row is
- * claimed before acting, so each crossing is acted on once, by one instance.
+ * claimed before acting, so each crossing is acted on once, by one instance. A 'fup' throttle is
+ * lifted once its month is over (DataCapEnforcer.liftThrottles).
  */
 @Entity({ name: 'rg_cap_actions' })
+@Index('rg_cap_actions_month', ['month'])
 export class CapActionEntity {
   @PrimaryColumn({ name: 'username', type: 'varchar', length: 64 })
   username!: string;
@@ -18,4 +20,8 @@ export class CapActionEntity {
 
   @Column({ name: 'acted_at', type: 'datetime' })
   actedAt!: Date;
+
+  /** When the month was over and the profile's own rate went back to the sessions ('fup' only). */
+  @Column({ name: 'lifted_at', type: 'datetime', nullable: true })
+  liftedAt!: Date | null;
 }

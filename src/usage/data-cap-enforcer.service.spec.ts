@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { TransactionsService } from '../database/transactions.service';
 import type { SessionControlService } from '../nas/control/session-control.service';
 import type { SessionEventBus } from '../sessions/events/session-event-bus.service';
-import { DataCapEnforcer } from './data-cap-enforcer.service';
+import { DataCapEnforcer, previousMonth } from './data-cap-enforcer.service';
 
 /** The enforcer's retry rule, with its database and NAS control faked. */
 function enforcer(disconnectOk: () => boolean) {
@@ -70,5 +70,13 @@ describe('the data cap enforcer', () => {
     expect(await e.check(['bob'])).toEqual([]);
     expect(disconnectUser).toHaveBeenCalledTimes(1);
     expect(claims.has('bob')).toBe(true);
+  });
+});
+
+describe('previousMonth', () => {
+  it('steps back one calendar month, across a year', () => {
+    expect(previousMonth('2026-12')).toBe('2026-11');
+    expect(previousMonth('2027-01')).toBe('2026-12');
+    expect(previousMonth('2026-03')).toBe('2026-02');
   });
 });

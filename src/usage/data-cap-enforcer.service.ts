@@ -35,6 +35,9 @@ interface OverCap {
   fupRate: string | null;
 }
 
+/** How often in a row an action failed for a user this month, and when to try again. */
+type Failures = Map<string, { month: string; count: number; notBefore: number }>;
+
 /**
  * Enforces profiles' monthly data limits on customers who are online. Every accounting update
  * (listener, change feed) of a capped customer is checked against the month's usage
@@ -46,7 +49,8 @@ interface OverCap {
  * Once per customer and month (rg_cap_actions is claimed first, so one instance acts), unless
  * it did not get through: then the claim is given back and the next update tries again. The next
  * login is FreeRADIUS's business (radius-config): refused with a Reply-Message, or the FUP rate.
- * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is.
+ * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is, and the
+ * last month's FUP throttles are lifted from the sessions still online (liftThrottles).
  */
 @Injectable()
 export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -58,10 +62,11 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   /** The check of `pending`, due at most CHECK_AFTER_MS after its first update. */
   private due: NodeJS.Timeout | null = null;
   /** Users whose action failed this month: how often in a row, and when to try again. */
-  private readonly failures = new Map<
-    string,
-    { month: string; count: number; notBefore: number }
-  >();
+  private readonly failures: Failures = new Map();
+  /** The same, for the lifts of last month's throttles. */
+  private readonly liftFailures: Failures = new Map();
+  /** The lift running now, if any (one at a time). */
+  private lifting: Promise<void> | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -85,6 +90,10 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       this.syncPeriod().catch((err: Error) =>
         this.log.warn(`cannot write the current month: ${err.message}`),
       );
+      this.lifting ??= this.liftThrottles()
+        .then(() => undefined)
+        .catch((err: Error) => this.log.warn(`cannot lift last month's throttles: ${err.message}`))
+        .finally(() => (this.lifting = null));
     }, PERIOD_SYNC_MS);
     this.timer.unref();
   }
@@ -93,7 +102,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     this.stopListening?.();
     if (this.timer) clearInterval(this.timer);
     this.checkSoon(); // the users updated just before: checked now, not dropped
-    await this.running;
+    await Promise.all([this.running, this.lifting]);
   }
 
   /** Checks the users updated since the last check, after the check running now. */
@@ -121,52 +130,55 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
    */
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
-    const now = performance.now();
-    for (const [username, f] of this.failures)
-      if (f.month !== month) this.failures.delete(username);
-    const due = (await this.overCap(usernames, month)).filter(
-      (over) => (this.failures.get(over.username)?.notBefore ?? 0) <= now,
-    );
+    const due = retryable(this.failures, month, await this.overCap(usernames, month));
     // Several at a time: an action that fails may wait for the CoA timeouts and retries (4.5 s by
     // default), and one failing NAS must not hold back every other customer's action.
     const acted = await inParallel(due, PARALLEL_ACTIONS, (over) => this.claimAndAct(over, month));
     return acted.flatMap((username) => (username ? [username] : []));
   }
 
-  /**
-   * The user's name when this call acted on them, else null (claimed elsewhere, or failed).
-   * Never throws: a failure is logged, and the claim given back.
-   */
-  private async claimAndAct(over: OverCap, month: string): Promise<string | null> {
+  /** The user's name when this call acted on them, else null (claimed elsewhere, or failed). */
+  private claimAndAct(over: OverCap, month: string): Promise<string | null> {
     const action = over.fupRate ? 'fup' : 'disconnect';
-    let done = false;
-    try {
-      if (!(await this.claim(over.username, month, action))) return null;
-      try {
-        done = await this.act(over, month);
-      } catch (err) {
-        this.log.warn(
-          `cannot act on ${over.username} over the ${month} data limit: ${(err as Error).message}`,
-        );
-      }
-      if (!done) await this.unclaim(over.username, month, action);
-    } catch (err) {
-      this.log.warn(`data cap claim of ${over.username} failed: ${(err as Error).message}`);
-      return null;
-    }
-    this.noteOutcome(over.username, month, done);
-    return done ? over.username : null;
+    return this.once(over.username, month, this.failures, {
+      what: `act on ${over.username} over the ${month} data limit`,
+      claim: () => this.claim(over.username, month, action),
+      act: () => this.act(over, month),
+      unclaim: () => this.unclaim(over.username, month, action),
+    });
   }
 
-  private noteOutcome(username: string, month: string, done: boolean): void {
-    if (done) {
-      this.failures.delete(username);
-      return;
+  /**
+   * Claims an action, takes it, and gives the claim back when it did not get through (act
+   * false or throwing), noting the outcome in `failures`. The user's name when this call acted,
+   * else null (claimed elsewhere, or failed). Never throws: a failure is logged.
+   */
+  private async once(
+    username: string,
+    month: string,
+    failures: Failures,
+    step: {
+      what: string;
+      claim: () => Promise<boolean>;
+      act: () => Promise<boolean>;
+      unclaim: () => Promise<unknown>;
+    },
+  ): Promise<string | null> {
+    let done = false;
+    try {
+      if (!(await step.claim())) return null;
+      try {
+        done = await step.act();
+      } catch (err) {
+        this.log.warn(`cannot ${step.what}: ${(err as Error).message}`);
+      }
+      if (!done) await step.unclaim();
+    } catch (err) {
+      this.log.warn(`the claim to ${step.what} failed: ${(err as Error).message}`);
+      return null;
     }
-    const count = (this.failures.get(username)?.count ?? 0) + 1;
-    // The first failure is tried again at the next update; then 5 min, 10, 20... up to an hour.
-    const wait = count < 2 ? 0 : Math.min(RETRY_AFTER_MS * 2 ** (count - 2), RETRY_MAX_MS);
-    this.failures.set(username, { month, count, notBefore: performance.now() + wait });
+    noteOutcome(failures, username, month, done);
+    return done ? username : null;
   }
 
   /** Throttles or disconnects an over-cap user; true when every open session was reached. */
@@ -193,6 +205,74 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     await this.check(usernames).catch((err: Error) =>
       this.log.warn(`data cap check failed: ${err.message}`),
     );
+  }
+
+  /**
+   * Lifts last month's FUP throttles (with the month sync, every PERIOD_SYNC_MS); returns who got
+   * their rate back. A customer throttled last month and still online on a session that began
+   * before this month gets the profile's own rate again (a CoA-Request with its
+   * Mikrotik-Rate-Limit), as a new login would: without it the FUP rate stayed until the
+   * customer reconnected. Not when the customer has a cap action this month already (over the
+   * cap again). Once per throttle: its row's lifted_at is claimed first, so one instance sends
+   * it; given back when a session did not take the rate, and tried again at the next sync,
+   * spaced out after two failures in a row as check() does.
+   */
+  async liftThrottles(): Promise<string[]> {
+    const month = this.clock.month();
+    const last = previousMonth(month);
+    const rows: Array<{ username: string; up: number; down: number }> =
+      await this.transactions.alone((m) =>
+        m.query(
+          `SELECT a.username AS username, p.upload_rate_kbps AS up, p.download_rate_kbps AS down
+         FROM rg_cap_actions a
+         JOIN rg_customers c ON c.username = a.username
+         JOIN rg_profiles p ON p.id = c.profile_id
+         WHERE a.month = ? AND a.action = 'fup' AND a.lifted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM rg_cap_actions n WHERE n.username = a.username AND n.month = ?)
+           AND EXISTS (SELECT 1 FROM radacct r
+             WHERE r.acctstoptime IS NULL AND r.username = a.username AND r.acctstarttime < ?)`,
+          [last, month, `${month}-01 00:00:00`],
+        ),
+      );
+    const due = retryable(
+      this.liftFailures,
+      month,
+      rows.map((r) => ({ username: r.username, rate: rateLimit(r.up, r.down) })),
+    );
+    const lifted = await inParallel(due, PARALLEL_ACTIONS, (t) => this.lift(t, last, month));
+    return lifted.flatMap((username) => (username ? [username] : []));
+  }
+
+  /** The user's name when this call lifted their throttle, else null. Never throws. */
+  private lift(t: { username: string; rate: string }, last: string, month: string) {
+    return this.once(t.username, month, this.liftFailures, {
+      what: `lift the ${last} FUP throttle of ${t.username}`,
+      claim: () => this.claimLift(t.username, last, sqlDatetime(this.clock.now())),
+      act: async () => {
+        const report = await this.control.changeUserRate(t.username, t.rate);
+        const done = report.reached === report.sessions;
+        this.log.log(
+          `${t.username}: the ${last} FUP throttle is over, rate ${t.rate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
+        );
+        return done;
+      },
+      unclaim: () => this.claimLift(t.username, last, null),
+    });
+  }
+
+  /**
+   * Claims the lift of a throttle (true for the one caller that sets lifted_at), or gives it back
+   * (`at` null).
+   */
+  private claimLift(username: string, month: string, at: string | null): Promise<boolean> {
+    return this.transactions.run(async (m) => {
+      const result = await m.queryRunner!.query(
+        `UPDATE rg_cap_actions SET lifted_at = ? WHERE username = ? AND month = ? AND action = 'fup' AND lifted_at IS ${at === null ? 'NOT NULL' : 'NULL'}`,
+        [at, username, month],
+        true,
+      );
+      return (result as { affected?: number }).affected === 1;
+    });
   }
 
   /** Capped customers among `usernames` whose usage this month reached the limit. */
@@ -255,6 +335,35 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       return (result as { affected?: number }).affected === 1;
     });
   }
+}
+
+/** Drops the failures of other months; the items whose user may be tried now. */
+function retryable<T extends { username: string }>(
+  failures: Failures,
+  month: string,
+  items: T[],
+): T[] {
+  for (const [username, f] of failures) if (f.month !== month) failures.delete(username);
+  const now = performance.now();
+  return items.filter((item) => (failures.get(item.username)?.notBefore ?? 0) <= now);
+}
+
+/** Notes an action's outcome: a success clears the user's failures, a failure counts. */
+function noteOutcome(failures: Failures, username: string, month: string, done: boolean): void {
+  if (done) {
+    failures.delete(username);
+    return;
+  }
+  const count = (failures.get(username)?.count ?? 0) + 1;
+  // The first failure is tried again at the next update; then 5 min, 10, 20... up to an hour.
+  const wait = count < 2 ? 0 : Math.min(RETRY_AFTER_MS * 2 ** (count - 2), RETRY_MAX_MS);
+  failures.set(username, { month, count, notBefore: performance.now() + wait });
+}
+
+/** The month before "YYYY-MM". */
+export function previousMonth(month: string): string {
+  const [year, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
 }
 
 /** A UTC DATETIME literal both databases take ("YYYY-MM-DD HH:MM:SS"). */

@@ -2,7 +2,8 @@
  * The monthly data cap end to end: real FreeRADIUS (radius-config/) answers logins from
  * radgraph's rollup, accounting goes through FreeRADIUS into radacct, radgraph's change feed
  * sees it, and the CoA responder (a real RFC 5176 peer) gets the Disconnect-Request or the FUP
- * CoA-Request. The month changes by moving radgraph's clock, not by waiting.
+ * CoA-Request (and, when the month is over, the CoA-Request that lifts it). The month changes by
+ * moving radgraph's clock, not by waiting.
  */
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../../src/common/clock/clock';
@@ -175,6 +176,29 @@ describe('monthly data cap through FreeRADIUS', () => {
     expectCode(throttled, 'Access-Accept');
     expect(throttled.reply['Mikrotik-Rate-Limit']).toBe('512k/1024k');
     expect(throttled.reply['Mikrotik-Total-Limit']).toBeUndefined();
+
+    // Next month, still online: the session gets the profile's rate back, and a login too.
+    const now = new Date();
+    const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 1));
+    jest.spyOn(api!.app.get(Clock), 'now').mockReturnValue(nextMonth);
+    try {
+      const enforcer = api!.app.get(DataCapEnforcer);
+      await enforcer.syncPeriod();
+      expect(await enforcer.liftThrottles()).toEqual(['cap.bob']);
+      const [, lifted] = await requestsFor('cap.bob', 2, 3000);
+      expect(lifted?.code).toBe('CoA-Request');
+      expect(lifted.attributes['Acct-Session-Id']).toBe('cap-b-1');
+      expect(lifted.attributes['Vendor-Specific']).toMatchObject({
+        'Mikrotik-Rate-Limit': '5120k/10240k',
+      });
+      expect(await enforcer.liftThrottles()).toEqual([]); // once
+      const relogin = await login('cap.bob');
+      expectCode(relogin, 'Access-Accept');
+      expect(relogin.reply['Mikrotik-Rate-Limit']).toBe('5120k/10240k');
+    } finally {
+      jest.restoreAllMocks();
+      await api!.app.get(DataCapEnforcer).syncPeriod();
+    }
   });
 
   it('a disconnect the NAS did not acknowledge is tried again at the next update', async () => {

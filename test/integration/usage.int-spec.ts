@@ -267,6 +267,77 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
+  it("lifts last month's FUP throttle from a session still online, once, when the month is over", async () => {
+    const { createProfile: fup } = await gqlData(
+      api,
+      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+      {
+        i: {
+          name: 'FUP 1G',
+          downloadRateKbps: 20480,
+          uploadRateKbps: 4096,
+          validityDays: 30,
+          dataLimitBytes: String(GiB),
+          fupUploadRateKbps: 256,
+          fupDownloadRateKbps: 512,
+        },
+      },
+    );
+    const throttled = async (username: string, sessionStart: number) => {
+      await gqlData(
+        api,
+        `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+        { i: { username, password: 'pw-123456', profileId: fup.id } },
+      );
+      await send('Start', { username, sessionId: `${username}-s1`, eventTime: sessionStart });
+      await db.query(
+        "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-11', 'fup', '2026-11-20 10:00:00')",
+        [username],
+      );
+    };
+    const nov20 = Date.UTC(2026, 10, 20) / 1000;
+    await throttled('fup.lift', nov20); // online since November: lifted
+    await throttled('fup.again', nov20); // over the cap again in December: left throttled
+    await db.query(
+      "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('fup.again', '2026-12', 'fup', '2026-12-01 00:00:10')",
+    );
+    // Reconnected in December: FreeRADIUS gave this session the profile's rate already.
+    await throttled('fup.relogged', Date.UTC(2026, 11, 1, 0, 0, 5) / 1000);
+    const liftedAt = async (username: string) =>
+      (
+        await db.query<{ at: unknown }>(
+          "SELECT lifted_at AS at FROM rg_cap_actions WHERE username = ? AND month = '2026-11'",
+          [username],
+        )
+      )[0].at;
+
+    jest
+      .spyOn(api.app.get(Clock), 'now')
+      .mockReturnValue(new Date(Date.UTC(2026, 11, 1, 0, 0, 30)));
+    const enforcer = api.app.get(DataCapEnforcer);
+    const changeUserRate = jest.spyOn(api.app.get(SessionControlService), 'changeUserRate');
+    const report = (reached: number) => ({ rateLimit: '', sessions: 1, reached, failures: [] });
+    try {
+      // The NAS did not take it: the claim is given back, and the next sync tries again.
+      changeUserRate.mockResolvedValueOnce(report(0));
+      expect(await enforcer.liftThrottles()).toEqual([]);
+      expect(await liftedAt('fup.lift')).toBeNull();
+      changeUserRate.mockResolvedValue(report(1));
+      expect(await enforcer.liftThrottles()).toEqual(['fup.lift']);
+      expect(changeUserRate.mock.calls).toEqual([
+        ['fup.lift', '4096k/20480k'],
+        ['fup.lift', '4096k/20480k'],
+      ]);
+      expect(await liftedAt('fup.lift')).not.toBeNull();
+      expect(await enforcer.liftThrottles()).toEqual([]); // once
+      expect(changeUserRate).toHaveBeenCalledTimes(2);
+      expect(await liftedAt('fup.again')).toBeNull();
+      expect(await liftedAt('fup.relogged')).toBeNull();
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('defaults to the current month of the clock, and gives a history, newest first', async () => {
     const id = await customer('hist.user');
     jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(Date.UTC(2026, 10, 15)));

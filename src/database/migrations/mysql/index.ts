@@ -12,6 +12,7 @@ import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { RadacctTriggersMerged1764806400000 } from './1764806400000-radacct-triggers-merged';
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
+import { FupLift1764979200000 } from './1764979200000-fup-lift';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MYSQL_MIGRATIONS = [
   AuditLog1764720000000,
   RadacctTriggersMerged1764806400000,
   UsageMonthOfStop1764892800000,
+  FupLift1764979200000,
 ];

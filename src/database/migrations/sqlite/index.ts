@@ -10,6 +10,7 @@ import { DataCap1764547200000 } from './1764547200000-data-cap';
 import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
+import { FupLift1764979200000 } from './1764979200000-fup-lift';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -25,4 +26,5 @@ export const SQLITE_MIGRATIONS = [
   ApiKeys1764633600000,
   AuditLog1764720000000,
   UsageMonthOfStop1764892800000,
+  FupLift1764979200000,
 ];
