@@ -67,6 +67,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   private readonly liftFailures: Failures = new Map();
   /** The lift running now, if any (one at a time). */
   private lifting: Promise<void> | null = null;
+  /** Shutting down: no lift is started (one claimed and then killed would never be sent). */
+  private stopping = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -78,10 +80,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     this.stopListening = this.bus.onEvents((events) => {
-      for (const e of events) {
-        if (e.type !== SessionEventType.STOPPED) this.pending.add(e.session.username);
-      }
-      if (this.pending.size > 0) this.due ??= setTimeout(() => this.checkSoon(), CHECK_AFTER_MS);
+      for (const e of events)
+        if (e.type !== SessionEventType.STOPPED) this.checkLater(e.session.username);
     });
     await this.syncPeriod().catch((err: Error) =>
       this.log.warn(`cannot write the current month: ${err.message}`),
@@ -99,10 +99,17 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     this.stopListening?.();
     if (this.timer) clearInterval(this.timer);
     this.checkSoon(); // the users updated just before: checked now, not dropped
     await Promise.all([this.running, this.lifting]);
+  }
+
+  /** Checks the user within CHECK_AFTER_MS, with the others updated meanwhile. */
+  private checkLater(username: string): void {
+    this.pending.add(username);
+    this.due ??= setTimeout(() => this.checkSoon(), CHECK_AFTER_MS);
   }
 
   /** Checks the users updated since the last check, after the check running now. */
@@ -209,13 +216,17 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Lifts last month's FUP throttles (with the month sync, every PERIOD_SYNC_MS); returns who got
-   * their rate back. A customer throttled last month and still online on a session that began
-   * before this month gets the profile's own rate again (a CoA-Request with its
-   * Mikrotik-Rate-Limit), as a new login would: without it the FUP rate stayed until the
-   * customer reconnected. Not when the customer has a cap action this month already (over the
-   * cap again). Once per throttle: its row's lifted_at is claimed first, so one instance sends
-   * it; given back when a session did not take the rate, and tried again at the next sync,
-   * spaced out after two failures in a row as check() does.
+   * their rate back. A customer throttled last month and still online gets the profile's own
+   * rate again on every open session (a CoA-Request with its Mikrotik-Rate-Limit), as a new
+   * login would: without it the FUP rate stayed until the customer reconnected. Every open
+   * session, not only those begun before this month: FreeRADIUS learns the new month only at a
+   * sync, and the start time is the NAS's clock, so a login just after midnight may have had
+   * the FUP rate too; the rate again does no harm.
+   * - Not when radgraph has acted on this month's cap already (over it again). One over it
+   *   while the lift was on its way gets its action taken again (see lift).
+   * - Once per throttle: its row's lifted_at is claimed first, so one instance sends it; given
+   *   back when a session did not take the rate, and tried again at the next sync, spaced out
+   *   after two failures in a row as check() does.
    */
   async liftThrottles(): Promise<string[]> {
     const month = this.clock.month();
@@ -229,9 +240,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
          JOIN rg_profiles p ON p.id = c.profile_id
          WHERE a.month = ? AND a.action = 'fup' AND a.lifted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM rg_cap_actions n WHERE n.username = a.username AND n.month = ?)
-           AND EXISTS (SELECT 1 FROM radacct r
-             WHERE r.acctstoptime IS NULL AND r.username = a.username AND r.acctstarttime < ?)`,
-          [last, month, `${month}-01 00:00:00`],
+           AND EXISTS (SELECT 1 FROM radacct r WHERE r.acctstoptime IS NULL AND r.username = a.username)`,
+          [last, month],
         ),
       );
     const due = retryable(
@@ -243,8 +253,14 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     return lifted.flatMap((username) => (username ? [username] : []));
   }
 
-  /** The user's name when this call lifted their throttle, else null. Never throws. */
+  /**
+   * The user's name when this call lifted their throttle, else null. Never throws. When the
+   * customer went over this month's cap while the rate was on its way, the FUP rate sent for it
+   * may have been overtaken: that action's claim is given back and the customer checked again,
+   * so it is sent again.
+   */
   private lift(t: { username: string; rate: string }, last: string, month: string) {
+    if (this.stopping) return Promise.resolve(null);
     return this.once(t.username, month, this.liftFailures, {
       what: `lift the ${last} FUP throttle of ${t.username}`,
       claim: () => this.claimLift(t.username, last, sqlDatetime(this.clock.now())),
@@ -254,9 +270,22 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
         this.log.log(
           `${t.username}: the ${last} FUP throttle is over, rate ${t.rate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
         );
+        if (done && (await this.reopen(t.username, month))) this.checkLater(t.username);
         return done;
       },
       unclaim: () => this.claimLift(t.username, last, null),
+    });
+  }
+
+  /** Gives back the user's cap action of `month`, if any; true when there was one. */
+  private reopen(username: string, month: string): Promise<boolean> {
+    return this.transactions.run(async (m) => {
+      const result = await m.queryRunner!.query(
+        'DELETE FROM rg_cap_actions WHERE username = ? AND month = ?',
+        [username, month],
+        true,
+      );
+      return ((result as { affected?: number }).affected ?? 0) > 0;
     });
   }
 

@@ -11,6 +11,7 @@ import {
   validResponse,
 } from '../support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 const SECRET = 'usage-test-secret';
 const GiB = 1n << 30n;
@@ -267,7 +268,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
-  it("lifts last month's FUP throttle from a session still online, once, when the month is over", async () => {
+  it("lifts last month's FUP throttle from a customer still online, once, when the month is over", async () => {
     const { createProfile: fup } = await gqlData(
       api,
       `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
@@ -297,12 +298,18 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     };
     const nov20 = Date.UTC(2026, 10, 20) / 1000;
     await throttled('fup.lift', nov20); // online since November: lifted
-    await throttled('fup.again', nov20); // over the cap again in December: left throttled
+    // A login just after midnight, before FreeRADIUS learnt the month: it may have the FUP rate.
+    await throttled('fup.relogged', Date.UTC(2026, 11, 1, 0, 0, 5) / 1000);
+    await throttled('fup.again', nov20); // radgraph acted on December's cap already: left alone
     await db.query(
       "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('fup.again', '2026-12', 'fup', '2026-12-01 00:00:10')",
     );
-    // Reconnected in December: FreeRADIUS gave this session the profile's rate already.
-    await throttled('fup.relogged', Date.UTC(2026, 11, 1, 0, 0, 5) / 1000);
+    await throttled('fup.offline', nov20); // offline: the next login has the profile's rate
+    await send('Stop', {
+      username: 'fup.offline',
+      sessionId: 'fup.offline-s1',
+      eventTime: nov20 + 60,
+    });
     const liftedAt = async (username: string) =>
       (
         await db.query<{ at: unknown }>(
@@ -315,24 +322,76 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       .spyOn(api.app.get(Clock), 'now')
       .mockReturnValue(new Date(Date.UTC(2026, 11, 1, 0, 0, 30)));
     const enforcer = api.app.get(DataCapEnforcer);
-    const changeUserRate = jest.spyOn(api.app.get(SessionControlService), 'changeUserRate');
-    const report = (reached: number) => ({ rateLimit: '', sessions: 1, reached, failures: [] });
+    const calls: string[] = [];
+    let nasTakesIt = false;
+    jest
+      .spyOn(api.app.get(SessionControlService), 'changeUserRate')
+      .mockImplementation((username, rate) => {
+        calls.push(`${username} ${rate}`);
+        const reached = nasTakesIt ? 1 : 0;
+        return Promise.resolve({ rateLimit: rate, sessions: 1, reached, failures: [] });
+      });
     try {
-      // The NAS did not take it: the claim is given back, and the next sync tries again.
-      changeUserRate.mockResolvedValueOnce(report(0));
+      // The NAS did not take it: the claims are given back, and the next sync tries again.
       expect(await enforcer.liftThrottles()).toEqual([]);
       expect(await liftedAt('fup.lift')).toBeNull();
-      changeUserRate.mockResolvedValue(report(1));
-      expect(await enforcer.liftThrottles()).toEqual(['fup.lift']);
-      expect(changeUserRate.mock.calls).toEqual([
-        ['fup.lift', '4096k/20480k'],
-        ['fup.lift', '4096k/20480k'],
-      ]);
+      nasTakesIt = true;
+      calls.length = 0;
+      // Two syncs at once (two instances): each throttle is lifted by one of them.
+      const [a, b] = await Promise.all([enforcer.liftThrottles(), enforcer.liftThrottles()]);
+      expect([...a, ...b].sort()).toEqual(['fup.lift', 'fup.relogged']);
+      expect(calls.sort()).toEqual(['fup.lift 4096k/20480k', 'fup.relogged 4096k/20480k']);
       expect(await liftedAt('fup.lift')).not.toBeNull();
       expect(await enforcer.liftThrottles()).toEqual([]); // once
-      expect(changeUserRate).toHaveBeenCalledTimes(2);
+      expect(calls).toHaveLength(2);
       expect(await liftedAt('fup.again')).toBeNull();
-      expect(await liftedAt('fup.relogged')).toBeNull();
+      expect(await liftedAt('fup.offline')).toBeNull();
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it("gives back the action on this month's cap taken while a lift was on its way", async () => {
+    const [{ id: profileId }] = await db.query<{ id: string | number }>(
+      "SELECT id FROM rg_profiles WHERE name = 'FUP 1G'",
+    );
+    await gqlData(api, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username: 'fup.race', password: 'pw-123456', profileId: String(profileId) },
+    });
+    await send('Start', {
+      username: 'fup.race',
+      sessionId: 'fup.race-s1',
+      eventTime: Date.UTC(2026, 10, 20) / 1000,
+    });
+    await db.query(
+      "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('fup.race', '2026-11', 'fup', '2026-11-20 10:00:00')",
+    );
+    jest
+      .spyOn(api.app.get(Clock), 'now')
+      .mockReturnValue(new Date(Date.UTC(2026, 11, 1, 0, 0, 30)));
+    const enforcer = api.app.get(DataCapEnforcer);
+    const checked = jest.spyOn(enforcer, 'check').mockResolvedValue([]);
+    jest
+      .spyOn(api.app.get(SessionControlService), 'changeUserRate')
+      .mockImplementation(async (username, rate) => {
+        // Meanwhile another instance throttled the customer for December (its CoA may land first).
+        await db.query(
+          "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-12', 'fup', '2026-12-01 00:00:31')",
+          [username],
+        );
+        return { rateLimit: rate, sessions: 1, reached: 1, failures: [] };
+      });
+    try {
+      expect(await enforcer.liftThrottles()).toEqual(['fup.race']);
+      // December's action is given back, and the customer checked again: throttled again.
+      const december = await db.query(
+        "SELECT 1 FROM rg_cap_actions WHERE username = 'fup.race' AND month = '2026-12'",
+      );
+      expect(december).toEqual([]);
+      await until(
+        () => checked.mock.calls.some(([users]) => users.includes('fup.race')),
+        'the customer to be checked again',
+      );
     } finally {
       jest.restoreAllMocks();
     }
