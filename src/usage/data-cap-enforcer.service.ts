@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
 import { TransactionsService } from '../database/transactions.service';
-import { SessionControlService } from '../nas/control/session-control.service';
+import { SessionControlService, type RateTarget } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
@@ -57,6 +57,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   private readonly log = new Logger('DataCap');
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => void) | null = null;
+  private stopWatchingRates: (() => void) | null = null;
   private pending = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   /** The check of `pending`, due at most CHECK_AFTER_MS after its first update. */
@@ -83,6 +84,11 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       for (const e of events)
         if (e.type !== SessionEventType.STOPPED) this.checkLater(e.session.username);
     });
+    this.stopWatchingRates = this.control.onPlanRate((target) => {
+      this.reapply(target).catch((err: Error) =>
+        this.log.warn(`cannot check the data cap after a plan change: ${err.message}`),
+      );
+    });
     await this.syncPeriod().catch((err: Error) =>
       this.log.warn(`cannot write the current month: ${err.message}`),
     );
@@ -101,6 +107,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.stopListening?.();
+    this.stopWatchingRates?.();
     if (this.timer) clearInterval(this.timer);
     this.checkSoon(); // the users updated just before: checked now, not dropped
     await Promise.all([this.running, this.lifting]);
@@ -191,7 +198,9 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   /** Throttles or disconnects an over-cap user; true when every open session was reached. */
   private async act(over: OverCap, month: string): Promise<boolean> {
     if (over.fupRate) {
-      const report = await this.control.changeUserRate(over.username, over.fupRate);
+      const report = await this.control.changeUserRate(over.username, over.fupRate, {
+        plan: false,
+      });
       const done = report.sessions > 0 && report.reached === report.sessions;
       this.log.log(
         `${over.username} is over the ${month} data limit: FUP rate ${over.fupRate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
@@ -265,7 +274,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       what: `lift the ${last} FUP throttle of ${t.username}`,
       claim: () => this.claimLift(t.username, last, sqlDatetime(this.clock.now())),
       act: async () => {
-        const report = await this.control.changeUserRate(t.username, t.rate);
+        const report = await this.control.changeUserRate(t.username, t.rate, { plan: false });
         const done = report.reached === report.sessions;
         this.log.log(
           `${t.username}: the ${last} FUP throttle is over, rate ${t.rate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
@@ -275,6 +284,38 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       },
       unclaim: () => this.claimLift(t.username, last, null),
     });
+  }
+
+  /**
+   * After a plan's rate went to live sessions: a customer throttled this month now has the plan's
+   * rate, and the claim of this month's action would keep it so. Each such throttle is given back
+   * and the customer checked again by the plan they have now: over its cap, throttled (its FUP
+   * rate) or disconnected (no FUP); under it (an upgrade), left on the plan's rate, and acted on
+   * if they cross the new cap later this month.
+   */
+  async reapply(target: RateTarget): Promise<string[]> {
+    const month = this.clock.month();
+    const rows: Array<{ username: string }> = await this.transactions.alone((m) =>
+      'username' in target
+        ? m.query(
+            "SELECT username FROM rg_cap_actions WHERE month = ? AND action = 'fup' AND username = ?",
+            [month, target.username],
+          )
+        : m.query(
+            `SELECT a.username AS username FROM rg_cap_actions a
+             JOIN rg_customers c ON c.username = a.username
+             JOIN rg_profiles p ON p.id = c.profile_id
+             WHERE a.month = ? AND a.action = 'fup' AND p.name = ?`,
+            [month, target.groupname],
+          ),
+    );
+    const reopened: string[] = [];
+    for (const { username } of rows) {
+      if (!(await this.reopen(username, month))) continue;
+      reopened.push(username);
+      this.checkLater(username);
+    }
+    return reopened;
   }
 
   /** Gives back the user's cap action of `month`, if any; true when there was one. */

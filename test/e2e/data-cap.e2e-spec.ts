@@ -201,6 +201,82 @@ describe('monthly data cap through FreeRADIUS', () => {
     }
   });
 
+  it("a plan change keeps the data cap: the plan's rate, then the FUP rate again where it still applies", async () => {
+    const profile = async (name: string, limit: bigint, rates: number[]) =>
+      (
+        await gqlData(
+          api!,
+          `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+          {
+            i: {
+              name,
+              uploadRateKbps: rates[0],
+              downloadRateKbps: rates[1],
+              validityDays: 30,
+              dataLimitBytes: String(limit),
+              fupUploadRateKbps: rates[2],
+              fupDownloadRateKbps: rates[3],
+            },
+          },
+        )
+      ).createProfile.id as string;
+    const small = await profile('FUP 1G plan A', GiB, [5120, 10240, 512, 1024]);
+    const fast = await profile('FUP 1G plan B', GiB, [8192, 20480, 256, 768]);
+    const big = await profile('FUP 5G plan C', 5n * GiB, [6144, 12288, 1024, 2048]);
+    const {
+      createCustomer: { id },
+    } = await gqlData(
+      api!,
+      `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+      { i: { username: 'cap.dave', password: PASSWORD, profileId: small } },
+    );
+    const rates = async (count: number) =>
+      (await requestsFor('cap.dave', count, 3000)).map(
+        (r) =>
+          `${r.code} ${(r.attributes['Vendor-Specific'] as Record<string, string>)['Mikrotik-Rate-Limit']}`,
+      );
+    const moveTo = (profileId: string) =>
+      gqlData(
+        api!,
+        `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
+        { id, p: profileId },
+      );
+
+    expectCode(await login('cap.dave'), 'Access-Accept');
+    await account('cap.dave', 'cap-d-1', 'Start', 0, 0n);
+    await account('cap.dave', 'cap-d-1', 'Interim-Update', 300, (GiB * 12n) / 10n);
+    expect(await rates(1)).toEqual(['CoA-Request 512k/1024k']);
+
+    // Another plan with the same cap: its speed goes out, then its FUP rate (still over the cap).
+    await moveTo(fast);
+    expect(await rates(3)).toEqual([
+      'CoA-Request 512k/1024k',
+      'CoA-Request 8192k/20480k',
+      'CoA-Request 256k/768k',
+    ]);
+    // A bigger cap: the plan's speed, and it stays (under the new cap)...
+    await moveTo(big);
+    expect(await rates(5)).toEqual([
+      'CoA-Request 512k/1024k',
+      'CoA-Request 8192k/20480k',
+      'CoA-Request 256k/768k',
+      'CoA-Request 6144k/12288k',
+    ]);
+    // ...until the customer crosses it, later this month.
+    await account('cap.dave', 'cap-d-1', 'Interim-Update', 600, (GiB * 51n) / 10n);
+    expect((await rates(5)).slice(4)).toEqual(['CoA-Request 1024k/2048k']);
+    // The profile's speeds change for all its customers: still over its cap, throttled again.
+    await gqlData(
+      api!,
+      `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
+      { id: big, i: { downloadRateKbps: 16384 } },
+    );
+    expect((await rates(7)).slice(5)).toEqual([
+      'CoA-Request 6144k/16384k',
+      'CoA-Request 1024k/2048k',
+    ]);
+  });
+
   it('a disconnect the NAS did not acknowledge is tried again at the next update', async () => {
     await customer('cap.carol', { name: 'Cap 1G retry', dataLimitBytes: String(GiB) });
     expectCode(await login('cap.carol'), 'Access-Accept');

@@ -397,6 +397,41 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
+  it("gives back this month's throttles of a plan whose rate went out, and checks them again", async () => {
+    jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(Date.UTC(2026, 11, 10)));
+    const enforcer = api.app.get(DataCapEnforcer);
+    const checked = jest.spyOn(enforcer, 'check').mockResolvedValue([]);
+    const throttle = (username: string) =>
+      db.query(
+        "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-12', 'fup', '2026-12-05 10:00:00')",
+        [username],
+      );
+    try {
+      // fup.lift and fup.relogged are on 'FUP 1G' (above); fup.again already has December's;
+      // cap.claim is on another profile.
+      await throttle('fup.lift');
+      await throttle('cap.claim');
+      expect((await enforcer.reapply({ groupname: 'FUP 1G' })).sort()).toEqual([
+        'fup.again',
+        'fup.lift',
+      ]);
+      await throttle('fup.relogged');
+      expect(await enforcer.reapply({ username: 'fup.relogged' })).toEqual(['fup.relogged']);
+      expect(await enforcer.reapply({ username: 'fup.relogged' })).toEqual([]); // given back
+      const left = await db.query("SELECT username FROM rg_cap_actions WHERE month = '2026-12'");
+      expect(left).toEqual([{ username: 'cap.claim' }]);
+      await until(
+        () =>
+          ['fup.again', 'fup.lift', 'fup.relogged'].every((u) =>
+            checked.mock.calls.some(([users]) => users.includes(u)),
+          ),
+        'the customers to be checked again',
+      );
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('defaults to the current month of the clock, and gives a history, newest first', async () => {
     const id = await customer('hist.user');
     jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(Date.UTC(2026, 10, 15)));

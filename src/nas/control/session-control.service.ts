@@ -13,6 +13,9 @@ import { openSessions, type OpenSession } from './open-sessions';
 const RATE_CHANGE_PARALLEL = 16;
 const MAX_FAILURES_SHOWN = 20;
 
+/** Whose sessions a plan's rate went to: one customer's, or a FreeRADIUS group's (a profile). */
+export type RateTarget = { username: string } | { groupname: string };
+
 interface SessionOutcome {
   ok: boolean;
   method: DisconnectMethod;
@@ -28,6 +31,7 @@ interface SessionOutcome {
 @Injectable()
 export class SessionControlService {
   private readonly log = new Logger('SessionControl');
+  private readonly rateListeners = new Set<(target: RateTarget) => void>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,14 +66,46 @@ export class SessionControlService {
     return { ok, method, message: outcomes.map((o) => o.message).join('; ') };
   }
 
-  /** Sends the new rate to every open session of `username`. */
-  async changeUserRate(username: string, rateLimit: string): Promise<RateChangeReport> {
-    return this.changeRate(await openSessions(this.dataSource, { username }), rateLimit);
+  /**
+   * Sends the new rate to every open session of `username`. A plan's rate (the default) is
+   * announced to onPlanRate's listeners afterwards; `plan: false` is for a rate that is not the
+   * plan's (the data cap's FUP rate).
+   */
+  async changeUserRate(
+    username: string,
+    rateLimit: string,
+    opts: { plan?: boolean } = {},
+  ): Promise<RateChangeReport> {
+    const report = await this.changeRate(
+      await openSessions(this.dataSource, { username }),
+      rateLimit,
+    );
+    if (opts.plan !== false) this.announce({ username });
+    return report;
   }
 
   /** Sends the new rate to every open session of the FreeRADIUS group (a profile's customers). */
   async changeGroupRate(groupname: string, rateLimit: string): Promise<RateChangeReport> {
-    return this.changeRate(await openSessions(this.dataSource, { groupname }), rateLimit);
+    const report = await this.changeRate(
+      await openSessions(this.dataSource, { groupname }),
+      rateLimit,
+    );
+    this.announce({ groupname });
+    return report;
+  }
+
+  /**
+   * `listener` is called after a plan's rate went to live sessions (a profile's speeds changed,
+   * a customer moved to another profile), whether or not every NAS took it: the data cap puts
+   * its FUP rate back where it still applies. It must not throw, and must not block.
+   */
+  onPlanRate(listener: (target: RateTarget) => void): () => void {
+    this.rateListeners.add(listener);
+    return () => this.rateListeners.delete(listener);
+  }
+
+  private announce(target: RateTarget): void {
+    for (const listener of this.rateListeners) listener(target);
   }
 
   private async disconnectSession(
