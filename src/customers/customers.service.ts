@@ -158,7 +158,7 @@ export class CustomersService {
       await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
     });
     try {
-      await this.control.changeUserRate(customer.username, rate);
+      await this.control.changeUserRate(customer.username, rate, { announce: true });
     } catch (err) {
       this.log.warn(`cannot push the new rate to ${customer.username}: ${(err as Error).message}`);
     }

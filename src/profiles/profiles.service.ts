@@ -105,18 +105,24 @@ export class ProfilesService {
 
   /**
    * Changes the profile. When its speeds change, the new rate also goes to every online
-   * customer of the profile (CoA-Request, in bounded parallel), after the commit.
+   * customer of the profile (CoA-Request, in bounded parallel), after the commit. When only its
+   * data limit or FUP speeds change, the data cap hears of it (SessionControlService.planChanged).
    */
   async update(
     id: string,
     input: UpdateProfileInput,
   ): Promise<{ profile: ProfileEntity; rateChange: RateChangeReport | null }> {
     let before = '';
+    let capBefore = '';
     const profile = await this.save(id, input, (p) => {
       before = rateLimit(p.uploadRateKbps, p.downloadRateKbps);
+      capBefore = capTerms(p);
     });
     const after = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
-    if (after === before) return { profile, rateChange: null };
+    if (after === before) {
+      if (capTerms(profile) !== capBefore) this.control.planChanged({ groupname: profile.name });
+      return { profile, rateChange: null };
+    }
     return { profile, rateChange: await this.control.changeGroupRate(profile.name, after) };
   }
 
@@ -233,4 +239,13 @@ export class ProfilesService {
       throw err;
     }
   }
+}
+
+/** A profile's data limit and FUP speeds, as one comparable value. */
+function capTerms(p: ProfileEntity): string {
+  return JSON.stringify([
+    p.dataLimitBytes ?? null,
+    p.fupUploadRateKbps ?? null,
+    p.fupDownloadRateKbps ?? null,
+  ]);
 }

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
 import { TransactionsService } from '../database/transactions.service';
-import { SessionControlService, type RateTarget } from '../nas/control/session-control.service';
+import { SessionControlService, type PlanChange } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
@@ -84,8 +84,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       for (const e of events)
         if (e.type !== SessionEventType.STOPPED) this.checkLater(e.session.username);
     });
-    this.stopWatchingRates = this.control.onPlanRate((target) => {
-      this.reapply(target).catch((err: Error) =>
+    this.stopWatchingRates = this.control.onPlanChange((change) => {
+      this.reapply(change).catch((err: Error) =>
         this.log.warn(`cannot check the data cap after a plan change: ${err.message}`),
       );
     });
@@ -199,7 +199,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   private async act(over: OverCap, month: string): Promise<boolean> {
     if (over.fupRate) {
       const report = await this.control.changeUserRate(over.username, over.fupRate, {
-        plan: false,
+        announce: false,
       });
       const done = report.sessions > 0 && report.reached === report.sessions;
       this.log.log(
@@ -274,12 +274,15 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       what: `lift the ${last} FUP throttle of ${t.username}`,
       claim: () => this.claimLift(t.username, last, sqlDatetime(this.clock.now())),
       act: async () => {
-        const report = await this.control.changeUserRate(t.username, t.rate, { plan: false });
+        const report = await this.control.changeUserRate(t.username, t.rate, { announce: false });
         const done = report.reached === report.sessions;
         this.log.log(
           `${t.username}: the ${last} FUP throttle is over, rate ${t.rate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
         );
-        if (done && (await this.reopen(t.username, month))) this.checkLater(t.username);
+        // Even when only some sessions took it: those may now hold the plan's rate.
+        if (report.reached > 0 && (await this.reopen(t.username, month))) {
+          this.checkLater(t.username);
+        }
         return done;
       },
       unclaim: () => this.claimLift(t.username, last, null),
@@ -287,34 +290,62 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * After a plan's rate went to live sessions: a customer throttled this month now has the plan's
-   * rate, and the claim of this month's action would keep it so. Each such throttle is given back
-   * and the customer checked again by the plan they have now: over its cap, throttled (its FUP
-   * rate) or disconnected (no FUP); under it (an upgrade), left on the plan's rate, and acted on
-   * if they cross the new cap later this month.
+   * After a plan changed (SessionControlService.onPlanChange): this month's cap actions of its
+   * customers were taken under the plan they had, and their claims would keep radgraph from
+   * acting again. Each is given back, and a customer who is online is held to the plan they have
+   * now: over its cap, acted on again (its FUP rate, or a disconnect without one); under it (an
+   * upgrade, a raised limit), a throttled customer gets the plan's rate, unless it just went out
+   * (`ratePushed`); either way a later crossing this month is acted on. Offline customers are
+   * FreeRADIUS's at their next login. Returns the customers whose action was given back.
    */
-  async reapply(target: RateTarget): Promise<string[]> {
+  async reapply({ target, ratePushed }: PlanChange): Promise<string[]> {
     const month = this.clock.month();
-    const rows: Array<{ username: string }> = await this.transactions.alone((m) =>
-      'username' in target
-        ? m.query(
-            "SELECT username FROM rg_cap_actions WHERE month = ? AND action = 'fup' AND username = ?",
-            [month, target.username],
-          )
-        : m.query(
-            `SELECT a.username AS username FROM rg_cap_actions a
-             JOIN rg_customers c ON c.username = a.username
-             JOIN rg_profiles p ON p.id = c.profile_id
-             WHERE a.month = ? AND a.action = 'fup' AND p.name = ?`,
-            [month, target.groupname],
-          ),
+    const rows: Array<{
+      username: string;
+      action: string;
+      up: number;
+      down: number;
+      online: number | string;
+    }> = await this.transactions.alone((m) =>
+      m.query(
+        `SELECT a.username AS username, a.action AS action,
+           p.upload_rate_kbps AS up, p.download_rate_kbps AS down,
+           EXISTS (SELECT 1 FROM radacct r WHERE r.acctstoptime IS NULL AND r.username = a.username) AS online
+         FROM rg_cap_actions a
+         JOIN rg_customers c ON c.username = a.username
+         JOIN rg_profiles p ON p.id = c.profile_id
+         WHERE a.month = ? AND ${'username' in target ? 'a.username' : 'p.name'} = ?`,
+        [month, 'username' in target ? target.username : target.groupname],
+      ),
     );
     const reopened: string[] = [];
-    for (const { username } of rows) {
-      if (!(await this.reopen(username, month))) continue;
-      reopened.push(username);
-      this.checkLater(username);
+    const online: typeof rows = [];
+    for (const row of rows) {
+      if (!(await this.reopen(row.username, month))) continue;
+      reopened.push(row.username);
+      if (Number(row.online) === 1) online.push(row);
     }
+    const over = new Set(
+      (
+        await this.overCap(
+          online.map((r) => r.username),
+          month,
+        )
+      ).map((o) => o.username),
+    );
+    const lifted = online.filter((r) => !over.has(r.username) && r.action === 'fup' && !ratePushed);
+    for (const username of over) this.checkLater(username);
+    await inParallel(lifted, PARALLEL_ACTIONS, async (r) => {
+      const rate = rateLimit(r.up, r.down);
+      try {
+        const report = await this.control.changeUserRate(r.username, rate, { announce: false });
+        this.log.log(
+          `${r.username} is under the ${month} data limit of the changed plan: rate ${rate} sent to ${report.reached} of ${report.sessions} session(s)`,
+        );
+      } catch (err) {
+        this.log.warn(`cannot send ${r.username} the plan's rate: ${(err as Error).message}`);
+      }
+    });
     return reopened;
   }
 

@@ -275,6 +275,14 @@ describe('monthly data cap through FreeRADIUS', () => {
       'CoA-Request 6144k/16384k',
       'CoA-Request 1024k/2048k',
     ]);
+    // Only its limit changes, raised above the customer's usage: the plan's rate goes back.
+    await gqlData(
+      api!,
+      `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
+      { id: big, i: { dataLimitBytes: String(10n * GiB) } },
+    );
+    expect((await rates(8)).slice(7)).toEqual(['CoA-Request 6144k/16384k']);
+    expect(await requestsFor('cap.dave', 9, 1000)).toHaveLength(8); // and nothing after it
   });
 
   it('a disconnect the NAS did not acknowledge is tried again at the next update', async () => {

@@ -397,36 +397,58 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
-  it("gives back this month's throttles of a plan whose rate went out, and checks them again", async () => {
+  it("holds a changed plan's customers to it: this month's actions given back, the online ones checked again", async () => {
     jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(Date.UTC(2026, 11, 10)));
     const enforcer = api.app.get(DataCapEnforcer);
     const checked = jest.spyOn(enforcer, 'check').mockResolvedValue([]);
-    const throttle = (username: string) =>
+    const pushed: string[] = [];
+    jest
+      .spyOn(api.app.get(SessionControlService), 'changeUserRate')
+      .mockImplementation((username, rate, opts) => {
+        pushed.push(`${username} ${rate} ${opts.announce}`);
+        return Promise.resolve({ rateLimit: rate, sessions: 1, reached: 1, failures: [] });
+      });
+    const act = (username: string, action: string) =>
       db.query(
-        "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-12', 'fup', '2026-12-05 10:00:00')",
-        [username],
+        "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-12', ?, '2026-12-05 10:00:00')",
+        [username, action],
       );
     try {
-      // fup.lift and fup.relogged are on 'FUP 1G' (above); fup.again already has December's;
-      // cap.claim is on another profile.
-      await throttle('fup.lift');
-      await throttle('cap.claim');
-      expect((await enforcer.reapply({ groupname: 'FUP 1G' })).sort()).toEqual([
-        'fup.again',
-        'fup.lift',
+      // On 'FUP 1G' (above), online: fup.lift and fup.relogged throttled and now under the cap,
+      // fup.again throttled and still over it; fup.offline disconnected, offline. cap.claim is
+      // on another profile.
+      await act('fup.lift', 'fup');
+      await act('fup.relogged', 'fup');
+      await act('fup.offline', 'disconnect');
+      await act('cap.claim', 'disconnect');
+      await db.query(
+        "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('fup.again', '2026-12', 0, ?)",
+        [String(2n * GiB)],
+      );
+      // The profile's limit changed, no rate went out.
+      const reopened = await enforcer.reapply({
+        target: { groupname: 'FUP 1G' },
+        ratePushed: false,
+      });
+      expect(reopened.sort()).toEqual(['fup.again', 'fup.lift', 'fup.offline', 'fup.relogged']);
+      expect(pushed.sort()).toEqual([
+        'fup.lift 4096k/20480k false',
+        'fup.relogged 4096k/20480k false',
       ]);
-      await throttle('fup.relogged');
-      expect(await enforcer.reapply({ username: 'fup.relogged' })).toEqual(['fup.relogged']);
-      expect(await enforcer.reapply({ username: 'fup.relogged' })).toEqual([]); // given back
+      await until(
+        () => checked.mock.calls.some(([users]) => users.includes('fup.again')),
+        'the customer over the cap to be checked again',
+      );
+      expect(checked.mock.calls.flatMap(([users]) => users)).not.toContain('fup.offline');
       const left = await db.query("SELECT username FROM rg_cap_actions WHERE month = '2026-12'");
       expect(left).toEqual([{ username: 'cap.claim' }]);
-      await until(
-        () =>
-          ['fup.again', 'fup.lift', 'fup.relogged'].every((u) =>
-            checked.mock.calls.some(([users]) => users.includes(u)),
-          ),
-        'the customers to be checked again',
-      );
+      // The customer's new plan's rate went out already: nothing more to send.
+      await act('fup.lift', 'fup');
+      pushed.length = 0;
+      const one = { target: { username: 'fup.lift' }, ratePushed: true };
+      expect(await enforcer.reapply(one)).toEqual(['fup.lift']);
+      expect(await enforcer.reapply(one)).toEqual([]); // given back already
+      expect(pushed).toEqual([]);
     } finally {
       jest.restoreAllMocks();
     }

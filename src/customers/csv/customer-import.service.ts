@@ -552,6 +552,7 @@ export class CustomerImportService {
         await this.control.changeUserRate(
           u.c.username,
           rateLimit(u.profile.uploadRateKbps, u.profile.downloadRateKbps),
+          { announce: true },
         );
       } catch (err) {
         failures++;

@@ -13,8 +13,15 @@ import { openSessions, type OpenSession } from './open-sessions';
 const RATE_CHANGE_PARALLEL = 16;
 const MAX_FAILURES_SHOWN = 20;
 
-/** Whose sessions a plan's rate went to: one customer's, or a FreeRADIUS group's (a profile). */
-export type RateTarget = { username: string } | { groupname: string };
+/** Whose plan changed: one customer's, or a FreeRADIUS group's (a profile's customers). */
+export type PlanTarget = { username: string } | { groupname: string };
+
+/** A plan that live sessions run under changed (see onPlanChange). */
+export interface PlanChange {
+  target: PlanTarget;
+  /** The plan's rate went to the target's open sessions (else only its cap or FUP changed). */
+  ratePushed: boolean;
+}
 
 interface SessionOutcome {
   ok: boolean;
@@ -31,7 +38,7 @@ interface SessionOutcome {
 @Injectable()
 export class SessionControlService {
   private readonly log = new Logger('SessionControl');
-  private readonly rateListeners = new Set<(target: RateTarget) => void>();
+  private readonly planListeners = new Set<(change: PlanChange) => void>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -67,45 +74,61 @@ export class SessionControlService {
   }
 
   /**
-   * Sends the new rate to every open session of `username`. A plan's rate (the default) is
-   * announced to onPlanRate's listeners afterwards; `plan: false` is for a rate that is not the
-   * plan's (the data cap's FUP rate).
+   * Sends the new rate to every open session of `username`. `announce`: it is the customer's
+   * new plan's rate, and onPlanChange's listeners hear of it afterwards (the data cap sends its
+   * own rates with false).
    */
   async changeUserRate(
     username: string,
     rateLimit: string,
-    opts: { plan?: boolean } = {},
+    opts: { announce: boolean },
   ): Promise<RateChangeReport> {
     const report = await this.changeRate(
       await openSessions(this.dataSource, { username }),
       rateLimit,
     );
-    if (opts.plan !== false) this.announce({ username });
+    if (opts.announce) this.announce({ target: { username }, ratePushed: true });
     return report;
   }
 
-  /** Sends the new rate to every open session of the FreeRADIUS group (a profile's customers). */
+  /**
+   * Sends a profile's new rate to every open session of its FreeRADIUS group (its customers),
+   * then tells onPlanChange's listeners.
+   */
   async changeGroupRate(groupname: string, rateLimit: string): Promise<RateChangeReport> {
     const report = await this.changeRate(
       await openSessions(this.dataSource, { groupname }),
       rateLimit,
     );
-    this.announce({ groupname });
+    this.announce({ target: { groupname }, ratePushed: true });
     return report;
   }
 
-  /**
-   * `listener` is called after a plan's rate went to live sessions (a profile's speeds changed,
-   * a customer moved to another profile), whether or not every NAS took it: the data cap puts
-   * its FUP rate back where it still applies. It must not throw, and must not block.
-   */
-  onPlanRate(listener: (target: RateTarget) => void): () => void {
-    this.rateListeners.add(listener);
-    return () => this.rateListeners.delete(listener);
+  /** A plan's data limit or FUP speeds changed, not its rate: onPlanChange's listeners hear of it. */
+  planChanged(target: PlanTarget): void {
+    this.announce({ target, ratePushed: false });
   }
 
-  private announce(target: RateTarget): void {
-    for (const listener of this.rateListeners) listener(target);
+  /**
+   * `listener` hears of every plan change that live sessions run under: after a plan's rate went
+   * to them (a profile's speeds changed, a customer moved to another profile; whether or not
+   * every NAS took it), or when only its cap or FUP speeds changed. The data cap then applies
+   * the plan the customers have now. It must not block.
+   */
+  onPlanChange(listener: (change: PlanChange) => void): () => void {
+    this.planListeners.add(listener);
+    return () => this.planListeners.delete(listener);
+  }
+
+  private announce(change: PlanChange): void {
+    for (const listener of this.planListeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        // The rate went out; a listener's failure must not turn that into an error.
+        this.log.warn(`a plan change listener failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   private async disconnectSession(
