@@ -244,7 +244,8 @@ export class ProfilesService {
 /** A profile's data limit and FUP speeds, as one comparable value. */
 function capTerms(p: ProfileEntity): string {
   return JSON.stringify([
-    p.dataLimitBytes ?? null,
+    // A string here, a number from SQLite's bigint column: compared as text.
+    p.dataLimitBytes == null ? null : String(p.dataLimitBytes),
     p.fupUploadRateKbps ?? null,
     p.fupDownloadRateKbps ?? null,
   ]);

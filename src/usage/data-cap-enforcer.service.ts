@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
 import { TransactionsService } from '../database/transactions.service';
-import { SessionControlService, type PlanChange } from '../nas/control/session-control.service';
+import { SessionControlService, type PlanTarget } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
@@ -84,8 +84,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       for (const e of events)
         if (e.type !== SessionEventType.STOPPED) this.checkLater(e.session.username);
     });
-    this.stopWatchingRates = this.control.onPlanChange((change) => {
-      this.reapply(change).catch((err: Error) =>
+    this.stopWatchingRates = this.control.onPlanChange((target) => {
+      this.reapply(target).catch((err: Error) =>
         this.log.warn(`cannot check the data cap after a plan change: ${err.message}`),
       );
     });
@@ -294,11 +294,13 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
    * customers were taken under the plan they had, and their claims would keep radgraph from
    * acting again. Each is given back, and a customer who is online is held to the plan they have
    * now: over its cap, acted on again (its FUP rate, or a disconnect without one); under it (an
-   * upgrade, a raised limit), a throttled customer gets the plan's rate, unless it just went out
-   * (`ratePushed`); either way a later crossing this month is acted on. Offline customers are
-   * FreeRADIUS's at their next login. Returns the customers whose action was given back.
+   * upgrade, a raised limit), a throttled customer gets the plan's rate, even when the plan's
+   * rate just went out (a NAS may not have taken it); either way a later crossing this month is
+   * acted on. Offline customers are FreeRADIUS's at their next login, and the plan's other
+   * customers are checked at their next accounting update. Returns the customers whose action
+   * was given back.
    */
-  async reapply({ target, ratePushed }: PlanChange): Promise<string[]> {
+  async reapply(target: PlanTarget): Promise<string[]> {
     const month = this.clock.month();
     const rows: Array<{
       username: string;
@@ -333,15 +335,17 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
         )
       ).map((o) => o.username),
     );
-    const lifted = online.filter((r) => !over.has(r.username) && r.action === 'fup' && !ratePushed);
     for (const username of over) this.checkLater(username);
-    await inParallel(lifted, PARALLEL_ACTIONS, async (r) => {
+    const under = online.filter((r) => !over.has(r.username) && r.action === 'fup');
+    await inParallel(under, PARALLEL_ACTIONS, async (r) => {
       const rate = rateLimit(r.up, r.down);
       try {
         const report = await this.control.changeUserRate(r.username, rate, { announce: false });
         this.log.log(
           `${r.username} is under the ${month} data limit of the changed plan: rate ${rate} sent to ${report.reached} of ${report.sessions} session(s)`,
         );
+        // Crossed the cap while this rate was on its way: the FUP rate goes again (see lift).
+        if (await this.reopen(r.username, month)) this.checkLater(r.username);
       } catch (err) {
         this.log.warn(`cannot send ${r.username} the plan's rate: ${(err as Error).message}`);
       }

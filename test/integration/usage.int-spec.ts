@@ -415,21 +415,19 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       );
     try {
       // On 'FUP 1G' (above), online: fup.lift and fup.relogged throttled and now under the cap,
-      // fup.again throttled and still over it; fup.offline disconnected, offline. cap.claim is
-      // on another profile.
+      // fup.again throttled and still over it; offline and over it, fup.offline. cap.claim is on
+      // another profile.
       await act('fup.lift', 'fup');
       await act('fup.relogged', 'fup');
-      await act('fup.offline', 'disconnect');
+      await act('fup.offline', 'fup');
       await act('cap.claim', 'disconnect');
-      await db.query(
-        "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('fup.again', '2026-12', 0, ?)",
-        [String(2n * GiB)],
-      );
-      // The profile's limit changed, no rate went out.
-      const reopened = await enforcer.reapply({
-        target: { groupname: 'FUP 1G' },
-        ratePushed: false,
-      });
+      for (const username of ['fup.again', 'fup.offline']) {
+        await db.query(
+          "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES (?, '2026-12', 0, ?)",
+          [username, String(2n * GiB)],
+        );
+      }
+      const reopened = await enforcer.reapply({ groupname: 'FUP 1G' });
       expect(reopened.sort()).toEqual(['fup.again', 'fup.lift', 'fup.offline', 'fup.relogged']);
       expect(pushed.sort()).toEqual([
         'fup.lift 4096k/20480k false',
@@ -442,13 +440,32 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       expect(checked.mock.calls.flatMap(([users]) => users)).not.toContain('fup.offline');
       const left = await db.query("SELECT username FROM rg_cap_actions WHERE month = '2026-12'");
       expect(left).toEqual([{ username: 'cap.claim' }]);
-      // The customer's new plan's rate went out already: nothing more to send.
+      // One customer's plan.
       await act('fup.lift', 'fup');
       pushed.length = 0;
-      const one = { target: { username: 'fup.lift' }, ratePushed: true };
-      expect(await enforcer.reapply(one)).toEqual(['fup.lift']);
-      expect(await enforcer.reapply(one)).toEqual([]); // given back already
-      expect(pushed).toEqual([]);
+      expect(await enforcer.reapply({ username: 'fup.lift' })).toEqual(['fup.lift']);
+      expect(await enforcer.reapply({ username: 'fup.lift' })).toEqual([]); // given back already
+      expect(pushed).toEqual(['fup.lift 4096k/20480k false']);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it('counts a profile update as a plan change only when its limit or FUP speeds change', async () => {
+    const planChanged = jest.spyOn(api.app.get(SessionControlService), 'planChanged');
+    const update = (i: Record<string, unknown>) =>
+      gqlData(
+        api,
+        `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
+        { id: profileId, i },
+      );
+    try {
+      // The same limit sent again with another change (a form sends every field).
+      await update({ dataLimitBytes: String(GiB), validityDays: 31 });
+      expect(planChanged).not.toHaveBeenCalled();
+      await update({ dataLimitBytes: String(2n * GiB) });
+      expect(planChanged).toHaveBeenCalledWith({ groupname: 'Capped 1G' });
+      await update({ dataLimitBytes: String(GiB) });
     } finally {
       jest.restoreAllMocks();
     }

@@ -16,13 +16,6 @@ const MAX_FAILURES_SHOWN = 20;
 /** Whose plan changed: one customer's, or a FreeRADIUS group's (a profile's customers). */
 export type PlanTarget = { username: string } | { groupname: string };
 
-/** A plan that live sessions run under changed (see onPlanChange). */
-export interface PlanChange {
-  target: PlanTarget;
-  /** The plan's rate went to the target's open sessions (else only its cap or FUP changed). */
-  ratePushed: boolean;
-}
-
 interface SessionOutcome {
   ok: boolean;
   method: DisconnectMethod;
@@ -38,7 +31,7 @@ interface SessionOutcome {
 @Injectable()
 export class SessionControlService {
   private readonly log = new Logger('SessionControl');
-  private readonly planListeners = new Set<(change: PlanChange) => void>();
+  private readonly planListeners = new Set<(target: PlanTarget) => void>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -87,7 +80,7 @@ export class SessionControlService {
       await openSessions(this.dataSource, { username }),
       rateLimit,
     );
-    if (opts.announce) this.announce({ target: { username }, ratePushed: true });
+    if (opts.announce) this.announce({ username });
     return report;
   }
 
@@ -100,13 +93,13 @@ export class SessionControlService {
       await openSessions(this.dataSource, { groupname }),
       rateLimit,
     );
-    this.announce({ target: { groupname }, ratePushed: true });
+    this.announce({ groupname });
     return report;
   }
 
   /** A plan's data limit or FUP speeds changed, not its rate: onPlanChange's listeners hear of it. */
   planChanged(target: PlanTarget): void {
-    this.announce({ target, ratePushed: false });
+    this.announce(target);
   }
 
   /**
@@ -115,15 +108,15 @@ export class SessionControlService {
    * every NAS took it), or when only its cap or FUP speeds changed. The data cap then applies
    * the plan the customers have now. It must not block.
    */
-  onPlanChange(listener: (change: PlanChange) => void): () => void {
+  onPlanChange(listener: (target: PlanTarget) => void): () => void {
     this.planListeners.add(listener);
     return () => this.planListeners.delete(listener);
   }
 
-  private announce(change: PlanChange): void {
+  private announce(target: PlanTarget): void {
     for (const listener of this.planListeners) {
       try {
-        listener(change);
+        listener(target);
       } catch (err) {
         // The rate went out; a listener's failure must not turn that into an error.
         this.log.warn(`a plan change listener failed: ${(err as Error).message}`);
