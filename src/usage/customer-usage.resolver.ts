@@ -4,10 +4,16 @@ import { Customer } from '../customers/models/customer.model';
 import type { GraphqlContext } from '../graphql/graphql-context';
 import type { ProfileEntity } from '../profiles/profile.entity';
 import { ProfilesService } from '../profiles/profiles.service';
-import { Usage } from './models/usage.model';
+import { DataCapAction, Usage } from './models/usage.model';
 import { usageKey, UsageService, type MonthUsage } from './usage.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
+
+/** rg_cap_actions.action as the API shows it. */
+const CAP_ACTIONS: Record<string, DataCapAction> = {
+  fup: DataCapAction.THROTTLED,
+  disconnect: DataCapAction.DISCONNECTED,
+};
 
 /** Customer.usage and Customer.usageHistory, from the monthly rollup, batched per request. */
 @Resolver(() => Customer)
@@ -68,6 +74,8 @@ export class CustomerUsageResolver {
         downloadBytes: down.toString(),
         totalBytes: (up + down).toString(),
         limitBytes: profile?.dataLimitBytes ?? null,
+        capAction: u?.capAction ? (CAP_ACTIONS[u.capAction.action] ?? null) : null,
+        capActedAt: u?.capAction?.actedAt ?? null,
       };
     });
   }

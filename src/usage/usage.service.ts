@@ -3,12 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { Clock } from '../common/clock/clock';
 import { BadUserInputError } from '../common/errors/app-error';
+import { CapActionEntity } from './cap-action.entity';
 import { UsageMonthEntity } from './usage-month.entity';
 
 export interface MonthUsage {
   month: string;
   uploadBytes: bigint;
   downloadBytes: bigint;
+  /** The data cap's action of the month ('fup' or 'disconnect'), if any. */
+  capAction: { action: string; actedAt: Date } | null;
 }
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -45,23 +48,30 @@ export class UsageService {
     );
   }
 
-  /** Usage of each (username, month); zero where nothing was used. */
+  /** Usage of each (username, month), zero where nothing was used, and the cap's action. */
   async of(
     keys: ReadonlyArray<{ username: string; month: string }>,
   ): Promise<Map<string, MonthUsage>> {
     const out = new Map<string, MonthUsage>();
     if (keys.length === 0) return out;
-    const rows = await this.dataSource.getRepository(UsageMonthEntity).findBy({
+    const where = {
       username: In([...new Set(keys.map((k) => k.username))]),
       month: In([...new Set(keys.map((k) => k.month))]),
-    });
+    };
+    const [rows, actions] = await Promise.all([
+      this.dataSource.getRepository(UsageMonthEntity).findBy(where),
+      this.dataSource.getRepository(CapActionEntity).findBy(where),
+    ]);
     const found = new Map(rows.map((r) => [usageKey(r.username, r.month), r]));
+    const acted = new Map(actions.map((a) => [usageKey(a.username, a.month), a]));
     for (const { username, month } of keys) {
       const row = found.get(usageKey(username, month));
+      const action = acted.get(usageKey(username, month));
       out.set(usageKey(username, month), {
         month,
         uploadBytes: BigInt(row?.uploadBytes ?? 0),
         downloadBytes: BigInt(row?.downloadBytes ?? 0),
+        capAction: action ? { action: action.action, actedAt: action.actedAt } : null,
       });
     }
     return out;

@@ -144,6 +144,7 @@ describe('the operator console in Chromium', () => {
     await page.getByTestId('customer-detail').waitFor();
     expect(await page.getByTestId('detail-username').textContent()).toContain('browser.wanjiku');
     expect(await page.getByTestId('detail-status').textContent()).toBe('Offline');
+    expect(await page.getByTestId('detail-usage').textContent()).toBe('0 B (no limit)');
     const { customer } = await gqlData(
       api,
       `{ customer(username: "browser.wanjiku") { phone name profile { name } } }`,
@@ -229,6 +230,8 @@ describe('the operator console in Chromium', () => {
     await page.locator('[data-testid="customer-row"][data-username="browser.wanjiku"]').click();
     await page.getByTestId('customer-detail').waitFor();
     expect(await page.getByTestId('detail-status').textContent()).toBe('Online');
+    // The Interim's 5 GiB down and a tenth of that up count in this month's usage.
+    expect(await page.getByTestId('detail-usage').textContent()).toBe('5.5 GB (no limit)');
     const before = coa.received.length;
     await page.getByTestId('action-disconnect').click();
     await page.getByTestId('action-result').waitFor();

@@ -239,7 +239,15 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
   });
 
   it('claims the cap action of a month once, and gives it back when the action failed', async () => {
-    await customer('cap.claim');
+    const id = await customer('cap.claim');
+    const capAction = async () =>
+      (
+        await gqlData(
+          api,
+          `query($id: ID!) { customer(id: $id) { usage(month: "2026-11") { capAction capActedAt } } }`,
+          { id },
+        )
+      ).customer.usage;
     await db.query(
       "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('cap.claim', '2026-11', 0, ?)",
       [String(2n * GiB)],
@@ -257,11 +265,16 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       // Not online: the disconnect fails, and the claim is given back.
       expect(await enforcer.check(['cap.claim'])).toEqual([]);
       expect(await claims()).toBe(0);
+      expect(await capAction()).toEqual({ capAction: null, capActedAt: null });
       jest
         .spyOn(control, 'disconnectUser')
         .mockResolvedValue({ ok: true, method: 'coa', message: 'test' });
       expect(await enforcer.check(['cap.claim'])).toEqual(['cap.claim']);
       expect(await claims()).toBe(1);
+      expect(await capAction()).toEqual({
+        capAction: 'DISCONNECTED',
+        capActedAt: '2026-11-20T00:00:00.000Z',
+      });
       expect(await enforcer.check(['cap.claim'])).toEqual([]); // once a month
     } finally {
       jest.restoreAllMocks();

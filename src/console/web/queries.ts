@@ -163,6 +163,12 @@ export const CUSTOMER_DETAIL = /* GraphQL */ `
         id
         name
       }
+      usage {
+        totalBytes
+        limitBytes
+        capAction
+        capActedAt
+      }
       currentSession {
         id
         ipAddress

@@ -110,6 +110,14 @@ export interface CurrentSession {
   nas: NasRef | null;
 }
 
+/** Customer.usage: this month's traffic, the profile's limit, and what the data cap did. */
+export interface MonthUsage {
+  totalBytes: BigIntValue;
+  limitBytes: BigIntValue | null;
+  capAction: 'THROTTLED' | 'DISCONNECTED' | null;
+  capActedAt: DateTimeValue | null;
+}
+
 export interface CustomerDetail {
   id: string;
   accountNo: string;
@@ -122,6 +130,7 @@ export interface CustomerDetail {
   suspended: boolean;
   balance: MoneyValue;
   profile: ProfileRef | null;
+  usage: MonthUsage;
   currentSession: CurrentSession | null;
   sessions: { edges: { node: HistorySession }[] };
 }

@@ -20,7 +20,7 @@ import {
   RESUME,
   SUSPEND,
 } from '../queries';
-import type { CustomerDetail, DisconnectResult, ProfileRef } from '../types';
+import type { CustomerDetail, DisconnectResult, MonthUsage, ProfileRef } from '../types';
 
 interface Outcome {
   ok: boolean;
@@ -175,6 +175,8 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
             >
               {customer.balance}
             </dd>
+            <dt>Data this month</dt>
+            <dd data-testid="detail-usage">{usageLine(customer.usage)}</dd>
           </dl>
         </div>
 
@@ -326,4 +328,14 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
       </div>
     </section>
   );
+}
+
+/** "1.2 GB of 1.0 GB, throttled (FUP) since 1 Dec 10:04", "3.4 GB (no limit)". */
+function usageLine(u: MonthUsage): string {
+  const used = formatBytes(u.totalBytes);
+  const line =
+    u.limitBytes === null ? `${used} (no limit)` : `${used} of ${formatBytes(u.limitBytes)}`;
+  if (u.capAction === null) return line;
+  const what = u.capAction === 'THROTTLED' ? 'throttled (FUP)' : 'disconnected at the limit';
+  return `${line}, ${what} ${u.capAction === 'THROTTLED' ? 'since' : 'at'} ${formatDateTime(u.capActedAt)}`;
 }
