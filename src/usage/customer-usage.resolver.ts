@@ -66,6 +66,7 @@ export class CustomerUsageResolver {
     ).load(c.profileId);
     const found = await Promise.all(months.map((m) => usageLoader.load(usageKey(c.username, m))));
     return found.map((u, i) => {
+      const action = u?.capAction ? (CAP_ACTIONS[u.capAction.action] ?? null) : null;
       const up = u?.uploadBytes ?? 0n;
       const down = u?.downloadBytes ?? 0n;
       return {
@@ -74,8 +75,8 @@ export class CustomerUsageResolver {
         downloadBytes: down.toString(),
         totalBytes: (up + down).toString(),
         limitBytes: profile?.dataLimitBytes ?? null,
-        capAction: u?.capAction ? (CAP_ACTIONS[u.capAction.action] ?? null) : null,
-        capActedAt: u?.capAction?.actedAt ?? null,
+        capAction: action,
+        capActedAt: action ? u!.capAction!.actedAt : null,
       };
     });
   }

@@ -5,7 +5,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
-import { gqlData } from '../support/graphql';
+import { until } from '../support/until';
+import { createProfile, gqlData } from '../support/graphql';
 import {
   accountingRequest,
   RadiusTestClient,
@@ -240,6 +241,32 @@ describe('the operator console in Chromium', () => {
     expect(requests[0].attributes['User-Name']).toBe('browser.wanjiku');
     expect(requests[0].authenticatorValid).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'customer-detail.png'), fullPage: true });
+  });
+
+  it("shows on the customer's page that the data cap throttled them, and since when", async () => {
+    const profileId = await createProfile(api, {
+      name: 'Capped 1G',
+      dataLimitBytes: String(2n ** 30n),
+      fupUploadRateKbps: 512,
+      fupDownloadRateKbps: 1024,
+    });
+    await gqlData(api, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username: 'browser.capped', password: 'Browser-Pw-2', profileId },
+    });
+    const before = coa.received.length;
+    await account('Start', 'browser.capped', 0, 0n, 'AA:BB:CC:10:20:09');
+    await account('Interim-Update', 'browser.capped', 60, 2n ** 30n, 'AA:BB:CC:10:20:09');
+    await until(
+      () => coa.received.slice(before).some((r) => r.code === 'CoA-Request'),
+      'the FUP CoA-Request',
+    );
+    await page.getByTestId('nav-customers').click();
+    await page.locator('[data-testid="customer-row"][data-username="browser.capped"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    // 1 GiB down and a tenth of that up, over the 1 GiB limit.
+    expect(await page.getByTestId('detail-usage').textContent()).toMatch(
+      /^1\.1 GB of 1\.0 GB, throttled \(FUP\) since \w+ \d+, \d{4}/,
+    );
   });
 
   it('gives a VIEWER key the pages, with every action disabled', async () => {

@@ -19,7 +19,7 @@ import {
   expectRadiusCode,
   freeradiusDatabase,
 } from '../support/freeradius';
-import { gqlData } from '../support/graphql';
+import { createProfile, gqlData } from '../support/graphql';
 import { until } from '../support/until';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -60,14 +60,10 @@ describe('monthly data cap through FreeRADIUS', () => {
     await runAll([() => radius?.stop(), () => api?.close(), () => coa?.close(), () => db?.drop()]);
   }, 60_000);
 
-  async function customer(username: string, profile: Record<string, unknown>) {
-    const { createProfile } = await gqlData(
-      api!,
-      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
-      { i: { downloadRateKbps: 10240, uploadRateKbps: 5120, validityDays: 30, ...profile } },
-    );
+  async function customer(username: string, profile: Record<string, unknown> & { name: string }) {
+    const profileId = await createProfile(api!, profile);
     await gqlData(api!, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
-      i: { username, password: PASSWORD, profileId: createProfile.id },
+      i: { username, password: PASSWORD, profileId },
     });
   }
 
@@ -202,24 +198,15 @@ describe('monthly data cap through FreeRADIUS', () => {
   });
 
   it("a plan change keeps the data cap: the plan's rate, then the FUP rate again where it still applies", async () => {
-    const profile = async (name: string, limit: bigint, rates: number[]) =>
-      (
-        await gqlData(
-          api!,
-          `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
-          {
-            i: {
-              name,
-              uploadRateKbps: rates[0],
-              downloadRateKbps: rates[1],
-              validityDays: 30,
-              dataLimitBytes: String(limit),
-              fupUploadRateKbps: rates[2],
-              fupDownloadRateKbps: rates[3],
-            },
-          },
-        )
-      ).createProfile.id as string;
+    const profile = (name: string, limit: bigint, rates: number[]) =>
+      createProfile(api!, {
+        name,
+        uploadRateKbps: rates[0],
+        downloadRateKbps: rates[1],
+        dataLimitBytes: String(limit),
+        fupUploadRateKbps: rates[2],
+        fupDownloadRateKbps: rates[3],
+      });
     const small = await profile('FUP 1G plan A', GiB, [5120, 10240, 512, 1024]);
     const fast = await profile('FUP 1G plan B', GiB, [8192, 20480, 256, 768]);
     const big = await profile('FUP 5G plan C', 5n * GiB, [6144, 12288, 1024, 2048]);

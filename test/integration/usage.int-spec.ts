@@ -3,7 +3,7 @@ import { Clock } from '../../src/common/clock/clock';
 import { SessionControlService } from '../../src/nas/control/session-control.service';
 import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
 import { startApp, type RunningApp } from '../support/app';
-import { gqlData, gqlError } from '../support/graphql';
+import { createProfile, gqlData, gqlError } from '../support/graphql';
 import {
   accountingRequest,
   RadiusTestClient,
@@ -39,21 +39,10 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       'INSERT INTO nas (nasname, shortname, type, secret, description) VALUES (?, ?, ?, ?, ?)',
       ['127.0.0.1', 'test', 'other', SECRET, 'usage test'],
     );
-    ({
-      createProfile: { id: profileId },
-    } = await gqlData(
-      api,
-      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
-      {
-        i: {
-          name: 'Capped 1G',
-          downloadRateKbps: 10240,
-          uploadRateKbps: 5120,
-          validityDays: 30,
-          dataLimitBytes: String(GiB),
-        },
-      },
-    ));
+    profileId = await createProfile(api, {
+      name: 'Capped 1G',
+      dataLimitBytes: String(GiB),
+    });
   });
 
   afterAll(async () => {
@@ -282,26 +271,19 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
   });
 
   it("lifts last month's FUP throttle from a customer still online, once, when the month is over", async () => {
-    const { createProfile: fup } = await gqlData(
-      api,
-      `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
-      {
-        i: {
-          name: 'FUP 1G',
-          downloadRateKbps: 20480,
-          uploadRateKbps: 4096,
-          validityDays: 30,
-          dataLimitBytes: String(GiB),
-          fupUploadRateKbps: 256,
-          fupDownloadRateKbps: 512,
-        },
-      },
-    );
+    const fup = await createProfile(api, {
+      name: 'FUP 1G',
+      downloadRateKbps: 20480,
+      uploadRateKbps: 4096,
+      dataLimitBytes: String(GiB),
+      fupUploadRateKbps: 256,
+      fupDownloadRateKbps: 512,
+    });
     const throttled = async (username: string, sessionStart: number) => {
       await gqlData(
         api,
         `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
-        { i: { username, password: 'pw-123456', profileId: fup.id } },
+        { i: { username, password: 'pw-123456', profileId: fup } },
       );
       await send('Start', { username, sessionId: `${username}-s1`, eventTime: sessionStart });
       await db.query(

@@ -31,3 +31,19 @@ export async function gqlError(
   }
   return body.errors[0];
 }
+
+/**
+ * Creates a profile through the API and returns its id: a 10/5 Mbit/s plan valid 30 days,
+ * with `input` (name, data limit, FUP speeds...) over those defaults.
+ */
+export async function createProfile(
+  api: RunningApp,
+  input: Record<string, unknown> & { name: string },
+): Promise<string> {
+  const { createProfile } = await gqlData<{ createProfile: { id: string } }>(
+    api,
+    `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+    { i: { downloadRateKbps: 10240, uploadRateKbps: 5120, validityDays: 30, ...input } },
+  );
+  return createProfile.id;
+}

@@ -36,10 +36,10 @@ export class Usage {
   @Field(() => DataCapAction, {
     nullable: true,
     description:
-      'What radgraph did when the customer went over the data limit this month (the NAS took it); null: nothing (under the limit, offline when it was crossed, or its plan changed since).',
+      "The data cap's latest action this month, from when it is sent (it goes back to null if the NAS did not take it, and is taken again after a plan change); null: none, e.g. under the limit, or over it while offline (FreeRADIUS then refuses the login, or gives the FUP rate).",
   })
   capAction!: DataCapAction | null;
 
-  @Field(() => Date, { nullable: true, description: 'When capAction was taken.' })
+  @Field(() => Date, { nullable: true, description: 'When the latest capAction was taken.' })
   capActedAt!: Date | null;
 }

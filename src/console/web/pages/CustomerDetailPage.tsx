@@ -9,6 +9,7 @@ import {
   formatDuration,
   nasName,
   orDash,
+  toNumber,
 } from '../format';
 import { canOperate, useQuery, useSession, useThrottle } from '../hooks';
 import {
@@ -330,12 +331,19 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
   );
 }
 
-/** "1.2 GB of 1.0 GB, throttled (FUP) since 1 Dec 10:04", "3.4 GB (no limit)". */
+/**
+ * "1.2 GB of 1.0 GB, throttled (FUP) since <date and time>", "3.4 GB (no limit)"; over the
+ * limit with no action (offline when it was crossed), what the next login gets.
+ */
 function usageLine(u: MonthUsage): string {
   const used = formatBytes(u.totalBytes);
-  const line =
-    u.limitBytes === null ? `${used} (no limit)` : `${used} of ${formatBytes(u.limitBytes)}`;
-  if (u.capAction === null) return line;
-  const what = u.capAction === 'THROTTLED' ? 'throttled (FUP)' : 'disconnected at the limit';
-  return `${line}, ${what} ${u.capAction === 'THROTTLED' ? 'since' : 'at'} ${formatDateTime(u.capActedAt)}`;
+  if (u.limitBytes === null) return `${used} (no limit)`;
+  const line = `${used} of ${formatBytes(u.limitBytes)}`;
+  if (u.capAction === 'THROTTLED')
+    return `${line}, throttled (FUP) since ${formatDateTime(u.capActedAt)}`;
+  if (u.capAction === 'DISCONNECTED') {
+    return `${line}, disconnected at the limit on ${formatDateTime(u.capActedAt)}`;
+  }
+  const over = toNumber(u.totalBytes) >= toNumber(u.limitBytes);
+  return over ? `${line}, over the limit (refused, or the FUP rate, at login)` : line;
 }
