@@ -8,17 +8,17 @@ import { DataCapEnforcer, previousMonth } from './data-cap-enforcer.service';
 function enforcer(disconnectOk: () => boolean) {
   const claims = new Set<string>();
   const manager = {
-    query: (sql: string, params: string[]) => {
-      if (sql.startsWith('DELETE')) {
-        claims.delete(params[0]);
-        return Promise.resolve([]);
-      }
+    query: (_sql: string, params: string[]) => {
       // Everyone checked is over the cap, with no FUP rate.
       const users = params.slice(1);
       return Promise.resolve(users.map((username) => ({ username, fupUp: null, fupDown: null })));
     },
     queryRunner: {
-      query: (_sql: string, [username]: string[]) => {
+      // The claim (INSERT IGNORE) and its give-back (DELETE), with their affected rows.
+      query: (sql: string, [username]: string[]) => {
+        if (sql.startsWith('DELETE')) {
+          return Promise.resolve({ affected: claims.delete(username) ? 1 : 0 });
+        }
         const fresh = !claims.has(username);
         claims.add(username);
         return Promise.resolve({ affected: fresh ? 1 : 0 });

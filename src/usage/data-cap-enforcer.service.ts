@@ -158,7 +158,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       what: `act on ${over.username} over the ${month} data limit`,
       claim: () => this.claim(over.username, month, action),
       act: () => this.act(over, month),
-      unclaim: () => this.unclaim(over.username, month, action),
+      unclaim: () => this.giveBack(over.username, month, action),
     });
   }
 
@@ -280,9 +280,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
           `${t.username}: the ${last} FUP throttle is over, rate ${t.rate} sent to ${report.reached} of ${report.sessions} session(s)${done ? '' : ', to be tried again'}`,
         );
         // Even when only some sessions took it: those may now hold the plan's rate.
-        if (report.reached > 0 && (await this.reopen(t.username, month))) {
-          this.checkLater(t.username);
-        }
+        if (report.reached > 0) await this.giveBackAndCheck(t.username, month);
         return done;
       },
       unclaim: () => this.claimLift(t.username, last, null),
@@ -323,7 +321,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     const reopened: string[] = [];
     const online: typeof rows = [];
     for (const row of rows) {
-      if (!(await this.reopen(row.username, month))) continue;
+      if (!(await this.giveBack(row.username, month))) continue;
       reopened.push(row.username);
       if (Number(row.online) === 1) online.push(row);
     }
@@ -345,7 +343,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
           `${r.username} is under the ${month} data limit of the changed plan: rate ${rate} sent to ${report.reached} of ${report.sessions} session(s)`,
         );
         // Crossed the cap while this rate was on its way: the FUP rate goes again (see lift).
-        if (await this.reopen(r.username, month)) this.checkLater(r.username);
+        await this.giveBackAndCheck(r.username, month);
       } catch (err) {
         this.log.warn(`cannot send ${r.username} the plan's rate: ${(err as Error).message}`);
       }
@@ -353,31 +351,34 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     return reopened;
   }
 
-  /** Gives back the user's cap action of `month`, if any; true when there was one. */
-  private reopen(username: string, month: string): Promise<boolean> {
-    return this.transactions.run(async (m) => {
-      const result = await m.queryRunner!.query(
-        'DELETE FROM rg_cap_actions WHERE username = ? AND month = ?',
-        [username, month],
-        true,
-      );
-      return ((result as { affected?: number }).affected ?? 0) > 0;
-    });
+  /**
+   * Gives back the user's cap action of `month` (only if it is `action`, when given); true when
+   * there was one. Its claim is free again: the next check acts anew.
+   */
+  private async giveBack(username: string, month: string, action?: string): Promise<boolean> {
+    const sql = 'DELETE FROM rg_cap_actions WHERE username = ? AND month = ?';
+    const changed = await this.affected(
+      action === undefined ? sql : `${sql} AND action = ?`,
+      action === undefined ? [username, month] : [username, month, action],
+    );
+    return changed > 0;
+  }
+
+  /** Gives back the user's action of `month`, if any, and checks the user again soon. */
+  private async giveBackAndCheck(username: string, month: string): Promise<void> {
+    if (await this.giveBack(username, month)) this.checkLater(username);
   }
 
   /**
    * Claims the lift of a throttle (true for the one caller that sets lifted_at), or gives it back
    * (`at` null).
    */
-  private claimLift(username: string, month: string, at: string | null): Promise<boolean> {
-    return this.transactions.run(async (m) => {
-      const result = await m.queryRunner!.query(
-        `UPDATE rg_cap_actions SET lifted_at = ? WHERE username = ? AND month = ? AND action = 'fup' AND lifted_at IS ${at === null ? 'NOT NULL' : 'NULL'}`,
-        [at, username, month],
-        true,
-      );
-      return (result as { affected?: number }).affected === 1;
-    });
+  private async claimLift(username: string, month: string, at: string | null): Promise<boolean> {
+    const changed = await this.affected(
+      `UPDATE rg_cap_actions SET lifted_at = ? WHERE username = ? AND month = ? AND action = 'fup' AND lifted_at IS ${at === null ? 'NOT NULL' : 'NULL'}`,
+      [at, username, month],
+    );
+    return changed === 1;
   }
 
   /** Capped customers among `usernames` whose usage this month reached the limit. */
@@ -414,30 +415,25 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     }));
   }
 
-  /**
-   * Gives back a claim whose action did not get through, alone (TransactionsService): on SQLite
-   * inside another caller's open transaction, it would go if that one rolled back.
-   */
-  private async unclaim(username: string, month: string, action: string): Promise<void> {
-    await this.transactions.alone((m) =>
-      m.query('DELETE FROM rg_cap_actions WHERE username = ? AND month = ? AND action = ?', [
-        username,
-        month,
-        action,
-      ]),
+  /** True for the one caller that records this month's action for the user. */
+  private async claim(username: string, month: string, action: string): Promise<boolean> {
+    const ignore = this.dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
+    const changed = await this.affected(
+      `INSERT ${ignore} INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, ?, ?, ?)`,
+      [username, month, action, sqlDatetime(this.clock.now())],
     );
+    return changed === 1;
   }
 
-  /** True for the one caller that records this month's action for the user. */
-  private claim(username: string, month: string, action: string): Promise<boolean> {
-    const ignore = this.dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
+  /**
+   * Runs one write to rg_cap_actions in a transaction of its own (TransactionsService: on SQLite
+   * not inside another caller's, whose rollback would undo it) and says how many rows it changed,
+   * which decides who holds a claim.
+   */
+  private affected(sql: string, params: unknown[]): Promise<number> {
     return this.transactions.run(async (m) => {
-      const result = await m.queryRunner!.query(
-        `INSERT ${ignore} INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, ?, ?, ?)`,
-        [username, month, action, sqlDatetime(this.clock.now())],
-        true,
-      );
-      return (result as { affected?: number }).affected === 1;
+      const result = await m.queryRunner!.query(sql, params, true);
+      return (result as { affected?: number }).affected ?? 0;
     });
   }
 }
