@@ -185,7 +185,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     // session was open is read off its row as written, which another writer may have closed.
     await write([record('Start', 'closed-behind'), record('Start', 'still-open')]);
     await db.query(
-      `UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'Stale-Session' WHERE acctuniqueid = ?`,
+      `UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'User-Request' WHERE acctuniqueid = ?`,
       ['closed-behind'],
     );
     // That close is another writer's: its change-feed row is not the writer's (see below).
@@ -200,6 +200,152 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     ]);
     expect(changes.map((c) => [c.type, c.row.acctUniqueId])).toEqual([['UPDATED', 'still-open']]);
     expect(await row('closed-behind')).toEqual(before);
+  });
+
+  /**
+   * Closes a session as radgraph's stale-session reaper does: stopped at its last update, with
+   * cause Stale-Session, as another writer (its change-feed row is not the writer's).
+   */
+  const closeAsStale = async (uid: string) => {
+    await db.query(
+      `UPDATE radacct SET acctstoptime = COALESCE(acctupdatetime, acctstarttime), acctterminatecause = 'Stale-Session' WHERE acctuniqueid = ?`,
+      [uid],
+    );
+    await db.query(
+      'DELETE FROM rg_radacct_changes WHERE radacctid IN (SELECT radacctid FROM radacct WHERE acctuniqueid = ?)',
+      [uid],
+    );
+  };
+
+  /** A writer that has seen no row yet, as after a restart: it reads every session's state. */
+  const withFreshWriter = async <T>(work: (w: RadacctWriter) => Promise<T>): Promise<T> => {
+    const fresh = new RadacctWriter(ds, new TransactionsService(ds));
+    try {
+      return await work(fresh);
+    } finally {
+      await fresh.onApplicationShutdown();
+    }
+  };
+
+  let staleSessions = 0;
+  const kinds = (changes: Array<{ type: string; row: { acctUniqueId: string } }>) =>
+    changes.map((c) => [c.type, c.row.acctUniqueId]);
+
+  describe.each([
+    ['a writer that saw the row', (records: AccountingRecord[]) => write(records)],
+    [
+      'a writer that did not',
+      (records: AccountingRecord[]) => withFreshWriter(async (w) => w.rows(await w.write(records))),
+    ],
+  ])('a session radgraph closed as stale, written by %s', (_, writeWith) => {
+    /** A session open since T0, last updated at T0 + 300, then closed as stale. */
+    const staleSession = async () => {
+      const uid = `stale-${kind}-${(staleSessions += 1)}`;
+      await write([record('Start', uid, { eventTime: T0 })]);
+      await write([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 300,
+          sessionTime: 300,
+          inputOctets: '1000',
+        }),
+      ]);
+      await closeAsStale(uid);
+      return uid;
+    };
+
+    it('comes back open with an Interim-Update later than the close: STARTED, counting again', async () => {
+      const uid = await staleSession();
+      const changes = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 900,
+          sessionTime: 900,
+          inputOctets: '5000',
+        }),
+      ]);
+      expect(kinds(changes)).toEqual([['STARTED', uid]]);
+      expect(changes[0].row.acctStopTime).toBeNull();
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0,
+          acctupdatetime: T0 + 900,
+          acctstoptime: null,
+          acctinterval: 600,
+          acctsessiontime: 900,
+          acctinputoctets: '5000',
+          acctterminatecause: '',
+        }),
+      ]);
+      const usage = await db.query<{ up: string | number }>(
+        'SELECT upload_bytes AS up FROM rg_usage_monthly WHERE username = ?',
+        [`user-${uid}`],
+      );
+      expect(usage.map((u) => String(u.up))).toEqual(['5000']);
+      // From then on it is an open session like any other.
+      expect(
+        kinds(
+          await write([
+            record('Interim-Update', uid, { eventTime: T0 + 1200, sessionTime: 1200 }),
+            record('Stop', uid, { eventTime: T0 + 1300, sessionTime: 1300, inputOctets: '6000' }),
+          ]),
+        ),
+      ).toEqual([
+        ['UPDATED', uid],
+        ['STOPPED', uid],
+      ]);
+    });
+
+    it('stays closed, with no event, for a report no later than the close', async () => {
+      const uid = await staleSession();
+      const before = await row(uid);
+      const changes = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 300,
+          sessionTime: 300,
+          inputOctets: '1000',
+        }),
+      ]);
+      expect(changes).toEqual([]);
+      expect(await row(uid)).toEqual(before);
+    });
+
+    it("takes the session's real end from a later Stop: STOPPED with its counters and cause", async () => {
+      const uid = await staleSession();
+      const changes = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 600,
+          sessionTime: 600,
+          inputOctets: '3000',
+        }),
+        record('Stop', uid, {
+          eventTime: T0 + 700,
+          sessionTime: 700,
+          inputOctets: '4000',
+          terminateCause: 'User-Request',
+        }),
+      ]);
+      // Whether the Interim-Update brought it back first depends on the path (a writer that
+      // saw the row writes the batch before it reads the state): either way, STOPPED ends it.
+      expect(kinds(changes).at(-1)).toEqual(['STOPPED', uid]);
+      expect(changes.at(-1)!.row.acctTerminateCause).toBe('User-Request');
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstoptime: T0 + 700,
+          acctsessiontime: 700,
+          acctinputoctets: '4000',
+          acctterminatecause: 'User-Request',
+        }),
+      ]);
+    });
+  });
+
+  it('a Stop for a session that ended otherwise makes no event', async () => {
+    await write([record('Start', 'ended')]);
+    await write([record('Stop', 'ended', { eventTime: T0 + 100, sessionTime: 100 })]);
+    expect(
+      await write([
+        record('Stop', 'ended', { eventTime: T0 + 200, sessionTime: 200, inputOctets: '5' }),
+      ]),
+    ).toEqual([]);
   });
 
   it('interim without start and stop without start create the row (start = event - session time)', async () => {

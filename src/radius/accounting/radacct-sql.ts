@@ -416,6 +416,33 @@ function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
 }
 
 /**
+ * Reopens sessions radgraph closed as stale (`cause`) that the NAS reports again: each row
+ * whose stop (the last update before the close) is older than its session's latest report
+ * here (`time`, Unix seconds) is open again, with no terminate cause, so that the packets
+ * after it apply as to any open session. FreeRADIUS has no stale-session close, so none of
+ * its queries does this.
+ */
+export function reviveStatement(
+  d: RadacctDialect,
+  sessions: ReadonlyMap<string, number>,
+  cause: string,
+): Statement {
+  const params: unknown[] = [];
+  for (const [uid, time] of sessions) params.push(uid, time);
+  const derived = d.rows(
+    'SELECT ? AS n_acctuniqueid, ? AS n_time',
+    [...sessions.keys()].slice(1).map(() => '?, ?'),
+  );
+  const closed = `radacct.acctstoptime IS NOT NULL AND radacct.acctterminatecause = ? AND radacct.acctstoptime < ${d.fromUnix('v.n_time')}`;
+  const set = "acctterminatecause = '', acctstoptime = NULL";
+  const sql =
+    d.kind === 'mysql'
+      ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`
+      : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid AND ${closed}`;
+  return { sql, params: [...params, cause] };
+}
+
+/**
  * Accounting-On/Off: the NAS rebooted, so its open sessions (started before the event) are
  * over, with cause Acct-Terminate-Cause or NAS-Reboot (queries.conf's accounting-on query).
  */

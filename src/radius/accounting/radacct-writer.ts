@@ -5,12 +5,14 @@ import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { RadacctOrigin } from '../../sessions/feed/radacct-origin';
 import { SessionEventType } from '../../sessions/models/session-event.model';
+import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import type { AccountingRecord } from './accounting-request';
 import { BatchConnections, type MultiQuery } from './batch-connections';
 import {
   MARIADB_DIALECT,
   MYSQL_DIALECT,
   nasRebootStatements,
+  reviveStatement,
   SQLITE_DIALECT,
   updateStatement,
   upsertStatement,
@@ -64,13 +66,33 @@ export class PartlyCommittedError extends Error {
   }
 }
 
-type RowState = 'missing' | 'open' | 'stopped';
+/**
+ * A session's row before a packet: none; open; stopped; closed by radgraph as stale (at
+ * `staleAt` in Unix seconds, see toStates); or such a row that this batch reopened first
+ * because the NAS reports the session after that close (see reviveStale).
+ */
+type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
 /** What one packet does to a session's state, and the event it makes (null: none). */
-function transition(state: RowState, status: SessionStatus): [RowState, SessionEventType | null] {
+function transition(
+  state: RowState,
+  r: AccountingRecord,
+  staleAt: number | undefined,
+): [RowState, SessionEventType | null] {
+  const status = r.status as SessionStatus;
   if (state === 'stopped') return ['stopped', null];
+  if (state === 'stale') {
+    // Not reopened in this batch (see writeKnownSessions): an Interim-Update changes nothing
+    // of a stopped row, a later Stop writes the session's real end over the stale close.
+    return status === 'Stop' && staleAt !== undefined && r.eventTime > staleAt
+      ? ['stopped', SessionEventType.STOPPED]
+      : ['stale', null];
+  }
   if (status === 'Stop') return ['stopped', SessionEventType.STOPPED];
-  return ['open', state === 'missing' ? SessionEventType.STARTED : SessionEventType.UPDATED];
+  return [
+    'open',
+    state === 'open' ? SessionEventType.UPDATED : SessionEventType.STARTED, // missing or revived
+  ];
 }
 
 /**
@@ -169,10 +191,14 @@ export class RadacctWriter implements OnApplicationShutdown {
     query: MultiQuery,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const [, rows] = await query([START, statesStatement(records)]);
-    const state = toStates(rows as StateRow[]);
-    const statements = writeStatements(this.dialect, records, (uid) => state.has(uid));
-    const changes = transitions(records, state);
+    const [, rows] = await query([START, statesStatement(this.dialect, records, true)]);
+    const { state, staleAt } = toStates(rows as StateRow[]);
+    const revive = reviveStale(this.dialect, records, state, staleAt);
+    const statements = [
+      ...(revive ? [revive] : []),
+      ...writeStatements(this.dialect, records, (uid) => state.has(uid)),
+    ];
+    const changes = transitions(records, state, staleAt);
     const results = await query([...statements, this.eventRows(changes), COMMIT]);
     return withEventRows(changes, results[statements.length]);
   }
@@ -189,7 +215,7 @@ export class RadacctWriter implements OnApplicationShutdown {
     const interimOnly = new Set(uids);
     for (const r of records) if (r.status !== 'Interim-Update') interimOnly.delete(r.acctUniqueId);
     const read = records.filter((r) => !interimOnly.has(r.acctUniqueId));
-    const head = read.length ? [START, statesStatement(read)] : [START];
+    const head = read.length ? [START, statesStatement(this.dialect, read)] : [START];
     const results = await query([
       ...head,
       ...statements,
@@ -197,26 +223,31 @@ export class RadacctWriter implements OnApplicationShutdown {
       COMMIT,
     ]);
     const rows = results[head.length + statements.length] as RadAcct[];
-    const state = toStates(read.length ? (results[1] as StateRow[]) : []);
+    const { state, staleAt } = toStates(read.length ? (results[1] as StateRow[]) : []);
+    // Written again, reading their state first:
+    // - a row this writer saw that is gone (deleted since): the UPDATEs meant for that session
+    //   changed nothing;
+    // - a session with only Interim-Updates here whose row radgraph had closed as stale: they
+    //   changed nothing either, and one later than the close reopens it (writeAnySessions).
+    const again = new Set<string>();
     for (const row of rows) {
-      if (interimOnly.has(row.acctUniqueId)) {
-        state.set(row.acctUniqueId, row.acctStopTime === null ? 'open' : 'stopped');
-      }
+      if (!interimOnly.has(row.acctUniqueId)) continue;
+      if (row.acctStopTime === null) state.set(row.acctUniqueId, 'open');
+      else if (row.acctTerminateCause === STALE_SESSION_CAUSE) again.add(row.acctUniqueId);
+      else state.set(row.acctUniqueId, 'stopped');
     }
-    // A row this writer saw is gone (deleted since): the UPDATEs meant for that session
-    // changed nothing, so its packets are written again, reading its state first.
-    const gone = new Set(uids.filter((uid) => this.known.has(uid) && !state.has(uid)));
-    const kept = gone.size ? records.filter((r) => !gone.has(r.acctUniqueId)) : records;
-    const changes = withEventRows(transitions(kept, state), rows);
-    if (gone.size === 0) return changes;
-    for (const uid of gone) this.known.delete(uid);
-    const again = records.filter((r) => gone.has(r.acctUniqueId));
+    for (const uid of uids) if (this.known.has(uid) && !state.has(uid)) again.add(uid);
+    const kept = again.size ? records.filter((r) => !again.has(r.acctUniqueId)) : records;
+    const changes = withEventRows(transitions(kept, state, staleAt), rows);
+    if (again.size === 0) return changes;
+    for (const uid of again) this.known.delete(uid);
+    const rest = records.filter((r) => again.has(r.acctUniqueId));
     try {
-      return [...changes, ...(await this.writeAnySessions(query, again))];
+      return [...changes, ...(await this.writeAnySessions(query, rest))];
     } catch (err) {
       // The rest of the batch has committed: only these sessions' packets are not known to
       // be written.
-      throw new PartlyCommittedError(changes, gone, err);
+      throw new PartlyCommittedError(changes, again, err);
     }
   }
 
@@ -229,15 +260,19 @@ export class RadacctWriter implements OnApplicationShutdown {
     m: EntityManager,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const read = statesStatement(records.filter(isSession));
-    const state = toStates(read.params.length ? await m.query(read.sql, read.params) : []);
+    const read = statesStatement(this.dialect, records.filter(isSession), true);
+    const { state, staleAt } = toStates(
+      read.params.length ? await m.query(read.sql, read.params) : [],
+    );
+    const revive = reviveStale(this.dialect, records.filter(isSession), state, staleAt);
+    if (revive) await m.query(revive.sql, revive.params);
     const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
       const statements = writeStatements(this.dialect, segment, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(segment, state));
+      changes.push(...transitions(segment, state, staleAt));
       segment = [];
     };
     for (const r of records) {
@@ -338,21 +373,76 @@ const EVENT_COLUMNS = [
 interface StateRow {
   uid: string;
   open: number | string;
+  /** Unix seconds of the stop of a row radgraph closed as stale, else null. */
+  staleAt: number | string | null;
 }
 
-/** The read of the batch's sessions' rows: which exist, and which of those are open. */
-function statesStatement(records: readonly AccountingRecord[]): Statement {
+/**
+ * The read of the batch's sessions' rows: which exist, which of those are open, and when
+ * those radgraph closed as stale were closed. `lock` (MySQL, a read before the writes in the
+ * same transaction): the rows stay as read until the commit, so a stale row reopened here is
+ * the one read.
+ */
+function statesStatement(
+  d: RadacctDialect,
+  records: readonly AccountingRecord[],
+  lock = false,
+): Statement {
   const uids = [...new Set(records.map((r) => r.acctUniqueId))];
   return {
-    sql: `SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open FROM radacct WHERE acctuniqueid IN (${uids.length ? uids.map(() => '?').join(', ') : 'NULL'})`,
-    params: uids,
+    sql:
+      'SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, ' +
+      `CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN ${d.unix('acctstoptime')} END AS staleAt ` +
+      `FROM radacct WHERE acctuniqueid IN (${uids.length ? uids.map(() => '?').join(', ') : 'NULL'})` +
+      (lock ? d.forUpdate : ''),
+    params: [STALE_SESSION_CAUSE, ...uids],
   };
 }
 
-function toStates(rows: readonly StateRow[]): Map<string, RowState> {
+function toStates(rows: readonly StateRow[]): {
+  state: Map<string, RowState>;
+  staleAt: Map<string, number>;
+} {
   const state = new Map<string, RowState>();
-  for (const row of rows) state.set(row.uid, Number(row.open) === 1 ? 'open' : 'stopped');
-  return state;
+  const staleAt = new Map<string, number>();
+  for (const row of rows) {
+    if (Number(row.open) === 1) {
+      state.set(row.uid, 'open');
+    } else if (row.staleAt !== null) {
+      state.set(row.uid, 'stale');
+      staleAt.set(row.uid, Number(row.staleAt));
+    } else {
+      state.set(row.uid, 'stopped');
+    }
+  }
+  return { state, staleAt };
+}
+
+/**
+ * Reopens the rows radgraph closed as stale whose sessions the NAS reports here later than
+ * that close, by an Interim-Update or a Stop: the NAS had the session all along (it could not
+ * reach radgraph, or radgraph was down, for longer than the stale-session rule allows). Their
+ * state becomes 'revived', so the batch's packets apply to them as to an open row: an
+ * Interim-Update makes the session STARTED again (and its counters grow in the usage rollup
+ * again), a Stop writes its end. Returns the statement, to run before the batch's writes, or
+ * null when there is none to reopen.
+ */
+function reviveStale(
+  d: RadacctDialect,
+  records: readonly AccountingRecord[],
+  state: Map<string, RowState>,
+  staleAt: ReadonlyMap<string, number>,
+): Statement | null {
+  if (staleAt.size === 0) return null;
+  const latest = new Map<string, number>();
+  for (const r of records) {
+    const closed = staleAt.get(r.acctUniqueId);
+    if (closed === undefined || r.status === 'Start' || r.eventTime <= closed) continue;
+    latest.set(r.acctUniqueId, Math.max(latest.get(r.acctUniqueId) ?? 0, r.eventTime));
+  }
+  if (latest.size === 0) return null;
+  for (const uid of latest.keys()) state.set(uid, 'revived');
+  return reviveStatement(d, latest, STALE_SESSION_CAUSE);
 }
 
 /**
@@ -384,12 +474,14 @@ function writeStatements(
 function transitions(
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
+  staleAt: ReadonlyMap<string, number>,
 ): CommittedChange[] {
   const changes: CommittedChange[] = [];
   for (const r of records) {
     const [next, type] = transition(
       state.get(r.acctUniqueId) ?? 'missing',
-      r.status as SessionStatus,
+      r,
+      staleAt.get(r.acctUniqueId),
     );
     state.set(r.acctUniqueId, next);
     if (type) changes.push({ type, uid: r.acctUniqueId });

@@ -1,6 +1,13 @@
 import type { StaleSessionConfig } from '../../config/app-config';
 
 /**
+ * The terminate cause of a session radgraph closed as stale (the reaper, or a reconcile that
+ * found the NAS no longer has it). Such a row comes back to life when the NAS reports the
+ * session again, later than the close (radacct-writer.ts, the radacct change feed).
+ */
+export const STALE_SESSION_CAUSE = 'Stale-Session';
+
+/**
  * acctinterval below this is not an interim interval: RFC 2869 forbids an Acct-Interim-Interval
  * under 60 s (radgraph's profiles refuse one too), and acctinterval is only the gap between the
  * last two updates. A retransmitted Interim-Update that the NAS sent again with a new

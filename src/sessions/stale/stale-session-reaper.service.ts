@@ -15,9 +15,8 @@ import { JobLeases } from '../../common/jobs/job-leases.service';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
 import { SessionEventType } from '../models/session-event.model';
-import { MIN_INTERIM_SECONDS } from './stale-policy';
+import { MIN_INTERIM_SECONDS, STALE_SESSION_CAUSE } from './stale-policy';
 
-export const STALE_SESSION_CAUSE = 'Stale-Session';
 const PAGE = 1000;
 
 /**
@@ -25,7 +24,9 @@ const PAGE = 1000;
  * for longer than the stale-session rule (stale-policy.ts) allows. The NAS lost them (it
  * rebooted without Accounting-On, or the Stop never came), and an open row would block the
  * customer's next login (Simultaneous-Use) and show them online for ever. Each is stopped
- * at its last update with cause Stale-Session, and STOPPED is published.
+ * at its last update with cause Stale-Session, and STOPPED is published. If the NAS had it
+ * after all (it could not reach radgraph for a while, or radgraph was down), its next
+ * Interim-Update or Stop brings it back (radacct-writer.ts, the radacct change feed).
  */
 /** The lease of the instance that reaps stale sessions. */
 export const REAPER_LEASE = 'stale-session-reaper';
