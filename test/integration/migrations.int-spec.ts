@@ -1,5 +1,6 @@
 import { UsageMonthOfStop1764892800000 } from '../../src/database/migrations/mysql/1764892800000-usage-month-of-stop';
 import { RadacctTriggersMerged1764806400000 } from '../../src/database/migrations/mysql/1764806400000-radacct-triggers-merged';
+import { StaleSessionChanges1765065600000 } from '../../src/database/migrations/mysql/1765065600000-stale-session-changes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**
@@ -93,6 +94,17 @@ describe('radacct triggers on mysql', () => {
       );
       await ofStop.up(runner);
       expect(await byStop()).toEqual([true, true]);
+      // Then the queue row of another writer's change to a row closed as stale, and back.
+      const staleKind = async () => (await body('rg_radacct_au')).includes("'Stale-Session'");
+      const stale = new StaleSessionChanges1765065600000();
+      expect(await staleKind()).toBe(false); // as UsageMonthOfStop's up left them
+      await stale.up(runner);
+      expect(await staleKind()).toBe(true);
+      expect(await byStop()).toEqual([true, true]);
+      await stale.down(runner);
+      expect(await staleKind()).toBe(false);
+      await stale.up(runner);
+      expect(await staleKind()).toBe(true);
     } finally {
       await runner.release();
       await ds.destroy();

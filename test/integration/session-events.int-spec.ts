@@ -202,6 +202,84 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(eventsOf('stale-1')).toEqual(['STARTED', 'STOPPED']);
   });
 
+  it('reopens a session closed as stale when another writer reports it later; a later Stop ends it', async () => {
+    // What FreeRADIUS does after radgraph's reaper closed a session whose NAS could not reach
+    // the server for a while: its interim query updates the stopped row (never its stop), and
+    // its stop query writes the real end.
+    const past = kind === 'mysql' ? 'NOW() - INTERVAL 2 HOUR' : "datetime('now', '-2 hours')";
+    const older = kind === 'mysql' ? 'NOW() - INTERVAL 3 HOUR' : "datetime('now', '-3 hours')";
+    const start = kind === 'mysql' ? 'NOW() - INTERVAL 4 HOUR' : "datetime('now', '-4 hours')";
+    for (const uid of ['back-1', 'back-old', 'back-stop']) {
+      await insertOpen(uid, `user-${uid}`);
+      await db.query(
+        `UPDATE radacct SET acctstarttime = ${start}, acctupdatetime = ${past}, rg_seen_at = ${past} WHERE acctuniqueid = ?`,
+        [uid],
+      );
+    }
+    await waitFor(() => ['back-1', 'back-old', 'back-stop'].every((u) => eventsOf(u).length === 2));
+    const ids = await db.query<{ id: number | string }>(
+      "SELECT radacctid AS id FROM radacct WHERE acctuniqueid IN ('back-1', 'back-old', 'back-stop')",
+    );
+    const closed = await api.app.get(StaleSessionReaper).closeStale(ids.map((r) => String(r.id)));
+    expect(closed).toHaveLength(3);
+
+    const got = collect(
+      api.wsClient(),
+      `subscription { sessionEvents(username: "user-back-1") { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await db.query(
+      `UPDATE radacct SET acctupdatetime = ${now()}, acctsessiontime = 7300, acctinputoctets = 777 WHERE acctuniqueid = 'back-1'`,
+    );
+    await db.query(
+      `UPDATE radacct SET acctupdatetime = ${older}, acctinputoctets = 5 WHERE acctuniqueid = 'back-old'`,
+    );
+    await db.query(
+      `UPDATE radacct SET acctstoptime = ${now()}, acctterminatecause = 'User-Request', acctinputoctets = 999 WHERE acctuniqueid = 'back-stop'`,
+    );
+    const { results, errors } = await got;
+    expect(errors).toEqual([]);
+    expect(results[0].sessionEvents).toMatchObject({
+      type: 'STARTED',
+      session: { stoppedAt: null, terminateCause: null },
+    });
+    expect(String(results[0].sessionEvents.session.uploadBytes)).toBe('777');
+    await waitFor(() => eventsOf('back-stop').length === 4);
+    expect(eventsOf('back-1')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STARTED']);
+    expect(eventsOf('back-stop')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STOPPED']);
+    const rows = await db.query<{ uid: string; open: number; cause: string }>(
+      "SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, acctterminatecause AS cause FROM radacct WHERE acctuniqueid IN ('back-1', 'back-old', 'back-stop') ORDER BY 1",
+    );
+    expect(rows.map((r) => [r.uid, Number(r.open), r.cause])).toEqual([
+      ['back-1', 1, ''],
+      ['back-old', 0, 'Stale-Session'],
+      ['back-stop', 0, 'User-Request'],
+    ]);
+    // A report older than the close leaves it closed, with no event; the queue is consumed.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(eventsOf('back-old')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+    expect(eventsOf('back-1')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STARTED']);
+    expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+  });
+
+  it('closes a stale session whose NAS clock went back between its Start and its last update', async () => {
+    // Its session time from the times would be negative: the unsigned column would refuse it
+    // and fail every page the reaper tried.
+    await insertOpen('clock-back', 'clock-back');
+    const past = kind === 'mysql' ? 'NOW() - INTERVAL 2 HOUR' : "datetime('now', '-2 hours')";
+    await db.query(
+      `UPDATE radacct SET acctupdatetime = ${past}, rg_seen_at = ${past} WHERE acctuniqueid = 'clock-back'`,
+    );
+    const [{ id }] = await db.query<{ id: number | string }>(
+      "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'clock-back'",
+    );
+    const closed = await api.app.get(StaleSessionReaper).closeStale([String(id)]);
+    expect(closed.map((r) => [r.acctSessionTime, r.acctTerminateCause])).toEqual([
+      [0, 'Stale-Session'],
+    ]);
+  });
+
   it("does not publish radgraph's own write through the feed, even while its transaction is open", async () => {
     // As the listener's SQLite path and the reaper write: marked, and awaiting between statements
     // while the feed polls every 100 ms.

@@ -1,3 +1,5 @@
+import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
+
 /**
  * The radacct change feed's source: triggers on radacct append one row to
  * rg_radacct_changes for every change another writer (FreeRADIUS's rlm_sql) makes, with what
@@ -7,7 +9,10 @@
  * (after a higher seq was already read) is still picked up on a later poll.
  *
  * kind: 1 started (a new open row), 2 updated (an open row changed), 3 stopped (the row closed,
- * or was inserted closed). A change to a row that was already closed is not an event.
+ * or was inserted closed), 4 (since StaleSessionChanges1765065600000) a change to a row that
+ * radgraph had closed as stale (cause Stale-Session): the feed reopens it when the NAS reported
+ * the session after that close, or publishes STOPPED when a Stop wrote its real end. Any other
+ * change to a row that was already closed is not an event.
  *
  * radgraph's own writers (the accounting listener, the stale-session reaper) publish their
  * events themselves after commit, so their changes must not be queued twice:
@@ -32,6 +37,9 @@ const CHANGED = [
 
 export const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
 const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
+
+/** The kind of a change to a row radgraph closed as stale (see above). */
+export const STALE_CHANGE_KIND = 4;
 
 export const insertChange = (kind: string) =>
   `INSERT INTO \`rg_radacct_changes\` (\`radacctid\`, \`kind\`) VALUES (NEW.\`radacctid\`, ${kind})`;
@@ -81,4 +89,15 @@ export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
   `CREATE TRIGGER "rg_radacct_changes_au" AFTER UPDATE ON "radacct" WHEN OLD."acctstoptime" IS NULL AND (${sqliteChanged}) BEGIN ` +
     'INSERT INTO "rg_radacct_changes" ("radacctid", "kind") ' +
     'VALUES (NEW."radacctid", CASE WHEN NEW."acctstoptime" IS NULL THEN 2 ELSE 3 END); END',
+];
+
+/**
+ * SQLite's queue row for a change to a row radgraph closed as stale (kind 4, see above), as
+ * migration StaleSessionChanges1765065600000 made it: a trigger of its own, beside those above.
+ */
+export const RADACCT_STALE_CHANGE_TRIGGER_SQLITE = [
+  'DROP TRIGGER IF EXISTS "rg_radacct_stale_changes_au"',
+  'CREATE TRIGGER "rg_radacct_stale_changes_au" AFTER UPDATE ON "radacct" ' +
+    `WHEN OLD."acctstoptime" IS NOT NULL AND OLD."acctterminatecause" = '${STALE_SESSION_CAUSE}' AND (${sqliteChanged}) BEGIN ` +
+    `INSERT INTO "rg_radacct_changes" ("radacctid", "kind") VALUES (NEW."radacctid", ${STALE_CHANGE_KIND}); END`,
 ];

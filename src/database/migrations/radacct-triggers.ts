@@ -2,8 +2,10 @@ import {
   insertChange,
   mysqlChanged,
   RADACCT_CHANGE_TRIGGERS_MYSQL,
+  STALE_CHANGE_KIND,
 } from './radacct-change-triggers';
 import type { QueryRunner } from 'typeorm';
+import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import {
   grown,
   lastUpdate,
@@ -25,8 +27,13 @@ import {
  * - a change another writer makes (`@rg_origin` unset) queues one rg_radacct_changes row, on
  *   insert, and on update when the row was open and a watched column changed;
  * - every writer's counter growth is added to the user's month, as before.
+ * With `stale` (migration StaleSessionChanges1765065600000), a change another writer makes to
+ * a row radgraph closed as stale (cause Stale-Session) queues a row of kind 4 too: FreeRADIUS
+ * writing an Interim-Update or a Stop for a session the reaper closed, which the change feed
+ * reopens or publishes as STOPPED (radacct-change-triggers.ts). Only a stopped row's update
+ * tests the cause, so an open row's costs what it did.
  */
-const radacctTriggersMysql = (at: UsageTime) => [
+const radacctTriggersMysql = (at: UsageTime, stale: boolean) => [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
@@ -43,17 +50,24 @@ const radacctTriggersMysql = (at: UsageTime) => [
     `DECLARE up BIGINT DEFAULT ${grown('acctinputoctets')}; ` +
     `DECLARE down BIGINT DEFAULT ${grown('acctoutputoctets')}; ` +
     'IF @rg_origin IS NULL THEN ' +
-    `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
-    `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
+    (stale
+      ? 'IF OLD.`acctstoptime` IS NULL THEN ' +
+        `IF ${mysqlChanged} THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
+        `ELSEIF OLD.\`acctterminatecause\` = '${STALE_SESSION_CAUSE}' AND (${mysqlChanged}) THEN ` +
+        `${insertChange(String(STALE_CHANGE_KIND))}; END IF; `
+      : `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
+        `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; `) +
     'END IF; ' +
     `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at('update'))}; END IF; ` +
     'END',
 ];
 
 /** As migration RadacctTriggersMerged1764806400000 made them. */
-export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate);
-/** Today's: a Stop's growth counts in the month of the stop (UsageMonthOfStop1764892800000). */
-export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt);
+export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate, false);
+/** A Stop's growth counts in the month of the stop (UsageMonthOfStop1764892800000). */
+export const RADACCT_TRIGGERS_MYSQL_BY_STOP = radacctTriggersMysql(reportedAt, false);
+/** Today's: changes to stale-closed rows are queued too (StaleSessionChanges1765065600000). */
+export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, true);
 
 /** Back to the four triggers of before (the migration's down). */
 export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [

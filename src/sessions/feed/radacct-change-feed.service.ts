@@ -16,6 +16,9 @@ import { RadacctChange } from './radacct-change.entity';
 import { JobLeases } from '../../common/jobs/job-leases.service';
 import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
+import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-triggers';
+import { STALE_SESSION_CAUSE } from '../stale/stale-policy';
+import { RadacctOrigin } from './radacct-origin';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
 export const CHANGE_FEED_LEASE = 'radacct-change-feed';
@@ -38,6 +41,24 @@ const KIND: Record<number, SessionEventType> = {
 };
 
 /**
+ * The event of another writer's change to a row radgraph had closed as stale (kind 4), from
+ * the row as it is now (after reviveStale): open again, STARTED; stopped by a Stop that wrote
+ * the session's real end, STOPPED; still as the reaper left it (a report older than the
+ * close), none.
+ */
+function staleChangeEvent(row: RadAcct): SessionEventType | null {
+  if (row.acctStopTime === null) return SessionEventType.STARTED;
+  return row.acctTerminateCause === STALE_SESSION_CAUSE ? null : SessionEventType.STOPPED;
+}
+
+/** A row radgraph closed as stale that another writer has since updated with a later report. */
+const reportedAfterStaleClose = (row: RadAcct) =>
+  row.acctStopTime !== null &&
+  row.acctTerminateCause === STALE_SESSION_CAUSE &&
+  row.acctUpdateTime !== null &&
+  row.acctUpdateTime > row.acctStopTime;
+
+/**
  * The radacct change feed: turns the rows FreeRADIUS (or any writer but radgraph) writes into
  * session events. Triggers on radacct queue every change in rg_radacct_changes, numbered by
  * the database (radacct-change-triggers.ts); this polls the queue in seq order every
@@ -46,6 +67,8 @@ const KIND: Record<number, SessionEventType> = {
  * - Nothing is missed: no clock is involved (acctupdatetime is the NAS's), a change that
  *   commits after a higher seq was read stays queued for the next poll, and a page the
  *   transport (Redis) did not take stays queued too, for up to KEEP_UNPUBLISHED_MS.
+ * - A session radgraph closed as stale that FreeRADIUS then writes a later report for is
+ *   reopened and STARTED again, or STOPPED when that report is its Stop (kind 4, reviveStale).
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. Only a crash between publishing and deleting, a poll that outlasts the lease
  *   (below), or a Redis publish whose reply was lost repeats a page (at least once).
@@ -104,10 +127,12 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
+    await this.reviveStale(changes, byId);
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
-      const type = KIND[c.kind];
-      return row && type ? [{ type, row }] : [];
+      if (!row) return [];
+      const type = c.kind === STALE_CHANGE_KIND ? staleChangeEvent(row) : KIND[c.kind];
+      return type ? [{ type, row }] : [];
     });
     if (await this.bus.publish(events)) {
       this.unpublishedSince = null;
@@ -129,6 +154,47 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     this.published += events.length;
     await this.consume(changes.map((c) => c.seq));
     return changes.length;
+  }
+
+  /**
+   * Reopens the rows of the page's stale-session changes (kind 4) that another writer
+   * (FreeRADIUS) updated with a report later than radgraph's stale close: the NAS had the
+   * session all along. FreeRADIUS's interim query updates a stopped row's counters and update
+   * time but never reopens it, so without this the session would show offline and count
+   * nowhere but in the usage rollup until it ended. The reopened rows replace those in `byId`.
+   * A page offered again after its publish failed finds them open, which is STARTED again.
+   */
+  private async reviveStale(changes: RadacctChange[], byId: Map<string, RadAcct>): Promise<void> {
+    const ids = [
+      ...new Set(
+        changes
+          .filter((c) => c.kind === STALE_CHANGE_KIND)
+          .map((c) => String(c.radAcctId))
+          .filter((id) => {
+            const row = byId.get(id);
+            return row !== undefined && reportedAfterStaleClose(row);
+          }),
+      ),
+    ];
+    if (ids.length === 0) return;
+    const list = ids.map(() => '?').join(', ');
+    const rows = await this.transactions.run((m) =>
+      RadacctOrigin.around(m, async () => {
+        await m.query(
+          "UPDATE radacct SET acctterminatecause = '', acctstoptime = NULL " +
+            `WHERE radacctid IN (${list}) AND acctstoptime IS NOT NULL AND acctterminatecause = ? AND acctupdatetime > acctstoptime`,
+          [...ids, STALE_SESSION_CAUSE],
+        );
+        return m.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
+      }),
+    );
+    for (const row of rows) byId.set(String(row.radAcctId), row);
+    const reopened = rows.filter((r) => r.acctStopTime === null).length;
+    if (reopened > 0) {
+      this.log.log(
+        `reopened ${reopened} session(s) closed as stale: their NAS reported them again`,
+      );
+    }
   }
 
   /**

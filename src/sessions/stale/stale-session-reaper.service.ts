@@ -140,8 +140,12 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
         );
         const closing = due.map((d) => String(d.id));
         if (closing.length === 0) return [];
+        // A session time from the times is never below 0 (acctsessiontime is unsigned): a NAS
+        // whose clock went back between its Start and its last update must not fail the page.
+        const span = `${unix(last)} - ${unix('acctstarttime')}`;
+        const sessionTime = this.sqlite ? `MAX(${span}, 0)` : `GREATEST(${span}, 0)`;
         await m.query(
-          `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${unix(last)} - ${unix('acctstarttime')}), ` +
+          `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${sessionTime}), ` +
             `acctterminatecause = ?, acctstoptime = ${last} ` +
             `WHERE radacctid IN (${list(closing.length)})`,
           [STALE_SESSION_CAUSE, ...closing],

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  RADACCT_TRIGGERS_MYSQL,
+  RADACCT_TRIGGERS_MYSQL_BY_STOP,
   RADACCT_TRIGGERS_MYSQL_MERGED,
   replaceRadacctTriggersLocked,
 } from '../radacct-triggers';
@@ -13,7 +13,7 @@ export class UsageMonthOfStop1764892800000 implements MigrationInterface {
   name = 'UsageMonthOfStop1764892800000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL);
+    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL_BY_STOP);
   }
 
   public async down(q: QueryRunner): Promise<void> {

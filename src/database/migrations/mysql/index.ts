@@ -13,6 +13,7 @@ import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { RadacctTriggersMerged1764806400000 } from './1764806400000-radacct-triggers-merged';
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 import { FupLift1764979200000 } from './1764979200000-fup-lift';
+import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MYSQL_MIGRATIONS = [
   RadacctTriggersMerged1764806400000,
   UsageMonthOfStop1764892800000,
   FupLift1764979200000,
+  StaleSessionChanges1765065600000,
 ];

@@ -11,6 +11,7 @@ import { ApiKeys1764633600000 } from './1764633600000-api-keys';
 import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 import { FupLift1764979200000 } from './1764979200000-fup-lift';
+import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const SQLITE_MIGRATIONS = [
   AuditLog1764720000000,
   UsageMonthOfStop1764892800000,
   FupLift1764979200000,
+  StaleSessionChanges1765065600000,
 ];
