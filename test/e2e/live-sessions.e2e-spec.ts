@@ -14,7 +14,6 @@
  * by another NAS, which receives nothing at all.
  */
 import { performance } from 'node:perf_hooks';
-import type { Client } from 'graphql-ws';
 import { RunningApp, startApp } from '../support/app';
 import { grew, scrapeMetrics } from '../support/metrics';
 import {
@@ -35,6 +34,7 @@ import { AccountingListener } from '../../src/radius/accounting/accounting-liste
 import { acctUniqueId } from '../../src/radius/acct-unique-id';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { runAll } from '../support/cleanup';
+import { Recorder } from '../support/session-recorder';
 
 jest.setTimeout(60_000);
 
@@ -58,88 +58,6 @@ const RG_SESSION = '81b00002';
 
 const NAS_PORT = 15728641;
 const NAS_PORT_ID = 'ether2';
-
-const EVENT_FIELDS = `type session {
-  id uniqueId sessionId username nasIpAddress ipAddress macAddress
-  startedAt updatedAt stoppedAt uploadBytes downloadBytes terminateCause
-}`;
-
-interface SessionView {
-  id: string;
-  uniqueId: string;
-  sessionId: string;
-  username: string;
-  nasIpAddress: string;
-  ipAddress: string | null;
-  macAddress: string | null;
-  startedAt: string | null;
-  updatedAt: string | null;
-  stoppedAt: string | null;
-  /** BigInt: a JSON number up to 2^53-1, a string beyond. */
-  uploadBytes: number | string;
-  downloadBytes: number | string;
-  terminateCause: string | null;
-}
-
-interface Received {
-  /** performance.now() when the graphql-ws client got it. */
-  at: number;
-  type: string;
-  session: SessionView;
-}
-
-/** One subscription's events as they arrive, with the time each arrived. */
-class Recorder {
-  readonly events: Received[] = [];
-  readonly errors: unknown[] = [];
-  private waiters: Array<() => void> = [];
-
-  constructor(
-    readonly name: string,
-    client: Client,
-    args: string,
-  ) {
-    client.subscribe<{ sessionEvents: Omit<Received, 'at'> }>(
-      { query: `subscription { sessionEvents${args} { ${EVENT_FIELDS} } }` },
-      {
-        next: (value) => {
-          const at = performance.now();
-          if (value.errors) this.errors.push(...value.errors);
-          else if (value.data) this.events.push({ at, ...value.data.sessionEvents });
-          for (const wake of this.waiters) wake();
-        },
-        error: (err) => this.errors.push(err),
-        complete: () => undefined,
-      },
-    );
-  }
-
-  /** Resolves with the events once there are `count`, rejects after timeoutMs. */
-  async until(count: number, timeoutMs: number): Promise<Received[]> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.events.length < count && this.errors.length === 0) {
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        throw new Error(
-          `${this.name}: ${this.events.length} of ${count} events after ${timeoutMs} ms: ` +
-            JSON.stringify(this.events.map((e) => [e.type, e.session.username])),
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      this.waiters = [];
-    }
-    if (this.errors.length > 0) {
-      throw new Error(`${this.name}: subscription error ${JSON.stringify(this.errors)}`);
-    }
-    return this.events.slice(0, count);
-  }
-}
 
 const bytes = (v: number | string) => BigInt(String(v));
 
