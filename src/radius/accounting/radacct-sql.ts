@@ -418,23 +418,26 @@ function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
 /**
  * Reopens sessions radgraph closed as stale (`cause`) that the NAS reports again: each row
  * whose stop (the last update before the close) is older than its session's latest report
- * here (`time`, Unix seconds) is open again, with no terminate cause, so that the packets
- * after it apply as to any open session. FreeRADIUS has no stale-session close, so none of
- * its queries does this.
+ * here (`time`, Unix seconds, compared as Unix seconds) is open again, with no terminate
+ * cause, so that the packets after it apply as to any open session. When an Interim-Update
+ * reopens it (`interim`), its update time is cleared too: the Interim-Update's interval is then
+ * unknown (NULL), not the length of the outage, which the stale-session rule would otherwise
+ * take as the session's interim interval and wait three times as long before closing it again.
+ * FreeRADIUS closes no session as stale, so none of its queries does this.
  */
 export function reviveStatement(
   d: RadacctDialect,
-  sessions: ReadonlyMap<string, number>,
+  sessions: ReadonlyMap<string, { time: number; interim: boolean }>,
   cause: string,
 ): Statement {
   const params: unknown[] = [];
-  for (const [uid, time] of sessions) params.push(uid, time);
+  for (const [uid, { time, interim }] of sessions) params.push(uid, time, interim ? 1 : 0);
   const derived = d.rows(
-    'SELECT ? AS n_acctuniqueid, ? AS n_time',
-    [...sessions.keys()].slice(1).map(() => '?, ?'),
+    'SELECT ? AS n_acctuniqueid, ? AS n_time, ? AS n_interim',
+    [...sessions.keys()].slice(1).map(() => '?, ?, ?'),
   );
-  const closed = `radacct.acctstoptime IS NOT NULL AND radacct.acctterminatecause = ? AND radacct.acctstoptime < ${d.fromUnix('v.n_time')}`;
-  const set = "acctterminatecause = '', acctstoptime = NULL";
+  const closed = `radacct.acctstoptime IS NOT NULL AND radacct.acctterminatecause = ? AND ${d.unix('radacct.acctstoptime')} < v.n_time`;
+  const set = `acctupdatetime = ${d.iff('v.n_interim = 1', 'NULL', 'acctupdatetime')}, acctterminatecause = '', acctstoptime = NULL`;
   const sql =
     d.kind === 'mysql'
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`

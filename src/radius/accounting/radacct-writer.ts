@@ -40,8 +40,9 @@ export interface CommittedChange {
 
 /**
  * A batch whose sessions' packets committed, except those of `unwritten` (acctuniqueids): the
- * rows they were meant to update had been deleted since the writer saw them, and writing them
- * again (as new rows) failed (its `cause`), so they are not known to be written (as with any
+ * rows they were meant to update had been deleted since the writer saw them (or closed as
+ * stale, which their packets could not change), and writing them again (as new rows, or
+ * reopened) failed (its `cause`), so they are not known to be written (as with any
  * failed request, its COMMIT may have run if only the answer was lost). The others must be
  * answered as written and not written again: an Interim-Update applied twice would record an
  * interval of 0.
@@ -74,19 +75,14 @@ export class PartlyCommittedError extends Error {
 type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
 /** What one packet does to a session's state, and the event it makes (null: none). */
-function transition(
-  state: RowState,
-  r: AccountingRecord,
-  staleAt: number | undefined,
-): [RowState, SessionEventType | null] {
-  const status = r.status as SessionStatus;
+function transition(state: RowState, status: SessionStatus): [RowState, SessionEventType | null] {
   if (state === 'stopped') return ['stopped', null];
   if (state === 'stale') {
-    // Not reopened in this batch (see writeKnownSessions): an Interim-Update changes nothing
-    // of a stopped row, a later Stop writes the session's real end over the stale close.
-    return status === 'Stop' && staleAt !== undefined && r.eventTime > staleAt
-      ? ['stopped', SessionEventType.STOPPED]
-      : ['stale', null];
+    // Not reopened: a report no later than the close, or (writeKnownSessions) a batch written
+    // before its state was read. An Interim-Update changes nothing of a stopped row; a Stop
+    // writes the session's real end over the stale close (as FreeRADIUS's stop query does),
+    // which subscribers must hear of.
+    return status === 'Stop' ? ['stopped', SessionEventType.STOPPED] : ['stale', null];
   }
   if (status === 'Stop') return ['stopped', SessionEventType.STOPPED];
   return [
@@ -191,14 +187,28 @@ export class RadacctWriter implements OnApplicationShutdown {
     query: MultiQuery,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const [, rows] = await query([START, statesStatement(this.dialect, records, true)]);
-    const { state, staleAt } = toStates(rows as StateRow[]);
+    const [, rows] = await query([START, statesStatement(this.dialect, records)]);
+    const read = toStates(rows as StateRow[]);
+    const { state } = read;
+    let { staleAt } = read;
+    if (staleAt.size > 0) {
+      // Rows closed as stale (rare): read again, locked until the commit, so that the one
+      // reopened below is the one read (another instance's batch, or FreeRADIUS, may write it
+      // too). Only these: a locking read of every row would hold their locks across a round
+      // trip on every batch of this path (after each restart, every batch for a while).
+      const closed = records.filter((r) => staleAt.has(r.acctUniqueId));
+      const [locked] = await query([statesStatement(this.dialect, closed, true)]);
+      const now = toStates(locked as StateRow[]);
+      for (const uid of staleAt.keys()) state.delete(uid);
+      for (const [uid, s] of now.state) state.set(uid, s);
+      staleAt = now.staleAt;
+    }
     const revive = reviveStale(this.dialect, records, state, staleAt);
     const statements = [
       ...(revive ? [revive] : []),
       ...writeStatements(this.dialect, records, (uid) => state.has(uid)),
     ];
-    const changes = transitions(records, state, staleAt);
+    const changes = transitions(records, state);
     const results = await query([...statements, this.eventRows(changes), COMMIT]);
     return withEventRows(changes, results[statements.length]);
   }
@@ -227,8 +237,10 @@ export class RadacctWriter implements OnApplicationShutdown {
     // Written again, reading their state first:
     // - a row this writer saw that is gone (deleted since): the UPDATEs meant for that session
     //   changed nothing;
-    // - a session with only Interim-Updates here whose row radgraph had closed as stale: they
-    //   changed nothing either, and one later than the close reopens it (writeAnySessions).
+    // - a row radgraph had closed as stale, when no Stop here wrote the session's end: its
+    //   Interim-Updates changed nothing (a Start only its times, which it sets again), and one
+    //   later than the close reopens it (writeAnySessions). Sessions with only Interim-Updates
+    //   were not read: their row as written says it.
     const again = new Set<string>();
     for (const row of rows) {
       if (!interimOnly.has(row.acctUniqueId)) continue;
@@ -236,9 +248,14 @@ export class RadacctWriter implements OnApplicationShutdown {
       else if (row.acctTerminateCause === STALE_SESSION_CAUSE) again.add(row.acctUniqueId);
       else state.set(row.acctUniqueId, 'stopped');
     }
+    const later = laterThanStaleClose(read, staleAt);
+    if (later.size > 0) {
+      const stopped = new Set(read.filter((r) => r.status === 'Stop').map((r) => r.acctUniqueId));
+      for (const uid of later.keys()) if (!stopped.has(uid)) again.add(uid);
+    }
     for (const uid of uids) if (this.known.has(uid) && !state.has(uid)) again.add(uid);
     const kept = again.size ? records.filter((r) => !again.has(r.acctUniqueId)) : records;
-    const changes = withEventRows(transitions(kept, state, staleAt), rows);
+    const changes = withEventRows(transitions(kept, state), rows);
     if (again.size === 0) return changes;
     for (const uid of again) this.known.delete(uid);
     const rest = records.filter((r) => again.has(r.acctUniqueId));
@@ -260,11 +277,12 @@ export class RadacctWriter implements OnApplicationShutdown {
     m: EntityManager,
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
-    const read = statesStatement(this.dialect, records.filter(isSession), true);
+    const sessions = records.filter(isSession);
+    const read = statesStatement(this.dialect, sessions, true);
     const { state, staleAt } = toStates(
-      read.params.length ? await m.query(read.sql, read.params) : [],
+      sessions.length ? await m.query(read.sql, read.params) : [],
     );
-    const revive = reviveStale(this.dialect, records.filter(isSession), state, staleAt);
+    const revive = reviveStale(this.dialect, sessions, state, staleAt);
     if (revive) await m.query(revive.sql, revive.params);
     const changes: CommittedChange[] = [];
 
@@ -272,7 +290,7 @@ export class RadacctWriter implements OnApplicationShutdown {
     const flush = async () => {
       const statements = writeStatements(this.dialect, segment, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(segment, state, staleAt));
+      changes.push(...transitions(segment, state));
       segment = [];
     };
     for (const r of records) {
@@ -419,13 +437,35 @@ function toStates(rows: readonly StateRow[]): {
 }
 
 /**
+ * The sessions closed as stale that a packet here reports later than that close (its event
+ * time past the row's stop, which the reaper sets to the last update before it), with their
+ * latest such report and whether an Interim-Update is among them.
+ */
+function laterThanStaleClose(
+  records: readonly AccountingRecord[],
+  staleAt: ReadonlyMap<string, number>,
+): Map<string, { time: number; interim: boolean }> {
+  const later = new Map<string, { time: number; interim: boolean }>();
+  if (staleAt.size === 0) return later;
+  for (const r of records) {
+    const closed = staleAt.get(r.acctUniqueId);
+    if (closed === undefined || r.eventTime <= closed) continue;
+    const seen = later.get(r.acctUniqueId);
+    later.set(r.acctUniqueId, {
+      time: Math.max(seen?.time ?? 0, r.eventTime),
+      interim: (seen?.interim ?? false) || r.status === 'Interim-Update',
+    });
+  }
+  return later;
+}
+
+/**
  * Reopens the rows radgraph closed as stale whose sessions the NAS reports here later than
- * that close, by an Interim-Update or a Stop: the NAS had the session all along (it could not
- * reach radgraph, or radgraph was down, for longer than the stale-session rule allows). Their
- * state becomes 'revived', so the batch's packets apply to them as to an open row: an
- * Interim-Update makes the session STARTED again (and its counters grow in the usage rollup
- * again), a Stop writes its end. Returns the statement, to run before the batch's writes, or
- * null when there is none to reopen.
+ * that close: the NAS had the session all along (it could not reach radgraph, or radgraph was
+ * down, for longer than the stale-session rule allows). Their state becomes 'revived', so the
+ * batch's packets apply to them as to an open row: an Interim-Update (or a Start) makes the
+ * session STARTED again, and its counters grow in the usage rollup again; a Stop writes its
+ * end. Returns the statement, to run before the batch's writes, or null when there is none.
  */
 function reviveStale(
   d: RadacctDialect,
@@ -433,16 +473,10 @@ function reviveStale(
   state: Map<string, RowState>,
   staleAt: ReadonlyMap<string, number>,
 ): Statement | null {
-  if (staleAt.size === 0) return null;
-  const latest = new Map<string, number>();
-  for (const r of records) {
-    const closed = staleAt.get(r.acctUniqueId);
-    if (closed === undefined || r.status === 'Start' || r.eventTime <= closed) continue;
-    latest.set(r.acctUniqueId, Math.max(latest.get(r.acctUniqueId) ?? 0, r.eventTime));
-  }
-  if (latest.size === 0) return null;
-  for (const uid of latest.keys()) state.set(uid, 'revived');
-  return reviveStatement(d, latest, STALE_SESSION_CAUSE);
+  const later = laterThanStaleClose(records, staleAt);
+  if (later.size === 0) return null;
+  for (const uid of later.keys()) state.set(uid, 'revived');
+  return reviveStatement(d, later, STALE_SESSION_CAUSE);
 }
 
 /**
@@ -474,14 +508,12 @@ function writeStatements(
 function transitions(
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
-  staleAt: ReadonlyMap<string, number>,
 ): CommittedChange[] {
   const changes: CommittedChange[] = [];
   for (const r of records) {
     const [next, type] = transition(
       state.get(r.acctUniqueId) ?? 'missing',
-      r,
-      staleAt.get(r.acctUniqueId),
+      r.status as SessionStatus,
     );
     state.set(r.acctUniqueId, next);
     if (type) changes.push({ type, uid: r.acctUniqueId });

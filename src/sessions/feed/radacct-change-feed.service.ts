@@ -128,10 +128,16 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     await this.reviveStale(changes, byId);
+    // A row's stale-session changes make one event per page: it says what the row is now.
+    const staleDone = new Set<string>();
     const events = changes.flatMap((c) => {
-      const row = byId.get(String(c.radAcctId));
+      const id = String(c.radAcctId);
+      const row = byId.get(id);
       if (!row) return [];
-      const type = c.kind === STALE_CHANGE_KIND ? staleChangeEvent(row) : KIND[c.kind];
+      if (c.kind !== STALE_CHANGE_KIND) return KIND[c.kind] ? [{ type: KIND[c.kind], row }] : [];
+      if (staleDone.has(id)) return [];
+      staleDone.add(id);
+      const type = staleChangeEvent(row);
       return type ? [{ type, row }] : [];
     });
     if (await this.bus.publish(events)) {
@@ -162,7 +168,8 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    * session all along. FreeRADIUS's interim query updates a stopped row's counters and update
    * time but never reopens it, so without this the session would show offline and count
    * nowhere but in the usage rollup until it ended. The reopened rows replace those in `byId`.
-   * A page offered again after its publish failed finds them open, which is STARTED again.
+   * A page offered again after its publish failed finds them open, which is STARTED again (at
+   * least once, as the feed is across a crash).
    */
   private async reviveStale(changes: RadacctChange[], byId: Map<string, RadAcct>): Promise<void> {
     const ids = [
@@ -180,8 +187,10 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const list = ids.map(() => '?').join(', ');
     const rows = await this.transactions.run((m) =>
       RadacctOrigin.around(m, async () => {
+        // acctinterval as FreeRADIUS wrote it is the length of the outage, which the
+        // stale-session rule would take as the interim interval: unknown (NULL) instead.
         await m.query(
-          "UPDATE radacct SET acctterminatecause = '', acctstoptime = NULL " +
+          "UPDATE radacct SET acctinterval = NULL, acctterminatecause = '', acctstoptime = NULL " +
             `WHERE radacctid IN (${list}) AND acctstoptime IS NOT NULL AND acctterminatecause = ? AND acctupdatetime > acctstoptime`,
           [...ids, STALE_SESSION_CAUSE],
         );
