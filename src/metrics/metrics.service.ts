@@ -71,6 +71,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly feedEventsRepeated = new Counter({
+    name: 'radgraph_session_events_feed_repeats_dropped_total',
+    help: 'Change-feed events this instance received again (a page published twice) and did not deliver twice',
+    registers: [this.registry],
+  });
+
   readonly coaRequests = new Counter({
     name: 'radgraph_coa_requests_total',
     help: 'RFC 5176 requests to NAS devices by request (Disconnect-Request, CoA-Request) and result (ack, nak, timeout, error)',

@@ -4,9 +4,11 @@ import {
   CHANGE_FEED_LEASE,
   RadacctChangeFeed,
 } from '../../src/sessions/feed/radacct-change-feed.service';
+import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { startServerProcess, type ServerProcess } from '../../bench/support/server';
 import { freePort, startApp, type RunningApp } from '../support/app';
 import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
+import { grew, scrapeMetrics } from '../support/metrics';
 import { requireRedis } from '../support/redis';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -197,6 +199,66 @@ describe('several instances on Redis', () => {
           .sort(),
       ).toEqual(expected.filter((e) => e.startsWith('STOPPED')).sort());
       expect(batchesOnB.events.length).toBeLessThanOrEqual(12);
+    });
+
+    it('delivers a change-feed page published again (its reader died before deleting it) once', async () => {
+      // Which instance reads the feed is the lease's choice: the seqs are caught on both.
+      const seqs: string[] = [];
+      for (const app of [a, b]) {
+        const bus = app.app.get(SessionEventBus);
+        const publish = bus.publish.bind(bus);
+        jest.spyOn(bus, 'publish').mockImplementation(async (changes) => {
+          for (const c of changes) if (c.feedSeq) seqs.push(c.feedSeq);
+          return publish(changes);
+        });
+      }
+      const onA = record(
+        a.wsClient(),
+        `subscription { sessionEvents(username: "mi-feed") { ${FIELDS} } }`,
+      );
+      const onB = record(
+        b.wsClient(),
+        `subscription { sessionEvents(username: "mi-feed") { ${FIELDS} } }`,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = (r: ReturnType<typeof record>) =>
+        r.events.map((e) => `${e.type} ${e.session.uploadBytes}`);
+      const metricsBefore = await Promise.all([a, b].map((app) => scrapeMetrics(app)));
+
+      // FreeRADIUS (another writer) starts a session: the feed publishes it.
+      await db.query(
+        "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES ('mi-f1', 'mi-feed-1', 'mi-feed', '10.9.9.9', NOW(), NOW(), 0, 0)",
+      );
+      await until(() => seen(onA).length === 1 && seen(onB).length === 1, 10_000, 'STARTED');
+      expect(seqs).toHaveLength(1);
+      // The page is back in the queue, as when a reader published it and died before its
+      // DELETE: the next read publishes the same queue row again.
+      const [{ id }] = await db.query<{ id: string }>(
+        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'mi-feed-1'",
+      );
+      await db.query('INSERT INTO rg_radacct_changes (seq, radacctid, kind) VALUES (?, ?, 1)', [
+        seqs[0],
+        id,
+      ]);
+      await until(() => seqs.length === 2, 10_000, 'the page to be published again');
+      expect(seqs[1]).toBe(seqs[0]);
+      // Then a change of its own, which must come.
+      await db.query("UPDATE radacct SET acctinputoctets = 500 WHERE acctuniqueid = 'mi-feed-1'");
+      await until(() => seen(onA).length === 2 && seen(onB).length === 2, 10_000, 'UPDATED');
+      await new Promise((r) => setTimeout(r, 500));
+      for (const r of [onA, onB]) r.stop();
+      expect(seen(onA)).toEqual(['STARTED 0', 'UPDATED 500']);
+      expect(seen(onB)).toEqual(['STARTED 0', 'UPDATED 500']);
+      const metricsAfter = await Promise.all([a, b].map((app) => scrapeMetrics(app)));
+      for (const i of [0, 1]) {
+        expect(
+          grew(
+            metricsBefore[i],
+            metricsAfter[i],
+            'radgraph_session_events_feed_repeats_dropped_total',
+          ),
+        ).toBe(1);
+      }
     });
   });
 

@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { RecentSet } from '../../common/collections/recent-set';
 import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { RadacctOrigin } from '../../sessions/feed/radacct-origin';
@@ -544,29 +545,6 @@ function eventRows(rows: RadAcct[]): RadAcct[] {
   // The driver's fresh row objects: converted in place, not copied.
   for (const row of rows) row.radAcctId = String(row.radAcctId);
   return rows;
-}
-
-/** A set that keeps only its latest `capacity` members. */
-class RecentSet {
-  private readonly members = new Set<string>();
-
-  constructor(private readonly capacity: number) {}
-
-  has(key: string): boolean {
-    return this.members.has(key);
-  }
-
-  add(key: string): void {
-    this.members.delete(key); // re-added as the latest
-    this.members.add(key);
-    if (this.members.size > this.capacity) {
-      this.members.delete(this.members.values().next().value!);
-    }
-  }
-
-  delete(key: string): void {
-    this.members.delete(key);
-  }
 }
 
 function isSession(r: AccountingRecord): boolean {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -30,6 +31,11 @@ function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
 export const COALESCE_ABOVE = 1_000;
 /** Sessions waiting for one subscriber (coalesced): past this it is dropped. */
 export const MAX_PENDING_SESSIONS = 20_000;
+/**
+ * Change-feed events (by queue seq) an instance remembers having delivered: far more than the
+ * feed publishes in the seconds a page can be published twice (a lease handover).
+ */
+const FEED_SEQS_KEPT = 200_000;
 
 export interface SessionEventFilter {
   /** Only sessions of this NAS (radacct.nasipaddress = nas.nasname). */
@@ -74,6 +80,8 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private delivered = 0;
   private lastPublishError = 0;
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
+  /** The change-feed events delivered here lately, by queue seq (see fanOut). */
+  private readonly feedDelivered = new RecentSet(FEED_SEQS_KEPT);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -125,14 +133,17 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
    * whose queue keeps them) should.
    */
   async publish(
-    changes: ReadonlyArray<{ type: SessionEventType; row: RadAcct }>,
+    changes: ReadonlyArray<{ type: SessionEventType; row: RadAcct; feedSeq?: string }>,
   ): Promise<boolean> {
     if (changes.length === 0) return true;
     const now = new Date();
     // A write batch (or a feed page) that changed a session twice read its row once, after
     // both: the same state twice is one event (STARTED and STOPPED stay, repeated UPDATEDs go).
     const events = onePerSessionAndType(
-      changes.map((c) => ({ type: c.type, session: toSession(c.row, now) })),
+      changes.map((c): SessionEvent => {
+        const event = { type: c.type, session: toSession(c.row, now) };
+        return c.feedSeq === undefined ? event : { ...event, feedSeq: c.feedSeq };
+      }),
     );
     let delivered = true;
     try {
@@ -223,7 +234,20 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     this.metrics.subscriptions.set(this.stats.subscribers);
   }
 
-  private fanOut(events: SessionEvent[]): void {
+  /**
+   * Delivers what the transport brings to this instance's subscribers. A change-feed event
+   * whose queue row this instance delivered already is dropped: the feed publishes a page
+   * again when its reader died (or its lease ran out) between publishing and deleting it, or
+   * when Redis took a publish whose answer was lost, and every instance that was up for both
+   * delivers it once.
+   */
+  private fanOut(received: SessionEvent[]): void {
+    const events = received.some((e) => e.feedSeq !== undefined)
+      ? received.filter((e) => e.feedSeq === undefined || this.firstDelivery(e.feedSeq))
+      : received;
+    if (events.length < received.length) {
+      this.metrics.feedEventsRepeated.inc(received.length - events.length);
+    }
     const before = this.delivered;
     for (const s of this.subscribers) {
       for (const e of events) {
@@ -240,5 +264,11 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       }
     }
     this.metrics.eventsDelivered.inc(this.delivered - before);
+  }
+
+  private firstDelivery(feedSeq: string): boolean {
+    if (this.feedDelivered.has(feedSeq)) return false;
+    this.feedDelivered.add(feedSeq);
+    return true;
   }
 }

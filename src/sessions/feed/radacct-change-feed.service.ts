@@ -70,14 +70,16 @@ const reportedAfterStaleClose = (row: RadAcct) =>
  * - A session radgraph closed as stale that FreeRADIUS then writes a later report for is
  *   reopened and STARTED again, or STOPPED when that report is its Stop (kind 4, reviveStale).
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
- *   queue. Only a crash between publishing and deleting, a poll that outlasts the lease
- *   (below), or a Redis publish whose reply was lost repeats a page (at least once).
+ *   queue. A crash between publishing and deleting, a poll that outlasts the lease (below),
+ *   or a Redis publish whose reply was lost publishes a page again; each event carries its
+ *   queue row's seq (`feedSeq`), and every instance that delivered it drops it the second time
+ *   (SessionEventBus), so subscribers get it once.
  * - One instance reads it: the holder of the CHANGE_FEED_LEASE (JobLeases, in the database),
  *   renewed at least every second between polls, whatever the poll interval. When the holder
  *   dies, its lease runs out after 5 s and another instance takes it within a second: rows
  *   queued meanwhile wait in the queue, none is lost. A poll that outlasts the lease (a
  *   publish or a DELETE stuck for more than 5 s) can let another instance read the same page
- *   before it is deleted: then that page is published twice (at least once, as after a crash).
+ *   before it is deleted: then that page is published twice, and delivered once, as after a crash.
  *   On shutdown the holder gives the lease up at once.
  */
 @Injectable()
@@ -134,11 +136,14 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       const id = String(c.radAcctId);
       const row = byId.get(id);
       if (!row) return [];
-      if (c.kind !== STALE_CHANGE_KIND) return KIND[c.kind] ? [{ type: KIND[c.kind], row }] : [];
+      const feedSeq = String(c.seq);
+      if (c.kind !== STALE_CHANGE_KIND) {
+        return KIND[c.kind] ? [{ type: KIND[c.kind], row, feedSeq }] : [];
+      }
       if (staleDone.has(id)) return [];
       staleDone.add(id);
       const type = staleChangeEvent(row);
-      return type ? [{ type, row }] : [];
+      return type ? [{ type, row, feedSeq }] : [];
     });
     if (await this.bus.publish(events)) {
       this.unpublishedSince = null;

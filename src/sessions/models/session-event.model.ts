@@ -12,7 +12,8 @@ registerEnumType(SessionEventType, {
   description: 'What an accounting update did to a session.',
   valuesMap: {
     STARTED: {
-      description: 'A new session (Start, or the first update of one radgraph had not seen).',
+      description:
+        'A new session (Start, or the first update of one radgraph had not seen), or one closed as stale that its NAS reported again.',
     },
     UPDATED: { description: 'An open session changed (Interim-Update).' },
     STOPPED: {
@@ -29,4 +30,10 @@ export class SessionEvent {
 
   @Field(() => Session, { description: 'The session as stored after the change.' })
   session!: Session;
+
+  /**
+   * Not in the schema: for an event of the radacct change feed, the seq of its queue row, by
+   * which every instance delivers a page the feed published twice only once.
+   */
+  feedSeq?: string;
 }
