@@ -317,6 +317,66 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       ]);
     });
 
+    it('leaves out, when it reopens a session, the reports here no later than the close', async () => {
+      // The last interim before the outage, sent again, then a new one: applied after the
+      // reopening (which clears the update time) the first would set the session back in time
+      // and make the interval the outage.
+      const uid = await staleSession();
+      const changes = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 300,
+          sessionTime: 300,
+          inputOctets: '1000',
+        }),
+        record('Interim-Update', uid, {
+          eventTime: T0 + 900,
+          sessionTime: 900,
+          inputOctets: '5000',
+        }),
+      ]);
+      expect(kinds(changes)).toEqual([['STARTED', uid]]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctupdatetime: T0 + 900,
+          acctstoptime: null,
+          acctinterval: null,
+          acctinputoctets: '5000',
+        }),
+      ]);
+    });
+
+    it('reopens a session where its report comes among Accounting-On packets, in order', async () => {
+      // Packets apply in turn: the first session's report reopens it, then the Accounting-On
+      // closes it as NAS-Reboot; the Accounting-On finds the second closed already (it closes
+      // open sessions), then its report reopens it.
+      const [first, second] = [await staleSession(), await staleSession()];
+      const changes = await writeWith([
+        record('Interim-Update', first, {
+          eventTime: T0 + 900,
+          sessionTime: 900,
+          inputOctets: '5000',
+        }),
+        record('Accounting-On', '', { eventTime: T0 + 1000 }),
+        record('Interim-Update', second, { eventTime: T0 + 1100, sessionTime: 1100 }),
+      ]);
+      expect(kinds(changes).filter(([, u]) => u === first || u === second)).toEqual([
+        ['STARTED', first],
+        ['STOPPED', first],
+        ['STARTED', second],
+      ]);
+      expect(await row(first)).toEqual([
+        expect.objectContaining({
+          acctupdatetime: T0 + 900,
+          acctstoptime: T0 + 1000,
+          acctinputoctets: '5000',
+          acctterminatecause: 'NAS-Reboot',
+        }),
+      ]);
+      expect(await row(second)).toEqual([
+        expect.objectContaining({ acctupdatetime: T0 + 1100, acctstoptime: null }),
+      ]);
+    });
+
     it('stays closed, with no event, for a report no later than the close', async () => {
       const uid = await staleSession();
       const before = await row(uid);

@@ -11,4 +11,17 @@ describe('RecentSet', () => {
     set.delete('a');
     expect(set.has('a')).toBe(false);
   });
+
+  it('with a maximum age, forgets members added longer ago than that', () => {
+    let now = 0;
+    const set = new RecentSet(10, 1000, () => now);
+    set.add('a');
+    now = 600;
+    set.add('b');
+    now = 1200;
+    expect([set.has('a'), set.has('b')]).toEqual([false, true]);
+    now = 1700;
+    set.add('c'); // b goes too, as c comes
+    expect([set.has('b'), set.has('c')]).toEqual([false, true]);
+  });
 });

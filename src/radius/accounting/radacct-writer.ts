@@ -204,12 +204,12 @@ export class RadacctWriter implements OnApplicationShutdown {
       for (const [uid, s] of now.state) state.set(uid, s);
       staleAt = now.staleAt;
     }
-    const revive = reviveStale(this.dialect, records, state, staleAt);
+    const { revive, writes } = reviveStale(this.dialect, records, state, staleAt);
     const statements = [
       ...(revive ? [revive] : []),
-      ...writeStatements(this.dialect, records, (uid) => state.has(uid)),
+      ...writeStatements(this.dialect, writes, (uid) => state.has(uid)),
     ];
-    const changes = transitions(records, state);
+    const changes = transitions(writes, state);
     const results = await query([...statements, this.eventRows(changes), COMMIT]);
     return withEventRows(changes, results[statements.length]);
   }
@@ -283,15 +283,17 @@ export class RadacctWriter implements OnApplicationShutdown {
     const { state, staleAt } = toStates(
       sessions.length ? await m.query(read.sql, read.params) : [],
     );
-    const revive = reviveStale(this.dialect, sessions, state, staleAt);
-    if (revive) await m.query(revive.sql, revive.params);
     const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
-      const statements = writeStatements(this.dialect, segment, (uid) => state.has(uid));
+      // Rows closed as stale are reopened by the packets between two Accounting-On/Off, as
+      // those apply in turn.
+      const { revive, writes } = reviveStale(this.dialect, segment, state, staleAt);
+      if (revive) await m.query(revive.sql, revive.params);
+      const statements = writeStatements(this.dialect, writes, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(segment, state));
+      changes.push(...transitions(writes, state));
       segment = [];
     };
     for (const r of records) {
@@ -463,21 +465,33 @@ function laterThanStaleClose(
 /**
  * Reopens the rows radgraph closed as stale whose sessions the NAS reports here later than
  * that close: the NAS had the session all along (it could not reach radgraph, or radgraph was
- * down, for longer than the stale-session rule allows). Their state becomes 'revived', so the
- * batch's packets apply to them as to an open row: an Interim-Update (or a Start) makes the
- * session STARTED again, and its counters grow in the usage rollup again; a Stop writes its
- * end. Returns the statement, to run before the batch's writes, or null when there is none.
+ * down, for longer than the stale-session rule allows). Their state becomes 'revived' (and
+ * they leave `staleAt`), so the batch's packets apply to them as to an open row: an
+ * Interim-Update (or a Start) makes the session STARTED again, and its counters grow in the
+ * usage rollup again; a Stop writes its end. Returns the statement, to run before the writes
+ * (null when there is none), and the packets to write: those of a reopened session's Starts
+ * and Interim-Updates that are no later than the close are left out, as they changed nothing
+ * of the closed row (they are still answered). Applied after the reopening, which clears the
+ * update time, they would set the session back in time.
  */
 function reviveStale(
   d: RadacctDialect,
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
-  staleAt: ReadonlyMap<string, number>,
-): Statement | null {
+  staleAt: Map<string, number>,
+): { revive: Statement | null; writes: readonly AccountingRecord[] } {
   const later = laterThanStaleClose(records, staleAt);
-  if (later.size === 0) return null;
-  for (const uid of later.keys()) state.set(uid, 'revived');
-  return reviveStatement(d, later, STALE_SESSION_CAUSE);
+  if (later.size === 0) return { revive: null, writes: records };
+  const closedAt = new Map([...later.keys()].map((uid) => [uid, staleAt.get(uid)!]));
+  for (const uid of later.keys()) {
+    state.set(uid, 'revived');
+    staleAt.delete(uid);
+  }
+  const writes = records.filter((r) => {
+    const closed = closedAt.get(r.acctUniqueId);
+    return closed === undefined || r.status === 'Stop' || r.eventTime > closed;
+  });
+  return { revive: reviveStatement(d, later, STALE_SESSION_CAUSE), writes };
 }
 
 /**

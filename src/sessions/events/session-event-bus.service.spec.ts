@@ -54,8 +54,10 @@ describe('SessionEventBus', () => {
         await bus.publish(page);
         await bus.publish(page); // a reader that died before deleting it, read again
         await bus.publish([{ type: SessionEventType.UPDATED, row: row('1', '9'), feedSeq: '43' }]);
+        // The queue's counter reset (a TRUNCATE): a seq seen before, for another change.
+        await bus.publish([{ type: SessionEventType.STARTED, row: row('5', '0'), feedSeq: '41' }]);
       }),
-    ).toEqual(['STARTED 0', 'UPDATED 7', 'UPDATED 9']);
+    ).toEqual(['STARTED 0', 'UPDATED 7', 'UPDATED 9', 'STARTED 0']);
   });
 
   it("delivers the listener's events (no feed seq) every time", async () => {

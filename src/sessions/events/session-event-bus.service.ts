@@ -32,10 +32,13 @@ export const COALESCE_ABOVE = 1_000;
 /** Sessions waiting for one subscriber (coalesced): past this it is dropped. */
 export const MAX_PENDING_SESSIONS = 20_000;
 /**
- * Change-feed events (by queue seq) an instance remembers having delivered: far more than the
- * feed publishes in the seconds a page can be published twice (a lease handover).
+ * How long, and how many, change-feed events an instance remembers having delivered. A page is
+ * published again within seconds (a lease handover: 5 s; a page Redis took but did not answer:
+ * the next poll), so two minutes is ample; remembering longer would risk a queue seq that comes
+ * again for another change (the queue's counter reset) being taken for a repeat.
  */
-const FEED_SEQS_KEPT = 200_000;
+const FEED_REPEAT_WINDOW_MS = 120_000;
+const FEED_EVENTS_KEPT = 200_000;
 
 export interface SessionEventFilter {
   /** Only sessions of this NAS (radacct.nasipaddress = nas.nasname). */
@@ -81,7 +84,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private lastPublishError = 0;
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
   /** The change-feed events delivered here lately, by queue seq (see fanOut). */
-  private readonly feedDelivered = new RecentSet(FEED_SEQS_KEPT);
+  private readonly feedDelivered = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -243,7 +246,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
    */
   private fanOut(received: SessionEvent[]): void {
     const events = received.some((e) => e.feedSeq !== undefined)
-      ? received.filter((e) => e.feedSeq === undefined || this.firstDelivery(e.feedSeq))
+      ? received.filter((e) => e.feedSeq === undefined || this.firstDelivery(e))
       : received;
     if (events.length < received.length) {
       this.metrics.feedEventsRepeated.inc(received.length - events.length);
@@ -266,9 +269,15 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     this.metrics.eventsDelivered.inc(this.delivered - before);
   }
 
-  private firstDelivery(feedSeq: string): boolean {
-    if (this.feedDelivered.has(feedSeq)) return false;
-    this.feedDelivered.add(feedSeq);
+  /**
+   * Whether this change-feed event is new here. Its key is the queue seq with the session and
+   * the event type: a seq alone would come again for another change if the queue's counter
+   * were reset (a TRUNCATE of rg_radacct_changes), and that change must not be dropped.
+   */
+  private firstDelivery(e: SessionEvent): boolean {
+    const key = `${e.feedSeq}:${e.session.id}:${e.type}`;
+    if (this.feedDelivered.has(key)) return false;
+    this.feedDelivered.add(key);
     return true;
   }
 }

@@ -130,18 +130,21 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     await this.reviveStale(changes, byId);
-    // A row's stale-session changes make one event per page: it says what the row is now.
-    const staleDone = new Set<string>();
+    // A row's stale-session changes make one event per page, which says what the row is now:
+    // at its last such change, whose seq it carries (a page published again that also holds
+    // a newer one is then not taken for a repeat).
+    const lastStale = new Map<string, string>();
+    for (const c of changes) {
+      if (c.kind === STALE_CHANGE_KIND) lastStale.set(String(c.radAcctId), String(c.seq));
+    }
     const events = changes.flatMap((c) => {
-      const id = String(c.radAcctId);
-      const row = byId.get(id);
+      const row = byId.get(String(c.radAcctId));
       if (!row) return [];
       const feedSeq = String(c.seq);
       if (c.kind !== STALE_CHANGE_KIND) {
         return KIND[c.kind] ? [{ type: KIND[c.kind], row, feedSeq }] : [];
       }
-      if (staleDone.has(id)) return [];
-      staleDone.add(id);
+      if (lastStale.get(String(c.radAcctId)) !== feedSeq) return [];
       const type = staleChangeEvent(row);
       return type ? [{ type, row, feedSeq }] : [];
     });
