@@ -17,8 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { RunningApp, startApp } from '../support/app';
 import { grew, scrapeMetrics } from '../support/metrics';
 import {
+  expectRadiusCode,
   radclient,
-  RadclientResult,
   RunningFreeradius,
   startFreeradius,
   freeradiusDatabase,
@@ -127,16 +127,6 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
     return api;
   }
 
-  /** Fails with radclient's output and the tail of FreeRADIUS's, which say why. */
-  function expectAccountingResponse(result: RadclientResult): void {
-    if (result.code !== 'Accounting-Response') {
-      throw new Error(
-        `expected Accounting-Response, got ${result.code}\n--- radclient\n${result.stdout}${result.stderr}` +
-          `\n--- FreeRADIUS (last 4000 characters)\n${radius!.output().slice(-4000)}`,
-      );
-    }
-  }
-
   it('through FreeRADIUS: STARTED, UPDATED, STOPPED, each within 2 s of the packet, octets exact', async () => {
     const started = Math.floor(Date.now() / 1000) - 60;
     const uniqueId = acctUniqueId({
@@ -211,7 +201,7 @@ describe('Live sessions: sessionEvents over graphql-ws', () => {
         type: 'acct',
         attributes: { ...common, ...step.attributes },
       });
-      expectAccountingResponse(result);
+      expectRadiusCode(result, 'Accounting-Response', radius!);
       const [event] = (await all.until(i + 1, THROUGH_FREERADIUS_MS + 1000)).slice(i);
       const latency = event.at - sentAt;
       timings[`FreeRADIUS ${step.type}`] = Math.round(latency);

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { RunningApp, startApp } from '../support/app';
 import { runAll } from '../support/cleanup';
 import {
+  expectRadiusCode,
   freeradiusDatabase,
   radclient,
   RunningFreeradius,
@@ -134,12 +135,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
         type: 'acct',
         attributes: { ...common, ...attributes },
       });
-      if (result.code !== 'Accounting-Response') {
-        throw new Error(
-          `expected Accounting-Response, got ${result.code}\n${result.stdout}${result.stderr}` +
-            `\n--- FreeRADIUS\n${radius!.output().slice(-4000)}`,
-        );
-      }
+      expectRadiusCode(result, 'Accounting-Response', radius!);
     };
     await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 900) });
     await send({
