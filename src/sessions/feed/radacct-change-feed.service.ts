@@ -129,7 +129,6 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
-    await this.reviveStale(changes, byId);
     // A row's stale-session changes make one event per page, which says what the row is now:
     // at its last such change, whose seq it carries (a page published again that also holds
     // a newer one is then not taken for a repeat).
@@ -137,6 +136,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     for (const c of changes) {
       if (c.kind === STALE_CHANGE_KIND) lastStale.set(String(c.radAcctId), String(c.seq));
     }
+    await this.reviveStale([...lastStale.keys()], byId);
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
       if (!row) return [];
@@ -171,26 +171,19 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Reopens the rows of the page's stale-session changes (kind 4) that another writer
-   * (FreeRADIUS) updated with a report later than radgraph's stale close: the NAS had the
-   * session all along. FreeRADIUS's interim query updates a stopped row's counters and update
+   * Reopens the rows of the page's stale-session changes (kind 4, `staleIds`) that another
+   * writer (FreeRADIUS) updated with a report later than radgraph's stale close: the NAS had
+   * the session all along. FreeRADIUS's interim query updates a stopped row's counters and update
    * time but never reopens it, so without this the session would show offline and count
    * nowhere but in the usage rollup until it ended. The reopened rows replace those in `byId`.
    * A page offered again after its publish failed finds them open, which is STARTED again (at
    * least once, as the feed is across a crash).
    */
-  private async reviveStale(changes: RadacctChange[], byId: Map<string, RadAcct>): Promise<void> {
-    const ids = [
-      ...new Set(
-        changes
-          .filter((c) => c.kind === STALE_CHANGE_KIND)
-          .map((c) => String(c.radAcctId))
-          .filter((id) => {
-            const row = byId.get(id);
-            return row !== undefined && reportedAfterStaleClose(row);
-          }),
-      ),
-    ];
+  private async reviveStale(staleIds: string[], byId: Map<string, RadAcct>): Promise<void> {
+    const ids = staleIds.filter((id) => {
+      const row = byId.get(id);
+      return row !== undefined && reportedAfterStaleClose(row);
+    });
     if (ids.length === 0) return;
     const list = ids.map(() => '?').join(', ');
     const rows = await this.transactions.run((m) =>
