@@ -1,5 +1,14 @@
 import { Inject } from '@nestjs/common';
-import { Args, ID, Int, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  ID,
+  Int,
+  Parent,
+  ResolveField,
+  Resolver,
+  Subscription,
+} from '@nestjs/graphql';
 import { requireInt } from '../common/validation/text';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
@@ -7,7 +16,9 @@ import { SessionEventBus } from './events/session-event-bus.service';
 import { SessionEvent } from './models/session-event.model';
 import { Session } from './models/session.model';
 import { OnlineSessionsService } from './online-sessions.service';
-import { isStale } from './stale/stale-policy';
+import { requestLoader } from '../common/dataloader/request-loader';
+import type { GraphqlContext } from '../graphql/graphql-context';
+import { SessionsService } from './sessions.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
 
@@ -62,13 +73,24 @@ const MAX_BATCH_LATENCY_MS = 10_000;
 @Resolver(() => Session)
 @RequireRole(Role.VIEWER)
 export class SessionStaleResolver {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessions: SessionsService,
+  ) {}
 
   @ResolveField(() => Boolean, {
     description:
       'Open, but no accounting change for longer than STALE_SESSION_MULTIPLIER times its interim interval (at least STALE_SESSION_MIN_SECONDS): the NAS has likely lost it. The reaper closes it with cause Stale-Session.',
   })
-  stale(@Parent() s: Session): boolean {
-    return isStale(s, this.config.staleSessions);
+  stale(@Parent() s: Session, @Context() ctx: GraphqlContext): Promise<boolean> {
+    return requestLoader(
+      ctx,
+      'sessionStale',
+      async (batch: readonly Session[]) => {
+        const flags = await this.sessions.staleFlags(batch, this.config.staleSessions);
+        return new Map(batch.map((session, i) => [session, flags[i]]));
+      },
+      false,
+    ).load(s);
   }
 }

@@ -5,6 +5,9 @@ import type { Connection } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
 import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
+import { repliedIntervals } from './stale/replied-interval';
+import { hasOwnInterval, isStale } from './stale/stale-policy';
+import type { StaleSessionConfig } from '../config/app-config';
 
 /** Reads sessions from radacct (FreeRADIUS's, or radgraph's accounting listener's). */
 @Injectable()
@@ -24,6 +27,23 @@ export class SessionsService {
     const now = new Date();
     // Later rows (higher radacctid) overwrite earlier ones: the newest wins.
     return new Map(rows.map((row) => [row.username, toSession(row, now)]));
+  }
+
+  /**
+   * Whether each session is stale by the stale-session rule (stale-policy.ts). Those without
+   * an interim interval of their own yet are judged by the interval FreeRADIUS replies to
+   * their user: one query for the batch, and none when every session has its own.
+   */
+  async staleFlags(
+    sessions: readonly Session[],
+    config: StaleSessionConfig,
+    now: Date = new Date(),
+  ): Promise<boolean[]> {
+    const asking = sessions
+      .filter((s) => s.stoppedAt === null && !hasOwnInterval(s.interimIntervalSeconds))
+      .map((s) => s.username);
+    const replied = await repliedIntervals(this.dataSource, [...new Set(asking)]);
+    return sessions.map((s) => isStale(s, config, now, replied.get(s.username) ?? 0));
   }
 
   /** A user's connection history, newest first. */

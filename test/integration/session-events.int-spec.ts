@@ -202,6 +202,59 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(eventsOf('stale-1')).toEqual(['STARTED', 'STOPPED']);
   });
 
+  it('gives a session without an interval of its own the Acct-Interim-Interval replied to its user', async () => {
+    // A plan with hourly interims (a group's reply, as a radgraph profile writes it) and a user
+    // with their own 2-hour one; both sessions were last seen 40 minutes ago and have not sent
+    // a second update (acctinterval NULL), like a session reopened after a stale close.
+    await db.query(
+      "INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('hourly', 'Acct-Interim-Interval', ':=', '3600')",
+    );
+    await db.query(
+      "INSERT INTO radusergroup (username, groupname, priority) VALUES ('hourly-user', 'hourly', 1), ('own-user', 'hourly', 1)",
+    );
+    await db.query(
+      "INSERT INTO radreply (username, attribute, op, value) VALUES ('own-user', 'Acct-Interim-Interval', ':=', '7200')",
+    );
+    await insertOpen('hourly-1', 'hourly-user');
+    await insertOpen('own-iv-1', 'own-user');
+    await insertOpen('default-1', 'default-user');
+    await waitFor(() =>
+      ['hourly-1', 'own-iv-1', 'default-1'].every((u) => eventsOf(u).length === 1),
+    );
+    const ago = (minutes: number, uid: string) =>
+      db.query(
+        `UPDATE radacct SET rg_seen_at = ${kind === 'mysql' ? `NOW() - INTERVAL ${minutes} MINUTE` : `datetime('now', '-${minutes} minutes')`} WHERE acctuniqueid = ?`,
+        [uid],
+      );
+    for (const uid of ['hourly-1', 'own-iv-1', 'default-1']) await ago(40, uid);
+    const stale = async () => {
+      const { body } = await api.gql(
+        '{ onlineSessions(first: 50) { edges { node { uniqueId stale } } } }',
+      );
+      return Object.fromEntries(
+        body.data.onlineSessions.edges
+          .filter((e: any) => ['hourly-1', 'own-iv-1', 'default-1'].includes(e.node.uniqueId))
+          .map((e: any) => [e.node.uniqueId, e.node.stale]),
+      );
+    };
+    // 40 minutes is past 3 × the default 600 s, but not 3 × 3600 s.
+    expect(await stale()).toEqual({ 'hourly-1': false, 'own-iv-1': false, 'default-1': true });
+    const reaper = api.app.get(StaleSessionReaper);
+    expect(await reaper.reap()).toBe(1);
+    await waitFor(() => eventsOf('default-1').length === 2);
+    expect(eventsOf('hourly-1')).toEqual(['STARTED']);
+
+    // Past 3 hours the hourly plan's session is stale; the user with 2-hour interims is not.
+    for (const uid of ['hourly-1', 'own-iv-1']) await ago(181, uid);
+    expect(await stale()).toEqual({ 'hourly-1': true, 'own-iv-1': false });
+    expect(await reaper.reap()).toBe(1);
+    await waitFor(() => eventsOf('hourly-1').length === 2);
+    expect(eventsOf('own-iv-1')).toEqual(['STARTED']);
+    await ago(361, 'own-iv-1');
+    expect(await reaper.reap()).toBe(1);
+    await waitFor(() => eventsOf('own-iv-1').length === 2);
+  });
+
   it('reopens a session closed as stale when another writer reports it later; a later Stop ends it', async () => {
     // What FreeRADIUS does after radgraph's reaper closed a session whose NAS could not reach
     // the server for a while: its interim query updates the stopped row (never its stop), and

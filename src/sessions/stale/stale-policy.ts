@@ -20,19 +20,31 @@ export const MIN_INTERIM_SECONDS = 60;
 
 /**
  * How long an open session may go without an accounting change before it is stale: the
- * multiplier times its interim interval (acctinterval, or the configured default before it
- * has a plausible one, see MIN_INTERIM_SECONDS), and never less than the floor. With the
- * multiplier 0 nothing is stale.
+ * multiplier times its interim interval, and never less than the floor. With the multiplier 0
+ * nothing is stale.
+ *
+ * Its interim interval is acctinterval, once that is plausible (see MIN_INTERIM_SECONDS).
+ * Before that (no second update yet, or reopened after a stale close) it is the configured
+ * default, or the Acct-Interim-Interval FreeRADIUS replies to the user when that is longer
+ * (replied-interval.ts): a plan with hourly interims must not have its sessions closed after
+ * three times the default, before their first interim.
  */
 export function staleAfterSeconds(
   interimIntervalSeconds: number | null,
   config: StaleSessionConfig,
+  repliedIntervalSeconds = 0,
 ): number {
-  const interval =
-    interimIntervalSeconds !== null && interimIntervalSeconds >= MIN_INTERIM_SECONDS
-      ? interimIntervalSeconds
-      : config.defaultIntervalSeconds;
+  const interval = hasOwnInterval(interimIntervalSeconds)
+    ? interimIntervalSeconds
+    : Math.max(config.defaultIntervalSeconds, repliedIntervalSeconds);
   return Math.max(config.minSeconds, config.multiplier * interval);
+}
+
+/** Whether acctinterval is a plausible interim interval; if not, the replied one counts. */
+export function hasOwnInterval(
+  interimIntervalSeconds: number | null,
+): interimIntervalSeconds is number {
+  return interimIntervalSeconds !== null && interimIntervalSeconds >= MIN_INTERIM_SECONDS;
 }
 
 export function isStale(
@@ -43,10 +55,11 @@ export function isStale(
   },
   config: StaleSessionConfig,
   now: Date = new Date(),
+  repliedIntervalSeconds = 0,
 ): boolean {
   if (config.multiplier === 0 || session.stoppedAt !== null || session.lastSeenAt === null) {
     return false;
   }
   const age = (now.getTime() - session.lastSeenAt.getTime()) / 1000;
-  return age > staleAfterSeconds(session.interimIntervalSeconds, config);
+  return age > staleAfterSeconds(session.interimIntervalSeconds, config, repliedIntervalSeconds);
 }

@@ -15,6 +15,7 @@ import { JobLeases } from '../../common/jobs/job-leases.service';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
 import { SessionEventType } from '../models/session-event.model';
+import { repliedIntervalSql } from './replied-interval';
 import { MIN_INTERIM_SECONDS, STALE_SESSION_CAUSE } from './stale-policy';
 
 const PAGE = 1000;
@@ -83,8 +84,13 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
 
   private staleCondition(): { sql: string; params: unknown[] } {
     const { multiplier, minSeconds, defaultIntervalSeconds } = this.config.staleSessions;
-    // As staleAfterSeconds: a gap under MIN_INTERIM_SECONDS is no interval.
-    const interval = `CASE WHEN acctinterval >= ${MIN_INTERIM_SECONDS} THEN acctinterval ELSE ? END`;
+    // As staleAfterSeconds: a gap under MIN_INTERIM_SECONDS is no interval, and then the
+    // default or the user's replied Acct-Interim-Interval counts, whichever is longer.
+    const greatest = this.sqlite ? 'MAX' : 'GREATEST';
+    const replied = repliedIntervalSql(this.sqlite, 'radacct.username');
+    const interval =
+      `CASE WHEN acctinterval >= ${MIN_INTERIM_SECONDS} THEN acctinterval ` +
+      `ELSE ${greatest}(?, ${replied}) END`;
     const seen = 'COALESCE(rg_seen_at, acctupdatetime, acctstarttime)';
     const sql = this.sqlite
       ? `acctstoptime IS NULL AND ${seen} < datetime('now', '-' || MAX(?, ? * ${interval}) || ' seconds')`
