@@ -17,6 +17,7 @@ import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from '
 import { subscribeSharingPayloads } from './shared-subscribe';
 import { countWsOperations, operationMetricsPlugin } from './operation-metrics';
 import { Metrics } from '../metrics/metrics.service';
+import { WebSocketLimits } from './ws-limits';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -72,5 +73,6 @@ export const GRAPHQL_PATH = '/graphql';
       },
     }),
   ],
+  providers: [WebSocketLimits],
 })
 export class GraphqlApiModule {}

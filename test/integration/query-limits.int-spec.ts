@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -169,6 +170,37 @@ describe('query limits over HTTP and graphql-ws', () => {
     const res = await postRaw(api, body);
     expect(res.status).toBe(413);
     expect(codes(res.body.errors)).toEqual(['PAYLOAD_TOO_LARGE']);
+    await stillResponsive();
+  });
+
+  it('closes a WebSocket whose message is over GRAPHQL_MAX_BODY_BYTES (1 MB), before any login', async () => {
+    // A connection_init is read before its token is checked: without a limit, a few anonymous
+    // sockets with 90 MB messages took the server past 800 MB.
+    const connect = async () => {
+      const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws');
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      return socket;
+    };
+    const init = (padBytes: number, token?: string) =>
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { ...(token && { authorization: `Bearer ${token}` }), pad: 'x'.repeat(padBytes) },
+      });
+    const big = await connect();
+    const closed = new Promise<number>((resolve) => big.once('close', resolve));
+    big.send(init(1_100_000));
+    expect(await closed).toBe(1009); // Message Too Big
+    // Within the limit, a connection is accepted as before.
+    const fine = await connect();
+    const answer = new Promise<string>((resolve) =>
+      fine.once('message', (data: Buffer) => resolve(data.toString('utf8'))),
+    );
+    fine.send(init(900_000, TEST_TOKEN));
+    expect(JSON.parse(await answer)).toEqual({ type: 'connection_ack' });
+    fine.close();
     await stillResponsive();
   });
 
