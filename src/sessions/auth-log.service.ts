@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { pageSize } from '../common/pagination/connection';
 import { AuthAttempt } from './models/auth-attempt.model';
+import { byAskedUsername, foldUsername } from './usernames';
 
 /**
  * radpostauth.authdate as a Date: mysql2 gives a Date; SQLite gives the text FreeRADIUS or
@@ -18,7 +19,10 @@ function toDate(value: Date | string): Date {
 export class AuthLogService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The last `last` attempts of each username, newest first; one query for the batch. */
+  /**
+   * The last `last` attempts of each username, newest first, whatever the case they were
+   * typed in (usernames.ts); one query for the batch.
+   */
   async recent(usernames: readonly string[], last: number): Promise<Map<string, AuthAttempt[]>> {
     const limit = pageSize(last, 'last');
     const out = new Map<string, AuthAttempt[]>();
@@ -37,14 +41,15 @@ export class AuthLogService {
       limit,
     ]);
     for (const row of rows) {
-      const list = out.get(row.username) ?? [];
+      const key = foldUsername(row.username);
+      const list = out.get(key) ?? [];
       list.push({
         at: toDate(row.authdate),
         reply: row.reply,
         accepted: row.reply === 'Access-Accept',
       });
-      out.set(row.username, list);
+      out.set(key, list);
     }
-    return out;
+    return byAskedUsername(usernames, out);
   }
 }

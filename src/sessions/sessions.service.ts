@@ -6,6 +6,7 @@ import { RadAcct } from '../database/freeradius';
 import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
 import { repliedIntervals } from './stale/replied-interval';
+import { byAskedUsername, foldUsername } from './usernames';
 import { hasOwnInterval, isStale } from './stale/stale-policy';
 import type { StaleSessionConfig } from '../config/app-config';
 
@@ -16,7 +17,7 @@ export class SessionsService {
 
   /**
    * The open session (acctstoptime IS NULL) of each username, the newest when a user has
-   * several; one query for the whole batch.
+   * several; one query for the whole batch. Whatever the case (usernames.ts).
    */
   async openByUsernames(usernames: readonly string[]): Promise<Map<string, Session>> {
     if (usernames.length === 0) return new Map();
@@ -26,7 +27,8 @@ export class SessionsService {
     });
     const now = new Date();
     // Later rows (higher radacctid) overwrite earlier ones: the newest wins.
-    return new Map(rows.map((row) => [row.username, toSession(row, now)]));
+    const found = new Map(rows.map((row) => [foldUsername(row.username), toSession(row, now)]));
+    return byAskedUsername(usernames, found);
   }
 
   /**

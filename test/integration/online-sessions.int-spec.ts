@@ -190,6 +190,43 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     ]);
   });
 
+  it("finds a customer's session and attempts whatever the case the NAS sent their name in", async () => {
+    // MariaDB compares usernames without case, so FreeRADIUS accepts "CASEY" for the customer
+    // "casey", and radacct and radpostauth hold "CASEY".
+    const { createProfile } = await ok(
+      `mutation { createProfile(input: { name: "Case", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+    );
+    await ok(
+      `mutation { createCustomer(input: { username: "casey", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
+    );
+    await db.query(
+      "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-case', 'u-case', 'CASEY', '10.0.0.1', '2026-11-20 08:00:00')",
+    );
+    await db.query(
+      "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ('casey', '', 'Access-Reject', '2026-11-20 07:59:00'), ('CASEY', '', 'Access-Accept', '2026-11-20 08:00:00')",
+    );
+    const { customer } = await ok(
+      `{ customer(username: "casey") { online status currentSession { uniqueId username } authAttempts(last: 5) { reply } } }`,
+    );
+    if (kind === 'mysql') {
+      expect(customer).toEqual({
+        online: true,
+        status: 'ONLINE',
+        currentSession: { uniqueId: 'u-case', username: 'CASEY' },
+        authAttempts: [{ reply: 'Access-Accept' }, { reply: 'Access-Reject' }],
+      });
+    } else {
+      // SQLite compares text exactly, as its keys do: "CASEY" is another user there.
+      expect(customer).toEqual({
+        online: false,
+        status: 'OFFLINE',
+        currentSession: null,
+        authAttempts: [{ reply: 'Access-Reject' }],
+      });
+    }
+    await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-case'");
+  });
+
   it('lists the NAS devices with their online counts, never their secret', async () => {
     const { nasDevices } = await ok(
       `{ nasDevices { id name shortname type coaPort onlineCount } }`,

@@ -123,6 +123,31 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
   });
 
+  it('filters by username whatever the case, as MariaDB compares usernames', async () => {
+    const ws = api.wsClient();
+    const single = collect(
+      ws,
+      `subscription { sessionEvents(username: "case-filter") { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    const batches = collect(
+      ws,
+      `subscription { sessionEventBatches(username: "Case-Filter", maxLatencyMs: 50) { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await insertOpen('case-f1', 'CASE-FILTER');
+    await insertOpen('case-f2', 'other-user');
+    const got = await single;
+    expect(got.errors).toEqual([]);
+    expect(got.results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['case-f1']);
+    const gotBatches = await batches;
+    expect(gotBatches.errors).toEqual([]);
+    expect(gotBatches.results[0].sessionEventBatches.map((e: any) => e.session.uniqueId)).toEqual([
+      'case-f1',
+    ]);
+  });
+
   it('batches: each session once per batch in its latest state; maxLatencyMs is checked', async () => {
     const ws = api.wsClient();
     const got = collect(

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../../config/config.tokens';
 import type { RadAcct } from '../../database/freeradius';
 import { SessionEvent, SessionEventType } from '../models/session-event.model';
 import { toSession } from '../models/session.mapper';
+import { foldUsername } from '../usernames';
 import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 import { Metrics } from '../../metrics/metrics.service';
@@ -43,12 +44,17 @@ const FEED_EVENTS_KEPT = 200_000;
 export interface SessionEventFilter {
   /** Only sessions of this NAS (radacct.nasipaddress = nas.nasname). */
   nasName?: string;
+  /** Only this user's sessions, whatever the case (usernames.ts). */
   username?: string;
 }
 
+/** The filter as matches() takes it: the username folded once, not per event. */
+const normalized = (f: SessionEventFilter): SessionEventFilter =>
+  f.username === undefined ? f : { ...f, username: foldUsername(f.username) };
+
 const matches = (f: SessionEventFilter, e: SessionEvent) =>
   (f.nasName === undefined || e.session.nasIpAddress === f.nasName) &&
-  (f.username === undefined || e.session.username === f.username);
+  (f.username === undefined || foldUsername(e.session.username) === f.username);
 
 interface Subscriber {
   filter: SessionEventFilter;
@@ -179,7 +185,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   /** A subscriber's stream; it ends when the client leaves (return()) or reads too slowly. */
   subscribe(filter: SessionEventFilter): AsyncIterableIterator<SessionEvent> {
     const subscriber: Subscriber = {
-      filter,
+      filter: normalized(filter),
       queue: new CoalescingQueue<SessionEvent>({
         key: (e) => e.session.id,
         merge: mergeEvents,
@@ -201,6 +207,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     filter: SessionEventFilter,
     maxLatencyMs: number,
   ): AsyncIterableIterator<SessionEvent[]> {
+    filter = normalized(filter);
     const key = JSON.stringify([filter.nasName ?? null, filter.username ?? null, maxLatencyMs]);
     let group = this.groups.get(key);
     if (!group) {
