@@ -32,7 +32,7 @@ export class SessionEventsResolver {
 
   @Subscription(() => SessionEvent, {
     description:
-      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional. Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind is dropped (its socket closes).",
+      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional. Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind (not counting what one publish, such as a NAS reboot's STOPPED events, brings at once) is dropped: its subscription ends with the error SLOW_CONSUMER.",
     resolve: (event: SessionEvent) => event,
   })
   async sessionEvents(

@@ -1,6 +1,8 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
 import { createConnection } from 'mysql2/promise';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { RadAcct } from '../../src/database/freeradius';
+import { SessionEventType } from '../../src/sessions/models/session-event.model';
 import { TransactionsService } from '../../src/database/transactions.service';
 import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
 import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
@@ -147,6 +149,45 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       'case-f1',
     ]);
   });
+
+  it('delivers a publish larger than the slow-consumer limit whole to a subscriber that reads it (a NAS reboot)', async () => {
+    // An Accounting-On from a NAS with 35,000 open sessions is one publish of 35,000 STOPPED:
+    // more than the 20,000 sessions a subscriber may lag by, pushed before it can read one.
+    // (The queue checks its bound when it compacts, each time it doubles: 1,001, ... 32,032.)
+    const count = 35_000;
+    await api.app.get(TransactionsService).run((m) =>
+      RadacctOrigin.around(m, async () => {
+        for (let from = 0; from < count; from += 1000) {
+          const values = Array.from(
+            { length: 1000 },
+            (_, i) =>
+              `('b-${from + i}', 'burst-${from + i}', 'burst-user', '10.0.0.2', ${now()}, ${now()})`,
+          );
+          await m.query(
+            `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctstoptime) VALUES ${values.join(', ')}`,
+          );
+        }
+      }),
+    );
+    const rows = await api.app
+      .get(TransactionsService)
+      .run((m) => m.getRepository(RadAcct).findBy({ username: 'burst-user' }));
+    expect(rows).toHaveLength(count);
+    const got = collect(
+      api.wsClient(),
+      'subscription { sessionEvents(username: "burst-user") { type } }',
+      count,
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await api.app
+      .get(SessionEventBus)
+      .publish(rows.map((row) => ({ type: SessionEventType.STOPPED, row })));
+    const { results, errors } = await got;
+    expect(errors).toEqual([]);
+    expect(results).toHaveLength(count);
+    expect(results.every((r) => r.sessionEvents.type === 'STOPPED')).toBe(true);
+  }, 90_000);
 
   it('batches: each session once per batch in its latest state; maxLatencyMs is checked', async () => {
     const ws = api.wsClient();

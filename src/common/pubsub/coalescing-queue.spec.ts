@@ -50,6 +50,32 @@ describe('CoalescingQueue', () => {
     expect(await drain(q)).toEqual([]);
   });
 
+  it('takes one publish larger than maxPending whole, and drops a consumer that does not read it', async () => {
+    // A NAS reboot: 10 sessions' STOPPED in one publish, maxPending 4.
+    const burst = (tag: number) =>
+      Array.from({ length: 10 }, (_, i) => ({ key: `s${tag}-${i}`, v: tag }));
+    const reader = queue(2, 4);
+    for (const item of burst(1)) reader.push(item, 10);
+    expect(reader.closed).toBe(false);
+    // Reading it shrinks the raise; a small publish meanwhile is fine.
+    for (let i = 0; i < 8; i++) await reader.next();
+    reader.push({ key: 'later', v: 1 });
+    expect(reader.closed).toBe(false);
+    expect(await drain(reader)).toEqual(['s1-8', 's1-9', 'later']);
+
+    // A consumer that reads nothing is dropped at the next publish of new sessions.
+    const stuck = queue(2, 4);
+    for (const item of burst(1)) stuck.push(item, 10);
+    expect(stuck.closed).toBe(false);
+    for (const item of burst(2)) stuck.push(item, 10);
+    expect(stuck.closed).toBe(true);
+    await expect(stuck.next()).rejects.toBeInstanceOf(SlowConsumerError);
+    // Without the publish's size, the same push drops even a consumer about to read.
+    const unsized = queue(2, 4);
+    for (const item of burst(1)) unsized.push(item);
+    expect(unsized.closed).toBe(true);
+  });
+
   it('drops a consumer that lags by more than maxPending keys, and frees its items', async () => {
     let closed = 0;
     const q = queue(2, 3, () => closed++);

@@ -12,7 +12,9 @@ export interface CoalescingQueueOptions<T> {
   coalesceAbove: number;
   /**
    * More distinct keys waiting than this, even coalesced, and the consumer is dropped. (It is
-   * checked when the queue compacts, so at most 2 × maxPending items ever wait.)
+   * checked when the queue compacts, so at most 2 × maxPending items ever wait.) One publish
+   * larger than this raises the limit by its size until the consumer has read that much (see
+   * push), so at most maxPending plus the largest publish wait.
    */
   maxPending: number;
   /** Called once when the iterator ends (the client left, or was dropped). */
@@ -30,6 +32,8 @@ export interface CoalescingQueueOptions<T> {
 export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
   private pending: T[] = [];
   private compactAt: number;
+  /** maxPending, or more while a publish larger than it is being read (see push). */
+  private limit: number;
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private failWaiting: ((err: Error) => void) | null = null;
   private failure: Error | null = null;
@@ -37,6 +41,7 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
 
   constructor(private readonly opts: CoalescingQueueOptions<T>) {
     this.compactAt = opts.coalesceAbove;
+    this.limit = opts.maxPending;
   }
 
   get closed(): boolean {
@@ -47,7 +52,14 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
     return this.pending.length;
   }
 
-  push(item: T): void {
+  /**
+   * Queues an item. `burst`: how many items the publish it belongs to holds. One publish can
+   * be larger than maxPending by itself (an Accounting-On from a NAS with 30,000 sessions is
+   * 30,000 STOPPED at once), and no consumer can read while it is pushed: it raises the limit
+   * to maxPending plus its size, and the raise shrinks by one for each item read. A consumer
+   * that keeps up reads it all; one that does not read is dropped at the next publish.
+   */
+  push(item: T, burst = 1): void {
     if (this.done) return;
     if (this.waiting) {
       const resolve = this.waiting;
@@ -58,7 +70,11 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
     this.pending.push(item);
     if (this.pending.length <= this.compactAt) return;
     this.compact();
-    if (this.pending.length > this.opts.maxPending) {
+    if (burst > this.opts.maxPending) {
+      const raised = Math.min(this.pending.length, this.opts.maxPending + burst);
+      this.limit = Math.max(this.limit, raised);
+    }
+    if (this.pending.length > this.limit) {
       this.fail(
         new SlowConsumerError(
           `Subscriber dropped: more than ${this.opts.maxPending} sessions' updates waiting (it reads too slowly)`,
@@ -78,6 +94,7 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
     }
     if (this.pending.length > 0) {
       const value = this.pending.shift() as T;
+      if (this.limit > this.opts.maxPending) this.limit--;
       if (this.pending.length === 0) this.compactAt = this.opts.coalesceAbove;
       return Promise.resolve({ value, done: false });
     }

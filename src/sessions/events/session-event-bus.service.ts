@@ -262,7 +262,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     for (const s of this.subscribers) {
       for (const e of events) {
         if (!matches(s.filter, e)) continue;
-        s.queue.push(e);
+        s.queue.push(e, events.length);
         this.delivered++;
       }
     }
