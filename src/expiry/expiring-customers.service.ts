@@ -73,18 +73,42 @@ export class ExpiringCustomersService {
   }
 
   /**
-   * Customers with an open session whose expiresAt is at or before `now`, not yet
-   * disconnected for that expiresAt: up to `limit` with an id above `afterId`, by id.
+   * Customers with an open session whose expiresAt is at or before `now`, and an open session
+   * not yet disconnected for that expiresAt (none, when the disconnect failed; or one begun
+   * after it): up to `limit` with an id above `afterId`, by id, each with the radacctid of its
+   * newest open session (null when they all closed meanwhile).
    */
-  expiredOnline(now: Date, afterId: number, limit: number): Promise<CustomerEntity[]> {
-    return this.query()
+  async expiredOnline(
+    now: Date,
+    afterId: number,
+    limit: number,
+  ): Promise<Array<{ customer: CustomerEntity; newestSession: string | null }>> {
+    const customers = await this.query()
       .where('c.expires_at <= :now', { now })
-      .andWhere('c.username IN (SELECT a.username FROM radacct a WHERE a.acctstoptime IS NULL)')
-      .andWhere(this.notDone(ExpiryActionKind.DISCONNECT))
+      // The action is a constant of ours, never input.
+      .andWhere(
+        `EXISTS (SELECT 1 FROM radacct a WHERE a.acctstoptime IS NULL AND a.username = c.username
+           AND NOT EXISTS (SELECT 1 FROM rg_expiry_actions x WHERE x.customer_id = c.id
+             AND x.expires_at = c.expires_at AND x.action = '${ExpiryActionKind.DISCONNECT}'
+             AND x.radacct_id >= a.radacctid))`,
+      )
       .andWhere('c.id > :afterId', { afterId })
       .orderBy('c.id', 'ASC')
       .limit(limit)
       .getMany();
+    if (customers.length === 0) return [];
+    const newest: Array<{ username: string; newest: string | number }> =
+      await this.dataSource.query(
+        `SELECT username, MAX(radacctid) AS newest FROM radacct
+         WHERE acctstoptime IS NULL AND username IN (${customers.map(() => '?').join(', ')})
+         GROUP BY username`,
+        customers.map((c) => c.username),
+      );
+    const byUser = new Map(newest.map((n) => [n.username, String(n.newest)]));
+    return customers.map((customer) => ({
+      customer,
+      newestSession: byUser.get(customer.username) ?? null,
+    }));
   }
 
   /**

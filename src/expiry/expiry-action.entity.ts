@@ -5,7 +5,9 @@ import type { ExpiryActionKind } from './expiry-action-kind';
 /**
  * What the expiry job did about one expiry of one customer: a row per (customer, expiresAt,
  * action), claimed before acting, so each action happens once (on one instance), and a
- * customer renewed to a later expiresAt is handled again.
+ * customer renewed to a later expiresAt is handled again. A reminder is done once its row is
+ * there; a disconnect holds the newest session it got through for (radacctId), and is claimed
+ * again when it failed, or for a session begun after it (ExpiryActions).
  */
 @Entity({ name: 'rg_expiry_actions' })
 export class ExpiryActionEntity {
@@ -21,6 +23,20 @@ export class ExpiryActionEntity {
 
   @Column({ name: 'acted_at', type: 'datetime' })
   actedAt!: Date;
+
+  /**
+   * A disconnect: the newest radacct row (radacctid) of the customer's open sessions when it got
+   * through; null until one did. A session with a higher radacctid is disconnected again.
+   */
+  @Column({ name: 'radacct_id', type: 'bigint', nullable: true })
+  radacctId!: string | null;
+
+  /**
+   * A disconnect in flight: claimed until then (the database's clock). Cleared when it is over;
+   * one whose instance died before it was over is claimed again once this has passed.
+   */
+  @Column({ name: 'claimed_until', type: 'datetime', nullable: true })
+  claimedUntil!: Date | null;
 
   /** The rows go with their customer (deleteCustomer). */
   @ManyToOne(() => CustomerEntity, { onDelete: 'CASCADE', onUpdate: 'NO ACTION' })

@@ -6,6 +6,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Clock } from '../common/clock/clock';
+import { claimAndAct, RetryBackoff, type ClaimedOutcome } from '../common/jobs/claimed-action';
 import { JobLeases } from '../common/jobs/job-leases.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
@@ -34,18 +35,25 @@ const PARALLEL_DISCONNECTS = 8;
  * Plans over time, every EXPIRY_CHECK_INTERVAL_SECONDS (20 s by default), on one instance:
  * - a customer online (an open radacct row) whose expiresAt has passed is disconnected
  *   (Disconnect-Request, with the RouterOS fallback), so within about 20 s of expiring;
- *   FreeRADIUS's Expiration check refuses the next login;
+ *   FreeRADIUS's Expiration check refuses the next login. A disconnect that does not get
+ *   through (no ACK, the NAS unreachable, the instance killed before sending it) is tried again
+ *   at later runs, spaced out after two failures in a row (RetryBackoff); a session begun after
+ *   a disconnect that got through (FreeRADIUS let the customer in: its clock or this
+ *   instance's is off) is disconnected too;
  * - a customer, not suspended, whose expiresAt is within EXPIRY_REMINDER_DAYS gets one
  *   customerExpiring event: to subscribers, and to WEBHOOK_URL when set (in the background).
- * Each happens once per (customer, expiresAt): a renewed customer is handled again at the
- * new expiry. Every instance ticks, the one holding the lease acts (JobLeases), and each
- * action is claimed first (rg_expiry_actions), so overlapping runs cannot repeat one.
+ * Each happens once per (customer, expiresAt), a disconnect once per session: a renewed
+ * customer is handled again at the new expiry. Every instance ticks, the one holding the
+ * lease acts (JobLeases), and each action is claimed first (rg_expiry_actions), so overlapping
+ * runs cannot repeat one.
  */
 @Injectable()
 export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('ExpiryJob');
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ExpiryRun> | null = null;
+  /** Customers whose disconnect failed: how often in a row, and when to try again. */
+  private readonly failures = new RetryBackoff();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -102,45 +110,70 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   private async run(): Promise<ExpiryRun> {
-    if (!(await this.holdLease())) return { leader: false, disconnected: 0, reminded: 0 };
-    const now = this.clock.now();
-    const disconnected = await this.disconnectExpired(now);
-    const reminded = this.config.expiry.reminderDays > 0 ? await this.remind(now) : 0;
-    if (disconnected + reminded > 0) {
-      this.log.log(`expired and disconnected: ${disconnected}; reminded: ${reminded}`);
+    if (!(await this.holdLease())) {
+      return { leader: false, disconnected: 0, disconnectsFailed: 0, reminded: 0 };
     }
-    return { leader: true, disconnected, reminded };
+    const now = this.clock.now();
+    const { disconnected, failed } = await this.disconnectExpired(now);
+    const reminded = this.config.expiry.reminderDays > 0 ? await this.remind(now) : 0;
+    if (disconnected + failed + reminded > 0) {
+      this.log.log(
+        `expired and disconnected: ${disconnected}; disconnects failed (to be tried again): ${failed}; reminded: ${reminded}`,
+      );
+    }
+    return { leader: true, disconnected, disconnectsFailed: failed, reminded };
   }
 
-  /** Every customer online past expiresAt; returns how many were sent a disconnect. */
-  private async disconnectExpired(now: Date): Promise<number> {
-    let done = 0;
+  /**
+   * Every customer online past expiresAt with a session not yet disconnected for it; returns how
+   * many disconnects got through and how many failed.
+   */
+  private async disconnectExpired(now: Date): Promise<{ disconnected: number; failed: number }> {
+    const counts = { disconnected: 0, failed: 0 };
+    const seen = new Set<string>();
     for (let afterId = 0; ;) {
       const page = await this.customers.expiredOnline(now, afterId, PAGE);
-      if (page.length === 0) return done;
-      afterId = page[page.length - 1].id;
-      const acted = await inParallel(page, PARALLEL_DISCONNECTS, (c) => this.disconnect(c, now));
-      done += acted.filter(Boolean).length;
+      afterId = page.length === 0 ? afterId : page[page.length - 1].customer.id;
+      for (const { customer } of page) seen.add(String(customer.id));
+      const due = page.filter(
+        (e) =>
+          e.newestSession !== null &&
+          this.failures.due(String(e.customer.id), e.customer.expiresAt!.toISOString()),
+      );
+      const outcomes = await inParallel(due, PARALLEL_DISCONNECTS, (e) =>
+        this.disconnect(e.customer, e.newestSession!, now),
+      );
+      counts.disconnected += outcomes.filter((o) => o === 'done').length;
+      counts.failed += outcomes.filter((o) => o === 'failed').length;
+      if (page.length < PAGE) {
+        // Every one still to act on was read: the failures of the others are over.
+        this.failures.forgetAllBut(seen);
+        return counts;
+      }
       // A long run renews the lease between pages, and stops if it was lost meanwhile.
-      if (page.length < PAGE || !(await this.holdLease())) return done;
+      if (!(await this.holdLease())) return counts;
     }
   }
 
-  private async disconnect(c: CustomerEntity, now: Date): Promise<boolean> {
+  /** Disconnects the customer's open sessions up to `newestSession`, unless claimed elsewhere. */
+  private disconnect(c: CustomerEntity, newestSession: string, now: Date): Promise<ClaimedOutcome> {
     const expiresAt = c.expiresAt!;
-    try {
-      if (!(await this.actions.claim(c.id, expiresAt, ExpiryActionKind.DISCONNECT, now))) {
-        return false;
-      }
-      const result = await this.control.disconnectUser(c.username);
-      const line = `${c.username} expired at ${expiresAt.toISOString()} while online: disconnect`;
-      if (result.ok) this.log.log(`${line} done (${result.method}): ${result.message}`);
-      else this.log.warn(`${line} failed (${result.method}): ${result.message}`);
-      return true;
-    } catch (err) {
-      this.log.warn(`${c.username}: expiry disconnect failed: ${(err as Error).message}`);
-      return false;
-    }
+    const line = `${c.username} expired at ${expiresAt.toISOString()} while online: disconnect`;
+    return claimAndAct(this.log, this.failures, String(c.id), expiresAt.toISOString(), {
+      what: `disconnect ${c.username}, expired at ${expiresAt.toISOString()}`,
+      claim: () => this.actions.claimDisconnect(c.id, expiresAt, newestSession, now),
+      act: async () => {
+        const result = await this.control.disconnectUser(c.username);
+        if (result.ok) {
+          this.log.log(`${line} done (${result.method}): ${result.message}`);
+          await this.actions.settleDisconnect(c.id, expiresAt, newestSession);
+        } else {
+          this.log.warn(`${line} failed, to be tried again (${result.method}): ${result.message}`);
+        }
+        return result.ok;
+      },
+      unclaim: () => this.actions.settleDisconnect(c.id, expiresAt, null),
+    });
   }
 
   /** One customerExpiring per customer due and not yet reminded; returns how many. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
+import { claimAndAct, RetryBackoff } from '../common/jobs/claimed-action';
 import { TransactionsService } from '../database/transactions.service';
 import { SessionControlService, type PlanTarget } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
@@ -20,13 +21,6 @@ const PERIOD_SYNC_MS = 30_000;
 export const CHECK_AFTER_MS = 250;
 /** Over-cap users acted on at once, at most. */
 const PARALLEL_ACTIONS = 8;
-/**
- * After a second failed action in a row, a user's next try waits this long, doubling with each
- * failure up to RETRY_MAX_MS: a NAS that never answers CoA (MikroTik's is off by default) is
- * not sent a request, and waited for, at every interim of every over-cap customer on it.
- */
-const RETRY_AFTER_MS = 5 * 60_000;
-const RETRY_MAX_MS = 60 * 60_000;
 /** Users per query, at most (SQLite allows 32,766 parameters). */
 const CHECK_CHUNK = 1_000;
 
@@ -34,9 +28,6 @@ interface OverCap {
   username: string;
   fupRate: string | null;
 }
-
-/** How often in a row an action failed for a user this month, and when to try again. */
-type Failures = Map<string, { month: string; count: number; notBefore: number }>;
 
 /**
  * Enforces profiles' monthly data limits on customers who are online. Every accounting update
@@ -63,9 +54,9 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   /** The check of `pending`, due at most CHECK_AFTER_MS after its first update. */
   private due: NodeJS.Timeout | null = null;
   /** Users whose action failed this month: how often in a row, and when to try again. */
-  private readonly failures: Failures = new Map();
+  private readonly failures = new RetryBackoff();
   /** The same, for the lifts of last month's throttles. */
-  private readonly liftFailures: Failures = new Map();
+  private readonly liftFailures = new RetryBackoff();
   /** The lift running now, if any (one at a time). */
   private lifting: Promise<void> | null = null;
   /** Shutting down: no lift is started (one claimed and then killed would never be sent). */
@@ -162,37 +153,15 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 
-  /**
-   * Claims an action, takes it, and gives the claim back when it did not get through (act
-   * false or throwing), noting the outcome in `failures`. The user's name when this call acted,
-   * else null (claimed elsewhere, or failed). Never throws: a failure is logged.
-   */
+  /** claimAndAct (RetryBackoff under the user and month): the user's name when it acted. */
   private async once(
     username: string,
     month: string,
-    failures: Failures,
-    step: {
-      what: string;
-      claim: () => Promise<boolean>;
-      act: () => Promise<boolean>;
-      unclaim: () => Promise<unknown>;
-    },
+    failures: RetryBackoff,
+    step: Parameters<typeof claimAndAct>[4],
   ): Promise<string | null> {
-    let done = false;
-    try {
-      if (!(await step.claim())) return null;
-      try {
-        done = await step.act();
-      } catch (err) {
-        this.log.warn(`cannot ${step.what}: ${(err as Error).message}`);
-      }
-      if (!done) await step.unclaim();
-    } catch (err) {
-      this.log.warn(`the claim to ${step.what} failed: ${(err as Error).message}`);
-      return null;
-    }
-    noteOutcome(failures, username, month, done);
-    return done ? username : null;
+    const outcome = await claimAndAct(this.log, failures, username, month, step);
+    return outcome === 'done' ? username : null;
   }
 
   /** Throttles or disconnects an over-cap user; true when every open session was reached. */
@@ -440,25 +409,12 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
 
 /** Drops the failures of other months; the items whose user may be tried now. */
 function retryable<T extends { username: string }>(
-  failures: Failures,
+  failures: RetryBackoff,
   month: string,
   items: T[],
 ): T[] {
-  for (const [username, f] of failures) if (f.month !== month) failures.delete(username);
-  const now = performance.now();
-  return items.filter((item) => (failures.get(item.username)?.notBefore ?? 0) <= now);
-}
-
-/** Notes an action's outcome: a success clears the user's failures, a failure counts. */
-function noteOutcome(failures: Failures, username: string, month: string, done: boolean): void {
-  if (done) {
-    failures.delete(username);
-    return;
-  }
-  const count = (failures.get(username)?.count ?? 0) + 1;
-  // The first failure is tried again at the next update; then 5 min, 10, 20... up to an hour.
-  const wait = count < 2 ? 0 : Math.min(RETRY_AFTER_MS * 2 ** (count - 2), RETRY_MAX_MS);
-  failures.set(username, { month, count, notBefore: performance.now() + wait });
+  failures.forgetOtherScopes(month);
+  return items.filter((item) => failures.due(item.username, month));
 }
 
 /** The month before "YYYY-MM". */

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock';
 import { JobLeases } from '../../src/common/jobs/job-leases.service';
 import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
+import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
 import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
 import { runAll } from '../support/cleanup';
@@ -233,6 +234,84 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       await job.runOnce();
       expect(disconnectsOf(c.username)).toHaveLength(2);
       expect(logs.text()).toContain(`${c.username} expired at ${renewed.toISOString()}`);
+    });
+
+    it('tries a disconnect that did not get through again at later runs, spaced out, until it does', async () => {
+      const c = await customer(30, true, 'retry');
+      const expired = new Date(c.expiresAt.getTime() + 1000);
+      at(expired);
+      coa.setMode('nak');
+      const first = await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+      expect(first).toMatchObject({ disconnected: 0, disconnectsFailed: 1 });
+      expect(logs.text()).toContain(
+        `${c.username} expired at ${c.expiresAt.toISOString()} while online: disconnect failed, to be tried again`,
+      );
+
+      // The next run tries again at once; after two failures in a row, not before 5 minutes.
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 1 });
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+      coa.setMode('ack');
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+
+      const realNow = performance.now.bind(performance);
+      jest.spyOn(performance, 'now').mockImplementation(() => realNow() + 5 * 60_000 + 1000);
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(3);
+      // Done: the session waits for its Stop, and is not sent another.
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(3);
+    });
+
+    it('disconnects a customer who comes back online while still expired, again', async () => {
+      coa.setMode('ack');
+      const c = await customer(30, true, 'again');
+      // An instance whose clock is a minute ahead disconnects early; FreeRADIUS, on time,
+      // lets the customer in again (radius-config caps its Session-Timeout at the expiry).
+      at(new Date(c.expiresAt.getTime() + 60_000));
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+      await db.query(
+        "UPDATE radacct SET acctstoptime = '2026-11-30 10:05:00', acctterminatecause = 'Admin-Reset' WHERE acctuniqueid = ?",
+        [`u-${c.username}`],
+      );
+      await db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, acctstarttime, acctupdatetime)
+         VALUES ('81c2aaaa', ?, ?, ?, '100.65.1.1', '2026-11-30 10:05:03', '2026-11-30 10:05:03')`,
+        [`u2-${c.username}`, c.username, NAS_IP],
+      );
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1 });
+      const sent = disconnectsOf(c.username);
+      expect(sent).toHaveLength(2);
+      expect(sent[1].attributes).toMatchObject({ 'Acct-Session-Id': '81c2aaaa' });
+      await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+    });
+
+    it('sends a disconnect whose instance died after claiming it, once the claim has run out', async () => {
+      coa.setMode('ack');
+      const c = await customer(30, true, 'killed');
+      const expired = new Date(c.expiresAt.getTime() + 1000);
+      at(expired);
+      // Claimed, then the process was killed before sending it.
+      const [{ newest }] = await db.query<{ newest: string }>(
+        'SELECT MAX(radacctid) AS newest FROM radacct WHERE username = ?',
+        [c.username],
+      );
+      const actions = api.app.get(ExpiryActions);
+      expect(
+        await actions.claimDisconnect(Number(c.id), c.expiresAt, String(newest), expired),
+      ).toBe(true);
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(0); // in flight elsewhere, for all it knows
+
+      await db.query(
+        "UPDATE rg_expiry_actions SET claimed_until = '2000-01-01 00:00:00' WHERE customer_id = ?",
+        [Number(c.id)],
+      );
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
     });
 
     it('is within seconds on real timers, and once, with two instances ticking on one database', async () => {
@@ -486,7 +565,12 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       const held = new JobLeases(other);
       await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
       expect(await held.acquire(EXPIRY_JOB_LEASE, 60_000)).toBe(true);
-      expect(await job.runOnce()).toEqual({ leader: false, disconnected: 0, reminded: 0 });
+      expect(await job.runOnce()).toEqual({
+        leader: false,
+        disconnected: 0,
+        disconnectsFailed: 0,
+        reminded: 0,
+      });
       await held.release(EXPIRY_JOB_LEASE);
       expect((await job.runOnce()).leader).toBe(true);
     });

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { uniqueViolation } from '../../database/database-errors';
 
 /** The database's own time (UTC), and that time plus a lease's length, per dialect. */
-interface LeaseSql {
+export interface LeaseSql {
   now: string;
   /** Takes one parameter: the lease's length (ttl()). */
   until: string;
@@ -26,6 +26,11 @@ const SQLITE: LeaseSql = {
   until: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
   ttl: (ms) => `+${(Math.max(1, ms) / 1000).toFixed(3)} seconds`,
 };
+
+/** The database's clock in SQL, for leases and for claims that run out (ExpiryActions). */
+export function leaseSql(dataSource: DataSource): LeaseSql {
+  return dataSource.options.type === 'better-sqlite3' ? SQLITE : MYSQL;
+}
 
 /**
  * Leases that make a periodic job's due action run on one instance at a time, on MySQL and
@@ -51,7 +56,7 @@ export class JobLeases {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.holder = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`.slice(-128);
-    this.sql = dataSource.options.type === 'better-sqlite3' ? SQLITE : MYSQL;
+    this.sql = leaseSql(dataSource);
   }
 
   /**

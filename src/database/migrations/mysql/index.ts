@@ -14,6 +14,7 @@ import { RadacctTriggersMerged1764806400000 } from './1764806400000-radacct-trig
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 import { FupLift1764979200000 } from './1764979200000-fup-lift';
 import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
+import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MYSQL_MIGRATIONS = [
   UsageMonthOfStop1764892800000,
   FupLift1764979200000,
   StaleSessionChanges1765065600000,
+  ExpiryDisconnectRetry1765152000000,
 ];

@@ -12,6 +12,7 @@ import { AuditLog1764720000000 } from './1764720000000-audit-log';
 import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-stop';
 import { FupLift1764979200000 } from './1764979200000-fup-lift';
 import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
+import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -29,4 +30,5 @@ export const SQLITE_MIGRATIONS = [
   UsageMonthOfStop1764892800000,
   FupLift1764979200000,
   StaleSessionChanges1765065600000,
+  ExpiryDisconnectRetry1765152000000,
 ];
