@@ -156,7 +156,14 @@ describe('loadConfig', () => {
     expect(off.expiry).toEqual({ checkIntervalSeconds: 0, reminderDays: 0 });
   });
 
+  it('gives a publish to Redis 2 s for its answer by default', () => {
+    expect(loadConfig({}).redisCommandTimeoutMs).toBe(2000);
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: '500' }).redisCommandTimeoutMs).toBe(500);
+  });
+
   it.each([
+    ['REDIS_COMMAND_TIMEOUT_MS', '0'],
+    ['REDIS_COMMAND_TIMEOUT_MS', '60001'],
     ['EXPIRY_CHECK_INTERVAL_SECONDS', '-1'],
     ['EXPIRY_CHECK_INTERVAL_SECONDS', '3601'],
     ['EXPIRY_REMINDER_DAYS', 'three'],

@@ -54,6 +54,11 @@ export interface AppConfig {
    * behind a load balancer); null: in memory, one instance.
    */
   redisUrl: string | null;
+  /**
+   * REDIS_COMMAND_TIMEOUT_MS: how long a publish to Redis may wait for its answer before it
+   * counts as failed (a Redis that stops answering without closing the connection).
+   */
+  redisCommandTimeoutMs: number;
   /** METRICS_TOKEN: the bearer token GET /metrics needs; null: /metrics is open, like /health. */
   metricsToken: string | null;
   /** WEBHOOK_URL and WEBHOOK_SECRET: where events are POSTed, signed; null: no webhook. */
@@ -300,6 +305,7 @@ const envSchema = z.object({
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
   REDIS_URL: redisUrl,
+  REDIS_COMMAND_TIMEOUT_MS: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 100, 60_000),
   METRICS_TOKEN: bearerToken('METRICS_TOKEN'),
   GRAPHQL_INTROSPECTION: z
     .string()
@@ -505,6 +511,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       reminderDays: e.EXPIRY_REMINDER_DAYS,
     },
     redisUrl: e.REDIS_URL ?? null,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
     webhook:
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined

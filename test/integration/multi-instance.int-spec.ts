@@ -10,6 +10,8 @@ import { freePort, startApp, type RunningApp } from '../support/app';
 import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
 import { grew, scrapeMetrics } from '../support/metrics';
 import { requireRedis } from '../support/redis';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const SECRET = 'multi-instance-secret';
@@ -258,6 +260,155 @@ describe('several instances on Redis', () => {
             'radgraph_session_events_feed_repeats_dropped_total',
           ),
         ).toBe(1);
+      }
+    });
+  });
+
+  describe('a Redis that stops answering without closing the connection', () => {
+    let proxy: TcpProxy;
+    let a: RunningApp;
+    let b: RunningApp;
+
+    beforeAll(async () => {
+      const direct = new URL(redisUrl);
+      proxy = await startTcpProxy(Number(direct.port || 6379), direct.hostname);
+      const throughProxy = new URL(redisUrl);
+      throughProxy.hostname = '127.0.0.1';
+      throughProxy.port = String(proxy.port);
+      // A publishes through the proxy and reads the change feed; B is on Redis directly.
+      a = await startApp(db, {
+        REDIS_URL: throughProxy.toString(),
+        REDIS_COMMAND_TIMEOUT_MS: '300',
+        CHANGE_FEED_INTERVAL_MS: '200',
+      });
+      b = await startApp(db, { REDIS_URL: redisUrl, CHANGE_FEED_INTERVAL_MS: '0' });
+    });
+
+    afterAll(async () => {
+      proxy?.thaw();
+      await a?.close();
+      await b?.close();
+      await proxy?.close();
+    });
+
+    /** Resolves to what `work` resolved to, or fails when it takes longer than `ms`. */
+    const within = <T>(ms: number, work: Promise<T>, what: string) =>
+      Promise.race([
+        work,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms).unref(),
+        ),
+      ]);
+
+    it('fails a publish within the timeout, the feed, the reaper and the listener move on, and events flow again after', async () => {
+      const sub = (app: RunningApp) =>
+        record(app.wsClient(), `subscription { sessionEvents(username: "hang") { ${FIELDS} } }`);
+      const onA = sub(a);
+      const onB = sub(b);
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = (r: ReturnType<typeof record>) =>
+        r.events.map((e) => `${e.type} ${e.session.uniqueId}`);
+      const busA = a.app.get(SessionEventBus);
+      const ownRules: string[] = [];
+      const stopListening = busA.onEvents((events) => {
+        for (const e of events) ownRules.push(`${e.type} ${e.session.uniqueId}`);
+      });
+      const insert = (uid: string) =>
+        db.query(
+          "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES (?, ?, 'hang', '10.9.9.9', NOW(), NOW(), 0, 0)",
+          [uid, uid],
+        );
+      const queued = async () =>
+        Number(
+          (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM rg_radacct_changes'))[0].n,
+        );
+      const client = await RadiusTestClient.open();
+      try {
+        proxy.freeze();
+
+        // The reaper's publish fails within the timeout: its run ends, STOPPED goes to A's own
+        // subscribers and to the data cap.
+        await insert('hang-reaped');
+        await until(() => seen(onA).includes('STARTED hang-reaped'), 5000, 'STARTED on A');
+        const [{ id }] = await db.query<{ id: string }>(
+          "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'hang-reaped'",
+        );
+        const started = Date.now();
+        const closed = await within(
+          3000,
+          a.app.get(StaleSessionReaper).closeStale([String(id)]),
+          'closing a stale session',
+        );
+        expect(closed).toHaveLength(1);
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(ownRules).toContain('STOPPED hang-reaped');
+        await until(() => seen(onA).includes('STOPPED hang-reaped'), 2000, 'STOPPED on A');
+
+        // The change feed: its page is not published, so it stays queued, and the feed polls on.
+        await insert('hang-feed');
+        await until(() => seen(onA).includes('STARTED hang-feed'), 5000, 'the page on A');
+        expect(ownRules).toContain('STARTED hang-feed');
+        const feed = a.app.get(RadacctChangeFeed);
+        await until(async () => (await queued()) > 0, 2000, 'the page to stay queued');
+        await within(
+          3000,
+          feed.pollOnce().catch(() => 0),
+          'a poll',
+        );
+
+        // The accounting listener answers, and its events reach A's subscribers.
+        const answer = await client.send(
+          accountingRequest(
+            SECRET,
+            sessionAttributes('Start', {
+              username: 'hang',
+              sessionId: 'hang-acct',
+              eventTime: Math.floor(Date.now() / 1000),
+            }),
+          ),
+          a.config.radiusAcctPort,
+        );
+        expect(answer).not.toBeNull();
+        await until(
+          () =>
+            onA.events.some(
+              (e) =>
+                e.type === 'STARTED' &&
+                e.session.uniqueId !== 'hang-feed' &&
+                e.session.uniqueId !== 'hang-reaped',
+            ),
+          5000,
+          "the listener's event on A",
+        );
+        // None of it went through Redis.
+        expect(onB.events).toEqual([]);
+
+        proxy.thaw();
+        // The page kept in the queue is published once Redis answers, and B gets it; later
+        // events flow through Redis to both.
+        await until(() => seen(onB).includes('STARTED hang-feed'), 15_000, 'the kept page on B');
+        await until(async () => (await queued()) === 0, 10_000, 'the queue to drain');
+        await insert('hang-after');
+        await until(
+          () =>
+            seen(onB).includes('STARTED hang-after') && seen(onA).includes('STARTED hang-after'),
+          10_000,
+          'an event after the outage on A and B',
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        // A delivered each once, though a late copy of what it delivered itself may have come.
+        for (const uid of ['hang-feed', 'hang-reaped', 'hang-after']) {
+          expect(seen(onA).filter((e) => e === `STARTED ${uid}`)).toHaveLength(1);
+        }
+        expect(seen(onA).filter((e) => e === 'STOPPED hang-reaped')).toHaveLength(1);
+        expect(onA.errors).toEqual([]);
+        expect(onB.errors).toEqual([]);
+      } finally {
+        proxy.thaw();
+        stopListening();
+        onA.stop();
+        onB.stop();
+        await client.close();
       }
     });
   });

@@ -4,6 +4,7 @@ import type { RadAcct } from '../../database/freeradius';
 import { Metrics } from '../../metrics/metrics.service';
 import { SessionEventType } from '../models/session-event.model';
 import { SessionEventBus } from './session-event-bus.service';
+import type { SessionEventTransport } from './session-event-transport';
 
 const row = (id: string, octets: string): RadAcct =>
   ({
@@ -68,5 +69,35 @@ describe('SessionEventBus', () => {
         await bus.publish(events);
       }),
     ).toEqual(['UPDATED 5', 'UPDATED 5']);
+  });
+
+  it('gives its own rules the events before the transport has them, and its subscribers too when the transport fails', async () => {
+    const transport = (bus as unknown as { transport: SessionEventTransport }).transport;
+    let sent: unknown = null;
+    let fail: (err: Error) => void = () => undefined;
+    jest.spyOn(transport, 'publish').mockImplementation((payload) => {
+      sent = payload;
+      return new Promise<void>((_, reject) => (fail = reject));
+    });
+    const ownRules: string[] = [];
+    bus.onEvents((events) => ownRules.push(...events.map((e) => e.type)));
+    const events = [{ type: SessionEventType.STARTED, row: row('4', '0') }];
+    const stream = bus.subscribe({});
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const e of stream) got.push(`${e.type} ${e.session.uploadBytes}`);
+    })();
+    const publishing = bus.publish(events);
+    expect(ownRules).toEqual(['STARTED']); // before Redis answered
+    fail(new Error('Command timed out'));
+    expect(await publishing).toBe(false);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(['STARTED 0']); // delivered here
+    // Redis had it after all: the copy that comes back is not delivered again.
+    await transport.engine.publish(transport.channel, sent);
+    await new Promise((r) => setTimeout(r, 20));
+    await stream.return?.();
+    await reading;
+    expect(got).toEqual(['STARTED 0']);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
@@ -91,6 +92,11 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
   /** The change-feed events delivered here lately, by queue seq (see fanOut). */
   private readonly feedDelivered = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
+  /** This instance, in the publishId of every event it publishes. */
+  private readonly instance = randomBytes(6).toString('hex');
+  private publishes = 0;
+  /** The batches (publishId) delivered here without the transport: their publish failed. */
+  private readonly deliveredLocally = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -120,7 +126,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.subscription !== null) this.transport.engine.unsubscribe(this.subscription);
+    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
     for (const s of this.subscribers) void s.queue.return();
     for (const g of this.groups.values()) {
       g.batcher.stop();
@@ -136,8 +142,10 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Publishes committed radacct changes, in order (one event per session per call). Resolves
-   * false when the transport (Redis) did not take them: live subscribers will not see them
+   * Publishes committed radacct changes, in order (one event per session per call). radgraph's
+   * own rules (onEvents: the data cap) get them first, whatever the transport does. Resolves
+   * false when the transport (Redis) did not take them, within REDIS_COMMAND_TIMEOUT_MS when it
+   * does not answer: this instance's subscribers still get them, the other instances' do not
    * (queries still have the rows), and a caller that can offer them again (the change feed,
    * whose queue keeps them) should.
    */
@@ -146,36 +154,41 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   ): Promise<boolean> {
     if (changes.length === 0) return true;
     const now = new Date();
+    const publishId = `${this.instance}:${++this.publishes}`;
     // A write batch (or a feed page) that changed a session twice read its row once, after
     // both: the same state twice is one event (STARTED and STOPPED stay, repeated UPDATEDs go).
     const events = onePerSessionAndType(
       changes.map((c): SessionEvent => {
-        const event = { type: c.type, session: toSession(c.row, now) };
+        const event: SessionEvent = { type: c.type, session: toSession(c.row, now), publishId };
         return c.feedSeq === undefined ? event : { ...event, feedSeq: c.feedSeq };
       }),
     );
-    let delivered = true;
+    for (const listener of this.listeners) listener(events);
     try {
-      await this.transport.engine.publish(this.transport.channel, events);
+      await this.transport.publish(events);
       this.published += events.length;
       this.metrics.eventsPublished.inc(events.length);
+      return true;
     } catch (err) {
-      delivered = false;
       if (Date.now() - this.lastPublishError > 10_000) {
         this.lastPublishError = Date.now();
         this.log.warn(
-          `cannot publish ${events.length} session event(s): ${(err as Error).message}`,
+          `cannot publish ${events.length} session event(s), delivered on this instance only: ${(err as Error).message}`,
         );
       }
+      // Delivered here; a copy Redis took after all (its answer was lost) comes back and is
+      // dropped (fanOut).
+      this.fanOut(events);
+      this.deliveredLocally.add(publishId);
+      return false;
     }
-    for (const listener of this.listeners) listener(events);
-    return delivered;
   }
 
   /**
    * For radgraph's own rules (the data cap): `listener` gets every batch this instance
-   * publishes, once the transport took it or failed to (then the change feed may offer the same
-   * batch again). It must not throw, and must not block.
+   * publishes, before the transport (Redis) has it, so a Redis that does not answer never holds
+   * them back (the change feed may offer a batch whose publish failed again). It must not
+   * throw, and must not block.
    */
   onEvents(listener: (events: readonly SessionEvent[]) => void): () => void {
     this.listeners.add(listener);
@@ -245,13 +258,15 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Delivers what the transport brings to this instance's subscribers. A change-feed event
-   * whose queue row this instance delivered already is dropped: the feed publishes a page
-   * again when its reader died (or its lease ran out) between publishing and deleting it, or
-   * when Redis took a publish whose answer was lost, and every instance that was up for both
-   * delivers it once.
+   * Delivers what the transport brings to this instance's subscribers (and what this instance
+   * could not publish). A change-feed event whose queue row this instance delivered already is
+   * dropped: the feed publishes a page again when its reader died (or its lease ran out)
+   * between publishing and deleting it, or when its publish failed or Redis took a publish
+   * whose answer was lost, and every instance that was up for both delivers it once. So is a
+   * batch this instance delivered itself when its publish failed, and that Redis had after all.
    */
   private fanOut(received: SessionEvent[]): void {
+    if (received.length > 0 && this.deliveredLocally.has(received[0].publishId ?? '')) return;
     const events = received.some((e) => e.feedSeq !== undefined)
       ? received.filter((e) => e.feedSeq === undefined || this.firstDelivery(e))
       : received;

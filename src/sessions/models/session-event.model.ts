@@ -36,4 +36,10 @@ export class SessionEvent {
    * which every instance delivers a page the feed published twice only once.
    */
   feedSeq?: string;
+
+  /**
+   * Not in the schema: the publishing instance and batch, by which the instance that delivered
+   * a batch itself when its publish failed drops the copy Redis may have taken after all.
+   */
+  publishId?: string;
 }
