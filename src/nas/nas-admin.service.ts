@@ -22,7 +22,7 @@ import {
   DEFAULT_COA_PORT,
 } from './nas-rules';
 import { NasSettingsEntity } from './nas-settings.entity';
-import { toNas } from './nas.service';
+import { NasService, toNas } from './nas.service';
 import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 
@@ -47,6 +47,7 @@ export class NasAdminService {
     private readonly secrets: SecretBox,
     private readonly changes: NasChanges,
     private readonly audit: AuditService,
+    private readonly nas: NasService,
   ) {}
 
   async create(input: CreateNasInput): Promise<Nas> {
@@ -121,7 +122,7 @@ export class NasAdminService {
     await this.tx.run(async (m) => {
       const found = await this.require(m, id);
       if (!force) {
-        const open = await openSessions(m, found.nasname);
+        const open = await openSessions(m, await this.nas.sessionAddresses(toNas(found, null)));
         if (open > 0) {
           throw new ConflictError(
             `NAS ${found.nasname} has ${open} open session(s): disconnect them first, or delete with force: true`,
@@ -203,11 +204,15 @@ const NO_API: Pick<
   apiTlsVerify: true,
 };
 
-/** Open sessions of a NAS (rg_radacct_open_nas: acctstoptime, nasipaddress). */
-async function openSessions(m: EntityManager, nasname: string): Promise<number> {
+/**
+ * Open sessions from these NAS addresses (NasService.sessionAddresses; rg_radacct_open_nas:
+ * acctstoptime, nasipaddress).
+ */
+async function openSessions(m: EntityManager, addresses: readonly string[]): Promise<number> {
+  if (addresses.length === 0) return 0;
   const rows: Array<{ n: number | string }> = await m.query(
-    'SELECT COUNT(*) AS n FROM radacct WHERE acctstoptime IS NULL AND nasipaddress = ?',
-    [nasname],
+    `SELECT COUNT(*) AS n FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${addresses.map(() => '?').join(', ')})`,
+    [...addresses],
   );
   return Number(rows[0]?.n ?? 0);
 }

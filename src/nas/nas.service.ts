@@ -1,9 +1,11 @@
+import { isIPv4 } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, Like } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
 import { NasRow } from '../database/freeradius';
 import { Nas } from './models/nas.model';
+import { isNasNetwork, NasAddressMatcher } from './nas-address-match';
 import { NasSettingsEntity } from './nas-settings.entity';
 import { DEFAULT_COA_PORT, ROUTEROS_API_PORT, ROUTEROS_API_TLS_PORT } from './nas-rules';
 
@@ -31,7 +33,13 @@ export function toNas(row: NasRow, settings: NasSettingsEntity | null | undefine
   };
 }
 
-/** How radgraph reaches a NAS: its CoA port and secret, and its RouterOS API if it has one. */
+/**
+ * How radgraph reaches a NAS: its CoA port and secret, and its RouterOS API if it has one.
+ * For a NAS entered as a network ("10.0.0.0/24"), the CoA host is the address of the session
+ * the access was looked up for (the router that sent its accounting), and the API host is
+ * routerOs.host, else that same address; looked up by id, it has no such address: its CoA host
+ * is the nasname, and its API is null unless routerOs.host is set.
+ */
 export interface NasAccess {
   nas: Nas;
   coa: { host: string; port: number; secret: string };
@@ -70,27 +78,55 @@ export class NasService {
     return row ? toNas(row, (await this.settingsOf([row])).get(row.id)) : null;
   }
 
-  /** NAS routers by nasname (a session's nasipaddress), for one batch of sessions. */
-  async byNames(names: readonly string[]): Promise<Map<string, Nas>> {
-    if (names.length === 0) return new Map();
-    const rows = await this.repo.findBy({ nasname: In([...new Set(names)]) });
-    const settings = await this.settingsOf(rows);
-    return new Map(rows.map((r) => [r.nasname, toNas(r, settings.get(r.id))]));
+  /**
+   * The NAS of each session address (radacct.nasipaddress), for one batch of sessions: the nas
+   * row named by the address, else the longest network holding it (as FreeRADIUS and the
+   * accounting listener match); an address of no NAS is left out. The networks are read only
+   * when some address has no row of its own.
+   */
+  async byAddresses(addresses: readonly string[]): Promise<Map<string, Nas>> {
+    const rows = await this.rowsOf(addresses);
+    const settings = await this.settingsOf([...new Set(rows.values())]);
+    const out = new Map<string, Nas>();
+    for (const [address, row] of rows) out.set(address, toNas(row, settings.get(row.id)));
+    return out;
   }
 
   /**
-   * For radgraph's own use, never the API: how to reach the NAS named `nasname` (a session's
-   * nasipaddress), with its secret and decrypted API password. Null when no nas row has it.
+   * For radgraph's own use, never the API: how to reach the NAS of a session from `address`
+   * (its nasipaddress: the nas row named by it, else the longest network holding it), with its
+   * secret and decrypted API password. Null when no nas row has it.
    */
-  async access(nasname: string): Promise<NasAccess | null> {
-    const row = await this.repo.findOneBy({ nasname });
-    return row ? this.accessOf(row) : null;
+  async access(address: string): Promise<NasAccess | null> {
+    const row = (await this.rowsOf([address])).get(address);
+    return row ? this.accessOf(row, address) : null;
+  }
+
+  /**
+   * The session addresses (radacct.nasipaddress) of the NAS's open sessions, by the same rule
+   * as byAddresses: for a NAS named by one address, that address alone (no read); for a
+   * network, each address of an open session that it holds and that no nas row of its own or
+   * longer network claims. An IPv4 network reads only the open sessions whose address starts
+   * with its whole octets (rg_radacct_open_nas: acctstoptime, nasipaddress).
+   */
+  async sessionAddresses(nas: Nas): Promise<string[]> {
+    if (!isNasNetwork(nas.name)) return [nas.name];
+    const prefix = octetPrefix(nas.name);
+    const rows: Array<{ address: string }> = await this.dataSource.query(
+      'SELECT DISTINCT nasipaddress AS address FROM radacct WHERE acctstoptime IS NULL' +
+        (prefix ? ` AND nasipaddress LIKE ?` : ''),
+      prefix ? [`${prefix}%`] : [],
+    );
+    const inside = new NasAddressMatcher([[nas.name, true]]);
+    const candidates = rows.map((r) => r.address).filter((a) => inside.find(a) !== null);
+    const owners = await this.rowsOf(candidates);
+    return candidates.filter((a) => String(owners.get(a)?.id) === nas.id);
   }
 
   /** As `access`, by id. */
   async accessById(id: string): Promise<NasAccess | null> {
     const row = await this.row(id);
-    return row ? this.accessOf(row) : null;
+    return row ? this.accessOf(row, null) : null;
   }
 
   /** Every NAS that has RouterOS API settings. */
@@ -99,7 +135,7 @@ export class NasService {
     const ids = settings.filter((s) => s.apiUser && s.apiPassword).map((s) => s.nasId);
     if (ids.length === 0) return [];
     const rows = await this.repo.findBy({ id: In(ids) });
-    return Promise.all(rows.map((r) => this.accessOf(r)));
+    return Promise.all(rows.map((r) => this.accessOf(r, null)));
   }
 
   private async row(id: string): Promise<NasRow | null> {
@@ -107,16 +143,49 @@ export class NasService {
     return Number.isSafeInteger(key) ? this.repo.findOneBy({ id: key }) : null;
   }
 
-  private async accessOf(row: NasRow): Promise<NasAccess> {
+  /** The nas row of each address: its own, else the longest network holding it. */
+  private async rowsOf(addresses: readonly string[]): Promise<Map<string, NasRow>> {
+    const wanted = [...new Set(addresses)];
+    if (wanted.length === 0) return new Map();
+    const exact = await this.repo.findBy({ nasname: In(wanted) });
+    const out = new Map(exact.map((r) => [r.nasname, r]));
+    const rest = wanted.filter((a) => !out.has(a));
+    if (rest.length === 0) return out;
+    const networks = new NasAddressMatcher(
+      (await this.repo.findBy({ nasname: Like('%/%') })).map((r) => [r.nasname, r] as const),
+    );
+    for (const address of rest) {
+      const row = networks.find(address);
+      if (row) out.set(address, row);
+    }
+    return out;
+  }
+
+  /**
+   * `address`: the session address the NAS was looked up by, the CoA (and, without
+   * routerOs.host, the API) host of a NAS entered as a network; null when looked up by id.
+   */
+  private async accessOf(row: NasRow, address: string | null): Promise<NasAccess> {
     const settings = (await this.settingsOf([row])).get(row.id);
     const nas = toNas(row, settings);
     const api = nas.routerOs;
+    const network = isNasNetwork(row.nasname);
+    const apiHost = !network ? api?.host : (settings?.apiHost ?? address);
     return {
       nas,
-      coa: { host: row.nasname, port: nas.coaPort, secret: row.secret },
+      coa: {
+        host: network && address ? address : row.nasname,
+        port: nas.coaPort,
+        secret: row.secret,
+      },
       routerOs:
-        api && settings?.apiPassword
-          ? { key: nas.id, ...api, password: this.secrets.open(settings.apiPassword) }
+        api && apiHost && settings?.apiPassword
+          ? {
+              key: apiHost === api.host ? nas.id : `${nas.id}@${apiHost}`,
+              ...api,
+              host: apiHost,
+              password: this.secrets.open(settings.apiPassword),
+            }
           : null,
     };
   }
@@ -128,4 +197,12 @@ export class NasService {
       .findBy({ nasId: In(rows.map((r) => r.id)) });
     return new Map(found.map((s) => [s.nasId, s]));
   }
+}
+
+/** "10.1.2.0/24" → "10.1.2.": the whole octets an IPv4 network fixes; "" for none or IPv6. */
+export function octetPrefix(network: string): string {
+  const [address, bits] = network.split('/');
+  if (!isIPv4(address)) return '';
+  const octets = Math.floor(Number(bits) / 8);
+  return octets > 0 ? `${address.split('.').slice(0, Math.min(octets, 3)).join('.')}.` : '';
 }

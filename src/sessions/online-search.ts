@@ -39,12 +39,12 @@ export function macPrefixes(term: string): string[] {
  *   keys, then rg_radacct_open_username per username; only for the customers whose username
  *   does not start with the term, whom the first branch already finds).
  * All case-insensitive (MySQL's collation; SQLite's LIKE for ASCII), LIKE's wildcards taken
- * literally. `nasName` narrows each branch to one NAS's sessions.
+ * literally. `nas` (the NAS's session addresses) narrows each branch to one NAS's sessions.
  */
 export function openSessionMatches(
   dataSource: DataSource,
   term: string,
-  nasName: string | null,
+  nas: readonly string[] | null,
 ): { sql: string; params: Record<string, unknown> } {
   const prefix = `${likeLiteral(term)}%`;
   // The first branch finds the sessions of the customers whose username starts with the term
@@ -59,9 +59,14 @@ export function openSessionMatches(
     return `a.callingstationid LIKE :mac${i} ESCAPE '!'`;
   });
   let narrow = '';
-  if (nasName !== null) {
+  if (nas !== null && nas.length === 0) {
+    narrow = ' AND 1 = 0';
+  } else if (nas !== null && nas.length === 1) {
     narrow = ' AND a.nasipaddress = :nasName';
-    params.nasName = nasName;
+    params.nasName = nas[0];
+  } else if (nas !== null) {
+    narrow = ' AND a.nasipaddress IN (:...nasNames)';
+    params.nasNames = [...nas];
   }
   const branch = (condition: string) =>
     `SELECT a.radacctid AS id FROM radacct a WHERE a.acctstoptime IS NULL AND ${condition}${narrow}`;

@@ -11,6 +11,7 @@ import {
   toConnection,
 } from '../common/pagination/connection';
 import { RadAcct } from '../database/freeradius';
+import type { Nas } from '../nas/models/nas.model';
 import { NasService } from '../nas/nas.service';
 import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
@@ -65,12 +66,12 @@ export class OnlineSessionsService {
     after?: string | null,
   ): Promise<Connection<Session>> {
     const term = searchTerm(filter.search);
-    const nasName = filter.nasId == null ? null : await this.nasNameOf(filter.nasId);
-    if (term !== null) return this.searchPage(term, nasName, first, after);
+    const nas = filter.nasId == null ? null : await this.nasAddressesOf(filter.nasId);
+    if (term !== null) return this.searchPage(term, nas, first, after);
     // The first page reads the acctstoptime index backwards (newest first), a NAS's page
     // rg_radacct_open_nas; the unfiltered count is the totals', a NAS's an index range.
     const total = async () => (await this.summary()).total;
-    return sessionPage(() => this.open(nasName), 'o', first, after, nasName ? undefined : total);
+    return sessionPage(() => this.open(nas), 'o', first, after, nas ? undefined : total);
   }
 
   /** The open sessions with the most traffic in this session. */
@@ -130,23 +131,44 @@ export class OnlineSessionsService {
     return { total: byNas.reduce((sum, n) => sum + n.count, 0), byNas };
   }
 
-  /** Open sessions per NAS address, for one batch of NAS routers. */
-  async countByNasNames(names: readonly string[]): Promise<Map<string, number>> {
-    if (names.length === 0) return new Map();
+  /**
+   * Open sessions of each NAS, for one batch of NAS routers: of its address, or, for a NAS
+   * entered as a network, of the addresses NasService.sessionAddresses gives it.
+   */
+  async countByNas(nases: readonly Nas[]): Promise<Map<Nas, number>> {
+    const addresses = new Map<Nas, string[]>();
+    for (const n of new Set(nases)) addresses.set(n, await this.nas.sessionAddresses(n));
+    const all = [...new Set([...addresses.values()].flat())];
+    if (all.length === 0) return new Map();
     const rows = await this.open(null)
       .select('a.nasipaddress', 'name')
       .addSelect('COUNT(*)', 'n')
-      .andWhere('a.nasipaddress IN (:...names)', { names: [...new Set(names)] })
+      .andWhere('a.nasipaddress IN (:...all)', { all })
       .groupBy('a.nasipaddress')
       .getRawMany<{ name: string; n: number | string }>();
-    return new Map(rows.map((r) => [r.name, Number(r.n)]));
+    const count = new Map(rows.map((r) => [r.name, Number(r.n)]));
+    return new Map(
+      [...addresses].map(([n, list]) => [n, list.reduce((sum, a) => sum + (count.get(a) ?? 0), 0)]),
+    );
   }
 
   /** The nasname (the sessions' nasipaddress) that a nasId filter means; NOT_FOUND names nasId. */
   async nasNameOf(nasId: string): Promise<string> {
+    return (await this.requireNas(nasId)).name;
+  }
+
+  /**
+   * The session addresses (nasipaddress) that a nasId filter means: the NAS's address, or the
+   * addresses of a network's open sessions (NasService.sessionAddresses); NOT_FOUND names nasId.
+   */
+  async nasAddressesOf(nasId: string): Promise<string[]> {
+    return this.nas.sessionAddresses(await this.requireNas(nasId));
+  }
+
+  private async requireNas(nasId: string): Promise<Nas> {
     const nas = await this.nas.find(nasId);
     if (!nas) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
-    return nas.name;
+    return nas;
   }
 
   /** One read of the totals, shared by every request that comes while it runs. */
@@ -172,13 +194,13 @@ export class OnlineSessionsService {
    */
   private async searchPage(
     term: string,
-    nasName: string | null,
+    nas: readonly string[] | null,
     first: number,
     after?: string | null,
   ): Promise<Connection<Session>> {
     const limit = pageSize(first);
     const before = decodeCursor('o', after);
-    const { sql, params } = openSessionMatches(this.dataSource, term, nasName);
+    const { sql, params } = openSessionMatches(this.dataSource, term, nas);
     if (limit === 0) {
       const [row] = await this.raw<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM (${sql}) m`,
@@ -204,7 +226,7 @@ export class OnlineSessionsService {
         ? Number(found[0].total)
         : before === null
           ? 0
-          : (await this.searchPage(term, nasName, 0)).totalCount;
+          : (await this.searchPage(term, nas, 0)).totalCount;
     const ids = found.map((r) => String(r.id));
     const rows =
       ids.length === 0
@@ -228,12 +250,16 @@ export class OnlineSessionsService {
     return this.dataSource.query<T[]>(query, values);
   }
 
-  private open(nasName: string | null): SelectQueryBuilder<RadAcct> {
+  /** Open sessions; `nas`: only those from these NAS addresses (none: no session). */
+  private open(nas: readonly string[] | null): SelectQueryBuilder<RadAcct> {
     const qb = this.dataSource
       .getRepository(RadAcct)
       .createQueryBuilder('a')
       .where('a.acctstoptime IS NULL');
-    if (nasName !== null) qb.andWhere('a.nasipaddress = :nasName', { nasName });
+    if (nas === null) return qb;
+    if (nas.length === 0) qb.andWhere('1 = 0');
+    else if (nas.length === 1) qb.andWhere('a.nasipaddress = :nasName', { nasName: nas[0] });
+    else qb.andWhere('a.nasipaddress IN (:...nasNames)', { nasNames: [...nas] });
     return qb;
   }
 }

@@ -9,24 +9,31 @@ import { OnlineSessionsService } from './online-sessions.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
 
-function nasByName(ctx: GraphqlContext, nas: NasService) {
+function nasByAddress(ctx: GraphqlContext, nas: NasService) {
   return requestLoader(
     ctx,
-    'nasByName',
-    (names: readonly string[]) => nas.byNames(names),
+    'nasByAddress',
+    (addresses: readonly string[]) => nas.byAddresses(addresses),
     null as Nas | null,
   );
 }
 
-/** Session.nas: the nas row whose nasname is the session's nasipaddress. */
+/**
+ * Session.nas: the nas row whose nasname is the session's nasipaddress, else the longest
+ * network holding it (as FreeRADIUS and the accounting listener match).
+ */
 @Resolver(() => Session)
 @RequireRole(Role.VIEWER)
 export class SessionNasResolver {
   constructor(private readonly nasService: NasService) {}
 
-  @ResolveField(() => Nas, { nullable: true })
+  @ResolveField(() => Nas, {
+    nullable: true,
+    description:
+      'The nas row whose nasname is nasIpAddress, else the longest network (e.g. 10.0.0.0/24) holding it.',
+  })
   nas(@Parent() s: Session, @Context() ctx: GraphqlContext): Promise<Nas | null> {
-    return nasByName(ctx, this.nasService).load(s.nasIpAddress);
+    return nasByAddress(ctx, this.nasService).load(s.nasIpAddress);
   }
 }
 
@@ -38,7 +45,7 @@ export class NasOnlineResolver {
 
   @ResolveField(() => Nas, { nullable: true })
   nas(@Parent() n: NasOnline, @Context() ctx: GraphqlContext): Promise<Nas | null> {
-    return nasByName(ctx, this.nasService).load(n.nasIpAddress);
+    return nasByAddress(ctx, this.nasService).load(n.nasIpAddress);
   }
 }
 
@@ -53,8 +60,8 @@ export class NasOnlineCountResolver {
     return requestLoader(
       ctx,
       'onlineCountByNas',
-      (names: readonly string[]) => this.online.countByNasNames(names),
+      (nases: readonly Nas[]) => this.online.countByNas(nases),
       0,
-    ).load(n.name);
+    ).load(n);
   }
 }

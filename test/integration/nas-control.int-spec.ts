@@ -1,7 +1,7 @@
 import { startApp, type RunningApp } from '../support/app';
 import { LogCapture } from '../support/log-capture';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
-import { gqlData } from '../support/graphql';
+import { gqlData, gqlError } from '../support/graphql';
 import { startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -61,7 +61,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
 
   let seq = 0;
   /** A profile, a customer on it, and (when online) an open radacct row on the NAS. */
-  async function customer(online: boolean, profileId?: string) {
+  async function customer(online: boolean, profileId?: string, nasIp = NAS_IP) {
     seq++;
     const pid =
       profileId ??
@@ -82,16 +82,23 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     );
     const session = `81c0${String(seq).padStart(4, '0')}`;
     const address = `100.64.0.${seq}`;
-    if (online) await openSession(username, session, address);
+    if (online) await openSession(username, session, address, nasIp);
     return { id: createCustomer.id as string, username, session, address, profileId: pid };
   }
 
-  const openSession = (username: string, session: string, address: string) =>
+  const openSession = (username: string, session: string, address: string, nasIp = NAS_IP) =>
     db.query(
       `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, acctstarttime, acctupdatetime)
        VALUES (?, ?, ?, ?, ?, '2026-11-30 10:00:00', '2026-11-30 10:00:00')`,
-      [session, `u-${username}-${session}`, username, NAS_IP, address],
+      [session, `u-${username}-${session}`, username, nasIp, address],
     );
+
+  const createProfileId = async (name: string) =>
+    (
+      await gqlData(api, `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`, {
+        i: { name, downloadRateKbps: 51200, uploadRateKbps: 20480, validityDays: 30 },
+      })
+    ).createProfile.id as string;
 
   const disconnect = async (id: string) =>
     (
@@ -255,12 +262,191 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     expect(found.currentSession.liveRate).toEqual({ uploadBps: 1_500_000, downloadBps: 9_800_000 });
   });
 
+  describe('a NAS entered as a network (127.0.0.0/24; 127.0.0.1 has a row of its own)', () => {
+    const NET_SECRET = 'net-Shared-s3cret';
+    const NET_IP = '127.0.0.5';
+    let netCoa: CoaResponder;
+    let netRouter: RouterOsDouble;
+    let netId: string;
+
+    beforeAll(async () => {
+      netCoa = await startCoaResponder({ secret: NET_SECRET, host: NET_IP });
+      netRouter = await startRouterOsDouble({ user: 'radgraph', password: API_PASSWORD });
+      ({
+        createNas: { id: netId },
+      } = await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+        i: {
+          name: '127.0.0.0/24',
+          secret: NET_SECRET,
+          type: 'mikrotik',
+          coaPort: netCoa.port,
+          routerOs: {
+            host: '127.0.0.1',
+            port: netRouter.port,
+            user: 'radgraph',
+            password: API_PASSWORD,
+          },
+        },
+      }));
+    });
+
+    afterAll(async () => {
+      await netCoa?.close();
+      await netRouter?.close();
+    });
+
+    it("disconnectCustomer sends the Disconnect-Request to the session's own address, with the network's secret", async () => {
+      netCoa.setMode('ack');
+      const c = await customer(true, undefined, NET_IP);
+      const before = netCoa.received.length;
+      const exactBefore = coa.received.length;
+      expect(await disconnect(c.id)).toMatchObject({ ok: true, method: 'coa' });
+      const sent = netCoa.received.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].code).toBe('Disconnect-Request');
+      expect(sent[0].authenticatorValid).toBe(true);
+      expect(sent[0].attributes).toMatchObject({
+        'User-Name': c.username,
+        'Acct-Session-Id': c.session,
+      });
+      expect(coa.received.length).toBe(exactBefore);
+    });
+
+    it("changeCustomerProfile's new rate reaches a session of the network", async () => {
+      netCoa.setMode('ack');
+      const c = await customer(true, undefined, NET_IP);
+      const other = await createProfileId(`net-fast-${kind}`);
+      const before = netCoa.received.length;
+      await gqlData(
+        api,
+        `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
+        { id: c.id, p: other },
+      );
+      const sent = netCoa.received.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({ code: 'CoA-Request', authenticatorValid: true });
+      expect(sent[0].attributes).toMatchObject({
+        'User-Name': c.username,
+        'Vendor-Specific': { 'Mikrotik-Rate-Limit': '20480k/51200k' },
+      });
+    });
+
+    it("Session.nas, onlineSessions(nasId), Nas.onlineCount and onlineSummary's byNas name the network", async () => {
+      const inNet = await customer(true, undefined, NET_IP);
+      const onExact = await customer(true);
+      const { onlineSessions, nas, onlineSummary } = await gqlData(
+        api,
+        `query($nas: ID!) {
+          onlineSessions(nasId: $nas, first: 500) { totalCount edges { node { username nas { id } } } }
+          nas(id: $nas) { onlineCount lastAccountingAt }
+          onlineSummary { byNas { nasIpAddress count nas { id } } }
+        }`,
+        { nas: netId },
+      );
+      const names = onlineSessions.edges.map((e: any) => e.node.username);
+      expect(names).toContain(inNet.username);
+      expect(names).not.toContain(onExact.username);
+      expect(onlineSessions.edges.every((e: any) => e.node.nas?.id === netId)).toBe(true);
+      expect(nas.onlineCount).toBe(onlineSessions.totalCount);
+      expect(nas.lastAccountingAt).not.toBeNull();
+      expect(onlineSummary.byNas).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ nasIpAddress: NET_IP, nas: { id: netId } }),
+          expect.objectContaining({ nasIpAddress: NAS_IP, nas: { id: nasId } }),
+        ]),
+      );
+      const { onlineSessions: found } = await gqlData(
+        api,
+        `query($nas: ID!, $s: String) { onlineSessions(nasId: $nas, search: $s) { totalCount } }`,
+        { nas: netId, s: inNet.username },
+      );
+      expect(found.totalCount).toBe(1);
+    });
+
+    it("reconcileNas compares the network's open sessions with its router, and leaves 127.0.0.1's alone", async () => {
+      await db.query(`UPDATE radacct SET acctstoptime = acctstarttime WHERE acctstoptime IS NULL`);
+      netRouter.sessions.length = 0;
+      const kept = await customer(true, undefined, NET_IP);
+      const lost = await customer(true, undefined, '127.0.0.6');
+      const onExact = await customer(true);
+      netRouter.addSession({
+        name: kept.username,
+        address: kept.address,
+        sessionId: `0x${kept.session.toUpperCase()}`,
+      });
+      netRouter.addSession({ name: 'ghost', address: '100.64.9.9', sessionId: '0x1' });
+      const { reconcileNas } = await gqlData(
+        api,
+        `mutation($id: ID!) { reconcileNas(nasId: $id) { routerSessions openSessions closedSessionIds routerOnly { username } } }`,
+        { id: netId },
+      );
+      expect(reconcileNas).toMatchObject({
+        routerSessions: 2,
+        openSessions: 2,
+        routerOnly: [{ username: 'ghost' }],
+      });
+      const rows = await db.query<{ username: string }>(
+        'SELECT username FROM radacct WHERE radacctid = ?',
+        reconcileNas.closedSessionIds,
+      );
+      expect(rows).toEqual([{ username: lost.username }]);
+      const open = await db.query<{ username: string }>(
+        'SELECT username FROM radacct WHERE acctstoptime IS NULL ORDER BY radacctid',
+      );
+      expect(open.map((r) => r.username)).toEqual([kept.username, onExact.username]);
+    });
+
+    it('Session.liveRate reads the rate through its routerOs.host', async () => {
+      const c = await customer(true, undefined, NET_IP);
+      netRouter.addSession({
+        name: c.username,
+        address: c.address,
+        sessionId: `0x${c.session}`,
+        traffic: { rxBitsPerSecond: 2_000_000, txBitsPerSecond: 8_000_000 },
+      });
+      const { customer: found } = await gqlData(
+        api,
+        `query($id: ID!) { customer(id: $id) { currentSession { liveRate { uploadBps downloadBps } } } }`,
+        { id: c.id },
+      );
+      expect(found.currentSession.liveRate).toEqual({
+        uploadBps: 2_000_000,
+        downloadBps: 8_000_000,
+      });
+    });
+
+    it('reconcileNas refuses a network whose routerOs.host is not set, naming it', async () => {
+      const { createNas } = await gqlData(
+        api,
+        `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`,
+        {
+          i: {
+            name: '10.99.0.0/16',
+            secret: NET_SECRET,
+            routerOs: { user: 'radgraph', password: API_PASSWORD },
+          },
+        },
+      );
+      const error = await gqlError(
+        api,
+        `mutation($id: ID!) { reconcileNas(nasId: $id) { openSessions } }`,
+        { id: createNas.id },
+      );
+      expect(error.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'nasId',
+        reason: 'NAS_WITHOUT_API_HOST',
+      });
+    });
+  });
+
   it('never logged a secret or a password during the whole run', () => {
     const all = logs.text();
     // The capture saw the code that handles them (LOG_LEVEL=verbose logs each request).
     expect(all).toMatch(/"context":"CoaClient","msg":"Disconnect-Request/);
     expect(all).toContain('"context":"RouterOsClient"');
     expect(all).not.toContain(NAS_SECRET);
+    expect(all).not.toContain('net-Shared-s3cret');
     expect(all).not.toContain(API_PASSWORD);
   });
 });

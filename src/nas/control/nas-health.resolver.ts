@@ -35,9 +35,9 @@ export class NasHealthResolver {
     return requestLoader(
       ctx,
       'lastAccountingAtByNas',
-      (names: readonly string[]) => this.health.lastAccountingAt(names),
+      (nases: readonly Nas[]) => this.health.lastAccountingAt(nases),
       null as Date | null,
-    ).load(nas.name);
+    ).load(nas);
   }
 
   @RequireRole(Role.ADMIN)

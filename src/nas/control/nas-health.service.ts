@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RouterOsClient } from '../routeros/routeros-client.service';
+import type { Nas } from '../models/nas.model';
+import { isNasNetwork, NasAddressMatcher } from '../nas-address-match';
 import { NasService } from '../nas.service';
 import type { LiveRate } from './models/live-rate.model';
 
@@ -43,22 +45,45 @@ export class NasHealthService {
 
   /**
    * The latest accounting change among each NAS's open sessions (rg_seen_at: the server's
-   * clock), and its last Accounting-On/Off (nasreload), whichever is later; null for none.
+   * clock), and its last Accounting-On/Off (nasreload), whichever is later; null for none. A
+   * NAS entered as a network counts the open sessions of its session addresses
+   * (NasService.sessionAddresses) and the Accounting-On/Off of every address it holds.
    */
-  async lastAccountingAt(nasnames: readonly string[]): Promise<Map<string, Date>> {
-    if (nasnames.length === 0) return new Map();
-    const marks = nasnames.map(() => '?').join(', ');
-    const rows: Array<{ nas: string; at: Date | string | null }> = await this.dataSource.query(
-      `SELECT nasipaddress AS nas, MAX(rg_seen_at) AS at FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${marks}) GROUP BY nasipaddress ` +
-        `UNION ALL SELECT nasipaddress AS nas, reloadtime AS at FROM nasreload WHERE nasipaddress IN (${marks})`,
-      [...nasnames, ...nasnames],
-    );
-    const out = new Map<string, Date>();
-    for (const row of rows) {
-      if (row.at === null) continue;
-      const at = row.at instanceof Date ? row.at : new Date(`${row.at.replace(' ', 'T')}Z`);
-      const before = out.get(row.nas);
-      if (!before || at > before) out.set(row.nas, at);
+  async lastAccountingAt(nases: readonly Nas[]): Promise<Map<Nas, Date>> {
+    const addresses = new Map<Nas, string[]>();
+    for (const n of new Set(nases)) addresses.set(n, await this.nas.sessionAddresses(n));
+    const names = [...new Set([...addresses.values()].flat())];
+    const networks = [...addresses.keys()].filter((n) => isNasNetwork(n.name));
+    if (names.length === 0 && networks.length === 0) return new Map();
+    const marks = names.map(() => '?').join(', ');
+    const rows: Array<{ kind: string; nas: string; at: Date | string | null }> =
+      await this.dataSource.query(
+        [
+          ...(names.length === 0
+            ? []
+            : [
+                `SELECT 'open' AS kind, nasipaddress AS nas, MAX(rg_seen_at) AS at FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${marks}) GROUP BY nasipaddress`,
+              ]),
+          // nasreload has a row per NAS address: a network's are read whole and matched here.
+          networks.length === 0
+            ? `SELECT 'reload' AS kind, nasipaddress AS nas, reloadtime AS at FROM nasreload WHERE nasipaddress IN (${marks})`
+            : `SELECT 'reload' AS kind, nasipaddress AS nas, reloadtime AS at FROM nasreload`,
+        ].join(' UNION ALL '),
+        networks.length === 0 ? [...names, ...names] : names,
+      );
+    const out = new Map<Nas, Date>();
+    for (const [n, list] of addresses) {
+      const inside = isNasNetwork(n.name) ? new NasAddressMatcher([[n.name, true]]) : null;
+      for (const row of rows) {
+        if (row.at === null) continue;
+        const mine =
+          list.includes(row.nas) ||
+          (row.kind === 'reload' && inside !== null && inside.find(row.nas) !== null);
+        if (!mine) continue;
+        const at = row.at instanceof Date ? row.at : new Date(`${row.at.replace(' ', 'T')}Z`);
+        const before = out.get(n);
+        if (!before || at > before) out.set(n, at);
+      }
     }
     return out;
   }

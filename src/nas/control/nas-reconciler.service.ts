@@ -31,6 +31,9 @@ export const RECONCILER_LEASE = 'nas-reconciler';
  *   or the NAS sends accounting elsewhere).
  * A session matches by Acct-Session-Id (RouterOS's session-id), else by user name. On demand
  * (reconcileNas) and every NAS_RECONCILE_INTERVAL_SECONDS for each NAS with API settings.
+ * A NAS entered as a network ("10.0.0.0/24") is reconciled only with a routerOs.host: the
+ * open sessions from the addresses it holds (NasService.sessionAddresses) are compared with
+ * that router's /ppp/active, so that router must be the one that carries them all.
  */
 @Injectable()
 export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -75,6 +78,14 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
   async reconcile(nasId: string): Promise<ReconcileResult> {
     const access = await this.nas.accessById(nasId);
     if (!access) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
+    if (!access.routerOs && access.nas.routerOs) {
+      // Entered as a network: which router the API reaches is routerOs.host's to say.
+      throw new BadUserInputError(
+        'nasId',
+        `NAS ${access.nas.name} is a network: set its routerOs.host (the router that carries its sessions) with updateNas first`,
+        'NAS_WITHOUT_API_HOST',
+      );
+    }
     if (!access.routerOs) {
       throw new BadUserInputError(
         'nasId',
@@ -96,6 +107,7 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
 
   private async reconcileAll(): Promise<void> {
     for (const access of await this.nas.withRouterOs().catch(() => [])) {
+      if (!access.routerOs) continue; // a network without routerOs.host
       try {
         const result = await this.reconcileAccess(access);
         if (result.closedSessionIds.length || result.routerOnly.length) {
@@ -112,7 +124,9 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
   private async reconcileAccess(access: NasAccess): Promise<ReconcileResult> {
     // The radacct rows first: a session that starts while the router is read is on the
     // router, not yet in this list, so it is reported at worst, never closed.
-    const open = await openSessions(this.dataSource, { nasname: access.nas.name });
+    const open = await openSessions(this.dataSource, {
+      nasAddresses: await this.nas.sessionAddresses(access.nas),
+    });
     const active = await this.routerOs.listActive(access.routerOs!);
     const { gone, routerOnly } = compare(open, active);
     const closed = await this.reaper.closeStale(gone.map((s) => s.id));

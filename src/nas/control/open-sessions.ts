@@ -13,20 +13,28 @@ const COLUMNS =
   'a.radacctid AS id, a.username AS username, a.acctsessionid AS acctSessionId, ' +
   'a.framedipaddress AS framedIpAddress, a.nasipaddress AS nasIpAddress';
 
-/** Open sessions: of a user, of every user of a FreeRADIUS group, or of a NAS. */
+/**
+ * Open sessions: of a user, of every user of a FreeRADIUS group, or of a NAS (its session
+ * addresses: NasService.sessionAddresses).
+ */
 export async function openSessions(
   ds: DataSource,
-  by: { username: string } | { groupname: string } | { nasname: string },
+  by: { username: string } | { groupname: string } | { nasAddresses: readonly string[] },
 ): Promise<OpenSession[]> {
-  const [join, where, value] =
+  if ('nasAddresses' in by && by.nasAddresses.length === 0) return [];
+  const [join, where, values] =
     'username' in by
-      ? ['', 'a.username = ?', by.username]
+      ? ['', 'a.username = ?', [by.username]]
       : 'groupname' in by
-        ? ['JOIN radusergroup g ON g.username = a.username', 'g.groupname = ?', by.groupname]
-        : ['', 'a.nasipaddress = ?', by.nasname];
+        ? ['JOIN radusergroup g ON g.username = a.username', 'g.groupname = ?', [by.groupname]]
+        : [
+            '',
+            `a.nasipaddress IN (${by.nasAddresses.map(() => '?').join(', ')})`,
+            [...by.nasAddresses],
+          ];
   const rows: OpenSession[] = await ds.query(
     `SELECT ${COLUMNS} FROM radacct a ${join} WHERE a.acctstoptime IS NULL AND ${where} ORDER BY a.radacctid`,
-    [value],
+    values,
   );
   return rows.map((r) => ({
     ...r,

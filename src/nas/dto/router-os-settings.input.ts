@@ -5,7 +5,11 @@ import { Field, InputType, Int } from '@nestjs/graphql';
     "A NAS's RouterOS API (MikroTik), for the fallback disconnect, health and live rates.",
 })
 export class RouterOsSettingsInput {
-  @Field(() => String, { nullable: true, description: "Default: the NAS's name (its address)." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Default: the NAS's name (its address). A NAS entered as a network has no such default: each session's own NAS address serves the fallback disconnect and live rates, and reconcileNas and reachable need this host.",
+  })
   host?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Default 8728, or 8729 with TLS.' })

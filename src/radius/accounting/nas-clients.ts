@@ -1,9 +1,11 @@
-import { BlockList, isIPv4 } from 'node:net';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NasRow } from '../../database/freeradius';
+import { NasAddressMatcher, normalizeAddress } from '../../nas/nas-address-match';
 import { NasChanges } from '../../nas/nas-changes';
+
+export { normalizeAddress };
 
 /** A RADIUS client as FreeRADIUS reads it from the nas table: its address and shared secret. */
 export interface NasClient {
@@ -14,19 +16,6 @@ export interface NasClient {
 /** How long a loaded client list is trusted, and how often a miss may reload it. */
 const REFRESH_MS = 30_000;
 const MISS_RELOAD_MS = 2_000;
-
-/** "::ffff:10.0.0.1" (an IPv4 peer on a dual-stack socket) is 10.0.0.1. */
-export function normalizeAddress(address: string): string {
-  if (!address.startsWith('::')) return address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped ? mapped[1] : address;
-}
-
-interface PrefixClient {
-  list: BlockList;
-  bits: number;
-  client: NasClient;
-}
 
 /**
  * The NAS routers allowed to send accounting, from FreeRADIUS's nas table, by source address:
@@ -39,8 +28,7 @@ interface PrefixClient {
 @Injectable()
 export class NasClients {
   private readonly log = new Logger('NasClients');
-  private exact = new Map<string, NasClient>();
-  private prefixes: PrefixClient[] = [];
+  private clients = new NasAddressMatcher<NasClient>([]);
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
 
@@ -82,13 +70,7 @@ export class NasClients {
   }
 
   private find(address: string): NasClient | null {
-    const exact = this.exact.get(address);
-    if (exact) return exact;
-    const family = isIPv4(address) ? 'ipv4' : 'ipv6';
-    for (const p of this.prefixes) {
-      if (p.list.check(address, family)) return p.client;
-    }
-    return null;
+    return this.clients.find(address);
   }
 
   /**
@@ -112,29 +94,13 @@ export class NasClients {
     const rows = await this.dataSource
       .getRepository(NasRow)
       .find({ select: { nasname: true, secret: true } });
-    const exact = new Map<string, NasClient>();
-    const prefixes: PrefixClient[] = [];
-    for (const row of rows) {
-      const client = { nasname: row.nasname, secret: row.secret };
-      const [address, bitsText] = row.nasname.split('/');
-      if (bitsText === undefined) {
-        exact.set(normalizeAddress(address), client);
-        continue;
-      }
-      const bits = Number(bitsText);
-      const family = isIPv4(address) ? 'ipv4' : 'ipv6';
-      const list = new BlockList();
-      try {
-        list.addSubnet(address, bits, family);
-      } catch {
-        this.log.warn(`nas row ${row.id}: nasname "${row.nasname}" is not an address or network`);
-        continue;
-      }
-      prefixes.push({ list, bits, client });
+    const clients = new NasAddressMatcher(
+      rows.map((row) => [row.nasname, { nasname: row.nasname, secret: row.secret }] as const),
+    );
+    for (const bad of clients.invalid) {
+      this.log.warn(`nasname "${bad.nasname}" is not an address or network`);
     }
-    prefixes.sort((a, b) => b.bits - a.bits);
-    this.exact = exact;
-    this.prefixes = prefixes;
+    this.clients = clients;
     this.loadedAt = Date.now();
   }
 }

@@ -11,6 +11,7 @@ import { foldUsername } from '../usernames';
 import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 import { Metrics } from '../../metrics/metrics.service';
+import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
 function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
@@ -43,7 +44,11 @@ const FEED_REPEAT_WINDOW_MS = 120_000;
 const FEED_EVENTS_KEPT = 200_000;
 
 export interface SessionEventFilter {
-  /** Only sessions of this NAS (radacct.nasipaddress = nas.nasname). */
+  /**
+   * Only sessions of this NAS: radacct.nasipaddress = nas.nasname, or, for a NAS entered as a
+   * network ("10.0.0.0/24"), an address it holds (an address inside it with a nas row of its
+   * own included).
+   */
   nasName?: string;
   /** Only this user's sessions, whatever the case (usernames.ts). */
   username?: string;
@@ -53,8 +58,22 @@ export interface SessionEventFilter {
 const normalized = (f: SessionEventFilter): SessionEventFilter =>
   f.username === undefined ? f : { ...f, username: foldUsername(f.username) };
 
+const networks = new Map<string, NasAddressMatcher<true>>();
+
+function onNas(nasName: string, address: string): boolean {
+  if (address === nasName) return true;
+  if (!isNasNetwork(nasName)) return false;
+  let network = networks.get(nasName);
+  if (!network) {
+    network = new NasAddressMatcher([[nasName, true]]);
+    if (networks.size > 1000) networks.clear();
+    networks.set(nasName, network);
+  }
+  return network.find(address) !== null;
+}
+
 const matches = (f: SessionEventFilter, e: SessionEvent) =>
-  (f.nasName === undefined || e.session.nasIpAddress === f.nasName) &&
+  (f.nasName === undefined || onNas(f.nasName, e.session.nasIpAddress)) &&
   (f.username === undefined || foldUsername(e.session.username) === f.username);
 
 interface Subscriber {

@@ -7,7 +7,11 @@ export class NasOnline {
   @Field()
   nasIpAddress!: string;
 
-  @Field(() => Nas, { nullable: true, description: 'The nas row whose nasname is nasIpAddress.' })
+  @Field(() => Nas, {
+    nullable: true,
+    description:
+      'The nas row whose nasname is nasIpAddress, else the longest network (e.g. 10.0.0.0/24) holding it.',
+  })
   nas!: Nas | null;
 
   @Field(() => Int)
