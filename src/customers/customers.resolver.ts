@@ -95,7 +95,10 @@ export class CustomersResolver {
   }
 
   @RequireRole(Role.OPERATOR)
-  @Mutation(() => Customer, { description: 'FreeRADIUS rejects the login until resumeCustomer.' })
+  @Mutation(() => Customer, {
+    description:
+      "FreeRADIUS rejects the login until resumeCustomer, and the customer's open sessions are disconnected.",
+  })
   async suspendCustomer(@Args('id', { type: () => ID }) id: string): Promise<Customer> {
     return toCustomer(await this.service.setSuspended(id, true));
   }
@@ -117,7 +120,8 @@ export class CustomersResolver {
 
   @RequireRole(Role.OPERATOR)
   @Mutation(() => Boolean, {
-    description: 'Removes the customer and its FreeRADIUS rows; radacct history stays.',
+    description:
+      "Removes the customer and its FreeRADIUS rows, then disconnects the customer's open sessions (a NAS that does not take it is logged; the removal stands); radacct history stays.",
   })
   deleteCustomer(@Args('id', { type: () => ID }) id: string): Promise<boolean> {
     return this.service.delete(id);

@@ -200,15 +200,25 @@ export class CustomersService {
     });
   }
 
-  setSuspended(id: string, suspended: boolean): Promise<CustomerEntity> {
-    return this.change(id, async (m, c) => {
+  /**
+   * Suspends (Auth-Type := Reject: no next login) or resumes the customer. Suspending also
+   * disconnects the customer's open sessions, after the commit (endSessions).
+   */
+  async setSuspended(id: string, suspended: boolean): Promise<CustomerEntity> {
+    const customer = await this.change(id, async (m, c) => {
       c.suspended = suspended;
       await new CustomerRadiusRows(m, c.username).setSuspended(suspended);
     });
+    if (suspended) await this.endSessions(customer.username, 'suspended');
+    return customer;
   }
 
-  delete(id: string): Promise<boolean> {
-    return this.write(async (m) => {
+  /**
+   * Deletes the customer and its FreeRADIUS rows, then disconnects its open sessions
+   * (endSessions): nothing else could end them once the customer is gone.
+   */
+  async delete(id: string): Promise<boolean> {
+    const username = await this.write(async (m) => {
       const customer = await lockCustomer(m, id);
       await new CustomerRadiusRows(m, customer.username).remove();
       await m.getRepository(CustomerEntity).delete({ id: customer.id });
@@ -217,8 +227,34 @@ export class CustomersService {
         before: snapshot(customer),
         after: null,
       });
-      return true;
+      return customer.username;
     });
+    await this.endSessions(username, 'deleted');
+    return true;
+  }
+
+  /**
+   * Disconnects the open sessions of a customer whose access just ended (deleted, suspended),
+   * after the commit. A NAS that does not take it never undoes the change: it is logged at
+   * warn and counted in radgraph_disconnects_total{result="failed"}; the session then ends
+   * when the NAS ends it (or, for a suspended customer, with disconnectCustomer).
+   */
+  private async endSessions(username: string, why: 'deleted' | 'suspended'): Promise<void> {
+    try {
+      const result = await this.control.disconnectIfOnline(username);
+      if (result === null) return;
+      if (result.ok) {
+        this.log.log(`${username} ${why}: disconnected (${result.method}): ${result.message}`);
+      } else {
+        this.log.warn(
+          `${username} ${why}, but still online: the disconnect failed (${result.method}): ${result.message}`,
+        );
+      }
+    } catch (err) {
+      this.log.warn(
+        `${username} ${why}, but the disconnect could not be sent: ${(err as Error).message}`,
+      );
+    }
   }
 
   /**

@@ -440,6 +440,74 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     });
   });
 
+  describe('deleting or suspending an online customer', () => {
+    const gone = async (id: string) =>
+      (await gqlData(api, `mutation($id: ID!) { deleteCustomer(id: $id) }`, { id })).deleteCustomer;
+
+    it('deleteCustomer sends a Disconnect-Request for the session', async () => {
+      coa.setMode('ack');
+      const c = await customer(true);
+      const before = coa.received.length;
+      expect(await gone(c.id)).toBe(true);
+      const sent = coa.received.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].code).toBe('Disconnect-Request');
+      expect(sent[0].attributes).toMatchObject({
+        'User-Name': c.username,
+        'Acct-Session-Id': c.session,
+      });
+    });
+
+    it('suspendCustomer sends a Disconnect-Request for the session; resumeCustomer sends nothing', async () => {
+      coa.setMode('ack');
+      const c = await customer(true);
+      const before = coa.received.length;
+      const { suspendCustomer } = await gqlData(
+        api,
+        `mutation($id: ID!) { suspendCustomer(id: $id) { status } }`,
+        { id: c.id },
+      );
+      expect(suspendCustomer.status).toBe('SUSPENDED');
+      const sent = coa.received.slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].code).toBe('Disconnect-Request');
+      expect(sent[0].attributes).toMatchObject({ 'User-Name': c.username });
+      await gqlData(api, `mutation($id: ID!) { resumeCustomer(id: $id) { id } }`, { id: c.id });
+      expect(coa.received.length).toBe(before + 1);
+    });
+
+    it('with the NAS silent, the delete still succeeds, and the failed disconnect is logged at warn', async () => {
+      const SILENT_IP = '127.0.0.9';
+      const silent = await startCoaResponder({
+        secret: NAS_SECRET,
+        host: SILENT_IP,
+        mode: 'silent',
+      });
+      try {
+        await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+          i: { name: SILENT_IP, secret: NAS_SECRET, coaPort: silent.port },
+        });
+        const c = await customer(true, undefined, SILENT_IP);
+        expect(await gone(c.id)).toBe(true);
+        expect(silent.received.map((r) => r.code)).toContain('Disconnect-Request');
+        const { customer: after } = await gqlData(
+          api,
+          `query($id: ID!) { customer(id: $id) { id } }`,
+          { id: c.id },
+        );
+        expect(after).toBeNull();
+        const warned = logs
+          .text()
+          .split('\n')
+          .filter((line) => line.includes(c.username) && line.includes('still online'));
+        expect(warned).toHaveLength(1);
+        expect(warned[0]).toMatch(/"level":"warn"|WARN/i);
+      } finally {
+        await silent.close();
+      }
+    });
+  });
+
   it('never logged a secret or a password during the whole run', () => {
     const all = logs.text();
     // The capture saw the code that handles them (LOG_LEVEL=verbose logs each request).

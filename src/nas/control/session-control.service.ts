@@ -43,16 +43,32 @@ export class SessionControlService {
 
   /** Disconnects every open session of `username`. */
   async disconnectUser(username: string): Promise<DisconnectResult> {
-    const result = await this.disconnectAll(username);
+    const sessions = await openSessions(this.dataSource, { username });
+    const result =
+      sessions.length === 0
+        ? {
+            ok: false,
+            method: 'none' as const,
+            message: `${username} is not online: no open session`,
+          }
+        : await this.disconnectAll(sessions);
     this.metrics.disconnects.inc({ method: result.method, result: result.ok ? 'ok' : 'failed' });
     return result;
   }
 
-  private async disconnectAll(username: string): Promise<DisconnectResult> {
+  /**
+   * As disconnectUser, for a change that ends the user's access (a customer deleted or
+   * suspended): null, and nothing counted, when the user has no open session.
+   */
+  async disconnectIfOnline(username: string): Promise<DisconnectResult | null> {
     const sessions = await openSessions(this.dataSource, { username });
-    if (sessions.length === 0) {
-      return { ok: false, method: 'none', message: `${username} is not online: no open session` };
-    }
+    if (sessions.length === 0) return null;
+    const result = await this.disconnectAll(sessions);
+    this.metrics.disconnects.inc({ method: result.method, result: result.ok ? 'ok' : 'failed' });
+    return result;
+  }
+
+  private async disconnectAll(sessions: OpenSession[]): Promise<DisconnectResult> {
     const access = this.accessCache();
     const outcomes = await Promise.all(
       sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
