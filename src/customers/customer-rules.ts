@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { BadUserInputError } from '../common/errors/app-error';
+import { RLM_SQL_SAFE_PUNCTUATION, rlmSqlUnsafeChar } from '../common/validation/rlm-sql';
 import { optionalText, requireText } from '../common/validation/text';
 
 export enum CustomerStatus {
@@ -21,25 +22,19 @@ export function customerStatus(
 }
 
 /**
- * ASCII outside FreeRADIUS's safe_characters (queries.conf): rlm_sql writes such a character
- * into its queries as "=XX", so radcheck would never match the login and radacct would hold
- * another name. Multi-byte UTF-8 characters pass through rlm_sql unchanged.
- */
-const UNSAFE_ASCII = /[^\u0080-\u{10FFFF}@a-zA-Z0-9.\-_:/]/u;
-
-/**
  * A PPPoE login: 1-64 characters (radcheck.username), no whitespace or control characters,
- * and of ASCII only letters, digits and @ . - _ : / (what FreeRADIUS's SQL module keeps as is).
+ * and of ASCII only letters, digits and @ . - _ : / (what FreeRADIUS's SQL module keeps as is:
+ * rlmSqlUnsafeChar).
  */
 export function checkUsername(field: string, value: string): string {
   const username = requireText(field, value, 64, 'Username');
   if (/\s/u.test(username))
     throw new BadUserInputError(field, 'Username must not contain whitespace');
-  const unsafe = UNSAFE_ASCII.exec(username);
-  if (unsafe) {
+  const unsafe = rlmSqlUnsafeChar(username);
+  if (unsafe !== null) {
     throw new BadUserInputError(
       field,
-      `Username must not contain "${unsafe[0]}": besides letters and digits, only @ . - _ : / (FreeRADIUS's SQL module rewrites other characters, so the customer could not log in)`,
+      `Username must not contain "${unsafe}": besides letters and digits, only ${RLM_SQL_SAFE_PUNCTUATION} (FreeRADIUS's SQL module rewrites other characters, so the customer could not log in)`,
     );
   }
   return username;

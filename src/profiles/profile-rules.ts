@@ -1,4 +1,5 @@
 import { BadUserInputError } from '../common/errors/app-error';
+import { RLM_SQL_SAFE_PUNCTUATION, rlmSqlUnsafeChar } from '../common/validation/rlm-sql';
 import { requireInt, requireText } from '../common/validation/text';
 
 export const MAX_RATE_KBPS = 100_000_000; // 100 Gbit/s
@@ -26,7 +27,35 @@ export function groupReplyRows(p: {
   ];
 }
 
-export const checkName = (field: string, v: string) => requireText(field, v, 64, 'Profile name');
+/**
+ * A profile's name, which is also its FreeRADIUS group name: 1-64 characters
+ * (radusergroup.groupname), no control characters, and of ASCII only letters, digits, space and
+ * @ . - _ : / (rlmSqlUnsafeChar). FreeRADIUS's SQL module rewrites any other ASCII character in
+ * `'%{SQL-Group}'` as "=XX", so its radgroupreply lookup would match nothing and the profile's
+ * customers would log in without its speed limit.
+ */
+export function checkName(field: string, value: string): string {
+  const name = requireText(field, value, 64, 'Profile name');
+  const unsafe = rlmSqlUnsafeChar(name);
+  if (unsafe !== null) {
+    throw new BadUserInputError(
+      field,
+      `Profile name must not contain "${unsafe}": besides letters, digits and spaces, only ${RLM_SQL_SAFE_PUNCTUATION} (the name is the FreeRADIUS group name, and FreeRADIUS's SQL module rewrites other characters, so the profile's customers would get no speed limit at login)`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Why FreeRADIUS cannot match the group of a profile named `name` (one made before checkName
+ * refused such names), or null when it can.
+ */
+export function groupNameProblem(name: string): string | null {
+  const unsafe = rlmSqlUnsafeChar(name);
+  if (unsafe === null) return null;
+  return `FreeRADIUS cannot match this profile's group: its SQL module rewrites "${unsafe}" in the name, so the profile's customers get none of its replies (no speed limit) at login. Rename the profile with only letters, digits, spaces and ${RLM_SQL_SAFE_PUNCTUATION}.`;
+}
+
 export const checkRate = (field: string, v: number) =>
   requireInt(
     field,

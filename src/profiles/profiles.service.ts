@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/app-error';
@@ -18,6 +18,7 @@ import {
   checkRate,
   checkValidity,
   DEFAULT_INTERIM_INTERVAL,
+  groupNameProblem,
   groupReplyRows,
   rateLimit,
 } from './profile-rules';
@@ -40,7 +41,9 @@ function audited(before: ProfileEntity | null, after: ProfileEntity | null): Aud
 
 /** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
 @Injectable()
-export class ProfilesService {
+export class ProfilesService implements OnApplicationBootstrap {
+  private readonly log = new Logger('ProfilesService');
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
@@ -48,6 +51,22 @@ export class ProfilesService {
     private readonly currency: CurrencyService,
     private readonly audit: AuditService,
   ) {}
+
+  /**
+   * A warning for each profile whose name FreeRADIUS cannot match as a group (made before
+   * checkName refused such names): its customers log in without its speed limit until it is
+   * renamed. Profile.groupNameProblem says the same in the API.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      for (const p of await this.list()) {
+        const problem = groupNameProblem(p.name);
+        if (problem) this.log.warn(`Profile ${p.id} "${p.name}": ${problem}`);
+      }
+    } catch (err) {
+      this.log.warn(`cannot check the profiles' group names: ${(err as Error).message}`);
+    }
+  }
 
   list(): Promise<ProfileEntity[]> {
     return this.dataSource.getRepository(ProfileEntity).find({ order: { name: 'ASC' } });

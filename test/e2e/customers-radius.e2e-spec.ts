@@ -3,8 +3,9 @@
  * API are what real FreeRADIUS 3.2 (Debian's packages, with radius-config/) enforces. The app
  * and FreeRADIUS share one fresh MariaDB database; the real radclient plays the NAS.
  *
- * Every write goes through GraphQL, except two that the API has no operation for: the `nas`
- * row FreeRADIUS needs at startup, and moving an expiry into the past (see that test).
+ * Every write goes through GraphQL, except three that the API has no operation for: the `nas`
+ * row FreeRADIUS needs at startup, moving an expiry into the past, and a profile name the API
+ * refuses (see those tests).
  *
  * The tests run in order and share one customer. FreeRADIUS delays every Access-Reject by its
  * stock reject_delay (1 s), so there are only as many rejects as the acceptance list needs.
@@ -294,6 +295,59 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expectCode(result, 'Access-Accept');
     expect(result.reply['Mikrotik-Rate-Limit']).toBe('10240k/20480k');
     expect(result.reply['Acct-Interim-Interval']).toBe('120');
+  });
+
+  it('a profile name FreeRADIUS expands unchanged (space, @ . - _ : /, non-ASCII) gets its rate; one it rewrites gets none, until it is renamed', async () => {
+    const move = (profileId: string) =>
+      gqlData(
+        app(),
+        `mutation ($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
+        { id: customer.id, p: profileId },
+      );
+    const NAME = 'Home 5M: fibre/@ke.co_x-1 ñ';
+    const safe = (
+      await gqlData<{ createProfile: ProfileView }>(app(), CREATE_PROFILE, {
+        input: { name: NAME, downloadRateKbps: 5120, uploadRateKbps: 1024, validityDays: 30 },
+      })
+    ).createProfile;
+    await move(safe.id);
+    let result = await pap();
+    expectCode(result, 'Access-Accept');
+    expect(result.reply['Mikrotik-Rate-Limit']).toBe('1024k/5120k');
+
+    // A name radgraph now refuses, as an older radgraph left it (the API cannot make one):
+    // rlm_sql looks its group up as "…=2B", and the Access-Accept has no rate at all.
+    const LEGACY = `${NAME}+`;
+    await db.query('UPDATE rg_profiles SET name = ? WHERE id = ?', [LEGACY, safe.id]);
+    for (const t of ['radgroupreply', 'radusergroup']) {
+      await db.query(`UPDATE ${t} SET groupname = ? WHERE groupname = ?`, [LEGACY, NAME]);
+    }
+    result = await pap();
+    expectCode(result, 'Access-Accept');
+    expect(result.reply['Mikrotik-Rate-Limit']).toBeUndefined();
+    expect(result.reply['Acct-Interim-Interval']).toBeUndefined();
+    const { profile } = await gqlData(
+      app(),
+      `query ($id: ID!) { profile(id: $id) { groupNameProblem } }`,
+      {
+        id: safe.id,
+      },
+    );
+    expect(profile.groupNameProblem).toContain('"+"');
+
+    // Renamed through the API, the group moves and FreeRADIUS matches it again.
+    await gqlData(
+      app(),
+      `mutation ($id: ID!) { updateProfile(id: $id, input: { name: "Home 5M" }) { id } }`,
+      {
+        id: safe.id,
+      },
+    );
+    result = await pap();
+    expectCode(result, 'Access-Accept');
+    expect(result.reply['Mikrotik-Rate-Limit']).toBe('1024k/5120k');
+
+    await move(home20.id); // as the tests below expect
   });
 
   it('suspendCustomer: Access-Reject; resumeCustomer: Access-Accept again', async () => {

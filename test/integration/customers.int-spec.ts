@@ -179,6 +179,104 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       ).toEqual([]);
     });
 
+    it.each(['Home 10M+', 'Family (20M)', 'Fibre, 30M', 'Bob & Co', "Mama's", '50% off', 'a=b'])(
+      'refuses the profile name %s, whose group FreeRADIUS could never match, and writes nothing',
+      async (name) => {
+        const before = await counts(db);
+        const err = await fails(
+          `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+          { i: { name, downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 } },
+        );
+        expect(err.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.name' });
+        const bad = [...name].find((ch) => !/[A-Za-z0-9 @.\-_:/]/.test(ch))!;
+        expect(err.message).toContain(`Profile name must not contain "${bad}"`);
+        expect(err.message).toMatch(/FreeRADIUS.*no speed limit/);
+        expect(await counts(db)).toEqual(before);
+      },
+    );
+
+    it('takes spaces, @ . - _ : / and letters beyond ASCII in a profile name', async () => {
+      const p = await createProfile({
+        name: 'Nyumbani 5M: ñandú/@.-_ 王',
+        downloadRateKbps: 5120,
+        uploadRateKbps: 1024,
+        validityDays: 30,
+      });
+      expect(await ok(`{ profile(id: "${p.id}") { groupNameProblem } }`)).toEqual({
+        profile: { groupNameProblem: null },
+      });
+      await ok(`mutation { deleteProfile(id: "${p.id}") }`);
+    });
+
+    it('refuses renaming a profile to such a name, and changes nothing', async () => {
+      const c = await createCustomer({
+        username: 'stays',
+        password: 'pw-stays',
+        profileId: home.id,
+      });
+      const before = await counts(db);
+      const err = await fails(
+        `mutation($id: ID!) { updateProfile(id: $id, input: { name: "Home 10M+", downloadRateKbps: 99 }) { id } }`,
+        { id: home.id },
+      );
+      expect(err.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.name' });
+      expect(err.message).toContain('Profile name must not contain "+"');
+      expect(await counts(db)).toEqual(before);
+      expect(await ok(`{ profile(id: "${home.id}") { name rateLimit } }`)).toEqual({
+        profile: { name: 'Home 10M', rateLimit: '5120k/10240k' },
+      });
+      expect(await groupOf('stays')).toEqual(['Home 10M']);
+      await ok(`mutation { deleteCustomer(id: "${c.id}") }`);
+    });
+
+    it('shows a profile made before such names were refused, until it is renamed', async () => {
+      const old = await createProfile({
+        name: 'Legacy 8M',
+        downloadRateKbps: 8192,
+        uploadRateKbps: 2048,
+        validityDays: 30,
+      });
+      const c = await createCustomer({
+        username: 'legacy1',
+        password: 'pw-legacy',
+        profileId: old.id,
+      });
+      // As an older radgraph (or another tool) left it: the group under a name with a "+".
+      await db.query('UPDATE rg_profiles SET name = ? WHERE id = ?', ['Legacy 8M+', old.id]);
+      for (const t of ['radgroupreply', 'radusergroup']) {
+        await db.query(`UPDATE ${t} SET groupname = ? WHERE groupname = ?`, [
+          'Legacy 8M+',
+          'Legacy 8M',
+        ]);
+      }
+      const { profiles } = await ok(`{ profiles { name groupNameProblem } }`);
+      const problems = Object.fromEntries(
+        profiles.map((p: { name: string; groupNameProblem: string | null }) => [
+          p.name,
+          p.groupNameProblem,
+        ]),
+      );
+      expect(problems['Home 10M']).toBeNull();
+      expect(problems['Legacy 8M+']).toMatch(
+        /^FreeRADIUS cannot match this profile's group: .*"\+".*no speed limit.*Rename the profile/,
+      );
+      // Other changes still work without a new name; a safe name puts it right.
+      const { updateProfile } = await ok(
+        `mutation($id: ID!) { updateProfile(id: $id, input: { validityDays: 31 }) { name groupNameProblem } }`,
+        { id: old.id },
+      );
+      expect(updateProfile.name).toBe('Legacy 8M+');
+      expect(updateProfile.groupNameProblem).not.toBeNull();
+      const renamed = await ok(
+        `mutation($id: ID!) { updateProfile(id: $id, input: { name: "Legacy 8M plus" }) { name groupNameProblem } }`,
+        { id: old.id },
+      );
+      expect(renamed.updateProfile).toEqual({ name: 'Legacy 8M plus', groupNameProblem: null });
+      expect(await groupOf('legacy1')).toEqual(['Legacy 8M plus']);
+      await ok(`mutation { deleteCustomer(id: "${c.id}") }`);
+      await ok(`mutation { deleteProfile(id: "${old.id}") }`);
+    });
+
     it('an unknown id is NOT_FOUND', async () => {
       expect((await fails(`mutation { deleteProfile(id: "999999") }`)).extensions.code).toBe(
         'NOT_FOUND',

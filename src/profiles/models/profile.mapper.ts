@@ -1,11 +1,12 @@
 import type { ProfileEntity } from '../profile.entity';
-import { rateLimit } from '../profile-rules';
+import { groupNameProblem, rateLimit } from '../profile-rules';
 import { Profile } from './profile.model';
 
 export function toProfile(e: ProfileEntity): Profile {
   return {
     id: String(e.id),
     name: e.name,
+    groupNameProblem: groupNameProblem(e.name),
     downloadRateKbps: e.downloadRateKbps,
     uploadRateKbps: e.uploadRateKbps,
     dataLimitBytes: e.dataLimitBytes,

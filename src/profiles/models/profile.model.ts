@@ -10,6 +10,13 @@ export class Profile {
   @Field({ description: 'Also its FreeRADIUS group name.' })
   name!: string;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Null when FreeRADIUS matches the profile's group. Otherwise why it cannot (a name made before radgraph refused characters that FreeRADIUS's SQL module rewrites): the profile's customers get none of its replies, no speed limit, at login, until the profile is renamed.",
+  })
+  groupNameProblem!: string | null;
+
   @Field(() => Int)
   downloadRateKbps!: number;
 
