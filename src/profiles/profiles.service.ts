@@ -85,15 +85,31 @@ export class ProfilesService implements OnApplicationBootstrap {
     return new Map(rows.map((p) => [p.id, p]));
   }
 
-  /** For other modules' transactions: the profile, or NOT_FOUND naming `field`. */
-  async require(
-    manager: EntityManager,
+  /**
+   * For other modules' transactions: the profile, or NOT_FOUND naming `field`. Its row is
+   * read locked (FOR SHARE on MySQL; SQLite runs one transaction at a time anyway) until the
+   * caller commits, so the name it writes into radusergroup is the group's name: a rename
+   * (which locks the row FOR UPDATE) waits for the caller and then moves its row too, or ran
+   * first and the caller reads the new name. A plain read would see the name from before a
+   * rename that commits while the caller's insert waits on the foreign key, and leave the
+   * customer in a group no profile has.
+   */
+  require(manager: EntityManager, id: string | number, field: string): Promise<ProfileEntity> {
+    return this.lock(manager, id, field, 'pessimistic_read');
+  }
+
+  private async lock(
+    m: EntityManager,
     id: string | number,
     field: string,
+    mode: 'pessimistic_read' | 'pessimistic_write',
   ): Promise<ProfileEntity> {
     const key = Number(id);
     const profile = Number.isSafeInteger(key)
-      ? await manager.getRepository(ProfileEntity).findOneBy({ id: key })
+      ? await m.getRepository(ProfileEntity).findOne({
+          where: { id: key },
+          lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode },
+        })
       : null;
     if (!profile) throw new NotFoundError(`No profile with id ${String(id)}`, { field });
     return profile;
@@ -180,7 +196,7 @@ export class ProfilesService implements OnApplicationBootstrap {
       );
     }
     return this.write(async (m) => {
-      const profile = await this.require(m, id, 'id');
+      const profile = await this.lock(m, id, 'id', 'pessimistic_write');
       seen(profile);
       const before = { ...profile };
       const oldName = profile.name;
@@ -201,7 +217,7 @@ export class ProfilesService implements OnApplicationBootstrap {
 
   delete(id: string): Promise<boolean> {
     return this.write(async (m) => {
-      const profile = await this.require(m, id, 'id');
+      const profile = await this.lock(m, id, 'id', 'pessimistic_write');
       // The customers' foreign key (ON DELETE RESTRICT) refuses while any customer uses it.
       await m.getRepository(ProfileEntity).delete({ id: profile.id });
       await m.getRepository(RadGroupReply).delete({ groupname: profile.name });

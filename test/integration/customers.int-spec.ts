@@ -1,6 +1,8 @@
+import { createConnection } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import { startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 const PROFILE = `id name downloadRateKbps uploadRateKbps dataLimitBytes validityDays interimIntervalSeconds rateLimit customerCount`;
 const CUSTOMER = `id accountNo username phone name joinedAt expiresAt status online suspended profile { id name }`;
@@ -479,6 +481,71 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       expect(await radcheck('racer')).toHaveLength(3);
       expect(await groupOf('racer')).toHaveLength(1);
     });
+
+    // MariaDB only: SQLite runs one transaction at a time, so the two cannot overlap there.
+    (kind === 'mysql' ? it : it.skip)(
+      'a customer created or moved while its profile is renamed lands in the renamed group',
+      async () => {
+        const p = await createProfile({
+          name: 'Before Rename',
+          downloadRateKbps: 1000,
+          uploadRateKbps: 500,
+          validityDays: 7,
+        });
+        const moved = await createCustomer({
+          username: 'moved',
+          password: 'pw-moved',
+          profileId: home.id,
+        });
+        const rename = await createConnection({ ...db.mysql!, database: db.database });
+        try {
+          // A rename in progress, as updateProfile writes it: the profile row and its group.
+          await rename.query('START TRANSACTION');
+          await rename.query('UPDATE rg_profiles SET name = ? WHERE id = ?', [
+            'After Rename',
+            p.id,
+          ]);
+          for (const t of ['radgroupreply', 'radgroupcheck', 'radusergroup']) {
+            await rename.query(`UPDATE ${t} SET groupname = ? WHERE groupname = ?`, [
+              'After Rename',
+              'Before Rename',
+            ]);
+          }
+          const created = api.gql(
+            `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+            { i: { username: 'during', password: 'pw-during', profileId: p.id } },
+          );
+          const changed = api.gql(
+            `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
+            { id: moved.id, p: p.id },
+          );
+          // Both are blocked on the rename's locks: two statements of theirs running.
+          await until(
+            async () =>
+              Number(
+                (
+                  await db.query<{ n: string }>(
+                    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID()",
+                  )
+                )[0].n,
+              ) >= 2,
+            'both mutations to wait for the rename',
+          );
+          await rename.query('COMMIT');
+          for (const r of await Promise.all([created, changed]))
+            expect(r.body.errors).toBeUndefined();
+        } finally {
+          await rename.end();
+        }
+        expect(await groupOf('during')).toEqual(['After Rename']);
+        expect(await groupOf('moved')).toEqual(['After Rename']);
+        for (const username of ['during', 'moved']) {
+          const { customer } = await ok(`{ customer(username: "${username}") { id } }`);
+          await ok(`mutation { deleteCustomer(id: "${customer.id}") }`);
+        }
+        await ok(`mutation { deleteProfile(id: "${p.id}") }`);
+      },
+    );
 
     it('updateCustomer changes the password in radcheck and the contact fields', async () => {
       const { customer } = await ok(`{ customer(username: "bob") { id } }`);

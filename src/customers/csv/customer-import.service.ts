@@ -396,6 +396,7 @@ export class CustomerImportService {
     };
     try {
       await this.tx.run(async (m) => {
+        await refreshProfiles(m, plan);
         for (let i = 0; i < plan.creations.length; i += CHUNK) {
           const chunk = plan.creations.slice(i, i + CHUNK);
           await this.create(m, chunk);
@@ -561,6 +562,37 @@ export class CustomerImportService {
     }
     return failures;
   }
+}
+
+/**
+ * The plan's profiles read again inside the write's transaction, their rows locked FOR SHARE
+ * (as ProfilesService.require does for createCustomer) until it commits: the plan read them
+ * before it began, and a profile renamed since would put its customers in a group no profile
+ * has. A rename now waits for the import, or ran first and the import writes the new name.
+ */
+async function refreshProfiles(
+  m: EntityManager,
+  plan: { creations: Creation[]; updates: Update[] },
+): Promise<void> {
+  const planned = new Map<number, ProfileEntity>();
+  for (const n of plan.creations) planned.set(n.profile.id, n.profile);
+  for (const u of plan.updates) if (u.profile !== null) planned.set(u.profile.id, u.profile);
+  if (planned.size === 0) return;
+  const rows = await m.getRepository(ProfileEntity).find({
+    where: { id: In([...planned.keys()]) },
+    lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode: 'pessimistic_read' },
+  });
+  const current = new Map(rows.map((p) => [p.id, p]));
+  for (const [id, p] of planned) {
+    if (!current.has(id)) {
+      throw new ConflictError(
+        `Profile "${p.name}" was deleted while the file was imported; nothing was written. Import it again.`,
+        { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
+      );
+    }
+  }
+  for (const n of plan.creations) n.profile = current.get(n.profile.id)!;
+  for (const u of plan.updates) if (u.profile !== null) u.profile = current.get(u.profile.id)!;
 }
 
 /** Checks each cell of a row on its own; the errors go to `errors`, naming line and column. */
