@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startApp, type RunningApp } from '../support/app';
+import { startCoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -69,10 +70,12 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
   const apps: RunningApp[] = [];
 
   /** An empty radgraph with the two profiles the files name. */
-  async function emptyRadgraph(): Promise<{ db: TestDatabase; api: RunningApp }> {
+  async function emptyRadgraph(
+    env: Record<string, string> = {},
+  ): Promise<{ db: TestDatabase; api: RunningApp }> {
     const db = await createTestDatabase(kind);
     dbs.push(db);
-    const api = await startApp(db, { GRAPHQL_RATE_LIMIT_PER_MINUTE: '0' });
+    const api = await startApp(db, { GRAPHQL_RATE_LIMIT_PER_MINUTE: '0', ...env });
     apps.push(api);
     for (const [name, down, up] of [
       ['Home 10M', 10240, 5120],
@@ -302,6 +305,55 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       ]),
     );
     expect(JSON.stringify(audit)).not.toContain('new-password-0');
+  });
+
+  it('counts the moved online customers whose NAS did not take the new rate, pushing in parallel', async () => {
+    const NAS_SECRET = 'csv-coa-s3cret';
+    const coa = await startCoaResponder({ secret: NAS_SECRET, mode: 'silent' });
+    try {
+      // A NAS that never answers: each push waits 400 ms. One at a time, 40 would take 16 s.
+      const { db, api } = await emptyRadgraph({ COA_TIMEOUT_MS: '400', COA_RETRIES: '0' });
+      await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+        i: { name: '127.0.0.1', secret: NAS_SECRET, type: 'mikrotik', coaPort: coa.port },
+      });
+      const lines = Array.from(
+        { length: 42 },
+        (_, i) => `,rate${i},pw-${i}-secret,,,Home 10M,2030-01-01`,
+      );
+      await importCsv(api, [HEADER, ...lines].join('\n'));
+      // 40 online, 2 offline (nothing to push to).
+      for (let i = 0; i < 40; i++) {
+        await db.query(
+          `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, acctstarttime, acctupdatetime)
+           VALUES (?, ?, ?, '127.0.0.1', ?, '2026-11-30 10:00:00', '2026-11-30 10:00:00')`,
+          [`s${i}`, `u-rate${i}`, `rate${i}`, `100.64.1.${i}`],
+        );
+      }
+      const move = (profile: string) =>
+        [HEADER, ...lines.map((l) => l.replace('Home 10M', profile))].join('\n');
+
+      const started = Date.now();
+      const silent = await importCsv(api, move('Business 50M'));
+      const took = Date.now() - started;
+      expect(silent).toMatchObject({ updated: 42, written: true, ratePushFailures: 40 });
+      expect(coa.received.filter((r) => r.code === 'CoA-Request')).toHaveLength(40);
+      expect(took).toBeLessThan(8_000);
+
+      coa.setMode('nak');
+      expect(await importCsv(api, move('Home 10M'))).toMatchObject({
+        updated: 42,
+        ratePushFailures: 40,
+      });
+
+      coa.setMode('ack');
+      expect(await importCsv(api, move('Business 50M'))).toMatchObject({
+        updated: 42,
+        ratePushFailures: 0,
+      });
+      expect(coa.received.filter((r) => r.code === 'CoA-Request')).toHaveLength(120);
+    } finally {
+      await coa.close();
+    }
   });
 
   it('refuses what is not a customers file, and names the line and column', async () => {

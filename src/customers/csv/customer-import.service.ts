@@ -4,6 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import { secretChange } from '../../audit/audit-changes';
 import { noteReadOnly } from '../../audit/audit-context';
 import { AuditService, type AuditRecord } from '../../audit/audit.service';
+import { inParallel } from '../../common/async/in-parallel';
 import { AppError, ConflictError } from '../../common/errors/app-error';
 import { insertEntities, updateEntities } from '../../database/bulk-writes';
 import { uniqueViolation } from '../../database/database-errors';
@@ -118,6 +119,10 @@ const CHUNK = 1000;
 
 /** Reading the database for a file's rows: usernames a query. */
 const LOOKUP_CHUNK = 2000;
+
+/** Moved customers whose new rate goes out at once after an import (as updateProfile's 16). */
+const RATE_PUSH_PARALLEL = 16;
+const MAX_FAILURES_LOGGED = 5;
 
 const seconds = (d: Date | null) => (d === null ? null : Math.floor(d.getTime() / 1000));
 const lower = (s: string) => s.toLowerCase();
@@ -543,24 +548,43 @@ export class CustomerImportService {
     await this.audit.recordMany(m, audits);
   }
 
-  /** After the commit: the new profile's rate to each moved customer who is online. */
+  /**
+   * After the commit: the new profile's rate to each moved customer who is online, at most
+   * RATE_PUSH_PARALLEL customers at a time (a NAS that does not answer holds each push for its
+   * CoA timeout). The number of moved customers not reached on every open session: a NAS that
+   * refused or did not answer (changeUserRate reports that; it does not throw), or an error.
+   */
   private async pushRates(updates: Update[]): Promise<number> {
-    let failures = 0;
-    if (!this.control) return 0;
-    for (const u of updates) {
-      if (u.profile === null) continue;
-      try {
-        await this.control.changeUserRate(
-          u.c.username,
-          rateLimit(u.profile.uploadRateKbps, u.profile.downloadRateKbps),
-          { announce: true },
-        );
-      } catch (err) {
-        failures++;
-        this.log.warn(`cannot push the new rate to ${u.c.username}: ${(err as Error).message}`);
-      }
+    const control = this.control;
+    if (!control) return 0;
+    const moved = updates.filter((u) => u.profile !== null);
+    const failures = (
+      await inParallel(moved, RATE_PUSH_PARALLEL, async (u): Promise<string | null> => {
+        try {
+          const report = await control.changeUserRate(
+            u.c.username,
+            rateLimit(u.profile!.uploadRateKbps, u.profile!.downloadRateKbps),
+            { announce: true },
+          );
+          return report.reached < report.sessions
+            ? `${u.c.username}: ${report.failures.join('; ')}`
+            : null;
+        } catch (err) {
+          return `${u.c.username}: ${(err as Error).message}`;
+        }
+      })
+    ).filter((f): f is string => f !== null);
+    if (failures.length > 0) {
+      const shown = failures.slice(0, MAX_FAILURES_LOGGED).join(' | ');
+      const more =
+        failures.length > MAX_FAILURES_LOGGED
+          ? ` | and ${failures.length - MAX_FAILURES_LOGGED} more`
+          : '';
+      this.log.warn(
+        `cannot push the new rate to ${failures.length} of ${moved.length} moved customer(s); they get it at their next login: ${shown}${more}`,
+      );
     }
-    return failures;
+    return failures.length;
   }
 }
 
