@@ -2,7 +2,7 @@ import { startApp, type RunningApp } from '../support/app';
 import { LogCapture } from '../support/log-capture';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
-import { startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
+import { closedPort, startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const NAS_SECRET = 'coa-Shared-s3cret';
@@ -506,6 +506,58 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         await silent.close();
       }
     });
+  });
+
+  describe('reconcileNas when the RouterOS API fails', () => {
+    const WRONG_PASSWORD = 'not-the-Passw0rd-qrs';
+    const createNas = async (name: string, port: number, password: string) =>
+      (
+        await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+          i: {
+            name,
+            secret: NAS_SECRET,
+            type: 'mikrotik',
+            routerOs: { host: '127.0.0.1', port, user: 'radgraph', password },
+          },
+        })
+      ).createNas.id as string;
+    const reconcile = (id: string) =>
+      gqlError(api, `mutation($id: ID!) { reconcileNas(nasId: $id) { nasId } }`, { id });
+    /** The log lines of the run since `from` that mention `text`, parsed. */
+    const linesWith = (from: number, text: string) =>
+      logs
+        .text()
+        .slice(from)
+        .split('\n')
+        .filter((l) => l.includes(text))
+        .map((l) => JSON.parse(l) as { level: string; msg: string; stack?: string });
+
+    it.each([
+      ['a closed port', '127.0.0.2', 'NAS_UNREACHABLE', 'connection refused'],
+      ['a wrong password', '127.0.0.3', 'NAS_LOGIN_REFUSED', 'login refused for user "radgraph"'],
+    ] as const)(
+      "on %s is CONFLICT with the reason and the adapter's message, logged once at warn",
+      async (what, name, reason, why) => {
+        const port = what === 'a closed port' ? await closedPort() : router.port;
+        const id = await createNas(
+          name,
+          port,
+          what === 'a closed port' ? API_PASSWORD : WRONG_PASSWORD,
+        );
+        const from = logs.text().length;
+        const err = await reconcile(id);
+        expect(err.extensions).toEqual({ code: 'CONFLICT', field: 'nasId', reason });
+        expect(err.message).toBe(`NAS ${name}: RouterOS 127.0.0.1:${port}: ${why}`);
+        expect(err.message).not.toContain(WRONG_PASSWORD);
+        expect(err.message).not.toContain(API_PASSWORD);
+        const lines = linesWith(from, `NAS ${name}: RouterOS`);
+        expect(lines).toEqual([
+          expect.objectContaining({ level: 'warn', msg: `cannot reconcile ${err.message}` }),
+        ]);
+        expect(lines[0].stack).toBeUndefined();
+        expect(linesWith(from, '"level":"error"')).toEqual([]);
+      },
+    );
   });
 
   it('never logged a secret or a password during the whole run', () => {

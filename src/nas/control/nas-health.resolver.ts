@@ -43,7 +43,7 @@ export class NasHealthResolver {
   @RequireRole(Role.ADMIN)
   @Mutation(() => ReconcileResult, {
     description:
-      "Compares the NAS's /ppp/active (RouterOS API) with its open sessions: closes the ones the router no longer has as Stale-Session, and reports the ones only the router has.",
+      "Compares the NAS's /ppp/active (RouterOS API) with its open sessions: closes the ones the router no longer has as Stale-Session, and reports the ones only the router has. CONFLICT (reason NAS_UNREACHABLE, NAS_LOGIN_REFUSED or NAS_API_ERROR) when the router cannot be read.",
   })
   reconcileNas(@Args('nasId', { type: () => ID }) nasId: string): Promise<ReconcileResult> {
     return this.reconciler.reconcile(nasId);

@@ -12,9 +12,10 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { StaleSessionReaper } from '../../sessions/stale/stale-session-reaper.service';
 import { RouterOsClient } from '../routeros/routeros-client.service';
-import type { PppActive } from '../routeros/routeros.types';
+import { RouterOsError, type PppActive } from '../routeros/routeros.types';
 import { NasService, type NasAccess } from '../nas.service';
 import type { ReconcileResult } from './models/reconcile-result.model';
+import { NasApiError } from './nas-api.error';
 import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './session-control.service';
 import { AuditService } from '../../audit/audit.service';
@@ -74,7 +75,12 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
     await this.running;
   }
 
-  /** One NAS, by id: NOT_FOUND when unknown, BAD_USER_INPUT when it has no API settings. */
+  /**
+   * One NAS, by id: NOT_FOUND when unknown, BAD_USER_INPUT when it has no API settings, and a
+   * NasApiError (CONFLICT, reason NAS_UNREACHABLE / NAS_LOGIN_REFUSED / NAS_API_ERROR, the
+   * adapter's password-free message) when the router cannot be read; that is logged once, at
+   * warn, without a stack: the router's state, not a fault of radgraph's.
+   */
   async reconcile(nasId: string): Promise<ReconcileResult> {
     const access = await this.nas.accessById(nasId);
     if (!access) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
@@ -99,7 +105,11 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
         before: null,
         after: null,
       },
-      () => this.reconcileAccess(access),
+      () =>
+        this.reconcileAccess(access).catch((err: unknown) => {
+          if (err instanceof NasApiError) this.log.warn(`cannot reconcile ${err.message}`);
+          throw err;
+        }),
       (r) =>
         `closed ${r.closedSessionIds.length} stale session(s); ${r.routerOnly.length} on the router only`,
     );
@@ -116,7 +126,12 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
           );
         }
       } catch (err) {
-        this.log.warn(`cannot reconcile ${access.nas.name}: ${(err as Error).message}`);
+        // A NasApiError's message names the NAS already.
+        const why =
+          err instanceof NasApiError
+            ? err.message
+            : `${access.nas.name}: ${(err as Error).message}`;
+        this.log.warn(`cannot reconcile ${why}`);
       }
     }
   }
@@ -127,7 +142,9 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
     const open = await openSessions(this.dataSource, {
       nasAddresses: await this.nas.sessionAddresses(access.nas),
     });
-    const active = await this.routerOs.listActive(access.routerOs!);
+    const active = await this.routerOs.listActive(access.routerOs!).catch((err: unknown) => {
+      throw err instanceof RouterOsError ? new NasApiError(access.nas.name, err) : err;
+    });
     const { gone, routerOnly } = compare(open, active);
     const closed = await this.reaper.closeStale(gone.map((s) => s.id));
     return {
