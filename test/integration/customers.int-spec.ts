@@ -482,10 +482,10 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       expect(await groupOf('racer')).toHaveLength(1);
     });
 
-    // MariaDB only: SQLite runs one transaction at a time, so the two cannot overlap there.
-    (kind === 'mysql' ? it : it.skip)(
-      'a customer created or moved while its profile is renamed lands in the renamed group',
-      async () => {
+    // A MariaDB test: SQLite runs one transaction at a time, so the two cannot overlap there
+    // (and the case does not arise).
+    if (kind === 'mysql')
+      it('a customer created or moved while its profile is renamed lands in the renamed group', async () => {
         const p = await createProfile({
           name: 'Before Rename',
           downloadRateKbps: 1000,
@@ -544,8 +544,7 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
           await ok(`mutation { deleteCustomer(id: "${customer.id}") }`);
         }
         await ok(`mutation { deleteProfile(id: "${p.id}") }`);
-      },
-    );
+      });
 
     it('updateCustomer changes the password in radcheck and the contact fields', async () => {
       const { customer } = await ok(`{ customer(username: "bob") { id } }`);
