@@ -5,7 +5,10 @@ import { RadAcct } from '../../src/database/freeradius';
 import { SessionEventType } from '../../src/sessions/models/session-event.model';
 import { TransactionsService } from '../../src/database/transactions.service';
 import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
-import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
+import {
+  REAPER_LEASE,
+  StaleSessionReaper,
+} from '../../src/sessions/stale/stale-session-reaper.service';
 import { collect, startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { until } from '../support/until';
@@ -484,6 +487,47 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(await reaper.closeStale([String(id)])).toEqual([]);
     await new Promise((r) => setTimeout(r, 400));
     expect(eventsOf('stale-twice')).toEqual(['STARTED', 'STOPPED']);
+  });
+
+  it('after nobody reaped for a long time (radgraph or its database down), gives every session a whole stale period first', async () => {
+    // A second instance, whose reaper has not ticked yet, on the same database.
+    const other = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '0' });
+    const now = performance.now();
+    const clock = jest.spyOn(performance, 'now');
+    try {
+      await insertOpen('outage-1', 'outage');
+      await waitFor(() => eventsOf('outage-1').length === 1);
+      const past = kind === 'mysql' ? 'NOW() - INTERVAL 2 HOUR' : "datetime('now', '-2 hours')";
+      await db.query(`UPDATE radacct SET rg_seen_at = ${past} WHERE acctuniqueid = 'outage-1'`);
+      // The reaper's lease ran out an hour ago: no instance has reaped since.
+      const expired =
+        kind === 'mysql'
+          ? 'UTC_TIMESTAMP() - INTERVAL 1 HOUR'
+          : "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hours')";
+      await db.query('DELETE FROM rg_job_leases WHERE name = ?', [REAPER_LEASE]);
+      await db.query(
+        `INSERT INTO rg_job_leases (name, holder, expires_at) VALUES (?, 'gone', ${expired})`,
+        [REAPER_LEASE],
+      );
+      const reaper = other.app.get(StaleSessionReaper);
+      expect(await reaper.runOnce()).toBe(0);
+      expect(await reaper.reap()).toBe(0);
+      const open = await db.query<{ acctstoptime: unknown }>(
+        "SELECT acctstoptime FROM radacct WHERE acctuniqueid = 'outage-1'",
+      );
+      expect(open).toEqual([{ acctstoptime: null }]);
+      // Three default intervals (1800 s) after the gap ended, the session is stale again.
+      clock.mockReturnValue(now + 1900_000);
+      expect(await reaper.runOnce()).toBe(1);
+      const [closed] = await db.query<{ cause: string }>(
+        "SELECT acctterminatecause AS cause FROM radacct WHERE acctuniqueid = 'outage-1'",
+      );
+      expect(closed.cause).toBe('Stale-Session');
+      // An instance that takes the lease over after a short gap reaps at once (the other tests).
+    } finally {
+      clock.mockRestore();
+      await other.close();
+    }
   });
 
   if (kind === 'mysql') {

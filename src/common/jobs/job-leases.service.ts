@@ -8,6 +8,8 @@ import { uniqueViolation } from '../../database/database-errors';
 /** The database's own time (UTC), and that time plus a lease's length, per dialect. */
 export interface LeaseSql {
   now: string;
+  /** Whole seconds from the column `expires_at` to now (negative while it has not run out). */
+  sinceExpiry: string;
   /** Takes one parameter: the lease's length (ttl()). */
   until: string;
   ttl: (ms: number) => unknown;
@@ -15,6 +17,7 @@ export interface LeaseSql {
 
 const MYSQL: LeaseSql = {
   now: 'UTC_TIMESTAMP()',
+  sinceExpiry: 'TIMESTAMPDIFF(SECOND, expires_at, UTC_TIMESTAMP())',
   until: 'UTC_TIMESTAMP() + INTERVAL ? SECOND',
   // DATETIME keeps whole seconds: round the length up, never down to nothing.
   ttl: (ms) => Math.max(1, Math.ceil(ms / 1000)),
@@ -23,6 +26,7 @@ const MYSQL: LeaseSql = {
 const SQLITE: LeaseSql = {
   // The format TypeORM writes DATETIME in on SQLite, so values compare as text.
   now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+  sinceExpiry: "CAST((julianday('now') - julianday(expires_at)) * 86400 AS INTEGER)",
   until: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
   ttl: (ms) => `+${(Math.max(1, ms) / 1000).toFixed(3)} seconds`,
 };
@@ -90,6 +94,18 @@ export class JobLeases {
       "UPDATE rg_job_leases SET expires_at = '1970-01-01 00:00:00' WHERE name = ? AND holder = ?",
       [name, this.holder],
     );
+  }
+
+  /**
+   * How long, in seconds by the database's clock, nobody has held `name`: since it ran out;
+   * 0 or less while it is held; null when it was never taken (a new database).
+   */
+  async unheldSeconds(name: string): Promise<number | null> {
+    const rows: Array<{ s: number | string | null }> = await this.dataSource.query(
+      `SELECT ${this.sql.sinceExpiry} AS s FROM rg_job_leases WHERE name = ?`,
+      [name],
+    );
+    return rows.length === 0 || rows[0].s === null ? null : Number(rows[0].s);
   }
 
   /** Who holds `name` now (null when nobody does). */

@@ -38,6 +38,10 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private readonly sqlite: boolean;
+  /** Whether this instance held the lease at its last tick. */
+  private holding = false;
+  /** performance.now() when a gap in reaping ended (see runOnce), or null. */
+  private graceFrom: number | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -53,18 +57,46 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     const { multiplier, reapIntervalSeconds } = this.config.staleSessions;
     if (multiplier === 0) return;
     // One instance reaps (two would both publish STOPPED for the same rows): the lease holder.
-    const leaseMs = Math.max(2 * reapIntervalSeconds, 10) * 1000;
     this.timer = setInterval(() => {
       if (this.running) return;
-      this.running = this.leases
-        .acquire(REAPER_LEASE, leaseMs)
-        .then((held) => (held ? this.reap() : 0))
+      this.running = this.runOnce()
         .catch((err: unknown) => this.log.warn(`reaping failed: ${(err as Error).message}`))
         .finally(() => {
           this.running = null;
         });
     }, reapIntervalSeconds * 1000);
     this.timer.unref();
+  }
+
+  /**
+   * One tick: takes (or renews) the reaper's lease and, holding it, reaps. Taking it after
+   * nobody held it for longer than the stale floor (STALE_SESSION_MIN_SECONDS) means no
+   * radgraph reaped for that long: radgraph, or its database, was down. Whatever NAS devices
+   * sent to radgraph's listener then was lost, so an old last update says nothing about a
+   * session: from then on every session is given a whole stale period counted from that
+   * moment (graceFrom), time for its NAS's next Interim-Update, instead of being closed at
+   * the first tick with the rest of the network.
+   */
+  async runOnce(): Promise<number> {
+    const { reapIntervalSeconds, minSeconds } = this.config.staleSessions;
+    const leaseMs = Math.max(2 * reapIntervalSeconds, 10) * 1000;
+    const wasHolding = this.holding;
+    try {
+      const unheld = wasHolding ? null : await this.leases.unheldSeconds(REAPER_LEASE);
+      this.holding = await this.leases.acquire(REAPER_LEASE, leaseMs);
+      if (!this.holding) return 0;
+      if (unheld !== null && unheld > minSeconds) {
+        this.graceFrom = performance.now();
+        this.log.warn(
+          `no instance reaped stale sessions for ${unheld} s (radgraph or its database was down): each open session gets a whole stale period from now before it is closed`,
+        );
+      }
+      return await this.reap();
+    } catch (err) {
+      // A database that stopped answering: the next tick reads how long the lease went unheld.
+      this.holding = false;
+      throw err;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -91,11 +123,18 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     const interval =
       `CASE WHEN acctinterval >= ${MIN_INTERIM_SECONDS} THEN acctinterval ` +
       `ELSE ${greatest}(?, ${replied}) END`;
-    const seen = 'COALESCE(rg_seen_at, acctupdatetime, acctstarttime)';
-    const sql = this.sqlite
-      ? `acctstoptime IS NULL AND ${seen} < datetime('now', '-' || MAX(?, ? * ${interval}) || ' seconds')`
-      : `acctstoptime IS NULL AND ${seen} < NOW() - INTERVAL GREATEST(?, ? * ${interval}) SECOND`;
-    return { sql, params: [minSeconds, multiplier, defaultIntervalSeconds] };
+    const lastSeen = 'COALESCE(rg_seen_at, acctupdatetime, acctstarttime)';
+    const ago = (param: string) =>
+      this.sqlite
+        ? `datetime('now', '-' || ${param} || ' seconds')`
+        : `NOW() - INTERVAL ${param} SECOND`;
+    // After a gap in reaping, nothing older than its end counts (runOnce).
+    const grace =
+      this.graceFrom === null ? null : Math.floor((performance.now() - this.graceFrom) / 1000);
+    const seen = grace === null ? lastSeen : `${greatest}(${lastSeen}, ${ago('?')})`;
+    const sql = `acctstoptime IS NULL AND ${seen} < ${ago(`${greatest}(?, ? * ${interval})`)}`;
+    const params = [minSeconds, multiplier, defaultIntervalSeconds];
+    return { sql, params: grace === null ? params : [grace, ...params] };
   }
 
   private async reapPage(): Promise<number> {
