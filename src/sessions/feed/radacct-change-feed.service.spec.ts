@@ -7,13 +7,18 @@ import type { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctChangeFeed } from './radacct-change-feed.service';
 
 /** The feed's schedule alone: its lease and its polls, on fake timers (no database). */
-function feed(intervalMs: number, leader: boolean, bus: Partial<SessionEventBus> = {}) {
+function feed(
+  intervalMs: number,
+  leader: boolean,
+  bus: Partial<SessionEventBus> = {},
+  query: (sql: string) => Promise<unknown> = () => Promise.resolve([]),
+) {
   const acquire = jest.fn(() => Promise.resolve(leader));
   const gauge = { set: jest.fn() };
   const lag = { set: jest.fn() };
   const f = new RadacctChangeFeed(
     { changeFeedIntervalMs: intervalMs } as AppConfig,
-    { options: { type: 'mariadb' } } as unknown as DataSource,
+    { options: { type: 'mariadb' }, query } as unknown as DataSource,
     bus as SessionEventBus,
     { acquire, release: jest.fn(() => Promise.resolve()) } as unknown as JobLeases,
     { changeFeedLeader: gauge, changeFeedLag: lag } as unknown as Metrics,
@@ -44,6 +49,30 @@ describe('the radacct change feed schedule', () => {
     expect(poll).toHaveBeenCalledTimes(3); // at 0, 8 and 16 s
     expect(acquire.mock.calls.length).toBeGreaterThanOrEqual(16);
     await f.onApplicationShutdown();
+  });
+
+  it("off (0), warns when the queue's oldest row is still there a minute later, not when another instance reads it", async () => {
+    for (const [oldestLater, warned] of [
+      ['7', true],
+      ['9', false],
+    ] as const) {
+      const oldest = ['7', oldestLater];
+      const query = jest.fn(() => Promise.resolve([{ n: 3, seq: oldest.shift() }]));
+      const { f, poll } = feed(0, true, {}, query);
+      const warn = jest
+        .spyOn((f as unknown as { log: { warn: (m: string) => void } }).log, 'warn')
+        .mockImplementation(() => undefined);
+      f.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(59_000);
+      expect(warn).not.toHaveBeenCalled();
+      await jest.advanceTimersByTimeAsync(2_000);
+      expect(query).toHaveBeenCalledTimes(2);
+      expect(warn.mock.calls.map((c) => c[0].includes('no instance reads'))).toEqual(
+        warned ? [true] : [],
+      );
+      expect(poll).not.toHaveBeenCalled();
+      await f.onApplicationShutdown();
+    }
   });
 
   it('goes on polling when the wall clock steps back', async () => {

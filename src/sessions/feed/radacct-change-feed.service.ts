@@ -34,6 +34,8 @@ const STANDBY_MS = 1_000;
 const KEEP_UNPUBLISHED_MS = 30_000;
 /** Queue rows read per poll; a full page is followed by the next at once. */
 const PAGE = 1000;
+/** With the feed off, how long the queue's oldest row may stay before a warning. */
+const NOBODY_READS_CHECK_MS = 60_000;
 const KIND: Record<number, SessionEventType> = {
   1: SessionEventType.STARTED,
   2: SessionEventType.UPDATED,
@@ -115,6 +117,37 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   onApplicationBootstrap(): void {
     if (this.config.changeFeedIntervalMs > 0) this.schedule(0);
+    else void this.warnIfNobodyReads();
+  }
+
+  /**
+   * With the feed off here, another instance must run it while FreeRADIUS writes radacct. The
+   * queue's oldest row still there a minute later says none does: the queue then grows by a
+   * row per write, and FreeRADIUS's sessions get no events, data cap or reopening.
+   */
+  private async warnIfNobodyReads(): Promise<void> {
+    const oldest = async () => {
+      const [row] = await this.dataSource.query<
+        Array<{ n: number | string; seq: number | string | null }>
+      >('SELECT COUNT(*) AS n, MIN(seq) AS seq FROM rg_radacct_changes');
+      return { n: Number(row?.n ?? 0), seq: row?.seq == null ? null : String(row.seq) };
+    };
+    try {
+      const before = await oldest();
+      if (before.seq === null) return;
+      await new Promise<void>((resolve) => {
+        this.timer = setTimeout(resolve, NOBODY_READS_CHECK_MS);
+        this.timer.unref();
+      });
+      if (this.stopped) return;
+      const after = await oldest();
+      if (after.seq !== before.seq) return;
+      this.log.warn(
+        `CHANGE_FEED_INTERVAL_MS=0 here, and no instance reads the radacct change queue (${after.n} change(s) waiting): sessions FreeRADIUS writes get no events, data cap or reopening, and the queue keeps growing`,
+      );
+    } catch (err) {
+      this.log.warn(`cannot read the radacct change queue: ${(err as Error).message}`);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
