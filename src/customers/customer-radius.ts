@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
+import { chunksOf } from '../common/sql/in-list';
 import { insertRows } from '../database/bulk-writes';
 import { RadCheck, RadReply, RadUserGroup } from '../database/freeradius';
 import { expirationValue } from './customer-rules';
@@ -97,7 +98,9 @@ export const CustomerRadiusBulk = {
     values: ReadonlyArray<readonly [string, string | null]>,
   ): Promise<void> {
     if (values.length === 0) return;
-    await m.getRepository(RadCheck).delete({ attribute, username: In(values.map(([u]) => u)) });
+    for (const part of chunksOf(values.map(([u]) => u))) {
+      await m.getRepository(RadCheck).delete({ attribute, username: In(part) });
+    }
     const rows = values.flatMap(([u, v]) => (v === null ? [] : [[u, attribute, ':=', v]]));
     await insertRows(m, tableOf(m, RadCheck), ['username', 'attribute', 'op', 'value'], rows);
   },
@@ -118,7 +121,9 @@ export const CustomerRadiusBulk = {
     groups: ReadonlyArray<readonly [string, string]>,
   ): Promise<void> {
     if (groups.length === 0) return;
-    await m.getRepository(RadUserGroup).delete({ username: In(groups.map(([u]) => u)) });
+    for (const part of chunksOf(groups.map(([u]) => u))) {
+      await m.getRepository(RadUserGroup).delete({ username: In(part) });
+    }
     await insertRows(
       m,
       tableOf(m, RadUserGroup),

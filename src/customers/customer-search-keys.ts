@@ -1,4 +1,5 @@
 import { In, type DataSource, type EntityManager, type SelectQueryBuilder } from 'typeorm';
+import { chunksOf } from '../common/sql/in-list';
 import { insertRows } from '../database/bulk-writes';
 import { likeLiteral } from '../common/sql/like';
 import { CustomerEntity } from './customer.entity';
@@ -21,7 +22,9 @@ export async function writeSearchKeysMany(
 ): Promise<void> {
   if (customers.length === 0) return;
   if (!fresh) {
-    await m.getRepository(CustomerSearchKey).delete({ customerId: In(customers.map((c) => c.id)) });
+    for (const part of chunksOf(customers.map((c) => c.id))) {
+      await m.getRepository(CustomerSearchKey).delete({ customerId: In(part) });
+    }
   }
   const meta = m.connection.getMetadata(CustomerSearchKey);
   const rows = customers.flatMap((c) => searchKeys(c).map((k, pos) => [c.id, pos, k]));

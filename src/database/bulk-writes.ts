@@ -1,4 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import { chunksOf } from '../common/sql/in-list';
 
 /** Parameters a statement at most: well under SQLite's 32,766 and MySQL's packet size. */
 const PARAMETERS_PER_STATEMENT = 6000;
@@ -18,8 +19,7 @@ export async function insertRows(
   const head = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES `;
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   const per = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
-  for (let i = 0; i < rows.length; i += per) {
-    const part = rows.slice(i, i + per);
+  for (const part of chunksOf(rows, per)) {
     await m.query(head + part.map(() => tuple).join(', '), part.flat());
   }
 }
@@ -68,8 +68,7 @@ export async function updateEntities<T extends ObjectLiteral>(
   const q = (name: string) => driver.escape(name);
   const [id] = meta.primaryColumns;
   const per = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / (2 * properties.length + 1)));
-  for (let i = 0; i < entities.length; i += per) {
-    const part = entities.slice(i, i + per);
+  for (const part of chunksOf(entities, per)) {
     const params: unknown[] = [];
     const sets = properties.map((p) => {
       const column = meta.findColumnWithPropertyName(p);

@@ -1,9 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { Logger } from '@nestjs/common';
 import { createConnection, type Connection } from 'mysql2/promise';
 import radius from 'radius';
+import { DataSource } from 'typeorm';
+import { insertRows } from '../../src/database/bulk-writes';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { PartlyCommittedError, RadacctWriter } from '../../src/radius/accounting/radacct-writer';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
+import { SessionEventType } from '../../src/sessions/models/session-event.model';
 import { startApp, type RunningApp } from '../support/app';
 import {
   accountingRequest,
@@ -474,6 +479,68 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     expect(body.data.accountingListener.listening).toBe(true);
     await answered(packet('Start', { username: 'dave', sessionId: 'L-after', eventTime: T0 }, 70));
     expect(await sessionRows('L-after')).toHaveLength(1);
+  });
+
+  it('an Accounting-On from a NAS with 40,000 open sessions closes them all and publishes every STOPPED', async () => {
+    const NAS_IP = '10.20.31.1';
+    const OPEN = 40_000;
+    // The sessions, inserted by SQL as radgraph's own writes (the change feed leaves them).
+    const ds = api.app.get(DataSource);
+    const start = new Date((T0 - 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+    await ds.transaction((m) =>
+      RadacctOrigin.around(m, () =>
+        insertRows(
+          m,
+          'radacct',
+          ['acctsessionid', 'acctuniqueid', 'username', 'nasipaddress', 'acctstarttime'],
+          Array.from({ length: OPEN }, (_, i) => [`R-${i}`, `reboot-${i}`, `r${i}`, NAS_IP, start]),
+        ),
+      ),
+    );
+    const stopped = new Set<string>();
+    const publish = jest.spyOn(api.app.get(SessionEventBus), 'publish');
+    const failures: string[] = [];
+    const error = jest
+      .spyOn(Logger.prototype, 'error')
+      .mockImplementation((message: unknown) => void failures.push(String(message)));
+    try {
+      const timer = performance.now();
+      const on = accountingRequest(
+        SECRET,
+        [
+          ['Acct-Status-Type', 'Accounting-On'],
+          ['NAS-IP-Address', NAS_IP],
+          ['Event-Timestamp', new Date(T0 * 1000)],
+        ],
+        80,
+      );
+      // Answered once the sessions are closed (committed).
+      const reply = await client.send(on, port, 10_000);
+      expect(reply && validResponse(reply, on, SECRET)).toBe(true);
+      let seen = 0;
+      const until = Date.now() + 15_000;
+      while (stopped.size < OPEN && failures.length === 0 && Date.now() < until) {
+        for (; seen < publish.mock.calls.length; seen++) {
+          for (const c of publish.mock.calls[seen][0]) {
+            if (c.type === SessionEventType.STOPPED && c.row.nasIpAddress === NAS_IP) {
+              stopped.add(c.row.acctUniqueId);
+            }
+          }
+        }
+        await sleep(20);
+      }
+      expect(failures).toEqual([]);
+      expect(stopped.size).toBe(OPEN);
+      expect(performance.now() - timer).toBeLessThan(15_000);
+    } finally {
+      publish.mockRestore();
+      error.mockRestore();
+    }
+    const [{ n }] = await db.query<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM radacct WHERE nasipaddress = ? AND acctstoptime IS NOT NULL AND acctterminatecause = 'NAS-Reboot'",
+      [NAS_IP],
+    );
+    expect(Number(n)).toBe(OPEN);
   });
 });
 

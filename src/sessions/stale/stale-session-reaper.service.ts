@@ -12,6 +12,7 @@ import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { chunksOf, inChunks } from '../../common/sql/in-list';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
 import { SessionEventType } from '../models/session-event.model';
@@ -174,14 +175,18 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
       this.sqlite ? `CAST(strftime('%s', ${e}) AS INTEGER)` : `UNIX_TIMESTAMP(${e})`;
     const last = 'COALESCE(acctupdatetime, acctstarttime)';
     const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    // A bounded IN list each statement: the reconciler may close every session of a NAS
+    // (tens of thousands, more than SQLite binds in one statement).
     const rows = await this.transactions.run((m) =>
       RadacctOrigin.around(m, async () => {
         // The condition again, under the rows' locks (SQLite has one writer anyway): an update
         // that came since the caller looked keeps its session.
-        const due: Array<{ id: number | string }> = await m.query(
-          `SELECT radacctid AS id FROM radacct WHERE radacctid IN (${list(ids.length)}) AND ${condition.sql}` +
-            (this.sqlite ? '' : ' FOR UPDATE'),
-          [...ids, ...condition.params],
+        const due = await inChunks(ids, (part) =>
+          m.query<Array<{ id: number | string }>>(
+            `SELECT radacctid AS id FROM radacct WHERE radacctid IN (${list(part.length)}) AND ${condition.sql}` +
+              (this.sqlite ? '' : ' FOR UPDATE'),
+            [...part, ...condition.params],
+          ),
         );
         const closing = due.map((d) => String(d.id));
         if (closing.length === 0) return [];
@@ -189,13 +194,17 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
         // whose clock went back between its Start and its last update must not fail the page.
         const span = `${unix(last)} - ${unix('acctstarttime')}`;
         const sessionTime = this.sqlite ? `MAX(${span}, 0)` : `GREATEST(${span}, 0)`;
-        await m.query(
-          `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${sessionTime}), ` +
-            `acctterminatecause = ?, acctstoptime = ${last} ` +
-            `WHERE radacctid IN (${list(closing.length)})`,
-          [STALE_SESSION_CAUSE, ...closing],
+        for (const part of chunksOf(closing)) {
+          await m.query(
+            `UPDATE radacct SET acctsessiontime = COALESCE(acctsessiontime, ${sessionTime}), ` +
+              `acctterminatecause = ?, acctstoptime = ${last} ` +
+              `WHERE radacctid IN (${list(part.length)})`,
+            [STALE_SESSION_CAUSE, ...part],
+          );
+        }
+        return inChunks(closing, (part) =>
+          m.getRepository(RadAcct).findBy({ radAcctId: In(part) }),
         );
-        return m.getRepository(RadAcct).findBy({ radAcctId: In(closing) });
       }),
     );
     const closed = rows.filter((r) => r.acctStopTime !== null);
