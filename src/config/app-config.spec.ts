@@ -52,6 +52,7 @@ describe('loadConfig', () => {
     ['RUN_MIGRATIONS', 'sometimes'],
     ['COA_TIMEOUT_MS', '10'],
     ['COA_RETRIES', '11'],
+    ['COA_GIVE_UP_AFTER_TIMEOUTS', '-1'],
     ['ROUTEROS_TIMEOUT_MS', 'x'],
     ['NAS_RECONCILE_INTERVAL_SECONDS', '-5'],
     ['CURRENCY_DECIMALS', '5'],

@@ -97,6 +97,11 @@ export interface NasConfig {
   /** RFC 5176 CoA/Disconnect: how long to wait for an answer, and how many more tries. */
   coaTimeoutMs: number;
   coaRetries: number;
+  /**
+   * A bulk push of CoA-Requests gives up on a NAS after this many requests in a row that it
+   * left unanswered, and fails its remaining sessions without sending; 0: never.
+   */
+  coaGiveUpAfterTimeouts: number;
   /** RouterOS API: connect and command timeouts. */
   routerOsTimeoutMs: number;
   /** How often NAS devices with RouterOS API settings are reconciled; 0 turns it off. */
@@ -297,6 +302,7 @@ const envSchema = z.object({
   SECRETS_KEY: secretsKey,
   COA_TIMEOUT_MS: int('COA_TIMEOUT_MS', 1500, 50, 60_000),
   COA_RETRIES: int('COA_RETRIES', 2, 0, 10),
+  COA_GIVE_UP_AFTER_TIMEOUTS: int('COA_GIVE_UP_AFTER_TIMEOUTS', 8, 0, 100_000),
   ROUTEROS_TIMEOUT_MS: int('ROUTEROS_TIMEOUT_MS', 5000, 100, 60_000),
   NAS_RECONCILE_INTERVAL_SECONDS: int('NAS_RECONCILE_INTERVAL_SECONDS', 300, 0, 86_400),
   CURRENCY_DECIMALS: int('CURRENCY_DECIMALS', 2, 0, MAX_CURRENCY_DECIMALS),
@@ -502,6 +508,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
     nas: {
       coaTimeoutMs: e.COA_TIMEOUT_MS,
       coaRetries: e.COA_RETRIES,
+      coaGiveUpAfterTimeouts: e.COA_GIVE_UP_AFTER_TIMEOUTS,
       routerOsTimeoutMs: e.ROUTEROS_TIMEOUT_MS,
       reconcileIntervalSeconds: e.NAS_RECONCILE_INTERVAL_SECONDS,
     },

@@ -209,6 +209,77 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     });
   });
 
+  it('updateProfile gives up on a NAS that answers no CoA-Request, and still reaches every session of a NAS that answers', async () => {
+    const SILENT_IP = '127.0.0.29';
+    const GIVE_UP = 8; // COA_GIVE_UP_AFTER_TIMEOUTS, the default
+    const PARALLEL = 16; // sessions a push reaches at once
+    const silent = await startCoaResponder({ secret: NAS_SECRET, host: SILENT_IP, mode: 'silent' });
+    try {
+      await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+        i: { name: SILENT_IP, secret: NAS_SECRET, type: 'mikrotik', coaPort: silent.port },
+      });
+      coa.setMode('ack');
+      const profileId = await createProfileId(`give-up-${kind}`);
+      // 40 online customers on the silent NAS and 10 on the answering one, their sessions
+      // interleaved (the push takes them in radacctid order).
+      const onSilent: string[] = [];
+      const onAnswering: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const answering = i % 5 === 0;
+        const c = await customer(true, profileId, answering ? NAS_IP : SILENT_IP);
+        (answering ? onAnswering : onSilent).push(c.username);
+      }
+      const before = coa.received.length;
+      const started = performance.now();
+      const { updateProfile } = await gqlData(
+        api,
+        `mutation($id: ID!) { updateProfile(id: $id, input: { downloadRateKbps: 30720 }) { rateChange { rateLimit sessions reached failures } } }`,
+        { id: profileId },
+      );
+      const elapsed = performance.now() - started;
+
+      // The silent NAS: the first requests (those in flight when it had left GIVE_UP
+      // unanswered) timed out; the rest of its 40 sessions were not tried.
+      const tried = new Set(silent.received.map((r) => r.attributes['User-Name'] as string));
+      expect(tried.size).toBeGreaterThanOrEqual(GIVE_UP);
+      expect(tried.size).toBeLessThanOrEqual(GIVE_UP + PARALLEL - 1);
+      const notTried = onSilent.length - tried.size;
+      const report = updateProfile.rateChange;
+      expect(report).toMatchObject({ rateLimit: '20480k/30720k', sessions: 50, reached: 10 });
+      expect(report.failures).toHaveLength(20);
+      expect(report.failures[0]).toBe(
+        `NAS ${SILENT_IP} did not answer ${GIVE_UP} CoA-Requests in a row; its remaining ${notTried} session(s) were not tried`,
+      );
+      const lines = report.failures.slice(1) as string[];
+      for (const line of lines) {
+        const [username] = line.split(': ');
+        expect(onSilent).toContain(username);
+        expect(line).toMatch(
+          tried.has(username)
+            ? /no answer|timed out|did not answer/i
+            : `not tried: NAS ${SILENT_IP} did not answer ${GIVE_UP} CoA-Requests in a row`,
+        );
+      }
+      // Bounded: about two rounds of (1 + COA_RETRIES) × COA_TIMEOUT_MS (400 ms), not the
+      // three that 40 sessions 16 at a time would take.
+      expect(elapsed).toBeLessThan(3 * 400 + 1000);
+      expect(logs.text()).toContain(report.failures[0]);
+
+      // The answering NAS got the new rate for every one of its sessions.
+      const reachedUsers = coa.received
+        .slice(before)
+        .filter((r) => r.code === 'CoA-Request')
+        .map((r) => r.attributes['User-Name'] as string);
+      expect(new Set(reachedUsers)).toEqual(new Set(onAnswering));
+    } finally {
+      await silent.close();
+      await db.query(
+        "UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'User-Request' WHERE nasipaddress = ?",
+        [SILENT_IP],
+      );
+    }
+  });
+
   it('reconciles /ppp/active with radacct: closes what the router lost, reports what only it has', async () => {
     await db.query(`UPDATE radacct SET acctstoptime = acctstarttime WHERE acctstoptime IS NULL`);
     router.sessions.length = 0;
@@ -477,7 +548,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     });
 
     it('with the NAS silent, the delete still succeeds, and the failed disconnect is logged at warn', async () => {
-      const SILENT_IP = '127.0.0.9';
+      const SILENT_IP = '127.0.0.19';
       const silent = await startCoaResponder({
         secret: NAS_SECRET,
         host: SILENT_IP,

@@ -550,21 +550,24 @@ export class CustomerImportService {
 
   /**
    * After the commit: the new profile's rate to each moved customer who is online, at most
-   * RATE_PUSH_PARALLEL customers at a time (a NAS that does not answer holds each push for its
-   * CoA timeout). The number of moved customers not reached on every open session: a NAS that
-   * refused or did not answer (changeUserRate reports that; it does not throw), or an error.
+   * RATE_PUSH_PARALLEL customers at a time, as one push: a NAS that leaves
+   * COA_GIVE_UP_AFTER_TIMEOUTS requests in a row unanswered is not tried again for the rest of
+   * the import. The number of moved customers not reached on every open session: a NAS that
+   * refused, did not answer or was given up on (changeUserRate reports that; it does not
+   * throw), or an error.
    */
   private async pushRates(updates: Update[]): Promise<number> {
     const control = this.control;
     if (!control) return 0;
     const moved = updates.filter((u) => u.profile !== null);
+    const silent = control.silentNases();
     const failures = (
       await inParallel(moved, RATE_PUSH_PARALLEL, async (u): Promise<string | null> => {
         try {
           const report = await control.changeUserRate(
             u.c.username,
             rateLimit(u.profile!.uploadRateKbps, u.profile!.downloadRateKbps),
-            { announce: true },
+            { announce: true, silent },
           );
           return report.reached < report.sessions
             ? `${u.c.username}: ${report.failures.join('; ')}`
@@ -574,6 +577,7 @@ export class CustomerImportService {
         }
       })
     ).filter((f): f is string => f !== null);
+    for (const line of silent.summaries()) this.log.warn(`CSV import: ${line}`);
     if (failures.length > 0) {
       const shown = failures.slice(0, MAX_FAILURES_LOGGED).join(' | ');
       const more =

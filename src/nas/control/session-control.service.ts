@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Metrics } from '../../metrics/metrics.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -8,6 +8,9 @@ import { NasService, type NasAccess } from '../nas.service';
 import type { DisconnectMethod, DisconnectResult } from './models/disconnect-result.model';
 import type { RateChangeReport } from './models/rate-change.model';
 import { openSessions, type OpenSession } from './open-sessions';
+import { SilentNases } from './silent-nases';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
 
 /** Sessions a profile's speed change reaches at once. */
 const RATE_CHANGE_PARALLEL = 16;
@@ -39,7 +42,16 @@ export class SessionControlService {
     private readonly coa: CoaClient,
     private readonly routerOs: RouterOsClient,
     private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * For a push made of several changeUserRate calls (a CSV import): the NAS routers it gives
+   * up on, across them all. Its caller reports `summaries()` at the end.
+   */
+  silentNases(): SilentNases {
+    return new SilentNases(this.config.nas.coaGiveUpAfterTimeouts);
+  }
 
   /** Disconnects every open session of `username`. */
   async disconnectUser(username: string): Promise<DisconnectResult> {
@@ -90,11 +102,12 @@ export class SessionControlService {
   async changeUserRate(
     username: string,
     rateLimit: string,
-    opts: { announce: boolean },
+    opts: { announce: boolean; silent?: SilentNases },
   ): Promise<RateChangeReport> {
     const report = await this.changeRate(
       await openSessions(this.dataSource, { username }),
       rateLimit,
+      opts.silent,
     );
     if (opts.announce) this.announce({ username });
     return report;
@@ -183,8 +196,17 @@ export class SessionControlService {
     }
   }
 
-  private async changeRate(sessions: OpenSession[], rateLimit: string): Promise<RateChangeReport> {
+  /**
+   * `silent`: the push this is part of (silentNases); without it, this call is a push of its
+   * own, and its report and log say which NAS routers it gave up on.
+   */
+  private async changeRate(
+    sessions: OpenSession[],
+    rateLimit: string,
+    silent?: SilentNases,
+  ): Promise<RateChangeReport> {
     const access = this.accessCache();
+    const push = silent ?? this.silentNases();
     const failures: string[] = [];
     let reached = 0;
     let next = 0;
@@ -192,16 +214,26 @@ export class SessionControlService {
       while (next < sessions.length) {
         const s = sessions[next++];
         const nas = await access(s.nasIpAddress);
-        const result: CoaResult | null = nas
-          ? await this.coa.changeRate(nas.coa, coaSession(s), rateLimit)
-          : null;
-        if (result?.ok) reached++;
-        else failures.push(`${s.username}: ${result?.message ?? `unknown NAS ${s.nasIpAddress}`}`);
+        if (!nas) {
+          failures.push(`${s.username}: unknown NAS ${s.nasIpAddress}`);
+          continue;
+        }
+        if (push.givenUp(nas.coa.host)) {
+          failures.push(`${s.username}: ${push.skip(nas.coa.host)}`);
+          continue;
+        }
+        const result = await this.coa.changeRate(nas.coa, coaSession(s), rateLimit);
+        push.record(nas.coa.host, result);
+        if (result.ok) reached++;
+        else failures.push(`${s.username}: ${result.message}`);
       }
     };
     await Promise.all(
       Array.from({ length: Math.min(RATE_CHANGE_PARALLEL, sessions.length) }, worker),
     );
+    // A NAS given up on first, so that the reason is never cut from the report.
+    const summaries = silent ? [] : push.summaries();
+    for (const line of summaries) this.log.warn(`rate ${rateLimit}: ${line}`);
     if (failures.length > 0) {
       this.log.warn(
         `rate ${rateLimit}: ${failures.length} of ${sessions.length} session(s) not reached`,
@@ -211,7 +243,7 @@ export class SessionControlService {
       rateLimit,
       sessions: sessions.length,
       reached,
-      failures: failures.slice(0, MAX_FAILURES_SHOWN),
+      failures: [...summaries, ...failures].slice(0, MAX_FAILURES_SHOWN),
     };
   }
 

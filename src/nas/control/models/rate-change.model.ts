@@ -15,7 +15,8 @@ export class RateChangeReport {
   reached!: number;
 
   @Field(() => [String], {
-    description: 'Why the others were not reached, one line each (at most 20).',
+    description:
+      'Why the others were not reached, at most 20 lines: first one for each NAS the push gave up on (it left COA_GIVE_UP_AFTER_TIMEOUTS CoA-Requests in a row unanswered, so its remaining sessions were not tried), then one per session.',
   })
   failures!: string[];
 }
