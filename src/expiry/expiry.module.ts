@@ -21,6 +21,6 @@ import { ExpiringCustomersService } from './expiring-customers.service';
     CustomerExpiringBus,
     ExpiryResolver,
   ],
-  exports: [ExpiryJob, ExpiringCustomersService],
+  exports: [ExpiryJob, ExpiringCustomersService, CustomerExpiringBus],
 })
 export class ExpiryModule {}

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/terminus';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
+import { CustomerExpiringBus } from '../expiry/events/customer-expiring-bus.service';
 import { AccountingListener } from '../radius/accounting/accounting-listener.service';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 
@@ -25,6 +26,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly bus: SessionEventBus,
+    private readonly expiring: CustomerExpiringBus,
     private readonly listener: AccountingListener,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -50,7 +52,9 @@ export class HealthController {
         ? [
             async () => {
               const redis = this.indicators.check('redis');
-              const error = await this.bus.ping();
+              // Both streams' connections: session events and customerExpiring.
+              const errors = await Promise.all([this.bus.ping(), this.expiring.ping()]);
+              const error = errors.find((e) => e !== null) ?? null;
               return error === null ? redis.up() : redis.down(error);
             },
           ]

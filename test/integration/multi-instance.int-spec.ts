@@ -5,6 +5,8 @@ import {
   RadacctChangeFeed,
 } from '../../src/sessions/feed/radacct-change-feed.service';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
+import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
+import { ExpiryJob } from '../../src/expiry/expiry-job.service';
 import { startServerProcess, type ServerProcess } from '../../bench/support/server';
 import { freePort, startApp, type RunningApp } from '../support/app';
 import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
@@ -13,6 +15,7 @@ import { requireRedis } from '../support/redis';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { gqlData } from '../support/graphql';
 
 const SECRET = 'multi-instance-secret';
 const FIELDS = 'type session { uniqueId username uploadBytes stoppedAt }';
@@ -261,6 +264,99 @@ describe('several instances on Redis', () => {
           ),
         ).toBe(1);
       }
+    });
+  });
+
+  describe('customerExpiring, raised by the expiry job on one instance', () => {
+    let a: RunningApp;
+    let b: RunningApp;
+
+    beforeAll(async () => {
+      // The job runs when the test says (runOnce on A), not on a timer.
+      const env = {
+        REDIS_URL: redisUrl,
+        EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+        EXPIRY_REMINDER_DAYS: '3',
+      };
+      a = await startApp(db, env);
+      b = await startApp(db, env);
+    });
+
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+    });
+
+    /** Every customerExpiring a new subscriber on `app` gets, once it is live there. */
+    async function subscribeExpiring(app: RunningApp) {
+      const bus = app.app.get(CustomerExpiringBus);
+      const before = bus.subscriberCount;
+      const events: any[] = [];
+      const errors: unknown[] = [];
+      const stop = app.wsClient().subscribe<{ customerExpiring: unknown }>(
+        {
+          query:
+            'subscription { customerExpiring { customer { id username joinedAt expiresAt status } expiresAt daysLeft } }',
+        },
+        {
+          next: (v) =>
+            v.errors ? errors.push(...v.errors) : events.push(v.data!.customerExpiring),
+          error: (e) => errors.push(e),
+          complete: () => undefined,
+        },
+      );
+      await until(() => bus.subscriberCount > before, 5000, 'the subscription to start');
+      return { events, errors, stop };
+    }
+
+    it('reaches a subscriber on the instance not running the job, once', async () => {
+      const { createProfile } = await gqlData(
+        a,
+        'mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }',
+        {
+          i: { name: 'mi-expiring', downloadRateKbps: 1024, uploadRateKbps: 512, validityDays: 2 },
+        },
+      );
+      // Expires in 2 days, within EXPIRY_REMINDER_DAYS: the next run reminds.
+      const { createCustomer } = await gqlData(
+        a,
+        'mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }',
+        { i: { username: 'mi-expiring', password: 'pw-123456', profileId: createProfile.id } },
+      );
+      // As stored (MySQL keeps whole seconds).
+      const { customer: c } = await gqlData(
+        a,
+        'query($id: ID) { customer(id: $id) { id joinedAt expiresAt } }',
+        { id: createCustomer.id },
+      );
+      const onB = await subscribeExpiring(b);
+      const onA = await subscribeExpiring(a);
+
+      // The job runs on A, which takes its lease; B does not run it.
+      expect(await a.app.get(ExpiryJob).runOnce()).toMatchObject({ leader: true, reminded: 1 });
+      expect(await b.app.get(ExpiryJob).runOnce()).toMatchObject({ leader: false, reminded: 0 });
+
+      await until(() => onB.events.length >= 1, 10_000, 'customerExpiring on B');
+      await until(() => onA.events.length >= 1, 10_000, 'customerExpiring on A');
+      // Anything doubled would have arrived by now.
+      await new Promise((r) => setTimeout(r, 1000));
+      onA.stop();
+      onB.stop();
+      const expected = {
+        customer: {
+          id: c.id,
+          username: 'mi-expiring',
+          joinedAt: c.joinedAt,
+          expiresAt: c.expiresAt,
+          status: 'OFFLINE',
+        },
+        expiresAt: new Date(c.expiresAt as string).toISOString(),
+        daysLeft: expect.any(Number),
+      };
+      expect(onB.errors).toEqual([]);
+      expect(onB.events).toEqual([expected]);
+      expect(onA.errors).toEqual([]);
+      expect(onA.events).toEqual([expected]);
     });
   });
 

@@ -1,44 +1,122 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PubSub } from 'graphql-subscriptions';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
+import { createEventTransport, type EventTransport } from '../../common/pubsub/event-transport';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
 import { CustomerExpiringEvent } from '../models/customer-expiring-event.model';
 
+/** The transport's topic: the deployment's `customer-expiring` channel on Redis. */
 export const CUSTOMER_EXPIRING_TOPIC = 'customer-expiring';
 
 /** Events waiting for one subscriber before duplicates of one expiry merge. */
 const COALESCE_ABOVE = 1_000;
 /** Distinct expiries waiting for one subscriber: past this it is dropped. */
 const MAX_PENDING = 20_000;
+/** The events delivered here because their publish failed, remembered this long (see publish). */
+const LOCAL_WINDOW_MS = 120_000;
+const LOCAL_KEPT = 20_000;
 
 const keyOf = (e: CustomerExpiringEvent) => `${e.customer.id}:${e.expiresAt.toISOString()}`;
 
+/** The event's (and its customer's) fields that are times: JSON carries them as text. */
+const DATE_FIELDS = new Set(['expiresAt', 'joinedAt']);
+
+export function reviveCustomerExpiringDates(key: string, value: unknown): unknown {
+  return DATE_FIELDS.has(key) && typeof value === 'string' ? new Date(value) : value;
+}
+
+/** What travels: the event, and which publish it is (the instance and a counter). */
+interface Published {
+  publishId: string;
+  event: CustomerExpiringEvent;
+}
+
 /**
- * The customerExpiring stream: the expiry job publishes, graphql-ws subscribers read through
- * bounded queues (CoalescingQueue), so a slow client cannot grow memory without limit.
- * Publishing goes through a graphql-subscriptions PubSubEngine (in memory for one instance).
+ * The customerExpiring stream. The expiry job publishes (on the one instance holding its
+ * lease), through the same kind of transport as session events (event-transport.ts): in
+ * memory for one instance, with REDIS_URL the deployment's own Redis channel, so every instance
+ * delivers each event once to its own subscribers, whichever instance ran the job. They read
+ * through bounded queues (CoalescingQueue), so a slow client cannot grow memory without limit.
  */
 @Injectable()
 export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
-  private readonly pubsub = new PubSub();
+  private readonly log = new Logger('CustomerExpiring');
+  private readonly transport: EventTransport;
   private readonly subscribers = new Set<CoalescingQueue<CustomerExpiringEvent>>();
   private subscription: number | null = null;
+  /** This instance, in the publishId of every event it publishes. */
+  private readonly instance = randomBytes(6).toString('hex');
+  private publishes = 0;
+  private lastPublishError = 0;
+  /** The events (publishId) delivered here without the transport: their publish failed. */
+  private readonly deliveredLocally = new RecentSet(LOCAL_KEPT, LOCAL_WINDOW_MS);
 
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.transport = createEventTransport(config, {
+      topic: CUSTOMER_EXPIRING_TOPIC,
+      reviver: reviveCustomerExpiringDates,
+      logContext: 'CustomerExpiring',
+    });
+  }
+
+  /**
+   * Subscribes to the transport. Not awaited past 5 s: with Redis down, radgraph still starts
+   * (not ready, see /ready) and delivers as soon as Redis answers.
+   */
   async onModuleInit(): Promise<void> {
-    this.subscription = await this.pubsub.subscribe(
-      CUSTOMER_EXPIRING_TOPIC,
-      (event: CustomerExpiringEvent) => {
-        for (const queue of this.subscribers) queue.push(event);
-      },
+    const subscribing = this.transport.engine
+      .subscribe(this.transport.channel, (message: Published) => this.received(message), {})
+      .then(
+        (id) => {
+          this.subscription = id;
+        },
+        (err: Error) => this.log.error(`cannot subscribe to customerExpiring: ${err.message}`),
+      );
+    await Promise.race([
+      subscribing,
+      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
+    for (const queue of this.subscribers) void queue.return();
+    await this.transport.close();
+  }
+
+  /** Null when the transport (Redis) answers and the bus is subscribed; else what is wrong. */
+  async ping(): Promise<string | null> {
+    const problem = await this.transport.ping();
+    return (
+      problem ?? (this.subscription === null ? 'not subscribed to customerExpiring yet' : null)
     );
   }
 
-  onModuleDestroy(): void {
-    if (this.subscription !== null) this.pubsub.unsubscribe(this.subscription);
-    for (const queue of this.subscribers) void queue.return();
-  }
-
-  publish(event: CustomerExpiringEvent): Promise<void> {
-    return this.pubsub.publish(CUSTOMER_EXPIRING_TOPIC, event);
+  /**
+   * Publishes to every instance's subscribers. Never rejects: when the transport (Redis) does
+   * not take it (within REDIS_COMMAND_TIMEOUT_MS when it does not answer), this instance's
+   * subscribers still get it, the other instances' do not, and it resolves false.
+   */
+  async publish(event: CustomerExpiringEvent): Promise<boolean> {
+    const message: Published = { publishId: `${this.instance}:${++this.publishes}`, event };
+    try {
+      await this.transport.publish(message);
+      return true;
+    } catch (err) {
+      if (Date.now() - this.lastPublishError > 10_000) {
+        this.lastPublishError = Date.now();
+        this.log.warn(
+          `cannot publish customerExpiring, delivered on this instance only: ${(err as Error).message}`,
+        );
+      }
+      // Delivered here; a copy Redis took after all (its answer was lost) comes back and is
+      // dropped (received).
+      this.deliveredLocally.add(message.publishId);
+      this.deliver(event);
+      return false;
+    }
   }
 
   /** A subscriber's stream; it ends when the client leaves or reads too slowly. */
@@ -56,5 +134,14 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  private received(message: Published): void {
+    if (this.deliveredLocally.has(message.publishId)) return;
+    this.deliver(message.event);
+  }
+
+  private deliver(event: CustomerExpiringEvent): void {
+    for (const queue of this.subscribers) queue.push(event);
   }
 }

@@ -1,11 +1,5 @@
-import { Logger } from '@nestjs/common';
-import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
-
-/** TCP keepalive's first probe after this long idle (the kernel's default is 2 hours). */
-const KEEPALIVE_MS = 10_000;
+import { createEventTransport, type EventTransport } from '../../common/pubsub/event-transport';
 
 /** The Session fields that are times: JSON carries them as text, they come back as Dates. */
 const DATE_FIELDS = new Set(['startedAt', 'updatedAt', 'stoppedAt', 'lastSeenAt']);
@@ -15,117 +9,16 @@ export function reviveSessionDates(key: string, value: unknown): unknown {
 }
 
 /** How session events travel between the instances that publish and those that deliver. */
-export interface SessionEventTransport {
-  engine: PubSubEngine;
-  /** The channel: one per radgraph deployment (its database), so two never mix. */
-  channel: string;
-  /** 'memory' (one instance) or 'redis' (every instance of the deployment). */
-  kind: 'memory' | 'redis';
-  /**
-   * Publishes on the channel; rejects when the transport did not take it, within
-   * REDIS_COMMAND_TIMEOUT_MS when Redis does not answer.
-   */
-  publish(payload: unknown): Promise<void>;
-  /** Ends the bus's subscription (on shutdown, before close). */
-  unsubscribe(id: number): void;
-  /** Null when the transport answers; else what is wrong (for /ready). */
-  ping(): Promise<string | null>;
-  close(): Promise<void>;
-}
+export type SessionEventTransport = EventTransport;
 
 /**
- * In memory, or, with REDIS_URL, through Redis (graphql-redis-subscriptions on ioredis): every
- * instance subscribes once to the deployment's channel, so an event published on any instance
- * reaches every subscriber on every instance exactly once, the publisher's own included (it
- * too delivers what comes back from Redis; its own copy only when the publish failed, see
- * SessionEventBus.publish).
- *
- * A publish while Redis is unreachable fails at once (no offline queue that would grow without
- * bound); the publisher logs it, and dashboards catch up from the queries. A Redis that stops
- * answering without closing the connection (a partition, a hung server) fails a publish after
- * REDIS_COMMAND_TIMEOUT_MS: the publisher then drops that connection and connects again, so the
- * next publishes fail at once until Redis answers (instead of each waiting, or the socket
- * waiting for the kernel to give up, some 15 min), and does not send a publish that failed again
- * after reconnecting (one already on the wire may still arrive: the bus drops that copy where
- * it delivered the batch itself). TCP keepalive, from 10 s idle, finds a dead peer of an idle
- * connection (the subscriber's) within minutes rather than hours.
+ * The session events' transport (event-transport.ts): in memory, or, with REDIS_URL, the
+ * deployment's `session-events` channel on Redis.
  */
 export function createSessionEventTransport(config: AppConfig): SessionEventTransport {
-  const db = config.database;
-  const deployment = db.kind === 'mysql' ? `${db.host}:${db.port}/${db.database}` : db.file;
-  const channel = `radgraph:${deployment}:session-events`;
-  if (!config.redisUrl) {
-    const engine = new PubSub();
-    return {
-      engine,
-      channel,
-      kind: 'memory',
-      publish: (payload) => engine.publish(channel, payload),
-      unsubscribe: (id) => engine.unsubscribe(id),
-      ping: () => Promise.resolve(null),
-      close: () => Promise.resolve(),
-    };
-  }
-  const log = new Logger('SessionEvents');
-  let lastError = 0;
-  const connect = (role: string) => {
-    const client = new Redis(config.redisUrl!, {
-      // The subscriber waits for Redis (its SUBSCRIBE goes out once Redis is there, and
-      // ioredis subscribes again after every reconnect); the publisher fails at once.
-      enableOfflineQueue: role === 'subscriber',
-      maxRetriesPerRequest: role === 'subscriber' ? null : 1,
-      // A publish that failed (timed out) stays failed: not sent after a reconnect.
-      autoResendUnfulfilledCommands: role === 'subscriber',
-      // Only the publisher's commands: the subscriber's SUBSCRIBE waits for Redis.
-      ...(role === 'publisher' ? { commandTimeout: config.redisCommandTimeoutMs } : {}),
-      keepAlive: KEEPALIVE_MS,
-      lazyConnect: false,
-    });
-    client.on('error', (err: Error) => {
-      if (Date.now() - lastError < 10_000) return;
-      lastError = Date.now();
-      log.warn(`Redis ${role}: ${err.message}`);
-    });
-    return client;
-  };
-  const publisher = connect('publisher');
-  const subscriber = connect('subscriber');
-  const engine = new RedisPubSub({ publisher, subscriber, reviver: reviveSessionDates });
-  return {
-    engine,
-    channel,
-    kind: 'redis',
-    publish: async (payload) => {
-      try {
-        await engine.publish(channel, payload);
-      } catch (err) {
-        // Redis did not answer in time: the connection is not to be trusted (the next
-        // publishes would each wait out the timeout behind this one); a new one is.
-        if ((err as Error).message === 'Command timed out' && publisher.status === 'ready') {
-          publisher.disconnect(true);
-        }
-        throw err;
-      }
-    },
-    // Nothing to send: close() ends the subscriber's connection, and with it the subscription
-    // (RedisPubSub's UNSUBSCRIBE, unanswered before that, would reject with nobody to catch it).
-    unsubscribe: () => undefined,
-    ping: async () => {
-      const timeout = new Promise<string>((resolve) => {
-        setTimeout(() => resolve('no answer within 2 s'), 2000).unref();
-      });
-      const answer = publisher
-        .ping()
-        .then(() =>
-          subscriber.status === 'ready' ? null : `subscriber connection: ${subscriber.status}`,
-        );
-      return Promise.race([answer.catch((err: Error) => err.message), timeout]);
-    },
-    close: () => {
-      // disconnect, not quit: a quit waits for a Redis that may not be there.
-      publisher.disconnect();
-      subscriber.disconnect();
-      return Promise.resolve();
-    },
-  };
+  return createEventTransport(config, {
+    topic: 'session-events',
+    reviver: reviveSessionDates,
+    logContext: 'SessionEvents',
+  });
 }
