@@ -66,6 +66,8 @@ describe('loadConfig', () => {
     ['GRAPHQL_MAX_BODY_BYTES', '10'],
     ['GRAPHQL_RATE_LIMIT_PER_MINUTE', '-1'],
     ['GRAPHQL_RATE_LIMIT_BURST', '0'],
+    ['GRAPHQL_WS_MAX_OPERATIONS', '0'],
+    ['GRAPHQL_WS_MAX_OPERATIONS', '10001'],
   ])('refuses %s=%s with a message that names it', (name, value) => {
     const found = problems({ [name]: value });
     expect(found).toHaveLength(1);
@@ -86,7 +88,9 @@ describe('loadConfig', () => {
       maxBodyBytes: 1_048_576,
       rateLimitPerMinute: 600,
       rateLimitBurst: 600,
+      wsMaxOperations: 100,
     });
+    expect(loadConfig({ GRAPHQL_WS_MAX_OPERATIONS: '5' }).graphql.wsMaxOperations).toBe(5);
     const production = {
       NODE_ENV: 'production',
       ADMIN_TOKEN: 'a'.repeat(16),

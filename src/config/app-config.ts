@@ -78,6 +78,11 @@ export interface GraphqlLimitsConfig {
   rateLimitPerMinute: number;
   /** How many operations a caller may run at once before the per-minute pace applies. */
   rateLimitBurst: number;
+  /**
+   * Operations one graphql-ws connection may have open at once, subscriptions included
+   * (GRAPHQL_WS_MAX_OPERATIONS): a client that leaks subscriptions cannot add fan-out forever.
+   */
+  wsMaxOperations: number;
 }
 
 export interface ExpiryConfig {
@@ -331,6 +336,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_BODY_BYTES: int('GRAPHQL_MAX_BODY_BYTES', 1_048_576, 1024, 100 * 1_048_576),
   GRAPHQL_RATE_LIMIT_PER_MINUTE: int('GRAPHQL_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
   GRAPHQL_RATE_LIMIT_BURST: int('GRAPHQL_RATE_LIMIT_BURST', 600, 1, 1_000_000),
+  GRAPHQL_WS_MAX_OPERATIONS: int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -530,6 +536,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       maxBodyBytes: e.GRAPHQL_MAX_BODY_BYTES,
       rateLimitPerMinute: e.GRAPHQL_RATE_LIMIT_PER_MINUTE,
       rateLimitBurst: e.GRAPHQL_RATE_LIMIT_BURST,
+      wsMaxOperations: e.GRAPHQL_WS_MAX_OPERATIONS,
     },
   };
 }

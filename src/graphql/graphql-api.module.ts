@@ -1,6 +1,7 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { GraphQLModule, type GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
+import type { GraphQLSchema } from 'graphql';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -33,7 +34,13 @@ export const GRAPHQL_PATH = '/graphql';
       inject: [AuthService, APP_CONFIG, Metrics],
       useFactory: (auth: AuthService, config: AppConfig, metrics: Metrics): ApolloDriverConfig => {
         const limits = new RequestLimits(config.graphql);
-        const wsAuth = graphqlWsAuthHooks(auth);
+        // The served schema, for the complexity limit on graphql-ws: Apollo starts (and so
+        // has it) before Nest opens the WebSocket server.
+        let schema: GraphQLSchema | undefined;
+        const wsAuth = graphqlWsAuthHooks(auth, () => {
+          if (!schema) throw new Error('the GraphQL schema is not loaded yet');
+          return schema;
+        });
         return {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
@@ -53,6 +60,12 @@ export const GRAPHQL_PATH = '/graphql';
             // resolver. radgraph gives no hints: every answer is per caller and live, never
             // cacheable. Off, a 50-session page costs about a fifth less to execute.
             ApolloServerPluginCacheControlDisabled(),
+            {
+              serverWillStart: ({ schema: served }) => {
+                schema = served;
+                return Promise.resolve();
+              },
+            },
           ],
           includeStacktraceInErrorResponses: false,
           validationRules: [queryLimitsRule],

@@ -1,5 +1,11 @@
 import type { Request } from 'express';
-import { GraphQLError, parse, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import {
+  GraphQLError,
+  parse,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
 import type { ClosableSocket } from '../auth/api-keys/api-key-connections';
 import type { AuthService } from '../auth/auth.service';
@@ -60,8 +66,9 @@ function wsAuthorization(ctx: GraphqlWsContext): unknown {
 /**
  * graphql-ws hooks. The connection is accepted either way, so that every operation on a
  * socket without a valid token gets a proper `UNAUTHENTICATED` error rather than a bare close.
+ * `schema` gives the served schema (the complexity limit reads its list sizes).
  */
-export function graphqlWsAuthHooks(auth: AuthService) {
+export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchema) {
   return {
     onConnect: async (ctx: GraphqlWsContext) => {
       const principal = await auth.authenticate(wsAuthorization(ctx));
@@ -84,7 +91,7 @@ export function graphqlWsAuthHooks(auth: AuthService) {
       } catch {
         return undefined; // graphql-ws reports the syntax error itself
       }
-      const errors = queryLimitErrors(document);
+      const errors = queryLimitErrors(document, schema());
       return errors.length > 0 ? errors : undefined;
     },
   };

@@ -58,8 +58,9 @@ export class RequestLimits {
   /**
    * Wraps graphql-ws's onSubscribe (every operation on a socket, not only subscriptions):
    * the caller's rate limit first, then the inner hook (authentication, depth, complexity),
-   * then introspection (when off) and page size, which Apollo's plugins and validation rules
-   * do not cover on graphql-ws.
+   * then the operations open on the connection (GRAPHQL_WS_MAX_OPERATIONS:
+   * TOO_MANY_OPERATIONS), introspection (when off) and page size, which Apollo's plugins and
+   * validation rules do not cover on graphql-ws.
    */
   wsOnSubscribe<R>(
     inner: (ctx: GraphqlWsContext, id: string, payload: SubscribeMessage['payload']) => R,
@@ -76,6 +77,10 @@ export class RequestLimits {
       if (wait > 0) return [rateLimited(wait)];
       const result = await inner(ctx, id, payload);
       if (result !== undefined) return result;
+      // graphql-ws keeps this connection's operations in progress, this one included.
+      const open = Object.keys(ctx.subscriptions).length;
+      if (open > this.config.wsMaxOperations)
+        return [tooManyOperations(this.config.wsMaxOperations)];
       let document: DocumentNode;
       try {
         document = parse(payload.query);
@@ -142,6 +147,13 @@ function rateLimited(waitSeconds: number): GraphQLError {
         http: { status: 429, headers: new HeaderMap([['retry-after', String(waitSeconds)]]) },
       },
     },
+  );
+}
+
+function tooManyOperations(max: number): GraphQLError {
+  return new GraphQLError(
+    `This connection has ${max} operations open (subscriptions included), the most allowed (GRAPHQL_WS_MAX_OPERATIONS): complete one before starting another`,
+    { extensions: { code: 'TOO_MANY_OPERATIONS' } },
   );
 }
 

@@ -9,9 +9,11 @@ import {
   Resolver,
   Subscription,
 } from '@nestjs/graphql';
+import { ListSize } from '../common/pagination/list-size';
 import { requireInt } from '../common/validation/text';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
+import { MAX_BATCH_EVENTS } from './events/event-batches';
 import { SessionEventBus } from './events/session-event-bus.service';
 import { SessionEvent } from './models/session-event.model';
 import { Session } from './models/session.model';
@@ -48,6 +50,7 @@ export class SessionEventsResolver {
       'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional.',
     resolve: (batch: SessionEvent[]) => batch,
   })
+  @ListSize({ max: MAX_BATCH_EVENTS })
   async sessionEventBatches(
     @Args('nasId', { type: () => ID, nullable: true }) nasId?: string | null,
     @Args('username', { type: () => String, nullable: true }) username?: string | null,

@@ -1,11 +1,12 @@
 import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import { requestLoader } from '../common/dataloader/request-loader';
+import { ListSize } from '../common/pagination/list-size';
 import { Customer } from '../customers/models/customer.model';
 import type { GraphqlContext } from '../graphql/graphql-context';
 import type { ProfileEntity } from '../profiles/profile.entity';
 import { ProfilesService } from '../profiles/profiles.service';
 import { DataCapAction, Usage } from './models/usage.model';
-import { usageKey, UsageService, type MonthUsage } from './usage.service';
+import { MAX_HISTORY_MONTHS, usageKey, UsageService, type MonthUsage } from './usage.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
 
@@ -37,6 +38,7 @@ export class CustomerUsageResolver {
   }
 
   @ResolveField(() => [Usage], { description: 'The last `months` months, newest first.' })
+  @ListSize({ max: MAX_HISTORY_MONTHS, argument: 'months' })
   usageHistory(
     @Parent() c: Customer,
     @Context() ctx: GraphqlContext,

@@ -1,5 +1,8 @@
 import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
+import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
+import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /** customer { currentSession { customer { … } } }: `levels` fields deep below onlineSessions. */
@@ -17,6 +20,36 @@ const COMPLEXITY_BOMB = `query {
     } } } }
   } } }
 }`;
+
+/**
+ * Every batch of up to 2,000 events asks, per event, for 500 rows of its customer's history: a
+ * NAS reboot would run thousands of 500-row queries.
+ */
+const NESTED_BATCHES = `subscription { sessionEventBatches(maxLatencyMs: 0) { session { customer {
+  sessions(first: 500) { totalCount edges { node { nas { onlineCount } } } }
+} } } }`;
+
+/** The same selection over a page of 50 online sessions (HTTP). */
+const NESTED_PAGE = `query { onlineSessions(first: 50) { edges { node { customer {
+  sessions(first: 500) { totalCount edges { node { nas { onlineCount } } } }
+} } } } }`;
+
+/** The README's dashboard subscription. */
+const DASHBOARD_BATCHES = `subscription { sessionEventBatches(maxLatencyMs: 100) {
+  type session { id username ipAddress macAddress startedAt uploadBytes downloadBytes nas { name } }
+} }`;
+
+const NAS_SECRET = 'query-limits-secret';
+
+/** Resolves once the app has `count` session-event subscribers. */
+async function subscribersReach(api: RunningApp, count: number): Promise<void> {
+  const bus = api.app.get(SessionEventBus);
+  const until = Date.now() + 5000;
+  while (bus.stats.subscribers < count) {
+    if (Date.now() > until) throw new Error(`${bus.stats.subscribers} of ${count} subscribers`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 // Always three items: jest would take a missing third for a done callback.
 const HUGE_PAGES: [string, string, Record<string, unknown> | undefined][] = [
@@ -108,6 +141,63 @@ describe('query limits over HTTP and graphql-ws', () => {
     const ws = await collect(api.wsClient(), COMPLEXITY_BOMB, 1);
     expect(codes(ws.errors)).toEqual(['QUERY_TOO_COMPLEX']);
     await stillResponsive();
+  });
+
+  describe('a batch subscription, for a viewer', () => {
+    let viewer: string;
+
+    beforeAll(async () => {
+      const { body } = await api.gql(
+        'mutation { createApiKey(name: "limits-viewer", role: VIEWER) { key } }',
+      );
+      viewer = body.data.createApiKey.key as string;
+      await db.query(
+        "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'lo', 'mikrotik', ?)",
+        [NAS_SECRET],
+      );
+    });
+
+    it('accepts the dashboard selection the README recommends, and delivers its batches', async () => {
+      const client = api.wsClient(viewer);
+      const before = api.app.get(SessionEventBus).stats.subscribers;
+      const batches = collect<{ sessionEventBatches: any[] }>(client, DASHBOARD_BATCHES, 1);
+      await subscribersReach(api, before + 1);
+      const radius = await RadiusTestClient.open();
+      try {
+        const start = sessionAttributes('Start', {
+          username: 'limits-dash',
+          sessionId: '81d00001',
+          eventTime: Math.floor(Date.now() / 1000),
+        });
+        expect(
+          await radius.send(accountingRequest(NAS_SECRET, start), api.config.radiusAcctPort),
+        ).not.toBeNull();
+      } finally {
+        await radius.close();
+      }
+      const { results, errors } = await batches;
+      expect(errors).toEqual([]);
+      expect(results[0].sessionEventBatches).toEqual([
+        {
+          type: 'STARTED',
+          session: expect.objectContaining({ username: 'limits-dash', nas: { name: '127.0.0.1' } }),
+        },
+      ]);
+    });
+
+    it("refuses one asking for each event's session history with QUERY_TOO_COMPLEX, as the same page over HTTP", async () => {
+      const ws = await collect(api.wsClient(viewer), NESTED_BATCHES, 1);
+      expect(codes(ws.errors)).toEqual(['QUERY_TOO_COMPLEX']);
+      expect(ws.errors[0].message).toMatch(/^Query complexity is \d+; at most 50000 is allowed/);
+      // HTTP serves no subscriptions, and validates them first all the same.
+      const http = await api.gql(NESTED_BATCHES, undefined, viewer);
+      expect(http.status).toBe(400);
+      expect(codes(http.body.errors)).toEqual(['QUERY_TOO_COMPLEX']);
+      const page = await api.gql(NESTED_PAGE, undefined, viewer);
+      expect(page.status).toBe(400);
+      expect(codes(page.body.errors)).toEqual(['QUERY_TOO_COMPLEX']);
+      await stillResponsive();
+    });
   });
 
   it.each(HUGE_PAGES)(
@@ -278,5 +368,58 @@ describe('rate limits and introspection, configured', () => {
     expect(codes(limited.body.errors)).toEqual(['RATE_LIMITED']);
     await sleep(1100);
     expect((await api.gql('{ __typename }')).status).toBe(200);
+  });
+});
+
+describe('operations open on one graphql-ws connection, configured', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    api = await startApp(db, { GRAPHQL_WS_MAX_OPERATIONS: '2' });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  /** A subscription on `client` that runs until stopped; its errors are kept. */
+  function open(client: Client) {
+    const errors: any[] = [];
+    const stop = client.subscribe(
+      { query: 'subscription { sessionEventBatches { type } }' },
+      {
+        next: (v) => errors.push(...((v.errors as any[]) ?? [])),
+        error: (e) => errors.push(...(Array.isArray(e) ? e : [e])),
+        complete: () => undefined,
+      },
+    );
+    return { errors, stop };
+  }
+
+  it('refuses one more than GRAPHQL_WS_MAX_OPERATIONS with TOO_MANY_OPERATIONS, until one completes', async () => {
+    const client = api.wsClient();
+    const first = open(client);
+    const second = open(client);
+    await subscribersReach(api, 2);
+
+    const third = await collect(client, 'subscription { sessionEventBatches { type } }', 1, 3000);
+    expect(codes(third.errors)).toEqual(['TOO_MANY_OPERATIONS']);
+    expect(third.errors[0].message).toContain('GRAPHQL_WS_MAX_OPERATIONS');
+    // A query on the full connection too: every operation counts while it is open.
+    const query = await collect(client, '{ viewer { name } }', 1, 3000);
+    expect(codes(query.errors)).toEqual(['TOO_MANY_OPERATIONS']);
+    // Another connection has its own.
+    const other = open(api.wsClient());
+    await subscribersReach(api, 3);
+
+    first.stop();
+    const fourth = open(client);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(api.app.get(SessionEventBus).stats.subscribers).toBe(3);
+    for (const s of [first, second, fourth, other]) expect(s.errors).toEqual([]);
+    for (const s of [second, fourth, other]) s.stop();
   });
 });

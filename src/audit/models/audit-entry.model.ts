@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from '@nestjs/graphql';
 import { ConnectionOf } from '../../common/pagination/connection';
+import { ListSize } from '../../common/pagination/list-size';
 
 @ObjectType({ description: 'One field of an audited change. Secrets and passwords read "***".' })
 export class AuditFieldChange {
@@ -45,7 +46,10 @@ export class AuditEntry {
   })
   targetLabel!: string | null;
 
+  // One per field of the record: the widest audited record (a NAS, its nas row and its
+  // settings) has 14; the complexity limit counts 20.
   @Field(() => [AuditFieldChange])
+  @ListSize({ max: 20 })
   changes!: AuditFieldChange[];
 
   @Field(() => String, {

@@ -36,6 +36,7 @@ const CLIENT_CODES = new Set([
   // request-limits.ts
   'RATE_LIMITED',
   'BATCH_TOO_LARGE',
+  'TOO_MANY_OPERATIONS',
 ]);
 
 /** Codes of our own validation rules (query-limits.ts), which Apollo would hide. */

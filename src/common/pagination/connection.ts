@@ -2,6 +2,7 @@ import { Type } from '@nestjs/common';
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { Field, Int, ObjectType } from '@nestjs/graphql';
 import { BadUserInputError } from '../errors/app-error';
+import { ListSize } from './list-size';
 
 @ObjectType()
 export class PageInfo {
@@ -40,7 +41,9 @@ export function ConnectionOf<T>(node: Type<T>, name: string): Type<Connection<T>
 
   @ObjectType({ isAbstract: true })
   abstract class ConnectionType implements Connection<T> {
+    // As many as the connection's first/last: the complexity limit counted those already.
     @Field(() => [EdgeType])
+    @ListSize({ max: 1 })
     edges!: EdgeType[];
 
     @Field(() => PageInfo)
