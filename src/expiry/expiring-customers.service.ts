@@ -8,6 +8,7 @@ import { DAY_MS } from '../customers/customer-rules';
 import { CustomerEntity } from '../customers/customer.entity';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
+import { foldUsername } from '../sessions/usernames';
 
 /** The widest window `expiringCustomers(withinDays)` takes: ten years. */
 export const MAX_WITHIN_DAYS = 3660;
@@ -104,10 +105,11 @@ export class ExpiringCustomersService {
          GROUP BY username`,
         customers.map((c) => c.username),
       );
-    const byUser = new Map(newest.map((n) => [n.username, String(n.newest)]));
+    // By the folded name: radacct may hold the login in another case (usernames.ts).
+    const byUser = new Map(newest.map((n) => [foldUsername(n.username), String(n.newest)]));
     return customers.map((customer) => ({
       customer,
-      newestSession: byUser.get(customer.username) ?? null,
+      newestSession: byUser.get(foldUsername(customer.username)) ?? null,
     }));
   }
 

@@ -167,7 +167,6 @@ export class ProfilesService implements OnApplicationBootstrap {
     seen: (before: ProfileEntity) => void,
   ): Promise<ProfileEntity> {
     const changes: Partial<ProfileEntity> = {};
-    if (input.name != null) changes.name = checkName('input.name', input.name);
     if (input.downloadRateKbps != null) {
       changes.downloadRateKbps = checkRate('input.downloadRateKbps', input.downloadRateKbps);
     }
@@ -200,6 +199,11 @@ export class ProfilesService implements OnApplicationBootstrap {
       seen(profile);
       const before = { ...profile };
       const oldName = profile.name;
+      // Checked only when it changes: a form sent whole, with an older profile's name that
+      // FreeRADIUS cannot match (Profile.groupNameProblem), still saves its other fields.
+      if (input.name != null && input.name !== oldName) {
+        changes.name = checkName('input.name', input.name);
+      }
       Object.assign(profile, changes);
       if (profile.name !== oldName) {
         await this.refuseForeignGroup(m, profile.name);

@@ -34,15 +34,17 @@ export class SessionsService {
   /**
    * Whether each session is stale by the stale-session rule (stale-policy.ts). Those without
    * an interim interval of their own yet are judged by the interval FreeRADIUS replies to
-   * their user: one query for the batch, and none when every session has its own.
+   * their user: one query for the batch, and none when no session would be stale without it.
    */
   async staleFlags(
     sessions: readonly Session[],
     config: StaleSessionConfig,
     now: Date = new Date(),
   ): Promise<boolean[]> {
+    // A replied interval only lengthens the default's allowance: only the sessions stale by
+    // the default are asked about (most events are of sessions heard from just now).
     const asking = sessions
-      .filter((s) => s.stoppedAt === null && !hasOwnInterval(s.interimIntervalSeconds))
+      .filter((s) => !hasOwnInterval(s.interimIntervalSeconds) && isStale(s, config, now))
       .map((s) => s.username);
     const replied = await repliedIntervals(this.dataSource, [...new Set(asking)]);
     return sessions.map((s) => isStale(s, config, now, replied.get(s.username) ?? 0));

@@ -269,6 +269,12 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       );
       expect(updateProfile.name).toBe('Legacy 8M+');
       expect(updateProfile.groupNameProblem).not.toBeNull();
+      // So does a form sent whole, with the name unchanged.
+      const whole = await ok(
+        `mutation($id: ID!) { updateProfile(id: $id, input: { name: "Legacy 8M+", validityDays: 32 }) { name validityDays } }`,
+        { id: old.id },
+      );
+      expect(whole.updateProfile).toEqual({ name: 'Legacy 8M+', validityDays: 32 });
       const renamed = await ok(
         `mutation($id: ID!) { updateProfile(id: $id, input: { name: "Legacy 8M plus" }) { name groupNameProblem } }`,
         { id: old.id },
@@ -525,7 +531,7 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
               Number(
                 (
                   await db.query<{ n: string }>(
-                    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID()",
+                    "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID() AND info LIKE '%rg_profiles%'",
                   )
                 )[0].n,
               ) >= 2,

@@ -47,7 +47,11 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     await db.query(
       "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('10.0.0.1', 'core-1', 'mikrotik', 'x'), ('10.0.0.2', 'edge-2', 'mikrotik', 'y')",
     );
-    api = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '100' });
+    // Its reaper runs only when a test asks (its own ticks could take the lease mid-test).
+    api = await startApp(db, {
+      CHANGE_FEED_INTERVAL_MS: '100',
+      STALE_SESSION_REAP_INTERVAL_SECONDS: '86400',
+    });
     published = [];
     const bus = api.app.get(SessionEventBus);
     const publish = bus.publish.bind(bus);
@@ -491,6 +495,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
 
   it('after nobody reaped for a long time (radgraph or its database down), gives every session a whole stale period first', async () => {
     // A second instance, whose reaper has not ticked yet, on the same database.
+    // (Its reaper ticks every 60 s: not during this test.)
     const other = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '0' });
     const now = performance.now();
     const clock = jest.spyOn(performance, 'now');

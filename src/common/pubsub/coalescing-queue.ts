@@ -12,9 +12,10 @@ export interface CoalescingQueueOptions<T> {
   coalesceAbove: number;
   /**
    * More distinct keys waiting than this, even coalesced, and the consumer is dropped. (It is
-   * checked when the queue compacts, so at most 2 × maxPending items ever wait.) One publish
-   * larger than this raises the limit by its size until the consumer has read that much (see
-   * push), so at most maxPending plus the largest publish wait.
+   * checked when the queue compacts, each time it has doubled, so at most 2 × maxPending
+   * items ever wait.) One publish larger than this raises the limit by its size until the
+   * consumer has read that much (see push): then at most twice maxPending plus the largest
+   * publish wait.
    */
   maxPending: number;
   /** Called once when the iterator ends (the client left, or was dropped). */
@@ -57,7 +58,8 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
    * be larger than maxPending by itself (an Accounting-On from a NAS with 30,000 sessions is
    * 30,000 STOPPED at once), and no consumer can read while it is pushed: it raises the limit
    * to maxPending plus its size, and the raise shrinks by one for each item read. A consumer
-   * that keeps up reads it all; one that does not read is dropped at the next publish.
+   * that keeps up reads it all; one that does not read is dropped once more new sessions wait
+   * (at the queue's next compaction).
    */
   push(item: T, burst = 1): void {
     if (this.done) return;

@@ -58,23 +58,34 @@ export interface SessionEventFilter {
 const normalized = (f: SessionEventFilter): SessionEventFilter =>
   f.username === undefined ? f : { ...f, username: foldUsername(f.username) };
 
-const networks = new Map<string, NasAddressMatcher<true>>();
+/** A network's matcher and its answers by address (a NAS has few session addresses). */
+const networks = new Map<
+  string,
+  { matcher: NasAddressMatcher<true>; seen: Map<string, boolean> }
+>();
 
 function onNas(nasName: string, address: string): boolean {
   if (address === nasName) return true;
   if (!isNasNetwork(nasName)) return false;
   let network = networks.get(nasName);
   if (!network) {
-    network = new NasAddressMatcher([[nasName, true]]);
+    network = { matcher: new NasAddressMatcher([[nasName, true]]), seen: new Map() };
     if (networks.size > 1000) networks.clear();
     networks.set(nasName, network);
   }
-  return network.find(address) !== null;
+  let inside = network.seen.get(address);
+  if (inside === undefined) {
+    inside = network.matcher.find(address) !== null;
+    if (network.seen.size > 10_000) network.seen.clear();
+    network.seen.set(address, inside);
+  }
+  return inside;
 }
 
-const matches = (f: SessionEventFilter, e: SessionEvent) =>
+/** `user`: the event's username, folded once for every filter it is matched against. */
+const matches = (f: SessionEventFilter, e: SessionEvent, user: string) =>
   (f.nasName === undefined || onNas(f.nasName, e.session.nasIpAddress)) &&
-  (f.username === undefined || foldUsername(e.session.username) === f.username);
+  (f.username === undefined || user === f.username);
 
 interface Subscriber {
   filter: SessionEventFilter;
@@ -182,7 +193,14 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
         return c.feedSeq === undefined ? event : { ...event, feedSeq: c.feedSeq };
       }),
     );
-    for (const listener of this.listeners) listener(events);
+    for (const listener of this.listeners) {
+      // A rule of radgraph's that throws must not keep the events from anyone else.
+      try {
+        listener(events);
+      } catch (err) {
+        this.log.error(`a session-event listener failed: ${(err as Error).message}`);
+      }
+    }
     try {
       await this.transport.publish(events);
       this.published += events.length;
@@ -293,16 +311,19 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       this.metrics.feedEventsRepeated.inc(received.length - events.length);
     }
     const before = this.delivered;
+    const users = events.map((e) => foldUsername(e.session.username));
     for (const s of this.subscribers) {
-      for (const e of events) {
-        if (!matches(s.filter, e)) continue;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (!matches(s.filter, e, users[i])) continue;
         s.queue.push(e, events.length);
         this.delivered++;
       }
     }
     for (const g of this.groups.values()) {
-      for (const e of events) {
-        if (!matches(g.filter, e)) continue;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (!matches(g.filter, e, users[i])) continue;
         g.batcher.push(e);
         this.delivered += g.batcher.members.size;
       }

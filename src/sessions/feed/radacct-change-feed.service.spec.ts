@@ -57,7 +57,7 @@ describe('the radacct change feed schedule', () => {
       ['9', false],
     ] as const) {
       const oldest = ['7', oldestLater];
-      const query = jest.fn(() => Promise.resolve([{ n: 3, seq: oldest.shift() }]));
+      const query = jest.fn(() => Promise.resolve([{ first: oldest.shift(), last: '12' }]));
       const { f, poll } = feed(0, true, {}, query);
       const warn = jest
         .spyOn((f as unknown as { log: { warn: (m: string) => void } }).log, 'warn')

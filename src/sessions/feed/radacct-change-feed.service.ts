@@ -127,10 +127,15 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    */
   private async warnIfNobodyReads(): Promise<void> {
     const oldest = async () => {
+      // MIN(seq) reads one end of the primary key; a COUNT of a queue that nobody reads could
+      // take long. The newest seq says roughly how many wait.
       const [row] = await this.dataSource.query<
-        Array<{ n: number | string; seq: number | string | null }>
-      >('SELECT COUNT(*) AS n, MIN(seq) AS seq FROM rg_radacct_changes');
-      return { n: Number(row?.n ?? 0), seq: row?.seq == null ? null : String(row.seq) };
+        Array<{ first: number | string | null; last: number | string | null }>
+      >('SELECT MIN(seq) AS first, MAX(seq) AS last FROM rg_radacct_changes');
+      return {
+        n: row?.first == null ? 0 : Number(row.last) - Number(row.first) + 1,
+        seq: row?.first == null ? null : String(row.first),
+      };
     };
     try {
       const before = await oldest();
@@ -143,7 +148,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       const after = await oldest();
       if (after.seq !== before.seq) return;
       this.log.warn(
-        `CHANGE_FEED_INTERVAL_MS=0 here, and no instance reads the radacct change queue (${after.n} change(s) waiting): sessions FreeRADIUS writes get no events, data cap or reopening, and the queue keeps growing`,
+        `CHANGE_FEED_INTERVAL_MS=0 here, and no instance reads the radacct change queue (up to ${after.n} change(s) waiting): sessions FreeRADIUS writes get no events, data cap or reopening, and the queue keeps growing`,
       );
     } catch (err) {
       this.log.warn(`cannot read the radacct change queue: ${(err as Error).message}`);

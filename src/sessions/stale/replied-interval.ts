@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { byAskedUsername, foldUsername } from '../usernames';
 
 /**
  * The Acct-Interim-Interval FreeRADIUS replies to a user with: the largest of the user's own
@@ -45,6 +46,7 @@ export async function repliedIntervals(
       `UNION SELECT DISTINCT username FROM radreply WHERE username IN (${list})) u`,
     [...usernames, ...usernames],
   );
-  for (const row of rows) found.set(row.username, Number(row.seconds ?? 0));
-  return found;
+  // Keyed by the folded name: the session may hold the login in another case (usernames.ts).
+  for (const row of rows) found.set(foldUsername(row.username), Number(row.seconds ?? 0));
+  return byAskedUsername(usernames, found);
 }

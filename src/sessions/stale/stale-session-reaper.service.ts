@@ -86,7 +86,8 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
       const unheld = wasHolding ? null : await this.leases.unheldSeconds(REAPER_LEASE);
       this.holding = await this.leases.acquire(REAPER_LEASE, leaseMs);
       if (!this.holding) return 0;
-      if (unheld !== null && unheld > minSeconds) {
+      // A normal handover takes the lease within a tick of its running out.
+      if (unheld !== null && unheld > Math.max(minSeconds, reapIntervalSeconds + leaseMs / 1000)) {
         this.graceFrom = performance.now();
         this.log.warn(
           `no instance reaped stale sessions for ${unheld} s (radgraph or its database was down): each open session gets a whole stale period from now before it is closed`,
@@ -133,9 +134,13 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     const grace =
       this.graceFrom === null ? null : Math.floor((performance.now() - this.graceFrom) / 1000);
     const seen = grace === null ? lastSeen : `${greatest}(${lastSeen}, ${ago('?')})`;
-    const sql = `acctstoptime IS NULL AND ${seen} < ${ago(`${greatest}(?, ? * ${interval})`)}`;
-    const params = [minSeconds, multiplier, defaultIntervalSeconds];
-    return { sql, params: grace === null ? params : [grace, ...params] };
+    // The floor first: a row heard from within it is never stale, and the rest (the interval's
+    // subqueries) is only worked out for the others.
+    const sql =
+      `acctstoptime IS NULL AND ${lastSeen} < ${ago('?')} AND ` +
+      `${seen} < ${ago(`${greatest}(?, ? * ${interval})`)}`;
+    const limit = [minSeconds, multiplier, defaultIntervalSeconds];
+    return { sql, params: [minSeconds, ...(grace === null ? [] : [grace]), ...limit] };
   }
 
   private async reapPage(): Promise<number> {
