@@ -48,3 +48,17 @@ export function isForeignKeyViolation(err: unknown): boolean {
       /FOREIGN KEY constraint failed/.test(e.message ?? ''))
   );
 }
+
+/**
+ * A transaction that lost a lock race (MySQL/MariaDB): a deadlock, which InnoDB settled by
+ * rolling this transaction back, or a lock wait that timed out. Nothing of it was written.
+ */
+export function isLockConflict(err: unknown): boolean {
+  const e = unwrap(err);
+  return (
+    e.code === 'ER_LOCK_DEADLOCK' ||
+    e.errno === 1213 ||
+    e.code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    e.errno === 1205
+  );
+}

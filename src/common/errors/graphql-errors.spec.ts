@@ -45,6 +45,31 @@ describe('formatGraphQLError', () => {
     spy.mockRestore();
   });
 
+  it('gives a lost lock race (deadlock, lock wait timeout) CONFLICT, not an internal error', () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    for (const driverError of [
+      { code: 'ER_LOCK_DEADLOCK', errno: 1213, message: 'Deadlock found when trying to get lock' },
+      { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205, message: 'Lock wait timeout exceeded' },
+    ]) {
+      // As TypeORM wraps it (QueryFailedError keeps the driver's error).
+      const original = Object.assign(new Error(driverError.message), { driverError });
+      const formatted = formatGraphQLError(
+        { message: 'x', path: ['changeCustomerProfile'] },
+        new GraphQLError('x', { originalError: original }),
+      );
+      expect(formatted).toEqual({
+        message: expect.stringMatching(/^Another change to the same records .* Send it again\.$/),
+        path: ['changeCustomerProfile'],
+        extensions: { code: 'CONFLICT', reason: 'CONCURRENT_CHANGE' },
+      });
+    }
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(error).not.toHaveBeenCalled();
+    warn.mockRestore();
+    error.mockRestore();
+  });
+
   it('keeps the codes of request errors (validation, parse) and drops stack traces', () => {
     const formatted = formatGraphQLError(
       {

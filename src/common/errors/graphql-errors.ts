@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { SlowConsumerError } from '../pubsub/coalescing-queue';
+import { isLockConflict } from '../../database/database-errors';
 import { AppError } from './app-error';
 
 /** An AppError as the GraphQLError a client sees: message, extensions.code, field, reason. */
@@ -91,6 +92,23 @@ export function formatGraphQLError(
   if (typeof code === 'string' && CLIENT_CODES.has(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
+  }
+  if (isLockConflict(original)) {
+    // Two changes to the same rows at once (e.g. a CSV import, a profile change of one of its
+    // customers and a rename of that profile): the database undid this one. Not a fault of
+    // the server: the client may simply send it again.
+    logger.warn(
+      `Lock conflict${formatted.path ? ` at ${formatted.path.join('.')}` : ''}: ${
+        (original as Error).message
+      }`,
+    );
+    return {
+      message:
+        'Another change to the same records was being made at the same time, so this one was undone: nothing was written. Send it again.',
+      ...(formatted.path && { path: formatted.path }),
+      ...(formatted.locations && { locations: formatted.locations }),
+      extensions: { code: 'CONFLICT', reason: 'CONCURRENT_CHANGE' },
+    };
   }
   if (error instanceof GraphQLError && error.originalError === undefined && code === undefined) {
     // A GraphQL-level error without a code (e.g. variable coercion): the request was at fault.
