@@ -10,6 +10,7 @@ import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
 import { UsagePeriodEntity } from './usage-period.entity';
+import { inChunks } from '../common/sql/in-list';
 
 /** How often the current month is written for FreeRADIUS (rg_usage_period). */
 const PERIOD_SYNC_MS = 30_000;
@@ -352,12 +353,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
 
   /** Capped customers among `usernames` whose usage this month reached the limit. */
   private async overCap(usernames: readonly string[], month: string): Promise<OverCap[]> {
-    const found: OverCap[] = [];
     // Users gathered while a slow check ran can be many: a bounded IN list each query.
-    for (let i = 0; i < usernames.length; i += CHECK_CHUNK) {
-      found.push(...(await this.overCapOf(usernames.slice(i, i + CHECK_CHUNK), month)));
-    }
-    return found;
+    return inChunks(usernames, (chunk) => this.overCapOf(chunk, month), CHECK_CHUNK);
   }
 
   private async overCapOf(usernames: readonly string[], month: string): Promise<OverCap[]> {

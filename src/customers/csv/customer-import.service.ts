@@ -29,6 +29,7 @@ import {
 } from '../customer-rules';
 import { writeSearchKeysMany } from '../customer-search-keys';
 import { fromTextCell, parseExpires, readCsv, type CsvColumn, type CsvRow } from './customer-csv';
+import { chunksOf } from '../../common/sql/in-list';
 
 export enum CustomerImportMode {
   /** Any row with an error, and nothing is written. */
@@ -210,8 +211,7 @@ export class CustomerImportService {
     let unchanged = 0;
     const fail = (c: Candidate, column: CsvColumn | null, message: string) =>
       errors.push({ line: c.line, column, message });
-    for (let i = 0; i < candidates.length; i += LOOKUP_CHUNK) {
-      const chunk = candidates.slice(i, i + LOOKUP_CHUNK);
+    for (const chunk of chunksOf(candidates, LOOKUP_CHUNK)) {
       const known = await this.existing(chunk);
       for (const c of chunk) {
         const profile = c.profileName === null ? null : profileOf(c.profileName);
@@ -375,10 +375,10 @@ export class CustomerImportService {
         taken.add(lower(n.accountNo));
       }
       const clashes = new Set<string>();
-      for (let i = 0; i < pending.length; i += LOOKUP_CHUNK) {
+      for (const chunk of chunksOf(pending, LOOKUP_CHUNK)) {
         const rows = await this.dataSource.getRepository(CustomerEntity).find({
           select: { accountNo: true },
-          where: { accountNo: In(pending.slice(i, i + LOOKUP_CHUNK).map((n) => n.accountNo)) },
+          where: { accountNo: In(chunk.map((n) => n.accountNo)) },
         });
         rows.forEach((r) => clashes.add(lower(r.accountNo)));
       }
@@ -402,13 +402,11 @@ export class CustomerImportService {
     try {
       await this.tx.run(async (m) => {
         await refreshProfiles(m, plan);
-        for (let i = 0; i < plan.creations.length; i += CHUNK) {
-          const chunk = plan.creations.slice(i, i + CHUNK);
+        for (const chunk of chunksOf(plan.creations, CHUNK)) {
           await this.create(m, chunk);
           progress(chunk.length);
         }
-        for (let i = 0; i < plan.updates.length; i += CHUNK) {
-          const chunk = plan.updates.slice(i, i + CHUNK);
+        for (const chunk of chunksOf(plan.updates, CHUNK)) {
           await this.update(m, chunk);
           progress(chunk.length);
         }

@@ -19,6 +19,7 @@ import { PacketDropError } from './packet-drop';
 import { PartlyCommittedError, RadacctWriter, type CommittedChange } from './radacct-writer';
 import { SourceRateLimiter } from './source-rate-limiter';
 import { Metrics } from '../../metrics/metrics.service';
+import { isLockConflict } from '../../database/database-errors';
 
 /** Packets written in one transaction, at most. */
 const MAX_BATCH = 500;
@@ -344,7 +345,7 @@ export class AccountingListener implements OnApplicationShutdown {
       try {
         return await this.writer.write(batch.map((p) => p.record));
       } catch (err) {
-        if (attempt >= 3 || err instanceof PartlyCommittedError || !hasCode(err, LOCK_ERRORS)) {
+        if (attempt >= 3 || err instanceof PartlyCommittedError || !isLockConflict(err)) {
           throw err;
         }
       }
@@ -418,8 +419,6 @@ export class AccountingListener implements OnApplicationShutdown {
     }
   }
 }
-
-const LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 function hasCode(err: unknown, codes: ReadonlySet<string>): boolean {
   const code = (err as { code?: unknown }).code;
