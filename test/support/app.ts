@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApp, listen } from '../../src/bootstrap';
+import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import type { TestDatabase } from './test-database';
 import { noteGraphqlSecrets, noteSecret, TEST_LOG_DIR } from './test-logs';
@@ -47,13 +48,18 @@ export async function startApp(
     ADMIN_TOKEN: TEST_TOKEN,
     // A whole run's logs are checked for secrets (test/logs): at debug, they hold the most.
     LOG_LEVEL: TEST_LOG_DIR ? 'debug' : 'error',
-    RADIUS_ACCT_PORT: String(await freePort()),
+    // The OS picks a free UDP port when the listener binds (config.radiusAcctPort is then the
+    // bound one, below). A port found free over TCP beforehand could be taken as UDP by another
+    // test file's socket (a CoA responder, FreeRADIUS) before this one binds it.
+    RADIUS_ACCT_PORT: '0',
     ...env,
   });
   noteSecret(TEST_TOKEN);
   noteSecret(env.ADMIN_TOKEN);
   const app = await createApp(config);
   await listen(app, config);
+  const bound = config.radiusAcctEnabled ? app.get(AccountingListener).address() : null;
+  if (bound) config.radiusAcctPort = bound.port;
   const url = `http://127.0.0.1:${port}`;
   const clients: Client[] = [];
   return {
