@@ -42,7 +42,7 @@ export class SessionEventsResolver {
     @Args('username', { type: () => String, nullable: true }) username?: string | null,
   ): Promise<AsyncIterableIterator<SessionEvent>> {
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
-    return this.bus.subscribe({ nasName, username: username ?? undefined });
+    return this.bus.subscribe(await this.bus.prepare({ nasName, username: username ?? undefined }));
   }
 
   @Subscription(() => [SessionEvent], {
@@ -65,7 +65,8 @@ export class SessionEventsResolver {
       `a whole number of milliseconds from 0 to ${MAX_BATCH_LATENCY_MS}`,
     );
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
-    return this.bus.subscribeBatches({ nasName, username: username ?? undefined }, latency);
+    const filter = await this.bus.prepare({ nasName, username: username ?? undefined });
+    return this.bus.subscribeBatches(filter, latency);
   }
 }
 

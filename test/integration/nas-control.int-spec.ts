@@ -2,6 +2,8 @@ import { startApp, type RunningApp } from '../support/app';
 import { LogCapture } from '../support/log-capture';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
+import { Recorder } from '../support/session-recorder';
+import { until } from '../support/until';
 import { closedPort, startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -432,6 +434,26 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         { nas: netId, s: inNet.username },
       );
       expect(found.totalCount).toBe(1);
+    });
+
+    it('sessionEvents(nasId) of the network leaves out 127.0.0.1, which has a row of its own, as onlineSessions does', async () => {
+      const live = new Recorder('network', api.wsClient(), `(nasId: "${netId}")`);
+      const users = () => live.events.map((e) => e.session.username);
+      // The first one's event says the subscription is in place (the change feed reads these
+      // rows; it may bring earlier tests' sessions first).
+      const first = await customer(true, undefined, NET_IP);
+      await until(() => users().includes(first.username), 'the first session', {
+        timeoutMs: 10_000,
+      });
+      const onExact = await customer(true);
+      const second = await customer(true, undefined, NET_IP);
+      await until(() => users().includes(second.username), 'the second session', {
+        timeoutMs: 10_000,
+      });
+      // The feed publishes in queue order: an event for onExact would have come before.
+      expect(live.errors).toEqual([]);
+      expect(users()).not.toContain(onExact.username);
+      expect(live.events.every((e) => e.session.nasIpAddress === NET_IP)).toBe(true);
     });
 
     it("reconcileNas compares the network's open sessions with its router, and leaves 127.0.0.1's alone", async () => {

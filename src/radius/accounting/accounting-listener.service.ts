@@ -13,7 +13,7 @@ import {
   type AccountingRecord,
 } from './accounting-request';
 import { ListenerStats } from './listener-stats';
-import { NasClients, normalizeAddress, type NasClient } from './nas-clients';
+import { NasClients, normalizeAddress, type NasClient } from '../../nas/nas-clients';
 import { MAX_IN_FLIGHT } from './batch-connections';
 import { PacketDropError } from './packet-drop';
 import { PartlyCommittedError, RadacctWriter, type CommittedChange } from './radacct-writer';

@@ -349,7 +349,7 @@ function toRecord(
   // preprocess (add_nas_attr): a packet from an IPv4 address without NAS-IP-Address gets the
   // source address as NAS-IP-Address, even when it names itself with NAS-IPv6-Address; one
   // from an IPv6 address without NAS-IPv6-Address gets that instead.
-  // The source is a normalized address (nas-clients.ts): only an IPv6 one holds a colon.
+  // The source is a normalized address (nas/nas-clients.ts): only an IPv6 one holds a colon.
   const fromIpv6 = sourceAddress.includes(':');
   const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS) || (fromIpv6 ? sourceAddress : '');
   const nasIpAddress = ipv4Attribute(packet, NAS_IP_ADDRESS) || (fromIpv6 ? '' : sourceAddress);

@@ -2,17 +2,31 @@ import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../config/app-config';
 import type { RadAcct } from '../../database/freeradius';
 import { Metrics } from '../../metrics/metrics.service';
+import { NasChanges } from '../../nas/nas-changes';
+import { NasClients } from '../../nas/nas-clients';
 import { SessionEventType } from '../models/session-event.model';
 import { SessionEventBus } from './session-event-bus.service';
 import type { SessionEventTransport } from './session-event-transport';
+import type { SessionEventFilter } from './session-event-bus.service';
 
-const row = (id: string, octets: string): RadAcct =>
+/** NasClients on a nas table of these names (no database). */
+const clientsOf = (names: string[]) =>
+  new NasClients(
+    {
+      getRepository: () => ({
+        find: () => Promise.resolve(names.map((nasname) => ({ nasname, secret: 's' }))),
+      }),
+    } as unknown as DataSource,
+    new NasChanges(),
+  );
+
+const row = (id: string, octets: string, nasIpAddress = '10.0.0.1'): RadAcct =>
   ({
     radAcctId: id,
     acctSessionId: `s-${id}`,
     acctUniqueId: `u-${id}`,
     username: 'kamau',
-    nasIpAddress: '10.0.0.1',
+    nasIpAddress,
     acctStartTime: new Date('2026-12-01T10:00:00Z'),
     acctUpdateTime: new Date('2026-12-01T10:05:00Z'),
     acctStopTime: null,
@@ -25,15 +39,18 @@ describe('SessionEventBus', () => {
 
   beforeEach(async () => {
     // No database behind the metrics: only the pool gauge reads it, at a scrape.
-    bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource));
+    bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource), clientsOf([]));
     await bus.onModuleInit();
   });
 
   afterEach(() => bus.onModuleDestroy());
 
   /** What one subscriber gets within a few turns of the event loop. */
-  async function delivered(publish: () => Promise<void>): Promise<string[]> {
-    const stream = bus.subscribe({});
+  async function delivered(
+    publish: () => Promise<void>,
+    filter: SessionEventFilter = {},
+  ): Promise<string[]> {
+    const stream = bus.subscribe(await bus.prepare(filter));
     const got: string[] = [];
     const reading = (async () => {
       for await (const e of stream) got.push(`${e.type} ${e.session.uploadBytes}`);
@@ -99,5 +116,26 @@ describe('SessionEventBus', () => {
     await stream.return?.();
     await reading;
     expect(got).toEqual(['STARTED 0']);
+  });
+
+  it('gives a NAS entered as a network the sessions of its addresses that no other nas row claims', async () => {
+    await bus.onModuleDestroy();
+    const names = ['10.0.0.0/16', '10.0.0.5', '10.0.9.0/24', '10.1.0.1'];
+    bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource), clientsOf(names));
+    await bus.onModuleInit();
+    const publish = async () => {
+      await bus.publish(
+        ['10.0.0.5', '10.0.0.6', '10.0.9.7', '10.0.200.1', '10.1.0.1'].map((address, i) => ({
+          type: SessionEventType.STARTED,
+          row: row(String(i), '0', address),
+        })),
+      );
+    };
+    const sessionsOf = async (nasName: string) => (await delivered(publish, { nasName })).length;
+    // 10.0.0.6 and 10.0.200.1: 10.0.0.5 has a row of its own, 10.0.9.7 a longer network.
+    expect(await sessionsOf('10.0.0.0/16')).toBe(2);
+    expect(await sessionsOf('10.0.9.0/24')).toBe(1);
+    expect(await sessionsOf('10.0.0.5')).toBe(1);
+    expect(await sessionsOf('10.1.0.1')).toBe(1);
   });
 });

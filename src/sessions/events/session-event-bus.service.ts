@@ -12,6 +12,7 @@ import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 import { Metrics } from '../../metrics/metrics.service';
 import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
+import { NasClients } from '../../nas/nas-clients';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
 function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
@@ -46,8 +47,8 @@ const FEED_EVENTS_KEPT = 200_000;
 export interface SessionEventFilter {
   /**
    * Only sessions of this NAS: radacct.nasipaddress = nas.nasname, or, for a NAS entered as a
-   * network ("10.0.0.0/24"), an address it holds (an address inside it with a nas row of its
-   * own included).
+   * network ("10.0.0.0/24"), an address it holds that no nas row of its own or longer network
+   * claims (the NAS the address belongs to, as onlineSessions(nasId) and FreeRADIUS match it).
    */
   nasName?: string;
   /** Only this user's sessions, whatever the case (usernames.ts). */
@@ -58,34 +59,54 @@ export interface SessionEventFilter {
 const normalized = (f: SessionEventFilter): SessionEventFilter =>
   f.username === undefined ? f : { ...f, username: foldUsername(f.username) };
 
-/** A network's matcher and its answers by address (a NAS has few session addresses). */
-const networks = new Map<
-  string,
-  { matcher: NasAddressMatcher<true>; seen: Map<string, boolean> }
->();
+/**
+ * Whether a session address belongs to a NAS entered as a network: the nas table's owner of
+ * the address (NasClients, longest prefix) is that network. Answers are kept per network and
+ * address (a NAS has few session addresses) for as long as the nas list they came from.
+ */
+class NetworkOwnership {
+  private readonly networks = new Map<
+    string,
+    { inside: NasAddressMatcher<true>; seen: Map<string, boolean> }
+  >();
+  private generation = -1;
 
-function onNas(nasName: string, address: string): boolean {
-  if (address === nasName) return true;
-  if (!isNasNetwork(nasName)) return false;
-  let network = networks.get(nasName);
-  if (!network) {
-    network = { matcher: new NasAddressMatcher([[nasName, true]]), seen: new Map() };
-    if (networks.size > 1000) networks.clear();
-    networks.set(nasName, network);
+  constructor(private readonly clients: NasClients) {}
+
+  refresh(): Promise<void> {
+    return this.clients.refresh();
   }
-  let inside = network.seen.get(address);
-  if (inside === undefined) {
-    inside = network.matcher.find(address) !== null;
-    if (network.seen.size > 10_000) network.seen.clear();
-    network.seen.set(address, inside);
+
+  owns(network: string, address: string): boolean {
+    if (this.clients.generation !== this.generation) {
+      this.networks.clear();
+      this.generation = this.clients.generation;
+    }
+    let entry = this.networks.get(network);
+    if (!entry) {
+      entry = { inside: new NasAddressMatcher([[network, true]]), seen: new Map() };
+      if (this.networks.size > 1000) this.networks.clear();
+      this.networks.set(network, entry);
+    }
+    const known = entry.seen.get(address);
+    if (known !== undefined) return known;
+    if (entry.inside.find(address) === null) return this.remember(entry.seen, address, false);
+    const owner = this.clients.lookupNow(address);
+    if (owner === undefined) {
+      // The nas list is being read again: the address is inside the network, which is what
+      // the list said last; the answer is not kept, so the next event asks the new list.
+      void this.clients.refresh().catch(() => undefined);
+      return true;
+    }
+    return this.remember(entry.seen, address, owner?.nasname === network);
   }
-  return inside;
+
+  private remember(seen: Map<string, boolean>, address: string, owned: boolean): boolean {
+    if (seen.size > 10_000) seen.clear();
+    seen.set(address, owned);
+    return owned;
+  }
 }
-
-/** `user`: the event's username, folded once for every filter it is matched against. */
-const matches = (f: SessionEventFilter, e: SessionEvent, user: string) =>
-  (f.nasName === undefined || onNas(f.nasName, e.session.nasIpAddress)) &&
-  (f.username === undefined || user === f.username);
 
 interface Subscriber {
   filter: SessionEventFilter;
@@ -127,12 +148,15 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private publishes = 0;
   /** The batches (publishId) delivered here without the transport: their publish failed. */
   private readonly deliveredLocally = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
+  private readonly ownership: NetworkOwnership;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: Metrics,
+    clients: NasClients,
   ) {
     this.transport = createSessionEventTransport(config);
+    this.ownership = new NetworkOwnership(clients);
   }
 
   /**
@@ -315,7 +339,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     for (const s of this.subscribers) {
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
-        if (!matches(s.filter, e, users[i])) continue;
+        if (!this.matches(s.filter, e, users[i])) continue;
         s.queue.push(e, events.length);
         this.delivered++;
       }
@@ -323,12 +347,33 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     for (const g of this.groups.values()) {
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
-        if (!matches(g.filter, e, users[i])) continue;
+        if (!this.matches(g.filter, e, users[i])) continue;
         g.batcher.push(e);
         this.delivered += g.batcher.members.size;
       }
     }
     this.metrics.eventsDelivered.inc(this.delivered - before);
+  }
+
+  /**
+   * The filter, once what it needs to match events is at hand: for a NAS entered as a network,
+   * a fresh list of the nas rows, so that its first events already leave out the addresses
+   * another nas row claims.
+   */
+  async prepare(filter: SessionEventFilter): Promise<SessionEventFilter> {
+    if (filter.nasName !== undefined && isNasNetwork(filter.nasName)) {
+      await this.ownership.refresh();
+    }
+    return filter;
+  }
+
+  /** `user`: the event's username, folded once for every filter it is matched against. */
+  private matches(f: SessionEventFilter, e: SessionEvent, user: string): boolean {
+    if (f.username !== undefined && user !== f.username) return false;
+    if (f.nasName === undefined) return true;
+    const address = e.session.nasIpAddress;
+    if (address === f.nasName) return true;
+    return isNasNetwork(f.nasName) && this.ownership.owns(f.nasName, address);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { NasRow } from '../../database/freeradius';
-import { NasAddressMatcher, normalizeAddress } from '../../nas/nas-address-match';
-import { NasChanges } from '../../nas/nas-changes';
+import { NasRow } from '../database/freeradius';
+import { NasAddressMatcher, normalizeAddress } from './nas-address-match';
+import { NasChanges } from './nas-changes';
 
 export { normalizeAddress };
 
@@ -31,6 +31,8 @@ export class NasClients {
   private clients = new NasAddressMatcher<NasClient>([]);
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
+  /** Counts the loads: what was derived from an older list (a cache) is stale. */
+  private loads = 0;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -62,6 +64,16 @@ export class NasClients {
       client = this.find(address);
     }
     return client;
+  }
+
+  /** How many times the list was loaded; changes whenever it may have changed. */
+  get generation(): number {
+    return this.loads;
+  }
+
+  /** Reads the nas table when the cached list is older than lookup() trusts. */
+  async refresh(): Promise<void> {
+    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
   }
 
   /** Forget the cached list: the next lookup reads the nas table (after a secret changed). */
@@ -102,5 +114,6 @@ export class NasClients {
     }
     this.clients = clients;
     this.loadedAt = Date.now();
+    this.loads++;
   }
 }
