@@ -1,7 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 
@@ -10,6 +11,9 @@ interface DriverInternals {
   _subscriptionService?: { wss?: WebSocketServer; subTransWs?: WebSocketServer };
 }
 
+/** One log line at most this often for clients' protocol errors, with how many more since. */
+const LOG_EVERY_MS = 10_000;
+
 /**
  * The largest message a GraphQL WebSocket client may send: GRAPHQL_MAX_BODY_BYTES, as for an
  * HTTP body. Nest builds its WebSocket servers with the `ws` default, 100 MiB a message, and
@@ -17,9 +21,19 @@ interface DriverInternals {
  * anonymous sockets could make the server allocate gigabytes. `ws` reads the limit from its
  * server's options at each upgrade and closes a socket whose message passes it (1009), from
  * the frame header, before buffering the payload.
+ *
+ * `ws` then emits the error on the socket, where graphql-ws writes it to console.error as an
+ * "Internal error ... Please check your implementation", with its stack: a line outside the
+ * JSON log for every such message, that anyone could send. A client's protocol error (ws's
+ * `WS_ERR_*`: too big, a bad frame, bad UTF-8), whose socket `ws` has already closed with the
+ * right code, is logged here at warn instead, at most one line every 10 s.
  */
 @Injectable()
 export class WebSocketLimits implements OnApplicationBootstrap {
+  private readonly log = new Logger('GraphQLWebSocket');
+  private lastLogAt = 0;
+  private suppressed = 0;
+
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -35,7 +49,39 @@ export class WebSocketLimits implements OnApplicationBootstrap {
       );
     }
     for (const server of [service.wss, service.subTransWs]) {
-      if (server) server.options.maxPayload = this.config.graphql.maxBodyBytes;
+      if (!server) continue;
+      server.options.maxPayload = this.config.graphql.maxBodyBytes;
+      server.on('connection', (socket: WebSocket, request: IncomingMessage) =>
+        this.quietProtocolErrors(socket, request.socket.remoteAddress ?? 'unknown'),
+      );
     }
+  }
+
+  /** A client's protocol error goes to the log (rate-limited), not on to graphql-ws. */
+  private quietProtocolErrors(socket: WebSocket, from: string): void {
+    const emit = socket.emit.bind(socket) as (
+      event: string | symbol,
+      ...args: unknown[]
+    ) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const err = args[0] as { code?: unknown; message?: unknown } | undefined;
+      if (event !== 'error' || typeof err?.code !== 'string' || !err.code.startsWith('WS_ERR_')) {
+        return emit(event, ...args);
+      }
+      this.logProtocolError(from, `${err.code}: ${String(err.message)}`);
+      return true;
+    }) as WebSocket['emit'];
+  }
+
+  private logProtocolError(from: string, detail: string): void {
+    const now = Date.now();
+    if (now - this.lastLogAt < LOG_EVERY_MS) {
+      this.suppressed++;
+      return;
+    }
+    const more = this.suppressed ? ` (${this.suppressed} more since the last line)` : '';
+    this.log.warn(`closed a WebSocket from ${from}: ${detail}${more}`);
+    this.lastLogAt = now;
+    this.suppressed = 0;
   }
 }

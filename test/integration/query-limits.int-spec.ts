@@ -279,10 +279,16 @@ describe('query limits over HTTP and graphql-ws', () => {
         type: 'connection_init',
         payload: { ...(token && { authorization: `Bearer ${token}` }), pad: 'x'.repeat(padBytes) },
       });
+    const consoleError = jest.spyOn(console, 'error');
     const big = await connect();
     const closed = new Promise<number>((resolve) => big.once('close', resolve));
     big.send(init(1_100_000));
     expect(await closed).toBe(1009); // Message Too Big
+    // Logged as a client's error (warn, rate-limited), not as graphql-ws's "Internal error
+    // emitted on a WebSocket socket" with a stack on console.error, once per message.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
     // Within the limit, a connection is accepted as before.
     const fine = await connect();
     const answer = new Promise<string>((resolve) =>

@@ -57,7 +57,13 @@ export async function startApp(
   noteSecret(TEST_TOKEN);
   noteSecret(env.ADMIN_TOKEN);
   const app = await createApp(config);
-  await listen(app, config);
+  try {
+    await listen(app, config);
+  } catch (err) {
+    // A port taken, say: the app's connections, listener and jobs would keep jest alive.
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const bound = config.radiusAcctEnabled ? app.get(AccountingListener).address() : null;
   if (bound) config.radiusAcctPort = bound.port;
   const url = `http://127.0.0.1:${port}`;
