@@ -12,6 +12,7 @@ import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerEntity } from './customer.entity';
 import { CustomerLedgerService } from './customer-ledger.service';
 import { lockCustomer } from './customer-lock';
+import { ProfileEntity } from '../profiles/profile.entity';
 import { CustomerRadiusRows } from './customer-radius';
 import { writeSearchKeys } from './customer-search-keys';
 import {
@@ -151,12 +152,15 @@ export class CustomersService {
    */
   async changeProfile(id: string, profileId: string): Promise<CustomerEntity> {
     let rate = '';
-    const customer = await this.change(id, async (m, c) => {
-      const profile = await this.profiles.require(m, profileId, 'profileId');
-      c.profileId = profile.id;
-      rate = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
-      await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
-    });
+    const customer = await this.change<ProfileEntity>(
+      id,
+      async (m, c, profile) => {
+        c.profileId = profile.id;
+        rate = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
+        await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
+      },
+      (m) => this.profiles.require(m, profileId, 'profileId'),
+    );
     try {
       await this.control.changeUserRate(customer.username, rate, { announce: true });
     } catch (err) {
@@ -186,18 +190,28 @@ export class CustomersService {
    * go negative.
    */
   renew(id: string, opts: { force: boolean; actor: string }): Promise<CustomerEntity> {
-    return this.change(id, async (m, c) => {
-      const profile = await this.profiles.require(m, c.profileId, 'id');
-      const from = Math.max(this.clock.now().getTime(), c.expiresAt?.getTime() ?? 0);
-      c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
-      await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
-        kind: LedgerKind.RENEWAL,
-        note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-        actor: opts.actor,
-        force: opts.force,
-      });
-      await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
-    });
+    return this.change<ProfileEntity | null>(
+      id,
+      async (m, c, locked) => {
+        // Its profile changed between the two reads (a changeCustomerProfile committed): the
+        // new one, locked now, out of order, as rarely as that happens.
+        const profile =
+          locked?.id === c.profileId ? locked : await this.profiles.require(m, c.profileId, 'id');
+        const from = Math.max(this.clock.now().getTime(), c.expiresAt?.getTime() ?? 0);
+        c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
+        await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
+          kind: LedgerKind.RENEWAL,
+          note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+          actor: opts.actor,
+          force: opts.force,
+        });
+        await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
+      },
+      async (m) => {
+        const current = await this.currentProfileId(m, id);
+        return current === null ? null : this.profiles.require(m, current, 'id');
+      },
+    );
   }
 
   /**
@@ -260,19 +274,37 @@ export class CustomersService {
   /**
    * Loads the customer inside a transaction, applies `edit`, saves it, and writes the audit
    * row of what changed (with the changes `edit` returns that the row does not show).
+   *
+   * `first` runs before the customer's row is locked, and `edit` gets what it returns: a
+   * profile row to lock (ProfilesService.require) must be locked first, the order in which a
+   * CSV import and createCustomer lock them. A change that locked the customer and then waited
+   * for its profile, behind a rename waiting for an import that waits for the customer, was a
+   * deadlock that InnoDB broke by rolling one of them back.
    */
-  private change(
+  private change<T = undefined>(
     id: string,
-    edit: (m: EntityManager, c: CustomerEntity) => Promise<AuditFieldChange[] | void>,
+    edit: (m: EntityManager, c: CustomerEntity, first: T) => Promise<AuditFieldChange[] | void>,
+    first?: (m: EntityManager) => Promise<T>,
   ): Promise<CustomerEntity> {
     return this.write(async (m) => {
+      const locked = first ? await first(m) : (undefined as T);
       const customer = await lockCustomer(m, id);
       const before = snapshot(customer);
-      const extra = (await edit(m, customer)) ?? [];
+      const extra = (await edit(m, customer, locked)) ?? [];
       const saved = await m.getRepository(CustomerEntity).save(customer);
       await this.audit.record(m, { target: target(saved), before, after: snapshot(saved), extra });
       return saved;
     });
+  }
+
+  /** The customer's profile id as committed (no lock), or null for no such customer. */
+  private async currentProfileId(m: EntityManager, id: string): Promise<number | null> {
+    const key = Number(id);
+    if (!Number.isSafeInteger(key)) return null;
+    const row = await m
+      .getRepository(CustomerEntity)
+      .findOne({ where: { id: key }, select: { id: true, profileId: true } });
+    return row?.profileId ?? null;
   }
 
   private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {

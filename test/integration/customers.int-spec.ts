@@ -552,6 +552,75 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
         await ok(`mutation { deleteProfile(id: "${p.id}") }`);
       });
 
+    // MariaDB only, as above. The three-way deadlock of a CSV import (it holds the profile row
+    // FOR SHARE, then writes the customer), a rename of that profile (FOR UPDATE, queued
+    // behind the import) and changeCustomerProfile or renewCustomer of that customer: those
+    // locked the customer first, then queued for the profile behind the rename, while the
+    // import waited for the customer. They now lock the profile first.
+    if (kind === 'mysql')
+      it.each([
+        [
+          'changeCustomerProfile',
+          'mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }',
+        ],
+        ['renewCustomer', 'mutation($id: ID!) { renewCustomer(id: $id, force: true) { id } }'],
+      ])(
+        '%s locks the profile before the customer (no deadlock with an import and a rename)',
+        async (name, mutation) => {
+          const p = await createProfile({
+            name: `Lock Order ${name}`,
+            downloadRateKbps: 1000,
+            uploadRateKbps: 500,
+            validityDays: 7,
+          });
+          const c = await createCustomer({
+            username: `lock-${name.toLowerCase()}`,
+            password: 'pw-lock-order',
+            profileId: name === 'renewCustomer' ? p.id : home.id,
+          });
+          const connect = () => createConnection({ ...db.mysql!, database: db.database });
+          const [importer, renamer] = await Promise.all([connect(), connect()]);
+          const waiting = (n: number, what: string) =>
+            until(
+              async () =>
+                Number(
+                  (
+                    await db.query<{ n: string }>(
+                      "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID() AND info LIKE '%rg_profiles%'",
+                    )
+                  )[0].n,
+                ) >= n,
+              what,
+            );
+          try {
+            await importer.query('START TRANSACTION');
+            await importer.query('SELECT id FROM rg_profiles WHERE id = ? LOCK IN SHARE MODE', [
+              p.id,
+            ]);
+            await renamer.query('START TRANSACTION');
+            const renaming = renamer.query('SELECT id FROM rg_profiles WHERE id = ? FOR UPDATE', [
+              p.id,
+            ]);
+            await waiting(1, 'the rename to wait for the import');
+            const changed = api.gql(mutation, { id: c.id, p: p.id });
+            await waiting(2, `${name} to wait for the profile`);
+            // The import goes on to the customer's row: free, as the mutation has not locked it.
+            await importer.query('SELECT id FROM rg_customers WHERE id = ? FOR UPDATE NOWAIT', [
+              c.id,
+            ]);
+            await importer.query('COMMIT');
+            await renaming;
+            await renamer.query('COMMIT');
+            expect((await changed).body.errors).toBeUndefined();
+          } finally {
+            await Promise.all([importer.end(), renamer.end()]);
+          }
+          expect(await groupOf(c.username)).toEqual([p.name]);
+          await ok(`mutation { deleteCustomer(id: "${c.id}") }`);
+          await ok(`mutation { deleteProfile(id: "${p.id}") }`);
+        },
+      );
+
     it('updateCustomer changes the password in radcheck and the contact fields', async () => {
       const { customer } = await ok(`{ customer(username: "bob") { id } }`);
       const { updateCustomer } = await ok(
