@@ -54,6 +54,8 @@ export class ExpiryActions {
    * True for the one caller that may disconnect the customer's open sessions up to
    * `newestSession` (a radacctid) for this expiry: none of them was disconnected for it yet,
    * and no disconnect for it is in flight. The caller then settles it (settleDisconnect).
+   * Only while `expiresAt` is still the customer's: one renewed since the run read it (an
+   * operator's renewCustomer while the run was on its way) is not claimed, so not disconnected.
    */
   async claimDisconnect(
     customerId: number,
@@ -68,7 +70,9 @@ export class ExpiryActions {
       `UPDATE rg_expiry_actions SET claimed_until = ${until}, acted_at = ?
        WHERE customer_id = ? AND expires_at = ? AND action = ?
          AND (radacct_id IS NULL OR radacct_id < ?)
-         AND (claimed_until IS NULL OR claimed_until < ${dbNow})`,
+         AND (claimed_until IS NULL OR claimed_until < ${dbNow})
+         AND EXISTS (SELECT 1 FROM rg_customers c
+           WHERE c.id = rg_expiry_actions.customer_id AND c.expires_at = rg_expiry_actions.expires_at)`,
       [
         ttl(DISCONNECT_CLAIM_MS),
         this.datetime('actedAt', now),

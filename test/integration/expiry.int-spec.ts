@@ -5,6 +5,7 @@ import { Clock } from '../../src/common/clock/clock';
 import { JobLeases } from '../../src/common/jobs/job-leases.service';
 import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
 import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
+import { ExpiringCustomersService } from '../../src/expiry/expiring-customers.service';
 import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
 import { runAll } from '../support/cleanup';
@@ -312,6 +313,31 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       );
       expect(await job.runOnce()).toMatchObject({ disconnected: 1 });
       expect(disconnectsOf(c.username)).toHaveLength(1);
+    });
+
+    it('does not disconnect a customer renewed after the run read them as expired', async () => {
+      coa.setMode('ack');
+      const c = await customer(30, true, 'paid');
+      at(new Date(c.expiresAt.getTime() + 1000));
+      // The operator renews the customer (who just paid) while the run is on its way from
+      // reading the expired customers to their disconnects (CoA timeouts of the others).
+      const service = api.app.get(ExpiringCustomersService);
+      const read = service.expiredOnline.bind(service);
+      let renewed = false;
+      jest.spyOn(service, 'expiredOnline').mockImplementation(async (...args) => {
+        const page = await read(...args);
+        if (!renewed && page.some((e) => String(e.customer.id) === c.id)) {
+          renewed = true;
+          await gqlData(api, 'mutation($id: ID!) { renewCustomer(id: $id, force: true) { id } }', {
+            id: c.id,
+          });
+        }
+        return page;
+      });
+      await job.runOnce();
+      expect(renewed).toBe(true);
+      expect(disconnectsOf(c.username)).toHaveLength(0);
+      expect(logs.text()).not.toContain(`${c.username} expired at`);
     });
 
     it('is within seconds on real timers, and once, with two instances ticking on one database', async () => {
