@@ -44,14 +44,18 @@ type Outcome = { kind: 'delivered' | 'retry' | 'refused'; detail: string };
  * `send` only queues, so the job that raised the event never waits for the receiver. A
  * network error, a timeout, a 429 or a 5xx is tried again with exponential backoff, up to
  * maxAttempts tries; any other answer that is not 2xx is final. Events are not persisted: a
- * delivery still waiting when the process stops is lost (and logged). WEBHOOK_SECRET never
- * appears in a log line, and of the URL only its origin does.
+ * delivery still waiting when the process stops is lost (and logged). A user:password in the
+ * URL is sent as Basic auth. WEBHOOK_SECRET never appears in a log line, and of the URL only
+ * its origin does.
  */
 @Injectable()
 export class WebhookSender implements OnApplicationShutdown {
   private readonly log = new Logger('Webhook');
   private readonly target: WebhookConfig | null;
   private readonly origin: string;
+  /** WEBHOOK_URL without its user:password, which go as Basic auth (fetch refuses them). */
+  private readonly postUrl: string;
+  private readonly authorization: Record<string, string>;
   private options: WebhookOptions = DEFAULT_WEBHOOK_OPTIONS;
   private readonly queue: Delivery[] = [];
   private active = 0;
@@ -63,7 +67,16 @@ export class WebhookSender implements OnApplicationShutdown {
     private readonly clock: Clock,
   ) {
     this.target = config.webhook;
-    this.origin = this.target ? new URL(this.target.url).origin : '';
+    const url = this.target ? new URL(this.target.url) : null;
+    this.origin = url ? url.origin : '';
+    this.authorization = {};
+    if (url && (url.username !== '' || url.password !== '')) {
+      const userinfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      this.authorization.authorization = `Basic ${Buffer.from(userinfo, 'utf8').toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
+    this.postUrl = url ? url.toString() : '';
   }
 
   /** True when WEBHOOK_URL is set. */
@@ -151,14 +164,15 @@ export class WebhookSender implements OnApplicationShutdown {
 
   /** One try, signed now. */
   private async post(d: Delivery): Promise<Outcome> {
-    const { url, secret } = this.target!;
+    const { secret } = this.target!;
     // The wall clock, not Clock: the receiver checks it against its own for freshness.
     const timestamp = String(Math.floor(Date.now() / 1000));
     try {
-      const res = await fetch(url, {
+      const res = await fetch(this.postUrl, {
         method: 'POST',
         redirect: 'manual',
         headers: {
+          ...this.authorization,
           'content-type': 'application/json',
           'user-agent': 'radgraph-webhook',
           [EVENT_HEADER]: d.type,
@@ -182,9 +196,19 @@ export class WebhookSender implements OnApplicationShutdown {
       const detail =
         e.name === 'TimeoutError'
           ? `no answer within ${this.options.timeoutMs} ms`
-          : `network error: ${e.cause?.code ?? e.message}`;
+          : `network error: ${this.redact(e.cause?.code ?? e.message)}`;
       return { kind: 'retry', detail };
     }
+  }
+
+  /** An error's text with WEBHOOK_URL, in any form it was given, cut to its origin. */
+  private redact(text: string): string {
+    const { url } = this.target!;
+    let out = text;
+    for (const form of new Set([url, this.postUrl, new URL(url).href])) {
+      out = out.split(form).join(this.origin);
+    }
+    return out;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -467,6 +467,43 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       hook.answerNext();
     });
 
+    it('delivers to a WEBHOOK_URL with user:password in it as Basic auth, and logs neither them nor its path', async () => {
+      const password = 'hook-Pass-w0rd-never-logged';
+      const receiver = await startWebhookReceiver('/hooks/tok-path-never-logged');
+      const url = receiver.url.replace('http://', `http://hook%20user:${password}@`);
+      // Another instance, configured with that URL, takes the job.
+      await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+      const other = await startApp(db, {
+        LOG_LEVEL: 'verbose',
+        EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+        EXPIRY_REMINDER_DAYS: '3',
+        CHANGE_FEED_INTERVAL_MS: '0',
+        WEBHOOK_URL: url,
+        WEBHOOK_SECRET,
+      });
+      try {
+        other.app.get(WebhookSender).configure({ baseDelayMs: 10, timeoutMs: 1000 });
+        const c = await customer(2, false, 'basic');
+        expect((await other.app.get(ExpiryJob).runOnce()).reminded).toBeGreaterThanOrEqual(1);
+        await other.app.get(WebhookSender).idle();
+        const tries = receiver.received.filter(
+          (r) => JSON.parse(r.rawBody).data.customer.id === c.id,
+        );
+        expect(tries.map((t) => t.answer)).toEqual([200]);
+        expect(tries[0].path).toBe('/hooks/tok-path-never-logged');
+        expect(tries[0].headers.authorization).toBe(
+          `Basic ${Buffer.from(`hook user:${password}`).toString('base64')}`,
+        );
+        const text = logs.text();
+        expect(text).toContain(`customerExpiring customerExpiring:${c.id}:`);
+        expect(text).not.toContain(password);
+        expect(text).not.toContain('tok-path-never-logged');
+      } finally {
+        await runAll([() => other.close(), () => receiver.close()]);
+        await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+      }
+    });
+
     it('never logs the webhook secret', () => {
       const text = logs.text();
       expect(text).toContain('customerExpiring');
