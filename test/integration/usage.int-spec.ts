@@ -204,6 +204,29 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     ]);
   });
 
+  it('shows the usage of a customer whose NAS reports the login in another case', async () => {
+    // FreeRADIUS accepts "CASE.User" for the customer "case.user" (MariaDB compares names
+    // without case), and radacct, so the rollup, holds what the NAS sent.
+    const id = await customer('case.user');
+    const s = { username: 'CASE.User', sessionId: 'case-1' };
+    const t = Date.UTC(2026, 10, 15, 12) / 1000;
+    await send('Start', { ...s, eventTime: t });
+    await send('Interim-Update', {
+      ...s,
+      eventTime: t + 300,
+      sessionTime: 300,
+      inputOctets: 7n,
+      outputOctets: 11n,
+    });
+    const used = await usage(id, '2026-11');
+    if (kind === 'mysql') {
+      expect(used).toMatchObject({ uploadBytes: 7, downloadBytes: 11, totalBytes: 18 });
+    } else {
+      // SQLite compares text exactly, as its keys do: "CASE.User" is another user there.
+      expect(used).toMatchObject({ uploadBytes: 0, downloadBytes: 0, totalBytes: 0 });
+    }
+  });
+
   it('counts FreeRADIUS-style writes too; a late or lower counter adds nothing', async () => {
     await customer('fr.user');
     const insert = `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES ('f1', 'fr-1', 'fr.user', '127.0.0.1', '2026-11-10 10:00:00', '2026-11-10 10:05:00', 10, 20)`;
