@@ -30,11 +30,17 @@ export class ExpiryActions {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     const ignore = dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
-    this.insert = `INSERT ${ignore} INTO rg_expiry_actions (customer_id, expires_at, action, acted_at) VALUES (?, ?, ?, ?)`;
+    // Only while expiresAt is still the customer's (renewed since the run read it: nothing to do).
+    this.insert = `INSERT ${ignore} INTO rg_expiry_actions (customer_id, expires_at, action, acted_at)
+      SELECT c.id, c.expires_at, ?, ? FROM rg_customers c WHERE c.id = ? AND c.expires_at = ?`;
     this.sql = leaseSql(dataSource);
   }
 
-  /** True for the one caller that records `action` for this expiry of the customer. */
+  /**
+   * True for the one caller that records `action` for this expiry of the customer, while it is
+   * still the customer's expiresAt: a customer renewed since (renewCustomer while the run was on
+   * its way) is not reminded of the expiry they no longer have.
+   */
   async claim(
     customerId: number,
     expiresAt: Date,
@@ -42,10 +48,10 @@ export class ExpiryActions {
     now: Date,
   ): Promise<boolean> {
     const inserted = await this.run(this.insert, [
-      customerId,
-      this.datetime('expiresAt', expiresAt),
       action,
       this.datetime('actedAt', now),
+      customerId,
+      this.datetime('expiresAt', expiresAt),
     ]);
     return inserted === 1;
   }

@@ -504,6 +504,32 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       }
     });
 
+    it('does not remind a customer renewed after the run read them as due', async () => {
+      const sub = await subscribe(api.wsClient());
+      const c = await customer(94, false, 'paidrem');
+      at(new Date(c.expiresAt.getTime() - DAY));
+      const service = api.app.get(ExpiringCustomersService);
+      const read = service.dueForReminder.bind(service);
+      let renewed = false;
+      jest.spyOn(service, 'dueForReminder').mockImplementation(async (...args) => {
+        const page = await read(...args);
+        if (!renewed && page.some((e) => String(e.id) === c.id)) {
+          renewed = true;
+          await gqlData(api, 'mutation($id: ID!) { renewCustomer(id: $id, force: true) { id } }', {
+            id: c.id,
+          });
+        }
+        return page;
+      });
+      await job.runOnce();
+      await api.app.get(WebhookSender).idle();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(renewed).toBe(true);
+      expect(deliveriesOf(c.id)).toHaveLength(0);
+      expect(sub.of(c.id)).toHaveLength(0);
+      sub.stop();
+    });
+
     it('never logs the webhook secret', () => {
       const text = logs.text();
       expect(text).toContain('customerExpiring');
