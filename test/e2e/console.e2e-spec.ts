@@ -107,11 +107,12 @@ describe('the operator console in Chromium', () => {
   }
 
   async function account(
-    status: 'Start' | 'Interim-Update',
+    status: 'Start' | 'Interim-Update' | 'Stop',
     username: string,
     sessionTime: number,
     download: bigint,
     mac = 'AA:BB:CC:10:20:07',
+    ip?: string,
   ): Promise<void> {
     const packet = accountingRequest(
       NAS_SECRET,
@@ -122,7 +123,7 @@ describe('the operator console in Chromium', () => {
         sessionTime,
         inputOctets: download / 10n,
         outputOctets: download,
-        framedIp: username === 'browser.wanjiku' ? '10.20.0.7' : '10.20.0.8',
+        framedIp: ip ?? (username === 'browser.wanjiku' ? '10.20.0.7' : '10.20.0.8'),
         mac,
       }),
     );
@@ -283,5 +284,27 @@ describe('the operator console in Chromium', () => {
     expect(await suspend.isDisabled()).toBe(true);
     await page.getByTestId('nav-customers').click();
     expect(await page.getByTestId('add-customer-open').isDisabled()).toBe(true);
+  });
+
+  it("keeps a customer's page current across a reconnection: a Stop missed meanwhile shows", async () => {
+    await page.getByTestId('nav-customers').click();
+    await page.locator('[data-testid="customer-row"][data-username="browser.outage"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+    expect(await page.getByTestId('detail-status').textContent()).toBe('Online');
+    await proxy.cut();
+    await page.locator('[data-testid="live-status"][data-state="disconnected"]').waitFor({
+      timeout: 15_000,
+    });
+    // The session ends while the browser cannot hear about it.
+    await account('Stop', 'browser.outage', 120, 0n, 'AA:BB:CC:10:20:08');
+    await proxy.restore();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor({
+      timeout: 30_000,
+    });
+    await page
+      .locator('[data-testid="detail-status"]', { hasText: /^Offline$/ })
+      .waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('current-session').textContent()).toContain('Offline');
   });
 });

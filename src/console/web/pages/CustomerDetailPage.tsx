@@ -47,16 +47,23 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const customer = data?.customer;
 
-  // Keep the status and sessions current: refetch when this customer's sessions change.
+  // Keep the status and sessions current: refetch when this customer's sessions change, and
+  // whenever the feed (re)connects (graphql-ws resubscribes by itself; what happened while
+  // it was down never comes as an event).
   const refresh = useThrottle(() => void refetch(), 1000);
   const username = customer?.username;
   useEffect(() => {
     if (!username) return;
-    return live.subscribe(
+    const unsubscribe = live.subscribe(
       CUSTOMER_SESSION_EVENTS,
       { username },
       { next: refresh, restarted: refresh },
     );
+    const off = live.onConnected(refresh);
+    return () => {
+      off();
+      unsubscribe();
+    };
   }, [live, username, refresh]);
 
   useEffect(() => {
