@@ -1,4 +1,5 @@
-import { macPrefixes, searchTerm } from './online-search';
+import { macPrefixes } from './mac-prefixes';
+import { searchTerm } from './online-search';
 
 describe('online session search', () => {
   it('writes the start of a MAC address with either separator or none', () => {

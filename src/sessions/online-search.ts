@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { likeLiteral } from '../common/sql/like';
 import { searchTerm as checkedSearch } from '../common/validation/text';
 import { customersWithUsernameContaining } from '../customers/customer-search-keys';
+import { macPrefixes } from './mac-prefixes';
 
 /** The longest search term, in characters. */
 const MAX_TERM = 100;
@@ -9,22 +10,6 @@ const MAX_TERM = 100;
 /** The trimmed search term, or null for none; BAD_USER_INPUT (field search) when too long. */
 export function searchTerm(search: string | null | undefined): string | null {
   return checkedSearch('search', search, MAX_TERM);
-}
-
-/**
- * The ways the start of a MAC address may be written: as given, and, when the term is hex
- * digits alone or hex pairs each followed by the same ':' or '-', also with the other
- * separator and with none ("5c-e8-83", "5ce883" and "5c:e8:83" find the same sessions).
- */
-export function macPrefixes(term: string): string[] {
-  const bare = /^[0-9a-f]{1,12}$/i.test(term);
-  const separated = /^[0-9a-f]{2}([:-])(?:[0-9a-f]{2}\1){0,4}[0-9a-f]{0,2}$/i.test(term);
-  if (!bare && !separated) return [term];
-  const hex = term.replace(/[:-]/g, '');
-  const pairs = hex.match(/[0-9a-f]{1,2}/gi) ?? [];
-  const trailing = /[:-]$/.test(term) ? 1 : 0;
-  const joined = (sep: string) => pairs.join(sep) + sep.repeat(trailing);
-  return [...new Set([term, joined(':'), joined('-'), hex])];
 }
 
 /**

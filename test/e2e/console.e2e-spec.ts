@@ -307,4 +307,37 @@ describe('the operator console in Chromium', () => {
       .waitFor({ timeout: 5_000 });
     expect(await page.getByTestId('current-session').textContent()).toContain('Offline');
   });
+
+  it('adds to a searched table only the sessions the search finds, as onlineSessions does', async () => {
+    await page.getByTestId('nav-online').click();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+    const row = (username: string) =>
+      page.locator(`[data-testid="online-row"][data-username="${username}"]`);
+    await page.getByTestId('online-search').fill('10.30.');
+    await page.locator('[data-testid="online-table"] td.empty').waitFor();
+    // An address that holds the term but does not start with it (no customer has this
+    // username): onlineSessions(search: "10.30.") does not find it, so neither may the table.
+    await account('Start', 'browser.infix', 0, 0n, 'AA:BB:CC:00:30:01', '172.10.30.5');
+    await account('Start', 'browser.prefix', 0, 0n, 'AA:BB:CC:00:30:02', '10.30.0.9');
+    await row('browser.prefix').waitFor({ timeout: 5_000 });
+    const { onlineSessions } = await gqlData(
+      api,
+      `{ onlineSessions(search: "10.30.") { edges { node { username } } } }`,
+    );
+    expect(onlineSessions.edges.map((e: any) => e.node.username)).toEqual(['browser.prefix']);
+    expect(await row('browser.infix').count()).toBe(0);
+
+    // A customer whose username holds the term stays in the table as its session changes.
+    await page.getByTestId('online-search').fill('wanjiku');
+    await row('browser.wanjiku').waitFor();
+    await account('Interim-Update', 'browser.wanjiku', 180, 6n * 2n ** 30n);
+    await page
+      .locator(
+        '[data-testid="online-row"][data-username="browser.wanjiku"] [data-col="download"]',
+        {
+          hasText: '6.0 GB',
+        },
+      )
+      .waitFor({ timeout: 5_000 });
+  });
 });

@@ -1,6 +1,7 @@
 // The Online Customers table as live state: a snapshot of onlineSessions with every
 // sessionEventBatches event applied on top, and the header figures it can give exactly.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { macPrefixes } from '../../sessions/mac-prefixes';
 import { toApiError } from './api';
 import { sumBytes } from './format';
 import { useSession } from './hooks';
@@ -10,17 +11,21 @@ import type { LiveSession, NasOnline, OnlineHeaderData, SessionEvent, TopSession
 /** The table shows the newest sessions, up to this many (the snapshot's page size). */
 export const MAX_ROWS = 100;
 
-/** The client-side twin of onlineSessions(search): username, IP or MAC contains the text. */
+/**
+ * The client-side twin of onlineSessions(search) (src/sessions/online-search.ts): the
+ * username, IP address or MAC address (written any of the ways macPrefixes gives) starts with
+ * the text, or the session's customer's username contains it; whatever the case.
+ */
 function matches(session: LiveSession, search: string): boolean {
   if (!search) return true;
   const term = search.toLowerCase();
-  const bare = (v: string) => v.replace(/[:.-]/g, '');
-  const mac = (session.macAddress ?? '').toLowerCase();
+  const startsWith = (value: string | null, prefix: string) =>
+    (value ?? '').toLowerCase().startsWith(prefix.toLowerCase());
   return (
-    session.username.toLowerCase().includes(term) ||
-    (session.ipAddress ?? '').toLowerCase().includes(term) ||
-    mac.includes(term) ||
-    (bare(term) !== '' && bare(mac).includes(bare(term)))
+    startsWith(session.username, term) ||
+    startsWith(session.ipAddress, term) ||
+    macPrefixes(search).some((prefix) => startsWith(session.macAddress, prefix)) ||
+    (session.customer?.username.toLowerCase().includes(term) ?? false)
   );
 }
 

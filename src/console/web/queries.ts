@@ -26,6 +26,9 @@ const ONLINE_SESSION_FIELDS = /* GraphQL */ `
       name
       shortname
     }
+    customer {
+      username
+    }
   }
 `;
 

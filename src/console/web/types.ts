@@ -46,6 +46,8 @@ export interface LiveSession {
   downloadBytes: BigIntValue;
   nasIpAddress: string;
   nas: NasRef | null;
+  /** The customer whose username the session carries (a search finds it by a part of it). */
+  customer: { username: string } | null;
 }
 
 export type SessionEventType = 'STARTED' | 'UPDATED' | 'STOPPED';
