@@ -81,6 +81,21 @@ export function useThrottle(fn: () => void, ms: number): () => void {
   }, [ms]);
 }
 
+/**
+ * Calls fn once `ms` after the last call (each call starts the wait again). The returned
+ * function keeps its identity; the latest fn is used; nothing runs after unmount.
+ */
+export function useDebouncedCall(fn: () => void, ms: number): () => void {
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  return useCallback(() => {
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => fnRef.current(), ms);
+  }, [ms]);
+}
+
 export interface QueryState<T> {
   data: T | null;
   error: ApiError | null;

@@ -1,13 +1,19 @@
 // Online Customers: the header counts, the filters and the live table.
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { formatBytes, formatDateTime, nasLabel, nasName, orDash, sumBytes } from '../format';
-import { useDebounced, useQuery, useSession, useThrottle } from '../hooks';
+import { useDebounced, useDebouncedCall, useQuery, useSession, useThrottle } from '../hooks';
 import { localHeader, useLiveSessions } from '../online-sessions';
 import { NAS_DEVICES, ONLINE_HEADER } from '../queries';
 import type { NasRef, OnlineHeaderData } from '../types';
 import { SearchField } from './SearchField';
 
 const HEADER_REFRESH_MS = 2000;
+/**
+ * onlineSummary may be up to a second old (ONLINE_TOTALS_MAX_AGE_MS on the server): a refetch
+ * right after an event can get a read from before it. One more this long after the last event
+ * is sure to count it.
+ */
+const HEADER_SETTLE_MS = 1200;
 
 export function OnlinePage() {
   const [searchText, setSearchText] = useState('');
@@ -15,7 +21,12 @@ export function OnlinePage() {
   const [nasId, setNasId] = useState('');
   const header = useQuery<OnlineHeaderData>(ONLINE_HEADER);
   const nasDevices = useQuery<{ nasDevices: NasRef[] }>(NAS_DEVICES);
-  const refreshHeader = useThrottle(() => void header.refetch(), HEADER_REFRESH_MS);
+  const refetchHeader = useThrottle(() => void header.refetch(), HEADER_REFRESH_MS);
+  const settleHeader = useDebouncedCall(refetchHeader, HEADER_SETTLE_MS);
+  const refreshHeader = useCallback(() => {
+    refetchHeader();
+    settleHeader();
+  }, [refetchHeader, settleHeader]);
   const { rows, totalCount, complete, loading, error } = useLiveSessions(
     search,
     nasId,
