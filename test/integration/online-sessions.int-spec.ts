@@ -190,6 +190,26 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     ]);
   });
 
+  it('gives a stopped session a duration from its times when FreeRADIUS wrote no acctsessiontime', async () => {
+    // FreeRADIUS's Stop query writes acctsessiontime = %{%{Acct-Session-Time}:-NULL}: NULL
+    // when the NAS sent none.
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctstoptime, acctsessiontime)
+       VALUES ('h1', 'u-h1', 'alice', '10.0.0.1', '2026-11-19 10:00:00', '2026-11-19 11:30:15', NULL),
+              ('h2', 'u-h2', 'alice', '10.0.0.1', '2026-11-19 12:00:00', '2026-11-19 13:00:00', 3000),
+              ('h3', 'u-h3', 'alice', '10.0.0.1', NULL, '2026-11-19 14:00:00', NULL)`,
+    );
+    const { customer } = await ok(
+      `{ customer(username: "alice") { sessions(first: 3) { edges { node { uniqueId durationSeconds } } } } }`,
+    );
+    expect(customer.sessions.edges.map((e: any) => e.node)).toEqual([
+      { uniqueId: 'u-h3', durationSeconds: null }, // no start: unknown
+      { uniqueId: 'u-h2', durationSeconds: 3000 }, // the NAS's own figure wins
+      { uniqueId: 'u-h1', durationSeconds: 5415 },
+    ]);
+    await db.query("DELETE FROM radacct WHERE acctuniqueid IN ('u-h1', 'u-h2', 'u-h3')");
+  });
+
   it("finds a customer's session and attempts whatever the case the NAS sent their name in", async () => {
     // MariaDB compares usernames without case, so FreeRADIUS accepts "CASEY" for the customer
     // "casey", and radacct and radpostauth hold "CASEY".

@@ -6,12 +6,18 @@ import { Session } from './session.model';
 const orNull = (s: string | null | undefined) =>
   s === null || s === undefined || s === '' ? null : s;
 
+/** Whole seconds from `from` to `to`, never below 0; null without a start. */
+const secondsBetween = (from: Date | null, to: Date) =>
+  from ? Math.max(0, Math.floor((to.getTime() - from.getTime()) / 1000)) : null;
+
 export function toSession(row: RadAcct, now: Date = new Date()): Session {
-  const open = row.acctStopTime === null;
-  let duration = row.acctSessionTime;
-  if (open && row.acctStartTime) {
-    duration = Math.max(0, Math.floor((now.getTime() - row.acctStartTime.getTime()) / 1000));
-  }
+  const stop = row.acctStopTime;
+  // Open: the time since it started. Stopped: acctsessiontime, or, when the Stop carried no
+  // Acct-Session-Time (FreeRADIUS and the listener then write NULL), stop minus start.
+  const duration =
+    stop === null
+      ? (secondsBetween(row.acctStartTime, now) ?? row.acctSessionTime)
+      : (row.acctSessionTime ?? secondsBetween(row.acctStartTime, stop));
   return {
     id: String(row.radAcctId),
     uniqueId: row.acctUniqueId,
@@ -21,7 +27,7 @@ export function toSession(row: RadAcct, now: Date = new Date()): Session {
     macAddress: orNull(row.callingStationId),
     startedAt: row.acctStartTime,
     updatedAt: row.acctUpdateTime,
-    stoppedAt: row.acctStopTime,
+    stoppedAt: stop,
     durationSeconds: duration,
     uploadBytes: String(row.acctInputOctets ?? '0'),
     downloadBytes: String(row.acctOutputOctets ?? '0'),

@@ -32,7 +32,8 @@ export class Session {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'acctsessiontime once stopped; for an open session, the time since it started.',
+    description:
+      'acctsessiontime once stopped (stop minus start when the Stop carried none); for an open session, the time since it started.',
   })
   durationSeconds!: number | null;
 
