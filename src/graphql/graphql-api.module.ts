@@ -78,6 +78,7 @@ export const GRAPHQL_PATH = '/graphql';
               // One payload per distinct operation and event, not per subscriber.
               subscribe: subscribeSharingPayloads,
               ...wsAuth,
+              onConnect: limits.wsOnConnect(wsAuth.onConnect),
               onSubscribe: countWsOperations(metrics, limits.wsOnSubscribe(wsAuth.onSubscribe)),
               ...graphqlWsErrorHooks,
             } as GraphQLWsSubscriptionsConfig,

@@ -14,6 +14,14 @@ interface WithPrincipal {
   principal?: { name: string } | null;
 }
 
+/** What these limits keep in, and read from, a graphql-ws connection's `extra`. */
+interface WsLimitsExtra extends WithPrincipal {
+  /** graphql-ws/use/ws puts the upgrade request here. */
+  readonly request?: IncomingMessage;
+  /** Set when the connection came while its address was over its failed-login budget. */
+  authRateLimited?: boolean;
+}
+
 /**
  * Per-caller rate limits, batching and page size for both transports. One instance per app:
  * it holds the token buckets.
@@ -33,7 +41,7 @@ export class RequestLimits {
    * refused (BATCH_TOO_LARGE); an address whose failed authentications used up its budget is
    * refused before authenticating (so keys cannot be guessed at speed); every operation of
    * the request takes a token from its caller's bucket (the key, or the address without one).
-   * graphql-ws operations are limited in onSubscribe (wsHooks).
+   * graphql-ws connections and operations are limited in wsOnConnect and wsOnSubscribe.
    */
   context<A, C>(inner: (arg: A) => Promise<C>): (arg: A) => Promise<C> {
     return async (arg: A) => {
@@ -56,6 +64,30 @@ export class RequestLimits {
   }
 
   /**
+   * Wraps graphql-ws's onConnect (which authenticates the connection_init's token) with the
+   * limit on failed authentications HTTP has: an address over its budget is not
+   * authenticated at all (its operations get RATE_LIMITED until it connects again later),
+   * and a connection without a valid token takes a token from its address. Without it a
+   * guesser, past the budget, would still tell a right token (an answer) from a wrong one
+   * (RATE_LIMITED).
+   */
+  wsOnConnect<R>(inner: (ctx: GraphqlWsContext) => Promise<R>) {
+    return async (ctx: GraphqlWsContext): Promise<R | true> => {
+      const extra = ctx.extra as WsLimitsExtra;
+      const ip = ipKey(extra.request?.socket.remoteAddress);
+      const wait = this.limiter.check(ip);
+      if (wait > 0) {
+        extra.principal = null;
+        extra.authRateLimited = true;
+        return true;
+      }
+      const result = await inner(ctx);
+      if (!extra.principal) this.limiter.take(ip);
+      return result;
+    };
+  }
+
+  /**
    * Wraps graphql-ws's onSubscribe (every operation on a socket, not only subscriptions):
    * the caller's rate limit first, then the inner hook (authentication, depth, complexity),
    * then the operations open on the connection (GRAPHQL_WS_MAX_OPERATIONS:
@@ -70,9 +102,11 @@ export class RequestLimits {
       id: string,
       payload: SubscribeMessage['payload'],
     ): Promise<Awaited<R> | readonly GraphQLError[]> => {
-      const principal = (ctx.extra as WithPrincipal).principal;
-      const request = (ctx.extra as { request?: IncomingMessage }).request;
-      const key = principal ? principalKey(principal) : ipKey(request?.socket.remoteAddress);
+      const extra = ctx.extra as WsLimitsExtra;
+      const principal = extra.principal;
+      const ip = ipKey(extra.request?.socket.remoteAddress);
+      if (extra.authRateLimited) return [authRateLimited(Math.max(1, this.limiter.check(ip)))];
+      const key = principal ? principalKey(principal) : ip;
       const wait = this.limiter.take(key);
       if (wait > 0) return [rateLimited(wait)];
       const result = await inner(ctx, id, payload);
@@ -147,6 +181,13 @@ function rateLimited(waitSeconds: number): GraphQLError {
         http: { status: 429, headers: new HeaderMap([['retry-after', String(waitSeconds)]]) },
       },
     },
+  );
+}
+
+function authRateLimited(waitSeconds: number): GraphQLError {
+  return new GraphQLError(
+    `Too many failed authentications from this address: connect again in ${waitSeconds} s (GRAPHQL_RATE_LIMIT_PER_MINUTE)`,
+    { extensions: { code: 'RATE_LIMITED', retryAfterSeconds: waitSeconds } },
   );
 }
 

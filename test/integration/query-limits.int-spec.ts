@@ -375,6 +375,35 @@ describe('rate limits and introspection, configured', () => {
     await sleep(1100);
     expect((await api.gql('{ __typename }')).status).toBe(200);
   });
+
+  it('limits failed authentications per address over graphql-ws too: no token tells itself apart once they are used up', async () => {
+    await sleep(3100);
+    // A guesser's connections, each with another wrong token.
+    const guesses = [];
+    for (let i = 0; i < 6; i++) {
+      const ws = await collect(
+        api.wsClient(`wrong-token-${i}-0123456789`),
+        '{ __typename }',
+        1,
+        2000,
+      );
+      guesses.push(codes(ws.errors)[0]);
+    }
+    // A failed login and then an operation on its socket both count: 2 of the 3 a guess.
+    expect(guesses[0]).toBe('UNAUTHENTICATED');
+    expect(guesses.slice(-2)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+    // The right token, from the same address, while its failures are over budget: refused
+    // like a wrong one (as over HTTP), or guessing over graphql-ws would have no limit.
+    const right = await collect(api.wsClient(), '{ __typename }', 1, 2000);
+    expect(codes(right.errors)).toEqual(['RATE_LIMITED']);
+    expect(right.results).toEqual([]);
+    const http = await api.gql('{ __typename }');
+    expect(http.status).toBe(429);
+    await sleep(2100);
+    const later = await collect(api.wsClient(), '{ __typename }', 1, 2000);
+    expect(later.errors).toEqual([]);
+    expect(later.results).toEqual([{ __typename: 'Query' }]);
+  });
 });
 
 describe('operations open on one graphql-ws connection, configured', () => {
