@@ -64,6 +64,18 @@ function wsAuthorization(ctx: GraphqlWsContext): unknown {
 }
 
 /**
+ * Why a document did not parse, as HTTP says it: its syntax error, or, for a document nested
+ * too deeply for graphql-js's recursive parser (a RangeError, which graphql-ws would answer by
+ * closing the whole connection with 4500 and a stack trace on stderr), GRAPHQL_PARSE_FAILED.
+ */
+function unparsable(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError) return err;
+  return new GraphQLError('The document is nested too deeply to parse', {
+    extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+  });
+}
+
+/**
  * graphql-ws hooks. The connection is accepted either way, so that every operation on a
  * socket without a valid token gets a proper `UNAUTHENTICATED` error rather than a bare close.
  * `schema` gives the served schema (the complexity limit reads its list sizes).
@@ -88,8 +100,8 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
       let document;
       try {
         document = parse(payload.query);
-      } catch {
-        return undefined; // graphql-ws reports the syntax error itself
+      } catch (err) {
+        return [unparsable(err)];
       }
       const errors = queryLimitErrors(document, schema());
       return errors.length > 0 ? errors : undefined;

@@ -134,6 +134,32 @@ describe('query limits over HTTP and graphql-ws', () => {
     await stillResponsive();
   });
 
+  it('refuses a document nested too deep to parse with GRAPHQL_PARSE_FAILED, and keeps the graphql-ws connection', async () => {
+    // 20 KB, well under the body limit: graphql-js's recursive parser runs out of stack.
+    const nested = `{ viewer ${'{ a '.repeat(5000)}${'}'.repeat(5000)} }`;
+    const { status, body } = await api.gql(nested);
+    expect(status).toBe(400);
+    expect(codes(body.errors)).toEqual(['GRAPHQL_PARSE_FAILED']);
+
+    const client = api.wsClient();
+    const events: any[] = [];
+    const stop = client.subscribe(
+      { query: 'subscription { sessionEvents { type } }' },
+      { next: () => undefined, error: (e) => events.push(e), complete: () => undefined },
+    );
+    const ws = await collect(client, nested, 1);
+    expect(codes(ws.errors)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(ws.errors[0].message).not.toContain(' at ');
+    const syntax = await collect(client, '{ viewer {', 1);
+    expect(codes(syntax.errors)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(syntax.errors[0].message).toMatch(/^Syntax Error/);
+    // The connection, and the subscription on it, are still there.
+    const after = await collect(client, '{ viewer { name } }', 1);
+    expect(after.errors).toEqual([]);
+    expect(events).toEqual([]);
+    stop();
+  });
+
   it('refuses a complexity bomb with QUERY_TOO_COMPLEX (HTTP and graphql-ws)', async () => {
     const { status, body } = await api.gql(COMPLEXITY_BOMB);
     expect(status).toBe(400);
