@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { Client } from 'graphql-ws';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
+import { LogCapture } from '../support/log-capture';
 import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -286,6 +287,47 @@ describe('query limits over HTTP and graphql-ws', () => {
     const res = await postRaw(api, body);
     expect(res.status).toBe(413);
     expect(codes(res.body.errors)).toEqual(['PAYLOAD_TOO_LARGE']);
+    await stillResponsive();
+  });
+
+  it('answers a body it cannot read (not JSON, another charset or encoding) with a coded GraphQL error, without an error log', async () => {
+    const secret = 'body-parse-secret-0123456789';
+    const bad: Array<[string, Record<string, string>, number]> = [
+      [`{"variables":{"i":{"secret":"${secret}"}}, "query": '{ __typename }'}`, {}, 400],
+      [
+        '{ "query": "{ __typename }" }',
+        { 'content-type': 'application/json; charset=latin9' },
+        415,
+      ],
+      ['{ "query": "{ __typename }" }', { 'content-encoding': 'x-unknown' }, 415],
+      ['{ "query": "{ __typename }" }', { 'content-encoding': 'gzip' }, 400],
+    ];
+    const logs = new LogCapture().start();
+    try {
+      for (const [body, headers, status] of bad) {
+        const res = await fetch(`${api.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TEST_TOKEN}`,
+            ...headers,
+          },
+          body,
+        });
+        const text = await res.text();
+        expect({ status: res.status, type: res.headers.get('content-type') }).toEqual({
+          status,
+          type: expect.stringMatching(/^application\/json/),
+        });
+        const json = JSON.parse(text);
+        expect(codes(json.errors)).toEqual(['BAD_REQUEST']);
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      logs.stop();
+    }
+    // Anyone can send these, before any login or rate limit: no error line, no stack, each.
+    expect(logs.text()).not.toMatch(/"level":"error"|ExceptionsHandler/);
     await stillResponsive();
   });
 
