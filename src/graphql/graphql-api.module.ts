@@ -11,7 +11,7 @@ import { AuthModule } from '../auth/auth.module';
 import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
-import { formatGraphQLError } from '../common/errors/graphql-errors';
+import { graphqlErrorFormatter } from '../common/errors/graphql-errors';
 import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
@@ -34,6 +34,10 @@ export const GRAPHQL_PATH = '/graphql';
       inject: [AuthService, APP_CONFIG, Metrics],
       useFactory: (auth: AuthService, config: AppConfig, metrics: Metrics): ApolloDriverConfig => {
         const limits = new RequestLimits(config.graphql);
+        // With introspection off, errors do not suggest names of the schema either.
+        const formatError = graphqlErrorFormatter({
+          hideSchemaDetails: !config.graphql.introspection,
+        });
         // The served schema, for the complexity limit on graphql-ws: Apollo starts (and so
         // has it) before Nest opens the WebSocket server.
         let schema: GraphQLSchema | undefined;
@@ -69,7 +73,7 @@ export const GRAPHQL_PATH = '/graphql';
           ],
           includeStacktraceInErrorResponses: false,
           validationRules: [queryLimitsRule],
-          formatError: formatGraphQLError,
+          formatError,
           context: limits.context(graphqlContextFactory(auth)),
           subscriptions: {
             // onError is passed through to graphql-ws though Nest's type does not list it.
@@ -80,7 +84,7 @@ export const GRAPHQL_PATH = '/graphql';
               ...wsAuth,
               onConnect: limits.wsOnConnect(wsAuth.onConnect),
               onSubscribe: countWsOperations(metrics, limits.wsOnSubscribe(wsAuth.onSubscribe)),
-              ...graphqlWsErrorHooks,
+              ...graphqlWsErrorHooks(formatError),
             } as GraphQLWsSubscriptionsConfig,
           },
         };

@@ -13,8 +13,8 @@ import type { Principal } from '../auth/principal';
 import { UnauthenticatedError } from '../common/errors/app-error';
 import {
   formatGraphQLError,
-  redactVariableValue,
   toGraphQLError,
+  type GraphQLErrorFormatter,
 } from '../common/errors/graphql-errors';
 import { queryLimitErrors } from './query-limits';
 
@@ -109,33 +109,29 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
   };
 }
 
-const formatOne = (error: GraphQLError): GraphQLFormattedError =>
-  formatGraphQLError(error.toJSON(), error);
-
 /**
  * Apollo's formatError does not run on graphql-ws: these hooks give WebSocket operations the
  * same error shape as HTTP (extensions.code and field; unexpected errors logged and shown
- * only as "Internal server error").
+ * only as "Internal server error"), with the same formatter.
  */
-export const graphqlWsErrorHooks = {
-  onNext: (
-    _ctx: unknown,
-    _id: string,
-    _payload: unknown,
-    _args: unknown,
-    result: ExecutionResult,
-  ) => (result.errors ? { ...result, errors: result.errors.map(formatOne) } : undefined),
-  // Errors before execution: the document did not parse or validate (HTTP gives these codes).
-  onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
-    errors.map((error) => {
-      if (error.extensions.code !== undefined || error.originalError) return formatOne(error);
-      const code = error.message.startsWith('Syntax Error')
-        ? 'GRAPHQL_PARSE_FAILED'
-        : 'GRAPHQL_VALIDATION_FAILED';
-      return {
-        ...error.toJSON(),
-        message: redactVariableValue(error.message),
-        extensions: { code },
-      };
-    }),
-};
+export function graphqlWsErrorHooks(format: GraphQLErrorFormatter = formatGraphQLError) {
+  const formatOne = (error: GraphQLError): GraphQLFormattedError => format(error.toJSON(), error);
+  return {
+    onNext: (
+      _ctx: unknown,
+      _id: string,
+      _payload: unknown,
+      _args: unknown,
+      result: ExecutionResult,
+    ) => (result.errors ? { ...result, errors: result.errors.map(formatOne) } : undefined),
+    // Errors before execution: the document did not parse or validate (HTTP gives these codes).
+    onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+      errors.map((error) => {
+        if (error.extensions.code !== undefined || error.originalError) return formatOne(error);
+        const code = error.message.startsWith('Syntax Error')
+          ? 'GRAPHQL_PARSE_FAILED'
+          : 'GRAPHQL_VALIDATION_FAILED';
+        return format({ ...error.toJSON(), extensions: { code } }, error);
+      }),
+  };
+}

@@ -430,6 +430,24 @@ describe('rate limits and introspection, configured', () => {
     expect(await page.text()).not.toContain('<html');
   });
 
+  it('names nothing of the schema in errors when introspection is off: no "Did you mean" (HTTP and graphql-ws)', async () => {
+    await sleep(3100);
+    const typo = '{ apiKey { id } }';
+    const { body } = await api.gql(typo);
+    expect(codes(body.errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(body.errors![0].message).toBe('Cannot query field "apiKey" on type "Query".');
+    const ws = await collect(api.wsClient(), typo, 1, 2000);
+    expect(codes(ws.errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(ws.errors[0].message).toBe('Cannot query field "apiKey" on type "Query".');
+    const variable = await api.gql(
+      'mutation($r: Role!) { createApiKey(name: "typo", role: $r) { key } }',
+      { r: 'ADMN' },
+    );
+    expect(codes(variable.body.errors)).toEqual(['BAD_USER_INPUT']);
+    expect(variable.body.errors![0].message).toContain('"Role"');
+    expect(variable.body.errors![0].message).not.toMatch(/Did you mean|ADMIN/);
+  });
+
   it('limits failed authentications per address, before authenticating', async () => {
     await sleep(3100);
     for (let i = 0; i < 3; i++) {

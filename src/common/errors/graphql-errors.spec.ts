@@ -10,7 +10,7 @@ import {
 import { getVariableValues } from 'graphql/execution/values';
 import { BadUserInputError, ConflictError } from './app-error';
 import { SlowConsumerError } from '../pubsub/coalescing-queue';
-import { formatGraphQLError, redactVariableValue } from './graphql-errors';
+import { formatGraphQLError, graphqlErrorFormatter, redactVariableValue } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
   it('passes a typed error through with its code, field and reason', () => {
@@ -142,3 +142,31 @@ function validateVariables(
   const result = getVariableValues(schema, operation.variableDefinitions ?? [], values);
   return 'errors' in result ? (result.errors ?? []) : [];
 }
+
+describe('graphqlErrorFormatter', () => {
+  const typo = (message: string) =>
+    new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+
+  it.each([
+    [
+      'Cannot query field "apiKey" on type "Query". Did you mean "apiKeys"?',
+      'Cannot query field "apiKey" on type "Query".',
+    ],
+    [
+      'Unknown argument "frist" on field "Query.customers". Did you mean "first"?',
+      'Unknown argument "frist" on field "Query.customers".',
+    ],
+    [
+      'Cannot query field "nam" on type "Nas". Did you mean "name", "type", or "shortname"?',
+      'Cannot query field "nam" on type "Nas".',
+    ],
+  ])('drops the suggestion when the schema is hidden: %s', (message, hidden) => {
+    const error = typo(message);
+    expect(graphqlErrorFormatter({ hideSchemaDetails: true })(error.toJSON(), error).message).toBe(
+      hidden,
+    );
+    expect(graphqlErrorFormatter({ hideSchemaDetails: false })(error.toJSON(), error).message).toBe(
+      message,
+    );
+  });
+});

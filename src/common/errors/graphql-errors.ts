@@ -126,3 +126,32 @@ export function formatGraphQLError(
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
   };
 }
+
+/** graphql-js's suggestion at the end of a message: ` Did you mean "apiKeys"?`. */
+const SUGGESTION = / ?Did you mean [\s\S]*\?$/;
+
+/** A message without graphql-js's "Did you mean …?", which names fields, types and values. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
+export type GraphQLErrorFormatter = (
+  formatted: GraphQLFormattedError,
+  error: unknown,
+) => GraphQLFormattedError;
+
+/**
+ * formatGraphQLError, and, when the schema is to stay hidden (introspection off), without
+ * graphql-js's suggestions: a typo would otherwise be answered with the names of fields,
+ * arguments, types and enum values (`Did you mean "apiKeys"?`), the schema a name at a time.
+ */
+export function graphqlErrorFormatter(opts: { hideSchemaDetails: boolean }): GraphQLErrorFormatter {
+  if (!opts.hideSchemaDetails) return formatGraphQLError;
+  return (formatted, error) => {
+    const out = formatGraphQLError(
+      { ...formatted, message: withoutSuggestions(formatted.message) },
+      error,
+    );
+    return { ...out, message: withoutSuggestions(out.message) };
+  };
+}
