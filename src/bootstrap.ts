@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { applyHttpLimits } from './graphql/http-limits';
 import { serveConsole } from './console/console-assets';
+import { StartupLogger } from './logging/logging.module';
 
 /** Thrown when a port radgraph must bind is taken; names the variable to change. */
 export class PortInUseError extends Error {
@@ -25,7 +26,9 @@ export class PortInUseError extends Error {
 /** Builds the app for a configuration, without listening (tests call listen themselves). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    // Held until the JSON logger (LoggingModule) takes over, so every line is JSON.
+    // Held until the JSON logger (LoggingModule) takes over, so every line is JSON; the same
+    // JSON lines, from StartupLogger, when the start fails before it could.
+    logger: new StartupLogger(config),
     bufferLogs: true,
     abortOnError: false,
   });

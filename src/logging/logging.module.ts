@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { stdTimeFunctions, type LevelWithSilent } from 'pino';
+import { pino, stdTimeFunctions, type LevelWithSilent, type Logger as Pino } from 'pino';
 import type { AppConfig, LogLevel } from '../config/app-config';
 
 /** LOG_LEVEL in pino's names: Nest's verbose is pino's trace. */
@@ -33,6 +33,67 @@ const REDACT = ['password', 'secret', 'token', 'authorization', 'apiKey', 'key',
 /** A request's path, without its query string (which may carry anything). */
 const pathOf = (url: string | undefined) => (url ?? '').split('?')[0];
 
+/** The line format and level every radgraph log line has, the request lines and the rest. */
+function baseOptions(config: AppConfig) {
+  return {
+    level: PINO_LEVEL[config.logLevel],
+    base: { service: 'radgraph' },
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
+}
+
+/**
+ * Nest's logger until the app's (nestjs-pino, which exists only once the app does) takes
+ * over: the same JSON lines at the same LOG_LEVEL. The lines Nest holds while it starts
+ * (bufferLogs) go here when the start fails, as does the error that failed it, so a failed
+ * start logs JSON too rather than Nest's coloured text.
+ */
+export class StartupLogger implements LoggerService {
+  private readonly pino: Pino;
+
+  constructor(config: AppConfig) {
+    this.pino = pino(baseOptions(config), process.stdout);
+  }
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  /** Nest passes the context last, and for errors maybe a stack before it. */
+  private write(
+    level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal',
+    message: unknown,
+    params: unknown[],
+  ) {
+    const rest = [...params];
+    const context = typeof rest[rest.length - 1] === 'string' ? rest.pop() : undefined;
+    const fields: Record<string, unknown> = context === undefined ? {} : { context };
+    if (message instanceof Error) {
+      this.pino[level]({ ...fields, err: message }, message.message);
+      return;
+    }
+    if (typeof rest[0] === 'string') fields.err = { stack: rest[0] };
+    this.pino[level](fields, typeof message === 'string' ? message : JSON.stringify(message));
+  }
+}
+
 /**
  * Structured logs: one JSON object a line on stdout (pino, through nestjs-pino), for every
  * Nest logger in the app and one line per HTTP request. Each request gets an id (the caller's
@@ -49,11 +110,7 @@ export class LoggingModule {
         LoggerModule.forRoot({
           pinoHttp: [
             {
-              level: PINO_LEVEL[config.logLevel],
-              base: { service: 'radgraph' },
-              timestamp: stdTimeFunctions.isoTime,
-              formatters: { level: (label) => ({ level: label }) },
-              redact: { paths: REDACT, censor: '[redacted]' },
+              ...baseOptions(config),
               genReqId(req: IncomingMessage, res: ServerResponse) {
                 const given = req.headers['x-request-id'];
                 const id =

@@ -129,6 +129,25 @@ describe('starting radgraph', () => {
       /Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/,
     );
   });
+  it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
+    // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
+    // coloured text, and the last line says why.
+    const { code, stdout, stderr } = await runMain({
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      DATABASE_URL: `mysql://root@127.0.0.1:${await freePort()}/radius`,
+      LOG_LEVEL: 'error',
+    });
+    expect(code).toBe(1);
+    expect(stdout + stderr).not.toContain('\x1b[');
+    const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // At LOG_LEVEL=error, the info lines held while Nest started are not written.
+    expect(parsed.map((l) => l.level)).toEqual(['error']);
+    expect(parsed[0]).toMatchObject({ service: 'radgraph', context: 'ExceptionHandler' });
+    expect(String(parsed[0].msg)).toMatch(/named by DATABASE_URL/);
+    expect(stderr).toMatch(/^radgraph: Cannot connect to the database at 127\.0\.0\.1:\d+/m);
+  });
 });
 
 describe('command 1: radgraph with nothing configured', () => {
