@@ -520,6 +520,21 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       expect(exported.stdout).toBe(`1,001 customers written to ${out}\n`);
       expect(readFileSync(out, 'utf8')).toBe(await exportCsv(api));
       expect(readFileSync(out, 'utf8').split('\r\n')).toHaveLength(1003); // header, 1,001, end
+
+      // An export never writes over a file, nor dies on one it cannot create: it says why.
+      const before = readFileSync(out, 'utf8');
+      for (const target of [out, path.join(dir, 'no-such-dir', 'x.csv')]) {
+        const failed = run(cli[0], [...cli.slice(1), 'export', target], { env, encoding: 'utf8' });
+        await expect(failed).rejects.toMatchObject({ code: 1 });
+        const { stderr } = (await failed.catch((e: unknown) => e)) as { stderr: string };
+        expect(stderr.split('\n')[0]).toMatch(
+          new RegExp(
+            `^radgraph: cannot create ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\((EEXIST|ENOENT)\\)`,
+          ),
+        );
+        expect(stderr).not.toMatch(/^\s+at /m); // no stack trace
+      }
+      expect(readFileSync(out, 'utf8')).toBe(before);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -179,7 +179,19 @@ async function exportFile(
   if (extra.length > 0) throw new UsageError('customers export takes at most one file');
   const filter = await exportFilter(exporter, args);
   const bar = new ProgressBar(process.stderr, 'Exporting', 'rows');
-  const target = file ? createWriteStream(file, { flags: 'wx' }) : process.stdout;
+  // Opened here, never over an existing file, so that a file that cannot be made is a
+  // message, not a write stream's unhandled error once the export is under way.
+  let fd: number | undefined;
+  if (file) {
+    try {
+      fd = openSync(file, 'wx');
+    } catch (err) {
+      throw new UsageError(
+        `cannot create ${file} (${(err as NodeJS.ErrnoException).code}): the export never writes over a file; move it away or choose another`,
+      );
+    }
+  }
+  const target = fd !== undefined ? createWriteStream('', { fd }) : process.stdout;
   let rows = -1;
   for await (const chunk of exporter.chunks(filter)) {
     rows += (chunk.match(/\r\n/g) ?? []).length;
