@@ -13,7 +13,7 @@ import { Role } from './auth/principal';
 import { AppError } from './common/errors/app-error';
 import { ConfigError, loadConfig } from './config/app-config';
 import { option, UsageError } from './common/cli/cli-args';
-import { createDataSource } from './database/data-source-options';
+import { createDataSource, DatabaseUnreachableError } from './database/data-source-options';
 import { TransactionsService } from './database/transactions.service';
 import { AuditService } from './audit/audit.service';
 import { runAudited } from './audit/audit-context';
@@ -130,8 +130,12 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // What the operator can act on from the message alone: no stack trace, exit 1.
     const expected =
-      err instanceof UsageError || err instanceof AppError || err instanceof ConfigError;
+      err instanceof UsageError ||
+      err instanceof AppError ||
+      err instanceof ConfigError ||
+      err instanceof DatabaseUnreachableError;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`radgraph: ${expected ? message : ((err as Error).stack ?? message)}\n`);
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);

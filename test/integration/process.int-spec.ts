@@ -12,24 +12,23 @@ const ROOT = path.join(__dirname, '..', '..');
 function runMain(
   env: Record<string, string>,
   timeoutMs = 60_000,
+  args = ['src/main.ts'],
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`src/main.ts did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(`${args.join(' ')} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`),
+      );
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -147,6 +146,27 @@ describe('starting radgraph', () => {
     expect(parsed[0]).toMatchObject({ service: 'radgraph', context: 'ExceptionHandler' });
     expect(String(parsed[0].msg)).toMatch(/named by DATABASE_URL/);
     expect(stderr).toMatch(/^radgraph: Cannot connect to the database at 127\.0\.0\.1:\d+/m);
+  });
+});
+
+describe('the CLI', () => {
+  it('stops with a message naming DATABASE_URL, without a stack trace, when the database is unreachable', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'radgraph-cli-'));
+    try {
+      const { code, stdout, stderr } = await runMain(
+        { DATA_DIR: dataDir, DATABASE_URL: `mysql://root@127.0.0.1:${await freePort()}/radius` },
+        60_000,
+        ['src/cli.ts', 'apikey', 'list'],
+      );
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(
+        /^radgraph: Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL: connect ECONNREFUSED/,
+      );
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(code).toBe(1);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
