@@ -40,7 +40,10 @@ export async function buildDataSourceOptions(
       charset: 'utf8mb4',
       timezone: 'Z',
       connectTimeout: 10_000,
-      extra: { connectionLimit: 10 },
+      // TypeORM reads only the host, the user and the database from the URL: the options in
+      // its query string (`?ssl=…` for TLS) reach its pool here, as they reach every other
+      // connection radgraph makes from the URL (mysql2's own `uri`).
+      extra: { ...urlQueryOptions(db.url), connectionLimit: 10 },
       migrations: MYSQL_MIGRATIONS,
       namingStrategy: new RadgraphNamingStrategy('mysql'),
     };
@@ -60,6 +63,38 @@ export async function buildDataSourceOptions(
     migrations: SQLITE_MIGRATIONS,
     namingStrategy: new RadgraphNamingStrategy('sqlite'),
   };
+}
+
+/** radgraph's own connection settings, which a DATABASE_URL query string cannot change. */
+const FIXED_OPTIONS = new Set([
+  'host',
+  'port',
+  'database',
+  'user',
+  'password',
+  'supportBigNumbers',
+  'bigNumberStrings',
+  'charset',
+  'timezone',
+  'connectTimeout',
+  'connectionLimit',
+]);
+
+/**
+ * The connection options in a mysql:// URL's query string, read as mysql2 reads its `uri`
+ * (a JSON value, else the string): `?ssl={"rejectUnauthorized":true}` is `{ ssl: {…} }`.
+ */
+export function urlQueryOptions(url: string): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of new URL(url).searchParams) {
+    if (FIXED_OPTIONS.has(key)) continue;
+    try {
+      options[key] = JSON.parse(value);
+    } catch {
+      options[key] = value;
+    }
+  }
+  return options;
 }
 
 /**

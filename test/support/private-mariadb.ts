@@ -55,10 +55,14 @@ export class PrivateMariaDb {
     /** The temp directory holding the datadir, the socket and the error log. */
     readonly dir: string,
     readonly port: number,
+    private readonly serverArgs: readonly string[] = [],
   ) {}
 
-  /** Installs a fresh datadir (root@127.0.0.1 with no password) and starts the server. */
-  static async create(): Promise<PrivateMariaDb> {
+  /**
+   * Installs a fresh datadir (root@127.0.0.1 with no password) and starts the server, with
+   * `serverArgs` added to mariadbd's (e.g. `--ssl-cert=…` and `--ssl-key=…`).
+   */
+  static async create(serverArgs: readonly string[] = []): Promise<PrivateMariaDb> {
     const mariadbd = findBinary(['mariadbd', 'mysqld']);
     const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
     if (!mariadbd || !installDb) {
@@ -67,7 +71,7 @@ export class PrivateMariaDb {
       );
     }
     const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-mariadb-'));
-    const server = new PrivateMariaDb(mariadbd, dir, await freePort());
+    const server = new PrivateMariaDb(mariadbd, dir, await freePort(), serverArgs);
     try {
       const install = spawnSync(
         installDb,
@@ -126,6 +130,7 @@ export class PrivateMariaDb {
         '--innodb-buffer-pool-size=32M',
         // Durable commits (the default, stated): an acknowledged commit survives a SIGKILL.
         '--innodb-flush-log-at-trx-commit=1',
+        ...this.serverArgs,
       ],
       { stdio: 'ignore' },
     );
