@@ -47,7 +47,7 @@ export class SessionEventsResolver {
 
   @Subscription(() => [SessionEvent], {
     description:
-      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional.',
+      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional. With announceLive: true, the first batch is an empty list, sent to this subscriber alone as soon as its subscription is registered: every event committed after it arrives will come. A dashboard that shows a snapshot (onlineSessions) with live updates subscribes with it, waits for the empty batch, then loads the snapshot and applies on top of it, in order, the batches that came meanwhile (an event the snapshot already reflects brings the same state or a newer one, so applying it is harmless); after a reconnection graphql-ws subscribes again and the empty batch comes again, so it loads the snapshot again then.',
     resolve: (batch: SessionEvent[]) => batch,
   })
   @ListSize({ max: MAX_BATCH_EVENTS })
@@ -56,6 +56,14 @@ export class SessionEventsResolver {
     @Args('username', { type: () => String, nullable: true }) username?: string | null,
     @Args('maxLatencyMs', { type: () => Int, nullable: true, defaultValue: 100 })
     maxLatencyMs?: number | null,
+    @Args('announceLive', {
+      type: () => Boolean,
+      nullable: true,
+      defaultValue: false,
+      description:
+        'Send an empty batch first, as soon as this subscription is live: a snapshot read after it misses no event.',
+    })
+    announceLive?: boolean | null,
   ): Promise<AsyncIterableIterator<SessionEvent[]>> {
     const latency = requireInt(
       'maxLatencyMs',
@@ -66,7 +74,7 @@ export class SessionEventsResolver {
     );
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
     const filter = await this.bus.prepare({ nasName, username: username ?? undefined });
-    return this.bus.subscribeBatches(filter, latency);
+    return this.bus.subscribeBatches(filter, latency, announceLive === true);
   }
 }
 

@@ -228,6 +228,73 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     }
   });
 
+  it('announceLive: an empty first batch, to the asker alone, once it is live; a snapshot read then misses nothing', async () => {
+    const bus = api.app.get(SessionEventBus);
+    /** A subscription's batches as they come: the uniqueIds of each. */
+    const watch = (announce: boolean) => {
+      const batches: string[][] = [];
+      const errors: unknown[] = [];
+      const stop = api.wsClient().subscribe<{ sessionEventBatches: any[] }>(
+        {
+          query: `subscription { sessionEventBatches(username: "live-batch", maxLatencyMs: 0${announce ? ', announceLive: true' : ''}) { ${EVENT_FIELDS} } }`,
+        },
+        {
+          next: (r) =>
+            r.errors
+              ? errors.push(...r.errors)
+              : batches.push(r.data!.sessionEventBatches.map((e) => e.session.uniqueId)),
+          error: (err) => errors.push(err),
+          complete: () => undefined,
+        },
+      );
+      return { batches, errors, stop };
+    };
+    // One subscriber of the group, live, that did not ask.
+    const before = bus.stats.subscribers;
+    const other = watch(false);
+    await until(() => bus.stats.subscribers > before, 'the first subscription in the bus');
+    // The asker's setup is held (as a slow NAS lookup would) until the test lets it go.
+    const prepare = bus.prepare.bind(bus);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
+      holding++;
+      await held;
+      return prepare(filter);
+    });
+    try {
+      const asker = watch(true);
+      await until(() => holding === 1, "the asker's setup");
+      // Committed and delivered while the asker is not live: it gets nothing, not even [].
+      await insertOpen('live-early', 'live-batch');
+      await until(() => other.batches.length === 1, 'the early event to the live subscriber');
+      expect(other.batches).toEqual([['live-early']]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(asker.batches).toEqual([]);
+      release();
+      await until(() => asker.batches.length === 1, 'the empty batch');
+      expect(asker.batches).toEqual([[]]);
+      // Live: a snapshot now has what came before, and what commits next comes as an event.
+      const { body } = await api.gql(
+        '{ onlineSessions(search: "live-batch") { edges { node { uniqueId } } } }',
+      );
+      expect(body.data.onlineSessions.edges.map((e: any) => e.node.uniqueId)).toEqual([
+        'live-early',
+      ]);
+      await insertOpen('live-after', 'live-batch');
+      await until(() => asker.batches.length === 2 && other.batches.length === 2, 'live-after');
+      expect(asker.batches).toEqual([[], ['live-after']]);
+      expect(other.batches).toEqual([['live-early'], ['live-after']]);
+      expect([...asker.errors, ...other.errors]).toEqual([]);
+      asker.stop();
+      other.stop();
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+  });
+
   it('applies depth limits to subscriptions too (in graphql-ws onSubscribe)', async () => {
     const deep =
       'session { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { customer { currentSession { id } } } } } } } } } } }';

@@ -54,4 +54,15 @@ describe('session event batches', () => {
     expect(latest.size).toBe(7);
     expect(latest.get(String((MERGE_BATCHES_ABOVE * 5) % 7))).toBe(String(MERGE_BATCHES_ABOVE * 5));
   });
+
+  it('never merges the empty batch that announces a subscription: it stays first', async () => {
+    const q = batchQueue(() => undefined);
+    q.push([]);
+    for (let i = 0; i <= MERGE_BATCHES_ABOVE * 3; i++) {
+      q.push([ev(String(i % 3), SessionEventType.UPDATED, i)]);
+    }
+    expect(q.size).toBeLessThanOrEqual(MERGE_BATCHES_ABOVE);
+    expect((await q.next()).value).toEqual([]);
+    expect((await q.next()).value.length).toBeGreaterThan(0);
+  });
 });

@@ -71,10 +71,13 @@ export class EventBatcher {
   }
 }
 
-/** A subscriber's queue of batches: past MERGE_BATCHES_ABOVE waiting, they merge into one. */
+/**
+ * A subscriber's queue of batches: past MERGE_BATCHES_ABOVE waiting, they merge into one. The
+ * empty batch that says the subscription is live (announceLive) never merges: it stays first.
+ */
 export function batchQueue(onClose: () => void): CoalescingQueue<SessionEvent[]> {
   return new CoalescingQueue<SessionEvent[]>({
-    key: () => 'batches',
+    key: (batch) => (batch.length === 0 ? 'live' : 'batches'),
     merge: (waiting, newer) => coalesceBySession([...waiting, ...newer]),
     coalesceAbove: MERGE_BATCHES_ABOVE,
     // One merged batch holds each session once: bounded by the sessions there are.

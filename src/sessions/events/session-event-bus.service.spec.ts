@@ -138,4 +138,19 @@ describe('SessionEventBus', () => {
     expect(await sessionsOf('10.0.0.5')).toBe(1);
     expect(await sessionsOf('10.1.0.1')).toBe(1);
   });
+
+  it('announces a batch subscriber that asked with an empty batch, to it alone, before any event', async () => {
+    const plain = bus.subscribeBatches({}, 0);
+    const announced = bus.subscribeBatches({}, 0, true);
+    const first = await announced.next();
+    expect(first.value).toEqual([]);
+    await bus.publish([{ type: SessionEventType.STOPPED, row: row('6', '3') }]);
+    const [mine, theirs] = [(await announced.next()).value, (await plain.next()).value];
+    // The group's batch, the same array for both: the empty one went to the asker only.
+    expect(mine).toBe(theirs);
+    expect(mine.map((e: { type: string }) => e.type)).toEqual(['STOPPED']);
+    expect(await Promise.race([plain.next(), new Promise((r) => setTimeout(r, 20, 'none'))])).toBe(
+      'none',
+    );
+  });
 });

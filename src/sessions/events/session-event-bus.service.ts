@@ -276,10 +276,16 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     return subscriber.queue;
   }
 
-  /** A subscriber's stream of batches, at most `maxLatencyMs` after their first event. */
+  /**
+   * A subscriber's stream of batches, at most `maxLatencyMs` after their first event. With
+   * `announceLive`, its first batch is an empty one, for it alone, queued once it is in its
+   * group: every event delivered from then on is behind it, so a snapshot read after the
+   * client has it misses none.
+   */
   subscribeBatches(
     filter: SessionEventFilter,
     maxLatencyMs: number,
+    announceLive = false,
   ): AsyncIterableIterator<SessionEvent[]> {
     filter = normalized(filter);
     const key = JSON.stringify([filter.nasName ?? null, filter.username ?? null, maxLatencyMs]);
@@ -300,6 +306,8 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       }),
     };
     batcher.members.add(member);
+    // A new array: payloads are shared per object (shared-subscribe.ts).
+    if (announceLive) member.queue.push([]);
     this.countSubscriptions();
     return member.queue;
   }
