@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
+import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 import { until } from '../support/until';
@@ -359,5 +360,42 @@ describe('the operator console in Chromium', () => {
         hasText: new RegExp(`^${onlineSummary.total + 1}$`),
       })
       .waitFor({ timeout: 5_000 });
+  });
+
+  it('leaves no ghost row when a Stop commits while its subscription is still being set up', async () => {
+    await page.getByTestId('nav-online').click();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+    await page.getByTestId('online-nas-filter').selectOption({ label: 'All NAS' });
+    await account('Start', 'browser.ghost', 0, 0n, 'AA:BB:CC:00:50:01', '10.50.0.1');
+    const row = page.locator('[data-testid="online-row"][data-username="browser.ghost"]');
+    await row.waitFor();
+    // The server holds every new subscription's setup (after auth and validation, before the
+    // bus has it) until the test lets it go: the window a slow NAS lookup or a busy event
+    // loop opens.
+    const bus = api.app.get(SessionEventBus);
+    const prepare = bus.prepare.bind(bus);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
+      holding++;
+      await held;
+      return prepare(filter);
+    });
+    try {
+      await page.reload();
+      await until(() => holding > 0, 'the Online table subscribing');
+      // The table's snapshot may be read now, before its subscription is in the bus...
+      await row.waitFor({ timeout: 1_500 }).catch(() => undefined);
+      // ...and the session ends before the subscription is: its STOPPED reaches no one.
+      await account('Stop', 'browser.ghost', 60, 0n, 'AA:BB:CC:00:50:01', '10.50.0.1');
+      release();
+      // The row goes once the table is live: it must not stay until the next reload.
+      await row.waitFor({ state: 'detached', timeout: 5_000 });
+      expect(await page.getByTestId('live-status').getAttribute('data-state')).toBe('connected');
+    } finally {
+      release();
+      spy.mockRestore();
+    }
   });
 });

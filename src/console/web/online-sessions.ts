@@ -75,6 +75,9 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
   searchRef.current = search;
   // Events that arrive while a snapshot loads wait here, then apply on top of it.
   const pending = useRef<SessionEvent[] | null>(null);
+  // Whether the subscription is live: it said so with its empty first batch (announceLive).
+  // A snapshot read before then could miss an event that commits meanwhile for good.
+  const subscribed = useRef(false);
   const seq = useRef(0);
   const onEventsRef = useRef(onEvents);
   onEventsRef.current = onEvents;
@@ -127,23 +130,31 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     setLoading(false);
   }, [api, nasId, apply, publish]);
 
-  // The snapshot, again whenever the filters change or the feed (re)connects.
+  // A new search with a live subscription: a new snapshot. Before it is live, its
+  // announcement loads the snapshot (for the search as it is then).
   useEffect(() => {
-    void loadSnapshot();
-    const off = live.onConnected(() => void loadSnapshot());
+    if (subscribed.current) void loadSnapshot();
     return () => {
-      off();
       seq.current++;
     };
-  }, [live, loadSnapshot, search]);
+  }, [loadSnapshot, search]);
 
-  // The events of the selected NAS (all without one).
+  // The events of the selected NAS (all without one), and the snapshot each time the
+  // subscription is live: at first, after every reconnection (graphql-ws subscribes again,
+  // and the empty batch comes again) and after a restart (SLOW_CONSUMER, say).
   useEffect(() => {
-    return live.subscribe<{ sessionEventBatches: SessionEvent[] }>(
+    subscribed.current = false;
+    setLoading(true);
+    const stop = live.subscribe<{ sessionEventBatches: SessionEvent[] }>(
       SESSION_EVENT_BATCHES,
       { nasId: nasId || null },
       {
         next: ({ sessionEventBatches: events }) => {
+          if (events.length === 0) {
+            subscribed.current = true;
+            void loadSnapshot();
+            return;
+          }
           if (pending.current) pending.current.push(...events);
           else {
             apply(events);
@@ -151,9 +162,16 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
           }
           onEventsRef.current();
         },
-        restarted: () => void loadSnapshot(),
+        restarted: () => {
+          subscribed.current = false;
+        },
       },
     );
+    return () => {
+      stop();
+      subscribed.current = false;
+      seq.current++;
+    };
   }, [live, nasId, apply, publish, loadSnapshot]);
 
   return { rows, totalCount, complete, loading, error };

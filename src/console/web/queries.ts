@@ -51,7 +51,7 @@ export const ONLINE_SESSIONS = /* GraphQL */ `
 
 export const SESSION_EVENT_BATCHES = /* GraphQL */ `
   subscription SessionEventBatches($nasId: ID) {
-    sessionEventBatches(nasId: $nasId, maxLatencyMs: 100) {
+    sessionEventBatches(nasId: $nasId, maxLatencyMs: 100, announceLive: true) {
       type
       session {
         ...OnlineSessionFields
