@@ -398,4 +398,42 @@ describe('the operator console in Chromium', () => {
       spy.mockRestore();
     }
   });
+
+  it("keeps a customer's page current when a Stop commits while its subscription is still being set up", async () => {
+    await gqlData(api, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username: 'browser.detailrace', password: 'Detail-Race-1', profileId: '1' },
+    });
+    await account('Start', 'browser.detailrace', 0, 0n, 'AA:BB:CC:00:60:01', '10.60.0.1');
+    await page.getByTestId('nav-customers').click();
+    const bus = api.app.get(SessionEventBus);
+    const prepare = bus.prepare.bind(bus);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = 0;
+    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
+      if (filter.username === 'browser.detailrace') {
+        holding++;
+        await held;
+      }
+      return prepare(filter);
+    });
+    try {
+      await page
+        .locator('[data-testid="customer-row"][data-username="browser.detailrace"]')
+        .click();
+      await until(() => holding > 0, "the customer's page subscribing");
+      await page
+        .locator('[data-testid="detail-status"]', { hasText: /^Online$/ })
+        .waitFor({ timeout: 5_000 });
+      // The session ends after the page read it, before its subscription is in the bus.
+      await account('Stop', 'browser.detailrace', 60, 0n, 'AA:BB:CC:00:60:01', '10.60.0.1');
+      release();
+      await page
+        .locator('[data-testid="detail-status"]', { hasText: /^Offline$/ })
+        .waitFor({ timeout: 5_000 });
+    } finally {
+      release();
+      spy.mockRestore();
+    }
+  });
 });

@@ -25,7 +25,6 @@ export class LiveFeed {
   private readonly client: Client;
   private state: LiveState = 'connecting';
   private readonly stateListeners = new Set<(state: LiveState) => void>();
-  private readonly connectedListeners = new Set<() => void>();
   private pongTimer: number | undefined;
   private disposed = false;
 
@@ -54,7 +53,6 @@ export class LiveFeed {
         connected: (s) => {
           socket = s as WebSocket;
           this.setState('connected');
-          this.connectedListeners.forEach((cb) => cb());
         },
         closed: () => {
           socket = null;
@@ -83,12 +81,6 @@ export class LiveFeed {
   onState(cb: (state: LiveState) => void): () => void {
     this.stateListeners.add(cb);
     return () => this.stateListeners.delete(cb);
-  }
-
-  /** Every (re)connection: a snapshot taken before it may miss events. */
-  onConnected(cb: () => void): () => void {
-    this.connectedListeners.add(cb);
-    return () => this.connectedListeners.delete(cb);
   }
 
   /**
@@ -133,7 +125,6 @@ export class LiveFeed {
     this.disposed = true;
     window.clearTimeout(this.pongTimer);
     this.stateListeners.clear();
-    this.connectedListeners.clear();
     void this.client.dispose();
   }
 

@@ -153,6 +153,7 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
           if (events.length === 0) {
             subscribed.current = true;
             void loadSnapshot();
+            onEventsRef.current(); // the header's figures too, read now that nothing is missed
             return;
           }
           if (pending.current) pending.current.push(...events);

@@ -64,7 +64,7 @@ export const SESSION_EVENT_BATCHES = /* GraphQL */ `
 /** Any change to one customer's sessions: the detail page refetches on it. */
 export const CUSTOMER_SESSION_EVENTS = /* GraphQL */ `
   subscription CustomerSessionEvents($username: String!) {
-    sessionEventBatches(username: $username, maxLatencyMs: 500) {
+    sessionEventBatches(username: $username, maxLatencyMs: 500, announceLive: true) {
       type
       session {
         id

@@ -48,8 +48,9 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
   const customer = data?.customer;
 
   // Keep the status and sessions current: refetch when this customer's sessions change, and
-  // whenever the feed (re)connects (graphql-ws resubscribes by itself; what happened while
-  // it was down never comes as an event).
+  // when the subscription says it is live (announceLive's empty batch: at first, and after
+  // each reconnection, as graphql-ws resubscribes by itself; what happened before it never
+  // comes as an event, and a read then misses nothing).
   const refresh = useThrottle(() => void refetch(), 1000);
   const username = customer?.username;
   useEffect(() => {
@@ -59,11 +60,7 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
       { username },
       { next: refresh, restarted: refresh },
     );
-    const off = live.onConnected(refresh);
-    return () => {
-      off();
-      unsubscribe();
-    };
+    return unsubscribe;
   }, [live, username, refresh]);
 
   useEffect(() => {

@@ -1,7 +1,7 @@
 // Online Customers: the header counts, the filters and the live table.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { formatBytes, formatDateTime, nasLabel, nasName, orDash, sumBytes } from '../format';
-import { useDebounced, useDebouncedCall, useQuery, useSession, useThrottle } from '../hooks';
+import { useDebounced, useDebouncedCall, useQuery, useThrottle } from '../hooks';
 import { localHeader, useLiveSessions } from '../online-sessions';
 import { NAS_DEVICES, ONLINE_HEADER } from '../queries';
 import type { NasRef, OnlineHeaderData } from '../types';
@@ -32,8 +32,6 @@ export function OnlinePage() {
     nasId,
     refreshHeader,
   );
-  const { live } = useSession();
-  useEffect(() => live.onConnected(refreshHeader), [live, refreshHeader]);
 
   // While the table holds every open session its own counts are exact and immediate;
   // otherwise the header is onlineSummary and topSessions (refetched after events).
