@@ -1,6 +1,6 @@
 import { GraphQLError, Kind, visit, type DocumentNode, type ValueNode } from 'graphql';
-import { BadUserInputError } from '../common/errors/app-error';
-import { MAX_PAGE_SIZE } from '../common/pagination/connection';
+import type { BadUserInputError } from '../common/errors/app-error';
+import { pageSizeProblem } from '../common/pagination/connection';
 
 /** The arguments that size a page or a list, on every field that has them. */
 const PAGE_ARGUMENTS = new Set(['first', 'last']);
@@ -38,23 +38,24 @@ export function pageSizeErrors(
         if (!PAGE_ARGUMENTS.has(name)) continue;
         const value = valueOf(arg.value);
         // Anything but a number fails Int coercion later, with its own error.
-        if (typeof value !== 'number' || (value >= 0 && value <= MAX_PAGE_SIZE)) continue;
-        if (errors.some((e) => e.extensions.field === name)) continue;
-        errors.push(pageSizeError(name));
+        if (typeof value !== 'number') continue;
+        const problem = pageSizeProblem(value, name);
+        if (!problem || errors.some((e) => e.extensions.field === name)) continue;
+        errors.push(toGraphQLError(problem));
       }
     },
   });
   return errors;
 }
 
-function pageSizeError(field: string): GraphQLError {
-  const error = new BadUserInputError(
-    field,
-    `${field} must be an integer from 0 to ${MAX_PAGE_SIZE}`,
-    'PAGE_TOO_LARGE',
-  );
+function toGraphQLError(error: BadUserInputError): GraphQLError {
   return new GraphQLError(error.message, {
     originalError: error,
-    extensions: { code: error.code, field, reason: error.reason, http: { status: 400 } },
+    extensions: {
+      code: error.code,
+      field: error.field,
+      reason: error.reason,
+      http: { status: 400 },
+    },
   });
 }

@@ -58,11 +58,33 @@ export function ConnectionOf<T>(node: Type<T>, name: string): Type<Connection<T>
 
 export const MAX_PAGE_SIZE = 500;
 
-/** Checks `first` (0..500) for the field named in errors. */
-export function pageSize(first: number, field = 'first'): number {
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw new BadUserInputError(field, `${field} must be an integer from 0 to ${MAX_PAGE_SIZE}`);
+/**
+ * Why `value` is no page size (0..500) for the argument `field`, or null when it is one:
+ * reason PAGE_SIZE_NEGATIVE below 0, PAGE_TOO_LARGE above 500, INVALID_PAGE_SIZE for a
+ * fraction or NaN (GraphQL's Int coercion refuses those before they get here).
+ */
+export function pageSizeProblem(value: number, field = 'first'): BadUserInputError | null {
+  const allowed = `an integer from 0 to ${MAX_PAGE_SIZE}`;
+  if (!Number.isInteger(value)) {
+    return new BadUserInputError(field, `${field} must be ${allowed}`, 'INVALID_PAGE_SIZE');
   }
+  if (value < 0) {
+    return new BadUserInputError(
+      field,
+      `${field} must not be negative: give ${allowed} (0 answers totalCount and pageInfo only)`,
+      'PAGE_SIZE_NEGATIVE',
+    );
+  }
+  if (value > MAX_PAGE_SIZE) {
+    return new BadUserInputError(field, `${field} must be ${allowed}`, 'PAGE_TOO_LARGE');
+  }
+  return null;
+}
+
+/** Checks `first` (0..500) for the field named in errors (see pageSizeProblem). */
+export function pageSize(first: number, field = 'first'): number {
+  const problem = pageSizeProblem(first, field);
+  if (problem) throw problem;
   return first;
 }
 

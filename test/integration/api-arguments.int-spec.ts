@@ -1,0 +1,89 @@
+import { startApp, type RunningApp } from '../support/app';
+import { createProfile, gqlData, gqlError } from '../support/graphql';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * The arguments every list and every lookup share, over HTTP GraphQL on a real database:
+ * page sizes (first/last), an empty page (first: 0), and ids.
+ */
+describe.each(['mysql', 'sqlite'] as const)('API arguments on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    api = await startApp(db, { GRAPHQL_RATE_LIMIT_PER_MINUTE: '0' });
+    ids.profile = await createProfile(api, { name: 'args-plan' });
+    for (const username of ['args-a', 'args-b', 'args-c']) {
+      const made = await gqlData(
+        api,
+        'mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }',
+        { i: { username, password: 'pw-args-123', profileId: ids.profile } },
+      );
+      ids.customer = made.createCustomer.id;
+    }
+    await gqlData(api, 'mutation($id: ID!) { renewCustomer(id: $id, force: true) { id } }', {
+      id: ids.customer,
+    });
+    const nas = await gqlData(
+      api,
+      'mutation($i: CreateNasInput!) { createNas(input: $i) { id } }',
+      {
+        i: { name: '10.0.0.1', secret: 's3cret-args' },
+      },
+    );
+    ids.nas = nas.createNas.id;
+    const insert = `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime)
+                    VALUES (?, ?, ?, '10.0.0.1', ?)`;
+    const start = kind === 'mysql' ? new Date() : new Date().toISOString().replace('T', ' ');
+    for (const [i, username] of ['args-a', 'args-b', 'args-c', 'args-c'].entries()) {
+      await db.query(insert, [`s${i}`, `u${i}`, username, start]);
+    }
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  /** Every query with first/last, as `$n`. */
+  const SIZED = [
+    'query($n: Int) { customers(first: $n) { totalCount } }',
+    'query($n: Int) { onlineSessions(first: $n) { totalCount } }',
+    'query($n: Int) { onlineSessions(first: $n, search: "args") { totalCount } }',
+    'query($n: Int) { auditLog(first: $n) { totalCount } }',
+    'query($n: Int) { expiringCustomers(withinDays: 3660, first: $n) { totalCount } }',
+    'query($n: Int!) { topSessions(first: $n) { id } }',
+    'query($n: Int) { customers(first: 1) { edges { node { sessions(first: $n) { totalCount } } } } }',
+    'query($n: Int) { customers(first: 1) { edges { node { ledger(first: $n) { id } } } } }',
+    'query($n: Int!) { customers(first: 1) { edges { node { authAttempts(last: $n) { reply } } } } }',
+  ];
+
+  it('refuses a negative first or last as negative (PAGE_SIZE_NEGATIVE), not as too large', async () => {
+    for (const query of SIZED) {
+      const field = query.includes('last:') ? 'last' : 'first';
+      for (const [n, reason] of [
+        [-1, 'PAGE_SIZE_NEGATIVE'],
+        [-2_147_483_648, 'PAGE_SIZE_NEGATIVE'],
+        [501, 'PAGE_TOO_LARGE'],
+      ] as const) {
+        const error = await gqlError(api, query, { n });
+        expect([query, n, error.extensions]).toEqual([
+          query,
+          n,
+          expect.objectContaining({ code: 'BAD_USER_INPUT', field, reason }),
+        ]);
+        if (n < 0)
+          expect(error.message).toMatch(new RegExp(`^${field} must not be negative.*0 to 500`));
+      }
+    }
+    // Inline, as the audit sent it.
+    const inline = await gqlError(api, '{ onlineSessions(first: -1) { totalCount } }');
+    expect(inline.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'first',
+      reason: 'PAGE_SIZE_NEGATIVE',
+    });
+  });
+});
