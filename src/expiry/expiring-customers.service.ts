@@ -61,7 +61,8 @@ export class ExpiringCustomersService {
       });
     }
     const [rows, totalCount] = await Promise.all([
-      limit === 0 ? Promise.resolve([]) : page.getMany(),
+      // first: 0 still reads one row: hasNextPage says whether any follow the cursor (Relay).
+      page.getMany(),
       window().getCount(),
     ]);
     return toConnection(

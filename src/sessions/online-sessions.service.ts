@@ -201,19 +201,6 @@ export class OnlineSessionsService {
     const limit = pageSize(first);
     const before = decodeCursor('o', after);
     const { sql, params } = openSessionMatches(this.dataSource, term, nas);
-    if (limit === 0) {
-      const [row] = await this.raw<{ n: number | string }>(
-        `SELECT COUNT(*) AS n FROM (${sql}) m`,
-        params,
-      );
-      return toConnection(
-        [],
-        0,
-        Number(row.n),
-        () => '',
-        (r: RadAcct) => toSession(r),
-      );
-    }
     const found = await this.raw<{ id: number | string; total: number | string }>(
       `SELECT x.id AS id, x.total AS total FROM (SELECT m.id AS id, COUNT(*) OVER () AS total FROM (${sql}) m) x` +
         (before === null ? '' : ' WHERE x.id < :before') +
@@ -226,7 +213,7 @@ export class OnlineSessionsService {
         ? Number(found[0].total)
         : before === null
           ? 0
-          : (await this.searchPage(term, nas, 0)).totalCount;
+          : await this.searchCount(sql, params);
     const ids = found.map((r) => String(r.id));
     const rows =
       ids.length === 0
@@ -242,6 +229,15 @@ export class OnlineSessionsService {
     );
     const now = new Date();
     return mapConnection(page, (r) => toSession(r, now));
+  }
+
+  /** How many sessions the matches statement (openSessionMatches) finds. */
+  private async searchCount(sql: string, params: Record<string, unknown>): Promise<number> {
+    const [row] = await this.raw<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM (${sql}) m`,
+      params,
+    );
+    return Number(row.n);
   }
 
   /** A statement with named parameters (`:name`), as TypeORM's query builder takes them. */

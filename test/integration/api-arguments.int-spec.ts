@@ -86,4 +86,50 @@ describe.each(['mysql', 'sqlite'] as const)('API arguments on %s', (kind) => {
       reason: 'PAGE_SIZE_NEGATIVE',
     });
   });
+
+  it('answers first: 0 with no edges and hasNextPage true when nodes follow, on every connection (Relay)', async () => {
+    const connections: Array<[string, string]> = [
+      ['customers', 'customers(first: $n, after: $after)'],
+      ['onlineSessions', 'onlineSessions(first: $n, after: $after)'],
+      ['onlineSessions', 'onlineSessions(first: $n, after: $after, nasId: "NAS")'],
+      ['onlineSessions', 'onlineSessions(first: $n, after: $after, search: "args")'],
+      ['auditLog', 'auditLog(first: $n, after: $after)'],
+      ['expiringCustomers', 'expiringCustomers(withinDays: 3660, first: $n, after: $after)'],
+      ['customer.sessions', 'customer(id: "CUSTOMER") { sessions(first: $n, after: $after)'],
+    ];
+    for (const [name, call] of connections) {
+      const nested = name.includes('.');
+      const query = `query($n: Int, $after: String) { ${call
+        .replace('NAS', ids.nas)
+        .replace(
+          'CUSTOMER',
+          ids.customer,
+        )} { totalCount edges { cursor } pageInfo { hasNextPage endCursor } }${nested ? ' }' : ''} }`;
+      const read = async (n: number, after: string | null) => {
+        const data = await gqlData(api, query, { n, after });
+        return nested ? data.customer.sessions : data[name];
+      };
+      const all = await read(500, null);
+      expect([call, all.totalCount > 0, all.pageInfo.hasNextPage]).toEqual([call, true, false]);
+      expect([call, await read(0, null)]).toEqual([
+        call,
+        {
+          totalCount: all.totalCount,
+          edges: [],
+          pageInfo: { hasNextPage: true, endCursor: null },
+        },
+      ]);
+      // After the first node, more follow when there are two or more; after the last, none do.
+      const first = all.edges[0].cursor;
+      const last = all.edges[all.edges.length - 1].cursor;
+      expect([call, (await read(0, first)).pageInfo.hasNextPage]).toEqual([
+        call,
+        all.edges.length > 1,
+      ]);
+      expect([call, (await read(0, last)).pageInfo]).toEqual([
+        call,
+        { hasNextPage: false, endCursor: null },
+      ]);
+    }
+  });
 });

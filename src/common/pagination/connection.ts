@@ -6,10 +6,16 @@ import { ListSize } from './list-size';
 
 @ObjectType()
 export class PageInfo {
-  @Field()
+  @Field({
+    description:
+      'Whether nodes follow this page: with first: 0 (no edges), whether any follow the cursor (after), or any at all.',
+  })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "The last edge's cursor, for after; null when the page has no edges.",
+  })
   endCursor!: string | null;
 }
 
@@ -161,7 +167,8 @@ export async function keysetPage<R extends ObjectLiteral>(opts: {
     return page.getMany();
   };
   const [rows, totalCount] = await Promise.all([
-    limit === 0 ? Promise.resolve([]) : readPage(),
+    // first: 0 still reads one row: hasNextPage says whether any follow the cursor (Relay).
+    readPage(),
     opts.count ? opts.count() : opts.query().getCount(),
   ]);
   return toConnection(
