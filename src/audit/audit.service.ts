@@ -5,6 +5,7 @@ import { Clock } from '../common/clock/clock';
 import { BadUserInputError } from '../common/errors/app-error';
 import { keysetPage, type Connection } from '../common/pagination/connection';
 import { optionalText } from '../common/validation/text';
+import { optionalId } from '../common/validation/id';
 import { insertEntities } from '../database/bulk-writes';
 import { TransactionsService } from '../database/transactions.service';
 import { auditChanges, type AuditFieldChange, type AuditSnapshot } from './audit-changes';
@@ -132,7 +133,8 @@ export class AuditService {
     const actor = optionalText('filter.actor', filter.actor, 128, 'actor');
     const operation = optionalText('filter.operation', filter.operation, 64, 'operation');
     const targetType = optionalText('filter.targetType', filter.targetType, 32, 'targetType');
-    const targetId = optionalText('filter.targetId', filter.targetId, 64, 'targetId');
+    const id = optionalId('filter.targetId', filter.targetId, 'targetId');
+    const targetId = id === null ? null : String(id);
     const { since, until } = filter;
     if (since && until && since.getTime() > until.getTime()) {
       throw new BadUserInputError('filter.until', 'until must not be before since');

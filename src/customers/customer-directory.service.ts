@@ -5,6 +5,7 @@ import { BadUserInputError } from '../common/errors/app-error';
 import { Connection, keysetPage } from '../common/pagination/connection';
 import { likeLiteral } from '../common/sql/like';
 import { searchTerm } from '../common/validation/text';
+import { optionalId, parseId } from '../common/validation/id';
 import { RadAcct } from '../database/freeradius';
 import { CustomerEntity } from './customer.entity';
 import { CustomerStatus, searchTerms } from './customer-rules';
@@ -43,10 +44,7 @@ export class CustomerDirectoryService {
         'Give exactly one of id, username or accountNo',
       );
     }
-    if (key.id != null) {
-      const id = Number(key.id);
-      return Number.isSafeInteger(id) ? this.repo.findOneBy({ id }) : null;
-    }
+    if (key.id != null) return this.repo.findOneBy({ id: parseId('id', key.id) });
     if (key.username != null) return this.repo.findOneBy({ username: key.username });
     return this.repo.findOneBy({ accountNo: key.accountNo! });
   }
@@ -148,12 +146,8 @@ export class CustomerDirectoryService {
     const qb = this.repo.createQueryBuilder('c');
     const term = searchTerm('search', filter.search, MAX_SEARCH);
     if (term) this.whereSearch(qb, searchTerms(term));
-    if (filter.profileId != null) {
-      const profileId = Number(filter.profileId);
-      if (!Number.isSafeInteger(profileId))
-        throw new BadUserInputError('profileId', 'profileId is not a profile id');
-      qb.andWhere('c.profile_id = :profileId', { profileId });
-    }
+    const profileId = optionalId('profileId', filter.profileId);
+    if (profileId !== null) qb.andWhere('c.profile_id = :profileId', { profileId });
     if (filter.status != null) this.whereStatus(qb, filter.status);
     return qb;
   }

@@ -30,6 +30,7 @@ import { CreateCustomerInput } from './dto/create-customer.input';
 import { UpdateCustomerInput } from './dto/update-customer.input';
 import { LedgerKind } from './ledger-kind';
 import { Clock } from '../common/clock/clock';
+import { parseId } from '../common/validation/id';
 import { secretChange, type AuditFieldChange } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { customerSnapshot as snapshot, customerTarget as target } from './customer-audit';
@@ -299,11 +300,9 @@ export class CustomersService {
 
   /** The customer's profile id as committed (no lock), or null for no such customer. */
   private async currentProfileId(m: EntityManager, id: string): Promise<number | null> {
-    const key = Number(id);
-    if (!Number.isSafeInteger(key)) return null;
     const row = await m
       .getRepository(CustomerEntity)
-      .findOne({ where: { id: key }, select: { id: true, profileId: true } });
+      .findOne({ where: { id: parseId('id', id) }, select: { id: true, profileId: true } });
     return row?.profileId ?? null;
   }
 

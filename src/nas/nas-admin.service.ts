@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, Not } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
 import { BadUserInputError, ConflictError, NotFoundError } from '../common/errors/app-error';
+import { parseId } from '../common/validation/id';
 import { NasRow } from '../database/freeradius';
 import { TransactionsService } from '../database/transactions.service';
 import { CreateNasInput } from './dto/create-nas.input';
@@ -144,10 +145,7 @@ export class NasAdminService {
   }
 
   private async require(m: EntityManager, id: string): Promise<NasRow> {
-    const key = Number(id);
-    const found = Number.isSafeInteger(key)
-      ? await m.getRepository(NasRow).findOneBy({ id: key })
-      : null;
+    const found = await m.getRepository(NasRow).findOneBy({ id: parseId('id', id) });
     if (!found) throw new NotFoundError(`No NAS with id ${id}`, { field: 'id' });
     return found;
   }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Like } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
+import { parseId } from '../common/validation/id';
 import { NasRow } from '../database/freeradius';
 import { Nas } from './models/nas.model';
 import { isNasNetwork, NasAddressMatcher } from './nas-address-match';
@@ -72,9 +73,9 @@ export class NasService {
     return rows.map((r) => toNas(r, settings.get(r.id)));
   }
 
-  /** The NAS with this id, or null. */
-  async find(id: string): Promise<Nas | null> {
-    const row = await this.row(id);
+  /** The NAS with this id, or null; a malformed id is BAD_USER_INPUT naming `field`. */
+  async find(id: string, field = 'id'): Promise<Nas | null> {
+    const row = await this.row(id, field);
     return row ? toNas(row, (await this.settingsOf([row])).get(row.id)) : null;
   }
 
@@ -123,9 +124,9 @@ export class NasService {
     return candidates.filter((a) => String(owners.get(a)?.id) === nas.id);
   }
 
-  /** As `access`, by id. */
-  async accessById(id: string): Promise<NasAccess | null> {
-    const row = await this.row(id);
+  /** As `access`, by id; a malformed id is BAD_USER_INPUT naming `field`. */
+  async accessById(id: string, field = 'id'): Promise<NasAccess | null> {
+    const row = await this.row(id, field);
     return row ? this.accessOf(row, null) : null;
   }
 
@@ -138,9 +139,8 @@ export class NasService {
     return Promise.all(rows.map((r) => this.accessOf(r, null)));
   }
 
-  private async row(id: string): Promise<NasRow | null> {
-    const key = Number(id);
-    return Number.isSafeInteger(key) ? this.repo.findOneBy({ id: key }) : null;
+  private row(id: string, field: string): Promise<NasRow | null> {
+    return this.repo.findOneBy({ id: parseId(field, id) });
   }
 
   /** The nas row of each address: its own, else the longest network holding it. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { ConflictError, NotFoundError } from '../common/errors/app-error';
 import { CurrencyService } from '../common/money/currency.service';
+import { parseId } from '../common/validation/id';
 import { isForeignKeyViolation, uniqueViolation } from '../database/database-errors';
 import { RadGroupCheck, RadGroupReply, RadUserGroup } from '../database/freeradius';
 import { TransactionsService } from '../database/transactions.service';
@@ -72,11 +73,9 @@ export class ProfilesService implements OnApplicationBootstrap {
     return this.dataSource.getRepository(ProfileEntity).find({ order: { name: 'ASC' } });
   }
 
-  /** The profile, or null; `id` as the API gives it (a string). */
-  async find(id: string | number): Promise<ProfileEntity | null> {
-    const key = Number(id);
-    if (!Number.isSafeInteger(key)) return null;
-    return this.dataSource.getRepository(ProfileEntity).findOneBy({ id: key });
+  /** The profile, or null; `id` as the API gives it (a string), malformed: BAD_USER_INPUT. */
+  async find(id: string | number, field = 'id'): Promise<ProfileEntity | null> {
+    return this.dataSource.getRepository(ProfileEntity).findOneBy({ id: parseId(field, id) });
   }
 
   async findMany(ids: readonly number[]): Promise<Map<number, ProfileEntity>> {
@@ -104,13 +103,10 @@ export class ProfilesService implements OnApplicationBootstrap {
     field: string,
     mode: 'pessimistic_read' | 'pessimistic_write',
   ): Promise<ProfileEntity> {
-    const key = Number(id);
-    const profile = Number.isSafeInteger(key)
-      ? await m.getRepository(ProfileEntity).findOne({
-          where: { id: key },
-          lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode },
-        })
-      : null;
+    const profile = await m.getRepository(ProfileEntity).findOne({
+      where: { id: parseId(field, id) },
+      lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode },
+    });
     if (!profile) throw new NotFoundError(`No profile with id ${String(id)}`, { field });
     return profile;
   }

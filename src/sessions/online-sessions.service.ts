@@ -166,7 +166,7 @@ export class OnlineSessionsService {
   }
 
   private async requireNas(nasId: string): Promise<Nas> {
-    const nas = await this.nas.find(nasId);
+    const nas = await this.nas.find(nasId, 'nasId');
     if (!nas) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
     return nas;
   }

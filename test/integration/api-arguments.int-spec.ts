@@ -1,6 +1,48 @@
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import {
+  getNamedType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLInputType,
+} from 'graphql';
 import { startApp, type RunningApp } from '../support/app';
 import { createProfile, gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/** The paths to every ID argument and ID input field: ['input', 'profileId']. */
+function idLeaves(type: GraphQLInputType, path: string[], depth = 0): string[][] {
+  const t = isNonNullType(type) ? type.ofType : type;
+  if (isListType(t) || depth > 3) return [];
+  if (isInputObjectType(t)) {
+    return Object.values(t.getFields()).flatMap((f) =>
+      idLeaves(f.type, [...path, f.name], depth + 1),
+    );
+  }
+  return getNamedType(t).name === 'ID' ? [path] : [];
+}
+
+function setPath(vars: Record<string, any>, path: string[], value: unknown): Record<string, any> {
+  const out = structuredClone(vars);
+  let at = out;
+  for (const key of path.slice(0, -1)) at = at[key] ??= {};
+  at[path[path.length - 1]] = value;
+  return out;
+}
+
+function operation(kind: string, field: GraphQLField<unknown, unknown>): string {
+  const defs = field.args.map((a) => `$${a.name}: ${String(a.type)}`).join(', ');
+  const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+  const selection = isObjectType(getNamedType(field.type)) ? ' { __typename }' : '';
+  return `${kind} Op${defs ? `(${defs})` : ''} { ${field.name}${args ? `(${args})` : ''}${selection} }`;
+}
+
+/** Ids that are no id: empty, not a number, not positive, not whole, padded, too large. */
+const MALFORMED = ['', 'abc', '-1', '0', '1.5', '1e3', ' 7', '99999999999999999999'];
+/** A well-formed id that no row has. */
+const MISSING = '999999';
 
 /**
  * The arguments every list and every lookup share, over HTTP GraphQL on a real database:
@@ -130,6 +172,197 @@ describe.each(['mysql', 'sqlite'] as const)('API arguments on %s', (kind) => {
         call,
         { hasNextPage: false, endCursor: null },
       ]);
+    }
+  });
+
+  /** Valid variables for each operation with an ID argument; the ID leaf is then replaced. */
+  const base = (name: string): Record<string, unknown> => {
+    switch (name) {
+      case 'createCustomer':
+        return { input: { username: 'args-new', password: 'pw-args-123', profileId: ids.profile } };
+      case 'updateProfile':
+      case 'updateNas':
+        return { id: name === 'updateNas' ? ids.nas : ids.profile, input: {} };
+      case 'profile':
+      case 'deleteProfile':
+        return { id: ids.profile };
+      case 'nas':
+      case 'deleteNas':
+        return { id: ids.nas, force: false };
+      case 'reconcileNas':
+        return { nasId: ids.nas };
+      case 'revokeApiKey':
+        return { id: ids.apiKey };
+      default:
+        return { id: ids.customer, profileId: ids.profile, input: {}, amount: '1', force: true };
+    }
+  };
+
+  /** Every ID argument of every query and mutation, with base variables to send it in. */
+  const idArguments = () => {
+    const { schema } = api.app.get(GraphQLSchemaHost);
+    return (
+      [
+        ['query', schema.getQueryType()!],
+        ['mutation', schema.getMutationType()!],
+      ] as const
+    ).flatMap(([kind_, root]) =>
+      Object.values(root.getFields()).flatMap((field) =>
+        field.args
+          .flatMap((a) => idLeaves(a.type, [a.name]))
+          .map((leaf) => ({ field, leaf, query: operation(kind_, field) })),
+      ),
+    );
+  };
+
+  it('refuses a malformed id in every ID argument with BAD_USER_INPUT naming it (INVALID_ID), not NOT_FOUND', async () => {
+    ids.apiKey = (
+      await gqlData(
+        api,
+        'mutation { createApiKey(name: "args-key", role: VIEWER) { apiKey { id } } }',
+      )
+    ).createApiKey.apiKey.id;
+    const all = idArguments();
+    const named = all.map((a) => `${a.field.name}(${a.leaf.join('.')})`);
+    // The ones the audit named are among them, and they all are checked below.
+    expect(named).toEqual(
+      expect.arrayContaining([
+        'customer(id)',
+        'nas(id)',
+        'profile(id)',
+        'onlineSessions(nasId)',
+        'customers(profileId)',
+        'auditLog(filter.targetId)',
+        'exportCustomers(filter.profileId)',
+        'updateProfile(id)',
+        'changeCustomerProfile(id)',
+        'changeCustomerProfile(profileId)',
+        'createCustomer(input.profileId)',
+        'reconcileNas(nasId)',
+        'revokeApiKey(id)',
+      ]),
+    );
+    const wrong: string[] = [];
+    for (const { field, leaf, query } of all) {
+      for (const value of MALFORMED) {
+        const { status, body } = await api.gql(query, setPath(base(field.name), leaf, value));
+        const got = (body.errors ?? []).map((e: any) => ({
+          code: e.extensions?.code,
+          field: e.extensions?.field,
+          reason: e.extensions?.reason,
+        }));
+        const want = [{ code: 'BAD_USER_INPUT', field: leaf.join('.'), reason: 'INVALID_ID' }];
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+          wrong.push(
+            `${field.name}(${leaf.join('.')}: ${JSON.stringify(value)}): HTTP ${status} ${JSON.stringify(got)}`,
+          );
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    const error = await gqlError(api, '{ onlineSessions(nasId: "") { totalCount } }');
+    expect(error.message).toBe(
+      'nasId must be an id: a positive integer (digits only, at most 9007199254740991)',
+    );
+  });
+
+  it('answers a well-formed id with no row as before: NOT_FOUND naming it, or no result', async () => {
+    const wrong: string[] = [];
+    let notFound = 0;
+    for (const { field, leaf, query } of idArguments()) {
+      const { body } = await api.gql(query, setPath(base(field.name), leaf, MISSING));
+      const error = body.errors?.[0];
+      if (error) {
+        notFound++;
+        if (error.extensions?.code !== 'NOT_FOUND' || error.extensions?.field !== leaf.join('.')) {
+          wrong.push(`${field.name}(${leaf.join('.')}): ${JSON.stringify(body.errors)}`);
+        }
+        continue;
+      }
+      const answer = body.data?.[field.name];
+      const empty =
+        answer === null ||
+        answer?.__typename?.endsWith('Connection') ||
+        (typeof answer === 'string' && answer.split('\n').filter(Boolean).length === 1);
+      if (!empty)
+        wrong.push(`${field.name}(${leaf.join('.')}): answered ${JSON.stringify(answer)}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(notFound).toBeGreaterThan(10);
+    const lists = await gqlData(
+      api,
+      `query($id: ID) {
+        customers(profileId: $id) { totalCount }
+        auditLog(filter: { targetId: $id }) { totalCount }
+        customer(id: $id) { id }
+      }`,
+      { id: MISSING },
+    );
+    expect(lists).toEqual({
+      customers: { totalCount: 0 },
+      auditLog: { totalCount: 0 },
+      customer: null,
+    });
+    // The well-formed ids that have rows still find them.
+    const found = await gqlData(
+      api,
+      `query($c: ID, $p: ID!, $n: ID!) {
+        customer(id: $c) { id }
+        profile(id: $p) { id }
+        nas(id: $n) { id }
+        customers(profileId: $p) { totalCount }
+        auditLog(filter: { targetId: $c }) { totalCount }
+        onlineSessions(nasId: $n) { totalCount }
+      }`,
+      { c: ids.customer, p: ids.profile, n: ids.nas },
+    );
+    expect(found).toMatchObject({
+      customer: { id: ids.customer },
+      profile: { id: ids.profile },
+      nas: { id: ids.nas },
+      customers: { totalCount: 3 },
+      onlineSessions: { totalCount: 4 },
+    });
+    expect(found.auditLog.totalCount).toBeGreaterThan(0);
+  });
+
+  it('refuses a malformed nasId of sessionEvents and sessionEventBatches over graphql-ws the same way', async () => {
+    const client = api.wsClient();
+    try {
+      for (const query of [
+        'subscription($v: ID) { sessionEvents(nasId: $v) { type } }',
+        'subscription($v: ID) { sessionEventBatches(nasId: $v) { type } }',
+      ]) {
+        for (const value of [...MALFORMED, MISSING]) {
+          const outcome = await new Promise<unknown>((resolve) => {
+            const timer = setTimeout(() => {
+              stop();
+              resolve('subscribed');
+            }, 2000);
+            const stop = client.subscribe(
+              { query, variables: { v: value } },
+              {
+                next: (v) => {
+                  clearTimeout(timer);
+                  resolve(v.errors?.map((e) => e.extensions) ?? 'event');
+                },
+                error: (e) => {
+                  clearTimeout(timer);
+                  resolve(Array.isArray(e) ? e.map((x) => x.extensions) : String(e));
+                },
+                complete: () => undefined,
+              },
+            );
+          });
+          const want =
+            value === MISSING
+              ? { code: 'NOT_FOUND', field: 'nasId' }
+              : { code: 'BAD_USER_INPUT', field: 'nasId', reason: 'INVALID_ID' };
+          expect([query, value, outcome]).toEqual([query, value, [expect.objectContaining(want)]]);
+        }
+      }
+    } finally {
+      await client.dispose();
     }
   });
 });

@@ -401,7 +401,7 @@ describe.each(['mysql', 'sqlite'] as const)('profiles and customers on %s', (kin
       [
         'a non-numeric profileId',
         { profileId: 'x; DROP TABLE radcheck' },
-        'NOT_FOUND',
+        'BAD_USER_INPUT',
         'input.profileId',
       ],
       ['an account number with spaces', { accountNo: 'A 1' }, 'BAD_USER_INPUT', 'input.accountNo'],

@@ -32,6 +32,6 @@ export class ApiKeysResolver {
       'The key stops working at once: its next request is UNAUTHENTICATED and its open graphql-ws connections are closed (code 4403).',
   })
   async revokeApiKey(@Args('id', { type: () => ID }) id: string): Promise<ApiKey> {
-    return toApiKey(await this.service.revoke(Number(id)));
+    return toApiKey(await this.service.revoke(id));
   }
 }

@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, In, IsNull, type Repository } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../common/errors/app-error';
+import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
 import { entitySnapshot } from '../../audit/audit-changes';
@@ -147,10 +148,10 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
    * Revokes the key: the next request with it fails UNAUTHENTICATED and its open graphql-ws
    * connections on this instance are closed now. Revoking a revoked key changes nothing.
    */
-  async revoke(id: number): Promise<ApiKeyEntity> {
+  async revoke(id: string | number): Promise<ApiKeyEntity> {
     const found = await this.tx.run(async (m) => {
       const repo = m.getRepository(ApiKeyEntity);
-      const key = Number.isSafeInteger(id) ? await repo.findOneBy({ id }) : null;
+      const key = await repo.findOneBy({ id: parseId('id', id) });
       if (!key) throw new NotFoundError(`No API key with id ${id}`, { field: 'id' });
       const before = { ...key };
       if (key.revokedAt === null) {

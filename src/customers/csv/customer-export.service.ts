@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ProfileEntity } from '../../profiles/profile.entity';
 import { CustomerDirectoryService, type CustomerFilter } from '../customer-directory.service';
+import { optionalId } from '../../common/validation/id';
 import { CSV_HEADER_LINE, csvLine, expiresCell, textCell } from './customer-csv';
 
 /**
@@ -44,7 +45,9 @@ export class CustomerExportService {
     return this.dataSource.getRepository(ProfileEntity).findOneBy({ name });
   }
 
+  /** The whole file (exportCustomers): a malformed filter.profileId is BAD_USER_INPUT naming it. */
   async text(filter: CustomerFilter): Promise<string> {
+    optionalId('filter.profileId', filter.profileId, 'profileId');
     let out = '';
     for await (const chunk of this.chunks(filter)) out += chunk;
     return out;

@@ -82,7 +82,7 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
    * warn, without a stack: the router's state, not a fault of radgraph's.
    */
   async reconcile(nasId: string): Promise<ReconcileResult> {
-    const access = await this.nas.accessById(nasId);
+    const access = await this.nas.accessById(nasId, 'nasId');
     if (!access) throw new NotFoundError(`No NAS with id ${nasId}`, { field: 'nasId' });
     if (!access.routerOs && access.nas.routerOs) {
       // Entered as a network: which router the API reaches is routerOs.host's to say.
