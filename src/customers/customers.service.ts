@@ -34,6 +34,7 @@ import { parseId } from '../common/validation/id';
 import { secretChange, type AuditFieldChange } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { customerSnapshot as snapshot, customerTarget as target } from './customer-audit';
+import { forgetUsernameUsage } from '../usage/usage-reset';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -103,6 +104,8 @@ export class CustomersService {
             );
           }
           await radius.create(password, customer.expiresAt, profile.name);
+          // A new customer starts from zero, whoever had the username before.
+          await forgetUsernameUsage(m, [username]);
           await this.audit.record(m, {
             target: target(customer),
             before: null,
@@ -229,13 +232,16 @@ export class CustomersService {
   }
 
   /**
-   * Deletes the customer and its FreeRADIUS rows, then disconnects its open sessions
-   * (endSessions): nothing else could end them once the customer is gone.
+   * Deletes the customer and its FreeRADIUS rows, and the username's usage rollup and data-cap
+   * actions (forgetUsernameUsage: a new customer of that username starts from zero; radacct
+   * stays), then disconnects its open sessions (endSessions): nothing else could end them once
+   * the customer is gone.
    */
   async delete(id: string): Promise<boolean> {
     const username = await this.write(async (m) => {
       const customer = await lockCustomer(m, id);
       await new CustomerRadiusRows(m, customer.username).remove();
+      await forgetUsernameUsage(m, [customer.username]);
       await m.getRepository(CustomerEntity).delete({ id: customer.id });
       await this.audit.record(m, {
         target: target(customer),

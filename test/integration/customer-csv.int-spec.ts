@@ -307,6 +307,24 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(JSON.stringify(audit)).not.toContain('new-password-0');
   });
 
+  it("imports a customer with a deleted customer's username from zero: the old usage and cap action are not theirs", async () => {
+    const { db, api } = await emptyRadgraph();
+    // What a deleted customer's session left under the login (after its delete, or before
+    // the delete cleared it), in two cases: MariaDB matches either.
+    await db.query(
+      "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('gone.user0@isp', '2026-11', 5, 90000000000), ('GONE.USER0@ISP', '2026-10', 1, 2), ('kept.user@isp', '2026-11', 3, 4)",
+    );
+    await db.query(
+      "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('gone.user0@isp', '2026-11', 'disconnect', '2026-11-20 00:00:00')",
+    );
+    const result = await importCsv(api, [HEADER, ...customerLines(1, 'gone')].join('\n'));
+    expect(result).toMatchObject({ created: 1, written: true });
+    const left = await db.query<{ username: string }>(
+      'SELECT username FROM rg_usage_monthly UNION ALL SELECT username FROM rg_cap_actions',
+    );
+    expect(left.map((r) => r.username)).toEqual(['kept.user@isp']);
+  });
+
   it('counts the moved online customers whose NAS did not take the new rate, pushing in parallel', async () => {
     const NAS_SECRET = 'csv-coa-s3cret';
     const coa = await startCoaResponder({ secret: NAS_SECRET, mode: 'silent' });

@@ -293,6 +293,106 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
+  it("starts a new customer with a deleted customer's username from zero: no usage, no cap action, even after the old session's late Stop", async () => {
+    const NOV_20 = Date.UTC(2026, 10, 20) / 1000;
+    jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(new Date(NOV_20 * 1000));
+    const control = api.app.get(SessionControlService);
+    const disconnected = jest
+      .spyOn(control, 'disconnectUser')
+      .mockResolvedValue({ ok: true, method: 'coa', message: 'test' });
+    const disconnectIfOnline = jest
+      .spyOn(control, 'disconnectIfOnline')
+      .mockResolvedValue({ ok: true, method: 'coa', message: 'test' });
+    const enforcer = api.app.get(DataCapEnforcer);
+    const rollupRows = async () =>
+      Number(
+        (
+          await db.query<{ n: number | string }>(
+            "SELECT COUNT(*) AS n FROM rg_usage_monthly WHERE LOWER(username) = 'reused.user'",
+          )
+        )[0].n,
+      );
+    const capRows = async () =>
+      Number(
+        (
+          await db.query<{ n: number | string }>(
+            "SELECT COUNT(*) AS n FROM rg_cap_actions WHERE LOWER(username) = 'reused.user'",
+          )
+        )[0].n,
+      );
+    const capOf = async (id: string) =>
+      (
+        await gqlData(
+          api,
+          `query($id: ID!) { customer(id: $id) { usage { month totalBytes capAction } } }`,
+          { id },
+        )
+      ).customer.usage;
+    try {
+      const old = await customer('reused.user');
+      const s = { username: 'reused.user', sessionId: 'reuse-1' };
+      await send('Start', { ...s, eventTime: NOV_20 });
+      await send('Interim-Update', {
+        ...s,
+        eventTime: NOV_20 + 300,
+        sessionTime: 300,
+        inputOctets: 10n,
+        outputOctets: 2n * GiB,
+      });
+      // Last month's, under the login in another case (FreeRADIUS takes "REUSED.USER").
+      await db.query(
+        "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('REUSED.USER', '2026-10', 1, 2)",
+      );
+      expect(await enforcer.check(['reused.user'])).toEqual(['reused.user']);
+      expect(await capOf(old)).toEqual({
+        month: '2026-11',
+        totalBytes: Number(2n * GiB + 10n),
+        capAction: 'DISCONNECTED',
+      });
+
+      await gqlData(api, `mutation($id: ID!) { deleteCustomer(id: $id) }`, { id: old });
+      expect(disconnectIfOnline).toHaveBeenCalledWith('reused.user');
+      expect([await rollupRows(), await capRows()]).toEqual([0, 0]);
+
+      // The old session's Stop, after the delete (the disconnect it got): it adds its growth
+      // since the last interim to the login's rollup, which the new customer does not inherit.
+      await send('Stop', {
+        ...s,
+        eventTime: NOV_20 + 400,
+        sessionTime: 400,
+        inputOctets: 20n,
+        outputOctets: 2n * GiB + 1000n,
+      });
+      expect(await rollupRows()).toBe(1);
+
+      const fresh = await customer('reused.user');
+      expect([await rollupRows(), await capRows()]).toEqual([0, 0]);
+      expect(await capOf(fresh)).toEqual({ month: '2026-11', totalBytes: 0, capAction: null });
+      disconnected.mockClear();
+      expect(await enforcer.check(['reused.user'])).toEqual([]);
+      expect(disconnected).not.toHaveBeenCalled();
+      // FreeRADIUS's history stays.
+      const [history] = await db.query<{ n: number | string }>(
+        "SELECT COUNT(*) AS n FROM radacct WHERE username = 'reused.user'",
+      );
+      expect(Number(history.n)).toBe(1);
+
+      // The new customer's own traffic counts.
+      const t = { username: 'reused.user', sessionId: 'reuse-2' };
+      await send('Start', { ...t, eventTime: NOV_20 + 600 });
+      await send('Interim-Update', {
+        ...t,
+        eventTime: NOV_20 + 900,
+        sessionTime: 300,
+        inputOctets: 5n,
+        outputOctets: 7n,
+      });
+      expect(await capOf(fresh)).toEqual({ month: '2026-11', totalBytes: 12, capAction: null });
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it("lifts last month's FUP throttle from a customer still online, once, when the month is over", async () => {
     const fup = await createProfile(api, {
       name: 'FUP 1G',

@@ -30,6 +30,7 @@ import {
 import { writeSearchKeysMany } from '../customer-search-keys';
 import { fromTextCell, parseExpires, readCsv, type CsvColumn, type CsvRow } from './customer-csv';
 import { chunksOf } from '../../common/sql/in-list';
+import { forgetUsernameUsage } from '../../usage/usage-reset';
 
 export enum CustomerImportMode {
   /** Any row with an error, and nothing is written. */
@@ -469,6 +470,11 @@ export class CustomerImportService {
         expiresAt: n.expiresAt,
         groupname: n.profile.name,
       })),
+    );
+    // New customers start from zero, whoever had their usernames before.
+    await forgetUsernameUsage(
+      m,
+      entities.map((e) => e.username),
     );
     await this.audit.recordMany(
       m,
