@@ -5,6 +5,7 @@ import { CurrencyService } from '../common/money/currency.service';
 import type { MoneyInput } from '../common/money/money';
 import { GraphQLMoney } from '../common/scalars/money.scalar';
 import { CustomerLedgerService } from './customer-ledger.service';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from './idempotency/billing-idempotency.service';
 import { ledgerActor } from './ledger-actor';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
@@ -25,15 +26,24 @@ export class CustomerBillingResolver {
   @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, {
     description:
-      'Records a payment: adds amount (> 0) to the balance, with a CREDIT ledger entry naming the caller.',
+      'Records a payment: adds amount (> 0) to the balance, with a CREDIT ledger entry naming the caller. ' +
+      'With an idempotencyKey, a retry of the same payment (same key, customer, amount and note, within 24 hours) answers with the customer as it is now and credits nothing more; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
   })
   async creditCustomer(
     @Args('id', { type: () => ID }) id: string,
     @Args('amount', { type: () => GraphQLMoney }) amount: MoneyInput,
     @Args('note', { type: () => String, nullable: true }) note: string | null | undefined,
+    @Args('idempotencyKey', {
+      type: () => String,
+      nullable: true,
+      description: IDEMPOTENCY_KEY_DESCRIPTION,
+    })
+    idempotencyKey: string | null | undefined,
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<Customer> {
-    return toCustomer(await this.ledgerService.credit(id, amount, note, ledgerActor(principal)));
+    return toCustomer(
+      await this.ledgerService.credit(id, amount, note, ledgerActor(principal), idempotencyKey),
+    );
   }
 
   @ResolveField(() => GraphQLMoney, {

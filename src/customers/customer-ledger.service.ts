@@ -12,6 +12,7 @@ import { CustomerEntity } from './customer.entity';
 import { lockCustomer } from './customer-lock';
 import { LedgerEntryEntity } from './ledger-entry.entity';
 import { LedgerKind } from './ledger-kind';
+import { BillingIdempotency } from './idempotency/billing-idempotency.service';
 
 /** rg_customers.balance_minor and rg_ledger amounts are BIGINT. */
 const INT64_MAX = (1n << 63n) - 1n;
@@ -42,14 +43,20 @@ export class CustomerLedgerService {
     private readonly tx: TransactionsService,
     private readonly currency: CurrencyService,
     private readonly audit: AuditService,
+    private readonly idempotency: BillingIdempotency,
   ) {}
 
-  /** creditCustomer: records a payment received (amount > 0). */
+  /**
+   * creditCustomer: records a payment received (amount > 0). With an idempotencyKey, once
+   * (BillingIdempotency): a retry of the same payment answers with the customer and writes
+   * nothing.
+   */
   credit(
     id: string,
     amount: MoneyInput,
     note: string | null | undefined,
     actor: string,
+    idempotencyKey?: string | null,
   ): Promise<CustomerEntity> {
     const amountMinor = this.currency.parse('amount', amount);
     if (amountMinor <= 0n) {
@@ -60,38 +67,46 @@ export class CustomerLedgerService {
       );
     }
     const text = optionalText('note', note, MAX_NOTE_LENGTH, 'Note');
-    return this.tx.run(async (m) => {
-      const customer = await lockCustomer(m, id);
-      const before = { balanceMinor: customer.balanceMinor };
-      await this.post(m, customer, {
-        amountMinor,
-        kind: LedgerKind.CREDIT,
-        note: text,
-        actor,
-        field: 'amount',
-      });
-      await this.audit.record(m, {
-        target: customerTarget(customer),
-        before,
-        after: { balanceMinor: customer.balanceMinor, ledgerNote: text },
-      });
-      return customer;
+    const claim = this.idempotency.claim(idempotencyKey, 'creditCustomer', id, {
+      amountMinor: amountMinor.toString(),
+      note: text,
     });
+    return this.idempotency.run(claim, () =>
+      this.tx.run(async (m) => {
+        const customer = await lockCustomer(m, id);
+        await this.idempotency.record(m, claim);
+        const before = { balanceMinor: customer.balanceMinor };
+        const entryId = await this.post(m, customer, {
+          amountMinor,
+          kind: LedgerKind.CREDIT,
+          note: text,
+          actor,
+          field: 'amount',
+        });
+        await this.idempotency.wrote(m, claim, entryId);
+        await this.audit.record(m, {
+          target: customerTarget(customer),
+          before,
+          after: { balanceMinor: customer.balanceMinor, ledgerNote: text },
+        });
+        return customer;
+      }),
+    );
   }
 
   /**
    * Takes `priceMinor` from the balance of a customer locked in the caller's transaction
    * (renewCustomer). A short balance is refused with BAD_USER_INPUT (field "id", reason
    * INSUFFICIENT_BALANCE) unless `force`, which lets the balance go negative. A price of 0
-   * takes nothing and writes no ledger row.
+   * takes nothing and writes no ledger row. Returns the ledger row's id (null for none).
    */
   async charge(
     m: EntityManager,
     customer: CustomerEntity,
     priceMinor: bigint,
     opts: { kind: LedgerKind; note: string; actor: string; force: boolean },
-  ): Promise<void> {
-    if (priceMinor === 0n) return;
+  ): Promise<number | null> {
+    if (priceMinor === 0n) return null;
     const balance = toMinor(customer.balanceMinor);
     if (balance < priceMinor && !opts.force) {
       throw new BadUserInputError(
@@ -100,7 +115,7 @@ export class CustomerLedgerService {
         'INSUFFICIENT_BALANCE',
       );
     }
-    await this.post(m, customer, {
+    return this.post(m, customer, {
       amountMinor: -priceMinor,
       kind: opts.kind,
       note: opts.note,
@@ -119,8 +134,15 @@ export class CustomerLedgerService {
     });
   }
 
-  /** One ledger row and the balance it leaves, together; `customer` must be locked. */
-  private async post(m: EntityManager, customer: CustomerEntity, p: LedgerPosting) {
+  /**
+   * One ledger row and the balance it leaves, together; `customer` must be locked. Returns the
+   * row's id.
+   */
+  private async post(
+    m: EntityManager,
+    customer: CustomerEntity,
+    p: LedgerPosting,
+  ): Promise<number> {
     const after = toMinor(customer.balanceMinor) + p.amountMinor;
     if (after > INT64_MAX || after < INT64_MIN) {
       throw new BadUserInputError(
@@ -133,7 +155,7 @@ export class CustomerLedgerService {
     await m
       .getRepository(CustomerEntity)
       .update({ id: customer.id }, { balanceMinor: customer.balanceMinor });
-    await m.getRepository(LedgerEntryEntity).insert(
+    const inserted = await m.getRepository(LedgerEntryEntity).insert(
       m.create(LedgerEntryEntity, {
         customerId: customer.id,
         amountMinor: p.amountMinor.toString(),
@@ -143,5 +165,6 @@ export class CustomerLedgerService {
         actor: p.actor,
       }),
     );
+    return Number(inserted.identifiers[0].id);
   }
 }

@@ -7,6 +7,7 @@ import { CustomerBillingResolver } from './customer-billing.resolver';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerFieldsResolver } from './customer-fields.resolver';
 import { CustomerLedgerService } from './customer-ledger.service';
+import { BillingIdempotency } from './idempotency/billing-idempotency.service';
 import { CustomersResolver } from './customers.resolver';
 import { CustomersService } from './customers.service';
 import { CustomerCsvResolver } from './csv/customer-csv.resolver';
@@ -20,6 +21,7 @@ import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fie
     CustomersService,
     CustomerDirectoryService,
     CustomerLedgerService,
+    BillingIdempotency,
     CustomersResolver,
     CustomerBillingResolver,
     CustomerFieldsResolver,

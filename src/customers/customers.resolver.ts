@@ -9,6 +9,7 @@ import { CreateCustomerInput } from './dto/create-customer.input';
 import { CustomersArgs } from './dto/customers.args';
 import { UpdateCustomerInput } from './dto/update-customer.input';
 import { ledgerActor } from './ledger-actor';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from './idempotency/billing-idempotency.service';
 import { CustomerConnection } from './models/customer-connection.model';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
@@ -81,16 +82,27 @@ export class CustomersResolver {
   @RequireRole(Role.OPERATOR)
   @Mutation(() => Customer, {
     description:
-      "expiresAt = max(now, expiresAt) + validityDays, paid from the balance: the profile's price is deducted (a RENEWAL ledger entry). A balance short of the price is refused with BAD_USER_INPUT (reason INSUFFICIENT_BALANCE) and nothing changes, unless force: true, which lets the balance go negative.",
+      "expiresAt = max(now, expiresAt) + validityDays, paid from the balance: the profile's price is deducted (a RENEWAL ledger entry). A balance short of the price is refused with BAD_USER_INPUT (reason INSUFFICIENT_BALANCE) and nothing changes, unless force: true, which lets the balance go negative. " +
+      'With an idempotencyKey, a retry of the same renewal (same key, customer and force, within 24 hours) answers with the customer as it is now and neither charges nor extends again; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
   })
   async renewCustomer(
     @Args('id', { type: () => ID }) id: string,
     @Args('force', { type: () => Boolean, nullable: true, defaultValue: false })
     force: boolean | null,
+    @Args('idempotencyKey', {
+      type: () => String,
+      nullable: true,
+      description: IDEMPOTENCY_KEY_DESCRIPTION,
+    })
+    idempotencyKey: string | null | undefined,
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<Customer> {
     return toCustomer(
-      await this.service.renew(id, { force: force === true, actor: ledgerActor(principal) }),
+      await this.service.renew(id, {
+        force: force === true,
+        actor: ledgerActor(principal),
+        idempotencyKey,
+      }),
     );
   }
 

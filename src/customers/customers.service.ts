@@ -35,6 +35,7 @@ import { secretChange, type AuditFieldChange } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { customerSnapshot as snapshot, customerTarget as target } from './customer-audit';
 import { forgetUsernameUsage } from '../usage/usage-reset';
+import { BillingIdempotency, isKeyViolation } from './idempotency/billing-idempotency.service';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -56,6 +57,7 @@ export class CustomersService {
     private readonly ledger: CustomerLedgerService,
     private readonly clock: Clock,
     private readonly audit: AuditService,
+    private readonly idempotency: BillingIdempotency,
   ) {}
 
   /**
@@ -191,30 +193,41 @@ export class CustomersService {
    * expiresAt = max(now, expiresAt) + the profile's validityDays, paid from the balance: the
    * profile's price is deducted in the same transaction (a RENEWAL ledger entry). A short
    * balance refuses the renewal and changes nothing, unless `force`, which lets the balance
-   * go negative.
+   * go negative. With an idempotencyKey, once (BillingIdempotency): a retry of the same
+   * renewal answers with the customer and neither charges nor extends again.
    */
-  renew(id: string, opts: { force: boolean; actor: string }): Promise<CustomerEntity> {
-    return this.change<ProfileEntity | null>(
-      id,
-      async (m, c, locked) => {
-        // Its profile changed between the two reads (a changeCustomerProfile committed): the
-        // new one, locked now, out of order, as rarely as that happens.
-        const profile =
-          locked?.id === c.profileId ? locked : await this.profiles.require(m, c.profileId, 'id');
-        const from = Math.max(this.clock.now().getTime(), c.expiresAt?.getTime() ?? 0);
-        c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
-        await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
-          kind: LedgerKind.RENEWAL,
-          note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-          actor: opts.actor,
-          force: opts.force,
-        });
-        await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
-      },
-      async (m) => {
-        const current = await this.currentProfileId(m, id);
-        return current === null ? null : this.profiles.require(m, current, 'id');
-      },
+  renew(
+    id: string,
+    opts: { force: boolean; actor: string; idempotencyKey?: string | null },
+  ): Promise<CustomerEntity> {
+    const claim = this.idempotency.claim(opts.idempotencyKey, 'renewCustomer', id, {
+      force: opts.force,
+    });
+    return this.idempotency.run(claim, () =>
+      this.change<ProfileEntity | null>(
+        id,
+        async (m, c, locked) => {
+          await this.idempotency.record(m, claim);
+          // Its profile changed between the two reads (a changeCustomerProfile committed): the
+          // new one, locked now, out of order, as rarely as that happens.
+          const profile =
+            locked?.id === c.profileId ? locked : await this.profiles.require(m, c.profileId, 'id');
+          const from = Math.max(this.clock.now().getTime(), c.expiresAt?.getTime() ?? 0);
+          c.expiresAt = new Date(from + profile.validityDays * DAY_MS);
+          const entryId = await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
+            kind: LedgerKind.RENEWAL,
+            note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+            actor: opts.actor,
+            force: opts.force,
+          });
+          await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);
+          await this.idempotency.wrote(m, claim, entryId);
+        },
+        async (m) => {
+          const current = await this.currentProfileId(m, id);
+          return current === null ? null : this.profiles.require(m, current, 'id');
+        },
+      ),
     );
   }
 
@@ -317,7 +330,8 @@ export class CustomersService {
       return await this.tx.run(work);
     } catch (err) {
       const key = uniqueViolation(err);
-      if (key === null) throw err;
+      // An idempotencyKey's: BillingIdempotency answers it.
+      if (key === null || isKeyViolation(err)) throw err;
       if (/account_no/.test(key)) {
         throw new ConflictError('A customer with this account number already exists', {
           field: 'input.accountNo',

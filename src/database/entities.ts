@@ -4,6 +4,7 @@ import { JobLeaseEntity } from '../common/jobs/job-lease.entity';
 import { CustomerEntity } from '../customers/customer.entity';
 import { CustomerSearchKey } from '../customers/customer-search-key.entity';
 import { LedgerEntryEntity } from '../customers/ledger-entry.entity';
+import { IdempotencyKeyEntity } from '../customers/idempotency/idempotency-key.entity';
 import { ExpiryActionEntity } from '../expiry/expiry-action.entity';
 import { NasSettingsEntity } from '../nas/nas-settings.entity';
 import { ProfileEntity } from '../profiles/profile.entity';
@@ -29,4 +30,5 @@ export const ENTITIES = [
   ExpiryActionEntity,
   ApiKeyEntity,
   AuditEntryEntity,
+  IdempotencyKeyEntity,
 ];

@@ -1,4 +1,6 @@
+import { Clock } from '../../src/common/clock/clock';
 import { startApp, type RunningApp } from '../support/app';
+import { LogCapture } from '../support/log-capture';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -307,6 +309,234 @@ describe.each(['mysql', 'sqlite'] as const)('balance and price on %s', (kind) =>
       expect(body.errors).toBeUndefined();
       expect(body.data.renewCustomer.balance).toBe('0.00');
       expect(body.data.renewCustomer.ledger).toEqual([]);
+    });
+  });
+
+  describe('idempotencyKey', () => {
+    const CREDIT = `mutation($id: ID!, $a: Money!, $n: String, $k: String) { creditCustomer(id: $id, amount: $a, note: $n, idempotencyKey: $k) { ${CUSTOMER} } }`;
+    const RENEW = `mutation($id: ID!, $f: Boolean, $k: String) { renewCustomer(id: $id, force: $f, idempotencyKey: $k) { ${CUSTOMER} } }`;
+    const pay = (id: string, a: string, k: string | null, n?: string) =>
+      api.gql(CREDIT, { id, a, k, n });
+    const renewKeyed = (id: string, k: string | null, f?: boolean) =>
+      api.gql(RENEW, { id, k, ...(f !== undefined && { f }) });
+    const audits = async (id: string, operation: string) =>
+      Number(
+        (
+          await db.query<{ n: number | string }>(
+            'SELECT COUNT(*) AS n FROM rg_audit_log WHERE target_id = ? AND operation = ?',
+            [id, operation],
+          )
+        )[0].n,
+      );
+    const keyRows = async () =>
+      db.query<{ operation: string; customer_id: number | string; ledger_entry_id: unknown }>(
+        'SELECT operation, customer_id, ledger_entry_id FROM rg_idempotency_keys ORDER BY id',
+      );
+    let n = 0;
+    const newKey = () => `retry-${kind}-${++n}-${'x'.repeat(8)}`;
+
+    it('credits a payment sent twice with the same key once, and answers the retry with the customer', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = newKey();
+      const first = (await pay(c.id, '25.00', key, 'M-Pesa QX1')).body;
+      expect(first.errors).toBeUndefined();
+      const before = await snapshot(c.id);
+      const logs = new LogCapture().start();
+      let again;
+      try {
+        again = (await pay(c.id, '25.00', key, 'M-Pesa QX1')).body;
+      } finally {
+        logs.stop();
+      }
+      // The answer changes nothing, and says so to the audit (no "without an audit row").
+      expect(logs.text()).not.toContain('without an audit row');
+      expect(again.errors).toBeUndefined();
+      expect(again.data.creditCustomer).toEqual(first.data.creditCustomer);
+      expect(again.data.creditCustomer.balance).toBe('25.00');
+      expect(await snapshot(c.id)).toEqual(before);
+      expect(await audits(c.id, 'creditCustomer')).toBe(1);
+      const rows = (await keyRows()).filter((r) => String(r.customer_id) === c.id);
+      expect(rows).toEqual([
+        {
+          operation: 'creditCustomer',
+          customer_id: Number(c.id),
+          ledger_entry_id: Number(first.data.creditCustomer.ledger[0].id),
+        },
+      ]);
+      // An amount written otherwise is the same payment.
+      expect((await pay(c.id, '25', key, 'M-Pesa QX1')).body.errors).toBeUndefined();
+      // Without a key, or with another, every call is a payment.
+      await pay(c.id, '1.00', null);
+      await pay(c.id, '1.00', null);
+      expect((await pay(c.id, '1.00', newKey())).body.data.creditCustomer.balance).toBe('28.00');
+    });
+
+    it('renews once under one key: charged and extended once, the retry answered with the same expiry', async () => {
+      const c = await createCustomer(monthly.id);
+      await credit(c.id, '100.00');
+      const key = newKey();
+      const first = (await renewKeyed(c.id, key)).body;
+      expect(first.errors).toBeUndefined();
+      const before = await snapshot(c.id);
+      const again = (await renewKeyed(c.id, key, false)).body;
+      expect(again.errors).toBeUndefined();
+      expect(again.data.renewCustomer).toEqual(first.data.renewCustomer);
+      expect(again.data.renewCustomer.balance).toBe('70.00');
+      expect(await snapshot(c.id)).toEqual(before);
+      expect(await audits(c.id, 'renewCustomer')).toBe(1);
+      // A free renewal has no ledger row to name, and is done once all the same.
+      const f = await createCustomer(free.id);
+      const freeKey = newKey();
+      const once = (await renewKeyed(f.id, freeKey)).body.data.renewCustomer;
+      expect((await renewKeyed(f.id, freeKey)).body.data.renewCustomer.expiresAt).toBe(
+        once.expiresAt,
+      );
+      expect(await audits(f.id, 'renewCustomer')).toBe(1);
+    });
+
+    it('applies identical requests sent at once only once', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = newKey();
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => pay(c.id, '40.00', key, 'at once')),
+      );
+      for (const { body } of answers) {
+        expect(body.errors).toBeUndefined();
+        expect(body.data.creditCustomer.balance).toBe('40.00');
+      }
+      const renewKey = newKey();
+      const renewals = await Promise.all(
+        Array.from({ length: 6 }, () => renewKeyed(c.id, renewKey)),
+      );
+      const expiries = new Set<string>();
+      for (const { body } of renewals) {
+        expect(body.errors).toBeUndefined();
+        expiries.add(body.data.renewCustomer.expiresAt);
+      }
+      expect(expiries.size).toBe(1);
+      const { ledger } = await snapshot(c.id);
+      expect(ledger.map((l) => (l as { kind: string }).kind)).toEqual(['credit', 'renewal']);
+      expect((await customer(c.id)).balance).toBe('10.00');
+      expect(await audits(c.id, 'creditCustomer')).toBe(1);
+      expect(await audits(c.id, 'renewCustomer')).toBe(1);
+
+      // One key for two customers at once: one is paid, the other refused.
+      const d = await createCustomer(monthly.id);
+      const shared = newKey();
+      const both = await Promise.all([
+        pay(c.id, '1.00', shared),
+        pay(d.id, '1.00', shared),
+        pay(c.id, '1.00', shared),
+        pay(d.id, '1.00', shared),
+      ]);
+      const codes = both.map(({ body }) => body.errors?.[0].extensions.code ?? 'OK');
+      // Whichever came first: both of its requests answer, both of the other's are refused.
+      const cFirst = codes[0] === 'OK';
+      expect(codes).toEqual(
+        cFirst ? ['OK', 'CONFLICT', 'OK', 'CONFLICT'] : ['CONFLICT', 'OK', 'CONFLICT', 'OK'],
+      );
+      const paid = [(await customer(c.id)).balance, (await customer(d.id)).balance];
+      expect(paid).toEqual(cFirst ? ['11.00', '0.00'] : ['10.00', '1.00']);
+    });
+
+    it('refuses a key used for another request with CONFLICT naming idempotencyKey, and writes nothing', async () => {
+      const c = await createCustomer(monthly.id);
+      const other = await createCustomer(monthly.id);
+      await credit(other.id, '100.00');
+      const key = newKey();
+      expect((await pay(c.id, '50.00', key, 'first')).body.errors).toBeUndefined();
+      const snapshots = async () => [await snapshot(c.id), await snapshot(other.id)];
+      const before = await snapshots();
+      for (const retry of [
+        () => pay(c.id, '50.01', key, 'first'), // another amount
+        () => pay(c.id, '50.00', key, 'second'), // another note
+        () => pay(c.id, '50.00', key), // no note
+        () => pay(other.id, '50.00', key, 'first'), // another customer
+        () => renewKeyed(c.id, key), // another operation
+      ]) {
+        const { body } = await retry();
+        expect(body.errors?.[0].extensions).toMatchObject({
+          code: 'CONFLICT',
+          field: 'idempotencyKey',
+          reason: 'IDEMPOTENCY_KEY_REUSED',
+        });
+      }
+      const renewKey = newKey();
+      expect((await renewKeyed(other.id, renewKey)).body.errors).toBeUndefined();
+      const after = await snapshot(other.id);
+      const forced = (await renewKeyed(other.id, renewKey, true)).body;
+      expect(forced.errors?.[0].extensions).toMatchObject({
+        code: 'CONFLICT',
+        reason: 'IDEMPOTENCY_KEY_REUSED',
+      });
+      expect(await snapshot(other.id)).toEqual(after);
+      expect(await snapshot(c.id)).toEqual(before[0]);
+    });
+
+    it('runs a request that failed again under its key: a refusal records nothing', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = newKey();
+      const refused = (await renewKeyed(c.id, key)).body;
+      expect(refused.errors?.[0].extensions.reason).toBe('INSUFFICIENT_BALANCE');
+      await credit(c.id, '30.00');
+      const { body } = await renewKeyed(c.id, key);
+      expect(body.errors).toBeUndefined();
+      expect(body.data.renewCustomer.balance).toBe('0.00');
+    });
+
+    it('tells keys apart by case, and refuses one that is not 1-128 printable ASCII characters', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = `Case-${newKey()}`;
+      await pay(c.id, '1.00', key);
+      await pay(c.id, '1.00', key.toLowerCase());
+      await pay(c.id, '1.00', `${key} `);
+      expect((await customer(c.id)).balance).toBe('3.00');
+      expect((await pay(c.id, '1.00', 'k'.repeat(128))).body.errors).toBeUndefined();
+      const before = await snapshot(c.id);
+      for (const bad of ['', 'k'.repeat(129), 'line\nbreak', 'tab\there', 'café-1', '\u0000']) {
+        for (const call of [() => pay(c.id, '1.00', bad), () => renewKeyed(c.id, bad)]) {
+          const { body } = await call();
+          expect(body.errors?.[0].extensions).toMatchObject({
+            code: 'BAD_USER_INPUT',
+            field: 'idempotencyKey',
+          });
+        }
+      }
+      expect(await snapshot(c.id)).toEqual(before);
+    });
+
+    it('keeps a key 24 hours: after that the same key is a new request, and old keys are pruned', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = newKey();
+      const start = Date.now();
+      const clock = jest.spyOn(api.app.get(Clock), 'now');
+      const sqlTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+      const rowsBefore = async (ms: number) =>
+        Number(
+          (
+            await db.query<{ n: number | string }>(
+              'SELECT COUNT(*) AS n FROM rg_idempotency_keys WHERE created_at < ?',
+              [sqlTime(ms)],
+            )
+          )[0].n,
+        );
+      try {
+        clock.mockReturnValue(new Date(start));
+        await pay(c.id, '5.00', key);
+        await pay(c.id, '1.00', newKey());
+        expect(await rowsBefore(start + 60_000)).toBeGreaterThanOrEqual(2);
+        clock.mockReturnValue(new Date(start + DAY - 60_000));
+        expect((await pay(c.id, '5.00', key)).body.data.creditCustomer.balance).toBe('6.00');
+        clock.mockReturnValue(new Date(start + DAY + 60_000));
+        const later = (await pay(c.id, '5.00', key)).body;
+        expect(later.errors).toBeUndefined();
+        expect(later.data.creditCustomer.balance).toBe('11.00');
+        // Every key of the first day is gone, the other one's too: only the new row is left.
+        expect(await rowsBefore(start + 60_000)).toBe(0);
+        expect((await keyRows()).length).toBe(1);
+      } finally {
+        clock.mockRestore();
+      }
     });
   });
 

@@ -15,6 +15,7 @@ import { UsageMonthOfStop1764892800000 } from './1764892800000-usage-month-of-st
 import { FupLift1764979200000 } from './1764979200000-fup-lift';
 import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
 import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
+import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MYSQL_MIGRATIONS = [
   FupLift1764979200000,
   StaleSessionChanges1765065600000,
   ExpiryDisconnectRetry1765152000000,
+  IdempotencyKeys1765238400000,
 ];
