@@ -436,4 +436,47 @@ describe('the operator console in Chromium', () => {
       spy.mockRestore();
     }
   });
+
+  it('renews once when the answer to a renewal was lost and the operator clicks Renew again', async () => {
+    const expiry = async (id: string) =>
+      Date.parse(
+        (await gqlData(api, `query($id: ID!) { customer(id: $id) { expiresAt } }`, { id })).customer
+          .expiresAt,
+      );
+    const {
+      createCustomer: { id },
+    } = await gqlData(
+      api,
+      `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+      { i: { username: 'browser.renewtwice', password: 'Renew-Twice-1', profileId: '1' } },
+    );
+    const before = await expiry(id);
+    await page.getByTestId('sign-out').click();
+    await signIn(operatorKey);
+    await page.getByTestId('nav-customers').click();
+    await page.locator('[data-testid="customer-row"][data-username="browser.renewtwice"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    // The first renewal reaches the server and commits; its answer never reaches the page.
+    let lost = 0;
+    await page.route('**/graphql', async (route) => {
+      if (lost > 0 || !route.request().postData()?.includes('renewCustomer')) {
+        return route.fallback();
+      }
+      lost++;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    const result = page.getByTestId('action-result');
+    try {
+      await page.getByTestId('action-renew').click();
+      await result.filter({ hasText: /Cannot reach the server/ }).waitFor({ timeout: 5_000 });
+      expect(lost).toBe(1);
+      await page.getByTestId('action-renew').click();
+      await result.filter({ hasText: /^Renewed until/ }).waitFor({ timeout: 5_000 });
+    } finally {
+      await page.unroute('**/graphql');
+    }
+    // One renewal of the 30-day profile, not two.
+    expect((await expiry(id)) - before).toBe(30 * 86_400_000);
+  });
 });

@@ -220,8 +220,8 @@ export const CHANGE_PROFILE = /* GraphQL */ `
 `;
 
 export const RENEW = /* GraphQL */ `
-  mutation RenewCustomer($id: ID!, $force: Boolean) {
-    renewCustomer(id: $id, force: $force) {
+  mutation RenewCustomer($id: ID!, $force: Boolean, $idempotencyKey: String) {
+    renewCustomer(id: $id, force: $force, idempotencyKey: $idempotencyKey) {
       id
       expiresAt
       balance

@@ -1,5 +1,5 @@
 // Customer detail: account, status, balance, sessions, and the operator actions.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { toApiError } from '../api';
 import {
   STATUS_LABEL,
@@ -45,6 +45,7 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
   const [profileId, setProfileId] = useState('');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const renewKey = useRef<{ id: string; force: boolean; key: string } | null>(null);
   const customer = data?.customer;
 
   // Keep the status and sessions current: refetch when this customer's sessions change, and
@@ -109,9 +110,21 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
     });
   const renew = (force: boolean) =>
     act(async () => {
-      const { renewCustomer: c } = await api.request<{
-        renewCustomer: { expiresAt: string | null; balance: string };
-      }>(RENEW, { id, force });
+      // A renewal whose answer was lost (NETWORK) may have been charged: clicking again sends
+      // the same key, so the server applies it once. Any answer ends the key.
+      const same = renewKey.current?.id === id && renewKey.current.force === force;
+      const key = same ? renewKey.current!.key : newIdempotencyKey('console-renew');
+      renewKey.current = { id, force, key };
+      let c: { expiresAt: string | null; balance: string };
+      try {
+        ({ renewCustomer: c } = await api.request<{
+          renewCustomer: { expiresAt: string | null; balance: string };
+        }>(RENEW, { id, force, idempotencyKey: key }));
+      } catch (err) {
+        if (toApiError(err).code !== 'NETWORK') renewKey.current = null;
+        throw err;
+      }
+      renewKey.current = null;
       return {
         ok: true,
         message: `Renewed until ${formatDate(c.expiresAt)}. Balance: ${c.balance}.`,
@@ -350,4 +363,13 @@ function usageLine(u: MonthUsage): string {
   }
   const over = toNumber(u.totalBytes) >= toNumber(u.limitBytes);
   return over ? `${line}, over the limit (refused, or the FUP rate, at login)` : line;
+}
+
+/**
+ * A fresh idempotency key. crypto.getRandomValues, not randomUUID: the console may be served
+ * over plain HTTP on a LAN address, where browsers offer randomUUID only to secure pages.
+ */
+function newIdempotencyKey(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
