@@ -89,8 +89,19 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 600,
       rateLimitBurst: 600,
       wsMaxOperations: 100,
+      wsAuthTimeoutSeconds: 10,
+      wsMaxUnauthenticatedPerAddress: 20,
     });
     expect(loadConfig({ GRAPHQL_WS_MAX_OPERATIONS: '5' }).graphql.wsMaxOperations).toBe(5);
+    expect(loadConfig({ GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: '3' }).graphql.wsAuthTimeoutSeconds).toBe(
+      3,
+    );
+    expect(() => loadConfig({ GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: '0' })).toThrow(
+      /GRAPHQL_WS_AUTH_TIMEOUT_SECONDS must be a whole number from 1 to 3600/,
+    );
+    expect(() => loadConfig({ GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP: 'many' })).toThrow(
+      /GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP must be a whole number/,
+    );
     const production = {
       NODE_ENV: 'production',
       ADMIN_TOKEN: 'a'.repeat(16),

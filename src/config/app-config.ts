@@ -83,6 +83,16 @@ export interface GraphqlLimitsConfig {
    * (GRAPHQL_WS_MAX_OPERATIONS): a client that leaks subscriptions cannot add fan-out forever.
    */
   wsMaxOperations: number;
+  /**
+   * How long a graphql-ws socket may stay open without a valid token, in seconds
+   * (GRAPHQL_WS_AUTH_TIMEOUT_SECONDS): then it is closed with 4401 Unauthorized.
+   */
+  wsAuthTimeoutSeconds: number;
+  /**
+   * Sockets one address may hold open at once without a valid token
+   * (GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP): one more is closed at once with 4403.
+   */
+  wsMaxUnauthenticatedPerAddress: number;
 }
 
 export interface ExpiryConfig {
@@ -337,6 +347,13 @@ const envSchema = z.object({
   GRAPHQL_RATE_LIMIT_PER_MINUTE: int('GRAPHQL_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
   GRAPHQL_RATE_LIMIT_BURST: int('GRAPHQL_RATE_LIMIT_BURST', 600, 1, 1_000_000),
   GRAPHQL_WS_MAX_OPERATIONS: int('GRAPHQL_WS_MAX_OPERATIONS', 100, 1, 10_000),
+  GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: int('GRAPHQL_WS_AUTH_TIMEOUT_SECONDS', 10, 1, 3600),
+  GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP: int(
+    'GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP',
+    20,
+    1,
+    100_000,
+  ),
   LOG_LEVEL: z
     .string()
     .optional()
@@ -537,6 +554,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       rateLimitPerMinute: e.GRAPHQL_RATE_LIMIT_PER_MINUTE,
       rateLimitBurst: e.GRAPHQL_RATE_LIMIT_BURST,
       wsMaxOperations: e.GRAPHQL_WS_MAX_OPERATIONS,
+      wsAuthTimeoutSeconds: e.GRAPHQL_WS_AUTH_TIMEOUT_SECONDS,
+      wsMaxUnauthenticatedPerAddress: e.GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP,
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   type GraphQLErrorFormatter,
 } from '../common/errors/graphql-errors';
 import { queryLimitErrors } from './query-limits';
+import { markAuthenticated } from './ws-authenticated';
 
 /** What every resolver gets: the authenticated caller, over HTTP or graphql-ws alike. */
 export interface GraphqlContext {
@@ -77,7 +78,8 @@ function unparsable(err: unknown): GraphQLError {
 
 /**
  * graphql-ws hooks. The connection is accepted either way, so that every operation on a
- * socket without a valid token gets a proper `UNAUTHENTICATED` error rather than a bare close.
+ * socket without a valid token gets a proper `UNAUTHENTICATED` error rather than a bare close;
+ * such a socket is closed (4401) after GRAPHQL_WS_AUTH_TIMEOUT_SECONDS (ws-limits.ts).
  * `schema` gives the served schema (the complexity limit reads its list sizes).
  */
 export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchema) {
@@ -85,8 +87,10 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
     onConnect: async (ctx: GraphqlWsContext) => {
       const principal = await auth.authenticate(wsAuthorization(ctx));
       wsExtra(ctx).principal = principal;
-      // Revoking an API key closes its open connections: keep them by key.
       const socket = wsExtra(ctx).socket;
+      // Not closed after GRAPHQL_WS_AUTH_TIMEOUT_SECONDS, nor counted per address (ws-limits).
+      if (principal && socket) markAuthenticated(socket);
+      // Revoking an API key closes its open connections: keep them by key.
       if (principal?.kind === 'api-key' && socket) auth.connections.add(principal.keyId, socket);
       return true;
     },

@@ -5,6 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
+import { isAuthenticated } from './ws-authenticated';
 
 /** What @nestjs/apollo's driver keeps of its WebSocket servers (not a public API). */
 interface DriverInternals {
@@ -13,6 +14,10 @@ interface DriverInternals {
 
 /** One log line at most this often for clients' protocol errors, with how many more since. */
 const LOG_EVERY_MS = 10_000;
+
+/** graphql-ws's close codes: 4401 Unauthorized (its client does not retry), 4403 Forbidden. */
+export const WS_UNAUTHENTICATED_CLOSE_CODE = 4401;
+export const WS_TOO_MANY_UNAUTHENTICATED_CLOSE_CODE = 4403;
 
 /**
  * The largest message a GraphQL WebSocket client may send: GRAPHQL_MAX_BODY_BYTES, as for an
@@ -27,12 +32,22 @@ const LOG_EVERY_MS = 10_000;
  * JSON log for every such message, that anyone could send. A client's protocol error (ws's
  * `WS_ERR_*`: too big, a bad frame, bad UTF-8), whose socket `ws` has already closed with the
  * right code, is logged here at warn instead, at most one line every 10 s.
+ *
+ * A socket is accepted before its token is checked, and one without a valid token stays open
+ * (its operations get UNAUTHENTICATED): an anonymous client could hold any number of them for
+ * ever. So a socket not authenticated (graphqlWsAuthHooks marks those that are) is closed
+ * GRAPHQL_WS_AUTH_TIMEOUT_SECONDS after it opened, with 4401 Unauthorized, and one address may
+ * hold at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP such sockets at once: one more
+ * closes its oldest with 4403 Forbidden (graphql-ws's client retries that later). An
+ * authenticated socket is neither closed nor counted.
  */
 @Injectable()
 export class WebSocketLimits implements OnApplicationBootstrap {
   private readonly log = new Logger('GraphQLWebSocket');
   private lastLogAt = 0;
   private suppressed = 0;
+  /** Per address, its open sockets that were not authenticated when last looked at. */
+  private readonly unauthenticated = new Map<string, Set<WebSocket>>();
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -51,10 +66,46 @@ export class WebSocketLimits implements OnApplicationBootstrap {
     for (const server of [service.wss, service.subTransWs]) {
       if (!server) continue;
       server.options.maxPayload = this.config.graphql.maxBodyBytes;
-      server.on('connection', (socket: WebSocket, request: IncomingMessage) =>
-        this.quietProtocolErrors(socket, request.socket.remoteAddress ?? 'unknown'),
+      server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+        const from = request.socket.remoteAddress ?? 'unknown';
+        this.quietProtocolErrors(socket, from);
+        this.limitUnauthenticated(socket, from);
+      });
+    }
+  }
+
+  /**
+   * Closes `socket` unless it authenticates in time. When `from` already holds the most
+   * unauthenticated sockets, its oldest is closed: new connections, a valid client's among
+   * them, always get their chance to authenticate.
+   */
+  private limitUnauthenticated(socket: WebSocket, from: string): void {
+    const open = this.unauthenticated.get(from) ?? new Set<WebSocket>();
+    for (const other of open) {
+      if (isAuthenticated(other) || other.readyState >= other.CLOSING) open.delete(other);
+    }
+    for (const oldest of open) {
+      if (open.size < this.config.graphql.wsMaxUnauthenticatedPerAddress) break;
+      open.delete(oldest);
+      oldest.close(
+        WS_TOO_MANY_UNAUTHENTICATED_CLOSE_CODE,
+        'Too many unauthenticated connections from this address',
       );
     }
+    open.add(socket);
+    this.unauthenticated.set(from, open);
+    const timer = setTimeout(() => {
+      if (isAuthenticated(socket) || socket.readyState !== socket.OPEN) return;
+      socket.close(WS_UNAUTHENTICATED_CLOSE_CODE, 'Unauthorized');
+    }, this.config.graphql.wsAuthTimeoutSeconds * 1000);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      open.delete(socket);
+      if (open.size === 0 && this.unauthenticated.get(from) === open) {
+        this.unauthenticated.delete(from);
+      }
+    });
   }
 
   /** A client's protocol error goes to the log (rate-limited), not on to graphql-ws. */

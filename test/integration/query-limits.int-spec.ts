@@ -544,3 +544,98 @@ describe('operations open on one graphql-ws connection, configured', () => {
     for (const s of [second, fourth, other]) s.stop();
   });
 });
+
+describe('graphql-ws sockets without a valid token, configured', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+    api = await startApp(db, {
+      GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: '1',
+      GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP: '3',
+    });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  /**
+   * A raw socket that sent connection_init (with `token`, if any) and got its ack. `closed`:
+   * its close code, or 'still open' 5 s after the connection_init.
+   */
+  async function initialised(token?: string) {
+    const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws');
+    const closed = new Promise<number | 'still open'>((resolve) => {
+      socket.once('close', resolve);
+      setTimeout(() => resolve('still open'), 5000).unref();
+    });
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    const ack = new Promise<string>((resolve) =>
+      socket.once('message', (data: Buffer) => resolve(data.toString('utf8'))),
+    );
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: token ? { authorization: `Bearer ${token}` } : {},
+      }),
+    );
+    expect(JSON.parse(await ack)).toEqual({ type: 'connection_ack' });
+    return { socket, closed };
+  }
+
+  /** The answer to `{ __typename }` on `socket`. */
+  async function typename(socket: WebSocket): Promise<any> {
+    const answer = new Promise<any>((resolve) =>
+      socket.once('message', (data: Buffer) => resolve(JSON.parse(data.toString('utf8')))),
+    );
+    socket.send(
+      JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }' } }),
+    );
+    return answer;
+  }
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('closes a socket that did not authenticate after GRAPHQL_WS_AUTH_TIMEOUT_SECONDS with 4401; an authenticated one stays', async () => {
+    const anonymous = await initialised();
+    const wrong = await initialised('wrong-token-0123456789');
+    const admin = await initialised(TEST_TOKEN);
+    // Until then, its operations are answered UNAUTHENTICATED, as before.
+    expect(codes((await typename(anonymous.socket)).payload)).toEqual(['UNAUTHENTICATED']);
+    expect(await anonymous.closed).toBe(4401);
+    expect(await wrong.closed).toBe(4401);
+    await sleep(500);
+    expect(admin.socket.readyState).toBe(WebSocket.OPEN);
+    expect(await typename(admin.socket)).toEqual({
+      id: '1',
+      type: 'next',
+      payload: { data: { __typename: 'Query' } },
+    });
+    admin.socket.close();
+  });
+
+  it('keeps at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP per address: one more closes the oldest with 4403; authenticated ones do not count', async () => {
+    const admins = [];
+    for (let i = 0; i < 4; i++) admins.push(await initialised(TEST_TOKEN));
+    const anonymous = [];
+    for (let i = 0; i < 3; i++) anonymous.push(await initialised());
+    const codesSoFar: (number | string)[] = [];
+    for (const a of anonymous) void a.closed.then((code) => codesSoFar.push(code));
+    await sleep(100);
+    expect(codesSoFar).toEqual([]);
+    const fourth = await initialised();
+    expect(await anonymous[0].closed).toBe(4403);
+    // A valid client still gets in, while the address is at its cap.
+    const late = await initialised(TEST_TOKEN);
+    expect((await typename(late.socket)).payload).toEqual({ data: { __typename: 'Query' } });
+    for (const { socket } of [...admins, late]) expect(socket.readyState).toBe(WebSocket.OPEN);
+    expect(await fourth.closed).toBe(4401);
+    for (const { socket } of [...admins, late]) socket.close();
+  });
+});
