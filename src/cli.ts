@@ -16,7 +16,7 @@ import { option, UsageError } from './common/cli/cli-args';
 import { createDataSource, DatabaseUnreachableError } from './database/data-source-options';
 import { TransactionsService } from './database/transactions.service';
 import { AuditService } from './audit/audit.service';
-import { runAudited } from './audit/audit-context';
+import { CLI_ACTOR_KIND, runAudited } from './audit/audit-context';
 import { Clock } from './common/clock/clock';
 import { userInfo } from 'node:os';
 import { CustomerDirectoryService } from './customers/customer-directory.service';
@@ -107,8 +107,8 @@ async function main(argv: string[]): Promise<number> {
     const audit = new AuditService(dataSource, tx, new Clock());
     // The audit trail names the operating-system user who ran the command.
     const actor = {
-      actor: `cli:${userInfo().username}`,
-      actorKind: 'cli',
+      actor: `${CLI_ACTOR_KIND}:${userInfo().username}`,
+      actorKind: CLI_ACTOR_KIND,
       operation: `${area} ${args[0] ?? ''}`.trim(),
     };
     const out = (s: string) => process.stdout.write(`${s}\n`);

@@ -19,8 +19,13 @@ interface AuditScope extends AuditActor {
 
 const storage = new AsyncLocalStorage<AuditScope>();
 
+/** The actor of a change made with no operation around it (a job, a script). */
+export const SYSTEM_ACTOR = 'system';
+/** The CLI's actors are `cli:<user>`, of kind "cli". */
+export const CLI_ACTOR_KIND = 'cli';
+
 /** A change made with no operation around it (a job, a script): still recorded, as "system". */
-const SYSTEM: AuditActor = { actor: 'system', actorKind: 'system', operation: 'system' };
+const SYSTEM: AuditActor = { actor: SYSTEM_ACTOR, actorKind: 'system', operation: 'system' };
 
 /**
  * Runs `work` as one audited operation: every audit row written inside it names this actor

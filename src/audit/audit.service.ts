@@ -32,6 +32,7 @@ export interface AuditRecord {
 
 export interface AuditLogFilter {
   actor?: string | null;
+  actorKind?: string | null;
   operation?: string | null;
   targetType?: string | null;
   targetId?: string | null;
@@ -131,6 +132,7 @@ export class AuditService {
     after?: string | null,
   ): Promise<Connection<AuditEntryEntity>> {
     const actor = optionalText('filter.actor', filter.actor, 128, 'actor');
+    const actorKind = optionalText('filter.actorKind', filter.actorKind, 16, 'actorKind');
     const operation = optionalText('filter.operation', filter.operation, 64, 'operation');
     const targetType = optionalText('filter.targetType', filter.targetType, 32, 'targetType');
     const id = optionalId('filter.targetId', filter.targetId, 'targetId');
@@ -144,6 +146,7 @@ export class AuditService {
         const q = this.dataSource.getRepository(AuditEntryEntity).createQueryBuilder('a');
         q.where('1 = 1');
         if (actor !== null) q.andWhere('a.actor = :actor', { actor });
+        if (actorKind !== null) q.andWhere('a.actorKind = :actorKind', { actorKind });
         if (operation !== null) q.andWhere('a.operation = :operation', { operation });
         if (targetType !== null) q.andWhere('a.targetType = :targetType', { targetType });
         if (targetId !== null) q.andWhere('a.targetId = :targetId', { targetId });

@@ -10,6 +10,8 @@ export interface AdminToken {
 }
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
+/** The admin token's name as a caller: in the audit trail (actor) and the ledger. */
+export const ADMIN_TOKEN_ACTOR = 'admin-token';
 
 /**
  * The bootstrap admin token: ADMIN_TOKEN when set. Otherwise (never in production: config

@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
-import { resolveAdminToken, type AdminToken } from './admin-token';
+import { ADMIN_TOKEN_ACTOR, resolveAdminToken, type AdminToken } from './admin-token';
 import { ApiKeyConnections } from './api-keys/api-key-connections';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { Role, type Principal } from './principal';
@@ -36,7 +36,7 @@ export class AuthService {
     if (token === null) return null;
     // Compare digests in constant time: no timing hint about how much of a token matched.
     if (timingSafeEqual(digest(token), this.adminDigest)) {
-      return { kind: 'admin-token', name: 'admin-token', role: Role.ADMIN };
+      return { kind: 'admin-token', name: ADMIN_TOKEN_ACTOR, role: Role.ADMIN };
     }
     return this.apiKeys ? this.apiKeys.authenticate(token) : null;
   }

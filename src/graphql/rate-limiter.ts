@@ -13,7 +13,7 @@ interface Bucket {
 }
 
 /**
- * Token buckets, one per caller (an API key's name, or an IP address), in bounded memory:
+ * Token buckets, one per caller (an API key's id, the admin token, or an IP address), in bounded memory:
  * at most `maxKeys` buckets, least recently used dropped first. A dropped bucket comes back
  * full, which only ever lets a caller through sooner, never blocks one.
  */

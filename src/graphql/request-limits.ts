@@ -3,15 +3,16 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { Request } from 'express';
 import { GraphQLError, parse, visit, type DocumentNode } from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
+import type { Principal } from '../auth/principal';
 import type { GraphqlLimitsConfig } from '../config/app-config';
 import { pageSizeErrors } from './page-size';
 import { RateLimiter } from './rate-limiter';
 
 type GraphqlWsContext = WsContext<Record<string, unknown> | undefined, unknown>;
 
-/** Who is calling, as far as these limits care: a principal's name (see GraphqlContext). */
+/** Who is calling (see GraphqlContext). */
 interface WithPrincipal {
-  principal?: { name: string } | null;
+  principal?: Principal | null;
 }
 
 /** What these limits keep in, and read from, a graphql-ws connection's `extra`. */
@@ -159,8 +160,13 @@ export class RequestLimits {
   }
 }
 
-function principalKey(principal: { name: string }): string {
-  return `key:${principal.name}`;
+/**
+ * A caller's bucket: an API key by its id, the admin token by its kind. Never by name: a key's
+ * name is its owner's choice, and a key named like the admin token ("admin-token", allowed
+ * before such names were reserved) would have shared, and emptied, the admin token's bucket.
+ */
+export function principalKey(principal: Principal): string {
+  return principal.kind === 'api-key' ? `key:${principal.keyId}` : principal.kind;
 }
 
 function ipKey(address: string | undefined): string {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import {
   getNamedType,
@@ -16,7 +17,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { Role } from '../../src/auth/principal';
-import { REVOCATION_CHECK_MS } from '../../src/auth/api-keys/api-keys.service';
+import { DataSource } from 'typeorm';
+import { ApiKeyEntity } from '../../src/auth/api-keys/api-key.entity';
+import {
+  API_KEY_PREFIX,
+  ApiKeysService,
+  hashApiKey,
+  REVOCATION_CHECK_MS,
+} from '../../src/auth/api-keys/api-keys.service';
 import { startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -366,5 +374,99 @@ describe('API keys and roles', () => {
       ]);
       expect(cliRows[0].actor).toMatch(/^cli:\S+$/);
     }
+  });
+});
+
+describe('API key names that stand for other callers (MariaDB)', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql');
+    api = await startApp(db, {
+      GRAPHQL_RATE_LIMIT_PER_MINUTE: '60', // one a second
+      GRAPHQL_RATE_LIMIT_BURST: '4',
+    });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it.each(['admin-token', 'ADMIN-Token', 'cli', 'system', 'System', 'admin'])(
+    'refuses to make a key named "%s" with BAD_USER_INPUT naming the field',
+    async (name) => {
+      await sleep(1100); // a token back in the admin's bucket
+      const { body } = await api.gql(
+        'mutation($name: String!) { createApiKey(name: $name, role: VIEWER) { key } }',
+        { name },
+      );
+      expect(body.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'name',
+        reason: 'RESERVED_NAME',
+      });
+      expect(body.errors?.[0]?.message).toContain('reserved');
+      expect(await db.query('SELECT name FROM rg_api_keys')).toEqual([]);
+    },
+  );
+
+  it('gives a key named "admin-token" from before (still working) its own rate limit, and the audit trail tells it apart by actorKind', async () => {
+    // Made as createApiKey did before such names were refused.
+    const legacyKey = `${API_KEY_PREFIX}legacy-admin-token-key-0123456789abcdef`;
+    await api.app
+      .get(DataSource)
+      .getRepository(ApiKeyEntity)
+      .save({
+        name: 'admin-token',
+        role: Role.ADMIN,
+        keyHash: hashApiKey(legacyKey),
+        prefix: legacyKey.slice(0, 12),
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+    // As at each start: a warning names it.
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await api.app.get(ApiKeysService).warnReservedNames();
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        expect.stringMatching(/^API key \d+ is named "admin-token", a name reserved/),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+
+    await sleep(4100); // full buckets
+    const create = 'mutation($name: String!) { createApiKey(name: $name, role: VIEWER) { key } }';
+    const byLegacy = await api.gql(create, { name: 'made-by-the-key' }, legacyKey);
+    expect(byLegacy.body.errors).toBeUndefined();
+    const byAdmin = await api.gql(create, { name: 'made-by-the-token' });
+    expect(byAdmin.body.errors).toBeUndefined();
+
+    // The key uses up its budget: the admin token is not limited for it.
+    for (let i = 0; i < 3; i++) {
+      expect((await api.gql('{ viewer { name } }', undefined, legacyKey)).status).toBe(200);
+    }
+    expect((await api.gql('{ viewer { name } }', undefined, legacyKey)).status).toBe(429);
+    const admin = await api.gql('{ viewer { name role } }');
+    expect(admin.status).toBe(200);
+    expect(admin.body.data).toEqual({ viewer: { name: 'admin-token', role: 'ADMIN' } });
+
+    await sleep(2100);
+    const trail = async (filter: string) =>
+      (
+        await api.gql(
+          `{ auditLog(filter: ${filter}) { edges { node { actor actorKind targetLabel } } } }`,
+        )
+      ).body.data.auditLog.edges.map((e: any) => e.node);
+    expect(await trail('{ actor: "admin-token", actorKind: "admin-token" }')).toEqual([
+      { actor: 'admin-token', actorKind: 'admin-token', targetLabel: 'made-by-the-token' },
+    ]);
+    expect(await trail('{ actor: "admin-token", actorKind: "api-key" }')).toEqual([
+      { actor: 'admin-token', actorKind: 'api-key', targetLabel: 'made-by-the-key' },
+    ]);
   });
 });

@@ -5,6 +5,12 @@ export class AuditLogFilter {
   @Field(() => String, { nullable: true, description: "The API key or token's name." })
   actor?: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'api-key, admin-token, cli or system: tells an API key from another caller.',
+  })
+  actorKind?: string | null;
+
   @Field(() => String, { nullable: true, description: 'A mutation name, e.g. deleteCustomer.' })
   operation?: string | null;
 

@@ -13,6 +13,9 @@ import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
 import { entitySnapshot } from '../../audit/audit-changes';
+import { CLI_ACTOR_KIND, SYSTEM_ACTOR } from '../../audit/audit-context';
+import { DEFAULT_ACTOR } from '../../customers/ledger-actor';
+import { ADMIN_TOKEN_ACTOR } from '../admin-token';
 import { AuditService, type AuditRecord } from '../../audit/audit.service';
 import { Role, type Principal } from '../principal';
 import { ApiKeyConnections } from './api-key-connections';
@@ -29,6 +32,19 @@ export const REVOCATION_CHECK_MS = 5_000;
 /** last_used_at is written at most this often per key. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/**
+ * Names that stand for callers other than a key: the admin token, the CLI (its actors are
+ * `cli:<user>`), jobs ("system") and the ledger's default ("admin"). A key's name is its
+ * actor in the audit trail and the ledger, so a key with one of these names could not be told
+ * apart there. Compared without case: MariaDB compares the audit filter's actor so.
+ */
+export const RESERVED_API_KEY_NAMES: readonly string[] = [
+  ADMIN_TOKEN_ACTOR,
+  CLI_ACTOR_KIND,
+  SYSTEM_ACTOR,
+  DEFAULT_ACTOR,
+];
+const isReserved = (name: string) => RESERVED_API_KEY_NAMES.includes(name.toLowerCase());
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -67,13 +83,30 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
     this.repo = dataSource.getRepository(ApiKeyEntity);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.warnReservedNames().catch((err: Error) =>
+      this.log.warn(`cannot look for API keys with reserved names: ${err.message}`),
+    );
     this.sweeper = setInterval(() => {
       this.closeRevoked().catch((err: Error) =>
         this.log.warn(`cannot check open connections for revoked keys: ${err.message}`),
       );
     }, REVOCATION_CHECK_MS);
     this.sweeper.unref();
+  }
+
+  /**
+   * A key made before such names were refused keeps working (with its own rate limit, by id),
+   * but the audit trail's `actor` tells it from the admin token, the CLI or jobs only by
+   * `actorKind`: say so, once per start.
+   */
+  async warnReservedNames(): Promise<void> {
+    for (const key of await this.repo.findBy({ revokedAt: IsNull() })) {
+      if (!isReserved(key.name)) continue;
+      this.log.warn(
+        `API key ${key.id} is named "${key.name}", a name reserved for another kind of caller: its audit rows differ from that caller's only by actorKind "api-key". Revoke it and make one with another name.`,
+      );
+    }
   }
 
   onApplicationShutdown(): void {
@@ -102,6 +135,13 @@ export class ApiKeysService implements OnApplicationBootstrap, OnApplicationShut
       throw new BadUserInputError(
         'name',
         'name: 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      );
+    }
+    if (isReserved(name)) {
+      throw new BadUserInputError(
+        'name',
+        `name: "${name}" is reserved (${RESERVED_API_KEY_NAMES.join(', ')} name callers other than API keys in the audit trail); choose another`,
+        'RESERVED_NAME',
       );
     }
     if (!Object.values(Role).includes(role)) {
