@@ -483,6 +483,52 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(body.errors?.[0].extensions.code).toBe('FORBIDDEN');
   });
 
+  it('never quotes a password cell in a CSV parse error (GraphQL and the CLI), and names its line and column', async () => {
+    const { db, api } = await emptyRadgraph();
+    const before = await counts(db);
+    // Each quote where the CSV does not allow one: csv-parse's messages quoted the cell up to it
+    // ('value is "Pa55"') or the character after it.
+    const files = [
+      `${HEADER}\n,ok.one,Secret-1,,,Home 10M,\n,quoted.in,Pa55"Kz9,,,Home 10M,\n`,
+      `${HEADER}\n,ok.one,Secret-1,,,Home 10M,\n,quoted.out,"Pa55"Kz9,,,Home 10M,\n`,
+      `${HEADER}\n,ok.one,Secret-1,,,Home 10M,\n,quoted.after,"Pa55" XKz9,,,Home 10M,\n`,
+    ];
+    for (const csv of files) {
+      const error = await gqlError(api, IMPORT, { csv, dryRun: false, mode: 'VALID_ROWS' });
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'csv' });
+      expect(error.message).not.toMatch(/Pa55|Kz9|Secret|"X"/);
+      expect(error.message).toMatch(/line 3, column password: /);
+    }
+    expect(await counts(db)).toEqual(before);
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-csv-'));
+    try {
+      const file = path.join(dir, 'broken.csv');
+      writeFileSync(file, files[0]);
+      const cli = [
+        require.resolve('ts-node/dist/bin'),
+        '-T',
+        path.join(__dirname, '../../src/cli.ts'),
+      ];
+      type Failure = { code: number; stdout: string; stderr: string };
+      const failure = await promisify(execFile)(
+        process.execPath,
+        [...cli, 'customers', 'import', file, '--dry-run'],
+        { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' }, encoding: 'utf8' },
+      ).then(
+        () => null,
+        (err: Failure) => err,
+      );
+      expect(`${failure?.stdout}${failure?.stderr}`).not.toMatch(/Pa55|Kz9|Secret/);
+      expect(failure).toMatchObject({
+        code: 1,
+        stderr: expect.stringMatching(/line 3, column password: /),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('imports and exports files from the CLI, with a progress bar only on a terminal', async () => {
     const { db, api } = await emptyRadgraph();
     const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-csv-'));

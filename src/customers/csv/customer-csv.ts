@@ -96,6 +96,12 @@ export function readHeader(cells: string[]): CsvHeader {
   return { columns, ignored };
 }
 
+/** What csv-parse gives for each record, with `raw` and `info` on. */
+interface ParsedRecord {
+  record: string[];
+  raw: string;
+}
+
 /**
  * The rows of a CSV text or stream, after its header. A line's number is the line its record
  * starts on, so a quoted cell that spans lines does not shift the numbers after it. A broken
@@ -106,12 +112,20 @@ export async function* readCsv(
   source: string | AsyncIterable<Buffer | string>,
   onHeader: (header: CsvHeader) => void,
 ): AsyncGenerator<CsvRow> {
+  // The header's cells as parsed, to name the column of a parse error even when it comes
+  // before this loop has read the header.
+  let headerCells: string[] | null = null;
   const parser = parse({
     bom: true,
     info: true,
     raw: true,
     relax_column_count: true,
     skip_empty_lines: true,
+    on_record: (item) => {
+      // With info and raw on, csv-parse's typing notwithstanding, this is a ParsedRecord.
+      headerCells ??= (item as unknown as ParsedRecord).record;
+      return item;
+    },
   });
   // A stream goes through pipeline(), which ends the source when the parser stops early (a
   // bad header, broken quoting) instead of leaving it waiting for a drain that never comes.
@@ -122,10 +136,7 @@ export async function* readCsv(
   let header: CsvHeader | null = null;
   let seen = 0;
   try {
-    for await (const item of parser as AsyncIterable<{
-      record: string[];
-      raw: string;
-    }>) {
+    for await (const item of parser as AsyncIterable<ParsedRecord>) {
       const { record, raw } = item;
       // The line the record starts on: the line breaks of every record before it (their raw
       // text holds the blank lines skipped before them), and the blank ones that lead its own.
@@ -148,13 +159,7 @@ export async function* readCsv(
       yield row;
     }
   } catch (err) {
-    if (err instanceof CsvError) {
-      const line = (err as CsvError & { lines?: number }).lines;
-      throw new BadUserInputError(
-        'csv',
-        `The file is not valid CSV near line ${line ?? '?'}: ${err.message}`,
-      );
-    }
+    if (err instanceof CsvError) throw notValidCsv(err, headerCells);
     throw err;
   } finally {
     parser.destroy();
@@ -166,6 +171,43 @@ export async function* readCsv(
 }
 
 const countBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
+
+/** What broke, by csv-parse's error code, in words that quote nothing of the file. */
+const CSV_PROBLEMS: Record<string, string> = {
+  INVALID_OPENING_QUOTE:
+    'a quote inside a cell that does not start with one (quote the whole cell and double each quote inside it)',
+  CSV_INVALID_CLOSING_QUOTE:
+    'a quoted cell goes on after its closing quote (double each quote inside a quoted cell)',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE:
+    'a quoted cell goes on after its closing quote (double each quote inside a quoted cell)',
+  CSV_QUOTE_NOT_CLOSED: 'a quoted cell is never closed: the file ends inside it',
+  CSV_MAX_RECORD_SIZE: 'a line is too long',
+};
+
+/**
+ * BAD_USER_INPUT for a file csv-parse cannot read, naming the line and the column. Never with
+ * csv-parse's own message: that quotes the cell it stopped in ('value is "Pa55"'), which may
+ * be part of a password.
+ */
+function notValidCsv(err: CsvError, headerCells: string[] | null): BadUserInputError {
+  const { lines, index } = err as CsvError & { lines?: unknown; index?: unknown };
+  const line = typeof lines === 'number' ? lines : '?';
+  let column = '';
+  if (typeof index === 'number') {
+    let name: CsvColumn | null | undefined;
+    try {
+      name = headerCells ? readHeader(headerCells).columns[index] : null;
+    } catch {
+      name = null; // not a header radgraph reads: the cell's number will do
+    }
+    column = name ? `, column ${name}` : `, cell ${index + 1}`;
+  }
+  const problem = CSV_PROBLEMS[err.code] ?? `the file is malformed (${err.code})`;
+  return new BadUserInputError(
+    'csv',
+    `The file is not valid CSV near line ${line}${column}: ${problem}`,
+  );
+}
 
 // --- Values -----------------------------------------------------------------
 
