@@ -6,6 +6,7 @@ import { AccountingListener } from '../../src/radius/accounting/accounting-liste
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
+import { holdSubscriptionSetup } from '../support/held-subscriptions';
 import { until } from '../support/until';
 import { createProfile, gqlData } from '../support/graphql';
 import {
@@ -372,30 +373,20 @@ describe('the operator console in Chromium', () => {
     // The server holds every new subscription's setup (after auth and validation, before the
     // bus has it) until the test lets it go: the window a slow NAS lookup or a busy event
     // loop opens.
-    const bus = api.app.get(SessionEventBus);
-    const prepare = bus.prepare.bind(bus);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding = 0;
-    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
-      holding++;
-      await held;
-      return prepare(filter);
-    });
+    const hold = holdSubscriptionSetup(api.app.get(SessionEventBus));
     try {
       await page.reload();
-      await until(() => holding > 0, 'the Online table subscribing');
+      await until(() => hold.holding > 0, 'the Online table subscribing');
       // The table's snapshot may be read now, before its subscription is in the bus...
       await row.waitFor({ timeout: 1_500 }).catch(() => undefined);
       // ...and the session ends before the subscription is: its STOPPED reaches no one.
       await account('Stop', 'browser.ghost', 60, 0n, 'AA:BB:CC:00:50:01', '10.50.0.1');
-      release();
+      hold.release();
       // The row goes once the table is live: it must not stay until the next reload.
       await row.waitFor({ state: 'detached', timeout: 5_000 });
       expect(await page.getByTestId('live-status').getAttribute('data-state')).toBe('connected');
     } finally {
-      release();
-      spy.mockRestore();
+      hold.restore();
     }
   });
 
@@ -405,35 +396,26 @@ describe('the operator console in Chromium', () => {
     });
     await account('Start', 'browser.detailrace', 0, 0n, 'AA:BB:CC:00:60:01', '10.60.0.1');
     await page.getByTestId('nav-customers').click();
-    const bus = api.app.get(SessionEventBus);
-    const prepare = bus.prepare.bind(bus);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding = 0;
-    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
-      if (filter.username === 'browser.detailrace') {
-        holding++;
-        await held;
-      }
-      return prepare(filter);
-    });
+    const hold = holdSubscriptionSetup(
+      api.app.get(SessionEventBus),
+      (filter) => filter.username === 'browser.detailrace',
+    );
     try {
       await page
         .locator('[data-testid="customer-row"][data-username="browser.detailrace"]')
         .click();
-      await until(() => holding > 0, "the customer's page subscribing");
+      await until(() => hold.holding > 0, "the customer's page subscribing");
       await page
         .locator('[data-testid="detail-status"]', { hasText: /^Online$/ })
         .waitFor({ timeout: 5_000 });
       // The session ends after the page read it, before its subscription is in the bus.
       await account('Stop', 'browser.detailrace', 60, 0n, 'AA:BB:CC:00:60:01', '10.60.0.1');
-      release();
+      hold.release();
       await page
         .locator('[data-testid="detail-status"]', { hasText: /^Offline$/ })
         .waitFor({ timeout: 5_000 });
     } finally {
-      release();
-      spy.mockRestore();
+      hold.restore();
     }
   });
 

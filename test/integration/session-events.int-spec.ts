@@ -11,6 +11,7 @@ import {
 } from '../../src/sessions/stale/stale-session-reaper.service';
 import { collect, startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { holdSubscriptionSetup } from '../support/held-subscriptions';
 import { until } from '../support/until';
 
 const EVENT_FIELDS = 'type session { id uniqueId username uploadBytes stoppedAt terminateCause }';
@@ -254,25 +255,17 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     const other = watch(false);
     await until(() => bus.stats.subscribers > before, 'the first subscription in the bus');
     // The asker's setup is held (as a slow NAS lookup would) until the test lets it go.
-    const prepare = bus.prepare.bind(bus);
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding = 0;
-    const spy = jest.spyOn(bus, 'prepare').mockImplementation(async (filter) => {
-      holding++;
-      await held;
-      return prepare(filter);
-    });
+    const hold = holdSubscriptionSetup(bus);
     try {
       const asker = watch(true);
-      await until(() => holding === 1, "the asker's setup");
+      await until(() => hold.holding === 1, "the asker's setup");
       // Committed and delivered while the asker is not live: it gets nothing, not even [].
       await insertOpen('live-early', 'live-batch');
       await until(() => other.batches.length === 1, 'the early event to the live subscriber');
       expect(other.batches).toEqual([['live-early']]);
       await new Promise((r) => setTimeout(r, 100));
       expect(asker.batches).toEqual([]);
-      release();
+      hold.release();
       await until(() => asker.batches.length === 1, 'the empty batch');
       expect(asker.batches).toEqual([[]]);
       // Live: a snapshot now has what came before, and what commits next comes as an event.
@@ -290,8 +283,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       asker.stop();
       other.stop();
     } finally {
-      release();
-      spy.mockRestore();
+      hold.restore();
     }
   });
 
