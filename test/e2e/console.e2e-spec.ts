@@ -461,4 +461,50 @@ describe('the operator console in Chromium', () => {
     // One renewal of the 30-day profile, not two.
     expect((await expiry(id)) - before).toBe(30 * 86_400_000);
   });
+
+  it('fills the Online table up again as shown sessions stop, and keeps its total current', async () => {
+    // More sessions than the table shows (100): all start at T0, so the latest ids are newest.
+    const bulk = (i: number) => `browser.bulk${String(i).padStart(3, '0')}`;
+    const mac = (i: number) => `AA:BB:CC:70:00:${i.toString(16).padStart(2, '0').toUpperCase()}`;
+    const ip = (i: number) => `10.70.0.${i + 1}`;
+    for (let i = 0; i < 130; i++) await account('Start', bulk(i), 0, 0n, mac(i), ip(i));
+    await page.waitForTimeout(1_100); // past the age an unfiltered totalCount may have
+    const open = async () =>
+      (await gqlData(api, `{ onlineSessions(first: 0) { totalCount } }`)).onlineSessions
+        .totalCount as number;
+    const online = await open();
+    expect(online).toBeGreaterThan(130);
+
+    await page.getByTestId('nav-online').click();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+    const count = page.getByTestId('online-count');
+    const rows = page.getByTestId('online-row');
+    const row = (i: number) =>
+      page.locator(`[data-testid="online-row"][data-username="${bulk(i)}"]`);
+    const shows = (text: string) =>
+      count.filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout: 5_000 });
+    await shows(`100 shown of ${online}`);
+    await row(129).waitFor();
+    expect(await row(29).count()).toBe(0);
+
+    // The 20 newest stop: the table reads the snapshot again to show 100 rows, not 80.
+    for (let i = 110; i < 130; i++) await account('Stop', bulk(i), 60, 0n, mac(i), ip(i));
+    await shows(`100 shown of ${online - 20}`);
+    await row(10).waitFor();
+    expect(await rows.count()).toBe(100);
+    expect(await row(110).count()).toBe(0);
+    expect(await row(9).count()).toBe(0);
+
+    // A session older than every row stops: no row goes, the total still follows.
+    await account('Stop', bulk(0), 60, 0n, mac(0), ip(0));
+    await shows(`100 shown of ${online - 21}`);
+    // A new one starts: it shows, the oldest row gives way, and the total counts it.
+    await account('Start', bulk(130), 0, 0n, mac(130), ip(130));
+    await row(130).waitFor({ timeout: 5_000 });
+    await shows(`100 shown of ${online - 20}`);
+    await row(10).waitFor({ state: 'detached' });
+    expect(await rows.count()).toBe(100);
+    await page.waitForTimeout(1_100);
+    expect(await open()).toBe(online - 20);
+  });
 });

@@ -10,6 +10,11 @@ import type { LiveSession, NasOnline, OnlineHeaderData, SessionEvent, TopSession
 
 /** The table shows the newest sessions, up to this many (the snapshot's page size). */
 export const MAX_ROWS = 100;
+/**
+ * A table that Stops left short of MAX_ROWS while more sessions are open reads the snapshot
+ * again to fill up, at most this often.
+ */
+export const REFILL_MIN_INTERVAL_MS = 1000;
 
 /**
  * The client-side twin of onlineSessions(search) (src/sessions/online-search.ts): the
@@ -50,7 +55,10 @@ interface SnapshotPage {
 
 export interface LiveSessions {
   rows: LiveSession[];
-  /** The snapshot's totalCount (for a filter: exact; without one: up to 1 s old). */
+  /**
+   * How many sessions match: the snapshot's totalCount (for a filter: exact; without one: up
+   * to 1 s old), kept current by every STARTED and STOPPED since.
+   */
   totalCount: number | null;
   /**
    * The rows are every open session: no filter, the snapshot had no next page, and the
@@ -61,7 +69,11 @@ export interface LiveSessions {
   error: string | null;
 }
 
-/** The table's rows: the snapshot for (search, nasId) with every later event applied. */
+/**
+ * The table's rows: the snapshot for (search, nasId) with every later event applied. Stops
+ * that leave it short while more sessions match than it shows read the snapshot again, to
+ * fill it up; the total follows every STARTED and STOPPED.
+ */
 export function useLiveSessions(search: string, nasId: string, onEvents: () => void): LiveSessions {
   const { api, live } = useSession();
   const [rows, setRows] = useState<LiveSession[]>([]);
@@ -71,10 +83,21 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
   const [error, setError] = useState<string | null>(null);
   const table = useRef(new Map<string, LiveSession>());
   const completeRef = useRef(false);
+  // More sessions match than the table holds: the snapshot had a next page, or rows were cut.
+  // Those others are all older than every row.
+  const truncated = useRef(false);
+  // The snapshot's totalCount with every later STARTED and STOPPED counted in.
+  const total = useRef<number | null>(null);
   const searchRef = useRef(search);
   searchRef.current = search;
   // Events that arrive while a snapshot loads wait here, then apply on top of it.
   const pending = useRef<SessionEvent[] | null>(null);
+  // While a refill's snapshot loads (events apply at once meanwhile): the sessions events
+  // took out, which its answer may still hold.
+  const removedDuringRefill = useRef<Set<string> | null>(null);
+  const refillTimer = useRef<number | undefined>(undefined);
+  const lastRefill = useRef(0);
+  const refillRef = useRef<() => Promise<void>>(() => Promise.resolve());
   // Whether the subscription is live: it said so with its empty first batch (announceLive).
   // A snapshot read before then could miss an event that commits meanwhile for good.
   const subscribed = useRef(false);
@@ -82,30 +105,76 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
   const onEventsRef = useRef(onEvents);
   onEventsRef.current = onEvents;
 
+  const cancelRefill = useCallback(() => {
+    window.clearTimeout(refillTimer.current);
+    refillTimer.current = undefined;
+  }, []);
+
+  /** A refill, throttled, when the table is short of MAX_ROWS and more sessions match. */
+  const scheduleRefill = useCallback(() => {
+    if (!truncated.current || table.current.size >= MAX_ROWS || !subscribed.current) return;
+    if (pending.current || removedDuringRefill.current || refillTimer.current !== undefined) {
+      return;
+    }
+    const wait = Math.max(0, lastRefill.current + REFILL_MIN_INTERVAL_MS - Date.now());
+    refillTimer.current = window.setTimeout(() => {
+      refillTimer.current = undefined;
+      void refillRef.current();
+    }, wait);
+  }, []);
+
   const publish = useCallback(() => {
     const sorted = [...table.current.values()].sort(newestFirst);
-    if (sorted.length > MAX_ROWS) completeRef.current = false;
+    if (sorted.length > MAX_ROWS) {
+      completeRef.current = false;
+      truncated.current = true;
+    }
     const shown = sorted.slice(0, MAX_ROWS);
     table.current = new Map(shown.map((s) => [s.id, s]));
     setRows(shown);
     setComplete(completeRef.current);
+    setTotalCount(total.current === null ? null : Math.max(total.current, shown.length));
+    scheduleRefill();
+  }, [scheduleRefill]);
+
+  /**
+   * Whether the session is older than every row while more sessions match than the table
+   * holds: it is not shown, but the total counts it while it is open.
+   */
+  const pastTheRows = useCallback((session: LiveSession) => {
+    if (!truncated.current) return false;
+    let oldest: LiveSession | undefined;
+    for (const row of table.current.values()) {
+      if (!oldest || newestFirst(row, oldest) > 0) oldest = row;
+    }
+    return !oldest || newestFirst(session, oldest) > 0;
   }, []);
 
-  const apply = useCallback((events: SessionEvent[]) => {
-    for (const { type, session } of events) {
-      const existing = table.current.get(session.id);
-      if (type === 'STOPPED' || !matches(session, searchRef.current)) {
-        table.current.delete(session.id);
-      } else if (isNewer(session, existing)) {
-        table.current.set(session.id, session);
+  const apply = useCallback(
+    (events: SessionEvent[]) => {
+      for (const { type, session } of events) {
+        const existing = table.current.get(session.id);
+        const wanted = type !== 'STOPPED' && matches(session, searchRef.current);
+        const hidden = !existing && type !== 'STARTED' && pastTheRows(session);
+        // A STARTED session is new, unless the table has it already.
+        const counted = existing !== undefined || (hidden && matches(session, searchRef.current));
+        if (total.current !== null) total.current += Number(wanted) - Number(counted);
+        if (!wanted) {
+          table.current.delete(session.id);
+          removedDuringRefill.current?.add(session.id);
+        } else if (!hidden && isNewer(session, existing)) {
+          table.current.set(session.id, session);
+        }
       }
-    }
-  }, []);
+    },
+    [pastTheRows],
+  );
 
   const loadSnapshot = useCallback(async () => {
     const mine = ++seq.current;
     const filtered = searchRef.current !== '' || nasId !== '';
     pending.current ??= [];
+    cancelRefill();
     if (filtered) completeRef.current = false;
     setLoading(true);
     try {
@@ -117,7 +186,8 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
       const page = data.onlineSessions;
       table.current = new Map(page.edges.map((e) => [e.node.id, e.node]));
       completeRef.current = !filtered && !page.pageInfo.hasNextPage;
-      setTotalCount(page.totalCount);
+      truncated.current = page.pageInfo.hasNextPage;
+      total.current = page.totalCount;
       setError(null);
     } catch (err) {
       if (mine !== seq.current) return;
@@ -128,7 +198,41 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     pending.current = null;
     publish();
     setLoading(false);
-  }, [api, nasId, apply, publish]);
+  }, [api, nasId, apply, publish, cancelRefill]);
+
+  // The snapshot read again into a table that Stops left short. Events keep applying
+  // meanwhile; its rows join the table, but for those events took out since it was sent.
+  // The total stays the events' (an unfiltered totalCount may be a second old).
+  const refill = useCallback(async () => {
+    if (pending.current || !subscribed.current) return;
+    const mine = seq.current;
+    const filtered = searchRef.current !== '' || nasId !== '';
+    const removed = new Set<string>();
+    removedDuringRefill.current = removed;
+    lastRefill.current = Date.now();
+    try {
+      const data = await api.request<{ onlineSessions: SnapshotPage }>(ONLINE_SESSIONS, {
+        search: searchRef.current || null,
+        nasId: nasId || null,
+      });
+      if (mine !== seq.current) return;
+      const page = data.onlineSessions;
+      for (const { node } of page.edges) {
+        if (!removed.has(node.id) && isNewer(node, table.current.get(node.id))) {
+          table.current.set(node.id, node);
+        }
+      }
+      truncated.current = page.pageInfo.hasNextPage;
+      completeRef.current = !filtered && !page.pageInfo.hasNextPage;
+      removedDuringRefill.current = null;
+      publish();
+    } catch {
+      // The next event that leaves the table short tries again.
+    } finally {
+      if (removedDuringRefill.current === removed) removedDuringRefill.current = null;
+    }
+  }, [api, nasId, publish]);
+  refillRef.current = refill;
 
   // A new search with a live subscription: a new snapshot. Before it is live, its
   // announcement loads the snapshot (for the search as it is then).
@@ -136,8 +240,9 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     if (subscribed.current) void loadSnapshot();
     return () => {
       seq.current++;
+      cancelRefill();
     };
-  }, [loadSnapshot, search]);
+  }, [loadSnapshot, search, cancelRefill]);
 
   // The events of the selected NAS (all without one), and the snapshot each time the
   // subscription is live: at first, after every reconnection (graphql-ws subscribes again,
@@ -172,8 +277,9 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
       stop();
       subscribed.current = false;
       seq.current++;
+      cancelRefill();
     };
-  }, [live, nasId, apply, publish, loadSnapshot]);
+  }, [live, nasId, apply, publish, loadSnapshot, cancelRefill]);
 
   return { rows, totalCount, complete, loading, error };
 }

@@ -95,7 +95,7 @@ export function OnlinePage() {
             ))}
           </select>
         </label>
-        <span class="muted" aria-live="polite">
+        <span class="muted" aria-live="polite" data-testid="online-count">
           {loading ? 'Loading…' : `${rows.length} shown`}
           {!complete && totalCount !== null && totalCount > rows.length && ` of ${totalCount}`}
         </span>
