@@ -462,6 +462,69 @@ describe('the operator console in Chromium', () => {
     expect((await expiry(id)) - before).toBe(30 * 86_400_000);
   });
 
+  it("pages a customer's connection history back past its newest 20, with the total", async () => {
+    await gqlData(api, `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`, {
+      i: { username: 'browser.history', password: 'History-Pw-1', profileId: '1' },
+    });
+    // 75 ten-minute sessions an hour apart, the oldest first, through the listener.
+    const connect = async (i: number, stop: boolean) => {
+      const at = T0 - (80 - i) * 3600;
+      for (const [status, time] of stop
+        ? ([
+            ['Start', 0],
+            ['Stop', 600],
+          ] as const)
+        : ([['Start', 0]] as const)) {
+        const packet = accountingRequest(
+          NAS_SECRET,
+          sessionAttributes(status, {
+            username: 'browser.history',
+            sessionId: `history-${i}`,
+            eventTime: at + time,
+            sessionTime: time,
+            framedIp: '10.80.0.1',
+            mac: 'AA:BB:CC:80:00:01',
+          }),
+        );
+        const answer = await radius.send(packet, listenerPort);
+        expect(answer && validResponse(answer, packet, NAS_SECRET)).toBe(true);
+      }
+    };
+    for (let i = 0; i < 75; i++) await connect(i, true);
+    const apiHistory = async () =>
+      (
+        await gqlData(
+          api,
+          `{ customer(username: "browser.history") { sessions(first: 500) { edges { node { id } } } } }`,
+        )
+      ).customer.sessions.edges.map((e: any) => e.node.id as string);
+
+    await page.getByTestId('nav-customers').click();
+    await page.getByTestId('customers-search').fill('browser.history');
+    await page.locator('[data-testid="customer-row"][data-username="browser.history"]').click();
+    await page.getByTestId('customer-detail').waitFor();
+    const count = page.getByTestId('history-count');
+    const rows = page.getByTestId('history-row');
+    const loadMore = page.getByTestId('history-load-more');
+    const shown = () =>
+      rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')));
+    const shows = (text: string) =>
+      count.filter({ hasText: new RegExp(`^${text}$`) }).waitFor({ timeout: 5_000 });
+    await shows('20 of 75 sessions');
+    await loadMore.click();
+    await shows('70 of 75 sessions');
+    expect(await shown()).toEqual((await apiHistory()).slice(0, 70));
+
+    // A new session pushes one out of the newest 20: the list keeps it, and the rest loads.
+    await connect(75, false);
+    await shows('71 of 76 sessions');
+    expect(await shown()).toEqual((await apiHistory()).slice(0, 71));
+    await loadMore.click();
+    await shows('76 of 76 sessions');
+    expect(await shown()).toEqual(await apiHistory());
+    expect(await loadMore.count()).toBe(0);
+  });
+
   it('fills the Online table up again as shown sessions stop, and keeps its total current', async () => {
     // More sessions than the table shows (100): all start at T0, so the latest ids are newest.
     const bulk = (i: number) => `browser.bulk${String(i).padStart(3, '0')}`;

@@ -149,6 +149,27 @@ export const CREATE_CUSTOMER = /* GraphQL */ `
   }
 `;
 
+const HISTORY_PAGE = /* GraphQL */ `
+  fragment HistoryPage on SessionConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        startedAt
+        stoppedAt
+        durationSeconds
+        uploadBytes
+        downloadBytes
+        terminateCause
+      }
+    }
+  }
+`;
+
 export const CUSTOMER_DETAIL = /* GraphQL */ `
   query CustomerDetail($id: ID!) {
     customer(id: $id) {
@@ -187,17 +208,7 @@ export const CUSTOMER_DETAIL = /* GraphQL */ `
         }
       }
       sessions(first: 20) {
-        edges {
-          node {
-            id
-            startedAt
-            stoppedAt
-            durationSeconds
-            uploadBytes
-            downloadBytes
-            terminateCause
-          }
-        }
+        ...HistoryPage
       }
     }
     profiles {
@@ -205,6 +216,20 @@ export const CUSTOMER_DETAIL = /* GraphQL */ `
       name
     }
   }
+  ${HISTORY_PAGE}
+`;
+
+/** Older connection history: the page after a cursor of Customer.sessions. */
+export const CUSTOMER_SESSIONS = /* GraphQL */ `
+  query CustomerSessions($id: ID!, $after: String) {
+    customer(id: $id) {
+      id
+      sessions(first: 50, after: $after) {
+        ...HistoryPage
+      }
+    }
+  }
+  ${HISTORY_PAGE}
 `;
 
 export const CHANGE_PROFILE = /* GraphQL */ `

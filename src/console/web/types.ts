@@ -134,7 +134,7 @@ export interface CustomerDetail {
   profile: ProfileRef | null;
   usage: MonthUsage;
   currentSession: CurrentSession | null;
-  sessions: { edges: { node: HistorySession }[] };
+  sessions: Connection<HistorySession>;
 }
 
 export interface CreatedCustomer {

@@ -15,13 +15,21 @@ import { canOperate, useQuery, useSession, useThrottle } from '../hooks';
 import {
   CHANGE_PROFILE,
   CUSTOMER_DETAIL,
+  CUSTOMER_SESSIONS,
   CUSTOMER_SESSION_EVENTS,
   DISCONNECT,
   RENEW,
   RESUME,
   SUSPEND,
 } from '../queries';
-import type { CustomerDetail, DisconnectResult, MonthUsage, ProfileRef } from '../types';
+import type {
+  Connection,
+  CustomerDetail,
+  DisconnectResult,
+  HistorySession,
+  MonthUsage,
+  ProfileRef,
+} from '../types';
 
 interface Outcome {
   ok: boolean;
@@ -304,47 +312,118 @@ export function CustomerDetailPage({ id, generatedPassword }: Props) {
         </div>
       </div>
 
-      <div class="card" data-testid="session-history">
-        <h2>Connection history</h2>
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Start</th>
-                <th scope="col">Stop</th>
-                <th scope="col">Duration</th>
-                <th scope="col" class="num">
-                  Upload
-                </th>
-                <th scope="col" class="num">
-                  Download
-                </th>
-                <th scope="col">Cause</th>
-              </tr>
-            </thead>
-            <tbody>
-              {customer.sessions.edges.map(({ node: s }) => (
-                <tr key={s.id} data-session-id={s.id}>
-                  <td>{formatDateTime(s.startedAt)}</td>
-                  <td>{s.stoppedAt ? formatDateTime(s.stoppedAt) : 'Online'}</td>
-                  <td>{formatDuration(s.durationSeconds)}</td>
-                  <td class="num">{formatBytes(s.uploadBytes)}</td>
-                  <td class="num">{formatBytes(s.downloadBytes)}</td>
-                  <td>{orDash(s.terminateCause)}</td>
-                </tr>
-              ))}
-              {customer.sessions.edges.length === 0 && (
-                <tr>
-                  <td colSpan={6} class="empty">
-                    No sessions yet.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
-      </div>
+      <SessionHistory key={customer.id} customerId={customer.id} newest={customer.sessions} />
     </section>
+  );
+}
+
+interface OlderSessions {
+  edges: { node: HistorySession }[];
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+/**
+ * The connection history: the detail query's newest page (current with its refetches), then
+ * the older pages "Load more" reads after it. Those start with the newest page as it was at
+ * the first click, so a session that new ones push out of the newest page stays listed.
+ */
+function SessionHistory(props: { customerId: string; newest: Connection<HistorySession> }) {
+  const { customerId, newest } = props;
+  const { api } = useSession();
+  const [older, setOlder] = useState<OlderSessions | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  const inNewest = new Set(newest.edges.map((e) => e.node.id));
+  const edges = older
+    ? [...newest.edges, ...older.edges.filter((e) => !inNewest.has(e.node.id))]
+    : newest.edges;
+  const hasMore = older ? older.hasNextPage : newest.pageInfo.hasNextPage;
+
+  const loadMore = async () => {
+    const after = older ? older.endCursor : newest.pageInfo.endCursor;
+    const before = older?.edges ?? newest.edges;
+    setLoadingMore(true);
+    setLoadError(null);
+    try {
+      const { customer } = await api.request<{
+        customer: { sessions: Connection<HistorySession> } | null;
+      }>(CUSTOMER_SESSIONS, { id: customerId, after });
+      if (customer) {
+        const page = customer.sessions;
+        setOlder({
+          edges: [...before, ...page.edges],
+          endCursor: page.pageInfo.endCursor ?? after,
+          hasNextPage: page.pageInfo.hasNextPage,
+        });
+      }
+    } catch (err) {
+      setLoadError(toApiError(err).message);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  return (
+    <div class="card" data-testid="session-history">
+      <h2>Connection history</h2>
+      {edges.length > 0 && (
+        <p class="muted" data-testid="history-count">
+          {edges.length} of {Math.max(newest.totalCount, edges.length)} sessions
+        </p>
+      )}
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Start</th>
+              <th scope="col">Stop</th>
+              <th scope="col">Duration</th>
+              <th scope="col" class="num">
+                Upload
+              </th>
+              <th scope="col" class="num">
+                Download
+              </th>
+              <th scope="col">Cause</th>
+            </tr>
+          </thead>
+          <tbody>
+            {edges.map(({ node: s }) => (
+              <tr key={s.id} data-testid="history-row" data-session-id={s.id}>
+                <td>{formatDateTime(s.startedAt)}</td>
+                <td>{s.stoppedAt ? formatDateTime(s.stoppedAt) : 'Online'}</td>
+                <td>{formatDuration(s.durationSeconds)}</td>
+                <td class="num">{formatBytes(s.uploadBytes)}</td>
+                <td class="num">{formatBytes(s.downloadBytes)}</td>
+                <td>{orDash(s.terminateCause)}</td>
+              </tr>
+            ))}
+            {edges.length === 0 && (
+              <tr>
+                <td colSpan={6} class="empty">
+                  No sessions yet.
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      {loadError && <p class="alert alert-error">{loadError}</p>}
+      {hasMore && (
+        <p>
+          <button
+            type="button"
+            onClick={() => void loadMore()}
+            disabled={loadingMore}
+            data-testid="history-load-more"
+          >
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </p>
+      )}
+    </div>
   );
 }
 
