@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
@@ -569,5 +570,57 @@ describe('the operator console in Chromium', () => {
     expect(await rows.count()).toBe(100);
     await page.waitForTimeout(1_100);
     expect(await open()).toBe(online - 20);
+  });
+
+  it("runs README's browser example through a snapshot request that fails: it reads again and applies the events it held", async () => {
+    // The example as README.md has it, bundled with graphql-ws, pointed at this server.
+    const [, example] = /\*\*Live updates in a browser\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(
+      readFileSync(path.join(ROOT, 'README.md'), 'utf8'),
+    )!;
+    const origin = `127.0.0.1:${proxy.port}`;
+    const bundled = buildSync({
+      stdin: { contents: example.replaceAll('localhost:4000', origin), resolveDir: ROOT },
+      bundle: true,
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    }).outputFiles[0].text;
+    await page.goto(`http://${origin}/health`); // the same origin, without the console
+    await page.evaluate((key) => {
+      const w = globalThis as any;
+      w.apiKey = key;
+      w.rendered = [];
+      w.render = (rows: Map<string, { username: string }>) =>
+        w.rendered.push([...rows.values()].map((r) => r.username));
+      w.showBanner = w.hideBanner = () => undefined;
+    }, operatorKey);
+    // The example's first snapshot request fails (the network drops it).
+    let failed = 0;
+    await page.route('**/graphql', (route) =>
+      failed === 0 && route.request().postData()?.includes('onlineSessions(first: 100)')
+        ? (failed++, route.abort('connectionreset'))
+        : route.fallback(),
+    );
+    const lastRender = () => page.evaluate(() => (globalThis as any).rendered.at(-1) as string[]);
+    try {
+      await page.addScriptTag({ content: bundled });
+      await until(() => failed > 0, "the example's snapshot request");
+      // A session starts meanwhile: its event comes while the snapshot is missing.
+      await account('Start', 'browser.readme', 0, 0n, 'AA:BB:CC:00:90:01', '10.90.0.1');
+      await until(
+        async () => (await lastRender())?.includes('browser.readme') ?? false,
+        'the example showing the table with the new session',
+        { timeoutMs: 10_000 },
+      );
+      // Events apply at once again, not into a buffer that is never read.
+      await account('Stop', 'browser.readme', 60, 0n, 'AA:BB:CC:00:90:01', '10.90.0.1');
+      await until(
+        async () => (await lastRender())?.includes('browser.readme') === false,
+        'the example dropping the stopped session',
+      );
+    } finally {
+      await page.unroute('**/graphql');
+      await page.goto(consoleUrl); // closes the example's socket
+    }
   });
 });
