@@ -7,6 +7,7 @@
 #   - Redis (the multi-instance tests): installed from Debian's redis-server when missing, started
 #     on 127.0.0.1:6379 when not running (TEST_REDIS_URL points elsewhere)
 #   - Chromium from Debian's packages (the operator console's browser test), when missing
+#   - openssl (the TLS-to-MariaDB test), when missing
 #   - node_modules: `npm ci` when missing or older than package-lock.json
 # Then: typecheck, lint (zero warnings), format, schema.gql check, and the unit, integration
 # (MariaDB + SQLite) and end-to-end (real FreeRADIUS) tests.
@@ -40,6 +41,13 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
 /usr/bin/chromium --version 2>/dev/null || true
+
+# --- openssl (the TLS-to-MariaDB test makes its certificate with it) ---------------------------
+if ! command -v openssl >/dev/null; then
+  say "Installing openssl from Debian's packages"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssl
+fi
 
 # --- Node packages ----------------------------------------------------------------------------
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -199,6 +199,17 @@ describe('loadConfig', () => {
     expect(short).toHaveLength(1);
     expect(short[0]).toMatch(/^WEBHOOK_SECRET must be at least 16 characters/);
     expect(short[0]).not.toContain('short-secret');
+    // A % that starts no escape in its password: the sender could not decode it for Basic auth.
+    const percent = problems({
+      WEBHOOK_URL: 'https://billing:50%off@hooks.example.com/x',
+      WEBHOOK_SECRET: 's'.repeat(32),
+    });
+    expect(percent).toEqual([
+      expect.stringMatching(
+        /^WEBHOOK_URL must be .*; a % in its user:password must be written %25/,
+      ),
+    ]);
+    expect(percent.join('\n')).not.toContain('50%off');
     const bad = problems({ WEBHOOK_URL: 'ftp://x/y', WEBHOOK_SECRET: 's'.repeat(32) });
     expect(bad).toEqual(['WEBHOOK_URL must be an http:// or https:// URL']);
 

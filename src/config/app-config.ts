@@ -213,6 +213,17 @@ const urlVar = (protocols: string[], message: string, normalize: boolean) =>
         ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
+      try {
+        // Its user:password is sent decoded (Basic auth, AUTH): a % must start a %XX escape.
+        decodeURIComponent(url.username);
+        decodeURIComponent(url.password);
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${message}; a % in its user:password must be written %25`,
+        });
+        return z.NEVER;
+      }
       return normalize ? url.toString() : v;
     });
 

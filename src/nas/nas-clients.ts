@@ -71,14 +71,23 @@ export class NasClients {
     return this.loads;
   }
 
-  /** Reads the nas table when the cached list is older than lookup() trusts. */
-  async refresh(): Promise<void> {
-    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+  /** Whether the cached list is older than lookup() trusts (or was invalidated). */
+  get stale(): boolean {
+    return Date.now() - this.loadedAt > REFRESH_MS;
   }
 
-  /** Forget the cached list: the next lookup reads the nas table (after a secret changed). */
+  /** Reads the nas table when the cached list is older than lookup() trusts. */
+  async refresh(): Promise<void> {
+    if (this.stale) await this.reload();
+  }
+
+  /**
+   * Forget the cached list: the next lookup reads the nas table (after a secret changed).
+   * What others derived from it is stale now too (generation).
+   */
   invalidate(): void {
     this.loadedAt = 0;
+    this.loads++;
   }
 
   private find(address: string): NasClient | null {

@@ -439,6 +439,24 @@ describe.each(['mysql', 'sqlite'] as const)('balance and price on %s', (kind) =>
       expect(paid).toEqual(cFirst ? ['11.00', '0.00'] : ['10.00', '1.00']);
     });
 
+    it('refuses a malformed customer id with INVALID_ID before looking at the key, as without one', async () => {
+      const c = await createCustomer(monthly.id);
+      const key = newKey();
+      expect((await pay(c.id, '5.00', key)).body.errors).toBeUndefined();
+      const before = await snapshot(c.id);
+      for (const id of [` ${c.id}`, `${c.id}.0`, '0x1', 'abc', '']) {
+        for (const retry of [() => pay(id, '5.00', key), () => renewKeyed(id, key)]) {
+          const { body } = await retry();
+          expect(body.errors?.[0].extensions).toMatchObject({
+            code: 'BAD_USER_INPUT',
+            field: 'id',
+            reason: 'INVALID_ID',
+          });
+        }
+      }
+      expect(await snapshot(c.id)).toEqual(before);
+    });
+
     it('refuses a key used for another request with CONFLICT naming idempotencyKey, and writes nothing', async () => {
       const c = await createCustomer(monthly.id);
       const other = await createCustomer(monthly.id);

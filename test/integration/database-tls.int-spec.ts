@@ -12,6 +12,18 @@ import { PrivateMariaDb } from '../support/private-mariadb';
  * every connection radgraph makes uses it, TypeORM's pool included, on a private MariaDB whose
  * user requires it (`REQUIRE SSL`).
  */
+/** openssl, or a failure that says how to get it (scripts/test-all.sh installs it). */
+function openssl(args: string[], options: Parameters<typeof execFileSync>[2]): void {
+  try {
+    execFileSync('openssl', args, options);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('this test needs openssl: apt-get install -y openssl');
+    }
+    throw err;
+  }
+}
+
 describe('DATABASE_URL with ?ssl=', () => {
   let dir: string;
   let server: PrivateMariaDb;
@@ -22,8 +34,7 @@ describe('DATABASE_URL with ?ssl=', () => {
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     // A self-signed certificate for 127.0.0.1, which is then its own CA.
-    execFileSync(
-      'openssl',
+    openssl(
       [
         'req',
         '-x509',

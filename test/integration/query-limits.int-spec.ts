@@ -552,7 +552,8 @@ describe('graphql-ws sockets without a valid token, configured', () => {
   beforeAll(async () => {
     db = await createTestDatabase('sqlite');
     api = await startApp(db, {
-      GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: '1',
+      // Long enough for a loaded CI machine to answer an operation before it (2 cores).
+      GRAPHQL_WS_AUTH_TIMEOUT_SECONDS: '3',
       GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP: '3',
     });
   });
@@ -564,13 +565,13 @@ describe('graphql-ws sockets without a valid token, configured', () => {
 
   /**
    * A raw socket that sent connection_init (with `token`, if any) and got its ack. `closed`:
-   * its close code, or 'still open' 5 s after the connection_init.
+   * its close code, or 'still open' 8 s after the connection_init.
    */
   async function initialised(token?: string) {
     const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws');
     const closed = new Promise<number | 'still open'>((resolve) => {
       socket.once('close', resolve);
-      setTimeout(() => resolve('still open'), 5000).unref();
+      setTimeout(() => resolve('still open'), 8000).unref();
     });
     await new Promise((resolve, reject) => {
       socket.once('open', resolve);

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { noteReadOnly } from '../../audit/audit-context';
 import { Clock } from '../../common/clock/clock';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../common/errors/app-error';
+import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
 import { CustomerEntity } from '../customer.entity';
@@ -76,9 +77,9 @@ export class BillingIdempotency {
         'IDEMPOTENCY_KEY_INVALID',
       );
     }
-    const id = Number(customerId);
-    // A customer id that is no customer's: the request fails with NOT_FOUND and records nothing.
-    const customer = Number.isSafeInteger(id) ? id : -1;
+    // A malformed id is refused before any key is looked at, as without a key (INVALID_ID); a
+    // well-formed id that is no customer's fails with NOT_FOUND and records nothing.
+    const customer = parseId('id', customerId);
     return {
       keyHash: sha256(key),
       operation,

@@ -9,15 +9,15 @@ import { SessionEventBus } from './session-event-bus.service';
 import type { SessionEventTransport } from './session-event-transport';
 import type { SessionEventFilter } from './session-event-bus.service';
 
-/** NasClients on a nas table of these names (no database). */
-const clientsOf = (names: string[]) =>
+/** NasClients on a nas table of these names (no database; `names` is read at each load). */
+const clientsOf = (names: string[], changes = new NasChanges()) =>
   new NasClients(
     {
       getRepository: () => ({
         find: () => Promise.resolve(names.map((nasname) => ({ nasname, secret: 's' }))),
       }),
     } as unknown as DataSource,
-    new NasChanges(),
+    changes,
   );
 
 const row = (id: string, octets: string, nasIpAddress = '10.0.0.1'): RadAcct =>
@@ -152,5 +152,39 @@ describe('SessionEventBus', () => {
     expect(await Promise.race([plain.next(), new Promise((r) => setTimeout(r, 20, 'none'))])).toBe(
       'none',
     );
+  });
+
+  it("follows a change of the nas table: an address given its own row leaves the network's events", async () => {
+    await bus.onModuleDestroy();
+    const names = ['10.0.0.0/16'];
+    const changes = new NasChanges();
+    bus = new SessionEventBus(
+      loadConfig({}),
+      new Metrics({} as DataSource),
+      clientsOf(names, changes),
+    );
+    await bus.onModuleInit();
+    const publish = (id: string) =>
+      bus.publish([{ type: SessionEventType.STARTED, row: row(id, '0', '10.0.0.5') }]);
+    // One subscription, open before and after the change (no new subscription reads the list).
+    const stream = bus.subscribe(await bus.prepare({ nasName: '10.0.0.0/16' }));
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const e of stream) got.push(e.session.id);
+    })();
+    const turns = () => new Promise((r) => setTimeout(r, 20));
+    await publish('1');
+    await turns();
+    names.push('10.0.0.5'); // createNas, as NasAdminService announces it
+    changes.emit();
+    // The first event after the change may still go by the old list while it is read again.
+    await publish('2');
+    await turns();
+    await publish('3');
+    await turns();
+    await stream.return?.();
+    await reading;
+    expect(got[0]).toBe('1');
+    expect(got).not.toContain('3');
   });
 });

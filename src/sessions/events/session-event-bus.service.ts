@@ -78,6 +78,9 @@ class NetworkOwnership {
   }
 
   owns(network: string, address: string): boolean {
+    // A list older than NasClients trusts is read again (its load moves the generation on):
+    // with no accounting listener (FreeRADIUS alone writes radacct), nothing else would.
+    if (this.clients.stale) void this.clients.refresh().catch(() => undefined);
     if (this.clients.generation !== this.generation) {
       this.networks.clear();
       this.generation = this.clients.generation;
