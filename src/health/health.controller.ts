@@ -1,5 +1,10 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
@@ -8,6 +13,7 @@ import { CustomerExpiringBus } from '../expiry/events/customer-expiring-bus.serv
 import { AccountingListener } from '../radius/accounting/accounting-listener.service';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { pingDatabase } from './database-ping';
+import { ReadinessLog } from './readiness-log';
 
 /**
  * Probes for load balancers and orchestrators, unauthenticated, revealing no configuration:
@@ -17,7 +23,9 @@ import { pingDatabase } from './database-ping';
  *   the accounting listener is bound (unless RADIUS_ACCT_ENABLED=false); 503 naming what is
  *   down otherwise, with a short reason that reveals no configuration (the database's: the
  *   driver's code, such as ECONNREFUSED or ER_ACCESS_DENIED_ERROR, or `timeout of 2000ms
- *   exceeded`).
+ *   exceeded`). A 503 is the probe's answer, not a failure: its request line is at debug, like
+ *   every probe's, and a dependency's going down and coming back are logged once each
+ *   (ReadinessLog).
  */
 @Controller()
 export class HealthController {
@@ -31,6 +39,8 @@ export class HealthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  private readonly readiness = new ReadinessLog();
+
   @Get('health')
   @HealthCheck()
   live() {
@@ -43,7 +53,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     const kind = this.config.database.kind;
-    return this.health.check([
+    const indicators: Array<() => HealthIndicatorResult | Promise<HealthIndicatorResult>> = [
       async () => {
         const database = this.indicators.check('database');
         const problem = await pingDatabase(this.dataSource);
@@ -69,6 +79,13 @@ export class HealthController {
             },
           ]
         : []),
-    ]);
+    ];
+    return this.health.check(
+      indicators.map((indicator) => async () => {
+        const result = await indicator();
+        this.readiness.note(result);
+        return result;
+      }),
+    );
   }
 }

@@ -33,6 +33,15 @@ const REDACT = ['password', 'secret', 'token', 'authorization', 'apiKey', 'key',
 /** A request's path, without its query string (which may carry anything). */
 const pathOf = (url: string | undefined) => (url ?? '').split('?')[0];
 
+/**
+ * /ready's 503: the readiness probe's answer while a dependency is down, not a failure of the
+ * request. Logged at debug like any probe, without pino-http's made-up error and its stack:
+ * the dependency's going down and coming back are logged once each (ReadinessLog), not at
+ * every probe.
+ */
+const isNotReadyAnswer = (req: IncomingMessage, res: ServerResponse) =>
+  res.statusCode === 503 && pathOf(req.url) === '/ready';
+
 /** The line format and level every radgraph log line has, the request lines and the rest. */
 function baseOptions(config: AppConfig) {
   return {
@@ -119,9 +128,18 @@ export class LoggingModule {
                 return id;
               },
               customLogLevel(req, res, err) {
+                if (isNotReadyAnswer(req, res)) return 'debug';
                 if (err || res.statusCode >= 500) return 'error';
                 if (res.statusCode >= 400 && res.statusCode !== 401) return 'warn';
                 return PROBES.has(pathOf(req.url)) ? 'debug' : 'info';
+              },
+              customErrorObject(req, res, _err, fields: Record<string, unknown>) {
+                if (!isNotReadyAnswer(req, res)) return fields;
+                const { err: _omitted, ...rest } = fields;
+                return rest;
+              },
+              customErrorMessage(req, res) {
+                return isNotReadyAnswer(req, res) ? 'request completed' : 'request errored';
               },
               customProps(req) {
                 const body = (req as IncomingMessage & { body?: { operationName?: unknown } }).body;

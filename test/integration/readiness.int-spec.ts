@@ -1,4 +1,5 @@
 import { startApp, type RunningApp } from '../support/app';
+import { LogCapture } from '../support/log-capture';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { until } from '../support/until';
@@ -67,5 +68,55 @@ describe('/ready during a database outage', () => {
     });
     proxy.thaw();
     await readyAgain();
+  });
+
+  it('logs the outage once when it starts and once when it ends, not at every probe', async () => {
+    expect((await ready()).status).toBe(200);
+    const logs = new LogCapture().start();
+    let lines: Array<Record<string, any>>;
+    try {
+      await proxy.cut();
+      await until(
+        async () => (await ready()).body.error?.database?.message === 'ECONNREFUSED',
+        '/ready to say ECONNREFUSED',
+      );
+      // An orchestrator keeps probing: the same answer every time.
+      for (let i = 0; i < 5; i++) {
+        const probe = await ready();
+        expect(probe.status).toBe(503);
+        expect(probe.body.error.database).toEqual({
+          status: 'down',
+          message: 'ECONNREFUSED',
+          kind: 'mysql',
+        });
+      }
+      await proxy.restore();
+      await readyAgain();
+      for (let i = 0; i < 3; i++) expect((await ready()).status).toBe(200);
+    } finally {
+      logs.stop();
+      lines = logs
+        .text()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, any>);
+    }
+    // LOG_LEVEL=info: the probes' request lines (debug) are not written, 503 or not.
+    expect(lines.filter((l) => l.req?.path === '/ready' && l.res)).toEqual([]);
+    expect(lines.filter((l) => JSON.stringify(l).includes('failed with status code'))).toEqual([]);
+    const readiness = lines.filter((l) => l.context === 'Readiness');
+    expect(readiness).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'database is down (ECONNREFUSED): /ready answers 503 until it is back',
+      }),
+      expect.objectContaining({
+        level: 'info',
+        msg: expect.stringMatching(
+          /^database is back up after \d+ s down: \/ready answers 200 again$/,
+        ),
+      }),
+    ]);
+    expect(readiness[0].err).toBeUndefined();
   });
 });
