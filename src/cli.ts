@@ -12,6 +12,7 @@ import { ApiKeysService } from './auth/api-keys/api-keys.service';
 import { Role } from './auth/principal';
 import { AppError } from './common/errors/app-error';
 import { ConfigError, loadConfig } from './config/app-config';
+import { DataDirError } from './config/data-dir';
 import { option, UsageError } from './common/cli/cli-args';
 import { createDataSource, DatabaseUnreachableError } from './database/data-source-options';
 import { TransactionsService } from './database/transactions.service';
@@ -135,6 +136,7 @@ main(process.argv.slice(2)).then(
       err instanceof UsageError ||
       err instanceof AppError ||
       err instanceof ConfigError ||
+      err instanceof DataDirError ||
       err instanceof DatabaseUnreachableError;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`radgraph: ${expected ? message : ((err as Error).stack ?? message)}\n`);

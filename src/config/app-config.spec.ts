@@ -27,7 +27,11 @@ describe('loadConfig', () => {
       nodeEnv: 'development',
       host: '127.0.0.1',
       port: 4000,
-      database: { kind: 'sqlite', file: path.resolve('data', 'radgraph.sqlite') },
+      database: {
+        kind: 'sqlite',
+        file: path.resolve('data', 'radgraph.sqlite'),
+        from: 'DATA_DIR',
+      },
       runMigrations: true,
       adminToken: undefined,
       radiusAcctHost: '127.0.0.1',
@@ -244,6 +248,7 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl(undefined, '/d')).toEqual({
       kind: 'sqlite',
       file: '/d/radgraph.sqlite',
+      from: 'DATA_DIR',
     });
   });
 });

@@ -14,7 +14,8 @@ export class ConfigError extends Error {
 
 export type DatabaseConfig =
   | { kind: 'mysql'; url: string; host: string; port: number; database: string }
-  | { kind: 'sqlite'; file: string };
+  /** from: 'DATA_DIR' for the embedded default (DATA_DIR/radgraph.sqlite), not for sqlite:. */
+  | { kind: 'sqlite'; file: string; from?: 'DATA_DIR' };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'verbose';
 
@@ -445,7 +446,7 @@ function resolveFileVariables(env: NodeJS.ProcessEnv): {
 /** Parses `DATABASE_URL`: unset is the embedded SQLite file; mysql:// (or mariadb://) is MySQL. */
 export function parseDatabaseUrl(url: string | undefined, dataDir: string): DatabaseConfig {
   if (url === undefined || url === '') {
-    return { kind: 'sqlite', file: path.join(dataDir, 'radgraph.sqlite') };
+    return { kind: 'sqlite', file: path.join(dataDir, 'radgraph.sqlite'), from: 'DATA_DIR' };
   }
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\//, '');

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { DatabaseConfig } from '../config/app-config';
+import { makeDataDir } from '../config/data-dir';
 import { ENTITIES } from './entities';
 import { MYSQL_MIGRATIONS } from './migrations/mysql';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
@@ -49,7 +49,7 @@ export async function buildDataSourceOptions(
     };
   }
   // Owner-only when radgraph makes it: the file holds customer passwords and NAS secrets.
-  if (db.file !== ':memory:') mkdirSync(path.dirname(db.file), { recursive: true, mode: 0o700 });
+  if (db.file !== ':memory:') makeDataDir(path.dirname(db.file), db.from ?? 'DATABASE_URL');
   return {
     ...common,
     type: 'better-sqlite3',

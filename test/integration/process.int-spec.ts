@@ -128,6 +128,32 @@ describe('starting radgraph', () => {
       /Cannot connect to the database at 127\.0\.0\.1:\d+ named by DATABASE_URL/,
     );
   });
+  // /etc/hostname is a file: no directory can be made under it, not even by root (CI).
+  it.each([
+    ['DATA_DIR', { DATA_DIR: '/etc/hostname/radgraph' }, '/etc/hostname/radgraph'],
+    [
+      'DATABASE_URL',
+      { DATABASE_URL: 'sqlite:/etc/hostname/radgraph/db.sqlite', ADMIN_TOKEN: 'a'.repeat(32) },
+      '/etc/hostname/radgraph',
+    ],
+  ])(
+    'stops with one line naming %s when its directory cannot be created',
+    async (variable, env, dir) => {
+      const { code, stderr } = await runMain({
+        DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        RADIUS_ACCT_PORT: '0',
+        LOG_LEVEL: 'fatal',
+        ...env,
+      });
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        `radgraph: ${variable}: cannot create the directory "${dir}" (ENOTDIR: not a directory): ` +
+          `create it for the user radgraph runs as, or set ${variable} to a place that user can write\n`,
+      );
+    },
+  );
+
   it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
     // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
     // coloured text, and the last line says why.
@@ -167,6 +193,19 @@ describe('the CLI', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+  it('stops with a message naming DATA_DIR, without a stack trace, when it cannot be created', async () => {
+    const { code, stdout, stderr } = await runMain({ DATA_DIR: '/etc/hostname/radgraph' }, 60_000, [
+      'src/cli.ts',
+      'apikey',
+      'list',
+    ]);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
+      /^radgraph: DATA_DIR: cannot create the directory "\/etc\/hostname\/radgraph" \(ENOTDIR/,
+    );
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(code).toBe(1);
   });
 });
 

@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DataDirError, makeDataDir } from '../../config/data-dir';
 
 /**
  * A secret radgraph made itself and keeps in DATA_DIR (the admin token, the secrets key when
@@ -19,9 +20,13 @@ export function storedSecret(
     if (valid(value)) return { value, source: 'stored', file: full };
   }
   // Owner-only: DATA_DIR holds the secrets and the embedded database (customer passwords).
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDataDir(dir);
   const value = make();
-  writeFileSync(full, `${value}\n`, { mode: 0o600 });
-  chmodSync(full, 0o600);
+  try {
+    writeFileSync(full, `${value}\n`, { mode: 0o600 });
+    chmodSync(full, 0o600);
+  } catch (err) {
+    throw new DataDirError('DATA_DIR', dir, err, `write ${file} in`);
+  }
   return { value, source: 'generated', file: full };
 }
