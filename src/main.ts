@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AuthService } from './auth/auth.service';
+import { AccountingListener } from './radius/accounting/accounting-listener.service';
 import { createApp, listen } from './bootstrap';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/app-config';
 import { GRAPHQL_PATH } from './graphql/graphql-api.module';
@@ -44,7 +45,10 @@ async function main(): Promise<void> {
     await app?.close().catch(() => undefined);
     fail((err as Error).message);
   }
-  logger.log(`Started: ${JSON.stringify(describeConfig(config))}`);
+  // The accounting port bound, not the one configured (0 picks a free one).
+  const bound = config.radiusAcctEnabled ? app.get(AccountingListener).address() : null;
+  const started = bound ? { ...config, radiusAcctPort: bound.port } : config;
+  logger.log(`Started: ${JSON.stringify(describeConfig(started))}`);
   printWelcome(config, app.get(AuthService));
 }
 

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/app';
+import { until } from '../support/until';
 
 /** The real entry point (src/main.ts) as a process: how it refuses to start. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,6 +36,49 @@ function runMain(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** src/main.ts as a running server: its JSON log lines as they come, and how it exits. */
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let exitedWith: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve((exitedWith = { code, signal }))),
+  );
+  const lines = () =>
+    stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; context?: string; msg: string });
+  return {
+    child,
+    exited,
+    lines,
+    /** The first log line that `match` accepts, once it is written. */
+    async line(match: (l: { msg: string; context?: string }) => boolean, what: string) {
+      await until(
+        () => {
+          if (exitedWith) throw new Error(`exited before ${what}:\n${stdout}\n${stderr}`);
+          return lines().some(match);
+        },
+        what,
+        { timeoutMs: 60_000, everyMs: 50 },
+      );
+      return lines().find(match)!;
+    },
+    async stop() {
+      if (!exitedWith) child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 describe('starting radgraph', () => {
@@ -153,6 +197,26 @@ describe('starting radgraph', () => {
       );
     },
   );
+
+  it('logs the accounting port it bound in its Started line, not the configured 0', async () => {
+    const port = await freePort();
+    const server = startMain({
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      RADIUS_ACCT_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const line = await server.line((l) => l.msg.startsWith('Started: '), 'the Started line');
+      const started = JSON.parse(line.msg.slice('Started: '.length)) as Record<string, unknown>;
+      const ready = (await (await fetch(`http://127.0.0.1:${port}/ready`)).json()) as any;
+      const bound = ready.info.accountingListener.port as number;
+      expect(bound).toBeGreaterThan(0);
+      expect(started.radiusAccounting).toBe(`127.0.0.1:${bound}`);
+    } finally {
+      await server.stop();
+    }
+  });
 
   it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
     // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
