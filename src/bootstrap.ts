@@ -1,4 +1,4 @@
-import { type INestApplication } from '@nestjs/common';
+import { ShutdownSignal, type INestApplication, type LoggerService } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -36,8 +36,39 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.disable('x-powered-by');
   applyHttpLimits(app, config.graphql);
   serveConsole(app);
-  app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Closes the app gracefully on the signals Nest's shutdown hooks listen to (SIGTERM, SIGINT
+ * and the rest), as those did, and logs one line when the shutdown starts and one when it
+ * ends, with how long it took. A second signal while it runs is ignored; once closed, the
+ * process ends by the signal it got (as Nest does); a failed close logs why and exits 1.
+ */
+export function stopOnSignals(app: INestApplication, logger: LoggerService): void {
+  const signals = Object.values(ShutdownSignal) as NodeJS.Signals[];
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const startedAt = Date.now();
+    logger.log(`Stopping on ${signal}`);
+    app.close().then(
+      () => {
+        logger.log(`Stopped in ${Date.now() - startedAt} ms`);
+        for (const s of signals) process.removeListener(s, stop);
+        process.kill(process.pid, signal);
+      },
+      (err: unknown) => {
+        logger.error(
+          `Stopping on ${signal} failed after ${Date.now() - startedAt} ms: ${(err as Error).message}`,
+          (err as Error).stack,
+        );
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, stop);
 }
 
 /**

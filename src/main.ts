@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AuthService } from './auth/auth.service';
 import { AccountingListener } from './radius/accounting/accounting-listener.service';
-import { createApp, listen } from './bootstrap';
+import { createApp, listen, stopOnSignals } from './bootstrap';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/app-config';
 import { GRAPHQL_PATH } from './graphql/graphql-api.module';
 
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   let app;
   try {
     app = await createApp(config);
+    stopOnSignals(app, logger);
     await listen(app, config);
   } catch (err) {
     await app?.close().catch(() => undefined);

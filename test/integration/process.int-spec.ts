@@ -218,6 +218,38 @@ describe('starting radgraph', () => {
     }
   });
 
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'logs one line when a %s shutdown starts and one when it ends, with how long it took',
+    async (signal) => {
+      const server = startMain({
+        DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        RADIUS_ACCT_PORT: '0',
+        LOG_LEVEL: 'info',
+      });
+      try {
+        await server.line((l) => l.msg.startsWith('Started: '), 'the Started line');
+        const before = server.lines().length;
+        server.child.kill(signal);
+        // Ended by the signal once closed, as with Nest's own shutdown hooks.
+        expect(await server.exited).toEqual({ code: null, signal });
+        const shutdown = server
+          .lines()
+          .slice(before)
+          .filter((l) => l.context === 'radgraph');
+        expect(shutdown).toEqual([
+          expect.objectContaining({ level: 'info', msg: `Stopping on ${signal}` }),
+          expect.objectContaining({
+            level: 'info',
+            msg: expect.stringMatching(/^Stopped in \d+ ms$/),
+          }),
+        ]);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
   it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
     // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
     // coloured text, and the last line says why.
