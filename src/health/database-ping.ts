@@ -1,25 +1,12 @@
 import type { DataSource } from 'typeorm';
+import { safeReason } from '../common/errors/safe-reason';
 
 /** How long /ready waits for the database's answer to `SELECT 1`. */
 export const DATABASE_PING_TIMEOUT_MS = 2000;
 
 /**
- * Why the database did not answer, short and safe for an unauthenticated answer: the driver's
- * code (ECONNREFUSED, ETIMEDOUT, ER_ACCESS_DENIED_ERROR, PROTOCOL_CONNECTION_LOST,
- * SQLITE_CANTOPEN), else the error's class name, never the driver's message (which may name
- * the host, the port or the user).
- */
-export function databaseDownReason(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(code)) return code;
-  const name = err instanceof Error ? err.name : '';
-  if (/^[A-Za-z]{1,64}$/.test(name) && name !== 'Error') return name;
-  return 'query failed';
-}
-
-/**
  * `SELECT 1` on the app's DataSource: null when it answered within the timeout, else the
- * reason it did not (`timeout of 2000ms exceeded`, or databaseDownReason's code).
+ * reason it did not (`timeout of 2000ms exceeded`, or safeReason's code).
  */
 export async function pingDatabase(
   dataSource: DataSource,
@@ -34,7 +21,7 @@ export async function pingDatabase(
     return await Promise.race([
       dataSource.query('SELECT 1').then(
         () => null,
-        (err: unknown) => databaseDownReason(err),
+        (err: unknown) => safeReason(err),
       ),
       timeout,
     ]);

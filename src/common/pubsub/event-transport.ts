@@ -3,6 +3,7 @@ import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
+import { safeReason } from '../errors/safe-reason';
 
 /** TCP keepalive's first probe after this long idle (the kernel's default is 2 hours). */
 const KEEPALIVE_MS = 10_000;
@@ -125,7 +126,12 @@ export function createEventTransport(
         .then(() =>
           subscriber.status === 'ready' ? null : `subscriber connection: ${subscriber.status}`,
         );
-      return Promise.race([answer.catch((err: Error) => err.message), timeout]);
+      // A connection error's code (ECONNREFUSED...), not its message, which names the host and
+      // port: /ready answers anyone. ioredis's own errors carry no code: their text says it.
+      return Promise.race([
+        answer.catch((err: unknown) => safeReason(err, (err as Error).message)),
+        timeout,
+      ]);
     },
     close: () => {
       // disconnect, not quit: a quit waits for a Redis that may not be there.
