@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal';
 import type { GraphqlLimitsConfig } from '../config/app-config';
 import { pageSizeErrors } from './page-size';
 import { RateLimiter } from './rate-limiter';
+import { markUnauthenticated } from './ws-authenticated';
 
 type GraphqlWsContext = WsContext<Record<string, unknown> | undefined, unknown>;
 
@@ -17,8 +18,9 @@ interface WithPrincipal {
 
 /** What these limits keep in, and read from, a graphql-ws connection's `extra`. */
 interface WsLimitsExtra extends WithPrincipal {
-  /** graphql-ws/use/ws puts the upgrade request here. */
+  /** graphql-ws/use/ws puts the upgrade request and the socket here. */
   readonly request?: IncomingMessage;
+  readonly socket?: object;
   /** Set when the connection came while its address was over its failed-login budget. */
   authRateLimited?: boolean;
 }
@@ -80,10 +82,14 @@ export class RequestLimits {
       if (wait > 0) {
         extra.principal = null;
         extra.authRateLimited = true;
+        markUnauthenticated(extra.socket);
         return true;
       }
       const result = await inner(ctx);
-      if (!extra.principal) this.limiter.take(ip);
+      if (!extra.principal) {
+        this.limiter.take(ip);
+        markUnauthenticated(extra.socket);
+      }
       return result;
     };
   }

@@ -1,11 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
-import { isAuthenticated } from './ws-authenticated';
+import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
 
 /** What @nestjs/apollo's driver keeps of its WebSocket servers (not a public API). */
 interface DriverInternals {
@@ -37,17 +43,21 @@ export const WS_TOO_MANY_UNAUTHENTICATED_CLOSE_CODE = 4403;
  * (its operations get UNAUTHENTICATED): an anonymous client could hold any number of them for
  * ever. So a socket not authenticated (graphqlWsAuthHooks marks those that are) is closed
  * GRAPHQL_WS_AUTH_TIMEOUT_SECONDS after it opened, with 4401 Unauthorized, and one address may
- * hold at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP such sockets at once: one more
- * closes its oldest with 4403 Forbidden (graphql-ws's client retries that later). An
- * authenticated socket is neither closed nor counted.
+ * hold at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP sockets whose connection_init had no valid
+ * token: one more closes its oldest with 4403 Forbidden (graphql-ws's client retries that
+ * later). A socket still in its handshake is not counted (a thousand dashboards behind one
+ * address may connect at once), and an authenticated one is neither closed nor counted.
  */
 @Injectable()
-export class WebSocketLimits implements OnApplicationBootstrap {
+export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('GraphQLWebSocket');
   private lastLogAt = 0;
   private suppressed = 0;
-  /** Per address, its open sockets that were not authenticated when last looked at. */
+  /** Per address, its open sockets whose connection_init had no valid token. */
   private readonly unauthenticated = new Map<string, Set<WebSocket>>();
+  /** The address each socket of this app's servers came from. */
+  private readonly addresses = new WeakMap<object, string>();
+  private stopCounting: () => void = () => undefined;
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -68,18 +78,37 @@ export class WebSocketLimits implements OnApplicationBootstrap {
       server.options.maxPayload = this.config.graphql.maxBodyBytes;
       server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
         const from = request.socket.remoteAddress ?? 'unknown';
+        this.addresses.set(socket, from);
         this.quietProtocolErrors(socket, from);
-        this.limitUnauthenticated(socket, from);
+        this.closeUnlessAuthenticated(socket);
       });
     }
+    this.stopCounting = onUnauthenticated((socket) => this.countUnauthenticated(socket));
+  }
+
+  onApplicationShutdown(): void {
+    this.stopCounting();
+  }
+
+  /** Closes `socket` unless it authenticates within GRAPHQL_WS_AUTH_TIMEOUT_SECONDS. */
+  private closeUnlessAuthenticated(socket: WebSocket): void {
+    const timer = setTimeout(() => {
+      if (isAuthenticated(socket) || socket.readyState !== socket.OPEN) return;
+      socket.close(WS_UNAUTHENTICATED_CLOSE_CODE, 'Unauthorized');
+    }, this.config.graphql.wsAuthTimeoutSeconds * 1000);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   /**
-   * Closes `socket` unless it authenticates in time. When `from` already holds the most
-   * unauthenticated sockets, its oldest is closed: new connections, a valid client's among
-   * them, always get their chance to authenticate.
+   * A socket of this server whose connection_init had no valid token (markUnauthenticated).
+   * When its address already holds the most such sockets, its oldest is closed: new
+   * connections, a valid client's among them, always get their chance to authenticate.
    */
-  private limitUnauthenticated(socket: WebSocket, from: string): void {
+  private countUnauthenticated(target: object): void {
+    const socket = target as WebSocket;
+    const from = this.addresses.get(socket);
+    if (from === undefined || socket.readyState !== socket.OPEN) return; // another app's
     const open = this.unauthenticated.get(from) ?? new Set<WebSocket>();
     for (const other of open) {
       if (isAuthenticated(other) || other.readyState >= other.CLOSING) open.delete(other);
@@ -94,13 +123,7 @@ export class WebSocketLimits implements OnApplicationBootstrap {
     }
     open.add(socket);
     this.unauthenticated.set(from, open);
-    const timer = setTimeout(() => {
-      if (isAuthenticated(socket) || socket.readyState !== socket.OPEN) return;
-      socket.close(WS_UNAUTHENTICATED_CLOSE_CODE, 'Unauthorized');
-    }, this.config.graphql.wsAuthTimeoutSeconds * 1000);
-    timer.unref();
     socket.once('close', () => {
-      clearTimeout(timer);
       open.delete(socket);
       if (open.size === 0 && this.unauthenticated.get(from) === open) {
         this.unauthenticated.delete(from);

@@ -621,6 +621,44 @@ describe('graphql-ws sockets without a valid token, configured', () => {
     admin.socket.close();
   });
 
+  it('counts no socket still in its handshake: many valid clients of one address connecting at once all get in', async () => {
+    // A thousand dashboards behind one address reconnect at once after a restart: each is
+    // open before its connection_init is handled, and none may be closed for that. Here twice
+    // the cap of sockets are open before any sends its connection_init.
+    const sockets = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws');
+        const codes: number[] = [];
+        socket.on('close', (code) => codes.push(code));
+        await new Promise((resolve, reject) => {
+          socket.once('open', resolve);
+          socket.once('error', reject);
+        });
+        return { socket, codes };
+      }),
+    );
+    await sleep(100);
+    const acks = await Promise.all(
+      sockets.map(({ socket }) => {
+        const ack = new Promise<string>((resolve) =>
+          socket.once('message', (data: Buffer) => resolve(data.toString('utf8'))),
+        );
+        socket.send(
+          JSON.stringify({
+            type: 'connection_init',
+            payload: { authorization: `Bearer ${TEST_TOKEN}` },
+          }),
+        );
+        return Promise.race([ack, sleep(3000).then(() => 'no ack')]);
+      }),
+    );
+    expect(acks.map((a) => (a === 'no ack' ? a : JSON.parse(a).type))).toEqual(
+      Array(6).fill('connection_ack'),
+    );
+    expect(sockets.flatMap(({ codes }) => codes)).toEqual([]);
+    for (const { socket } of sockets) socket.close();
+  });
+
   it('keeps at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP per address: one more closes the oldest with 4403; authenticated ones do not count', async () => {
     const admins = [];
     for (let i = 0; i < 4; i++) admins.push(await initialised(TEST_TOKEN));

@@ -10,7 +10,7 @@ describe('safeReason', () => {
 
   it('gives the class name of an error without a code, else the fallback', () => {
     class ReplyError extends Error {
-      name = 'ReplyError';
+      override name = 'ReplyError';
     }
     expect(safeReason(new ReplyError('NOAUTH Authentication required'))).toBe('ReplyError');
     expect(safeReason(new Error('Connection is closed.'), 'Connection is closed.')).toBe(
