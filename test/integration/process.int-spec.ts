@@ -10,51 +10,50 @@ import { until } from '../support/until';
 /** The real entry point (src/main.ts) as a process: how it refuses to start. */
 const ROOT = path.join(__dirname, '..', '..');
 
+/** A TypeScript entry point of the project as a process, with only PATH and `env`. */
+function spawnTs(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  return { child, out };
+}
+
 function runMain(
   env: Record<string, string>,
   timeoutMs = 60_000,
   args = ['src/main.ts'],
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const { child, out } = spawnTs(args, env);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
-        new Error(`${args.join(' ')} did not exit within ${timeoutMs} ms\n${stdout}\n${stderr}`),
+        new Error(
+          `${args.join(' ')} did not exit within ${timeoutMs} ms\n${out.stdout}\n${out.stderr}`,
+        ),
       );
     }, timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, ...out });
     });
   });
 }
 
 /** src/main.ts as a running server: its JSON log lines as they come, and how it exits. */
 function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { child, out } = spawnTs(['src/main.ts'], env);
   let exitedWith: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve((exitedWith = { code, signal }))),
   );
   const lines = () =>
-    stdout
+    out.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as { level: string; context?: string; msg: string });
@@ -66,7 +65,7 @@ function startMain(env: Record<string, string>) {
     async line(match: (l: { msg: string; context?: string }) => boolean, what: string) {
       await until(
         () => {
-          if (exitedWith) throw new Error(`exited before ${what}:\n${stdout}\n${stderr}`);
+          if (exitedWith) throw new Error(`exited before ${what}:\n${out.stdout}\n${out.stderr}`);
           return lines().some(match);
         },
         what,

@@ -170,6 +170,18 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     [pastTheRows],
   );
 
+  /** onlineSessions for the table's search and NAS, as it stands now. */
+  const readSnapshot = useCallback(
+    async () =>
+      (
+        await api.request<{ onlineSessions: SnapshotPage }>(ONLINE_SESSIONS, {
+          search: searchRef.current || null,
+          nasId: nasId || null,
+        })
+      ).onlineSessions,
+    [api, nasId],
+  );
+
   const loadSnapshot = useCallback(async () => {
     const mine = ++seq.current;
     const filtered = searchRef.current !== '' || nasId !== '';
@@ -178,12 +190,8 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     if (filtered) completeRef.current = false;
     setLoading(true);
     try {
-      const data = await api.request<{ onlineSessions: SnapshotPage }>(ONLINE_SESSIONS, {
-        search: searchRef.current || null,
-        nasId: nasId || null,
-      });
+      const page = await readSnapshot();
       if (mine !== seq.current) return;
-      const page = data.onlineSessions;
       table.current = new Map(page.edges.map((e) => [e.node.id, e.node]));
       completeRef.current = !filtered && !page.pageInfo.hasNextPage;
       truncated.current = page.pageInfo.hasNextPage;
@@ -198,7 +206,7 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     pending.current = null;
     publish();
     setLoading(false);
-  }, [api, nasId, apply, publish, cancelRefill]);
+  }, [nasId, readSnapshot, apply, publish, cancelRefill]);
 
   // The snapshot read again into a table that Stops left short. Events keep applying
   // meanwhile; its rows join the table, but for those events took out since it was sent.
@@ -211,12 +219,8 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     removedDuringRefill.current = removed;
     lastRefill.current = Date.now();
     try {
-      const data = await api.request<{ onlineSessions: SnapshotPage }>(ONLINE_SESSIONS, {
-        search: searchRef.current || null,
-        nasId: nasId || null,
-      });
+      const page = await readSnapshot();
       if (mine !== seq.current) return;
-      const page = data.onlineSessions;
       for (const { node } of page.edges) {
         if (!removed.has(node.id) && isNewer(node, table.current.get(node.id))) {
           table.current.set(node.id, node);
@@ -231,7 +235,7 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     } finally {
       if (removedDuringRefill.current === removed) removedDuringRefill.current = null;
     }
-  }, [api, nasId, publish]);
+  }, [nasId, readSnapshot, publish]);
   refillRef.current = refill;
 
   // A new search with a live subscription: a new snapshot. Before it is live, its
