@@ -85,6 +85,65 @@ describe('loadConfig', () => {
     ).toEqual({ perSecond: 0, burst: 10 });
   });
 
+  it('trusts no proxy by default: the socket is the client (TRUST_PROXY unset or empty)', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ TRUST_PROXY: '' }).trustProxy).toBeNull();
+    expect(describeConfig(loadConfig({})).trustProxy).toBe('off');
+  });
+
+  it('reads TRUST_PROXY as a number of hops (1-10)', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toEqual({ hops: 1 });
+    expect(loadConfig({ TRUST_PROXY: '10' }).trustProxy).toEqual({ hops: 10 });
+    expect(describeConfig(loadConfig({ TRUST_PROXY: '2' })).trustProxy).toBe('2 hops');
+    for (const hops of ['0', '11', '999']) {
+      expect(problems({ TRUST_PROXY: hops })).toEqual([
+        expect.stringMatching(
+          /^TRUST_PROXY must be a number of proxy hops \(1-10\) or a comma-separated list/,
+        ),
+      ]);
+    }
+  });
+
+  it('reads TRUST_PROXY as a list of addresses, CIDR ranges and proxy-addr names', () => {
+    expect(
+      loadConfig({
+        TRUST_PROXY: 'loopback, 10.0.0.0/8,192.168.1.7, fd00::/8,linklocal,uniquelocal',
+      }).trustProxy,
+    ).toEqual({
+      addresses: ['loopback', '10.0.0.0/8', '192.168.1.7', 'fd00::/8', 'linklocal', 'uniquelocal'],
+    });
+    expect(describeConfig(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' })).trustProxy).toBe(
+      'loopback,10.0.0.0/8',
+    );
+  });
+
+  it('refuses a TRUST_PROXY that would trust every X-Forwarded-For, or that it cannot read, naming it', () => {
+    for (const value of ['true', 'TRUE', 'all', '*']) {
+      const [problem] = problems({ TRUST_PROXY: value });
+      expect(problem).toMatch(/^TRUST_PROXY must be/);
+      expect(problem).toContain('trusting every X-Forwarded-For would let any client choose');
+    }
+    for (const value of [
+      'false',
+      'yes',
+      'nginx',
+      '10.0.0.0/33',
+      '300.1.1.1',
+      'loopback,,10.0.0.1',
+      '10.0.0.0/8 10.1.0.0/16',
+      '-1',
+      '1.5',
+    ]) {
+      const list = problems({ TRUST_PROXY: value });
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatch(/^TRUST_PROXY must be a number of proxy hops/);
+      expect(list[0]).toContain(`got "${value}"`);
+    }
+    expect(problems({ TRUST_PROXY: 'loopback,nginx,10.0.0.0/99' })[0]).toContain(
+      'which has "nginx", "10.0.0.0/99"',
+    );
+  });
+
   it('has GraphQL limits, with introspection off in production unless GRAPHQL_INTROSPECTION=true', () => {
     expect(loadConfig({}).graphql).toEqual({
       introspection: true,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { MAX_CURRENCY_DECIMALS } from '../common/money/money';
 
@@ -66,7 +67,15 @@ export interface AppConfig {
   webhook: WebhookConfig | null;
   /** Limits on GraphQL requests (HTTP and graphql-ws). */
   graphql: GraphqlLimitsConfig;
+  /**
+   * TRUST_PROXY: which proxies in front may name the client in X-Forwarded-For (the address
+   * the per-address limits and the logs use); null: none, the socket's peer is the client.
+   */
+  trustProxy: TrustProxy;
 }
+
+/** How many proxies to trust, or which (addresses, CIDR ranges, proxy-addr's names); null: none. */
+export type TrustProxy = { hops: number } | { addresses: readonly string[] } | null;
 
 export interface GraphqlLimitsConfig {
   /** Introspection and the landing page (GRAPHQL_INTROSPECTION; default: on outside production). */
@@ -290,6 +299,55 @@ const secretsKey = z
     return key;
   });
 
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const MAX_TRUST_PROXY_HOPS = 10;
+
+/**
+ * TRUST_PROXY: a number of hops (1-10), or a comma-separated list of addresses, CIDR ranges
+ * and proxy-addr's names (loopback, linklocal, uniquelocal). Never "true": trusting every
+ * X-Forwarded-For would let any client pick the address its limits are counted on.
+ */
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((v, ctx): TrustProxy => {
+    const value = v?.trim() ?? '';
+    if (value === '') return null;
+    const usage = `TRUST_PROXY must be a number of proxy hops (1-${MAX_TRUST_PROXY_HOPS}) or a comma-separated list of proxy addresses, CIDR ranges, ${TRUST_PROXY_NAMES.join(', ')}`;
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops >= 1 && hops <= MAX_TRUST_PROXY_HOPS) return { hops };
+      ctx.addIssue({ code: 'custom', message: `${usage}; got "${v}"` });
+      return z.NEVER;
+    }
+    const addresses = value.split(',').map((a) => a.trim());
+    const bad = addresses.filter((a) => !validTrustedProxy(a));
+    if (bad.length > 0) {
+      const what = ['true', 'all', '*'].includes(value.toLowerCase())
+        ? ' (trusting every X-Forwarded-For would let any client choose its address)'
+        : '';
+      ctx.addIssue({
+        code: 'custom',
+        message: `${usage}; got "${v}", which has ${bad.map((a) => `"${a}"`).join(', ')}${what}`,
+      });
+      return z.NEVER;
+    }
+    return { addresses };
+  });
+
+function validTrustedProxy(entry: string): boolean {
+  if (entry === '') return false;
+  if (TRUST_PROXY_NAMES.includes(entry)) return true;
+  // An address, or address/prefix (or /netmask): proxy-addr's own parsing says which it takes.
+  if (isIP(entry.split('/')[0]) === 0) return false;
+  try {
+    proxyAddr.compile(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
 
 const envSchema = z.object({
@@ -366,6 +424,7 @@ const envSchema = z.object({
     1,
     100_000,
   ),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z
     .string()
     .optional()
@@ -569,6 +628,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       wsAuthTimeoutSeconds: e.GRAPHQL_WS_AUTH_TIMEOUT_SECONDS,
       wsMaxUnauthenticatedPerAddress: e.GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP,
     },
+    trustProxy: e.TRUST_PROXY,
   };
 }
 
@@ -593,5 +653,11 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     redis: config.redisUrl ? `${new URL(config.redisUrl).host}` : 'off',
     // Only where it goes: a URL's path or query may carry a token.
     webhook: config.webhook ? new URL(config.webhook.url).origin : 'off',
+    trustProxy:
+      config.trustProxy === null
+        ? 'off'
+        : 'hops' in config.trustProxy
+          ? `${config.trustProxy.hops} hops`
+          : config.trustProxy.addresses.join(','),
   };
 }

@@ -12,6 +12,7 @@ import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { graphqlErrorFormatter } from '../common/errors/graphql-errors';
+import { compileTrustProxy } from '../common/http/client-address';
 import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
@@ -33,7 +34,7 @@ export const GRAPHQL_PATH = '/graphql';
       imports: [AuthModule],
       inject: [AuthService, APP_CONFIG, Metrics],
       useFactory: (auth: AuthService, config: AppConfig, metrics: Metrics): ApolloDriverConfig => {
-        const limits = new RequestLimits(config.graphql);
+        const limits = new RequestLimits(config.graphql, compileTrustProxy(config.trustProxy));
         // With introspection off, errors do not suggest names of the schema either.
         const formatError = graphqlErrorFormatter({
           hideSchemaDetails: !config.graphql.introspection,

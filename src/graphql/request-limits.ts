@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { GraphQLError, parse, visit, type DocumentNode } from 'graphql';
 import type { Context as WsContext, SubscribeMessage } from 'graphql-ws';
 import type { Principal } from '../auth/principal';
+import { clientAddress, type TrustFunction } from '../common/http/client-address';
 import type { GraphqlLimitsConfig } from '../config/app-config';
 import { pageSizeErrors } from './page-size';
 import { RateLimiter } from './rate-limiter';
@@ -32,7 +33,14 @@ interface WsLimitsExtra extends WithPrincipal {
 export class RequestLimits {
   readonly limiter: RateLimiter;
 
-  constructor(readonly config: GraphqlLimitsConfig) {
+  /**
+   * `trust`: which proxies may name the client (TRUST_PROXY, compileTrustProxy); an address's
+   * budget is its client's, not that of the proxy every client comes through.
+   */
+  constructor(
+    readonly config: GraphqlLimitsConfig,
+    private readonly trust: TrustFunction = () => false,
+  ) {
     this.limiter = new RateLimiter({
       perMinute: config.rateLimitPerMinute,
       burst: config.rateLimitBurst,
@@ -51,7 +59,7 @@ export class RequestLimits {
       const req = (arg as { req?: Request }).req;
       if (!req) return inner(arg);
       const operations = this.checkBatch(req.body);
-      const ip = ipKey(req.ip ?? req.socket.remoteAddress);
+      const ip = ipKey(clientAddress(req, this.trust));
       this.enforce(this.limiter.check(ip));
       let context: C;
       try {
@@ -77,7 +85,7 @@ export class RequestLimits {
   wsOnConnect<R>(inner: (ctx: GraphqlWsContext) => Promise<R>) {
     return async (ctx: GraphqlWsContext): Promise<R | true> => {
       const extra = ctx.extra as WsLimitsExtra;
-      const ip = ipKey(extra.request?.socket.remoteAddress);
+      const ip = ipKey(extra.request && clientAddress(extra.request, this.trust));
       const wait = this.limiter.check(ip);
       if (wait > 0) {
         extra.principal = null;
@@ -111,7 +119,7 @@ export class RequestLimits {
     ): Promise<Awaited<R> | readonly GraphQLError[]> => {
       const extra = ctx.extra as WsLimitsExtra;
       const principal = extra.principal;
-      const ip = ipKey(extra.request?.socket.remoteAddress);
+      const ip = ipKey(extra.request && clientAddress(extra.request, this.trust));
       if (extra.authRateLimited) return [authRateLimited(Math.max(1, this.limiter.check(ip)))];
       const key = principal ? principalKey(principal) : ip;
       const wait = this.limiter.take(key);

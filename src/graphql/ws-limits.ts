@@ -9,6 +9,7 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { clientAddress, compileTrustProxy } from '../common/http/client-address';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
@@ -44,8 +45,8 @@ export const WS_TOO_MANY_UNAUTHENTICATED_CLOSE_CODE = 4403;
  * ever. So a socket not authenticated (graphqlWsAuthHooks marks those that are) is closed
  * GRAPHQL_WS_AUTH_TIMEOUT_SECONDS after it opened, with 4401 Unauthorized, and one address may
  * hold at most GRAPHQL_WS_MAX_UNAUTHENTICATED_PER_IP sockets whose connection_init had no valid
- * token: one more closes its oldest with 4403 Forbidden (graphql-ws's client retries that
- * later). A socket still in its handshake is not counted (a thousand dashboards behind one
+ * token (the client's address, under TRUST_PROXY): one more closes its oldest with 4403
+ * Forbidden (graphql-ws's client retries that later). A socket still in its handshake is not counted (a thousand dashboards behind one
  * address may connect at once), and an authenticated one is neither closed nor counted.
  */
 @Injectable()
@@ -73,11 +74,14 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
         'cannot find the GraphQL WebSocket server to limit its message size (GRAPHQL_MAX_BODY_BYTES); @nestjs/apollo changed: update src/graphql/ws-limits.ts',
       );
     }
+    // The client's address, not a proxy's (TRUST_PROXY): behind a load balancer, the cap
+    // would otherwise be shared by every client.
+    const trust = compileTrustProxy(this.config.trustProxy);
     for (const server of [service.wss, service.subTransWs]) {
       if (!server) continue;
       server.options.maxPayload = this.config.graphql.maxBodyBytes;
       server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-        const from = request.socket.remoteAddress ?? 'unknown';
+        const from = clientAddress(request, trust) ?? 'unknown';
         this.addresses.set(socket, from);
         this.quietProtocolErrors(socket, from);
         this.closeUnlessAuthenticated(socket);

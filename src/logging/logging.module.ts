@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, Module, type LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type LevelWithSilent, type Logger as Pino } from 'pino';
+import { clientAddress, compileTrustProxy } from '../common/http/client-address';
 import type { AppConfig, LogLevel } from '../config/app-config';
 
 /** LOG_LEVEL in pino's names: Nest's verbose is pino's trace. */
@@ -113,6 +114,7 @@ export class StartupLogger implements LoggerService {
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const trust = compileTrustProxy(config.trustProxy);
     return {
       module: LoggingModule,
       imports: [
@@ -152,11 +154,13 @@ export class LoggingModule {
                   method: string;
                   url: string;
                   remoteAddress?: string;
+                  raw?: IncomingMessage;
                 }) => ({
                   id: req.id,
                   method: req.method,
                   path: pathOf(req.url),
-                  remoteAddress: req.remoteAddress,
+                  // The client's, under TRUST_PROXY (not the load balancer's).
+                  remoteAddress: req.raw ? clientAddress(req.raw, trust) : req.remoteAddress,
                 }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },
