@@ -24,6 +24,8 @@ interface WsLimitsExtra extends WithPrincipal {
   readonly socket?: object;
   /** Set when the connection came while its address was over its failed-login budget. */
   authRateLimited?: boolean;
+  /** The client's address bucket, found once at connection_init (TRUST_PROXY applied). */
+  ipKey?: string;
 }
 
 /**
@@ -85,7 +87,7 @@ export class RequestLimits {
   wsOnConnect<R>(inner: (ctx: GraphqlWsContext) => Promise<R>) {
     return async (ctx: GraphqlWsContext): Promise<R | true> => {
       const extra = ctx.extra as WsLimitsExtra;
-      const ip = ipKey(extra.request && clientAddress(extra.request, this.trust));
+      const ip = this.wsIpKey(extra);
       const wait = this.limiter.check(ip);
       if (wait > 0) {
         extra.principal = null;
@@ -100,6 +102,12 @@ export class RequestLimits {
       }
       return result;
     };
+  }
+
+  /** A graphql-ws connection's address bucket: its client's, read once per connection. */
+  private wsIpKey(extra: WsLimitsExtra): string {
+    extra.ipKey ??= ipKey(extra.request && clientAddress(extra.request, this.trust));
+    return extra.ipKey;
   }
 
   /**
@@ -119,7 +127,7 @@ export class RequestLimits {
     ): Promise<Awaited<R> | readonly GraphQLError[]> => {
       const extra = ctx.extra as WsLimitsExtra;
       const principal = extra.principal;
-      const ip = ipKey(extra.request && clientAddress(extra.request, this.trust));
+      const ip = this.wsIpKey(extra);
       if (extra.authRateLimited) return [authRateLimited(Math.max(1, this.limiter.check(ip)))];
       const key = principal ? principalKey(principal) : ip;
       const wait = this.limiter.take(key);

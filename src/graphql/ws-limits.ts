@@ -114,9 +114,8 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
     const from = this.addresses.get(socket);
     if (from === undefined || socket.readyState !== socket.OPEN) return; // another app's
     const open = this.unauthenticated.get(from) ?? new Set<WebSocket>();
-    for (const other of open) {
-      if (isAuthenticated(other) || other.readyState >= other.CLOSING) open.delete(other);
-    }
+    // Only sockets whose connection_init failed are here: none authenticates later.
+    for (const other of open) if (other.readyState >= other.CLOSING) open.delete(other);
     for (const oldest of open) {
       if (open.size < this.config.graphql.wsMaxUnauthenticatedPerAddress) break;
       open.delete(oldest);

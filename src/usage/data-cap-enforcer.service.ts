@@ -10,6 +10,7 @@ import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
 import { UsagePeriodEntity } from './usage-period.entity';
+import { sqlDatetime } from '../common/sql/datetime';
 import { inChunks } from '../common/sql/in-list';
 
 /** How often the current month is written for FreeRADIUS (rg_usage_period). */
@@ -418,9 +419,4 @@ function retryable<T extends { username: string }>(
 export function previousMonth(month: string): string {
   const [year, m] = month.split('-').map(Number);
   return new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
-}
-
-/** A UTC DATETIME literal both databases take ("YYYY-MM-DD HH:MM:SS"). */
-function sqlDatetime(at: Date): string {
-  return at.toISOString().slice(0, 19).replace('T', ' ');
 }

@@ -6,9 +6,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, In, IsNull, type Repository } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../common/errors/app-error';
+import { sha256Hex } from '../../common/crypto/sha256';
 import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
@@ -46,7 +47,7 @@ export const RESERVED_API_KEY_NAMES: readonly string[] = [
 ];
 const isReserved = (name: string) => RESERVED_API_KEY_NAMES.includes(name.toLowerCase());
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = (key: string): string => sha256Hex(key);
 
 export interface CreatedApiKey {
   /** The key itself: shown this once, never stored. */

@@ -154,10 +154,11 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     (events: SessionEvent[]) => {
       for (const { type, session } of events) {
         const existing = table.current.get(session.id);
-        const wanted = type !== 'STOPPED' && matches(session, searchRef.current);
+        const matching = matches(session, searchRef.current);
+        const wanted = type !== 'STOPPED' && matching;
         const hidden = !existing && type !== 'STARTED' && pastTheRows(session);
         // A STARTED session is new, unless the table has it already.
-        const counted = existing !== undefined || (hidden && matches(session, searchRef.current));
+        const counted = existing !== undefined || (hidden && matching);
         if (total.current !== null) total.current += Number(wanted) - Number(counted);
         if (!wanted) {
           table.current.delete(session.id);

@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { noteReadOnly } from '../../audit/audit-context';
 import { Clock } from '../../common/clock/clock';
+import { sha256Hex } from '../../common/crypto/sha256';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../common/errors/app-error';
+import { sqlDatetime } from '../../common/sql/datetime';
 import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
@@ -81,10 +82,10 @@ export class BillingIdempotency {
     // well-formed id that is no customer's fails with NOT_FOUND and records nothing.
     const customer = parseId('id', customerId);
     return {
-      keyHash: sha256(key),
+      keyHash: sha256Hex(key),
       operation,
       customerId: customer,
-      requestHash: sha256(JSON.stringify([operation, customer, Object.entries(args).sort()])),
+      requestHash: sha256Hex(JSON.stringify([operation, customer, Object.entries(args).sort()])),
     };
   }
 
@@ -207,8 +208,3 @@ export function isKeyViolation(err: unknown): boolean {
   const key = uniqueViolation(err);
   return key !== null && /idempotency_keys/.test(key);
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-/** A UTC DATETIME literal both databases take ("YYYY-MM-DD HH:MM:SS"). */
-const sqlDatetime = (at: Date) => at.toISOString().slice(0, 19).replace('T', ' ');

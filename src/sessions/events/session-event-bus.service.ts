@@ -96,9 +96,8 @@ class NetworkOwnership {
     if (entry.inside.find(address) === null) return this.remember(entry.seen, address, false);
     const owner = this.clients.lookupNow(address);
     if (owner === undefined) {
-      // The nas list is being read again: the address is inside the network, which is what
-      // the list said last; the answer is not kept, so the next event asks the new list.
-      void this.clients.refresh().catch(() => undefined);
+      // The nas list is being read again (above): the address is inside the network, which is
+      // what the list said last; the answer is not kept, so the next event asks the new list.
       return true;
     }
     return this.remember(entry.seen, address, owner?.nasname === network);
