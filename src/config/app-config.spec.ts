@@ -235,6 +235,26 @@ describe('loadConfig', () => {
     expect(off.expiry).toEqual({ checkIntervalSeconds: 0, reminderDays: 0 });
   });
 
+  it("keeps FreeRADIUS's logs for ever by default, and takes retention days and the interval", () => {
+    expect(loadConfig({}).retention).toEqual({
+      radpostauthDays: 0,
+      radacctDays: 0,
+      intervalSeconds: 3600,
+    });
+    const set = loadConfig({
+      RADPOSTAUTH_RETENTION_DAYS: '30',
+      RADACCT_RETENTION_DAYS: '730',
+      RETENTION_INTERVAL_SECONDS: '600',
+    });
+    expect(set.retention).toEqual({ radpostauthDays: 30, radacctDays: 730, intervalSeconds: 600 });
+    expect(describeConfig(set).retentionDays).toBe('radpostauth 30, radacct 730');
+    expect(describeConfig(loadConfig({})).retentionDays).toBe('radpostauth off, radacct off');
+    const bad = problems({ RADACCT_RETENTION_DAYS: '-1', RETENTION_INTERVAL_SECONDS: '0' });
+    expect(bad).toHaveLength(2);
+    expect(bad.join('\n')).toMatch(/RADACCT_RETENTION_DAYS/);
+    expect(bad.join('\n')).toMatch(/RETENTION_INTERVAL_SECONDS/);
+  });
+
   it('gives a publish to Redis 2 s for its answer by default', () => {
     expect(loadConfig({}).redisCommandTimeoutMs).toBe(2000);
     expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: '500' }).redisCommandTimeoutMs).toBe(500);

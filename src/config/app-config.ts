@@ -51,6 +51,8 @@ export interface AppConfig {
   currencyDecimals: number;
   /** The expiry job: disconnects expired customers who are online, and sends reminders. */
   expiry: ExpiryConfig;
+  /** How long FreeRADIUS's logs are kept before radgraph deletes them (0: for ever). */
+  retention: RetentionConfig;
   /**
    * REDIS_URL: session events fan out through Redis to every instance (several instances
    * behind a load balancer); null: in memory, one instance.
@@ -110,6 +112,15 @@ export interface ExpiryConfig {
   checkIntervalSeconds: number;
   /** customerExpiring fires this many days before expiresAt (EXPIRY_REMINDER_DAYS); 0: never. */
   reminderDays: number;
+}
+
+export interface RetentionConfig {
+  /** Authentication attempts (radpostauth) older than this many days are deleted; 0: never. */
+  radpostauthDays: number;
+  /** Sessions (radacct) stopped more than this many days ago are deleted; 0: never. */
+  radacctDays: number;
+  /** How often the deletion runs (RETENTION_INTERVAL_SECONDS). */
+  intervalSeconds: number;
 }
 
 export interface WebhookConfig {
@@ -393,6 +404,9 @@ const envSchema = z.object({
   CURRENCY_DECIMALS: int('CURRENCY_DECIMALS', 2, 0, MAX_CURRENCY_DECIMALS),
   EXPIRY_CHECK_INTERVAL_SECONDS: int('EXPIRY_CHECK_INTERVAL_SECONDS', 20, 0, 3600),
   EXPIRY_REMINDER_DAYS: int('EXPIRY_REMINDER_DAYS', 3, 0, 365),
+  RADPOSTAUTH_RETENTION_DAYS: int('RADPOSTAUTH_RETENTION_DAYS', 0, 0, 36_500),
+  RADACCT_RETENTION_DAYS: int('RADACCT_RETENTION_DAYS', 0, 0, 36_500),
+  RETENTION_INTERVAL_SECONDS: int('RETENTION_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
   REDIS_URL: redisUrl,
@@ -611,6 +625,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       checkIntervalSeconds: e.EXPIRY_CHECK_INTERVAL_SECONDS,
       reminderDays: e.EXPIRY_REMINDER_DAYS,
     },
+    retention: {
+      radpostauthDays: e.RADPOSTAUTH_RETENTION_DAYS,
+      radacctDays: e.RADACCT_RETENTION_DAYS,
+      intervalSeconds: e.RETENTION_INTERVAL_SECONDS,
+    },
     redisUrl: e.REDIS_URL ?? null,
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
@@ -649,6 +668,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     changeFeedIntervalMs: config.changeFeedIntervalMs,
     logLevel: config.logLevel,
     expiryCheckIntervalSeconds: config.expiry.checkIntervalSeconds,
+    retentionDays: `radpostauth ${config.retention.radpostauthDays || 'off'}, radacct ${config.retention.radacctDays || 'off'}`,
     // Host and port only: the URL may carry a password.
     redis: config.redisUrl ? `${new URL(config.redisUrl).host}` : 'off',
     // Only where it goes: a URL's path or query may carry a token.

@@ -91,6 +91,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly retentionDeleted = new Counter({
+    name: 'radgraph_retention_deleted_rows_total',
+    help: 'Rows deleted past their retention (RADPOSTAUTH_RETENTION_DAYS, RADACCT_RETENTION_DAYS), by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
   readonly graphqlOperations = new Counter({
     name: 'radgraph_graphql_operations_total',
     help: 'GraphQL operations by root field, type (query, mutation, subscription) and outcome (ok, or the first error code)',

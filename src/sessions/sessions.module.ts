@@ -4,6 +4,7 @@ import { AuthLogService } from './auth-log.service';
 import { SessionEventBus } from './events/session-event-bus.service';
 import { RadacctChangeFeed } from './feed/radacct-change-feed.service';
 import { SessionEventsResolver, SessionStaleResolver } from './session-events.resolver';
+import { SessionRetention } from './retention/session-retention.service';
 import { StaleSessionReaper } from './stale/stale-session-reaper.service';
 import { OnlineSessionsService } from './online-sessions.service';
 import {
@@ -29,6 +30,7 @@ import { SessionsService } from './sessions.service';
     SessionStaleResolver,
     RadacctChangeFeed,
     StaleSessionReaper,
+    SessionRetention,
   ],
   exports: [
     SessionsService,
@@ -37,6 +39,7 @@ import { SessionsService } from './sessions.service';
     SessionEventBus,
     RadacctChangeFeed,
     StaleSessionReaper,
+    SessionRetention,
   ],
 })
 export class SessionsModule {}

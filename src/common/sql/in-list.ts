@@ -9,6 +9,11 @@
  */
 export const IN_LIST_MAX = 1000;
 
+/** `?, ?, …`: the placeholders of an `IN (…)` list of `count` values. */
+export function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
 /** `values` in consecutive slices of at most `size`: one slice when they fit, none when empty. */
 export function chunksOf<T>(values: readonly T[], size: number = IN_LIST_MAX): T[][] {
   if (!(size >= 1)) throw new Error(`chunk size must be at least 1, not ${size}`);

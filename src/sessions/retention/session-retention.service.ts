@@ -1,0 +1,203 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { JobLeases } from '../../common/jobs/job-leases.service';
+import { placeholders } from '../../common/sql/in-list';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.tokens';
+import { Metrics } from '../../metrics/metrics.service';
+
+/** The lease of the instance that deletes old rows. */
+export const RETENTION_LEASE = 'session-retention';
+
+/** Rows read and deleted per statement: each DELETE is short, and locks few rows. */
+const PAGE = 1000;
+
+/**
+ * At most this many rows of a table per run: a first run on years of history is spread over
+ * runs (one an interval), instead of one long stretch of deletes while FreeRADIUS writes.
+ */
+export const MAX_ROWS_PER_RUN = 200_000;
+
+/** What one run deleted, per table. */
+export interface RetentionRun {
+  radpostauth: number;
+  radacct: number;
+}
+
+/**
+ * Deletes what FreeRADIUS keeps for ever, past the retention the operator chose:
+ * - radpostauth rows (authentication attempts) older than RADPOSTAUTH_RETENTION_DAYS;
+ * - radacct rows of sessions that stopped more than RADACCT_RETENTION_DAYS ago. Open sessions
+ *   are never deleted, however old; monthly usage (rg_usage_monthly) and the balance ledger
+ *   stay as they are.
+ * Either is off at 0, the default: nothing is deleted unless asked (many countries require
+ * an ISP to keep session records for a set time).
+ *
+ * One instance runs it (a lease), every RETENTION_INTERVAL_SECONDS, in pages of PAGE rows:
+ * each page is its own short DELETE by primary key, so FreeRADIUS's writes never wait long.
+ * "Older" is by the database's clock.
+ */
+@Injectable()
+export class SessionRetention implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('SessionRetention');
+  private first: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private readonly sqlite: boolean;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly leases: JobLeases,
+    private readonly metrics: Metrics,
+  ) {
+    this.sqlite = dataSource.options.type === 'better-sqlite3';
+  }
+
+  onApplicationBootstrap(): void {
+    const { radpostauthDays, radacctDays, intervalSeconds } = this.config.retention;
+    if (radpostauthDays === 0 && radacctDays === 0) return;
+    const tick = () => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .catch((err: unknown) =>
+          this.log.warn(`deleting old session records failed: ${(err as Error).message}`),
+        )
+        .finally(() => {
+          this.running = null;
+        });
+    };
+    // The first run soon after start, then one an interval.
+    this.first = setTimeout(tick, Math.min(intervalSeconds, 60) * 1000);
+    this.first.unref();
+    this.timer = setInterval(tick, intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.first) clearTimeout(this.first);
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /**
+   * One run: takes (or renews) the lease and, holding it, deletes. Null when another instance
+   * holds it.
+   */
+  async runOnce(): Promise<RetentionRun | null> {
+    const { intervalSeconds } = this.config.retention;
+    const held = await this.leases.acquire(
+      RETENTION_LEASE,
+      Math.max(2 * intervalSeconds, 10) * 1000,
+    );
+    if (!held) return null;
+    return this.deleteOld();
+  }
+
+  /** Deletes what is past the retention now (at most MAX_ROWS_PER_RUN rows a table). */
+  async deleteOld(): Promise<RetentionRun> {
+    const { radpostauthDays, radacctDays } = this.config.retention;
+    const run: RetentionRun = {
+      radpostauth: radpostauthDays > 0 ? await this.deleteAuthAttempts(radpostauthDays) : 0,
+      radacct: radacctDays > 0 ? await this.deleteStoppedSessions(radacctDays) : 0,
+    };
+    for (const [table, days] of [
+      ['radpostauth', radpostauthDays],
+      ['radacct', radacctDays],
+    ] as const) {
+      if (run[table] === 0) continue;
+      this.metrics.retentionDeleted.inc({ table }, run[table]);
+      this.log.log(
+        `deleted ${run[table]} ${table} row(s) older than ${days} day(s)` +
+          (run[table] >= MAX_ROWS_PER_RUN ? ' (more at the next run)' : ''),
+      );
+    }
+    return run;
+  }
+
+  /** The SQL for "before `days` days ago", by the database's clock; one parameter: days. */
+  private before(): string {
+    return this.sqlite ? "datetime('now', '-' || ? || ' days')" : 'NOW() - INTERVAL ? DAY';
+  }
+
+  /**
+   * radpostauth has no index on authdate (FreeRADIUS's schema, which radgraph keeps): its rows
+   * are walked by id, oldest first, a page at a time, deleting the old ones of each page, up
+   * to the first page with none (the attempts are written in time order, so that is where the
+   * recent ones begin). A row with a wrong, future authdate does not stop the walk.
+   */
+  private async deleteAuthAttempts(days: number): Promise<number> {
+    let deleted = 0;
+    let after = 0;
+    while (deleted < MAX_ROWS_PER_RUN) {
+      const page: Array<{ id: number | string; old: number | string }> =
+        await this.dataSource.query(
+          `SELECT id, CASE WHEN authdate < ${this.before()} THEN 1 ELSE 0 END AS old ` +
+            'FROM radpostauth WHERE id > ? ORDER BY id LIMIT ?',
+          [days, after, PAGE],
+        );
+      if (page.length === 0) break;
+      after = Number(page[page.length - 1].id);
+      const old = page.filter((r) => Number(r.old) === 1).map((r) => Number(r.id));
+      if (old.length === 0) break;
+      deleted += await this.deleteIds('radpostauth', 'id', 'authdate', old, days);
+      if (page.length < PAGE) break;
+    }
+    return deleted;
+  }
+
+  /** Stopped sessions, by FreeRADIUS's index on acctstoptime (open rows have none: never read). */
+  private async deleteStoppedSessions(days: number): Promise<number> {
+    let deleted = 0;
+    while (deleted < MAX_ROWS_PER_RUN) {
+      const page: Array<{ id: number | string }> = await this.dataSource.query(
+        `SELECT radacctid AS id FROM radacct WHERE acctstoptime < ${this.before()} ` +
+          'ORDER BY acctstoptime LIMIT ?',
+        [days, PAGE],
+      );
+      if (page.length === 0) break;
+      const n = await this.deleteIds(
+        'radacct',
+        'radacctid',
+        'acctstoptime',
+        page.map((r) => Number(r.id)),
+        days,
+      );
+      deleted += n;
+      // Nothing deleted: rows read as old were changed since (a late Stop rewrote the time).
+      if (page.length < PAGE || n === 0) break;
+    }
+    return deleted;
+  }
+
+  /**
+   * Deletes the rows `ids` that are still older than `days` (another writer may have changed
+   * one since it was read), in one statement; how many it deleted.
+   */
+  private async deleteIds(
+    table: string,
+    key: string,
+    time: string,
+    ids: number[],
+    days: number,
+  ): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = (await runner.query(
+        `DELETE FROM ${table} WHERE ${key} IN (${placeholders(ids.length)}) AND ${time} < ${this.before()}`,
+        [...ids, days],
+        true,
+      )) as { affected?: number };
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
+  }
+}

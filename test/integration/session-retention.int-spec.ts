@@ -1,0 +1,99 @@
+import { SessionRetention } from '../../src/sessions/retention/session-retention.service';
+import { startApp, type RunningApp } from '../support/app';
+import { scrapeMetrics } from '../support/metrics';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+/**
+ * RADPOSTAUTH_RETENTION_DAYS and RADACCT_RETENTION_DAYS: old authentication attempts and old
+ * stopped sessions are deleted, in pages, by the database's clock; open sessions and recent
+ * rows stay, whatever their place in the table.
+ */
+describe.each(['mysql', 'sqlite'] as const)('session retention on %s', (kind) => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  /** The database's time `days` ago (negative: ahead), as SQL. */
+  const daysAgo = (days: number) =>
+    kind === 'mysql' ? `NOW() - INTERVAL ${days} DAY` : `datetime('now', '${-days} days')`;
+
+  const addAttempts = async (username: string, count: number, days: number) => {
+    for (let done = 0; done < count; done += 500) {
+      const n = Math.min(500, count - done);
+      const rows = Array.from(
+        { length: n },
+        () => `('${username}', 'pw', 'Access-Accept', ${daysAgo(days)})`,
+      );
+      await db.query(
+        `INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ${rows.join(', ')}`,
+      );
+    }
+  };
+
+  const addSession = (uid: string, startedDaysAgo: number, stoppedDaysAgo: number | null) =>
+    db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctstoptime, acctinputoctets, acctoutputoctets)
+       VALUES (?, ?, 'kept-user', '10.0.0.1', ${daysAgo(startedDaysAgo)}, ${daysAgo(startedDaysAgo)}, ${stoppedDaysAgo === null ? 'NULL' : daysAgo(stoppedDaysAgo)}, 10, 20)`,
+      [`s-${uid}`, uid],
+    );
+
+  const attempts = async () =>
+    (
+      await db.query<{ username: string; n: number | string }>(
+        'SELECT username, COUNT(*) AS n FROM radpostauth GROUP BY username ORDER BY username',
+      )
+    ).map((r) => [r.username, Number(r.n)]);
+
+  const sessions = async () =>
+    (
+      await db.query<{ uid: string }>(
+        'SELECT acctuniqueid AS uid FROM radacct ORDER BY acctuniqueid',
+      )
+    ).map((r) => r.uid);
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    api = await startApp(db, {
+      RADPOSTAUTH_RETENTION_DAYS: '30',
+      RADACCT_RETENTION_DAYS: '90',
+      // Runs only when the test asks (the first timed run is a minute after start).
+      RETENTION_INTERVAL_SECONDS: '3600',
+    });
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('deletes attempts past RADPOSTAUTH_RETENTION_DAYS and stopped sessions past RADACCT_RETENTION_DAYS, and nothing else', async () => {
+    // In id order: a recent attempt first (a FreeRADIUS with its clock ahead), then 2,300 old
+    // ones (more than two pages), one in the future, recent ones, and an old one written late.
+    await addAttempts('recent-first', 1, 1);
+    await addAttempts('old', 2300, 40);
+    await addAttempts('future', 1, -3);
+    await addAttempts('recent', 5, 29);
+    await addAttempts('old-late', 1, 31);
+    await addSession('open-ancient', 400, null);
+    await addSession('stopped-old', 200, 100);
+    await addSession('stopped-91', 95, 91);
+    await addSession('stopped-89', 95, 89);
+    await addSession('stopped-recent', 2, 1);
+
+    const run = await api.app.get(SessionRetention).runOnce();
+
+    expect(run).toEqual({ radpostauth: 2301, radacct: 2 });
+    expect(await attempts()).toEqual([
+      ['future', 1],
+      ['recent', 5],
+      ['recent-first', 1],
+    ]);
+    expect(await sessions()).toEqual(['open-ancient', 'stopped-89', 'stopped-recent']);
+    const metrics = await scrapeMetrics(api);
+    expect(metrics.get('radgraph_retention_deleted_rows_total{table="radpostauth"}')).toBe(2301);
+    expect(metrics.get('radgraph_retention_deleted_rows_total{table="radacct"}')).toBe(2);
+
+    // Nothing more to delete: a second run changes nothing.
+    expect(await api.app.get(SessionRetention).runOnce()).toEqual({ radpostauth: 0, radacct: 0 });
+    expect(await sessions()).toEqual(['open-ancient', 'stopped-89', 'stopped-recent']);
+  });
+});
