@@ -10,6 +10,7 @@ import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { clientAddress, compileTrustProxy } from '../common/http/client-address';
+import { LogThrottle } from '../common/logging/log-throttle';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
@@ -18,9 +19,6 @@ import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
 interface DriverInternals {
   _subscriptionService?: { wss?: WebSocketServer; subTransWs?: WebSocketServer };
 }
-
-/** One log line at most this often for clients' protocol errors, with how many more since. */
-const LOG_EVERY_MS = 10_000;
 
 /** graphql-ws's close codes: 4401 Unauthorized (its client does not retry), 4403 Forbidden. */
 export const WS_UNAUTHENTICATED_CLOSE_CODE = 4401;
@@ -52,8 +50,8 @@ export const WS_TOO_MANY_UNAUTHENTICATED_CLOSE_CODE = 4403;
 @Injectable()
 export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('GraphQLWebSocket');
-  private lastLogAt = 0;
-  private suppressed = 0;
+  /** One line at most every 10 s for clients' protocol errors, with how many more since. */
+  private readonly protocolErrors = new LogThrottle();
   /** Per address, its open sockets whose connection_init had no valid token. */
   private readonly unauthenticated = new Map<string, Set<WebSocket>>();
   /** The address each socket of this app's servers came from. */
@@ -151,14 +149,9 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private logProtocolError(from: string, detail: string): void {
-    const now = Date.now();
-    if (now - this.lastLogAt < LOG_EVERY_MS) {
-      this.suppressed++;
-      return;
-    }
-    const more = this.suppressed ? ` (${this.suppressed} more since the last line)` : '';
+    const skipped = this.protocolErrors.admit();
+    if (skipped === undefined) return;
+    const more = skipped ? ` (${skipped} more since the last line)` : '';
     this.log.warn(`closed a WebSocket from ${from}: ${detail}${more}`);
-    this.lastLogAt = now;
-    this.suppressed = 0;
   }
 }

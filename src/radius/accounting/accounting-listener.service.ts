@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { LogThrottle } from '../../common/logging/log-throttle';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { SessionEventBus } from '../../sessions/events/session-event-bus.service';
@@ -402,15 +403,11 @@ export class AccountingListener implements OnApplicationShutdown {
    */
   private readonly sent = (err: Error | null): void => {
     if (!err) return;
-    this.sendFailures++;
-    const now = Date.now();
-    if (now - this.sendFailureLoggedAt < 10_000) return;
-    this.log.warn(`cannot send ${this.sendFailures} answer(s): ${err.message}`);
-    this.sendFailures = 0;
-    this.sendFailureLoggedAt = now;
+    const skipped = this.sendFailures.admit();
+    if (skipped === undefined) return;
+    this.log.warn(`cannot send ${skipped + 1} answer(s): ${err.message}`);
   };
-  private sendFailures = 0;
-  private sendFailureLoggedAt = 0;
+  private readonly sendFailures = new LogThrottle();
 
   private sweepAnswers(): void {
     const before = Date.now() - ANSWER_CACHE_MS;

@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
+import { LogThrottle } from '../../common/logging/log-throttle';
 import type { Metrics } from '../../metrics/metrics.service';
 import { DROP_REASONS, type DropReason } from './packet-drop';
-
-const LOG_EVERY_MS = 10_000;
 
 /**
  * The accounting listener's counters, and its drop log: one line per reason at most every
@@ -18,7 +17,9 @@ export class ListenerStats {
   /** Packets written to radacct (committed). */
   written = 0;
   readonly dropped = new Map<DropReason, number>(DROP_REASONS.map((r) => [r, 0]));
-  private readonly lastLog = new Map<DropReason, { at: number; suppressed: number }>();
+  private readonly throttles = new Map<DropReason, LogThrottle>(
+    DROP_REASONS.map((r) => [r, new LogThrottle()]),
+  );
 
   constructor(
     private readonly log: Logger,
@@ -35,16 +36,9 @@ export class ListenerStats {
   drop(reason: DropReason, source: string, detail: string, nas = 'unknown'): void {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
     this.metrics?.accountingPackets.inc({ nas, result: reason });
-    const now = Date.now();
-    const last = this.lastLog.get(reason);
-    if (last && now - last.at < LOG_EVERY_MS) {
-      last.suppressed++;
-      return;
-    }
-    const more = last?.suppressed
-      ? ` (${last.suppressed} more ${reason} drops since the last line)`
-      : '';
+    const skipped = this.throttles.get(reason)?.admit();
+    if (skipped === undefined) return;
+    const more = skipped ? ` (${skipped} more ${reason} drops since the last line)` : '';
     this.log.warn(`dropped a packet from ${source}: ${reason}: ${detail}${more}`);
-    this.lastLog.set(reason, { at: now, suppressed: 0 });
   }
 }
