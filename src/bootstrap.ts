@@ -5,7 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AccountingListener } from './radius/accounting/accounting-listener.service';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { compileTrustProxy } from './common/http/client-address';
+import type { TrustFunction } from './common/http/client-address';
+import { TRUST_PROXY } from './config/config.tokens';
 import { applyHttpLimits } from './graphql/http-limits';
 import { serveConsole } from './console/console-assets';
 import { StartupLogger } from './logging/logging.module';
@@ -36,7 +37,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // req.ip (and req.ips, req.protocol) under TRUST_PROXY, as radgraph's own limits see it.
-  app.set('trust proxy', compileTrustProxy(config.trustProxy));
+  app.set('trust proxy', app.get<TrustFunction>(TRUST_PROXY));
   applyHttpLimits(app, config.graphql);
   serveConsole(app);
   return app;

@@ -10,9 +10,9 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { AuthModule } from '../auth/auth.module';
 import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.tokens';
+import { APP_CONFIG, TRUST_PROXY } from '../config/config.tokens';
 import { graphqlErrorFormatter } from '../common/errors/graphql-errors';
-import { compileTrustProxy } from '../common/http/client-address';
+import type { TrustFunction } from '../common/http/client-address';
 import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
 import { graphqlContextFactory, graphqlWsAuthHooks, graphqlWsErrorHooks } from './graphql-context';
@@ -32,9 +32,14 @@ export const GRAPHQL_PATH = '/graphql';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [AuthService, APP_CONFIG, Metrics],
-      useFactory: (auth: AuthService, config: AppConfig, metrics: Metrics): ApolloDriverConfig => {
-        const limits = new RequestLimits(config.graphql, compileTrustProxy(config.trustProxy));
+      inject: [AuthService, APP_CONFIG, Metrics, TRUST_PROXY],
+      useFactory: (
+        auth: AuthService,
+        config: AppConfig,
+        metrics: Metrics,
+        trust: TrustFunction,
+      ): ApolloDriverConfig => {
+        const limits = new RequestLimits(config.graphql, trust);
         // With introspection off, errors do not suggest names of the schema either.
         const formatError = graphqlErrorFormatter({
           hideSchemaDetails: !config.graphql.introspection,

@@ -9,10 +9,10 @@ import {
 import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { clientAddress, compileTrustProxy } from '../common/http/client-address';
+import { clientAddress, type TrustFunction } from '../common/http/client-address';
 import { LogThrottle } from '../common/logging/log-throttle';
 import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.tokens';
+import { APP_CONFIG, TRUST_PROXY } from '../config/config.tokens';
 import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
 
 /** What @nestjs/apollo's driver keeps of its WebSocket servers (not a public API). */
@@ -61,6 +61,7 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly moduleRef: ModuleRef,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(TRUST_PROXY) private readonly trust: TrustFunction,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -74,12 +75,11 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
     }
     // The client's address, not a proxy's (TRUST_PROXY): behind a load balancer, the cap
     // would otherwise be shared by every client.
-    const trust = compileTrustProxy(this.config.trustProxy);
     for (const server of [service.wss, service.subTransWs]) {
       if (!server) continue;
       server.options.maxPayload = this.config.graphql.maxBodyBytes;
       server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-        const from = clientAddress(request, trust) ?? 'unknown';
+        const from = clientAddress(request, this.trust) ?? 'unknown';
         this.addresses.set(socket, from);
         this.quietProtocolErrors(socket, from);
         this.closeUnlessAuthenticated(socket);

@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, Module, type LoggerService } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, stdTimeFunctions, type LevelWithSilent, type Logger as Pino } from 'pino';
-import { clientAddress, compileTrustProxy } from '../common/http/client-address';
+import { clientAddress, type TrustFunction } from '../common/http/client-address';
 import type { AppConfig, LogLevel } from '../config/app-config';
+import { TRUST_PROXY } from '../config/config.tokens';
 
 /** LOG_LEVEL in pino's names: Nest's verbose is pino's trace. */
 const PINO_LEVEL: Record<LogLevel, LevelWithSilent> = {
@@ -114,61 +115,64 @@ export class StartupLogger implements LoggerService {
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const trust = compileTrustProxy(config.trustProxy);
     return {
       module: LoggingModule,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: [
-            {
-              ...baseOptions(config),
-              genReqId(req: IncomingMessage, res: ServerResponse) {
-                const given = req.headers['x-request-id'];
-                const id =
-                  typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-                res.setHeader('x-request-id', id);
-                return id;
+        LoggerModule.forRootAsync({
+          inject: [TRUST_PROXY],
+          useFactory: (trust: TrustFunction) => ({
+            pinoHttp: [
+              {
+                ...baseOptions(config),
+                genReqId(req: IncomingMessage, res: ServerResponse) {
+                  const given = req.headers['x-request-id'];
+                  const id =
+                    typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+                  res.setHeader('x-request-id', id);
+                  return id;
+                },
+                customLogLevel(req, res, err) {
+                  if (isNotReadyAnswer(req, res)) return 'debug';
+                  if (err || res.statusCode >= 500) return 'error';
+                  if (res.statusCode >= 400 && res.statusCode !== 401) return 'warn';
+                  return PROBES.has(pathOf(req.url)) ? 'debug' : 'info';
+                },
+                customErrorObject(req, res, _err, fields: Record<string, unknown>) {
+                  if (!isNotReadyAnswer(req, res)) return fields;
+                  const { err: _omitted, ...rest } = fields;
+                  return rest;
+                },
+                customErrorMessage(req, res) {
+                  return isNotReadyAnswer(req, res) ? 'request completed' : 'request errored';
+                },
+                customProps(req) {
+                  const body = (req as IncomingMessage & { body?: { operationName?: unknown } })
+                    .body;
+                  const name = body?.operationName;
+                  return typeof name === 'string' && name.length <= 100 ? { operation: name } : {};
+                },
+                serializers: {
+                  req: (req: {
+                    id: string;
+                    method: string;
+                    url: string;
+                    remoteAddress?: string;
+                    raw?: IncomingMessage;
+                  }) => ({
+                    id: req.id,
+                    method: req.method,
+                    path: pathOf(req.url),
+                    // The client's, under TRUST_PROXY (not the load balancer's).
+                    remoteAddress: req.raw ? clientAddress(req.raw, trust) : req.remoteAddress,
+                  }),
+                  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+                },
               },
-              customLogLevel(req, res, err) {
-                if (isNotReadyAnswer(req, res)) return 'debug';
-                if (err || res.statusCode >= 500) return 'error';
-                if (res.statusCode >= 400 && res.statusCode !== 401) return 'warn';
-                return PROBES.has(pathOf(req.url)) ? 'debug' : 'info';
-              },
-              customErrorObject(req, res, _err, fields: Record<string, unknown>) {
-                if (!isNotReadyAnswer(req, res)) return fields;
-                const { err: _omitted, ...rest } = fields;
-                return rest;
-              },
-              customErrorMessage(req, res) {
-                return isNotReadyAnswer(req, res) ? 'request completed' : 'request errored';
-              },
-              customProps(req) {
-                const body = (req as IncomingMessage & { body?: { operationName?: unknown } }).body;
-                const name = body?.operationName;
-                return typeof name === 'string' && name.length <= 100 ? { operation: name } : {};
-              },
-              serializers: {
-                req: (req: {
-                  id: string;
-                  method: string;
-                  url: string;
-                  remoteAddress?: string;
-                  raw?: IncomingMessage;
-                }) => ({
-                  id: req.id,
-                  method: req.method,
-                  path: pathOf(req.url),
-                  // The client's, under TRUST_PROXY (not the load balancer's).
-                  remoteAddress: req.raw ? clientAddress(req.raw, trust) : req.remoteAddress,
-                }),
-                res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-              },
-            },
-            // process.stdout rather than pino's own file-descriptor writer: one writer for the
-            // whole process, in order with anything else that writes there.
-            process.stdout,
-          ],
+              // process.stdout rather than pino's own file-descriptor writer: one writer for the
+              // whole process, in order with anything else that writes there.
+              process.stdout,
+            ],
+          }),
         }),
       ],
     };
