@@ -54,7 +54,7 @@ export class CustomerBillingResolver {
   }
 
   @ResolveField(() => [LedgerEntry], {
-    description: 'Balance history, newest first (first: 1-500).',
+    description: 'Balance history, newest first (first: 0-500; 0 answers an empty list).',
   })
   async ledger(
     @Parent() c: Customer,

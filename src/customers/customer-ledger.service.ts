@@ -4,7 +4,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { BadUserInputError } from '../common/errors/app-error';
 import { CurrencyService } from '../common/money/currency.service';
 import { toMinor, type MoneyInput } from '../common/money/money';
-import { optionalText, requireInt } from '../common/validation/text';
+import { pageSize } from '../common/pagination/connection';
+import { optionalText } from '../common/validation/text';
 import { TransactionsService } from '../database/transactions.service';
 import { AuditService } from '../audit/audit.service';
 import { customerTarget } from './customer-audit';
@@ -19,7 +20,6 @@ const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
 export const MAX_NOTE_LENGTH = 500;
-export const MAX_LEDGER_PAGE = 500;
 
 export interface LedgerPosting {
   /** Signed, in minor units. */
@@ -124,9 +124,13 @@ export class CustomerLedgerService {
     });
   }
 
-  /** The customer's ledger, newest first. */
-  history(customerId: string, first: number): Promise<LedgerEntryEntity[]> {
-    requireInt('first', first, 1, MAX_LEDGER_PAGE, `a whole number from 1 to ${MAX_LEDGER_PAGE}`);
+  /**
+   * The customer's ledger, newest first: `first` rows (0-500, as every list's page size; 0
+   * answers an empty list).
+   */
+  async history(customerId: string, first: number): Promise<LedgerEntryEntity[]> {
+    // An empty page needs no query.
+    if (pageSize(first) === 0) return [];
     return this.dataSource.getRepository(LedgerEntryEntity).find({
       where: { customerId: Number(customerId) },
       order: { id: 'DESC' },
