@@ -16,13 +16,16 @@
  * that go down, interim-without-start, stop-without-start, a repeated Start, strings that need
  * escaping, a string too long for its column, packets that exercise preprocess (no
  * Event-Timestamp, no Service-Type, NAS-IPv6-Address only, a hints-file suffix), and
- * Accounting-On for a NAS with open sessions and for one without.
+ * Accounting-On for a NAS with open sessions and for one without. A second script sends odd
+ * shapes: every Service-Type and Framed-Protocol value FreeRADIUS names, zero-length and
+ * wrong-sized attributes, and a stop whose start would be before 1970.
  */
 import { RunningApp, startApp } from '../support/app';
 import { freeradiusDatabase, RunningFreeradius, startFreeradius } from '../support/freeradius';
 import {
   accountingRequest,
   RadiusTestClient,
+  resign,
   validResponse,
   type Attribute,
 } from '../support/radius-packets';
@@ -53,6 +56,8 @@ interface Session {
   extra?: Attribute[];
   /** Default attributes this session's packets leave out. */
   omit?: string[];
+  /** Attributes appended as they are to every packet of the session (see PacketSpec.raw). */
+  raw?: Array<[number, Buffer]>;
 }
 
 interface PacketSpec {
@@ -64,6 +69,8 @@ interface PacketSpec {
   cause?: string;
   extra?: Attribute[];
   omit?: string[];
+  /** Attributes appended as they are (type, value): repeats and shapes the encoder refuses. */
+  raw?: Array<[number, Buffer]>;
 }
 
 const split = (v: bigint): [number, number] => [Number(v & 0xffffffffn), Number(v >> 32n)];
@@ -105,7 +112,15 @@ function packet(s: Session, status: 'Start' | 'Interim-Update' | 'Stop', p: Pack
   for (const a of [...attrs, ...(s.extra ?? []), ...(p.extra ?? [])]) merged.set(String(a[0]), a);
   const list = [...merged.values()].filter((a) => a[1] !== null && !omit.has(String(a[0])));
   identifier = (identifier + 1) % 256;
-  return accountingRequest(SECRET, list, identifier);
+  const encoded = accountingRequest(SECRET, list, identifier);
+  const raw = [...(s.raw ?? []), ...(p.raw ?? [])];
+  if (raw.length === 0) return encoded;
+  const bytes = Buffer.concat([
+    encoded,
+    ...raw.map(([type, value]) => Buffer.concat([Buffer.from([type, value.length + 2]), value])),
+  ]);
+  bytes.writeUInt16BE(bytes.length, 2);
+  return resign(bytes, SECRET);
 }
 
 function accountingOn(nasIp: string, t: number): Buffer {
@@ -610,5 +625,138 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       { nasipaddress: NAS, reloadtime: String(T0 + 5000) },
       { nasipaddress: '192.0.2.99', reloadtime: String(T0 + 5000) },
     ]);
+  });
+  /**
+   * Shapes of packet the script above does not send, each written differently by radgraph
+   * before its fix. Every column of every row must agree: there is no documented difference
+   * among them.
+   */
+  it('writes the same rows for odd value names, empty and malformed attributes, and a start before 1970', async () => {
+    // After the first test's Accounting-On (T0 + 5000), so it closes none of these.
+    const T1 = T0 + 10_000;
+    const sessions: Session[] = [];
+    const session = (label: string, more: Partial<Session> = {}): Session => {
+      const s: Session = { label, username: `s.${label}`, sessionId: `82${label}`, ...more };
+      sessions.push(s);
+      return s;
+    };
+    const integer = (v: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(v);
+      return b;
+    };
+    // Every Service-Type and Framed-Protocol value FreeRADIUS 3.2's dictionaries name (some
+    // of which the `radius` package names otherwise, or not at all), and one neither names.
+    const named = [
+      ...Array.from({ length: 19 }, (_, i) => i),
+      30,
+      31,
+      252,
+      255,
+      256,
+      257,
+      258,
+      259,
+      260,
+      261,
+      262,
+      263,
+      70_000,
+      0x06300001,
+      0x06300002,
+      0x38df0001,
+      ...Array.from({ length: 13 }, (_, i) => 0x01100002 + i),
+    ];
+    for (const n of named) {
+      await expectAnswered(
+        `value ${n}`,
+        packet(session(`v${n.toString(16)}`), 'Stop', {
+          t: T1,
+          sessionTime: 10,
+          omit: ['Service-Type', 'Framed-Protocol'],
+          raw: [
+            [6, integer(n)],
+            [7, integer(n)],
+          ],
+        }),
+      );
+    }
+
+    // Zero-length attributes, which FreeRADIUS drops: the next one of the type counts.
+    const zero = session('zero', {
+      omit: ['User-Name', 'Called-Station-Id', 'Calling-Station-Id', 'NAS-Port-Id'],
+      raw: [
+        [1, Buffer.alloc(0)],
+        [1, Buffer.from('s.zero')],
+        [30, Buffer.alloc(0)],
+        [30, Buffer.from('after-empty')],
+        [31, Buffer.alloc(0)],
+        [87, Buffer.alloc(0)],
+      ],
+    });
+    await expectAnswered('zero-length attributes', packet(zero, 'Start', { t: T1 }));
+
+    // IPv6 attributes of the wrong size, which FreeRADIUS keeps as raw bytes: the next one of
+    // the type counts, else the column is empty. A prefix of 17 bytes (too long); one that
+    // is shorter than 16 bytes is zero-padded.
+    const prefix = (length: number, bytes: number[]) => Buffer.from([0, length, ...bytes]);
+    const v6 = session('v6sizes', {
+      raw: [
+        [97, prefix(64, [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 7])],
+        [123, prefix(56, [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 7])],
+        [123, prefix(56, [0x20, 0x01, 0x0d, 0xb8, 0, 0x77])],
+        [168, ipv6Bytes([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]).subarray(0, 15)],
+        [168, ipv6Bytes([0x2001, 0xdb8, 0, 0, 0, 0, 0, 2])],
+        [96, Buffer.from([0, 0, 0, 0, 0, 0, 1])],
+        [96, Buffer.from([0, 0, 0, 0, 0, 0, 0, 2])],
+      ],
+    });
+    await expectAnswered('IPv6 attributes of odd sizes', packet(v6, 'Start', { t: T1 }));
+
+    // A stop without a start whose Acct-Session-Time is longer than its Event-Timestamp is
+    // old (a NAS clock near 1970): the start it implies is before 1970.
+    const early = session('before1970');
+    await expectAnswered(
+      'stop without start, starting before 1970',
+      packet(early, 'Stop', { t: 1000, sessionTime: 5000, input: 1n, output: 2n }),
+    );
+
+    const fr = await radacct(frDb);
+    const rg = await radacct(rgDb);
+    const differences: Difference[] = [];
+    for (const s of sessions) {
+      const f = fr.get(s.sessionId);
+      const r = rg.get(s.sessionId);
+      if (!f || !r) throw new Error(`${s.label}: no row in ${!f ? 'FreeRADIUS' : 'radgraph'}`);
+      for (const column of Object.keys(f)) {
+        if (column === 'radacctid' || column === 'rg_seen_at' || f[column] === r[column]) continue;
+        differences.push({ session: s.label, column, freeradius: f[column], radgraph: r[column] });
+      }
+    }
+    expect(differences).toEqual([]);
+
+    // What FreeRADIUS stores, and radgraph therefore too.
+    const row = (label: string) => fr.get(`82${label}`);
+    expect(row('vc')).toMatchObject({ servicetype: 'Sip-session', framedprotocol: '12' });
+    expect(row('vff')).toMatchObject({ servicetype: 'HP-User', framedprotocol: 'Ascend-ARA' });
+    expect(row('v100')).toMatchObject({ servicetype: '256', framedprotocol: 'Ascend-MPP' });
+    expect(row('v11170')).toMatchObject({ servicetype: '70000', framedprotocol: '70000' });
+    expect(row('zero')).toMatchObject({
+      username: 's.zero',
+      calledstationid: 'after-empty',
+      callingstationid: '',
+      nasportid: '15728641',
+    });
+    expect(row('v6sizes')).toMatchObject({
+      framedipv6prefix: '',
+      delegatedipv6prefix: '2001:db8:77::/56',
+      framedipv6address: '2001:db8::2',
+      framedinterfaceid: '0:0:0:2',
+    });
+    expect(row('before1970')).toMatchObject({
+      acctstarttime: null,
+      acctstoptime: 1000,
+      acctsessiontime: 5000,
+    });
   });
 });

@@ -40,6 +40,45 @@ const ENUMERATED: Record<number, string> = {
 /** Named values are looked up up to here; a larger value is printed as its number. */
 const ENUM_PROBE_LIMIT = 256;
 
+/**
+ * Where FreeRADIUS 3.2's dictionaries (/usr/share/freeradius) name a value that the `radius`
+ * package names otherwise or not at all, FreeRADIUS's name: rlm_sql writes that one. The
+ * differential e2e test sends every value either dictionary names and compares the rows.
+ */
+const FREERADIUS_NAMES: Record<number, Record<number, string>> = {
+  6: {
+    12: 'Sip-session',
+    252: 'HP-Oper',
+    255: 'HP-User',
+    0x06300001: 'Annex-Authorize-Only',
+    0x06300002: 'Annex-Framed-Tunnel',
+    0x38df0001: 'ChilliSpot-Authorize-Only',
+  },
+  7: {
+    255: 'Ascend-ARA',
+    256: 'Ascend-MPP',
+    257: 'Ascend-EURAW',
+    258: 'Ascend-EUUI',
+    259: 'Ascend-X25',
+    260: 'Ascend-COMB',
+    261: 'Ascend-FR',
+    262: 'Ascend-MP',
+    263: 'Ascend-FR-CIR',
+    0x01100002: 'Bintec-X25',
+    0x01100003: 'Bintec-X25-PPP',
+    0x01100004: 'Bintec-IP-LAPB',
+    0x01100006: 'Bintec-IP-HDLC',
+    0x01100007: 'Bintec-MPR-LAPB',
+    0x01100008: 'Bintec-MPR-HDLC',
+    0x01100009: 'Bintec-FRAME-RELAY',
+    0x0110000a: 'Bintec-X31-BCHAN',
+    0x0110000b: 'Bintec-X75-PPP',
+    0x0110000c: 'Bintec-X75BTX-PPP',
+    0x0110000d: 'Bintec-X25-NOSIG',
+    0x0110000e: 'Bintec-X25-PPP-OPT',
+  },
+};
+
 let valueNames: Map<number, Map<number, string>> | null = null;
 
 /**
@@ -64,6 +103,9 @@ function names(): Map<number, Map<number, string>> {
       };
       const printed = decoded.attributes[name];
       if (typeof printed === 'string') byValue.set(value, printed);
+    }
+    for (const [value, freeradius] of Object.entries(FREERADIUS_NAMES[Number(type)] ?? {})) {
+      byValue.set(Number(value), freeradius);
     }
     out.set(Number(type), byValue);
   }
@@ -93,22 +135,40 @@ export function decodePacket(data: Buffer): RadiusPacket {
 }
 
 /**
- * Where the value of the first attribute of `type` is (its start; the end follows it in
- * `raw`), or -1. `size`: only an attribute of that many bytes counts, as FreeRADIUS keeps an
- * integer, date or address of another size only as raw bytes (a later, well-formed one of
- * the same type is then the first).
+ * Whether an attribute's value, data[start, end), is one FreeRADIUS keeps as its dictionary
+ * type. It keeps no attribute of zero length (its decoder skips them), and it keeps an
+ * integer, date, address or prefix of the wrong shape only as raw bytes, under another name:
+ * either way `%{Attribute}` then reads the next attribute of the same type.
  */
-function find(packet: RadiusPacket, type: number, size = -1): number {
-  const { raw } = packet;
+export type ValueShape = (data: Buffer, start: number, end: number) => boolean;
+
+const NOT_EMPTY: ValueShape = (_data, start, end) => end > start;
+
+/** A value of exactly `size` bytes. */
+export const sized =
+  (size: number): ValueShape =>
+  (_data, start, end) =>
+    end - start === size;
+
+/**
+ * Where the value of the first attribute of `type` that FreeRADIUS would keep (see
+ * ValueShape) is (its start; the end follows it in `raw`), or -1.
+ */
+function find(packet: RadiusPacket, type: number, shape: ValueShape = NOT_EMPTY): number {
+  const { raw, data } = packet;
   for (let i = 0; i < raw.length; i += 3) {
-    if (raw[i] === type && (size < 0 || raw[i + 2] - raw[i + 1] === size)) return i;
+    if (raw[i] === type && shape(data, raw[i + 1], raw[i + 2])) return i;
   }
   return -1;
 }
 
-/** The value of the first attribute of `type`, as a view of the packet's bytes. */
-export function rawAttribute(packet: RadiusPacket, type: number): Buffer | undefined {
-  const i = find(packet, type);
+/** The value of the first attribute of `type` of that shape, as a view of the packet's bytes. */
+export function rawAttribute(
+  packet: RadiusPacket,
+  type: number,
+  shape: ValueShape = NOT_EMPTY,
+): Buffer | undefined {
+  const i = find(packet, type, shape);
   return i < 0 ? undefined : packet.data.subarray(packet.raw[i + 1], packet.raw[i + 2]);
 }
 
@@ -118,9 +178,11 @@ export function stringAttribute(packet: RadiusPacket, type: number): string | un
   return i < 0 ? undefined : packet.data.toString('utf8', packet.raw[i + 1], packet.raw[i + 2]);
 }
 
+const FOUR_BYTES = sized(4);
+
 /** An integer (or date: Unix seconds) attribute, or undefined. */
 export function integerAttribute(packet: RadiusPacket, type: number): number | undefined {
-  const i = find(packet, type, 4);
+  const i = find(packet, type, FOUR_BYTES);
   return i < 0 ? undefined : packet.data.readUInt32BE(packet.raw[i + 1]);
 }
 
@@ -133,7 +195,7 @@ export function printedInteger(packet: RadiusPacket, type: number): string {
 
 /** An IPv4 address attribute, dotted, or ''. */
 export function ipv4Attribute(packet: RadiusPacket, type: number): string {
-  const i = find(packet, type, 4);
+  const i = find(packet, type, FOUR_BYTES);
   if (i < 0) return '';
   const { data } = packet;
   const at = packet.raw[i + 1];

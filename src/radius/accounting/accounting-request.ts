@@ -7,8 +7,10 @@ import {
   md5WithSecret,
   printedInteger,
   rawAttribute,
+  sized,
   stringAttribute,
   type RadiusPacket,
+  type ValueShape,
 } from './accounting-codec';
 import { acctUniqueId } from '../acct-unique-id';
 import { PacketDropError } from './packet-drop';
@@ -287,20 +289,25 @@ export function formatIpv6(bytes: Buffer): string {
   return `${head}::${tail}`;
 }
 
+const IPV6_ADDRESS = sized(16);
+const INTERFACE_ID = sized(8);
+/** FreeRADIUS's decoder: 2 to 18 bytes, a prefix length up to 128 (a shorter prefix is zero-padded). */
+const IPV6_PREFIX: ValueShape = (data, start, end) =>
+  end - start >= 2 && end - start <= 18 && data[start + 1] <= 128;
+
 function ipv6Address(packet: RadiusPacket, type: number): string {
-  const v = rawAttribute(packet, type);
-  return v && v.length === 16 ? formatIpv6(v) : '';
+  const v = rawAttribute(packet, type, IPV6_ADDRESS);
+  return v ? formatIpv6(v) : '';
 }
 
 function ipv6Prefix(packet: RadiusPacket, type: number): string {
-  const v = rawAttribute(packet, type);
-  if (!v || v.length < 2 || v[1] > 128) return '';
-  return `${formatIpv6(v.subarray(2))}/${v[1]}`;
+  const v = rawAttribute(packet, type, IPV6_PREFIX);
+  return v ? `${formatIpv6(v.subarray(2))}/${v[1]}` : '';
 }
 
 function interfaceId(packet: RadiusPacket, type: number): string {
-  const v = rawAttribute(packet, type);
-  if (!v || v.length !== 8) return '';
+  const v = rawAttribute(packet, type, INTERFACE_ID);
+  if (!v) return '';
   const groups: string[] = [];
   for (let i = 0; i < 8; i += 2) groups.push(v.readUInt16BE(i).toString(16));
   return groups.join(':');

@@ -163,11 +163,15 @@ interface Cell {
   value?: (r: AccountingRecord) => unknown;
 }
 
-/** The start of a session as queries.conf's interim and stop INSERTs compute it. */
-const began = (r: AccountingRecord) =>
-  // Never before 1970: a session time longer than the event's epoch seconds (a broken or
-  // hostile NAS) would make FROM_UNIXTIME fail the whole batch on a strict MySQL.
-  Math.max(0, r.eventTime - (r.sessionTime ?? 0));
+/**
+ * The start of a session as queries.conf's interim and stop INSERTs compute it. A session time
+ * longer than the event's epoch seconds (a NAS whose clock is near 1970, or a broken one)
+ * gives a start before 1970, which FROM_UNIXTIME turns into NULL: so does radgraph.
+ */
+const began = (r: AccountingRecord) => {
+  const start = r.eventTime - (r.sessionTime ?? 0);
+  return start < 0 ? null : start;
+};
 
 /**
  * Each status type's VALUES tuple, column by column, as queries.conf's INSERT for it. The
@@ -177,7 +181,10 @@ const began = (r: AccountingRecord) =>
 function cellsOf(d: RadacctDialect, status: SessionStatus): Cell[] {
   const p = (value: (r: AccountingRecord) => unknown): Cell => ({ sql: '?', value });
   const constant = (value: unknown): Cell => ({ sql: '?', value: () => value });
-  const time = (value: (r: AccountingRecord) => number): Cell => ({ sql: d.fromUnix('?'), value });
+  const time = (value: (r: AccountingRecord) => number | null): Cell => ({
+    sql: d.fromUnix('?'),
+    value,
+  });
   const counter = (value: (r: AccountingRecord) => string): Cell => ({ sql: d.bigint('?'), value });
   const nul: Cell = { sql: 'NULL' };
   const common: Record<string, Cell> = {
