@@ -18,7 +18,8 @@
  * Event-Timestamp, no Service-Type, NAS-IPv6-Address only, a hints-file suffix), and
  * Accounting-On for a NAS with open sessions and for one without. A second script sends odd
  * shapes: every Service-Type and Framed-Protocol value FreeRADIUS names, zero-length and
- * wrong-sized attributes, and a stop whose start would be before 1970.
+ * wrong-sized attributes, a stop whose start would be before 1970, and an Acct-Session-Id
+ * reused after a NAS reboot.
  */
 import { RunningApp, startApp } from '../support/app';
 import { freeradiusDatabase, RunningFreeradius, startFreeradius } from '../support/freeradius';
@@ -631,7 +632,7 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
    * before its fix. Every column of every row must agree: there is no documented difference
    * among them.
    */
-  it('writes the same rows for odd value names, empty and malformed attributes, and a start before 1970', async () => {
+  it('writes the same rows for odd value names, empty and malformed attributes, a start before 1970 and a reused session id', async () => {
     // After the first test's Accounting-On (T0 + 5000), so it closes none of these.
     const T1 = T0 + 10_000;
     const sessions: Session[] = [];
@@ -721,6 +722,46 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       packet(early, 'Stop', { t: 1000, sessionTime: 5000, input: 1n, output: 2n }),
     );
 
+    // A NAS that reuses an Acct-Session-Id (and port) after a reboot: a new session, in the
+    // stopped row of the old one.
+    const reused = session('reused');
+    const attempt = (label: string, status: 'Start' | 'Interim-Update' | 'Stop', p: PacketSpec) =>
+      expectAnswered(`reused: ${label}`, packet(reused, status, p));
+    await attempt('start', 'Start', { t: T1, extra: [['Connect-Info', 'before reboot']] });
+    await attempt('interim', 'Interim-Update', {
+      t: T1 + 300,
+      sessionTime: 300,
+      input: 100n,
+      output: 200n,
+    });
+    await attempt('stop', 'Stop', {
+      t: T1 + 400,
+      sessionTime: 400,
+      input: 150n,
+      output: 250n,
+      cause: 'NAS-Reboot',
+    });
+    const after: Attribute[] = [['Framed-IP-Address', '100.64.0.77']];
+    await attempt('start after the reboot', 'Start', {
+      t: T1 + 1000,
+      extra: [...after, ['Connect-Info', 'after reboot']],
+    });
+    await attempt('interim after the reboot', 'Interim-Update', {
+      t: T1 + 1300,
+      sessionTime: 300,
+      input: 10n,
+      output: 20n,
+      extra: after,
+    });
+    await attempt('stop after the reboot', 'Stop', {
+      t: T1 + 1600,
+      sessionTime: 600,
+      input: 30n,
+      output: 40n,
+      cause: 'Lost-Carrier',
+      extra: after,
+    });
+
     const fr = await radacct(frDb);
     const rg = await radacct(rgDb);
     const differences: Difference[] = [];
@@ -752,6 +793,17 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       delegatedipv6prefix: '2001:db8:77::/56',
       framedipv6address: '2001:db8::2',
       framedinterfaceid: '0:0:0:2',
+    });
+    expect(row('reused')).toMatchObject({
+      acctstarttime: T1 + 1000,
+      acctupdatetime: T1 + 1300,
+      acctstoptime: T1 + 1600,
+      acctsessiontime: 600,
+      acctinputoctets: '30',
+      acctoutputoctets: '40',
+      framedipaddress: '100.64.0.77',
+      connectinfo_start: 'after reboot',
+      acctterminatecause: 'Lost-Carrier',
     });
     expect(row('before1970')).toMatchObject({
       acctstarttime: null,

@@ -471,6 +471,61 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
   });
 
+  it('a Start later than the stop (a reused session id) lets the new session write its own counters', async () => {
+    await write([record('Start', 'reused')]);
+    await write([
+      record('Stop', 'reused', { eventTime: T0 + 100, sessionTime: 100, inputOctets: '900' }),
+    ]);
+    // After a NAS reboot, a new session with the same Acct-Session-Id, user and port.
+    await write([record('Start', 'reused', { eventTime: T0 + 1000 })]);
+    await write([
+      record('Interim-Update', 'reused', {
+        eventTime: T0 + 1300,
+        sessionTime: 300,
+        inputOctets: '10',
+        framedIpAddress: '100.64.0.77',
+      }),
+    ]);
+    // An older Interim-Update of the new session, arriving late, changes nothing.
+    await write([
+      record('Interim-Update', 'reused', {
+        eventTime: T0 + 1200,
+        sessionTime: 200,
+        inputOctets: '5',
+      }),
+    ]);
+    expect(await row('reused')).toEqual([
+      expect.objectContaining({
+        acctstarttime: T0 + 1000,
+        acctupdatetime: T0 + 1300,
+        acctstoptime: T0 + 100,
+        acctsessiontime: 300,
+        acctinputoctets: '10',
+        framedipaddress: '100.64.0.77',
+      }),
+    ]);
+    await write([
+      record('Stop', 'reused', { eventTime: T0 + 1600, sessionTime: 600, inputOctets: '30' }),
+    ]);
+    // Stopped again (its stop after its start): a late Interim-Update changes nothing.
+    await write([
+      record('Interim-Update', 'reused', {
+        eventTime: T0 + 1700,
+        sessionTime: 700,
+        inputOctets: '1',
+      }),
+    ]);
+    expect(await row('reused')).toEqual([
+      expect.objectContaining({
+        acctstarttime: T0 + 1000,
+        acctupdatetime: T0 + 1300,
+        acctstoptime: T0 + 1600,
+        acctsessiontime: 600,
+        acctinputoctets: '30',
+      }),
+    ]);
+  });
+
   it('leaves a session closed otherwise (NAS-Reboot) closed on a later Interim-Update', async () => {
     await write([record('Start', 'rebooted', { nasIpAddress: '10.9.8.1', eventTime: T0 })]);
     await write([record('Accounting-On', '', { nasIpAddress: '10.9.8.1', eventTime: T0 + 100 })]);

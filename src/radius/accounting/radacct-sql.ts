@@ -11,7 +11,9 @@ import type { AccountingRecord } from './accounting-request';
  * - the octet counters never go down (GREATEST of the stored and the reported value);
  * - an Interim-Update for a session that has stopped, or older (by Event-Timestamp) than the
  *   last update, changes nothing: FreeRADIUS's interim query has no such condition and
- *   overwrites a stopped row's counters, session time and update time;
+ *   overwrites a stopped row's counters, session time and update time. Except in a row whose
+ *   Start came after its Stop (a NAS reused the Acct-Session-Id after a reboot): that is a new
+ *   session, whose Interim-Update and Stop write their counters as FreeRADIUS does;
  * - a string longer than its column is cut to fit (see WIDTH), where FreeRADIUS's INSERT fails
  *   on a strict MySQL and the packet goes unanswered;
  * - Accounting-On/Off also records nasreload (the stock queries.conf has that query disabled).
@@ -292,11 +294,11 @@ function assignments(
   v: (column: string) => string = d.incoming,
 ): string[] {
   const open = 'acctstoptime IS NULL';
-  const counters = (only: string | null) =>
-    ['acctinputoctets', 'acctoutputoctets'].map((c) => {
-      const grown = d.greatest(`COALESCE(${c}, 0)`, v(c));
-      return `${c} = ${only ? d.iff(only, grown, c) : grown}`;
-    });
+  // A row whose Start came after its Stop: the NAS reused the session's Acct-Session-Id (and
+  // port) after a reboot, and a new session writes into the old row, as in FreeRADIUS. Its
+  // packets apply as FreeRADIUS applies them: the counters start again from the packet's.
+  const restarted = '(acctstoptime IS NOT NULL AND acctstarttime > acctstoptime)';
+  const grown = (c: string) => d.greatest(`COALESCE(${c}, 0)`, v(c));
   const framed = [
     'framedipaddress',
     'framedipv6address',
@@ -316,20 +318,26 @@ function assignments(
         `acctupdatetime = ${v('acctupdatetime')}`,
       ];
     case 'Interim-Update': {
-      const fresh = `(${open} AND (acctupdatetime IS NULL OR acctupdatetime <= ${v('acctupdatetime')}))`;
+      const fresh = `((${open} OR ${restarted}) AND (acctupdatetime IS NULL OR acctupdatetime <= ${v('acctupdatetime')}))`;
       const keep = (c: string, value: string) => `${c} = ${d.iff(fresh, value, c)}`;
+      // Open: the larger count, even from an older Interim-Update. Restarted: the packet's,
+      // when it is the newer. Stopped: unchanged.
+      const counter = (c: string) => `${c} = ${d.iff(open, grown(c), d.iff(fresh, v(c), c))}`;
       return [
         keep('acctinterval', `${d.unix(v('acctupdatetime'))} - ${d.unix('acctupdatetime')}`),
         ...framed.map((c) => keep(c, v(c))),
         keep('acctsessiontime', v('acctsessiontime')),
-        ...counters(open),
+        counter('acctinputoctets'),
+        counter('acctoutputoctets'),
         keep('acctupdatetime', v('acctupdatetime')),
       ];
     }
     case 'Stop':
       return [
         `acctsessiontime = ${v('acctsessiontime')}`,
-        ...counters(null),
+        ...['acctinputoctets', 'acctoutputoctets'].map(
+          (c) => `${c} = ${d.iff(restarted, v(c), grown(c))}`,
+        ),
         `acctterminatecause = ${v('acctterminatecause')}`,
         `connectinfo_stop = ${v('connectinfo_stop')}`,
         `acctstoptime = ${v('acctstoptime')}`,
