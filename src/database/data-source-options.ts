@@ -8,6 +8,7 @@ import { ENTITIES } from './entities';
 import { MYSQL_MIGRATIONS } from './migrations/mysql';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite';
 import { RadgraphNamingStrategy } from './naming.strategy';
+import { zeroDatesAsNull } from './zero-dates';
 
 /**
  * The one place that turns a DatabaseConfig into TypeORM options. The app, the migration
@@ -43,7 +44,8 @@ export async function buildDataSourceOptions(
       // TypeORM reads only the host, the user and the database from the URL: the options in
       // its query string (`?ssl=…` for TLS) reach its pool here, as they reach every other
       // connection radgraph makes from the URL (mysql2's own `uri`).
-      extra: { ...urlQueryOptions(db.url), connectionLimit: 10 },
+      // A zero date (an old tool's '0000-00-00 00:00:00' in radacct) reads as null.
+      extra: { ...urlQueryOptions(db.url), connectionLimit: 10, typeCast: zeroDatesAsNull },
       migrations: MYSQL_MIGRATIONS,
       namingStrategy: new RadgraphNamingStrategy('mysql'),
     };
@@ -78,6 +80,7 @@ const FIXED_OPTIONS = new Set([
   'timezone',
   'connectTimeout',
   'connectionLimit',
+  'typeCast',
 ]);
 
 /**

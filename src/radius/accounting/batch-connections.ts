@@ -1,4 +1,5 @@
 import { createConnection, type Connection } from 'mysql2';
+import { zeroDatesAsNull } from '../../database/zero-dates';
 import type { Statement } from './radacct-sql';
 
 /**
@@ -153,6 +154,7 @@ export class BatchConnections {
         charset: 'utf8mb4',
         timezone: 'Z',
         connectTimeout: 10_000,
+        typeCast: zeroDatesAsNull,
       });
       made = conn;
       // A connection that dies while idle is dropped; one in use fails its query instead.

@@ -21,6 +21,9 @@ import { MIN_INTERIM_SECONDS, STALE_SESSION_CAUSE } from './stale-policy';
 
 const PAGE = 1000;
 
+/** MySQL's zero date, which FreeRADIUS 2's schema and older tools left in radacct (as text in SQLite). */
+const ZERO_DATETIME = '0000-00-00 00:00:00';
+
 /**
  * Closes stale sessions: open, with no accounting change (by the server's clock, rg_seen_at)
  * for longer than the stale-session rule (stale-policy.ts) allows. The NAS lost them (it
@@ -178,7 +181,16 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     if (ids.length === 0) return [];
     const unix = (e: string) =>
       this.sqlite ? `CAST(strftime('%s', ${e}) AS INTEGER)` : `UNIX_TIMESTAMP(${e})`;
-    const last = 'COALESCE(acctupdatetime, acctstarttime)';
+    // Its last update, else its start, else (a row written without either, or with an old
+    // tool's zero dates) when the server last saw it change: never NULL, which would leave
+    // the row open for ever, nor a zero date, which no reader takes for a time.
+    // (MySQL compares no zero-date literal: with NO_ZERO_DATE, strict mode makes that an error.)
+    const known = (column: string) =>
+      this.sqlite
+        ? `NULLIF(${column}, '${ZERO_DATETIME}')`
+        : `IF(YEAR(${column}) > 0, ${column}, NULL)`;
+    const start = known('acctstarttime');
+    const last = `COALESCE(${known('acctupdatetime')}, ${start}, rg_seen_at)`;
     const list = (n: number) => Array.from({ length: n }, () => '?').join(', ');
     // A bounded IN list each statement: the reconciler may close every session of a NAS
     // (tens of thousands, more than SQLite binds in one statement).
@@ -197,7 +209,7 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
         if (closing.length === 0) return [];
         // A session time from the times is never below 0 (acctsessiontime is unsigned): a NAS
         // whose clock went back between its Start and its last update must not fail the page.
-        const span = `${unix(last)} - ${unix('acctstarttime')}`;
+        const span = `${unix(last)} - ${unix(start)}`;
         const sessionTime = this.sqlite ? `MAX(${span}, 0)` : `GREATEST(${span}, 0)`;
         for (const part of chunksOf(closing)) {
           await m.query(
