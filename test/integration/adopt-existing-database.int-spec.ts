@@ -397,6 +397,20 @@ describe('adopting a FreeRADIUS database another tool filled for years (MariaDB)
     expect(results[0].sessionEvents.session.stoppedAt).toEqual(expect.any(String));
   });
 
+  it('counts only the traffic after adoption in the month’s usage', async () => {
+    // FreeRADIUS's next Interim-Update for alice's session, open since before radgraph.
+    await db.query(
+      `UPDATE radacct SET acctupdatetime = NOW(), acctinputoctets = 150, acctoutputoctets = 260
+        WHERE acctsessionid = 'a-live'`,
+    );
+    const rows = await db.query<any>(
+      "SELECT upload_bytes, download_bytes FROM rg_usage_monthly WHERE username = 'alice'",
+    );
+    expect(rows.map((r: any) => [String(r.upload_bytes), String(r.download_bytes)])).toEqual([
+      ['50', '60'],
+    ]);
+  });
+
   describe('the stale-session reaper, an hour after adoption', () => {
     let closed: number;
     let published: Promise<{ events: number; errors: any[] }>;
