@@ -467,3 +467,46 @@ describe('adopting a FreeRADIUS database another tool filled for years (MariaDB)
     });
   });
 });
+
+describe('adopting an embedded SQLite database with open sessions', () => {
+  let db: TestDatabase;
+  let api: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite', { migrate: false });
+    for (const statement of freeradiusSchemaStatements('sqlite')) await db.query(statement);
+    const insert = `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime)
+                    VALUES (?, ?, ?, '10.1.1.1', ?, ?)`;
+    // Open since 2019, never stopped; open without any time (written by hand); live.
+    await db.query(insert, ['z0', 'u-z0', 'ghost', '2019-01-01 00:00:00', null]);
+    await db.query(insert, ['e-nostart', 'u-e-nostart', 'erin', null, null]);
+    const recent = new Date(Date.now() - 60_000).toISOString().replace('T', ' ').slice(0, 19);
+    await db.query(insert, ['a-live', 'u-a-live', 'alice', recent, recent]);
+    await db.migrate();
+    api = await startApp(db, { STALE_SESSION_REAP_INTERVAL_SECONDS: '3600' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('knows when it first saw each adopted row, as on MariaDB', async () => {
+    const rows = await db.query<{ rg_seen_at: string | null }>('SELECT rg_seen_at FROM radacct');
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.rg_seen_at).toEqual(expect.any(String));
+  });
+
+  it('gives the ghosts a whole stale period from adoption, then closes them all', async () => {
+    const reaper = api.app.get(StaleSessionReaper);
+    expect(await reaper.reap()).toBe(0);
+    await db.query(
+      "UPDATE radacct SET rg_seen_at = datetime('now', '-1 hour') WHERE username <> 'alice'",
+    );
+    expect(await reaper.reap()).toBe(2);
+    const open = await db.query<{ acctsessionid: string }>(
+      'SELECT acctsessionid FROM radacct WHERE acctstoptime IS NULL',
+    );
+    expect(open.map((r) => r.acctsessionid)).toEqual(['a-live']);
+  });
+});

@@ -14,6 +14,7 @@ import { FupLift1764979200000 } from './1764979200000-fup-lift';
 import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
 import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
+import { AdoptedRadacctSeen1765324800000 } from './1765324800000-adopted-radacct-seen';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -33,4 +34,5 @@ export const SQLITE_MIGRATIONS = [
   StaleSessionChanges1765065600000,
   ExpiryDisconnectRetry1765152000000,
   IdempotencyKeys1765238400000,
+  AdoptedRadacctSeen1765324800000,
 ];
