@@ -7,7 +7,10 @@ import type { ConnectionOptions } from 'mysql2';
  * Invalid Date that no DateTime field can serialize and no date arithmetic survives.
  * Every other value is mysql2's own.
  */
-export const zeroDatesAsNull: NonNullable<ConnectionOptions['typeCast']> = (_field, next) => {
-  const value: unknown = next();
+export const zeroDatesAsNull: NonNullable<ConnectionOptions['typeCast']> = (_field, next) =>
+  validDateOrNull(next() as unknown);
+
+/** A zero date as mysql2 reads it without zeroDatesAsNull (an Invalid Date), as null. */
+export function validDateOrNull<T>(value: T): T | null {
   return value instanceof Date && Number.isNaN(value.getTime()) ? null : value;
-};
+}

@@ -1,7 +1,16 @@
+import { acctUniqueId } from '../../src/radius/acct-unique-id';
+import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { StaleSessionReaper } from '../../src/sessions/stale/stale-session-reaper.service';
 import { collect, startApp, type RunningApp } from '../support/app';
 import { freeradiusSchemaStatements } from '../support/freeradius-schema';
+import {
+  accountingRequest,
+  RadiusTestClient,
+  sessionAttributes,
+  validResponse,
+} from '../support/radius-packets';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { until } from '../support/until';
 
 /**
  * An ISP adopts radgraph on a FreeRADIUS MariaDB database another tool (daloRADIUS,
@@ -13,6 +22,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 const NOW = Date.now();
 const ago = (seconds: number) => new Date(NOW - seconds * 1000);
 const ANCIENT_OPEN = 1200;
+/** What old tools wrote for no date, where sql_mode lets them (Debian's MariaDB does). */
+const ZERO_DATE = '0000-00-00 00:00:00';
 
 async function loadLegacyData(db: TestDatabase): Promise<void> {
   for (const statement of freeradiusSchemaStatements('mysql')) await db.query(statement);
@@ -42,7 +53,7 @@ async function loadLegacyData(db: TestDatabase): Promise<void> {
     ('nas2.example.net', 'hostname-nas', 'other', NULL, 'testing123', NULL, NULL, NULL),
     ('10.2.0.0/16', NULL, 'other', NULL, 'net secret', NULL, NULL, NULL),
     ('10.3.3.3', 'old', NULL, NULL, 'x', '', 'public', '')`);
-  const ZERO = '0000-00-00 00:00:00';
+  const ZERO = ZERO_DATE;
   type Row = {
     id: string;
     user: string;
@@ -465,6 +476,68 @@ describe('adopting a FreeRADIUS database another tool filled for years (MariaDB)
     it('counts no traffic for the months those sessions were in', async () => {
       expect(await db.query("SELECT * FROM rg_usage_monthly WHERE month < '2026-01'")).toEqual([]);
     });
+  });
+  it("publishes radgraph's own listener's Interim-Update of a session with a zero start", async () => {
+    // The NAS now sends its accounting to radgraph: its next Interim-Update for a session an
+    // old tool wrote with a zero start goes through the listener's batch connection.
+    const secret = 'listener secret';
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.1', 'lo', 'other', ?)",
+      [secret],
+    );
+    const uid = acctUniqueId({
+      userName: 'zed',
+      acctSessionId: 'zed-zero',
+      nasIpAddress: '127.0.0.1',
+      nasPortId: 'ether2',
+      nasPort: 15728640,
+    });
+    const events: any[] = [];
+    const unsubscribe = api.wsClient().subscribe<any>(
+      {
+        query: `subscription { sessionEvents(username: "zed") { type session { sessionId startedAt uploadBytes } } }`,
+      },
+      {
+        next: (value) => events.push(value),
+        error: (err) => events.push({ errors: [err] }),
+        complete: () => {},
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Written as the old tool wrote it (the change feed publishes it: STARTED).
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime,
+         acctupdatetime, acctinputoctets, acctoutputoctets)
+       VALUES ('zed-zero', ?, 'zed', '127.0.0.1', '${ZERO_DATE}', '${ZERO_DATE}', 0, 0)`,
+      [uid],
+    );
+    await until(() => events.length >= 1, 'the change feed to publish the row');
+    const radius = await RadiusTestClient.open();
+    try {
+      const packet = accountingRequest(
+        secret,
+        sessionAttributes('Interim-Update', {
+          username: 'zed',
+          sessionId: 'zed-zero',
+          eventTime: Math.floor(Date.now() / 1000),
+          sessionTime: 600,
+          inputOctets: 700n,
+          outputOctets: 800n,
+        }),
+      );
+      const port = api.app.get(AccountingListener).address()!.port;
+      const response = await radius.send(packet, port, 5000);
+      expect(response && validResponse(response, packet, secret)).toBe(true);
+    } finally {
+      await radius.close();
+    }
+    await until(() => events.length >= 2, 'the Interim-Update to be published');
+    unsubscribe();
+    expect(events.map((e) => e.errors)).toEqual([undefined, undefined]);
+    expect(events.map((e) => e.data.sessionEvents)).toEqual([
+      { type: 'STARTED', session: { sessionId: 'zed-zero', startedAt: null, uploadBytes: 0 } },
+      { type: 'UPDATED', session: { sessionId: 'zed-zero', startedAt: null, uploadBytes: 700 } },
+    ]);
   });
 });
 

@@ -1,5 +1,4 @@
 import { createConnection, type Connection } from 'mysql2';
-import { zeroDatesAsNull } from '../../database/zero-dates';
 import type { Statement } from './radacct-sql';
 
 /**
@@ -154,7 +153,9 @@ export class BatchConnections {
         charset: 'utf8mb4',
         timezone: 'Z',
         connectTimeout: 10_000,
-        typeCast: zeroDatesAsNull,
+        // No typeCast for zero dates here: it would be a closure and a call per field of every
+        // row the batches read back; RadacctWriter's eventRows() clears them on the few
+        // date fields instead.
       });
       made = conn;
       // A connection that dies while idle is dropped; one in use fails its query instead.

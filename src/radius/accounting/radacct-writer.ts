@@ -4,6 +4,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { RecentSet } from '../../common/collections/recent-set';
 import { chunksOf, inChunks } from '../../common/sql/in-list';
 import { RadAcct } from '../../database/freeradius';
+import { validDateOrNull } from '../../database/zero-dates';
 import { TransactionsService } from '../../database/transactions.service';
 import { RadacctOrigin } from '../../sessions/feed/radacct-origin';
 import { SessionEventType } from '../../sessions/models/session-event.model';
@@ -559,10 +560,19 @@ function eventRowsStatement(key: 'acctuniqueid' | 'radacctid', values: string[])
   };
 }
 
-/** mysql2 already gives Dates and exact 64-bit strings; radacctid may come as a number. */
+/**
+ * mysql2 already gives Dates and exact 64-bit strings; radacctid may come as a number, and a
+ * zero date (an old tool's '0000-00-00 00:00:00', read by the batch connections without
+ * zeroDatesAsNull) as an Invalid Date, which is null here.
+ */
 function eventRows(rows: RadAcct[]): RadAcct[] {
   // The driver's fresh row objects: converted in place, not copied.
-  for (const row of rows) row.radAcctId = String(row.radAcctId);
+  for (const row of rows) {
+    row.radAcctId = String(row.radAcctId);
+    row.acctStartTime = validDateOrNull(row.acctStartTime);
+    row.acctUpdateTime = validDateOrNull(row.acctUpdateTime);
+    row.acctStopTime = validDateOrNull(row.acctStopTime);
+  }
   return rows;
 }
 
