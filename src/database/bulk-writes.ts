@@ -1,5 +1,5 @@
 import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
-import { chunksOf } from '../common/sql/in-list';
+import { chunksOf, placeholders } from '../common/sql/in-list';
 
 /** Parameters a statement at most: well under SQLite's 32,766 and MySQL's packet size. */
 const PARAMETERS_PER_STATEMENT = 6000;
@@ -17,7 +17,7 @@ export async function insertRows(
 ): Promise<void> {
   const q = (name: string) => m.connection.driver.escape(name);
   const head = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES `;
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const tuple = `(${placeholders(columns.length)})`;
   const per = Math.max(1, Math.floor(PARAMETERS_PER_STATEMENT / columns.length));
   for (const part of chunksOf(rows, per)) {
     await m.query(head + part.map(() => tuple).join(', '), part.flat());
@@ -82,7 +82,7 @@ export async function updateEntities<T extends ObjectLiteral>(
       sets.push(`${q(meta.updateDateColumn.databaseName)} = CURRENT_TIMESTAMP`);
     params.push(...part.map((e): unknown => id.getEntityValue(e)));
     await m.query(
-      `UPDATE ${q(meta.tableName)} SET ${sets.join(', ')} WHERE ${q(id.databaseName)} IN (${part.map(() => '?').join(', ')})`,
+      `UPDATE ${q(meta.tableName)} SET ${sets.join(', ')} WHERE ${q(id.databaseName)} IN (${placeholders(part.length)})`,
       params,
     );
   }

@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'mysql2';
  * Every other value is mysql2's own.
  */
 export const zeroDatesAsNull: NonNullable<ConnectionOptions['typeCast']> = (_field, next) =>
-  validDateOrNull(next() as unknown);
+  validDateOrNull(next());
 
 /** A zero date as mysql2 reads it without zeroDatesAsNull (an Invalid Date), as null. */
 export function validDateOrNull<T>(value: T): T | null {

@@ -9,6 +9,7 @@ import { CustomerEntity } from '../customers/customer.entity';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
 import { foldUsername } from '../sessions/usernames';
+import { placeholders } from '../common/sql/in-list';
 
 /** The widest window `expiringCustomers(withinDays)` takes: ten years. */
 export const MAX_WITHIN_DAYS = 3660;
@@ -102,7 +103,7 @@ export class ExpiringCustomersService {
     const newest: Array<{ username: string; newest: string | number }> =
       await this.dataSource.query(
         `SELECT username, MAX(radacctid) AS newest FROM radacct
-         WHERE acctstoptime IS NULL AND username IN (${customers.map(() => '?').join(', ')})
+         WHERE acctstoptime IS NULL AND username IN (${placeholders(customers.length)})
          GROUP BY username`,
         customers.map((c) => c.username),
       );

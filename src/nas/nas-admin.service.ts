@@ -26,6 +26,7 @@ import { NasSettingsEntity } from './nas-settings.entity';
 import { NasService, toNas } from './nas.service';
 import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
+import { placeholders } from '../common/sql/in-list';
 
 /** A NAS as the audit trail compares it: FreeRADIUS's row and radgraph's settings. */
 function snapshot(row: NasRow, settings: NasSettingsEntity | null): AuditSnapshot {
@@ -209,7 +210,7 @@ const NO_API: Pick<
 async function openSessions(m: EntityManager, addresses: readonly string[]): Promise<number> {
   if (addresses.length === 0) return 0;
   const rows: Array<{ n: number | string }> = await m.query(
-    `SELECT COUNT(*) AS n FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${addresses.map(() => '?').join(', ')})`,
+    `SELECT COUNT(*) AS n FROM radacct WHERE acctstoptime IS NULL AND nasipaddress IN (${placeholders(addresses.length)})`,
     [...addresses],
   );
   return Number(rows[0]?.n ?? 0);

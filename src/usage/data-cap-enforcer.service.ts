@@ -11,7 +11,7 @@ import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
 import { UsagePeriodEntity } from './usage-period.entity';
 import { sqlDatetime } from '../common/sql/datetime';
-import { inChunks } from '../common/sql/in-list';
+import { inChunks, placeholders } from '../common/sql/in-list';
 
 /** How often the current month is written for FreeRADIUS (rg_usage_period). */
 const PERIOD_SYNC_MS = 30_000;
@@ -370,7 +370,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
        FROM rg_customers c
        JOIN rg_profiles p ON p.id = c.profile_id
        JOIN rg_usage_monthly u ON u.username = c.username AND u.month = ?
-       WHERE c.username IN (${usernames.map(() => '?').join(', ')})
+       WHERE c.username IN (${placeholders(usernames.length)})
          AND p.data_limit_bytes IS NOT NULL
          AND CAST(u.upload_bytes AS DECIMAL(20, 0)) + u.download_bytes >= p.data_limit_bytes`,
         [month, ...usernames],

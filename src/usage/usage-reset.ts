@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { chunksOf } from '../common/sql/in-list';
+import { chunksOf, placeholders } from '../common/sql/in-list';
 
 /**
  * Forgets the monthly usage rollup (rg_usage_monthly) and the data-cap actions (rg_cap_actions)
@@ -25,7 +25,7 @@ export async function forgetUsernameUsage(
 ): Promise<void> {
   const sqlite = m.connection.options.type === 'better-sqlite3';
   for (const chunk of chunksOf([...new Set(usernames)])) {
-    const list = chunk.map(() => '?').join(', ');
+    const list = placeholders(chunk.length);
     const column = sqlite ? 'username COLLATE NOCASE' : 'username';
     for (const table of ['rg_usage_monthly', 'rg_cap_actions']) {
       await m.query(`DELETE FROM ${table} WHERE ${column} IN (${list})`, chunk);

@@ -1,4 +1,4 @@
-import { chunksOf, IN_LIST_MAX, inChunks } from './in-list';
+import { chunksOf, IN_LIST_MAX, inChunks, placeholders } from './in-list';
 
 describe('chunksOf', () => {
   it('cuts values into consecutive slices of at most the size', () => {
@@ -40,5 +40,13 @@ describe('inChunks', () => {
     const run = jest.fn(() => Promise.resolve([1]));
     expect(await inChunks([], run)).toEqual([]);
     expect(run).not.toHaveBeenCalled();
+  });
+});
+
+describe('placeholders', () => {
+  it("gives one '?' per value, comma-separated, and nothing for none", () => {
+    expect(placeholders(3)).toBe('?, ?, ?');
+    expect(placeholders(1)).toBe('?');
+    expect(placeholders(0)).toBe('');
   });
 });

@@ -11,7 +11,7 @@ export const IN_LIST_MAX = 1000;
 
 /** `?, ?, …`: the placeholders of an `IN (…)` list of `count` values. */
 export function placeholders(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
+  return count > 0 ? `${'?, '.repeat(count - 1)}?` : '';
 }
 
 /** `values` in consecutive slices of at most `size`: one slice when they fit, none when empty. */

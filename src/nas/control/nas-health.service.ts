@@ -6,6 +6,7 @@ import type { Nas } from '../models/nas.model';
 import { isNasNetwork, NasAddressMatcher } from '../nas-address-match';
 import { NasService } from '../nas.service';
 import type { LiveRate } from './models/live-rate.model';
+import { placeholders } from '../../common/sql/in-list';
 
 /** How long a NAS's reachability is remembered. */
 const REACHABLE_TTL_MS = 30_000;
@@ -55,7 +56,7 @@ export class NasHealthService {
     const names = [...new Set([...addresses.values()].flat())];
     const networks = [...addresses.keys()].filter((n) => isNasNetwork(n.name));
     if (names.length === 0 && networks.length === 0) return new Map();
-    const marks = names.map(() => '?').join(', ');
+    const marks = placeholders(names.length);
     const rows: Array<{ kind: string; nas: string; at: Date | string | null }> =
       await this.dataSource.query(
         [

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { placeholders } from '../../common/sql/in-list';
 
 /** An open radacct row, as much of it as a CoA or a RouterOS request needs. */
 export interface OpenSession {
@@ -27,11 +28,7 @@ export async function openSessions(
       ? ['', 'a.username = ?', [by.username]]
       : 'groupname' in by
         ? ['JOIN radusergroup g ON g.username = a.username', 'g.groupname = ?', [by.groupname]]
-        : [
-            '',
-            `a.nasipaddress IN (${by.nasAddresses.map(() => '?').join(', ')})`,
-            [...by.nasAddresses],
-          ];
+        : ['', `a.nasipaddress IN (${placeholders(by.nasAddresses.length)})`, [...by.nasAddresses]];
   const rows: OpenSession[] = await ds.query(
     `SELECT ${COLUMNS} FROM radacct a ${join} WHERE a.acctstoptime IS NULL AND ${where} ORDER BY a.radacctid`,
     values,

@@ -1,4 +1,5 @@
 import type { AccountingRecord } from './accounting-request';
+import { placeholders } from '../../common/sql/in-list';
 
 /**
  * The radacct statements of FreeRADIUS 3.2's queries.conf (mods-config/sql/main/mysql), as
@@ -484,7 +485,7 @@ export function nasRebootStatements(
       sql:
         `UPDATE radacct SET acctstoptime = ${d.fromUnix('?')}, ` +
         `acctsessiontime = ? - ${d.unix('acctstarttime')}, acctterminatecause = ? ` +
-        `WHERE ${where} AND radacctid IN (${ids.map(() => '?').join(', ')})`,
+        `WHERE ${where} AND radacctid IN (${placeholders(ids.length)})`,
       params: [r.eventTime, r.eventTime, cause, ...whereParams, ...ids],
     }),
     reload: { sql: reload, params: [fit('nasipaddress', r.nasIpAddress), r.eventTime] },

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { RecentSet } from '../../common/collections/recent-set';
-import { chunksOf, inChunks } from '../../common/sql/in-list';
+import { chunksOf, inChunks, placeholders } from '../../common/sql/in-list';
 import { RadAcct } from '../../database/freeradius';
 import { validDateOrNull } from '../../database/zero-dates';
 import { TransactionsService } from '../../database/transactions.service';
@@ -420,7 +420,7 @@ function statesStatement(
     sql:
       'SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, ' +
       `CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN ${d.unix('acctstoptime')} END AS staleAt ` +
-      `FROM radacct WHERE acctuniqueid IN (${uids.length ? uids.map(() => '?').join(', ') : 'NULL'})` +
+      `FROM radacct WHERE acctuniqueid IN (${uids.length ? placeholders(uids.length) : 'NULL'})` +
       (lock ? d.forUpdate : ''),
     params: [STALE_SESSION_CAUSE, ...uids],
   };
@@ -555,7 +555,7 @@ function withEventRows(changes: CommittedChange[], rows: unknown): CommittedChan
 /** MySQL: the rows of session events, by acctuniqueid or radacctid. */
 function eventRowsStatement(key: 'acctuniqueid' | 'radacctid', values: string[]): Statement {
   return {
-    sql: `SELECT ${EVENT_COLUMNS} FROM radacct WHERE ${key} IN (${values.length ? values.map(() => '?').join(', ') : 'NULL'})`,
+    sql: `SELECT ${EVENT_COLUMNS} FROM radacct WHERE ${key} IN (${values.length ? placeholders(values.length) : 'NULL'})`,
     params: values,
   };
 }

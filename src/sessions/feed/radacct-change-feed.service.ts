@@ -19,6 +19,7 @@ import { Metrics } from '../../metrics/metrics.service';
 import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-triggers';
 import { STALE_SESSION_CAUSE } from '../stale/stale-policy';
 import { RadacctOrigin } from './radacct-origin';
+import { placeholders } from '../../common/sql/in-list';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
 export const CHANGE_FEED_LEASE = 'radacct-change-feed';
@@ -223,7 +224,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       return row !== undefined && reportedAfterStaleClose(row);
     });
     if (ids.length === 0) return;
-    const list = ids.map(() => '?').join(', ');
+    const list = placeholders(ids.length);
     const rows = await this.transactions.run((m) =>
       RadacctOrigin.around(m, async () => {
         // acctinterval as FreeRADIUS wrote it is the length of the outage, which the

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { byAskedUsername, foldUsername } from '../usernames';
+import { placeholders } from '../../common/sql/in-list';
 
 /**
  * The Acct-Interim-Interval FreeRADIUS replies to a user with: the largest of the user's own
@@ -39,7 +40,7 @@ export async function repliedIntervals(
   const found = new Map<string, number>();
   if (usernames.length === 0) return found;
   const sqlite = dataSource.options.type === 'better-sqlite3';
-  const list = usernames.map(() => '?').join(', ');
+  const list = placeholders(usernames.length);
   const rows: Array<{ username: string; seconds: number | string | null }> = await dataSource.query(
     `SELECT u.username AS username, ${repliedIntervalSql(sqlite, 'u.username')} AS seconds ` +
       `FROM (SELECT DISTINCT username FROM radusergroup WHERE username IN (${list}) ` +
