@@ -151,6 +151,27 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     expect(removes.length).toBeGreaterThan(0);
   });
 
+  it('succeeds when a stale row and the live one of a customer both fall back to the same router session', async () => {
+    // A missed Stop left an old row open; the customer redialled. With CoA off on the router
+    // (RouterOS's default), both rows fall back to /ppp/active: the live row's session and the
+    // "no session of its own" stale row name the same .id, and whichever removes it second is
+    // told `no such item`. The customer is offline all the same.
+    coa.setMode('silent');
+    const c = await customer(true);
+    await openSession(c.username, `${c.session}ff`, c.address);
+    router.addSession({
+      name: c.username,
+      address: c.address,
+      sessionId: `0x${c.session}ff`,
+    });
+    const removesBefore = router.commands('/ppp/active/remove').length;
+    const result = await disconnect(c.id);
+    expect(router.sessions.find((s) => s.name === c.username)).toBeUndefined();
+    expect(router.commands('/ppp/active/remove').length - removesBefore).toBe(2);
+    expect(result).toMatchObject({ ok: true, method: 'routeros' });
+    expect(result.message).not.toMatch(/no such item/);
+  });
+
   it('says so, and sends nothing, for a customer who is offline', async () => {
     const c = await customer(false);
     const before = coa.received.length;

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CoaClient, type CoaResult } from '../../radius/coa/coa-client';
 import { RouterOsClient } from '../routeros/routeros-client.service';
+import { RouterOsError } from '../routeros/routeros.types';
 import { NasService, type NasAccess } from '../nas.service';
 import type { DisconnectMethod, DisconnectResult } from './models/disconnect-result.model';
 import type { RateChangeReport } from './models/rate-change.model';
@@ -181,10 +182,11 @@ export class SessionControlService {
       const active = await this.routerOs.listActive(target, s.username);
       const mine = active.filter((a) => matches(a.sessionId, s.acctSessionId));
       const remove = mine.length > 0 ? mine : active;
-      for (const a of remove) await this.routerOs.removeActive(target, a.id);
+      let removed = 0;
+      for (const a of remove) if (await this.removeIfThere(target, a.id)) removed++;
       const what =
-        remove.length > 0
-          ? `removed ${remove.length} active session(s) of ${s.username} through the RouterOS API`
+        removed > 0
+          ? `removed ${removed} active session(s) of ${s.username} through the RouterOS API`
           : `${s.username} has no active session on the router: already disconnected`;
       return { ok: true, method: 'routeros', message: `${coa.message}; ${what}` };
     } catch (err) {
@@ -193,6 +195,27 @@ export class SessionControlService {
         method: 'routeros',
         message: `${coa.message}; RouterOS API: ${(err as Error).message}`,
       };
+    }
+  }
+
+  /**
+   * `/ppp/active/remove`; false when the router no longer has the session (`!trap` "no such
+   * item"): it ended between the print and the remove, e.g. removed by the fallback of another
+   * open row of the same customer. The goal, the session gone, is met either way.
+   */
+  private async removeIfThere(target: NonNullable<NasAccess['routerOs']>, id: string) {
+    try {
+      await this.routerOs.removeActive(target, id);
+      return true;
+    } catch (err) {
+      if (
+        err instanceof RouterOsError &&
+        err.kind === 'trap' &&
+        /no such item/i.test(err.message)
+      ) {
+        return false;
+      }
+      throw err;
     }
   }
 
