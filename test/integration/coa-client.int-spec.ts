@@ -1,7 +1,9 @@
 import { createSocket } from 'node:dgram';
 import { Logger } from '@nestjs/common';
 import { CoaClient, type CoaResult, type CoaTarget } from '../../src/radius/coa/coa-client';
+import { responseAuthenticator } from '../../src/radius/coa/coa-packet';
 import { runAll } from '../support/cleanup';
+import { until } from '../support/until';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 
 const SECRET = 'coa-s3cret-value';
@@ -154,6 +156,33 @@ describe('CoaClient against a CoA/Disconnect responder over UDP', () => {
       responder.received[0].raw.toString('hex'),
       responder.received[0].raw.toString('hex'),
     ]);
+  });
+
+  it('a signed ACK from another address or port than the NAS it was sent to is never taken', async () => {
+    // Whoever can see the request could answer it, signed right with a leaked secret or not:
+    // only the NAS's own address and CoA port count (the socket is connected to them).
+    responder.setMode('silent');
+    const spoofers = await Promise.all(
+      ['127.0.0.1', '127.0.0.2'].map(async (address) => {
+        const s = createSocket('udp4');
+        await new Promise<void>((resolve) => s.bind(0, address, resolve));
+        return s;
+      }),
+    );
+    try {
+      const pending = track(client.disconnect(target, SESSION));
+      await until(() => responder.received.length > 0, 'the Disconnect-Request');
+      const request = responder.received[0];
+      const ack = Buffer.from(request.raw.subarray(0, 20));
+      ack[0] = 41; // Disconnect-ACK, same identifier, no attributes
+      ack.writeUInt16BE(20, 2);
+      responseAuthenticator(ack, request.raw.subarray(4, 20), SECRET).copy(ack, 4);
+      for (const s of spoofers) s.send(ack, request.from.port, request.from.address);
+      const result = await pending;
+      expect(result).toMatchObject({ ok: false, kind: 'timeout', attempts: 1 + RETRIES });
+    } finally {
+      for (const s of spoofers) s.close();
+    }
   });
 
   it('an ACK signed with the wrong secret is never taken as an ACK', async () => {
