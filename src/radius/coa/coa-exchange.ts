@@ -58,6 +58,8 @@ export function startExchange(req: ExchangeRequest): Exchange {
   const socket = createSocket(isIPv6(req.target.host) ? 'udp6' : 'udp4');
   let attempts = 0;
   let ignored = 0;
+  /** Why the last invalid response was ignored: the API caller sees it, not only the log. */
+  let lastIgnored = '';
   let timer: NodeJS.Timeout | undefined;
   let done = false;
   let resolveResult: (result: CoaResult) => void = () => undefined;
@@ -95,7 +97,10 @@ export function startExchange(req: ExchangeRequest): Exchange {
     timer = setTimeout(() => {
       if (done) return;
       if (attempts < maxAttempts) return send();
-      const note = ignored > 0 ? ` (${plural(ignored, 'invalid response')} ignored)` : '';
+      const note =
+        ignored > 0
+          ? ` (${plural(ignored, 'invalid response')} ignored, the last: ${lastIgnored})`
+          : '';
       const message = `no answer from ${where} after ${plural(attempts, 'attempt')}${note}`;
       finish({ ok: false, kind: 'timeout', attempts, message });
     }, req.timeoutMs);
@@ -106,6 +111,7 @@ export function startExchange(req: ExchangeRequest): Exchange {
     const check = checkAnswer(data, req.packet, req.code, req.target.secret);
     if (!check.ok) {
       ignored++;
+      lastIgnored = check.reason;
       req.onIgnored(check.reason);
       return;
     }
