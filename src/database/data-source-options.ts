@@ -151,6 +151,7 @@ export async function createDataSource(
  */
 export function newDataSource(options: DataSourceOptions): DataSource {
   const dataSource = new DataSource(options);
+  if (options.type === 'mysql' || options.type === 'mariadb') serializeMigrations(dataSource);
   const driver = dataSource.driver;
   if (options.type === 'better-sqlite3' && !driver.supportedDataTypes.includes('char')) {
     driver.supportedDataTypes.push('char', 'timestamp');
@@ -164,6 +165,44 @@ export function newDataSource(options: DataSourceOptions): DataSource {
       findChangedColumns(tableColumns, columns).filter((c) => !isTriggerMaintained(c));
   }
   return dataSource;
+}
+
+/** How long an instance waits for another one's migrations before it gives up. */
+const MIGRATION_LOCK_TIMEOUT_SECONDS = 600;
+
+/**
+ * Migrations on MySQL/MariaDB run under a named lock of the database (GET_LOCK): several
+ * instances that start at once (replicas, all with RUN_MIGRATIONS=true) take turns, and the
+ * ones after the first find nothing pending. Without it each one runs every pending migration
+ * (TypeORM takes no lock), and MySQL's DDL is not transactional. The lock goes with its
+ * connection, so an instance that dies while it holds it frees it.
+ */
+function serializeMigrations(dataSource: DataSource): void {
+  const runMigrations = dataSource.runMigrations.bind(dataSource);
+  dataSource.runMigrations = async (options) => {
+    const runner = dataSource.createQueryRunner();
+    try {
+      // One lock per database (a lock name is server-wide, and at most 64 characters).
+      const [row] = (await runner.query(
+        "SELECT GET_LOCK(CONCAT('radgraph_migrations_', MD5(DATABASE())), ?) AS got",
+        [MIGRATION_LOCK_TIMEOUT_SECONDS],
+      )) as Array<{ got: number | string | null }>;
+      if (Number(row?.got) !== 1) {
+        throw new Error(
+          `Another instance has been running the migrations for ${MIGRATION_LOCK_TIMEOUT_SECONDS} s; not running them alongside it`,
+        );
+      }
+      try {
+        return await runMigrations(options);
+      } finally {
+        await runner
+          .query("SELECT RELEASE_LOCK(CONCAT('radgraph_migrations_', MD5(DATABASE())))")
+          .catch(() => undefined);
+      }
+    } finally {
+      await runner.release();
+    }
+  };
 }
 
 /** Columns SQLite keeps by triggers (see radacct-change-triggers.ts), not by a default. */

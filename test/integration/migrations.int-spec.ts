@@ -2,6 +2,8 @@ import { UsageMonthOfStop1764892800000 } from '../../src/database/migrations/mys
 import { RadacctTriggersMerged1764806400000 } from '../../src/database/migrations/mysql/1764806400000-radacct-triggers-merged';
 import { StaleSessionChanges1765065600000 } from '../../src/database/migrations/mysql/1765065600000-stale-session-changes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createDataSource } from '../../src/database/data-source-options';
+import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
 
 /**
  * The committed migrations and the entities describe the same schema: after the
@@ -108,6 +110,36 @@ describe('radacct triggers on mysql', () => {
     } finally {
       await runner.release();
       await ds.destroy();
+    }
+  });
+});
+
+describe('migrations on mysql, several instances starting at once', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql', { migrate: false });
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('run each migration once: the instances take turns, and the later ones find none pending', async () => {
+    // As replicas do that all start with RUN_MIGRATIONS=true (the app's DataSource options).
+    const instances = await Promise.all(
+      [1, 2, 3].map(() => createDataSource(db.config, { runMigrations: true })),
+    );
+    try {
+      await Promise.all(instances.map((ds) => ds.initialize()));
+      const rows = await db.query<{ name: string; runs: number | string }>(
+        'SELECT name, COUNT(*) AS runs FROM radgraph_migrations GROUP BY name',
+      );
+      expect(rows.filter((r) => Number(r.runs) !== 1)).toEqual([]);
+      expect(rows.map((r) => r.name).sort()).toEqual(MYSQL_MIGRATIONS.map((m) => m.name).sort());
+      expect(await instances[0].showMigrations()).toBe(false);
+    } finally {
+      await Promise.all(instances.filter((ds) => ds.isInitialized).map((ds) => ds.destroy()));
     }
   });
 });
