@@ -638,6 +638,15 @@ describe('docker/docker-compose.yml', () => {
     // Nothing under docker/ (the secrets) ever reaches the build.
     expect(included.filter((i) => i.startsWith('docker'))).toEqual([]);
 
+    // The legacy builder (DOCKER_BUILDKIT=0) reads only the context's own .dockerignore: the
+    // same list, or it would send node_modules, data/ (the SQLite database), .git and
+    // docker/secrets/ to the daemon.
+    const rootIgnore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+    expect(rootIgnore).toEqual(ignore);
+
     const stages = dockerfile.split(/^FROM /m).slice(1);
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const runtime = stages[stages.length - 1];
