@@ -9,9 +9,10 @@
 #
 # The secrets are files in docker/secrets/ (RADGRAPH_SECRETS_DIR elsewhere; the directory is
 # its owner's only), never committed and never in the image: random 32-byte hex values for the
-# MariaDB passwords, the admin token and SECRETS_KEY, and the DATABASE_URL built from the
-# database password. A secret that exists is never overwritten (SECRETS_KEY encrypts the
-# stored RouterOS passwords; MariaDB keeps the password it was first started with).
+# MariaDB passwords, the admin token, SECRETS_KEY and the token /metrics needs, and the
+# DATABASE_URL built from the database password. A secret that exists is never overwritten
+# (SECRETS_KEY encrypts the stored RouterOS passwords; MariaDB keeps the password it was first
+# started with).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,7 +31,7 @@ esac
 mkdir -p "$secrets"
 chmod 700 "$secrets"
 umask 022
-for name in db_root_password db_password admin_token secrets_key; do
+for name in db_root_password db_password admin_token secrets_key metrics_token; do
   if [ ! -s "$secrets/$name.txt" ]; then
     od -An -vtx1 -N32 /dev/urandom | tr -d ' \n' > "$secrets/$name.txt"
     echo >> "$secrets/$name.txt"
@@ -53,4 +54,5 @@ command -v docker >/dev/null || {
 docker compose -f "$here/docker-compose.yml" up -d --build --wait
 echo
 echo "radgraph: http://localhost:4000/graphql  (Authorization: Bearer \$(cat $secrets/admin_token.txt))"
+echo "metrics:  http://localhost:4000/metrics  (Authorization: Bearer \$(cat $secrets/metrics_token.txt))"
 echo "NAS: RADIUS authentication to this host's 1812/udp, accounting to 1813/udp (add the NAS with createNas)"

@@ -315,6 +315,8 @@ describe('docker/docker-compose.yml', () => {
       expect(config.runMigrations).toBe(true);
       expect(config.adminToken).toBeDefined();
       expect(config.secretsKey).toBeDefined();
+      // /metrics is on the published port, and its labels name the NAS routers.
+      expect(config.metricsToken).toMatch(/^\S{16,}$/);
       // Reachable through the published ports: not bound to the container's loopback.
       expect(config.host).toBe('0.0.0.0');
       expect(config.radiusAcctEnabled).toBe(true);
