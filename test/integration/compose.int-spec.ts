@@ -653,6 +653,23 @@ describe('docker/docker-compose.yml', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const runtime = stages[stages.length - 1];
     expect(runtime).toMatch(/^USER (?!root\b|0\b)\S+$/m);
+
+    // `docker run` without compose: the image's own ENV listens where published ports reach
+    // (not the container's loopback), while radgraph's defaults elsewhere stay on loopback.
+    const imageEnv: NodeJS.ProcessEnv = Object.fromEntries(
+      [...runtime.replace(/\\\n/g, ' ').matchAll(/^ENV\s+(.+)$/gm)].flatMap((m) =>
+        [...m[1].matchAll(/([A-Za-z_]\w*)=(\S*)/g)].map((d) => [d[1], d[2]]),
+      ),
+    );
+    const inImage = loadConfig({
+      ...imageEnv,
+      ADMIN_TOKEN: 'an-admin-token-0123456789',
+      SECRETS_KEY: 'ab'.repeat(32),
+    });
+    expect(inImage.nodeEnv).toBe('production');
+    expect([inImage.host, inImage.radiusAcctHost]).toEqual(['0.0.0.0', '0.0.0.0']);
+    const elsewhere = loadConfig({});
+    expect([elsewhere.host, elsewhere.radiusAcctHost]).toEqual(['127.0.0.1', '127.0.0.1']);
     expect(runtime).toMatch(/^HEALTHCHECK .*\/health\b/ms);
   });
 });
