@@ -51,6 +51,12 @@ command -v docker >/dev/null || {
   echo "docker is not installed: https://docs.docker.com/engine/install/" >&2
   exit 1
 }
+# `up --wait` needs the compose plugin (v2.1 or later); without it docker only says
+# "unknown shorthand flag: 'f' in -f".
+docker compose version >/dev/null 2>&1 || {
+  echo "docker's compose plugin is not installed: https://docs.docker.com/compose/install/linux/" >&2
+  exit 1
+}
 docker compose -f "$here/docker-compose.yml" up -d --build --wait
 echo
 echo "radgraph: http://localhost:4000/graphql  (Authorization: Bearer \$(cat $secrets/admin_token.txt))"

@@ -3,6 +3,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import {
   chmodSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -299,6 +300,28 @@ describe('docker/docker-compose.yml', () => {
       }
       expect((statSync(secretFiles.secrets_key).mode & 0o777).toString(8)).toBe('644');
       writeFileSync(secretFiles.admin_token, before.admin_token);
+    });
+
+    it('says so when docker has no compose plugin, after creating the secrets', () => {
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin);
+      // A docker CLI without the plugin: `docker compose …` is an unknown command.
+      writeFileSync(
+        path.join(bin, 'docker'),
+        '#!/bin/sh\n[ "$1" = compose ] && { echo "docker: unknown command: docker compose" >&2; exit 1; }\nexit 0\n',
+      );
+      chmodSync(path.join(bin, 'docker'), 0o755);
+      const up = spawnSync('bash', [path.join(DOCKER_DIR, 'up.sh')], {
+        env: {
+          PATH: `${bin}:/usr/bin:/bin`,
+          RADGRAPH_SECRETS_DIR: path.join(dir, 'docker', 'secrets'),
+        },
+        encoding: 'utf8',
+      });
+      expect(up.status).toBe(1);
+      expect(up.stderr).toBe(
+        "docker's compose plugin is not installed: https://docs.docker.com/compose/install/linux/\n",
+      );
     });
 
     it("loads radgraph's configuration from its compose environment, on mariadb and redis", () => {
