@@ -6,6 +6,7 @@
  *   npm run cli -- apikey revoke grafana
  *   npm run cli -- customers import customers.csv [--dry-run] [--valid-rows] [--passwords-out F]
  *   npm run cli -- customers export [customers.csv] [--profile <name>] [--status <s>] [--search <t>]
+ *   npm run cli -- adopt [--dry-run]   FreeRADIUS's users and groups no customer or profile owns
  */
 import 'reflect-metadata';
 import { ApiKeysService } from './auth/api-keys/api-keys.service';
@@ -24,13 +25,16 @@ import { CustomerDirectoryService } from './customers/customer-directory.service
 import { customersCommand } from './customers/csv/customer-csv.command';
 import { CustomerExportService } from './customers/csv/customer-export.service';
 import { CustomerImportService } from './customers/csv/customer-import.service';
+import { adoptCommand } from './customers/adoption/account-adoption.command';
+import { AccountAdoptionService } from './customers/adoption/account-adoption.service';
 
 const USAGE = `usage:
   radgraph apikey create --role viewer|operator|admin --name <name>
   radgraph apikey list
   radgraph apikey revoke <name>
   radgraph customers import <file.csv> [--dry-run] [--valid-rows] [--passwords-out <file>]
-  radgraph customers export [<file.csv>] [--profile <name>] [--status online|offline|expired|suspended] [--search <term>]`;
+  radgraph customers export [<file.csv>] [--profile <name>] [--status online|offline|expired|suspended] [--search <term>]
+  radgraph adopt [--dry-run]`;
 
 function parseRole(value: string): Role {
   const role = value.toUpperCase() as Role;
@@ -94,7 +98,7 @@ async function apikey(keys: ApiKeysService, args: string[], out: (s: string) => 
 
 async function main(argv: string[]): Promise<number> {
   const [area, ...args] = argv;
-  if (area !== 'apikey' && area !== 'customers') {
+  if (area !== 'apikey' && area !== 'customers' && area !== 'adopt') {
     process.stderr.write(`${area ? `unknown command "${area}"\n` : ''}${USAGE}\n`);
     return 2;
   }
@@ -110,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     const actor = {
       actor: `${CLI_ACTOR_KIND}:${userInfo().username}`,
       actorKind: CLI_ACTOR_KIND,
-      operation: `${area} ${args[0] ?? ''}`.trim(),
+      operation: area === 'adopt' ? area : `${area} ${args[0] ?? ''}`.trim(),
     };
     const out = (s: string) => process.stdout.write(`${s}\n`);
     if (area === 'customers') {
@@ -119,6 +123,10 @@ async function main(argv: string[]): Promise<number> {
         exporter: new CustomerExportService(dataSource, new CustomerDirectoryService(dataSource)),
       };
       return await runAudited(actor, () => customersCommand(csv, args, out));
+    }
+    if (area === 'adopt') {
+      const adoption = new AccountAdoptionService(dataSource, tx, audit);
+      return await runAudited(actor, () => adoptCommand(adoption, args, out));
     }
     const keys = new ApiKeysService(dataSource, tx, audit);
     await runAudited(actor, () => apikey(keys, args, out));

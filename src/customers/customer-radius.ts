@@ -6,7 +6,8 @@ import { expirationValue } from './customer-rules';
 
 /**
  * A customer's rows in FreeRADIUS's tables (design.md, "A customer is a FreeRADIUS user"):
- *   radcheck      Cleartext-Password := <password>
+ *   radcheck      Cleartext-Password := <password>  (a customer adopted from another tool may
+ *                                                     have MD5-Password… until its next password)
  *                 Expiration         := <expiresAt, rlm_expiration format>
  *                 Simultaneous-Use   := 1
  *                 Auth-Type          := Reject      (only while suspended)
@@ -33,7 +34,7 @@ export class CustomerRadiusRows {
   }
 
   setPassword(password: string): Promise<void> {
-    return this.setCheck('Cleartext-Password', password);
+    return CustomerRadiusBulk.setPasswords(this.m, [[this.username, password]]);
   }
 
   setExpiration(expiresAt: Date | null): Promise<void> {
@@ -60,6 +61,32 @@ export class CustomerRadiusRows {
     return CustomerRadiusBulk.setCheck(this.m, attribute, [[this.username, value]]);
   }
 }
+
+/**
+ * The check items that hold a user's password for rlm_pap (and rlm_mschap): what another tool
+ * may have written instead of Cleartext-Password.
+ */
+export const PASSWORD_ATTRIBUTES = [
+  'Cleartext-Password',
+  'User-Password',
+  'Password-With-Header',
+  'Crypt-Password',
+  'MD5-Password',
+  'SMD5-Password',
+  'SHA-Password',
+  'SSHA-Password',
+  'SHA1-Password',
+  'SSHA1-Password',
+  'SHA2-Password',
+  'SHA-256-Password',
+  'SSHA-256-Password',
+  'SHA-512-Password',
+  'SSHA-512-Password',
+  'NT-Password',
+  'LM-Password',
+  'NS-MTA-MD5-Password',
+  'PBKDF2-Password',
+];
 
 /** A new customer's FreeRADIUS rows, for CustomerRadiusBulk.create. */
 export interface NewRadiusUser {
@@ -103,6 +130,24 @@ export const CustomerRadiusBulk = {
     }
     const rows = values.flatMap(([u, v]) => (v === null ? [] : [[u, attribute, ':=', v]]));
     await insertRows(m, tableOf(m, RadCheck), ['username', 'attribute', 'op', 'value'], rows);
+  },
+
+  /**
+   * A new password for each (username, password): `Cleartext-Password := <password>`, and no
+   * other password item. A user adopted from another tool may have an MD5-Password or a
+   * Crypt-Password instead; left there, rlm_pap could check the old one first.
+   */
+  async setPasswords(
+    m: EntityManager,
+    values: ReadonlyArray<readonly [string, string]>,
+  ): Promise<void> {
+    if (values.length === 0) return;
+    for (const part of chunksOf(values.map(([u]) => u))) {
+      await m
+        .getRepository(RadCheck)
+        .delete({ attribute: In(PASSWORD_ATTRIBUTES), username: In(part) });
+    }
+    await this.setCheck(m, 'Cleartext-Password', values);
   },
 
   setExpiration(

@@ -10,6 +10,8 @@ import { CustomerLedgerService } from './customer-ledger.service';
 import { BillingIdempotency } from './idempotency/billing-idempotency.service';
 import { CustomersResolver } from './customers.resolver';
 import { CustomersService } from './customers.service';
+import { AccountAdoptionResolver } from './adoption/account-adoption.resolver';
+import { AccountAdoptionService } from './adoption/account-adoption.service';
 import { CustomerCsvResolver } from './csv/customer-csv.resolver';
 import { CustomerExportService } from './csv/customer-export.service';
 import { CustomerImportService } from './csv/customer-import.service';
@@ -30,6 +32,8 @@ import { ProfileCustomersResolver, SessionCustomerResolver } from './related-fie
     CustomerImportService,
     CustomerExportService,
     CustomerCsvResolver,
+    AccountAdoptionService,
+    AccountAdoptionResolver,
   ],
   exports: [CustomersService, CustomerDirectoryService],
 })

@@ -5,6 +5,8 @@ import { requireInt, requireText } from '../common/validation/text';
 export const MAX_RATE_KBPS = 100_000_000; // 100 Gbit/s
 export const MAX_VALIDITY_DAYS = 3650;
 export const DEFAULT_INTERIM_INTERVAL = 300;
+export const MIN_INTERIM = 60;
+export const MAX_INTERIM = 86_400;
 
 /** MikroTik's rx/tx: rx is what the router receives from the customer, so upload first. */
 export function rateLimit(uploadRateKbps: number, downloadRateKbps: number): string {
@@ -73,7 +75,13 @@ export const checkValidity = (field: string, v: number) =>
     `a whole number of days from 1 to ${MAX_VALIDITY_DAYS}`,
   );
 export const checkInterim = (field: string, v: number) =>
-  requireInt(field, v, 60, 86_400, 'a whole number of seconds from 60 to 86400');
+  requireInt(
+    field,
+    v,
+    MIN_INTERIM,
+    MAX_INTERIM,
+    `a whole number of seconds from ${MIN_INTERIM} to ${MAX_INTERIM}`,
+  );
 
 /** Both FUP speeds or neither; each a rate like the plan's. */
 export function checkFup(

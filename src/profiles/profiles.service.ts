@@ -25,20 +25,9 @@ import {
 } from './profile-rules';
 import type { RateChangeReport } from '../nas/control/models/rate-change.model';
 import { SessionControlService } from '../nas/control/session-control.service';
-import { entitySnapshot } from '../audit/audit-changes';
-import { AuditService, type AuditRecord } from '../audit/audit.service';
-
-/** A profile's audit row: its own fields, without keys and bookkeeping. */
-function audited(before: ProfileEntity | null, after: ProfileEntity | null): AuditRecord {
-  const p = (after ?? before)!;
-  const fields = (e: ProfileEntity | null) =>
-    e && entitySnapshot(e, ['id', 'createdAt', 'updatedAt']);
-  return {
-    target: { type: 'profile', id: p.id, label: p.name },
-    before: fields(before),
-    after: fields(after),
-  };
-}
+import { AuditService } from '../audit/audit.service';
+import { profileAudit as audited } from './profile-audit';
+import { parseRateLimit } from './rate-limit';
 
 /** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
 @Injectable()
@@ -227,12 +216,25 @@ export class ProfilesService implements OnApplicationBootstrap {
     });
   }
 
-  /** Replaces the rows radgraph owns in the group's radgroupreply; others stay. */
+  /**
+   * Writes the rows radgraph owns in the group's radgroupreply whose meaning differs from the
+   * profile's; others stay. A row that already says what the profile says is left as it is:
+   * a group adopted from another tool (adoptFreeradiusAccounts) keeps its Mikrotik-Rate-Limit's
+   * burst settings, byte for byte, until its speeds change.
+   */
   private async writeGroupReply(m: EntityManager, profile: ProfileEntity): Promise<void> {
     const repo = m.getRepository(RadGroupReply);
     const rows = groupReplyRows(profile);
-    await repo.delete({ groupname: profile.name, attribute: In(rows.map((r) => r.attribute)) });
-    await repo.insert(rows.map((r) => ({ ...r, groupname: profile.name })));
+    const current = await repo.findBy({
+      groupname: profile.name,
+      attribute: In(rows.map((r) => r.attribute)),
+    });
+    for (const row of rows) {
+      const same = current.filter((c) => c.attribute.toLowerCase() === row.attribute.toLowerCase());
+      if (same.length === 1 && sameReply(row, same[0])) continue;
+      await repo.delete({ groupname: profile.name, attribute: row.attribute });
+      await repo.insert({ ...row, groupname: profile.name });
+    }
   }
 
   /**
@@ -284,4 +286,21 @@ function capTerms(p: ProfileEntity): string {
     p.fupUploadRateKbps ?? null,
     p.fupDownloadRateKbps ?? null,
   ]);
+}
+
+/** Whether a group's reply row already says what radgraph's would: the same base rate, say. */
+function sameReply(
+  mine: { attribute: string; op: string; value: string },
+  row: { op: string; value: string },
+): boolean {
+  if (row.op !== ':=' && row.op !== '=') return false;
+  if (mine.attribute !== 'Mikrotik-Rate-Limit') return row.value.trim() === mine.value;
+  const theirs = parseRateLimit(row.value);
+  const ours = parseRateLimit(mine.value);
+  return (
+    theirs.ok &&
+    ours.ok &&
+    theirs.uploadRateKbps === ours.uploadRateKbps &&
+    theirs.downloadRateKbps === ours.downloadRateKbps
+  );
 }

@@ -68,6 +68,7 @@ const REQUIRED: Record<string, Role> = {
   deleteNas: Role.ADMIN,
   reconcileNas: Role.ADMIN,
   updateNas: Role.ADMIN,
+  adoptFreeradiusAccounts: Role.ADMIN,
   createProfile: Role.ADMIN,
   deleteProfile: Role.ADMIN,
   updateProfile: Role.ADMIN,

@@ -546,7 +546,7 @@ export class CustomerImportService {
       'searchText',
     ]);
     await writeSearchKeysMany(m, rekeyed, false);
-    await CustomerRadiusBulk.setCheck(m, 'Cleartext-Password', passwords);
+    await CustomerRadiusBulk.setPasswords(m, passwords);
     await CustomerRadiusBulk.setExpiration(m, expirations);
     await CustomerRadiusBulk.setGroup(m, groups);
     await this.audit.recordMany(m, audits);
