@@ -276,6 +276,30 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
       ]),
     );
 
+    // An adoption: a row per profile and customer it adopts, and one for the run.
+    await db.query(
+      "INSERT INTO radgroupreply (groupname, attribute, op, value) VALUES ('legacy', 'Mikrotik-Rate-Limit', ':=', '1M/2M')",
+    );
+    await db.query(
+      "INSERT INTO radcheck (username, attribute, op, value) VALUES ('audit.legacy', 'MD5-Password', ':=', '5f4dcc3b5aa765d61d8327deb882cf99')",
+    );
+    await db.query(
+      "INSERT INTO radusergroup (username, groupname, priority) VALUES ('audit.legacy', 'legacy', 1)",
+    );
+    await mutate(
+      'adoptFreeradiusAccounts',
+      'mutation { adoptFreeradiusAccounts(dryRun: false) { written } }',
+    );
+    e = await latest('adoptFreeradiusAccounts');
+    expect(e).toMatchObject({ actor: 'auditor', targetType: 'freeradiusAdoption', targetId: null });
+    const adopted = await gqlData(
+      api,
+      `{ auditLog(filter: { operation: "adoptFreeradiusAccounts" }, first: 5) { edges { node { targetType targetLabel } } } }`,
+    );
+    expect(
+      adopted.auditLog.edges.map((x: any) => `${x.node.targetType}:${x.node.targetLabel}`).sort(),
+    ).toEqual(['customer:audit.legacy', 'freeradiusAdoption:freeradius', 'profile:legacy']);
+
     await mutate(
       'changeCustomerProfile',
       `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
@@ -449,6 +473,14 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
       'mutation { createApiKey(name: "temp2", role: VIEWER) { apiKey { id } } }',
     );
 
+    // A user another tool left in FreeRADIUS, for adoptFreeradiusAccounts.
+    await db.query(
+      "INSERT INTO radcheck (username, attribute, op, value) VALUES ('audit.legacy2', 'Cleartext-Password', ':=', 'pw')",
+    );
+    await db.query(
+      "INSERT INTO radusergroup (username, groupname, priority) VALUES ('audit.legacy2', 'gold', 1)",
+    );
+
     if (kind === 'mysql') {
       await db.query(
         "CREATE TRIGGER rg_audit_refuse BEFORE INSERT ON rg_audit_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit refused by the test'",
@@ -534,6 +566,11 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
         {
           csv: 'username,password,phone,profile\naudit.erin,erin-Pw-1,,gold\naudit.carol,,0799 000 111,\n',
         },
+      ],
+      [
+        'adoptFreeradiusAccounts',
+        'mutation { adoptFreeradiusAccounts(dryRun: false) { written } }',
+        {},
       ],
       ['createApiKey', 'mutation { createApiKey(name: "temp3", role: ADMIN) { key } }', {}],
       [
