@@ -12,7 +12,13 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
  * changing, and then runs them like any other customer.
  */
 
-const FREERADIUS_TABLES = ['radcheck', 'radusergroup', 'radgroupreply', 'radgroupcheck'];
+const FREERADIUS_TABLES = [
+  'radcheck',
+  'radreply',
+  'radusergroup',
+  'radgroupreply',
+  'radgroupcheck',
+];
 
 /** Users and groups the way daloRADIUS and hand-written SQL leave them. */
 async function loadLegacyAccounts(db: TestDatabase): Promise<void> {
@@ -42,6 +48,9 @@ async function loadLegacyAccounts(db: TestDatabase): Promise<void> {
     ('burst', 'Acct-Interim-Interval', ':=', '600'),
     ('burst', 'Framed-Pool', ':=', 'pool-burst'),
     ('weird', 'Mikrotik-Rate-Limit', ':=', 'fast')`);
+  await db.query(`INSERT INTO radreply (username, attribute, op, value) VALUES
+    ('alice', 'Mikrotik-Rate-Limit', ':=', '20M/20M'),
+    ('alice', 'Framed-IP-Address', ':=', '100.64.0.10')`);
   await db.query(`INSERT INTO radgroupcheck (groupname, attribute, op, value) VALUES
     ('gold', 'Simultaneous-Use', ':=', '3'),
     ('checkonly', 'Simultaneous-Use', ':=', '1')`);
@@ -74,6 +83,12 @@ const PROBLEMS = [
     reason: expect.stringMatching(/no Acct-Interim-Interval/),
   },
   { kind: 'PROFILE', name: 'weird', adopted: false, reason: expect.stringMatching(/"fast"/) },
+  {
+    kind: 'CUSTOMER',
+    name: 'alice',
+    adopted: true,
+    reason: expect.stringMatching(/its own Mikrotik-Rate-Limit "20M\/20M" \(radreply\)/),
+  },
   {
     kind: 'CUSTOMER',
     name: 'bad user',

@@ -7,7 +7,13 @@ import { AppError, ConflictError } from '../../common/errors/app-error';
 import { chunksOf } from '../../common/sql/in-list';
 import { insertEntities } from '../../database/bulk-writes';
 import { uniqueViolation } from '../../database/database-errors';
-import { RadCheck, RadGroupCheck, RadGroupReply, RadUserGroup } from '../../database/freeradius';
+import {
+  RadCheck,
+  RadGroupCheck,
+  RadGroupReply,
+  RadReply,
+  RadUserGroup,
+} from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { profileAudit } from '../../profiles/profile-audit';
 import {
@@ -266,6 +272,11 @@ export class AccountAdoptionService {
       order: { id: 'ASC' },
     });
     const memberships = await m.getRepository(RadUserGroup).find({ order: { id: 'ASC' } });
+    const ownRates = await m.getRepository(RadReply).find({
+      select: { username: true, value: true },
+      where: { attribute: 'Mikrotik-Rate-Limit' },
+    });
+    const ownRateOf = new Map(ownRates.map((r) => [r.username, r.value]));
     const owners = await m.getRepository(CustomerEntity).find({ select: { username: true } });
     const customerOf = new Map(owners.map((c) => [fold(c.username), c.username]));
     const profileOf = new Map([...groups.existing, ...groups.adopted].map((p) => [p.name, p]));
@@ -343,6 +354,15 @@ export class AccountAdoptionService {
             reason: `Expiration ${expirations.map((r) => `"${r.value}"`).join(', ')} cannot be read: the customer has no expiry in radgraph (FreeRADIUS's row stays as it is until the customer is renewed)`,
           });
         }
+      }
+      const ownRate = ownRateOf.get(username);
+      if (ownRate !== undefined) {
+        outcome.problems.push({
+          kind: AdoptionItemKind.CUSTOMER,
+          name: username,
+          adopted: true,
+          reason: `The user has its own Mikrotik-Rate-Limit "${ownRate}" (radreply), which FreeRADIUS still replies at login; radgraph shows and pushes its profile's speeds`,
+        });
       }
       const suspended = rows.some(
         (r) =>
