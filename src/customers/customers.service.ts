@@ -98,7 +98,7 @@ export class CustomersService {
           const radius = new CustomerRadiusRows(m, username);
           if (await radius.exist()) {
             throw new ConflictError(
-              `FreeRADIUS already has a user "${username}" that no customer owns`,
+              `FreeRADIUS already has a user "${username}" that no customer owns: adoptFreeradiusAccounts (or radgraph adopt) makes it one`,
               {
                 field: 'input.username',
                 reason: 'USERNAME_TAKEN',

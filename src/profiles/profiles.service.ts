@@ -248,7 +248,7 @@ export class ProfilesService implements OnApplicationBootstrap {
     const replies = await m.getRepository(RadGroupReply).countBy({ groupname: name });
     if (users + replies > 0) {
       throw new ConflictError(
-        `FreeRADIUS already has a group named "${name}" that no profile owns`,
+        `FreeRADIUS already has a group named "${name}" that no profile owns: adoptFreeradiusAccounts (or radgraph adopt) makes it a profile`,
         { field: 'input.name', reason: 'GROUP_EXISTS' },
       );
     }

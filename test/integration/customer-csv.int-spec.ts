@@ -424,7 +424,8 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       {
         line: 6,
         column: 'username',
-        message: 'FreeRADIUS already has a user "legacy" that no customer owns',
+        message:
+          'FreeRADIUS already has a user "legacy" that no customer owns: adoptFreeradiusAccounts (or radgraph adopt) makes it one',
       },
       { line: 7, column: null, message: 'Line 7 has 3 cells; the header has 8' },
       { line: 8, column: 'profile', message: 'A new customer needs a profile' },

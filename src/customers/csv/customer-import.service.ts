@@ -231,7 +231,7 @@ export class CustomerImportService {
           fail(
             c,
             'username',
-            `FreeRADIUS already has a user "${c.username}" that no customer owns`,
+            `FreeRADIUS already has a user "${c.username}" that no customer owns: adoptFreeradiusAccounts (or radgraph adopt) makes it one`,
           );
           continue;
         }
