@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       return await runAudited(actor, () => customersCommand(csv, args, out));
     }
     if (area === 'adopt') {
-      const adoption = new AccountAdoptionService(dataSource, tx, audit);
+      const adoption = new AccountAdoptionService(tx, audit);
       return await runAudited(actor, () => adoptCommand(adoption, args, out));
     }
     const keys = new ApiKeysService(dataSource, tx, audit);

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { noteReadOnly } from '../../audit/audit-context';
 import { AuditService, type AuditRecord } from '../../audit/audit.service';
 import { AppError, ConflictError } from '../../common/errors/app-error';
@@ -90,21 +89,17 @@ interface Plan {
 @Injectable()
 export class AccountAdoptionService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
     private readonly audit: AuditService,
   ) {}
 
   async adopt(opts: { dryRun: boolean }): Promise<AdoptionOutcome> {
-    if (opts.dryRun) {
-      const { outcome } = await this.plan(this.dataSource.manager, true);
-      noteReadOnly();
-      return outcome;
-    }
     try {
+      // A dry run too reads in one transaction: one consistent view of every table (and on
+      // SQLite, none of another caller's uncommitted rows).
       return await this.tx.run(async (m) => {
-        const plan = await this.plan(m, false);
-        if (plan.profiles.length + plan.customers.length === 0) {
+        const plan = await this.plan(m, opts.dryRun);
+        if (opts.dryRun || plan.profiles.length + plan.customers.length === 0) {
           noteReadOnly();
           return plan.outcome;
         }
@@ -121,7 +116,7 @@ export class AccountAdoptionService {
     }
   }
 
-  /** What to adopt, read in `m` (the write's transaction, unless a dry run). */
+  /** What to adopt, read in the transaction `m`. */
   private async plan(m: EntityManager, dryRun: boolean): Promise<Plan> {
     const problems: AdoptionProblem[] = [];
     const outcome: AdoptionOutcome = {
