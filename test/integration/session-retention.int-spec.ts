@@ -96,4 +96,26 @@ describe.each(['mysql', 'sqlite'] as const)('session retention on %s', (kind) =>
     expect(await api.app.get(SessionRetention).runOnce()).toEqual({ radpostauth: 0, radacct: 0 });
     expect(await sessions()).toEqual(['open-ancient', 'stopped-89', 'stopped-recent']);
   });
+
+  it('keeps a row a NAS restarted into (its Acct-Session-Id reused after a reboot), however old its Stop', async () => {
+    // FreeRADIUS's Start (and radgraph's) for an acctuniqueid that has a stopped row writes the
+    // new start into that row and leaves the old acctstoptime: the row is the new, open session.
+    const restart = (uid: string, stoppedDaysAgo: number, startedDaysAgo: number) =>
+      db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctstoptime, acctinputoctets, acctoutputoctets)
+         VALUES (?, ?, 'restarted-user', '10.0.0.1', ${daysAgo(startedDaysAgo)}, ${daysAgo(startedDaysAgo)}, ${daysAgo(stoppedDaysAgo)}, 10, 20)`,
+        [`s-${uid}`, uid],
+      );
+    await restart('restarted-today', 200, 0);
+    // Started 95 days ago without an Interim-Update since, but written to (rg_seen_at) now.
+    await restart('restarted-quiet', 200, 95);
+    await addSession('stopped-again-old', 300, 100);
+
+    const run = await api.app.get(SessionRetention).runOnce();
+
+    expect(run).toEqual({ radpostauth: 0, radacct: 1 });
+    const left = await sessions();
+    expect(left).toEqual(expect.arrayContaining(['restarted-today', 'restarted-quiet']));
+    expect(left).not.toContain('stopped-again-old');
+  });
 });

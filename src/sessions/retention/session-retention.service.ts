@@ -147,7 +147,9 @@ export class SessionRetention implements OnApplicationBootstrap, OnApplicationSh
       after = Number(page[page.length - 1].id);
       const old = page.filter((r) => Number(r.old) === 1).map((r) => Number(r.id));
       if (old.length === 0) break;
-      deleted += await this.deleteIds('radpostauth', 'id', 'authdate', old, days);
+      deleted += await this.deleteIds('radpostauth', 'id', `authdate < ${this.before()}`, old, [
+        days,
+      ]);
       if (page.length < PAGE) break;
     }
     return deleted;
@@ -158,17 +160,17 @@ export class SessionRetention implements OnApplicationBootstrap, OnApplicationSh
     let deleted = 0;
     while (deleted < MAX_ROWS_PER_RUN) {
       const page: Array<{ id: number | string }> = await this.dataSource.query(
-        `SELECT radacctid AS id FROM radacct WHERE acctstoptime < ${this.before()} ` +
+        `SELECT radacctid AS id FROM radacct WHERE ${this.stoppedBefore()} ` +
           'ORDER BY acctstoptime LIMIT ?',
-        [days, PAGE],
+        [...this.stoppedBeforeParams(days), PAGE],
       );
       if (page.length === 0) break;
       const n = await this.deleteIds(
         'radacct',
         'radacctid',
-        'acctstoptime',
+        this.stoppedBefore(),
         page.map((r) => Number(r.id)),
-        days,
+        this.stoppedBeforeParams(days),
       );
       deleted += n;
       // Nothing deleted: rows read as old were changed since (a late Stop rewrote the time).
@@ -178,21 +180,43 @@ export class SessionRetention implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Deletes the rows `ids` that are still older than `days` (another writer may have changed
-   * one since it was read), in one statement; how many it deleted.
+   * A stopped session past the retention: its Stop, and every other time of the row, before
+   * `days` days ago. A row whose Start came after its Stop is the open session of a NAS that
+   * reused the Acct-Session-Id after a reboot (FreeRADIUS's Start writes the new start into the
+   * old, stopped row): it goes only when its start, its last update and its last change
+   * (rg_seen_at, the server's clock) are all that old. Deleting it would lose the live
+   * session, and its next Interim-Update would insert it again and count its traffic twice
+   * in the month's usage. Parameters: stoppedBeforeParams.
+   */
+  private stoppedBefore(): string {
+    const b = this.before();
+    return (
+      `acctstoptime < ${b} AND COALESCE(acctstarttime, acctstoptime) < ${b} ` +
+      `AND COALESCE(acctupdatetime, acctstoptime) < ${b} ` +
+      `AND (acctstarttime IS NULL OR acctstarttime <= acctstoptime OR rg_seen_at IS NULL OR rg_seen_at < ${b})`
+    );
+  }
+
+  private stoppedBeforeParams(days: number): number[] {
+    return [days, days, days, days];
+  }
+
+  /**
+   * Deletes the rows `ids` that still meet `condition` (another writer may have changed one
+   * since it was read), in one statement; how many it deleted.
    */
   private async deleteIds(
     table: string,
     key: string,
-    time: string,
+    condition: string,
     ids: number[],
-    days: number,
+    params: number[],
   ): Promise<number> {
     const runner = this.dataSource.createQueryRunner();
     try {
       const result = (await runner.query(
-        `DELETE FROM ${table} WHERE ${key} IN (${placeholders(ids.length)}) AND ${time} < ${this.before()}`,
-        [...ids, days],
+        `DELETE FROM ${table} WHERE ${key} IN (${placeholders(ids.length)}) AND ${condition}`,
+        [...ids, ...params],
         true,
       )) as { affected?: number };
       return result.affected ?? 0;
