@@ -317,6 +317,35 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       ]);
     });
 
+    it("takes a Start later than the close for a new session (a NAS that rebooted and reused the id): its own counters, all in the month's usage", async () => {
+      const uid = await staleSession();
+      // The NAS was down longer than the stale-session rule, then reused the Acct-Session-Id
+      // (and port) for a new session of the same user.
+      await writeWith([record('Start', uid, { eventTime: T0 + 5000 })]);
+      await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 5300,
+          sessionTime: 300,
+          inputOctets: '10',
+        }),
+      ]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0 + 5000,
+          acctupdatetime: T0 + 5300,
+          acctstoptime: null,
+          acctsessiontime: 300,
+          acctinputoctets: '10',
+        }),
+      ]);
+      const usage = await db.query<{ up: string | number }>(
+        'SELECT upload_bytes AS up FROM rg_usage_monthly WHERE username = ?',
+        [`user-${uid}`],
+      );
+      // The old session's 1000 and the new one's 10.
+      expect(usage.map((u) => String(u.up))).toEqual(['1010']);
+    });
+
     it('leaves out, when it reopens a session, the reports here no later than the close', async () => {
       // The last interim before the outage, sent again, then a new one: applied after the
       // reopening (which clears the update time) the first would set the session back in time

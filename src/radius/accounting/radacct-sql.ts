@@ -443,17 +443,25 @@ function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
  */
 export function reviveStatement(
   d: RadacctDialect,
-  sessions: ReadonlyMap<string, { time: number; interim: boolean }>,
+  sessions: ReadonlyMap<string, { time: number; interim: boolean; start?: boolean }>,
   cause: string,
 ): Statement {
   const params: unknown[] = [];
-  for (const [uid, { time, interim }] of sessions) params.push(uid, time, interim ? 1 : 0);
+  for (const [uid, { time, interim, start }] of sessions) {
+    params.push(uid, time, interim ? 1 : 0, start ? 1 : 0);
+  }
   const derived = d.rows(
-    'SELECT ? AS n_acctuniqueid, ? AS n_time, ? AS n_interim',
-    [...sessions.keys()].slice(1).map(() => '?, ?, ?'),
+    'SELECT ? AS n_acctuniqueid, ? AS n_time, ? AS n_interim, ? AS n_start',
+    [...sessions.keys()].slice(1).map(() => '?, ?, ?, ?'),
   );
   const closed = `radacct.acctstoptime IS NOT NULL AND radacct.acctterminatecause = ? AND ${d.unix('radacct.acctstoptime')} < v.n_time`;
-  const set = `acctupdatetime = ${d.iff('v.n_interim = 1', 'NULL', 'acctupdatetime')}, acctterminatecause = '', acctstoptime = NULL`;
+  // A later Start: a new session in the row (a NAS that reused the Acct-Session-Id), whose
+  // counters start from 0 (a counter going down adds nothing to the usage rollup).
+  const fresh = (c: string) => `${c} = ${d.iff('v.n_start = 1', '0', c)}`;
+  const set =
+    `acctupdatetime = ${d.iff('v.n_interim = 1', 'NULL', 'acctupdatetime')}, ` +
+    `${['acctsessiontime', 'acctinputoctets', 'acctoutputoctets'].map(fresh).join(', ')}, ` +
+    `acctterminatecause = '', acctstoptime = NULL`;
   const sql =
     d.kind === 'mysql'
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`

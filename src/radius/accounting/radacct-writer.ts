@@ -445,16 +445,19 @@ function toStates(rows: readonly StateRow[]): {
   return { state, staleAt };
 }
 
+/** A stale-closed session's reports here later than its close. */
+type LaterReport = { time: number; interim: boolean; start: boolean };
+
 /**
  * The sessions closed as stale that a packet here reports later than that close (its event
  * time past the row's stop, which the reaper sets to the last update before it), with their
- * latest such report and whether an Interim-Update is among them.
+ * latest such report and whether an Interim-Update, or a Start, is among them.
  */
 function laterThanStaleClose(
   records: readonly AccountingRecord[],
   staleAt: ReadonlyMap<string, number>,
-): Map<string, { time: number; interim: boolean }> {
-  const later = new Map<string, { time: number; interim: boolean }>();
+): Map<string, LaterReport> {
+  const later = new Map<string, LaterReport>();
   if (staleAt.size === 0) return later;
   for (const r of records) {
     const closed = staleAt.get(r.acctUniqueId);
@@ -463,6 +466,7 @@ function laterThanStaleClose(
     later.set(r.acctUniqueId, {
       time: Math.max(seen?.time ?? 0, r.eventTime),
       interim: (seen?.interim ?? false) || r.status === 'Interim-Update',
+      start: (seen?.start ?? false) || r.status === 'Start',
     });
   }
   return later;
@@ -474,7 +478,10 @@ function laterThanStaleClose(
  * down, for longer than the stale-session rule allows). Their state becomes 'revived' (and
  * they leave `staleAt`), so the batch's packets apply to them as to an open row: an
  * Interim-Update (or a Start) makes the session STARTED again, and its counters grow in the
- * usage rollup again; a Stop writes its end. Returns the statement, to run before the writes
+ * usage rollup again; a Stop writes its end. A Start later than the close is a new session
+ * in the row (a NAS that was down that long rebooted and reused the Acct-Session-Id: a NAS
+ * repeats a Start with its first time), so its counters start again from 0, or the old
+ * session's would hide the new one's until it outgrew them (and its usage with them). Returns the statement, to run before the writes
  * (null when there is none), and the packets to write: those of a reopened session's Starts
  * and Interim-Updates that are no later than the close are left out, as they changed nothing
  * of the closed row (they are still answered). Applied after the reopening, which clears the
