@@ -255,6 +255,17 @@ describe('loadConfig', () => {
     expect(bad.join('\n')).toMatch(/RETENTION_INTERVAL_SECONDS/);
   });
 
+  it("sends CoA from the kernel's choice of address unless COA_SOURCE_ADDRESS names one", () => {
+    expect(loadConfig({}).nas.coaSourceAddress).toBeNull();
+    expect(loadConfig({ COA_SOURCE_ADDRESS: '10.0.0.5' }).nas.coaSourceAddress).toBe('10.0.0.5');
+    expect(loadConfig({ COA_SOURCE_ADDRESS: '2001:db8::5' }).nas.coaSourceAddress).toBe(
+      '2001:db8::5',
+    );
+    expect(problems({ COA_SOURCE_ADDRESS: 'router.example' })).toEqual([
+      expect.stringMatching(/COA_SOURCE_ADDRESS must be an IP address/),
+    ]);
+  });
+
   it('gives a publish to Redis 2 s for its answer by default', () => {
     expect(loadConfig({}).redisCommandTimeoutMs).toBe(2000);
     expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: '500' }).redisCommandTimeoutMs).toBe(500);

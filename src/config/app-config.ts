@@ -138,6 +138,12 @@ export interface NasConfig {
    * left unanswered, and fails its remaining sessions without sending; 0: never.
    */
   coaGiveUpAfterTimeouts: number;
+  /**
+   * COA_SOURCE_ADDRESS: the local address CoA and Disconnect requests are sent from (a NAS
+   * accepts them only from an address it knows: RouterOS's /radius list); null: the kernel's
+   * choice. It applies to NAS devices of its family (IPv4 or IPv6) only.
+   */
+  coaSourceAddress: string | null;
   /** RouterOS API: connect and command timeouts. */
   routerOsTimeoutMs: number;
   /** How often NAS devices with RouterOS API settings are reconciled; 0 turns it off. */
@@ -399,6 +405,7 @@ const envSchema = z.object({
   COA_TIMEOUT_MS: int('COA_TIMEOUT_MS', 1500, 50, 60_000),
   COA_RETRIES: int('COA_RETRIES', 2, 0, 10),
   COA_GIVE_UP_AFTER_TIMEOUTS: int('COA_GIVE_UP_AFTER_TIMEOUTS', 8, 0, 100_000),
+  COA_SOURCE_ADDRESS: ipAddress('COA_SOURCE_ADDRESS', ''),
   ROUTEROS_TIMEOUT_MS: int('ROUTEROS_TIMEOUT_MS', 5000, 100, 60_000),
   NAS_RECONCILE_INTERVAL_SECONDS: int('NAS_RECONCILE_INTERVAL_SECONDS', 300, 0, 86_400),
   CURRENCY_DECIMALS: int('CURRENCY_DECIMALS', 2, 0, MAX_CURRENCY_DECIMALS),
@@ -617,6 +624,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
       coaTimeoutMs: e.COA_TIMEOUT_MS,
       coaRetries: e.COA_RETRIES,
       coaGiveUpAfterTimeouts: e.COA_GIVE_UP_AFTER_TIMEOUTS,
+      coaSourceAddress: e.COA_SOURCE_ADDRESS || null,
       routerOsTimeoutMs: e.ROUTEROS_TIMEOUT_MS,
       reconcileIntervalSeconds: e.NAS_RECONCILE_INTERVAL_SECONDS,
     },

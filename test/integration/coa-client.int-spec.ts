@@ -75,6 +75,51 @@ describe('CoaClient against a CoA/Disconnect responder over UDP', () => {
     expect(Object.keys(responder.received[0].attributes)).toHaveLength(3);
   });
 
+  it('sends from COA_SOURCE_ADDRESS, the address the NAS knows, and takes its answer there', async () => {
+    const from = new CoaClient({
+      timeoutMs: TIMEOUT_MS,
+      retries: RETRIES,
+      sourceAddress: '127.0.0.2',
+    });
+    try {
+      const result = await track(from.disconnect(target, SESSION));
+      expect(result).toMatchObject({ ok: true, kind: 'ack', attempts: 1 });
+      expect(responder.received).toHaveLength(1);
+      expect(responder.received[0].from.address).toBe('127.0.0.2');
+    } finally {
+      await from.onApplicationShutdown();
+    }
+  });
+
+  it('says so when COA_SOURCE_ADDRESS is not an address of this host, and sends nothing', async () => {
+    const from = new CoaClient({
+      timeoutMs: TIMEOUT_MS,
+      retries: RETRIES,
+      sourceAddress: '192.0.2.1',
+    });
+    try {
+      const result = await track(from.disconnect(target, SESSION));
+      expect(result).toMatchObject({ ok: false, kind: 'error', attempts: 0 });
+      expect(result.message).toMatch(
+        /cannot send from COA_SOURCE_ADDRESS 192\.0\.2\.1 \(EADDRNOTAVAIL\)/,
+      );
+      expect(responder.received).toHaveLength(0);
+    } finally {
+      await from.onApplicationShutdown();
+    }
+  });
+
+  it("sends a NAS of the other family from the kernel's choice of address", async () => {
+    const from = new CoaClient({ timeoutMs: TIMEOUT_MS, retries: RETRIES, sourceAddress: '::1' });
+    try {
+      const result = await track(from.disconnect(target, SESSION));
+      expect(result).toMatchObject({ ok: true, kind: 'ack' });
+      expect(responder.received[0].from.address).toBe('127.0.0.1');
+    } finally {
+      await from.onApplicationShutdown();
+    }
+  });
+
   it('leaves out Framed-IP-Address when the session has none', async () => {
     await track(client.disconnect(target, { ...SESSION, framedIpAddress: null }));
     expect(responder.received[0].attributes).toEqual({

@@ -37,6 +37,11 @@ export interface CoaOptions {
   timeoutMs: number;
   /** Extra attempts (retransmissions of the same packet) after the first. */
   retries: number;
+  /**
+   * The local address to send from (COA_SOURCE_ADDRESS), for NAS devices of its family; null
+   * or absent: the kernel's choice.
+   */
+  sourceAddress?: string | null;
 }
 
 /** Injection token of the CoaOptions. */
@@ -143,6 +148,7 @@ export class CoaClient implements OnApplicationShutdown {
       packet,
       timeoutMs: this.opts.timeoutMs,
       retries: this.opts.retries,
+      sourceAddress: this.opts.sourceAddress ?? null,
       onIgnored: (reason) => {
         this.ignored++;
         if (loggedIgnored) return;

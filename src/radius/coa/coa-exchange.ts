@@ -12,6 +12,8 @@ export interface ExchangeRequest {
   timeoutMs: number;
   /** Retransmissions after the first attempt. */
   retries: number;
+  /** The local address to send from, used when it is of the target's family; null: any. */
+  sourceAddress: string | null;
   /** Called for each datagram that is no valid answer, with why (never the secret). */
   onIgnored: (reason: string) => void;
 }
@@ -82,6 +84,10 @@ export function startExchange(req: ExchangeRequest): Exchange {
     if (done) return;
     if (err.code === 'ECONNREFUSED') {
       fail(`${req.code} to ${where} refused: ICMP port unreachable (is CoA enabled on that port?)`);
+    } else if (err.syscall === 'bind') {
+      fail(
+        `${req.code} to ${where} not sent: cannot send from COA_SOURCE_ADDRESS ${req.sourceAddress} (${err.code ?? err.message}): is it an address of this host?`,
+      );
     } else {
       fail(`${req.code} to ${where} failed: ${err.message}`);
     }
@@ -123,13 +129,26 @@ export function startExchange(req: ExchangeRequest): Exchange {
     }
   });
 
-  try {
-    socket.connect(req.target.port, req.target.host, (err?: Error) => {
-      if (err) return onError(err);
-      if (!done) send();
-    });
-  } catch (err) {
-    fail(`${req.code} to ${where} failed: ${(err as Error).message}`); // e.g. a bad port
+  const connect = () => {
+    try {
+      socket.connect(req.target.port, req.target.host, (err?: Error) => {
+        if (err) return onError(err);
+        if (!done) send();
+      });
+    } catch (err) {
+      fail(`${req.code} to ${where} failed: ${(err as Error).message}`); // e.g. a bad port
+    }
+  };
+  const from = req.sourceAddress;
+  if (from !== null && isIPv6(from) === isIPv6(req.target.host)) {
+    // From the address the NAS knows (an address this host does not have fails here: 'error').
+    try {
+      socket.bind({ address: from, port: 0 }, connect);
+    } catch (err) {
+      fail(`${req.code} to ${where} failed: ${(err as Error).message}`);
+    }
+  } else {
+    connect();
   }
 
   return { result, abort: (why) => fail(`${req.code} to ${where} abandoned: ${why}`) };

@@ -3,7 +3,8 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { COA_OPTIONS, CoaClient, type CoaOptions } from './coa-client';
 
-/** The RFC 5176 client (Disconnect-Request, CoA-Request), with COA_TIMEOUT_MS and COA_RETRIES. */
+/** The RFC 5176 client (Disconnect-Request, CoA-Request), with COA_TIMEOUT_MS, COA_RETRIES and
+ * COA_SOURCE_ADDRESS. */
 @Module({
   providers: [
     {
@@ -12,6 +13,7 @@ import { COA_OPTIONS, CoaClient, type CoaOptions } from './coa-client';
       useFactory: (config: AppConfig): CoaOptions => ({
         timeoutMs: config.nas.coaTimeoutMs,
         retries: config.nas.coaRetries,
+        sourceAddress: config.nas.coaSourceAddress,
       }),
     },
     CoaClient,
