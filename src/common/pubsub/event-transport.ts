@@ -4,6 +4,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
 import { safeReason } from '../errors/safe-reason';
+import { LogThrottle } from '../logging/log-throttle';
 
 /** TCP keepalive's first probe after this long idle (the kernel's default is 2 hours). */
 const KEEPALIVE_MS = 10_000;
@@ -74,7 +75,8 @@ export function createEventTransport(
     };
   }
   const log = new Logger(options.logContext);
-  let lastError = 0;
+  // One line every 10 s at most, for both connections: a Redis that is down fails every retry.
+  const errors = new LogThrottle();
   const connect = (role: string) => {
     const client = new Redis(config.redisUrl!, {
       // The subscriber waits for Redis (its SUBSCRIBE goes out once Redis is there, and
@@ -89,8 +91,7 @@ export function createEventTransport(
       lazyConnect: false,
     });
     client.on('error', (err: Error) => {
-      if (Date.now() - lastError < 10_000) return;
-      lastError = Date.now();
+      if (errors.admit() === undefined) return;
       log.warn(`Redis ${role}: ${err.message}`);
     });
     return client;

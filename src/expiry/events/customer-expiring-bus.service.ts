@@ -6,6 +6,7 @@ import { createEventTransport, type EventTransport } from '../../common/pubsub/e
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { CustomerExpiringEvent } from '../models/customer-expiring-event.model';
+import { LogThrottle } from '../../common/logging/log-throttle';
 
 /** The transport's topic: the deployment's `customer-expiring` channel on Redis. */
 export const CUSTOMER_EXPIRING_TOPIC = 'customer-expiring';
@@ -49,7 +50,7 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
   /** This instance, in the publishId of every event it publishes. */
   private readonly instance = randomBytes(6).toString('hex');
   private publishes = 0;
-  private lastPublishError = 0;
+  private readonly publishErrors = new LogThrottle();
   /** The events (publishId) delivered here without the transport: their publish failed. */
   private readonly deliveredLocally = new RecentSet(LOCAL_KEPT, LOCAL_WINDOW_MS);
 
@@ -105,8 +106,7 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
       await this.transport.publish(message);
       return true;
     } catch (err) {
-      if (Date.now() - this.lastPublishError > 10_000) {
-        this.lastPublishError = Date.now();
+      if (this.publishErrors.admit() !== undefined) {
         this.log.warn(
           `cannot publish customerExpiring, delivered on this instance only: ${(err as Error).message}`,
         );

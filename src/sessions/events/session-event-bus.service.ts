@@ -13,6 +13,7 @@ import { createSessionEventTransport, type SessionEventTransport } from './sessi
 import { Metrics } from '../../metrics/metrics.service';
 import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
 import { NasClients } from '../../nas/nas-clients';
+import { LogThrottle } from '../../common/logging/log-throttle';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
 function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
@@ -141,7 +142,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private subscribing: Promise<void> = Promise.resolve();
   private published = 0;
   private delivered = 0;
-  private lastPublishError = 0;
+  private readonly publishErrors = new LogThrottle();
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
   /** The change-feed events delivered here lately, by queue seq (see fanOut). */
   private readonly feedDelivered = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
@@ -233,8 +234,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       this.metrics.eventsPublished.inc(events.length);
       return true;
     } catch (err) {
-      if (Date.now() - this.lastPublishError > 10_000) {
-        this.lastPublishError = Date.now();
+      if (this.publishErrors.admit() !== undefined) {
         this.log.warn(
           `cannot publish ${events.length} session event(s), delivered on this instance only: ${(err as Error).message}`,
         );

@@ -20,6 +20,7 @@ import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-trig
 import { STALE_SESSION_CAUSE } from '../stale/stale-policy';
 import { RadacctOrigin } from './radacct-origin';
 import { placeholders } from '../../common/sql/in-list';
+import { LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
 export const CHANGE_FEED_LEASE = 'radacct-change-feed';
@@ -91,7 +92,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
-  private lastError = 0;
+  private readonly pollErrors = new LogThrottle();
   /** Events published since start. */
   published = 0;
   /** Whether this instance read the feed at its last poll. */
@@ -335,9 +336,8 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     } catch (err) {
       // A feed that cannot poll falls behind: the lag keeps growing from when it last caught up.
       if (this.leader) this.metrics.changeFeedLag.set((performance.now() - this.caughtUpAt) / 1000);
-      if (Date.now() - this.lastError > 10_000) {
+      if (this.pollErrors.admit() !== undefined) {
         this.log.warn(`poll failed, retrying: ${(err as Error).message}`);
-        this.lastError = Date.now();
       }
     }
     this.schedule(next);
