@@ -174,25 +174,15 @@ export class AccountAdoptionService {
       outcome.problems.push({ kind: AdoptionItemKind.PROFILE, name, adopted: false, reason });
     };
     for (const name of [...names].sort(cmp)) {
-      const profile = owned.get(fold(name));
-      if (profile?.name === name) continue; // radgraph's own
-      if (profile) {
-        skip(name, `The database takes this name for profile "${profile.name}"`);
-        continue;
-      }
-      const alike = byFold.get(fold(name))!;
-      if (alike.length > 1) {
-        skip(
-          name,
-          `The database takes ${alike.map((n) => `"${n}"`).join(' and ')} for the same group (names differ only in case or accents)`,
-        );
-        continue;
-      }
-      try {
-        checkName('name', name);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        skip(name, err.message);
+      const claim = claimOf(name, owned.get(fold(name))?.name, byFold, {
+        check: () => checkName('name', name),
+        taken: (owner) => `The database takes this name for profile "${owner}"`,
+        alike: (names) =>
+          `The database takes ${names} for the same group (names differ only in case or accents)`,
+      });
+      if (claim === OWN) continue;
+      if (claim !== null) {
+        skip(name, claim);
         continue;
       }
       const own = (attribute: string) =>
@@ -290,25 +280,15 @@ export class AccountAdoptionService {
     const customers: Adoptee[] = [];
     const now = new Date();
     for (const username of [...rowsOf.keys()].sort(cmp)) {
-      const owner = customerOf.get(fold(username));
-      if (owner === username) continue; // radgraph's own
-      if (owner !== undefined) {
-        skip(username, `The database takes this login for customer "${owner}"`);
-        continue;
-      }
-      const alike = byFold.get(fold(username))!;
-      if (alike.length > 1) {
-        skip(
-          username,
-          `The database takes ${alike.map((n) => `"${n}"`).join(' and ')} for the same login (they differ only in case or accents)`,
-        );
-        continue;
-      }
-      try {
-        checkUsername('username', username);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        skip(username, err.message);
+      const claim = claimOf(username, customerOf.get(fold(username)), byFold, {
+        check: () => checkUsername('username', username),
+        taken: (owner) => `The database takes this login for customer "${owner}"`,
+        alike: (names) =>
+          `The database takes ${names} for the same login (they differ only in case or accents)`,
+      });
+      if (claim === OWN) continue;
+      if (claim !== null) {
+        skip(username, claim);
         continue;
       }
       const memberOf = groupsOf.get(username) ?? [];
@@ -456,3 +436,31 @@ export class AccountAdoptionService {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** claimOf: radgraph's own already. */
+const OWN = Symbol('own');
+
+/**
+ * Whether a FreeRADIUS group or user `name` can be adopted, checked the same way for both:
+ * OWN when radgraph owns it already under that very name; else why not (the database
+ * takes it for radgraph's `owner`, or takes several FreeRADIUS names, by fold(), for one; or
+ * radgraph's rules refuse it: `check` throws their AppError), or null.
+ */
+function claimOf(
+  name: string,
+  owner: string | undefined,
+  byFold: ReadonlyMap<string, readonly string[]>,
+  say: { check: () => void; taken: (owner: string) => string; alike: (names: string) => string },
+): typeof OWN | string | null {
+  if (owner === name) return OWN;
+  if (owner !== undefined) return say.taken(owner);
+  const alike = byFold.get(fold(name))!;
+  if (alike.length > 1) return say.alike(alike.map((n) => `"${n}"`).join(' and '));
+  try {
+    say.check();
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return err.message;
+  }
+  return null;
+}
