@@ -147,7 +147,13 @@ export const CustomerRadiusBulk = {
         .getRepository(RadCheck)
         .delete({ attribute: In(PASSWORD_ATTRIBUTES), username: In(part) });
     }
-    await this.setCheck(m, 'Cleartext-Password', values);
+    // Cleartext-Password is among those just deleted: only the insert of setCheck is left.
+    await insertRows(
+      m,
+      tableOf(m, RadCheck),
+      ['username', 'attribute', 'op', 'value'],
+      values.map(([u, password]) => [u, 'Cleartext-Password', ':=', password]),
+    );
   },
 
   setExpiration(
