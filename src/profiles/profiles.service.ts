@@ -143,7 +143,29 @@ export class ProfilesService implements OnApplicationBootstrap {
       if (capTerms(profile) !== capBefore) this.control.planChanged({ groupname: profile.name });
       return { profile, rateChange: null };
     }
-    return { profile, rateChange: await this.control.changeGroupRate(profile.name, after) };
+    return { profile, rateChange: await this.pushRate(profile.name, after) };
+  }
+
+  /**
+   * changeGroupRate, after the commit: the change is made, so a push that fails as a whole (a
+   * NAS whose stored API password SECRETS_KEY cannot open, a lost database connection) is
+   * reported in the answer and logged, never an error of the mutation (the caller would think
+   * nothing changed, and a retry would push nothing). The data cap still hears of the change.
+   */
+  private async pushRate(groupname: string, rate: string): Promise<RateChangeReport> {
+    try {
+      return await this.control.changeGroupRate(groupname, rate);
+    } catch (err) {
+      const why = (err as Error).message;
+      this.log.warn(`cannot push rate ${rate} to the online customers of ${groupname}: ${why}`);
+      this.control.planChanged({ groupname });
+      return {
+        rateLimit: rate,
+        sessions: 0,
+        reached: 0,
+        failures: [`not pushed: ${why}; the customers get the new rate at their next login`],
+      };
+    }
   }
 
   private save(

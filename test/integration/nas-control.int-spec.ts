@@ -303,6 +303,51 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     }
   });
 
+  it('updateProfile answers with the committed speeds when the push itself fails (a NAS whose stored API password SECRETS_KEY cannot open), and says why', async () => {
+    const BROKEN_IP = '127.0.0.33';
+    const {
+      createNas: { id: brokenId },
+    } = await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+      i: {
+        name: BROKEN_IP,
+        secret: NAS_SECRET,
+        type: 'mikrotik',
+        coaPort: coa.port,
+        routerOs: { host: '127.0.0.1', port: router.port, user: 'radgraph', password: 'x-Pw-1' },
+      },
+    });
+    try {
+      // As after SECRETS_KEY changed: the stored password no longer opens.
+      await db.query('UPDATE rg_nas_settings SET api_password = ? WHERE nas_id = ?', [
+        'v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA',
+        Number(brokenId),
+      ]);
+      coa.setMode('ack');
+      const c = await customer(true, undefined, BROKEN_IP);
+      const { updateProfile } = await gqlData(
+        api,
+        `mutation($id: ID!) { updateProfile(id: $id, input: { downloadRateKbps: 40960 }) { downloadRateKbps rateChange { rateLimit reached failures } } }`,
+        { id: c.profileId },
+      );
+      expect(updateProfile.downloadRateKbps).toBe(40960);
+      expect(updateProfile.rateChange).toMatchObject({ rateLimit: '5120k/40960k', reached: 0 });
+      expect(updateProfile.rateChange.failures).toEqual([
+        expect.stringMatching(/^not pushed: .*SECRETS_KEY.*next login/),
+      ]);
+      const [row] = await db.query<{ value: string }>(
+        "SELECT value FROM radgroupreply WHERE groupname = ? AND attribute = 'Mikrotik-Rate-Limit'",
+        [`p${seq}`],
+      );
+      expect(row.value).toBe('5120k/40960k');
+    } finally {
+      await db.query(
+        "UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'User-Request' WHERE nasipaddress = ?",
+        [BROKEN_IP],
+      );
+      await gqlData(api, `mutation($id: ID!) { deleteNas(id: $id) }`, { id: brokenId });
+    }
+  });
+
   it('reconciles /ppp/active with radacct: closes what the router lost, reports what only it has', async () => {
     await db.query(`UPDATE radacct SET acctstoptime = acctstarttime WHERE acctstoptime IS NULL`);
     router.sessions.length = 0;
