@@ -30,6 +30,8 @@ esac
 # bind-mounts each one into containers whose users (node, mysql, freerad) are not its owner.
 mkdir -p "$secrets"
 chmod 700 "$secrets"
+# Absolute, for compose (docker-compose.yml reads RADGRAPH_SECRETS_DIR from its own directory).
+secrets="$(cd "$secrets" && pwd)"
 umask 022
 for name in db_root_password db_password admin_token secrets_key metrics_token; do
   if [ ! -s "$secrets/$name.txt" ]; then
@@ -57,7 +59,7 @@ docker compose version >/dev/null 2>&1 || {
   echo "docker's compose plugin is not installed: https://docs.docker.com/compose/install/linux/" >&2
   exit 1
 }
-docker compose -f "$here/docker-compose.yml" up -d --build --wait
+RADGRAPH_SECRETS_DIR="$secrets" docker compose -f "$here/docker-compose.yml" up -d --build --wait
 echo
 echo "radgraph: http://localhost:4000/graphql  (Authorization: Bearer \$(cat $secrets/admin_token.txt))"
 echo "metrics:  http://localhost:4000/metrics  (Authorization: Bearer \$(cat $secrets/metrics_token.txt))"

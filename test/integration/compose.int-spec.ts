@@ -75,15 +75,19 @@ function scalar(value: unknown): string {
 /**
  * A value as compose reads it: `$$` is a literal `$`; `${VAR:-default}` and `${VAR-default}`
  * become their default; any other `${VAR…}` or `$VAR` is interpolated from the caller's shell.
+ * `shell`: the caller's variables, when the test knows them (none by default).
  */
-function interpolate(raw: unknown): { value: string; interpolated: boolean } {
+function interpolate(
+  raw: unknown,
+  shell: NodeJS.ProcessEnv = {},
+): { value: string; interpolated: boolean } {
   let interpolated = false;
   const value = scalar(raw).replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, _name: string | undefined, fallback: string | undefined) => {
+    (match, braced: string | undefined, fallback: string | undefined, bare: string | undefined) => {
       if (match === '$$') return '$';
       interpolated = true;
-      return fallback ?? '';
+      return shell[braced ?? bare ?? ''] || (fallback ?? '');
     },
   );
   return { value, interpolated };
@@ -269,8 +273,9 @@ describe('docker/docker-compose.yml', () => {
       }
       secretFiles = {};
       for (const [name, secret] of Object.entries(compose.secrets as Record<string, Yaml>)) {
-        expect(secret.file).toMatch(/^\.\/secrets\/[\w.-]+$/);
-        secretFiles[name] = path.join(dir, 'docker', String(secret.file));
+        const file = interpolate(secret.file).value;
+        expect(file).toMatch(/^\.\/secrets\/[\w.-]+$/);
+        secretFiles[name] = path.join(dir, 'docker', file);
       }
     });
 
@@ -322,6 +327,36 @@ describe('docker/docker-compose.yml', () => {
       expect(up.stderr).toBe(
         "docker's compose plugin is not installed: https://docs.docker.com/compose/install/linux/\n",
       );
+    });
+
+    it('starts compose on the secrets it created, also with RADGRAPH_SECRETS_DIR elsewhere (relative to where it runs)', () => {
+      const bin = path.join(dir, 'bin-compose');
+      mkdirSync(bin);
+      const calls = path.join(dir, 'compose-calls');
+      // A docker CLI with the plugin that records the `up`, and the variables it was run with.
+      writeFileSync(
+        path.join(bin, 'docker'),
+        `#!/bin/sh\n[ "$2" = version ] && exit 0\necho "RADGRAPH_SECRETS_DIR=$RADGRAPH_SECRETS_DIR $*" >> ${calls}\n`,
+      );
+      chmodSync(path.join(bin, 'docker'), 0o755);
+      const up = spawnSync('bash', [path.join(DOCKER_DIR, 'up.sh')], {
+        cwd: dir,
+        env: { PATH: `${bin}:/usr/bin:/bin`, RADGRAPH_SECRETS_DIR: 'elsewhere/secrets' },
+        encoding: 'utf8',
+      });
+      expect(up.stderr).toBe('');
+      expect(up.status).toBe(0);
+      const [call] = readFileSync(calls, 'utf8').trim().split('\n');
+      const shell = { RADGRAPH_SECRETS_DIR: /^RADGRAPH_SECRETS_DIR=(\S*)/.exec(call)![1] };
+      for (const [name, secret] of Object.entries(compose.secrets as Record<string, Yaml>)) {
+        // Compose reads a relative file from the compose file's directory.
+        const file = path.resolve(DOCKER_DIR, interpolate(secret.file, shell).value);
+        expect({ name, file }).toEqual({
+          name,
+          file: path.join(dir, 'elsewhere', 'secrets', `${name}.txt`),
+        });
+        expect(statSync(file).size).toBeGreaterThan(0);
+      }
     });
 
     it("loads radgraph's configuration from its compose environment, on mariadb and redis", () => {
@@ -620,11 +655,12 @@ describe('docker/docker-compose.yml', () => {
     }
     for (const [name, secret] of Object.entries(compose.secrets as Record<string, Yaml>)) {
       // Files the user creates, which git ignores.
-      expect({ name, file: secret.file }).toEqual({
+      const given = interpolate(secret.file).value;
+      expect({ name, file: given }).toEqual({
         name,
         file: expect.stringMatching(/^\.\/secrets\//),
       });
-      const file = path.join(DOCKER_DIR, String(secret.file));
+      const file = path.join(DOCKER_DIR, given);
       expect(() => execFileSync('git', ['check-ignore', '-q', file], { cwd: ROOT })).not.toThrow();
     }
 
