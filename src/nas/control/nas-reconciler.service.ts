@@ -20,6 +20,7 @@ import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './session-control.service';
 import { AuditService } from '../../audit/audit.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
 
 /** The lease of the instance that reconciles NAS devices on schedule. */
 export const RECONCILER_LEASE = 'nas-reconciler';
@@ -39,40 +40,35 @@ export const RECONCILER_LEASE = 'nas-reconciler';
 @Injectable()
 export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('NasReconciler');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly task: PeriodicTask<void>;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly nas: NasService,
     private readonly routerOs: RouterOsClient,
     private readonly reaper: StaleSessionReaper,
     private readonly audit: AuditService,
-    private readonly leases: JobLeases,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const seconds = this.config.nas.reconcileIntervalSeconds;
-    if (seconds === 0) return;
-    // One instance reconciles on schedule: the lease holder.
-    const leaseMs = Math.max(2 * seconds, 10) * 1000;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.leases
-        .acquire(RECONCILER_LEASE, leaseMs)
-        .then((held) => (held ? this.reconcileAll() : undefined))
-        .catch((err: Error) => this.log.warn(`cannot take the reconcile lease: ${err.message}`))
-        .finally(() => {
-          this.running = null;
-        });
-    }, seconds * 1000);
-    this.timer.unref();
+    leases: JobLeases,
+  ) {
+    // One instance reconciles on schedule: the lease holder. The reconciliation of each NAS
+    // logs its own failure; what fails the run is taking the lease.
+    const seconds = config.nas.reconcileIntervalSeconds;
+    this.task = new PeriodicTask({
+      log: this.log,
+      everySeconds: seconds,
+      lease: { leases, name: RECONCILER_LEASE, ttlMs: leaseTtlMs(seconds) },
+      run: () => this.reconcileAll(),
+      failure: 'cannot take the reconcile lease',
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /**

@@ -8,6 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
 import { placeholders } from '../../common/sql/in-list';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -47,58 +48,43 @@ export interface RetentionRun {
 @Injectable()
 export class SessionRetention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('SessionRetention');
-  private first: NodeJS.Timeout | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly task: PeriodicTask<RetentionRun>;
   private readonly sqlite: boolean;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly leases: JobLeases,
+    leases: JobLeases,
     private readonly metrics: Metrics,
   ) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
+    const { radpostauthDays, radacctDays, intervalSeconds } = config.retention;
+    this.task = new PeriodicTask({
+      log: this.log,
+      // Nothing to delete when both retentions are off (0).
+      everySeconds: radpostauthDays === 0 && radacctDays === 0 ? 0 : intervalSeconds,
+      // The first run soon after start, then one an interval.
+      firstAfterSeconds: Math.min(intervalSeconds, 60),
+      lease: { leases, name: RETENTION_LEASE, ttlMs: leaseTtlMs(intervalSeconds) },
+      run: () => this.deleteOld(),
+      failure: 'deleting old session records failed',
+    });
   }
 
   onApplicationBootstrap(): void {
-    const { radpostauthDays, radacctDays, intervalSeconds } = this.config.retention;
-    if (radpostauthDays === 0 && radacctDays === 0) return;
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((err: unknown) =>
-          this.log.warn(`deleting old session records failed: ${(err as Error).message}`),
-        )
-        .finally(() => {
-          this.running = null;
-        });
-    };
-    // The first run soon after start, then one an interval.
-    this.first = setTimeout(tick, Math.min(intervalSeconds, 60) * 1000);
-    this.first.unref();
-    this.timer = setInterval(tick, intervalSeconds * 1000);
-    this.timer.unref();
+    this.task.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.first) clearTimeout(this.first);
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /**
    * One run: takes (or renews) the lease and, holding it, deletes. Null when another instance
    * holds it.
    */
-  async runOnce(): Promise<RetentionRun | null> {
-    const { intervalSeconds } = this.config.retention;
-    const held = await this.leases.acquire(
-      RETENTION_LEASE,
-      Math.max(2 * intervalSeconds, 10) * 1000,
-    );
-    if (!held) return null;
-    return this.deleteOld();
+  runOnce(): Promise<RetentionRun | null> {
+    return this.task.runOnce();
   }
 
   /** Deletes what is past the retention now (at most MAX_ROWS_PER_RUN rows a table). */

@@ -12,6 +12,7 @@ import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
+import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
 import { chunksOf, inChunks } from '../../common/sql/in-list';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
@@ -39,8 +40,7 @@ export const REAPER_LEASE = 'stale-session-reaper';
 @Injectable()
 export class StaleSessionReaper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('StaleSessionReaper');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly task: PeriodicTask<number>;
   private readonly sqlite: boolean;
   /** Whether this instance held the lease at its last tick. */
   private holding = false;
@@ -55,21 +55,19 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     private readonly leases: JobLeases,
   ) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
+    const { multiplier, reapIntervalSeconds } = config.staleSessions;
+    // One instance reaps (two would both publish STOPPED for the same rows): the lease holder.
+    // runOnce takes the lease itself, as it reads first how long nobody held it.
+    this.task = new PeriodicTask({
+      log: this.log,
+      everySeconds: multiplier === 0 ? 0 : reapIntervalSeconds,
+      run: () => this.runOnce(),
+      failure: 'reaping failed',
+    });
   }
 
   onApplicationBootstrap(): void {
-    const { multiplier, reapIntervalSeconds } = this.config.staleSessions;
-    if (multiplier === 0) return;
-    // One instance reaps (two would both publish STOPPED for the same rows): the lease holder.
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.runOnce()
-        .catch((err: unknown) => this.log.warn(`reaping failed: ${(err as Error).message}`))
-        .finally(() => {
-          this.running = null;
-        });
-    }, reapIntervalSeconds * 1000);
-    this.timer.unref();
+    this.task.start();
   }
 
   /**
@@ -83,7 +81,7 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
    */
   async runOnce(): Promise<number> {
     const { reapIntervalSeconds, minSeconds } = this.config.staleSessions;
-    const leaseMs = Math.max(2 * reapIntervalSeconds, 10) * 1000;
+    const leaseMs = leaseTtlMs(reapIntervalSeconds);
     const wasHolding = this.holding;
     try {
       const unheld = wasHolding ? null : await this.leases.unheldSeconds(REAPER_LEASE);
@@ -104,9 +102,8 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Closes every session stale now; returns how many. */
