@@ -86,7 +86,7 @@ export class Metrics {
 
   readonly disconnects = new Counter({
     name: 'radgraph_disconnects_total',
-    help: 'Customer disconnects by the method that acted (coa, routeros, none) and result (ok, failed)',
+    help: 'Customer disconnects by the method that acted (coa, routeros, none) and result (ok; closed: the NAS had the session no more, and its open row was closed; failed)',
     labelNames: ['method', 'result'] as const,
     registers: [this.registry],
   });

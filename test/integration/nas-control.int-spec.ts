@@ -6,6 +6,7 @@ import { Recorder } from '../support/session-recorder';
 import { until } from '../support/until';
 import { closedPort, startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { grew, scrapeMetrics } from '../support/metrics';
 
 const NAS_SECRET = 'coa-Shared-s3cret';
 const API_PASSWORD = 'api-Passw0rd-xyz';
@@ -126,13 +127,65 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     });
   });
 
-  it("reports a Disconnect-NAK's Error-Cause, and falls back to RouterOS only when it has a session", async () => {
+  /** The customer's radacct row of `session`: open (acctstoptime null) or how it closed. */
+  const row = async (username: string, session: string) =>
+    (
+      await db.query<{ acctstoptime: unknown; acctterminatecause: string | null }>(
+        'SELECT acctstoptime, acctterminatecause FROM radacct WHERE username = ? AND acctsessionid = ?',
+        [username, session],
+      )
+    )[0];
+
+  it("reports a Disconnect-NAK's Error-Cause; after a 503 the router, which has no session of the user either, has the row closed", async () => {
     coa.setMode('nak', { errorCause: 503 });
     const c = await customer(true);
     const result = await disconnect(c.id);
     // The router has no such session: nothing to remove, the customer is gone already.
+    expect(result).toMatchObject({ ok: true, method: 'routeros' });
     expect(result.message).toContain('Session-Context-Not-Found');
-    expect(result.method).toBe('routeros');
+    expect(result.message).toContain('its open row was closed');
+    expect(await row(c.username, c.session)).toMatchObject({
+      acctstoptime: expect.anything(),
+      acctterminatecause: 'Stale-Session',
+    });
+  });
+
+  it('after a 503, the router that has the session still removes it, and the row waits for its Stop', async () => {
+    // MikroTik answers 503 to a request whose attributes it matches to no session (a row with
+    // a wrong Framed-IP-Address): /ppp/active by user name is the last word.
+    coa.setMode('nak', { errorCause: 503 });
+    const c = await customer(true);
+    router.addSession({ name: c.username, address: '100.64.99.1', sessionId: `0x${c.session}` });
+    const result = await disconnect(c.id);
+    expect(result).toMatchObject({ ok: true, method: 'routeros' });
+    expect(result.message).toMatch(/removed 1 active session/);
+    expect(router.sessions.find((s) => s.name === c.username)).toBeUndefined();
+    expect(await row(c.username, c.session)).toMatchObject({ acctstoptime: null });
+  });
+
+  it('closes the row when CoA fails and the router has no active session of the user', async () => {
+    coa.setMode('silent');
+    const c = await customer(true);
+    const result = await disconnect(c.id);
+    expect(result).toMatchObject({ ok: true, method: 'routeros' });
+    expect(result.message).toMatch(/has no active session on the router/);
+    expect(result.message).toMatch(/the NAS has no such session: its open row was closed/);
+    expect(await row(c.username, c.session)).toMatchObject({
+      acctstoptime: expect.anything(),
+      acctterminatecause: 'Stale-Session',
+    });
+  });
+
+  it('leaves the row open when the RouterOS fallback removed the session: the router sends the Stop', async () => {
+    coa.setMode('silent');
+    const c = await customer(true);
+    router.addSession({ name: c.username, address: c.address, sessionId: `0x${c.session}` });
+    const result = await disconnect(c.id);
+    expect(result).toMatchObject({ ok: true, method: 'routeros' });
+    expect(result.message).not.toMatch(/closed/);
+    expect(await row(c.username, c.session)).toMatchObject({
+      acctstoptime: null,
+    });
   });
 
   it('falls back to the RouterOS API when the NAS does not answer CoA', async () => {
@@ -596,6 +649,132 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         field: 'nasId',
         reason: 'NAS_WITHOUT_API_HOST',
       });
+    });
+  });
+
+  describe('a NAS without API settings that has no such session', () => {
+    const GHOST_IP = '127.0.0.21';
+    let ghost: CoaResponder;
+    let ghostId: string;
+
+    beforeAll(async () => {
+      ghost = await startCoaResponder({ secret: NAS_SECRET, host: GHOST_IP, mode: 'nak' });
+      ({
+        createNas: { id: ghostId },
+      } = await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+        i: { name: GHOST_IP, secret: NAS_SECRET, coaPort: ghost.port },
+      }));
+    });
+
+    afterAll(async () => {
+      await ghost?.close();
+    });
+
+    it('Disconnect-NAK 503 closes the row at once as Stale-Session and publishes STOPPED; disconnectCustomer is ok', async () => {
+      ghost.setMode('nak', { errorCause: 503 });
+      const live = new Recorder('ghost', api.wsClient(), `(nasId: "${ghostId}")`);
+      const c = await customer(true, undefined, GHOST_IP);
+      // Its STARTED (from the change feed) says the subscription is in place.
+      await until(() => live.events.some((e) => e.session.username === c.username), 'STARTED', {
+        timeoutMs: 10_000,
+      });
+      const before = await scrapeMetrics(api);
+      const result = await disconnect(c.id);
+      const scraped = await scrapeMetrics(api);
+      const counted = (sample: string) => grew(before, scraped, sample);
+      expect(counted('radgraph_disconnects_total{method="coa",result="closed"}')).toBe(1);
+      expect(counted('radgraph_disconnects_total{method="coa",result="ok"}')).toBe(0);
+      expect(result).toMatchObject({ ok: true, method: 'coa' });
+      expect(result.message).toContain('503 Session-Context-Not-Found');
+      expect(result.message).toContain('the NAS has no such session: its open row was closed');
+      expect(await row(c.username, c.session)).toMatchObject({
+        acctstoptime: expect.anything(),
+        acctterminatecause: 'Stale-Session',
+      });
+      const stopped = () =>
+        live.events.filter((e) => e.session.username === c.username && e.type === 'STOPPED');
+      await until(() => stopped().length > 0, 'STOPPED', { timeoutMs: 10_000 });
+      expect(live.errors).toEqual([]);
+      expect(stopped()[0].session).toMatchObject({
+        terminateCause: 'Stale-Session',
+        stoppedAt: expect.any(String),
+      });
+      const { customer: after } = await gqlData(
+        api,
+        `query($id: ID!) { customer(id: $id) { status currentSession { id } } }`,
+        { id: c.id },
+      );
+      expect(after).toEqual({ status: 'OFFLINE', currentSession: null });
+      // Offline now: a second disconnect finds nothing to send.
+      expect(await disconnect(c.id)).toMatchObject({ ok: false, method: 'none' });
+    });
+
+    it.each([
+      ['502 Request-Not-Routable', 502],
+      ['404 Invalid-Request', 404],
+      ['no Error-Cause', null],
+    ] as const)(
+      'a Disconnect-NAK with %s leaves the row open and is not ok',
+      async (what, cause) => {
+        ghost.setMode('nak', { errorCause: cause });
+        const c = await customer(true, undefined, GHOST_IP);
+        const result = await disconnect(c.id);
+        expect(result).toMatchObject({ ok: false, method: 'coa' });
+        expect(result.message).toContain(cause === null ? '(no Error-Cause)' : what);
+        expect(result.message).not.toMatch(/closed/);
+        expect(await row(c.username, c.session)).toMatchObject({
+          acctstoptime: null,
+        });
+      },
+    );
+
+    it("a 503 from a NAS whose RouterOS API fails closes the row on the NAS's word", async () => {
+      const BROKEN_IP = '127.0.0.22';
+      const broken = await startCoaResponder({ secret: NAS_SECRET, host: BROKEN_IP, mode: 'nak' });
+      try {
+        const port = await closedPort();
+        await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+          i: {
+            name: BROKEN_IP,
+            secret: NAS_SECRET,
+            type: 'mikrotik',
+            coaPort: broken.port,
+            routerOs: { host: '127.0.0.1', port, user: 'radgraph', password: API_PASSWORD },
+          },
+        });
+        const c = await customer(true, undefined, BROKEN_IP);
+        const result = await disconnect(c.id);
+        expect(result).toMatchObject({ ok: true, method: 'coa' });
+        expect(result.message).toContain('RouterOS API');
+        expect(result.message).toContain('its open row was closed');
+        expect(await row(c.username, c.session)).toMatchObject({
+          acctterminatecause: 'Stale-Session',
+        });
+        // Any other NAK with the API down stays a failure.
+        broken.setMode('nak', { errorCause: 502 });
+        const other = await customer(true, undefined, BROKEN_IP);
+        expect(await disconnect(other.id)).toMatchObject({ ok: false, method: 'routeros' });
+        expect(await row(other.username, other.session)).toMatchObject({ acctstoptime: null });
+      } finally {
+        await broken.close();
+      }
+    });
+
+    it('suspendCustomer on a 503 closes the row and logs the disconnect as done', async () => {
+      ghost.setMode('nak', { errorCause: 503 });
+      const c = await customer(true, undefined, GHOST_IP);
+      const from = logs.text().length;
+      await gqlData(api, `mutation($id: ID!) { suspendCustomer(id: $id) { id } }`, { id: c.id });
+      expect(await row(c.username, c.session)).toMatchObject({
+        acctterminatecause: 'Stale-Session',
+      });
+      const lines = logs
+        .text()
+        .slice(from)
+        .split('\n')
+        .filter((l) => l.includes(`${c.username} suspended`));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('disconnected (coa)');
     });
   });
 

@@ -17,7 +17,7 @@ import { NasService, type NasAccess } from '../nas.service';
 import type { ReconcileResult } from './models/reconcile-result.model';
 import { NasApiError } from './nas-api.error';
 import { openSessions, type OpenSession } from './open-sessions';
-import { matches } from './session-control.service';
+import { matches } from './routeros-fallback';
 import { AuditService } from '../../audit/audit.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
 import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';

@@ -3,12 +3,14 @@ import { Metrics } from '../../metrics/metrics.service';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { CoaClient, type CoaResult } from '../../radius/coa/coa-client';
+import { SESSION_CONTEXT_NOT_FOUND } from '../../radius/coa/error-cause';
+import { StaleSessionReaper } from '../../sessions/stale/stale-session-reaper.service';
 import { RouterOsClient } from '../routeros/routeros-client.service';
-import { RouterOsError } from '../routeros/routeros.types';
 import { NasService, type NasAccess } from '../nas.service';
 import type { DisconnectMethod, DisconnectResult } from './models/disconnect-result.model';
 import type { RateChangeReport } from './models/rate-change.model';
 import { openSessions, type OpenSession } from './open-sessions';
+import { removeOnRouter } from './routeros-fallback';
 import { SilentNases } from './silent-nases';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -24,13 +26,15 @@ interface SessionOutcome {
   ok: boolean;
   method: DisconnectMethod;
   message: string;
+  /** The NAS has no such session: its open row is to be closed (closeGone). */
+  gone?: boolean;
 }
 
 /**
  * Acts on live sessions through their NAS: disconnects them (RFC 5176 Disconnect-Request, with
  * the RouterOS API as the fallback when CoA fails and the NAS has API settings) and changes
- * their speed (CoA-Request with Mikrotik-Rate-Limit). radacct is not touched: a session closes
- * when its NAS sends the Stop.
+ * their speed (CoA-Request with Mikrotik-Rate-Limit). A session the NAS ends closes when the
+ * NAS sends its Stop; one the NAS says it does not have is closed at once (closeGone).
  */
 @Injectable()
 export class SessionControlService {
@@ -43,6 +47,7 @@ export class SessionControlService {
     private readonly coa: CoaClient,
     private readonly routerOs: RouterOsClient,
     private readonly metrics: Metrics,
+    private readonly reaper: StaleSessionReaper,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,16 +62,11 @@ export class SessionControlService {
   /** Disconnects every open session of `username`. */
   async disconnectUser(username: string): Promise<DisconnectResult> {
     const sessions = await openSessions(this.dataSource, { username });
-    const result =
-      sessions.length === 0
-        ? {
-            ok: false,
-            method: 'none' as const,
-            message: `${username} is not online: no open session`,
-          }
-        : await this.disconnectAll(sessions);
-    this.metrics.disconnects.inc({ method: result.method, result: result.ok ? 'ok' : 'failed' });
-    return result;
+    if (sessions.length === 0) {
+      this.metrics.disconnects.inc({ method: 'none', result: 'failed' });
+      return { ok: false, method: 'none', message: `${username} is not online: no open session` };
+    }
+    return this.disconnectAll(sessions);
   }
 
   /**
@@ -76,15 +76,21 @@ export class SessionControlService {
   async disconnectIfOnline(username: string): Promise<DisconnectResult | null> {
     const sessions = await openSessions(this.dataSource, { username });
     if (sessions.length === 0) return null;
-    const result = await this.disconnectAll(sessions);
-    this.metrics.disconnects.inc({ method: result.method, result: result.ok ? 'ok' : 'failed' });
-    return result;
+    return this.disconnectAll(sessions);
   }
 
+  /**
+   * Disconnects the sessions, and counts it: result "closed" when every session is over but
+   * the NAS had at least one of them no more (its row closed here), "ok" when the NAS ended
+   * them all.
+   */
   private async disconnectAll(sessions: OpenSession[]): Promise<DisconnectResult> {
     const access = this.accessCache();
-    const outcomes = await Promise.all(
-      sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
+    const outcomes = await this.closeGone(
+      sessions,
+      await Promise.all(
+        sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
+      ),
     );
     const ok = outcomes.every((o) => o.ok);
     const method: DisconnectMethod = outcomes.some((o) => o.method === 'routeros')
@@ -92,7 +98,53 @@ export class SessionControlService {
       : outcomes.some((o) => o.method === 'coa')
         ? 'coa'
         : 'none';
+    const result = !ok ? 'failed' : outcomes.some((o) => o.gone) ? 'closed' : 'ok';
+    this.metrics.disconnects.inc({ method, result });
     return { ok, method, message: outcomes.map((o) => o.message).join('; ') };
+  }
+
+  /**
+   * Closes the open rows of the sessions their NAS does not have (`gone`) the way the NAS
+   * reconciler closes a row its router no longer has (StaleSessionReaper.closeStale: cause
+   * Stale-Session, STOPPED published). No Stop will come for them, and until the reaper got to
+   * them, minutes later, the customer would show online. Should the NAS have the session after
+   * all (a 503 for a request it matched differently), its next Interim-Update reopens the row
+   * (radacct-writer's reviveStale). A row that could not be closed fails its disconnect: a
+   * retry (data cap, expiry, disconnectCustomer) closes it.
+   */
+  private async closeGone(
+    sessions: OpenSession[],
+    outcomes: SessionOutcome[],
+  ): Promise<SessionOutcome[]> {
+    const gone = sessions.filter((_, i) => outcomes[i].gone);
+    if (gone.length === 0) return outcomes;
+    let closed: Set<string>;
+    try {
+      const rows = await this.reaper.closeStale(gone.map((s) => s.id));
+      closed = new Set(rows.map((r) => String(r.radAcctId)));
+    } catch (err) {
+      const why = (err as Error).message;
+      this.log.warn(`cannot close ${gone.length} session(s) their NAS does not have: ${why}`);
+      return outcomes.map((o) =>
+        o.gone
+          ? {
+              ...o,
+              ok: false,
+              message: `${o.message}; the NAS has no such session, but its open row could not be closed: ${why}`,
+            }
+          : o,
+      );
+    }
+    return outcomes.map((o, i) =>
+      !o.gone
+        ? o
+        : {
+            ...o,
+            message: closed.has(sessions[i].id)
+              ? `${o.message}; the NAS has no such session: its open row was closed (Stale-Session)`
+              : `${o.message}; the NAS has no such session, and its row had closed meanwhile`,
+          },
+    );
   }
 
   /**
@@ -167,55 +219,48 @@ export class SessionControlService {
     }
     const coa = await this.coa.disconnect(access.coa, coaSession(s));
     if (coa.ok) return { ok: true, method: 'coa', message: coa.message };
-    if (!access.routerOs) return { ok: false, method: 'coa', message: coa.message };
-    return this.removeOnRouter(s, access, coa);
-  }
-
-  /** The fallback: `/ppp/active/print ?name=<username>`, then `/ppp/active/remove`. */
-  private async removeOnRouter(
-    s: OpenSession,
-    access: NasAccess,
-    coa: CoaResult,
-  ): Promise<SessionOutcome> {
-    const target = access.routerOs!;
-    try {
-      const active = await this.routerOs.listActive(target, s.username);
-      const mine = active.filter((a) => matches(a.sessionId, s.acctSessionId));
-      const remove = mine.length > 0 ? mine : active;
-      let removed = 0;
-      for (const a of remove) if (await this.removeIfThere(target, a.id)) removed++;
-      const what =
-        removed > 0
-          ? `removed ${removed} active session(s) of ${s.username} through the RouterOS API`
-          : `${s.username} has no active session on the router: already disconnected`;
-      return { ok: true, method: 'routeros', message: `${coa.message}; ${what}` };
-    } catch (err) {
-      return {
-        ok: false,
-        method: 'routeros',
-        message: `${coa.message}; RouterOS API: ${(err as Error).message}`,
-      };
+    // Disconnect-NAK 503 Session-Context-Not-Found: the NAS has no such session. Any other
+    // NAK (502, 404, none), a timeout or an error says nothing of the session.
+    const notFound = coa.kind === 'nak' && coa.errorCause === SESSION_CONTEXT_NOT_FOUND;
+    if (!access.routerOs) {
+      return notFound
+        ? { ok: true, method: 'coa', message: coa.message, gone: true }
+        : { ok: false, method: 'coa', message: coa.message };
     }
+    // A 503 goes to the router too: MikroTik matches a Disconnect-Request on its attributes
+    // (Framed-IP-Address among them), so a row with a wrong or missing address gets a 503 for
+    // a session the router has; /ppp/active by user name then still ends it.
+    return this.fallBack(s, access.routerOs, coa, notFound);
   }
 
   /**
-   * `/ppp/active/remove`; false when the router no longer has the session (`!trap` "no such
-   * item"): it ended between the print and the remove, e.g. removed by the fallback of another
-   * open row of the same customer. The goal, the session gone, is met either way.
+   * The RouterOS API after CoA failed. The router's list is the last word: none of the user's
+   * sessions there, and the row is gone (closed); sessions removed, and the router sends their
+   * Stops itself. When the API fails after a 503, the NAS's own word stands, as for a NAS
+   * without API settings.
    */
-  private async removeIfThere(target: NonNullable<NasAccess['routerOs']>, id: string) {
+  private async fallBack(
+    s: OpenSession,
+    target: NonNullable<NasAccess['routerOs']>,
+    coa: CoaResult,
+    notFound: boolean,
+  ): Promise<SessionOutcome> {
     try {
-      await this.routerOs.removeActive(target, id);
-      return true;
-    } catch (err) {
-      if (
-        err instanceof RouterOsError &&
-        err.kind === 'trap' &&
-        /no such item/i.test(err.message)
-      ) {
-        return false;
+      const { active, removed } = await removeOnRouter(this.routerOs, target, s);
+      if (active === 0) {
+        const message = `${coa.message}; ${s.username} has no active session on the router`;
+        return { ok: true, method: 'routeros', message, gone: true };
       }
-      throw err;
+      const what =
+        removed > 0
+          ? `removed ${removed} active session(s) of ${s.username} through the RouterOS API`
+          : `the router's session(s) of ${s.username} ended before the remove: already disconnected`;
+      return { ok: true, method: 'routeros', message: `${coa.message}; ${what}` };
+    } catch (err) {
+      const message = `${coa.message}; RouterOS API: ${(err as Error).message}`;
+      return notFound
+        ? { ok: true, method: 'coa', message, gone: true }
+        : { ok: false, method: 'routeros', message };
     }
   }
 
@@ -290,11 +335,4 @@ function coaSession(s: OpenSession) {
     acctSessionId: s.acctSessionId,
     framedIpAddress: s.framedIpAddress,
   };
-}
-
-/** RouterOS shows session-id as "0x81C00016"; MikroTik's Acct-Session-Id is "81c00016". */
-export function matches(routerSessionId: string | null, acctSessionId: string): boolean {
-  if (!routerSessionId) return false;
-  const norm = (v: string) => v.trim().toLowerCase().replace(/^0x/, '');
-  return norm(routerSessionId) === norm(acctSessionId);
 }

@@ -34,3 +34,10 @@ export function describeErrorCause(value: number): string {
     return `${value} (unknown Error-Cause, NAS or proxy error class)`;
   return `${value} (unknown Error-Cause)`;
 }
+
+/**
+ * 503 Session-Context-Not-Found: the NAS has no session that the request names. Of a
+ * Disconnect-NAK, the only Error-Cause that says the session is gone, not that the request
+ * failed.
+ */
+export const SESSION_CONTEXT_NOT_FOUND = 503;
