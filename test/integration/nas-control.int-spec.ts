@@ -136,6 +136,13 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
       )
     )[0];
 
+  /** The row was closed as the reconciler closes one (StaleSessionReaper.closeStale). */
+  const expectClosedAsStale = async (c: { username: string; session: string }) =>
+    expect(await row(c.username, c.session)).toMatchObject({
+      acctstoptime: expect.anything(),
+      acctterminatecause: 'Stale-Session',
+    });
+
   it("reports a Disconnect-NAK's Error-Cause; after a 503 the router, which has no session of the user either, has the row closed", async () => {
     coa.setMode('nak', { errorCause: 503 });
     const c = await customer(true);
@@ -144,10 +151,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     expect(result).toMatchObject({ ok: true, method: 'routeros' });
     expect(result.message).toContain('Session-Context-Not-Found');
     expect(result.message).toContain('its open row was closed');
-    expect(await row(c.username, c.session)).toMatchObject({
-      acctstoptime: expect.anything(),
-      acctterminatecause: 'Stale-Session',
-    });
+    await expectClosedAsStale(c);
   });
 
   it('after a 503, the router that has the session still removes it, and the row waits for its Stop', async () => {
@@ -170,10 +174,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     expect(result).toMatchObject({ ok: true, method: 'routeros' });
     expect(result.message).toMatch(/has no active session on the router/);
     expect(result.message).toMatch(/the NAS has no such session: its open row was closed/);
-    expect(await row(c.username, c.session)).toMatchObject({
-      acctstoptime: expect.anything(),
-      acctterminatecause: 'Stale-Session',
-    });
+    await expectClosedAsStale(c);
   });
 
   it('leaves the row open when the RouterOS fallback removed the session: the router sends the Stop', async () => {
@@ -687,10 +688,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
       expect(result).toMatchObject({ ok: true, method: 'coa' });
       expect(result.message).toContain('503 Session-Context-Not-Found');
       expect(result.message).toContain('the NAS has no such session: its open row was closed');
-      expect(await row(c.username, c.session)).toMatchObject({
-        acctstoptime: expect.anything(),
-        acctterminatecause: 'Stale-Session',
-      });
+      await expectClosedAsStale(c);
       const stopped = () =>
         live.events.filter((e) => e.session.username === c.username && e.type === 'STOPPED');
       await until(() => stopped().length > 0, 'STOPPED', { timeoutMs: 10_000 });
@@ -747,9 +745,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         expect(result).toMatchObject({ ok: true, method: 'coa' });
         expect(result.message).toContain('RouterOS API');
         expect(result.message).toContain('its open row was closed');
-        expect(await row(c.username, c.session)).toMatchObject({
-          acctterminatecause: 'Stale-Session',
-        });
+        await expectClosedAsStale(c);
         // Any other NAK with the API down stays a failure.
         broken.setMode('nak', { errorCause: 502 });
         const other = await customer(true, undefined, BROKEN_IP);
@@ -765,9 +761,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
       const c = await customer(true, undefined, GHOST_IP);
       const from = logs.text().length;
       await gqlData(api, `mutation($id: ID!) { suspendCustomer(id: $id) { id } }`, { id: c.id });
-      expect(await row(c.username, c.session)).toMatchObject({
-        acctterminatecause: 'Stale-Session',
-      });
+      await expectClosedAsStale(c);
       const lines = logs
         .text()
         .slice(from)

@@ -11,6 +11,7 @@ import type { DisconnectMethod, DisconnectResult } from './models/disconnect-res
 import type { RateChangeReport } from './models/rate-change.model';
 import { openSessions, type OpenSession } from './open-sessions';
 import { removeOnRouter } from './routeros-fallback';
+import { closeGone, type SessionOutcome } from './gone-sessions';
 import { SilentNases } from './silent-nases';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -21,14 +22,6 @@ const MAX_FAILURES_SHOWN = 20;
 
 /** Whose plan changed: one customer's, or a FreeRADIUS group's (a profile's customers). */
 export type PlanTarget = { username: string } | { groupname: string };
-
-interface SessionOutcome {
-  ok: boolean;
-  method: DisconnectMethod;
-  message: string;
-  /** The NAS has no such session: its open row is to be closed (closeGone). */
-  gone?: boolean;
-}
 
 /**
  * Acts on live sessions through their NAS: disconnects them (RFC 5176 Disconnect-Request, with
@@ -86,7 +79,9 @@ export class SessionControlService {
    */
   private async disconnectAll(sessions: OpenSession[]): Promise<DisconnectResult> {
     const access = this.accessCache();
-    const outcomes = await this.closeGone(
+    const outcomes = await closeGone(
+      this.reaper,
+      this.log,
       sessions,
       await Promise.all(
         sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
@@ -101,50 +96,6 @@ export class SessionControlService {
     const result = !ok ? 'failed' : outcomes.some((o) => o.gone) ? 'closed' : 'ok';
     this.metrics.disconnects.inc({ method, result });
     return { ok, method, message: outcomes.map((o) => o.message).join('; ') };
-  }
-
-  /**
-   * Closes the open rows of the sessions their NAS does not have (`gone`) the way the NAS
-   * reconciler closes a row its router no longer has (StaleSessionReaper.closeStale: cause
-   * Stale-Session, STOPPED published). No Stop will come for them, and until the reaper got to
-   * them, minutes later, the customer would show online. Should the NAS have the session after
-   * all (a 503 for a request it matched differently), its next Interim-Update reopens the row
-   * (radacct-writer's reviveStale). A row that could not be closed fails its disconnect: a
-   * retry (data cap, expiry, disconnectCustomer) closes it.
-   */
-  private async closeGone(
-    sessions: OpenSession[],
-    outcomes: SessionOutcome[],
-  ): Promise<SessionOutcome[]> {
-    const gone = sessions.filter((_, i) => outcomes[i].gone);
-    if (gone.length === 0) return outcomes;
-    let closed: Set<string>;
-    try {
-      const rows = await this.reaper.closeStale(gone.map((s) => s.id));
-      closed = new Set(rows.map((r) => String(r.radAcctId)));
-    } catch (err) {
-      const why = (err as Error).message;
-      this.log.warn(`cannot close ${gone.length} session(s) their NAS does not have: ${why}`);
-      return outcomes.map((o) =>
-        o.gone
-          ? {
-              ...o,
-              ok: false,
-              message: `${o.message}; the NAS has no such session, but its open row could not be closed: ${why}`,
-            }
-          : o,
-      );
-    }
-    return outcomes.map((o, i) =>
-      !o.gone
-        ? o
-        : {
-            ...o,
-            message: closed.has(sessions[i].id)
-              ? `${o.message}; the NAS has no such session: its open row was closed (Stale-Session)`
-              : `${o.message}; the NAS has no such session, and its row had closed meanwhile`,
-          },
-    );
   }
 
   /**
