@@ -163,6 +163,7 @@ export class ProfilesService implements OnApplicationBootstrap {
         rateLimit: rate,
         sessions: 0,
         reached: 0,
+        held: 0,
         failures: [`not pushed: ${why}; the customers get the new rate at their next login`],
       };
     }

@@ -51,6 +51,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   private timer: NodeJS.Timeout | null = null;
   private stopListening: (() => void) | null = null;
   private stopWatchingRates: (() => void) | null = null;
+  private stopHoldingRates: (() => void) | null = null;
   private pending = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   /** The check of `pending`, due at most CHECK_AFTER_MS after its first update. */
@@ -77,6 +78,8 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       for (const e of events)
         if (e.type !== SessionEventType.STOPPED) this.checkLater(e.session.username);
     });
+    // A plan's new rate skips the customers throttled this month; reapply sends theirs.
+    this.stopHoldingRates = this.control.holdRates((usernames) => this.throttled(usernames));
     this.stopWatchingRates = this.control.onPlanChange((target) => {
       this.reapply(target).catch((err: Error) =>
         this.log.warn(`cannot check the data cap after a plan change: ${err.message}`),
@@ -101,6 +104,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     this.stopping = true;
     this.stopListening?.();
     this.stopWatchingRates?.();
+    this.stopHoldingRates?.();
     if (this.timer) clearInterval(this.timer);
     this.checkSoon(); // the users updated just before: checked now, not dropped
     await Promise.all([this.running, this.lifting]);
@@ -350,6 +354,23 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       [at, username, month],
     );
     return changed === 1;
+  }
+
+  /** Those of `usernames` throttled to their FUP rate this month (as rg_cap_actions has them). */
+  async throttled(usernames: readonly string[]): Promise<string[]> {
+    const month = this.clock.month();
+    const rows = await inChunks(
+      usernames,
+      (chunk) =>
+        this.transactions.alone<Array<{ username: string }>>((m) =>
+          m.query(
+            `SELECT username FROM rg_cap_actions WHERE month = ? AND action = 'fup' AND username IN (${placeholders(chunk.length)})`,
+            [month, ...chunk],
+          ),
+        ),
+      CHECK_CHUNK,
+    );
+    return rows.map((r) => r.username);
   }
 
   /** Capped customers among `usernames` whose usage this month reached the limit. */

@@ -197,7 +197,7 @@ describe('monthly data cap through FreeRADIUS', () => {
     }
   });
 
-  it("a plan change keeps the data cap: the plan's rate, then the FUP rate again where it still applies", async () => {
+  it("a plan change keeps the data cap: a throttled customer gets the new plan's FUP rate, never its full speed, and the plan's rate once under its cap", async () => {
     const profile = (name: string, limit: bigint, rates: number[]) =>
       createProfile(api!, {
         name,
@@ -234,42 +234,39 @@ describe('monthly data cap through FreeRADIUS', () => {
     await account('cap.dave', 'cap-d-1', 'Interim-Update', 300, (GiB * 12n) / 10n);
     expect(await rates(1)).toEqual(['CoA-Request 512k/1024k']);
 
-    // Another plan with the same cap: its speed goes out, then its FUP rate (still over the cap).
+    // Another plan with the same cap, still over it: only the new plan's FUP rate goes out. Its
+    // full speed never does (a throttled customer's rate is held: the data cap sends it).
     await moveTo(fast);
-    expect(await rates(3)).toEqual([
-      'CoA-Request 512k/1024k',
-      'CoA-Request 8192k/20480k',
-      'CoA-Request 256k/768k',
-    ]);
-    // A bigger cap: the plan's speed (sent again for the throttle given back, in case a NAS did
-    // not take the first), and it stays (under the new cap)...
+    expect(await rates(2)).toEqual(['CoA-Request 512k/1024k', 'CoA-Request 256k/768k']);
+    // A bigger cap, under it now: the plan's speed, once, and it stays...
     await moveTo(big);
-    expect((await rates(5)).slice(3)).toEqual([
-      'CoA-Request 6144k/12288k',
-      'CoA-Request 6144k/12288k',
-    ]);
-    expect(await requestsFor('cap.dave', 6, 1000)).toHaveLength(5);
+    expect((await rates(3)).slice(2)).toEqual(['CoA-Request 6144k/12288k']);
+    expect(await requestsFor('cap.dave', 4, 1000)).toHaveLength(3);
     // ...until the customer crosses it, later this month.
     await account('cap.dave', 'cap-d-1', 'Interim-Update', 600, (GiB * 51n) / 10n);
-    expect((await rates(6)).slice(5)).toEqual(['CoA-Request 1024k/2048k']);
-    // The profile's speeds change for all its customers: still over its cap, throttled again.
-    await gqlData(
+    expect((await rates(4)).slice(3)).toEqual(['CoA-Request 1024k/2048k']);
+    // The profile's speeds change for all its customers: this one, over its cap, is held at
+    // the FUP rate (sent again by the data cap), and the answer says so.
+    const { updateProfile } = await gqlData(
       api!,
-      `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
+      `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id rateChange { rateLimit sessions reached held } } }`,
       { id: big, i: { downloadRateKbps: 16384 } },
     );
-    expect((await rates(8)).slice(6)).toEqual([
-      'CoA-Request 6144k/16384k',
-      'CoA-Request 1024k/2048k',
-    ]);
+    expect(updateProfile.rateChange).toEqual({
+      rateLimit: '6144k/16384k',
+      sessions: 0,
+      reached: 0,
+      held: 1,
+    });
+    expect((await rates(5)).slice(4)).toEqual(['CoA-Request 1024k/2048k']);
     // Only its limit changes, raised above the customer's usage: the plan's rate goes back.
     await gqlData(
       api!,
       `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
       { id: big, i: { dataLimitBytes: String(10n * GiB) } },
     );
-    expect((await rates(9)).slice(8)).toEqual(['CoA-Request 6144k/16384k']);
-    expect(await requestsFor('cap.dave', 10, 1000)).toHaveLength(9); // and nothing after it
+    expect((await rates(6)).slice(5)).toEqual(['CoA-Request 6144k/16384k']);
+    expect(await requestsFor('cap.dave', 7, 1000)).toHaveLength(6); // and nothing after it
   });
 
   it('a disconnect the NAS did not acknowledge is tried again at the next update', async () => {

@@ -447,7 +447,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       .mockImplementation((username, rate) => {
         calls.push(`${username} ${rate}`);
         const reached = nasTakesIt ? 1 : 0;
-        return Promise.resolve({ rateLimit: rate, sessions: 1, reached, failures: [] });
+        return Promise.resolve({ rateLimit: rate, sessions: 1, reached, held: 0, failures: [] });
       });
     try {
       // The NAS did not take it: the claims are given back, and the next sync tries again.
@@ -497,7 +497,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
           "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES (?, '2026-12', 'fup', '2026-12-01 00:00:31')",
           [username],
         );
-        return { rateLimit: rate, sessions: 1, reached: 1, failures: [] };
+        return { rateLimit: rate, sessions: 1, reached: 1, held: 0, failures: [] };
       });
     try {
       expect(await enforcer.liftThrottles()).toEqual(['fup.race']);
@@ -524,7 +524,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       .spyOn(api.app.get(SessionControlService), 'changeUserRate')
       .mockImplementation((username, rate, opts) => {
         pushed.push(`${username} ${rate} ${opts.announce}`);
-        return Promise.resolve({ rateLimit: rate, sessions: 1, reached: 1, failures: [] });
+        return Promise.resolve({ rateLimit: rate, sessions: 1, reached: 1, held: 0, failures: [] });
       });
     const act = (username: string, action: string) =>
       db.query(

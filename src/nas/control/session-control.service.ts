@@ -15,6 +15,7 @@ import { closeGone, type SessionOutcome } from './gone-sessions';
 import { SilentNases } from './silent-nases';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
+import { foldUsername } from '../../sessions/usernames';
 
 /** Sessions a profile's speed change reaches at once. */
 const RATE_CHANGE_PARALLEL = 16;
@@ -22,6 +23,12 @@ const MAX_FAILURES_SHOWN = 20;
 
 /** Whose plan changed: one customer's, or a FreeRADIUS group's (a profile's customers). */
 export type PlanTarget = { username: string } | { groupname: string };
+
+/**
+ * Of these users (as radacct names them), those whose rate another rule holds this month (the
+ * data cap's FUP rate), as stored: compared whatever the case (foldUsername).
+ */
+export type RateHold = (usernames: readonly string[]) => Promise<readonly string[]>;
 
 /**
  * Acts on live sessions through their NAS: disconnects them (RFC 5176 Disconnect-Request, with
@@ -33,6 +40,7 @@ export type PlanTarget = { username: string } | { groupname: string };
 export class SessionControlService {
   private readonly log = new Logger('SessionControl');
   private readonly planListeners = new Set<(target: PlanTarget) => void>();
+  private rateHold: RateHold | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -108,26 +116,65 @@ export class SessionControlService {
     rateLimit: string,
     opts: { announce: boolean; silent?: SilentNases },
   ): Promise<RateChangeReport> {
-    const report = await this.changeRate(
-      await openSessions(this.dataSource, { username }),
-      rateLimit,
-      opts.silent,
-    );
+    const sessions = await openSessions(this.dataSource, { username });
+    const report = opts.announce
+      ? await this.changePlanRate(sessions, rateLimit, opts.silent)
+      : await this.changeRate(sessions, rateLimit, opts.silent);
     if (opts.announce) this.announce({ username });
     return report;
   }
 
   /**
-   * Sends a profile's new rate to every open session of its FreeRADIUS group (its customers),
-   * then tells onPlanChange's listeners.
+   * Sends a profile's new rate to every open session of its FreeRADIUS group (its customers)
+   * but those whose rate is held (holdRates), then tells onPlanChange's listeners.
    */
   async changeGroupRate(groupname: string, rateLimit: string): Promise<RateChangeReport> {
-    const report = await this.changeRate(
+    const report = await this.changePlanRate(
       await openSessions(this.dataSource, { groupname }),
       rateLimit,
     );
     this.announce({ groupname });
     return report;
+  }
+
+  /**
+   * `hold` names the users whose rate another rule holds: the data cap's FUP rate, for a
+   * customer over the month's limit. A plan's rate (changeGroupRate, and changeUserRate with
+   * announce) skips their sessions, and the data cap, which hears of the plan change
+   * (onPlanChange), sends them what their new plan gives them. Without this, a throttled
+   * customer got the plan's full speed until the data cap throttled them again, a moment later,
+   * or, when that CoA-Request was lost, until their next accounting update. Returns the undo.
+   */
+  holdRates(hold: RateHold): () => void {
+    this.rateHold = hold;
+    return () => {
+      if (this.rateHold === hold) this.rateHold = null;
+    };
+  }
+
+  /** A plan's rate: sent to the sessions whose rate is not held, and the held ones counted. */
+  private async changePlanRate(
+    sessions: OpenSession[],
+    rateLimit: string,
+    silent?: SilentNases,
+  ): Promise<RateChangeReport> {
+    const held = await this.heldUsers(sessions);
+    const free = held.size ? sessions.filter((s) => !held.has(foldUsername(s.username))) : sessions;
+    const report = await this.changeRate(free, rateLimit, silent);
+    return { ...report, held: sessions.length - free.length };
+  }
+
+  /** The folded names of the sessions' users whose rate is held (none when that cannot be read). */
+  private async heldUsers(sessions: readonly OpenSession[]): Promise<Set<string>> {
+    if (!this.rateHold || sessions.length === 0) return new Set();
+    try {
+      const held = await this.rateHold([...new Set(sessions.map((s) => s.username))]);
+      return new Set(held.map(foldUsername));
+    } catch (err) {
+      // Sent to them too, as before there was a hold: the data cap throttles them again after.
+      this.log.warn(`cannot read whose rate the data cap holds: ${(err as Error).message}`);
+      return new Set();
+    }
   }
 
   /** A plan's data limit or FUP speeds changed, not its rate: onPlanChange's listeners hear of it. */
@@ -262,6 +309,7 @@ export class SessionControlService {
       rateLimit,
       sessions: sessions.length,
       reached,
+      held: 0,
       failures: [...summaries, ...failures].slice(0, MAX_FAILURES_SHOWN),
     };
   }
