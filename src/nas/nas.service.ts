@@ -171,6 +171,8 @@ export class NasService {
     const api = nas.routerOs;
     const network = isNasNetwork(row.nasname);
     const apiHost = !network ? api?.host : (settings?.apiHost ?? address);
+    const sealed = settings?.apiPassword;
+    const secrets = this.secrets;
     return {
       nas,
       coa: {
@@ -179,12 +181,17 @@ export class NasService {
         secret: row.secret,
       },
       routerOs:
-        api && apiHost && settings?.apiPassword
+        api && apiHost && sealed
           ? {
               key: apiHost === api.host ? nas.id : `${nas.id}@${apiHost}`,
               ...api,
               host: apiHost,
-              password: this.secrets.open(settings.apiPassword),
+              // Opened when the RouterOS API is used, not here: a password this SECRETS_KEY
+              // cannot open (the key changed) fails that call alone, and the CoA pushes and
+              // Disconnect-Requests to the NAS, which need only its shared secret, still go.
+              get password() {
+                return secrets.open(sealed);
+              },
             }
           : null,
     };

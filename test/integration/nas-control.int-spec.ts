@@ -7,6 +7,7 @@ import { until } from '../support/until';
 import { closedPort, startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { grew, scrapeMetrics } from '../support/metrics';
+import { SessionControlService } from '../../src/nas/control/session-control.service';
 
 const NAS_SECRET = 'coa-Shared-s3cret';
 const API_PASSWORD = 'api-Passw0rd-xyz';
@@ -357,8 +358,9 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     }
   });
 
-  it('updateProfile answers with the committed speeds when the push itself fails (a NAS whose stored API password SECRETS_KEY cannot open), and says why', async () => {
+  it('a NAS whose stored API password SECRETS_KEY cannot open still gets its CoA pushes and Disconnect-Requests; its RouterOS calls fail, saying why', async () => {
     const BROKEN_IP = '127.0.0.33';
+    const broken = await startCoaResponder({ secret: NAS_SECRET, mode: 'ack', host: BROKEN_IP });
     const {
       createNas: { id: brokenId },
     } = await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
@@ -366,7 +368,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         name: BROKEN_IP,
         secret: NAS_SECRET,
         type: 'mikrotik',
-        coaPort: coa.port,
+        coaPort: broken.port,
         routerOs: { host: '127.0.0.1', port: router.port, user: 'radgraph', password: 'x-Pw-1' },
       },
     });
@@ -376,17 +378,58 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
         'v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA',
         Number(brokenId),
       ]);
-      coa.setMode('ack');
       const c = await customer(true, undefined, BROKEN_IP);
       const { updateProfile } = await gqlData(
         api,
-        `mutation($id: ID!) { updateProfile(id: $id, input: { downloadRateKbps: 40960 }) { downloadRateKbps rateChange { rateLimit reached failures } } }`,
+        `mutation($id: ID!) { updateProfile(id: $id, input: { downloadRateKbps: 40960 }) { downloadRateKbps rateChange { rateLimit sessions reached failures } } }`,
         { id: c.profileId },
       );
+      expect(updateProfile).toEqual({
+        downloadRateKbps: 40960,
+        rateChange: { rateLimit: '5120k/40960k', sessions: 1, reached: 1, failures: [] },
+      });
+      expect(broken.received.map((r) => r.code)).toEqual(['CoA-Request']);
+      // A NAK sends the disconnect to the RouterOS fallback, whose password does not open.
+      broken.setMode('nak', { errorCause: 502 });
+      const { disconnectCustomer } = await gqlData(
+        api,
+        `mutation($id: ID!) { disconnectCustomer(id: $id) { ok method message } }`,
+        { id: c.id },
+      );
+      expect(disconnectCustomer).toMatchObject({ ok: false, method: 'routeros' });
+      expect(disconnectCustomer.message).toMatch(/SECRETS_KEY/);
+      expect(broken.received.map((r) => r.code)).toEqual(['CoA-Request', 'Disconnect-Request']);
+    } finally {
+      await broken.close();
+      await db.query(
+        "UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'User-Request' WHERE nasipaddress = ?",
+        [BROKEN_IP],
+      );
+      await gqlData(api, `mutation($id: ID!) { deleteNas(id: $id) }`, { id: brokenId });
+    }
+  });
+
+  it('updateProfile answers with the committed speeds when the push fails as a whole after the commit, and says why', async () => {
+    coa.setMode('ack');
+    const c = await customer(true);
+    const push = jest
+      .spyOn(api.app.get(SessionControlService), 'changeGroupRate')
+      .mockRejectedValueOnce(new Error('Connection lost: The server closed the connection.'));
+    try {
+      const { updateProfile } = await gqlData(
+        api,
+        `mutation($id: ID!) { updateProfile(id: $id, input: { downloadRateKbps: 40960 }) { downloadRateKbps rateChange { rateLimit reached held failures } } }`,
+        { id: c.profileId },
+      );
+      expect(push).toHaveBeenCalledTimes(1);
       expect(updateProfile.downloadRateKbps).toBe(40960);
-      expect(updateProfile.rateChange).toMatchObject({ rateLimit: '5120k/40960k', reached: 0 });
+      expect(updateProfile.rateChange).toMatchObject({
+        rateLimit: '5120k/40960k',
+        reached: 0,
+        held: 0,
+      });
       expect(updateProfile.rateChange.failures).toEqual([
-        expect.stringMatching(/^not pushed: .*SECRETS_KEY.*next login/),
+        expect.stringMatching(/^not pushed: Connection lost.*next login/),
       ]);
       const [row] = await db.query<{ value: string }>(
         "SELECT value FROM radgroupreply WHERE groupname = ? AND attribute = 'Mikrotik-Rate-Limit'",
@@ -394,11 +437,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
       );
       expect(row.value).toBe('5120k/40960k');
     } finally {
-      await db.query(
-        "UPDATE radacct SET acctstoptime = acctstarttime, acctterminatecause = 'User-Request' WHERE nasipaddress = ?",
-        [BROKEN_IP],
-      );
-      await gqlData(api, `mutation($id: ID!) { deleteNas(id: $id) }`, { id: brokenId });
+      push.mockRestore();
     }
   });
 

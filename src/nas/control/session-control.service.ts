@@ -92,7 +92,15 @@ export class SessionControlService {
       this.log,
       sessions,
       await Promise.all(
-        sessions.map(async (s) => this.disconnectSession(s, await access(s.nasIpAddress))),
+        sessions.map(async (s): Promise<SessionOutcome> => {
+          try {
+            return await this.disconnectSession(s, await access(s.nasIpAddress));
+          } catch (err) {
+            // One session's failure (its NAS's settings unreadable) fails that session alone.
+            const why = (err as Error).message;
+            return { ok: false, method: 'none', message: `session ${s.acctSessionId}: ${why}` };
+          }
+        }),
       ),
     );
     const ok = outcomes.every((o) => o.ok);
@@ -279,7 +287,12 @@ export class SessionControlService {
     const worker = async () => {
       while (next < sessions.length) {
         const s = sessions[next++];
-        const nas = await access(s.nasIpAddress);
+        // One NAS whose settings cannot be read must not stop the push to the others.
+        const nas = await access(s.nasIpAddress).catch((err: Error) => err);
+        if (nas instanceof Error) {
+          failures.push(`${s.username}: cannot read NAS ${s.nasIpAddress}: ${nas.message}`);
+          continue;
+        }
         if (!nas) {
           failures.push(`${s.username}: unknown NAS ${s.nasIpAddress}`);
           continue;
