@@ -399,6 +399,20 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
       expect(disconnectCustomer).toMatchObject({ ok: false, method: 'routeros' });
       expect(disconnectCustomer.message).toMatch(/SECRETS_KEY/);
       expect(broken.received.map((r) => r.code)).toEqual(['CoA-Request', 'Disconnect-Request']);
+      // reconcileNas cannot log in: CONFLICT, saying what to do, not an internal error.
+      const error = await gqlError(
+        api,
+        `mutation($id: ID!) { reconcileNas(nasId: $id) { nasId } }`,
+        { id: brokenId },
+      );
+      expect(error.extensions).toMatchObject({
+        code: 'CONFLICT',
+        field: 'nasId',
+        reason: 'NAS_PASSWORD_UNREADABLE',
+      });
+      expect(error.message).toMatch(
+        /^NAS 127\.0\.0\.33: .*SECRETS_KEY.*set it again with updateNas$/,
+      );
     } finally {
       await broken.close();
       await db.query(

@@ -16,6 +16,7 @@ import { RouterOsError, type PppActive } from '../routeros/routeros.types';
 import { NasService, type NasAccess } from '../nas.service';
 import type { ReconcileResult } from './models/reconcile-result.model';
 import { NasApiError } from './nas-api.error';
+import { SecretUnreadableError } from '../../common/crypto/secret-box';
 import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './routeros-fallback';
 import { AuditService } from '../../audit/audit.service';
@@ -73,9 +74,9 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
 
   /**
    * One NAS, by id: NOT_FOUND when unknown, BAD_USER_INPUT when it has no API settings, and a
-   * NasApiError (CONFLICT, reason NAS_UNREACHABLE / NAS_LOGIN_REFUSED / NAS_API_ERROR, the
-   * adapter's password-free message) when the router cannot be read; that is logged once, at
-   * warn, without a stack: the router's state, not a fault of radgraph's.
+   * NasApiError (CONFLICT, reason NAS_UNREACHABLE / NAS_LOGIN_REFUSED / NAS_API_ERROR /
+   * NAS_PASSWORD_UNREADABLE, a password-free message) when the router cannot be read; that is
+   * logged once, at warn, without a stack: the router's state, not a fault of radgraph's.
    */
   async reconcile(nasId: string): Promise<ReconcileResult> {
     const access = await this.nas.accessById(nasId, 'nasId');
@@ -139,7 +140,9 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
       nasAddresses: await this.nas.sessionAddresses(access.nas),
     });
     const active = await this.routerOs.listActive(access.routerOs!).catch((err: unknown) => {
-      throw err instanceof RouterOsError ? new NasApiError(access.nas.name, err) : err;
+      throw err instanceof RouterOsError || err instanceof SecretUnreadableError
+        ? new NasApiError(access.nas.name, err)
+        : err;
     });
     const { gone, routerOnly } = compare(open, active);
     const closed = await this.reaper.closeStale(gone.map((s) => s.id));
