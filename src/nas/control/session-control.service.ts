@@ -15,20 +15,10 @@ import { closeGone, type SessionOutcome } from './gone-sessions';
 import { SilentNases } from './silent-nases';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
-import { foldUsername } from '../../sessions/usernames';
-
-/** Sessions a profile's speed change reaches at once. */
-const RATE_CHANGE_PARALLEL = 16;
-const MAX_FAILURES_SHOWN = 20;
+import { coaSession, pushRate, RateHolds, type RateHold } from './rate-push';
 
 /** Whose plan changed: one customer's, or a FreeRADIUS group's (a profile's customers). */
 export type PlanTarget = { username: string } | { groupname: string };
-
-/**
- * Of these users (as radacct names them), those whose rate another rule holds this month (the
- * data cap's FUP rate), as stored: compared whatever the case (foldUsername).
- */
-export type RateHold = (usernames: readonly string[]) => Promise<readonly string[]>;
 
 /**
  * Acts on live sessions through their NAS: disconnects them (RFC 5176 Disconnect-Request, with
@@ -40,7 +30,7 @@ export type RateHold = (usernames: readonly string[]) => Promise<readonly string
 export class SessionControlService {
   private readonly log = new Logger('SessionControl');
   private readonly planListeners = new Set<(target: PlanTarget) => void>();
-  private rateHold: RateHold | null = null;
+  private readonly holds = new RateHolds();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -154,10 +144,7 @@ export class SessionControlService {
    * or, when that CoA-Request was lost, until their next accounting update. Returns the undo.
    */
   holdRates(hold: RateHold): () => void {
-    this.rateHold = hold;
-    return () => {
-      if (this.rateHold === hold) this.rateHold = null;
-    };
+    return this.holds.set(hold);
   }
 
   /** A plan's rate: sent to the sessions whose rate is not held, and the held ones counted. */
@@ -166,23 +153,9 @@ export class SessionControlService {
     rateLimit: string,
     silent?: SilentNases,
   ): Promise<RateChangeReport> {
-    const held = await this.heldUsers(sessions);
-    const free = held.size ? sessions.filter((s) => !held.has(foldUsername(s.username))) : sessions;
+    const free = await this.holds.unheld(sessions, this.log);
     const report = await this.changeRate(free, rateLimit, silent);
     return { ...report, held: sessions.length - free.length };
-  }
-
-  /** The folded names of the sessions' users whose rate is held (none when that cannot be read). */
-  private async heldUsers(sessions: readonly OpenSession[]): Promise<Set<string>> {
-    if (!this.rateHold || sessions.length === 0) return new Set();
-    try {
-      const held = await this.rateHold([...new Set(sessions.map((s) => s.username))]);
-      return new Set(held.map(foldUsername));
-    } catch (err) {
-      // Sent to them too, as before there was a hold: the data cap throttles them again after.
-      this.log.warn(`cannot read whose rate the data cap holds: ${(err as Error).message}`);
-      return new Set();
-    }
   }
 
   /** A plan's data limit or FUP speeds changed, not its rate: onPlanChange's listeners hear of it. */
@@ -274,57 +247,18 @@ export class SessionControlService {
    * `silent`: the push this is part of (silentNases); without it, this call is a push of its
    * own, and its report and log say which NAS routers it gave up on.
    */
-  private async changeRate(
+  private changeRate(
     sessions: OpenSession[],
     rateLimit: string,
     silent?: SilentNases,
   ): Promise<RateChangeReport> {
-    const access = this.accessCache();
-    const push = silent ?? this.silentNases();
-    const failures: string[] = [];
-    let reached = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < sessions.length) {
-        const s = sessions[next++];
-        // One NAS whose settings cannot be read must not stop the push to the others.
-        const nas = await access(s.nasIpAddress).catch((err: Error) => err);
-        if (nas instanceof Error) {
-          failures.push(`${s.username}: cannot read NAS ${s.nasIpAddress}: ${nas.message}`);
-          continue;
-        }
-        if (!nas) {
-          failures.push(`${s.username}: unknown NAS ${s.nasIpAddress}`);
-          continue;
-        }
-        if (push.givenUp(nas.coa.host)) {
-          failures.push(`${s.username}: ${push.skip(nas.coa.host)}`);
-          continue;
-        }
-        const result = await this.coa.changeRate(nas.coa, coaSession(s), rateLimit);
-        push.record(nas.coa.host, result);
-        if (result.ok) reached++;
-        else failures.push(`${s.username}: ${result.message}`);
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(RATE_CHANGE_PARALLEL, sessions.length) }, worker),
-    );
-    // A NAS given up on first, so that the reason is never cut from the report.
-    const summaries = silent ? [] : push.summaries();
-    for (const line of summaries) this.log.warn(`rate ${rateLimit}: ${line}`);
-    if (failures.length > 0) {
-      this.log.warn(
-        `rate ${rateLimit}: ${failures.length} of ${sessions.length} session(s) not reached`,
-      );
-    }
-    return {
+    return pushRate(
+      { coa: this.coa, access: this.accessCache(), log: this.log },
+      sessions,
       rateLimit,
-      sessions: sessions.length,
-      reached,
-      held: 0,
-      failures: [...summaries, ...failures].slice(0, MAX_FAILURES_SHOWN),
-    };
+      silent ?? this.silentNases(),
+      silent === undefined,
+    );
   }
 
   /** NAS access by nasname, read once per operation. */
@@ -339,12 +273,4 @@ export class SessionControlService {
       return found;
     };
   }
-}
-
-function coaSession(s: OpenSession) {
-  return {
-    userName: s.username,
-    acctSessionId: s.acctSessionId,
-    framedIpAddress: s.framedIpAddress,
-  };
 }
