@@ -10,7 +10,7 @@ import { rateLimit } from '../profiles/profile-rules';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
 import { UsagePeriodEntity } from './usage-period.entity';
-import { sqlDatetime } from '../common/sql/datetime';
+import { readSqlDatetime, sqlDatetime } from '../common/sql/datetime';
 import { inChunks, placeholders } from '../common/sql/in-list';
 
 /** How often the current month is written for FreeRADIUS (rg_usage_period). */
@@ -25,10 +25,23 @@ export const CHECK_AFTER_MS = 250;
 const PARALLEL_ACTIONS = 8;
 /** Users per query, at most (SQLite allows 32,766 parameters). */
 const CHECK_CHUNK = 1_000;
+/**
+ * A customer disconnected for the cap whose accounting still says they are online this long
+ * after the disconnect is disconnected again. Within it, the updates are those of the session
+ * that was ended: its Stop, retransmitted by the NAS until answered (RouterOS tries for several
+ * seconds, FreeRADIUS's detail reader may hold packets a little longer), and an Interim-Update
+ * sent just before the disconnect. A minute covers those with room to spare, and stays below
+ * any interim interval a NAS uses in practice (MikroTik's is at least a minute, usually five),
+ * so a session that went on is caught at its next interim. A constant: nothing about a
+ * deployment changes how long a NAS takes to report a session's end.
+ */
+export const DISCONNECT_AGAIN_AFTER_MS = 60_000;
 
 interface OverCap {
   username: string;
   fupRate: string | null;
+  /** When this month's disconnect was taken, if the user has one and an open session. */
+  disconnectedAt: Date | null;
 }
 
 /**
@@ -42,6 +55,9 @@ interface OverCap {
  * Once per customer and month (rg_cap_actions is claimed first, so one instance acts), unless
  * it did not get through: then the claim is given back and the next update tries again. The next
  * login is FreeRADIUS's business (radius-config): refused with a Reply-Message, or the FUP rate.
+ * A disconnected customer whose accounting still shows them online DISCONNECT_AGAIN_AFTER_MS
+ * after the disconnect (the NAS acknowledged it and the session went on, or answered that it had
+ * no such session and then reported it again) is disconnected again (disconnectAgain).
  * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is, and the
  * last month's FUP throttles are lifted from the sessions still online (liftThrottles).
  */
@@ -142,9 +158,16 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
     const due = retryable(this.failures, month, await this.overCap(usernames, month));
+    const graceEnd = this.clock.now().getTime() - DISCONNECT_AGAIN_AFTER_MS;
     // Several at a time: an action that fails may wait for the CoA timeouts and retries (4.5 s by
     // default), and one failing NAS must not hold back every other customer's action.
-    const acted = await inParallel(due, PARALLEL_ACTIONS, (over) => this.claimAndAct(over, month));
+    const acted = await inParallel(due, PARALLEL_ACTIONS, (over) => {
+      // A disconnect again only while the plan has no FUP rate (a plan change gave it back).
+      if (!over.disconnectedAt || over.fupRate) return this.claimAndAct(over, month);
+      // Disconnected a moment ago: the updates of the session it ended may still be arriving.
+      if (over.disconnectedAt.getTime() >= graceEnd) return Promise.resolve(null);
+      return this.disconnectAgain(over, over.disconnectedAt, month);
+    });
     return acted.flatMap((username) => (username ? [username] : []));
   }
 
@@ -159,6 +182,33 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 
+  /**
+   * Disconnects again a user still online after this month's disconnect (`disconnectedAt`); the
+   * user's name when this call did. The claim is the row's acted_at, moved to now only if it is
+   * still older than the grace (one instance wins); so the next try waits for a grace after
+   * this one. A disconnect that did not get through puts the earlier time back: the row stays
+   * (the customer was disconnected this month, and is over the cap), and the next update tries
+   * again, spaced out as a first disconnect's failures are.
+   */
+  private disconnectAgain(over: OverCap, disconnectedAt: Date, month: string) {
+    const now = this.clock.now();
+    const at = sqlDatetime(now);
+    const before = sqlDatetime(disconnectedAt);
+    const moveActedAt = (from: string, to: string, older: boolean) =>
+      this.affected(
+        `UPDATE rg_cap_actions SET acted_at = ? WHERE username = ? AND month = ? AND action = 'disconnect' AND acted_at ${older ? '<' : '='} ?`,
+        [to, over.username, month, from],
+      );
+    const graceEnd = sqlDatetime(new Date(now.getTime() - DISCONNECT_AGAIN_AFTER_MS));
+    return this.once(over.username, month, this.failures, {
+      what: `disconnect ${over.username} again, over the ${month} data limit`,
+      claim: async () => (await moveActedAt(graceEnd, at, true)) === 1,
+      act: () =>
+        this.act(over, month, Math.round((now.getTime() - disconnectedAt.getTime()) / 1000)),
+      unclaim: () => moveActedAt(at, before, false),
+    });
+  }
+
   /** claimAndAct (RetryBackoff under the user and month): the user's name when it acted. */
   private async once(
     username: string,
@@ -170,8 +220,11 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     return outcome === 'done' ? username : null;
   }
 
-  /** Throttles or disconnects an over-cap user; true when every open session was reached. */
-  private async act(over: OverCap, month: string): Promise<boolean> {
+  /**
+   * Throttles or disconnects an over-cap user; true when every open session was reached.
+   * `againAfter`: a disconnect again, this many seconds after the last one.
+   */
+  private async act(over: OverCap, month: string, againAfter?: number): Promise<boolean> {
     if (over.fupRate) {
       const report = await this.control.changeUserRate(over.username, over.fupRate, {
         announce: false,
@@ -183,8 +236,12 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       return done;
     }
     const result = await this.control.disconnectUser(over.username);
+    const what =
+      againAfter === undefined
+        ? 'disconnect'
+        : `still online ${againAfter} s after its disconnect: disconnecting again,`;
     this.log.log(
-      `${over.username} is over the ${month} data limit: disconnect ${result.ok ? 'done' : 'failed, to be tried again'} (${result.method}): ${result.message}`,
+      `${over.username} is over the ${month} data limit: ${what} ${result.ok ? 'done' : 'failed, to be tried again'} (${result.method}): ${result.message}`,
     );
     return result.ok;
   }
@@ -385,12 +442,18 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
       username: string;
       fupUp: number | null;
       fupDown: number | null;
+      disconnectedAt?: Date | string | null;
     }> = await this.transactions.alone((m) =>
       m.query(
-        `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown
+        // With this month's disconnect, if any, of a user still online (see disconnectAgain).
+        `SELECT c.username AS username, p.fup_upload_rate_kbps AS fupUp, p.fup_download_rate_kbps AS fupDown,
+           a.acted_at AS disconnectedAt
        FROM rg_customers c
        JOIN rg_profiles p ON p.id = c.profile_id
        JOIN rg_usage_monthly u ON u.username = c.username AND u.month = ?
+       LEFT JOIN rg_cap_actions a ON a.username = c.username AND a.month = u.month
+         AND a.action = 'disconnect'
+         AND EXISTS (SELECT 1 FROM radacct r WHERE r.acctstoptime IS NULL AND r.username = c.username)
        WHERE c.username IN (${placeholders(usernames.length)})
          AND p.data_limit_bytes IS NOT NULL
          AND CAST(u.upload_bytes AS DECIMAL(20, 0)) + u.download_bytes >= p.data_limit_bytes`,
@@ -400,6 +463,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     return rows.map((r) => ({
       username: r.username,
       fupRate: r.fupUp && r.fupDown ? rateLimit(r.fupUp, r.fupDown) : null,
+      disconnectedAt: r.disconnectedAt ? readSqlDatetime(r.disconnectedAt) : null,
     }));
   }
 

@@ -6,8 +6,12 @@
  * moving radgraph's clock, not by waiting.
  */
 import { performance } from 'node:perf_hooks';
+import { Logger } from '@nestjs/common';
 import { Clock } from '../../src/common/clock/clock';
-import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
+import {
+  DataCapEnforcer,
+  DISCONNECT_AGAIN_AFTER_MS,
+} from '../../src/usage/data-cap-enforcer.service';
 import { RunningApp, startApp } from '../support/app';
 import { runAll } from '../support/cleanup';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
@@ -78,13 +82,17 @@ describe('monthly data cap through FreeRADIUS', () => {
   const expectCode = (result: RadclientResult, expected: string) =>
     expectRadiusCode(result, expected, radius!);
 
-  /** Accounting through FreeRADIUS, as the NAS sends it; `bytes` downloaded so far. */
+  /**
+   * Accounting through FreeRADIUS, as the NAS sends it; `bytes` downloaded so far, reported at
+   * `at` (Unix seconds, now by default).
+   */
   async function account(
     username: string,
     session: string,
     status: string,
     seconds: number,
     bytes: bigint,
+    at = Math.floor(Date.now() / 1000),
   ) {
     const result = await radclient({
       port: radius!.acctPort,
@@ -97,7 +105,7 @@ describe('monthly data cap through FreeRADIUS', () => {
         'NAS-IP-Address': NAS,
         'NAS-Port': '15728640',
         'Framed-IP-Address': '100.64.7.7',
-        'Event-Timestamp': String(Math.floor(Date.now() / 1000)),
+        'Event-Timestamp': String(at),
         'Acct-Session-Time': String(seconds),
         'Acct-Input-Octets': '1000',
         'Acct-Output-Octets': String(bytes & 0xffffffffn),
@@ -298,5 +306,90 @@ describe('monthly data cap through FreeRADIUS', () => {
     // Acknowledged this time: the claim stays, and the next update sends nothing more.
     await account('cap.carol', 'cap-c-1', 'Interim-Update', 900, (GiB * 14n) / 10n);
     expect(await requestsFor('cap.carol', sent + 2, 1000)).toHaveLength(sent + 1);
+  });
+
+  /** radgraph's clock `ms` ahead of the real one, until the mocks are restored. */
+  const clockAhead = (ms: number) =>
+    jest.spyOn(api!.app.get(Clock), 'now').mockImplementation(() => new Date(Date.now() + ms));
+
+  /** The DataCap log lines, from now until the mocks are restored. */
+  function dataCapLog(): string[] {
+    const lines: string[] = [];
+    const log = Logger.prototype.log.bind(Logger.prototype);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message) {
+      if (typeof message === 'string') lines.push(message);
+      return log.call(this, message);
+    });
+    return lines;
+  }
+
+  it('a customer the NAS left online after the disconnect is disconnected again, once the grace is over', async () => {
+    await customer('cap.erin', { name: 'Cap 1G again', dataLimitBytes: String(GiB) });
+    expectCode(await login('cap.erin'), 'Access-Accept');
+    await account('cap.erin', 'cap-e-1', 'Start', 0, 0n);
+    await account('cap.erin', 'cap-e-1', 'Interim-Update', 300, (GiB * 12n) / 10n);
+    const [first] = await requestsFor('cap.erin', 1, 3000);
+    expect(first?.code).toBe('Disconnect-Request');
+    // The NAS acknowledged it, but the session goes on. Within the grace, its updates may be
+    // the ended session's last ones: nothing more.
+    await account('cap.erin', 'cap-e-1', 'Interim-Update', 360, (GiB * 13n) / 10n);
+    expect(await requestsFor('cap.erin', 2, 1500)).toHaveLength(1);
+    // Still reported once the grace is over: it is online, and disconnected again.
+    const lines = dataCapLog();
+    try {
+      clockAhead(DISCONNECT_AGAIN_AFTER_MS + 5_000);
+      await account('cap.erin', 'cap-e-1', 'Interim-Update', 420, (GiB * 14n) / 10n);
+      const [, again] = await requestsFor('cap.erin', 2, 3000);
+      expect(again?.code).toBe('Disconnect-Request');
+      expect(again.attributes['Acct-Session-Id']).toBe('cap-e-1');
+      await until(
+        () =>
+          lines.some((l) =>
+            /^cap\.erin .*still online \d+ s after its disconnect: disconnecting again, done/.test(
+              l,
+            ),
+          ),
+        'the log line of the disconnect again',
+      );
+      // And the next grace runs from this disconnect.
+      await account('cap.erin', 'cap-e-1', 'Interim-Update', 480, (GiB * 15n) / 10n);
+      expect(await requestsFor('cap.erin', 3, 1500)).toHaveLength(2);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it('a session closed on a NAK 503 that its NAS reports again after the grace is reopened and disconnected again', async () => {
+    await customer('cap.fred', { name: 'Cap 1G gone', dataLimitBytes: String(GiB) });
+    expectCode(await login('cap.fred'), 'Access-Accept');
+    const row = async () =>
+      (
+        await db.query<{ stop: unknown; cause: string | null }>(
+          "SELECT acctstoptime AS stop, acctterminatecause AS cause FROM radacct WHERE acctsessionid = 'cap-f-1'",
+        )
+      )[0];
+    const t = Math.floor(Date.now() / 1000);
+    coa!.setMode('nak'); // 503 Session-Context-Not-Found
+    try {
+      await account('cap.fred', 'cap-f-1', 'Start', 0, 0n, t - 300);
+      await account('cap.fred', 'cap-f-1', 'Interim-Update', 300, (GiB * 12n) / 10n, t);
+      const [first] = await requestsFor('cap.fred', 1, 3000);
+      expect(first?.code).toBe('Disconnect-Request');
+      await until(async () => (await row()).cause === 'Stale-Session', 'the row to be closed');
+    } finally {
+      coa!.setMode('ack');
+    }
+    // The NAS had the session after all: its next Interim-Update, after the grace, reopens it,
+    // and the customer, still over the cap, is disconnected again.
+    try {
+      clockAhead(DISCONNECT_AGAIN_AFTER_MS + 5_000);
+      await account('cap.fred', 'cap-f-1', 'Interim-Update', 360, (GiB * 13n) / 10n, t + 60);
+      await until(async () => (await row()).stop === null, 'the row to be reopened');
+      const [, again] = await requestsFor('cap.fred', 2, 3000);
+      expect(again?.code).toBe('Disconnect-Request');
+      expect(again.attributes['Acct-Session-Id']).toBe('cap-f-1');
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 });

@@ -1,7 +1,13 @@
+import { Logger } from '@nestjs/common';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { Clock } from '../../src/common/clock/clock';
+import { readSqlDatetime } from '../../src/common/sql/datetime';
 import { SessionControlService } from '../../src/nas/control/session-control.service';
-import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
+import {
+  CHECK_AFTER_MS,
+  DataCapEnforcer,
+  DISCONNECT_AGAIN_AFTER_MS,
+} from '../../src/usage/data-cap-enforcer.service';
 import { startApp, type RunningApp } from '../support/app';
 import { createProfile, gqlData, gqlError } from '../support/graphql';
 import {
@@ -288,6 +294,101 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
         capActedAt: '2026-11-20T00:00:00.000Z',
       });
       expect(await enforcer.check(['cap.claim'])).toEqual([]); // once a month
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
+  it('disconnects again a customer still online a grace after the disconnect: one instance, once per try, the claim kept when it fails', async () => {
+    await customer('cap.again');
+    const T0 = Date.UTC(2026, 10, 21) / 1000;
+    const at = (seconds: number) => new Date((T0 + seconds) * 1000);
+    const clock = jest.spyOn(api.app.get(Clock), 'now').mockReturnValue(at(0));
+    let ok = true;
+    const disconnected = jest
+      .spyOn(api.app.get(SessionControlService), 'disconnectUser')
+      .mockImplementation(() =>
+        Promise.resolve({ ok, method: 'coa', message: ok ? 'test ack' : 'test timeout' }),
+      );
+    const calls = () => disconnected.mock.calls.filter(([u]) => u === 'cap.again').length;
+    const lines: string[] = [];
+    const log = Logger.prototype.log.bind(Logger.prototype);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(function (this: Logger, message) {
+      if (typeof message === 'string') lines.push(message);
+      return log.call(this, message);
+    });
+    const actedAt = async () =>
+      (
+        await db.query<{ action: string; at: Date | string }>(
+          "SELECT action, acted_at AS at FROM rg_cap_actions WHERE username = 'cap.again' AND month = '2026-11'",
+        )
+      ).map((r) => [r.action, readSqlDatetime(r.at)]);
+    const s = { username: 'cap.again', sessionId: 'again-1' };
+    let n = 0;
+    /** An Interim-Update of the session (over the cap), and the check it brings. */
+    const interim = async () => {
+      n++;
+      await send('Interim-Update', {
+        ...s,
+        eventTime: T0 + 60 * n,
+        sessionTime: 60 * n,
+        outputOctets: 2n * GiB + BigInt(n),
+      });
+      await new Promise((resolve) => setTimeout(resolve, CHECK_AFTER_MS * 3));
+    };
+    try {
+      await send('Start', { ...s, eventTime: T0 - 60 });
+      await interim();
+      await until(() => calls() === 1, 'the first disconnect');
+      await until(async () => (await actedAt()).length === 1, 'the claim');
+      expect(await actedAt()).toEqual([['disconnect', at(0)]]);
+
+      // Within the grace: the session's updates may be those it sent before it ended.
+      clock.mockReturnValue(at(DISCONNECT_AGAIN_AFTER_MS / 1000 - 1));
+      await interim();
+      expect(calls()).toBe(1);
+
+      // After it, still online: disconnected again. This one fails: the row keeps its time
+      // (the customer is still the month's disconnected one), and the next update tries again.
+      const later = DISCONNECT_AGAIN_AFTER_MS / 1000 + 1;
+      clock.mockReturnValue(at(later));
+      ok = false;
+      await interim();
+      await until(() => calls() === 2, 'the disconnect again');
+      await until(
+        () =>
+          lines.some((l) =>
+            l.includes('still online 61 s after its disconnect: disconnecting again, failed'),
+          ),
+        'the failure to be logged',
+      );
+      expect(await actedAt()).toEqual([['disconnect', at(0)]]);
+      ok = true;
+      await interim();
+      await until(() => calls() === 3, 'the disconnect tried again');
+      expect(lines).toContain(
+        'cap.again is over the 2026-11 data limit: still online 61 s after its disconnect: disconnecting again, done (coa): test ack',
+      );
+      expect(await actedAt()).toEqual([['disconnect', at(later)]]);
+      // The grace runs from this disconnect again.
+      await interim();
+      expect(calls()).toBe(3);
+
+      // Two instances checking at once: one disconnects.
+      clock.mockReturnValue(at(later + DISCONNECT_AGAIN_AFTER_MS / 1000 + 1));
+      const enforcer = api.app.get(DataCapEnforcer);
+      const [a, b] = await Promise.all([
+        enforcer.check(['cap.again']),
+        enforcer.check(['cap.again']),
+      ]);
+      expect([...a, ...b]).toEqual(['cap.again']);
+      expect(calls()).toBe(4);
+
+      // Offline: nothing to disconnect, whatever the updates that come late.
+      await send('Stop', { ...s, eventTime: T0 + 60 * (n + 1), sessionTime: 60 * (n + 1) });
+      clock.mockReturnValue(at(later + 3 * (DISCONNECT_AGAIN_AFTER_MS / 1000)));
+      expect(await enforcer.check(['cap.again'])).toEqual([]);
+      expect(calls()).toBe(4);
     } finally {
       jest.restoreAllMocks();
     }
