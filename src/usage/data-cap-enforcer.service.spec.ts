@@ -2,7 +2,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { TransactionsService } from '../database/transactions.service';
 import type { SessionControlService } from '../nas/control/session-control.service';
 import type { SessionEventBus } from '../sessions/events/session-event-bus.service';
-import { DataCapEnforcer, previousMonth } from './data-cap-enforcer.service';
+import { CapActionStore } from './cap-action.store';
+import { previousMonth } from './cap-resets';
+import { DataCapEnforcer } from './data-cap-enforcer.service';
 
 /** The enforcer's retry rule, with its database and NAS control faked. */
 function enforcer(disconnectOk: () => boolean) {
@@ -28,15 +30,16 @@ function enforcer(disconnectOk: () => boolean) {
   const disconnectUser = jest.fn(() =>
     Promise.resolve({ ok: disconnectOk(), method: 'coa', message: 'test' }),
   );
+  const transactions = {
+    run: (work: (m: EntityManager) => unknown) => work(manager),
+    alone: (work: (m: EntityManager) => unknown) => work(manager),
+  } as unknown as TransactionsService;
   const e = new DataCapEnforcer(
-    { options: { type: 'mariadb' } } as unknown as DataSource,
     { month: () => '2026-12', now: () => new Date() },
     {} as SessionEventBus,
     { disconnectUser } as unknown as SessionControlService,
-    {
-      run: (work: (m: EntityManager) => unknown) => work(manager),
-      alone: (work: (m: EntityManager) => unknown) => work(manager),
-    } as unknown as TransactionsService,
+    transactions,
+    new CapActionStore({ options: { type: 'mariadb' } } as unknown as DataSource, transactions),
   );
   return { e, disconnectUser, claims };
 }
