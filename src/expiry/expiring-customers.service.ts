@@ -10,6 +10,8 @@ import { ExpiryActionKind } from './expiry-action-kind';
 import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
 import { foldUsername } from '../sessions/usernames';
 import { placeholders } from '../common/sql/in-list';
+import { readSqlDatetime } from '../common/sql/datetime';
+import { disconnectedSql, STILL_ALIVE_GRACE_MS, stillAliveSql } from './still-alive';
 
 /** The widest window `expiringCustomers(withinDays)` takes: ten years. */
 export const MAX_WITHIN_DAYS = 3660;
@@ -78,14 +80,18 @@ export class ExpiringCustomersService {
   /**
    * Customers with an open session whose expiresAt is at or before `now`, and an open session
    * not yet disconnected for that expiresAt (none, when the disconnect failed; or one begun
-   * after it): up to `limit` with an id above `afterId`, by id, each with the radacctid of its
-   * newest open session (null when they all closed meanwhile).
+   * after it), or still alive after it (an accounting change later than its grace: see
+   * still-alive.ts): up to `limit` with an id above `afterId`, by id, each with the radacctid
+   * of its newest open session (null when they all closed meanwhile) and, when one is still
+   * alive, how many seconds after the disconnect it last changed.
    */
   async expiredOnline(
     now: Date,
     afterId: number,
     limit: number,
-  ): Promise<Array<{ customer: CustomerEntity; newestSession: string | null }>> {
+  ): Promise<
+    Array<{ customer: CustomerEntity; newestSession: string | null; aliveAfterS: number | null }>
+  > {
     const customers = await this.query()
       .where('c.expires_at <= :now', { now })
       // The action is a constant of ours, never input.
@@ -93,7 +99,7 @@ export class ExpiringCustomersService {
         `EXISTS (SELECT 1 FROM radacct a WHERE a.acctstoptime IS NULL AND a.username = c.username
            AND NOT EXISTS (SELECT 1 FROM rg_expiry_actions x WHERE x.customer_id = c.id
              AND x.expires_at = c.expires_at AND x.action = '${ExpiryActionKind.DISCONNECT}'
-             AND x.radacct_id >= a.radacctid))`,
+             AND ${disconnectedSql('x', 'a')}))`,
       )
       .andWhere('c.id > :afterId', { afterId })
       .orderBy('c.id', 'ASC')
@@ -109,10 +115,39 @@ export class ExpiringCustomersService {
       );
     // By the folded name: radacct may hold the login in another case (usernames.ts).
     const byUser = new Map(newest.map((n) => [foldUsername(n.username), String(n.newest)]));
+    const alive = await this.stillAlive(customers.map((c) => c.id));
     return customers.map((customer) => ({
       customer,
       newestSession: byUser.get(foldUsername(customer.username)) ?? null,
+      aliveAfterS: alive.get(String(customer.id)) ?? null,
     }));
+  }
+
+  /**
+   * Of these customers, the ones with a session still alive after its disconnect: how many
+   * seconds after it (the grace included) the latest of them changed, by customer id.
+   */
+  private async stillAlive(ids: number[]): Promise<Map<string, number>> {
+    const rows: Array<{ id: number | string; seen: Date | string; after: Date | string }> =
+      await this.dataSource.query(
+        `SELECT c.id AS id, MAX(a.rg_seen_at) AS seen, MAX(x.alive_after) AS after
+         FROM rg_customers c
+         JOIN rg_expiry_actions x ON x.customer_id = c.id AND x.expires_at = c.expires_at
+           AND x.action = '${ExpiryActionKind.DISCONNECT}'
+         JOIN radacct a ON a.username = c.username AND a.acctstoptime IS NULL
+           AND ${stillAliveSql('x', 'a')}
+         WHERE c.id IN (${placeholders(ids.length)})
+         GROUP BY c.id`,
+        ids,
+      );
+    const seconds = (r: (typeof rows)[number]) =>
+      Math.round(
+        (readSqlDatetime(r.seen).getTime() -
+          readSqlDatetime(r.after).getTime() +
+          STILL_ALIVE_GRACE_MS) /
+          1000,
+      );
+    return new Map(rows.map((r) => [String(r.id), seconds(r)]));
   }
 
   /**

@@ -7,7 +7,8 @@ import type { ExpiryActionKind } from './expiry-action-kind';
  * action), claimed before acting, so each action happens once (on one instance), and a
  * customer renewed to a later expiresAt is handled again. A reminder is done once its row is
  * there; a disconnect holds the newest session it got through for (radacctId), and is claimed
- * again when it failed, or for a session begun after it (ExpiryActions).
+ * again when it failed, for a session begun after it, or for one of its sessions still alive
+ * well after it (aliveAfter; ExpiryActions).
  */
 @Entity({ name: 'rg_expiry_actions' })
 export class ExpiryActionEntity {
@@ -30,6 +31,15 @@ export class ExpiryActionEntity {
    */
   @Column({ name: 'radacct_id', type: 'bigint', nullable: true })
   radacctId!: string | null;
+
+  /**
+   * A disconnect that got through: when it did plus STILL_ALIVE_GRACE_MS, by the database's
+   * clock in the form radacct.rg_seen_at takes (so the two compare as they are). An open
+   * session up to radacctId with an accounting change (rg_seen_at) after this is still alive,
+   * and is disconnected again. Null until one got through.
+   */
+  @Column({ name: 'alive_after', type: 'datetime', nullable: true })
+  aliveAfter!: Date | null;
 
   /**
    * A disconnect in flight: claimed until then (the database's clock). Cleared when it is over;

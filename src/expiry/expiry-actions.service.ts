@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { leaseSql, type LeaseSql } from '../common/jobs/job-leases.service';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { ExpiryActionEntity } from './expiry-action.entity';
+import { aliveAfterSql, stillAliveSql } from './still-alive';
 
 /**
  * How long a disconnect in flight keeps its claim: far longer than the CoA tries and the RouterOS
@@ -19,16 +20,24 @@ export const DISCONNECT_CLAIM_MS = 5 * 60_000;
  * - A reminder is claimed once (INSERT IGNORE), for good.
  * - A disconnect is claimed for a while (claimed_until, the database's clock), for the
  *   customer's open sessions up to the newest; `settleDisconnect` then records that newest
- *   session when it got through, or gives the claim back when it did not. It can be claimed
- *   again when it failed, when its instance died in flight, or for a session begun after the
- *   one it got through for (the customer logged in again while expired).
+ *   session when it got through, with the time after which its sessions count as still alive
+ *   (alive_after: then plus STILL_ALIVE_GRACE_MS, by the database's clock), or gives the claim
+ *   back when it did not. It can be claimed again when it failed, when its instance died in
+ *   flight, for a session begun after the one it got through for (the customer logged in
+ *   again while expired), or for one of its sessions still open with an accounting change
+ *   (radacct.rg_seen_at) after alive_after: the NAS acknowledged but kept the session, or
+ *   answered 503 and the row closed as Stale-Session was reopened by its next Interim-Update.
+ *   rg_seen_at is the database's clock, so alive_after is too, never this instance's (nor the
+ *   injectable Clock): a skewed host cannot hide a live session, or see one too early.
  */
 @Injectable()
 export class ExpiryActions {
   private readonly insert: string;
   private readonly sql: LeaseSql;
+  private readonly aliveAfter: { sql: string; param: unknown };
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.aliveAfter = aliveAfterSql(dataSource);
     const ignore = dataSource.options.type === 'better-sqlite3' ? 'OR IGNORE' : 'IGNORE';
     // Only while expiresAt is still the customer's (renewed since the run read it: nothing to do).
     this.insert = `INSERT ${ignore} INTO rg_expiry_actions (customer_id, expires_at, action, acted_at)
@@ -58,8 +67,11 @@ export class ExpiryActions {
 
   /**
    * True for the one caller that may disconnect the customer's open sessions up to
-   * `newestSession` (a radacctid) for this expiry: none of them was disconnected for it yet,
-   * and no disconnect for it is in flight. The caller then settles it (settleDisconnect).
+   * `newestSession` (a radacctid) for this expiry: one of them was not disconnected for it yet
+   * (none was; or one begun after the last disconnect), or is still alive after it (an
+   * accounting change later than alive_after), and no disconnect for it is in flight. The
+   * caller then settles it (settleDisconnect), which moves alive_after on: one caller per
+   * change.
    * Only while `expiresAt` is still the customer's: one renewed since the run read it (an
    * operator's renewCustomer while the run was on its way) is not claimed, so not disconnected.
    */
@@ -75,7 +87,10 @@ export class ExpiryActions {
     const claimed = await this.run(
       `UPDATE rg_expiry_actions SET claimed_until = ${until}, acted_at = ?
        WHERE customer_id = ? AND expires_at = ? AND action = ?
-         AND (radacct_id IS NULL OR radacct_id < ?)
+         AND (radacct_id IS NULL OR radacct_id < ?
+           OR EXISTS (SELECT 1 FROM rg_customers c JOIN radacct a ON a.username = c.username
+             WHERE c.id = rg_expiry_actions.customer_id AND a.acctstoptime IS NULL
+               AND ${stillAliveSql('rg_expiry_actions', 'a')}))
          AND (claimed_until IS NULL OR claimed_until < ${dbNow})
          AND EXISTS (SELECT 1 FROM rg_customers c
            WHERE c.id = rg_expiry_actions.customer_id AND c.expires_at = rg_expiry_actions.expires_at)`,
@@ -93,18 +108,25 @@ export class ExpiryActions {
 
   /**
    * Ends a claimed disconnect: with `newestSession`, it got through, and the sessions up to that
-   * one are done; with null, it did not, and the claim is given back (the next run tries again).
+   * one are done unless still alive after the grace from now (alive_after); with null, it did
+   * not, and the claim is given back (the next run tries again). radacct_id never goes down: a
+   * disconnect again of an older session still alive keeps the newer ones done.
    */
   async settleDisconnect(
     customerId: number,
     expiresAt: Date,
     newestSession: string | null,
   ): Promise<void> {
+    const done =
+      ', radacct_id = CASE WHEN radacct_id IS NULL OR radacct_id < ? THEN ? ELSE radacct_id END' +
+      `, alive_after = ${this.aliveAfter.sql}`;
     await this.run(
-      `UPDATE rg_expiry_actions SET claimed_until = NULL${newestSession === null ? '' : ', radacct_id = ?'}
+      `UPDATE rg_expiry_actions SET claimed_until = NULL${newestSession === null ? '' : done}
        WHERE customer_id = ? AND expires_at = ? AND action = ?`,
       [
-        ...(newestSession === null ? [] : [Number(newestSession)]),
+        ...(newestSession === null
+          ? []
+          : [Number(newestSession), Number(newestSession), this.aliveAfter.param]),
         customerId,
         this.datetime('expiresAt', expiresAt),
         ExpiryActionKind.DISCONNECT,

@@ -39,11 +39,18 @@ const PARALLEL_DISCONNECTS = 8;
  *   through (no ACK, the NAS unreachable, the instance killed before sending it) is tried again
  *   at later runs, spaced out after two failures in a row (RetryBackoff); a session begun after
  *   a disconnect that got through (FreeRADIUS let the customer in: its clock or this
- *   instance's is off) is disconnected too;
+ *   instance's is off) is disconnected too, and so is a session the disconnect got through for
+ *   that is still alive: its row open, with an accounting change (radacct.rg_seen_at, the
+ *   database's clock) more than STILL_ALIVE_GRACE_MS (60 s: its Stop, or an Interim-Update
+ *   already sent, may arrive that late) after the disconnect. That is a NAS that acknowledged
+ *   the Disconnect-Request but kept the session, or one that answered 503 (or RouterOS found
+ *   none of the user's sessions), so the row was closed as Stale-Session, and then reported it
+ *   again: its Interim-Update reopened the same row (same radacctid);
  * - a customer, not suspended, whose expiresAt is within EXPIRY_REMINDER_DAYS gets one
  *   customerExpiring event: to subscribers, and to WEBHOOK_URL when set (in the background).
- * Each happens once per (customer, expiresAt), a disconnect once per session: a renewed
- * customer is handled again at the new expiry. Every instance ticks, the one holding the
+ * Each happens once per (customer, expiresAt), a disconnect once per session (and again, a
+ * grace after each, while the session stays alive): a renewed customer is handled again at
+ * the new expiry. Every instance ticks, the one holding the
  * lease acts (JobLeases), and each action is claimed first (rg_expiry_actions), so overlapping
  * runs cannot repeat one.
  */
@@ -141,7 +148,7 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
           this.failures.due(String(e.customer.id), e.customer.expiresAt!.toISOString()),
       );
       const outcomes = await inParallel(due, PARALLEL_DISCONNECTS, (e) =>
-        this.disconnect(e.customer, e.newestSession!, now),
+        this.disconnect(e.customer, e.newestSession!, e.aliveAfterS, now),
       );
       counts.disconnected += outcomes.filter((o) => o === 'done').length;
       counts.failed += outcomes.filter((o) => o === 'failed').length;
@@ -155,14 +162,27 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  /** Disconnects the customer's open sessions up to `newestSession`, unless claimed elsewhere. */
-  private disconnect(c: CustomerEntity, newestSession: string, now: Date): Promise<ClaimedOutcome> {
+  /**
+   * Disconnects the customer's open sessions up to `newestSession`, unless claimed elsewhere;
+   * `aliveAfterS`: one of them is still alive that many seconds after its disconnect.
+   */
+  private disconnect(
+    c: CustomerEntity,
+    newestSession: string,
+    aliveAfterS: number | null,
+    now: Date,
+  ): Promise<ClaimedOutcome> {
     const expiresAt = c.expiresAt!;
     const line = `${c.username} expired at ${expiresAt.toISOString()} while online: disconnect`;
+    const again =
+      aliveAfterS === null
+        ? ''
+        : `${c.username} expired at ${expiresAt.toISOString()} is still online ${aliveAfterS} s after its disconnect (an accounting change of its session): disconnecting again`;
     return claimAndAct(this.log, this.failures, String(c.id), expiresAt.toISOString(), {
       what: `disconnect ${c.username}, expired at ${expiresAt.toISOString()}`,
       claim: () => this.actions.claimDisconnect(c.id, expiresAt, newestSession, now),
       act: async () => {
+        if (again) this.log.log(again);
         const result = await this.control.disconnectUser(c.username);
         if (result.ok) {
           this.log.log(`${line} done (${result.method}): ${result.message}`);

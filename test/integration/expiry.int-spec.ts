@@ -5,6 +5,7 @@ import { Clock } from '../../src/common/clock/clock';
 import { JobLeases } from '../../src/common/jobs/job-leases.service';
 import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
 import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
+import { STILL_ALIVE_GRACE_MS } from '../../src/expiry/still-alive';
 import { ExpiringCustomersService } from '../../src/expiry/expiring-customers.service';
 import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
@@ -12,6 +13,7 @@ import { runAll } from '../support/cleanup';
 import { LogCapture } from '../support/log-capture';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
+import { accountingRequest, RadiusTestClient, sessionAttributes } from '../support/radius-packets';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -241,7 +243,8 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       const c = await customer(30, true, 'retry');
       const expired = new Date(c.expiresAt.getTime() + 1000);
       at(expired);
-      coa.setMode('nak');
+      // Not 503 (Session-Context-Not-Found): that one finds the session gone, and is done.
+      coa.setMode('nak', { errorCause: 506 });
       const first = await job.runOnce();
       expect(disconnectsOf(c.username)).toHaveLength(1);
       expect(first).toMatchObject({ disconnected: 0, disconnectsFailed: 1 });
@@ -287,6 +290,155 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       expect(sent).toHaveLength(2);
       expect(sent[1].attributes).toMatchObject({ 'Acct-Session-Id': '81c2aaaa' });
       await job.runOnce();
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+    });
+
+    /** A session started through the accounting listener (as a NAS would); its radacctid. */
+    async function startSession(username: string, sessionId: string, eventTime: number) {
+      await account('Start', username, sessionId, eventTime);
+      const [row] = await db.query<{ id: string | number }>(
+        'SELECT radacctid AS id FROM radacct WHERE acctsessionid = ?',
+        [sessionId],
+      );
+      return String(row.id);
+    }
+
+    /** One accounting packet through the listener, answered (so written). */
+    async function account(
+      status: 'Start' | 'Interim-Update',
+      username: string,
+      sessionId: string,
+      eventTime: number,
+      octets = 0n,
+    ) {
+      const radius = await RadiusTestClient.open();
+      try {
+        const packet = accountingRequest(
+          NAS_SECRET,
+          sessionAttributes(status, {
+            username,
+            sessionId,
+            eventTime,
+            sessionTime: eventTime - START_TIME,
+            inputOctets: octets,
+            outputOctets: octets,
+          }),
+        );
+        expect(await radius.send(packet, api.config.radiusAcctPort, 5000)).not.toBeNull();
+      } finally {
+        await radius.close();
+      }
+    }
+
+    /** The row of this session now. */
+    const row = async (sessionId: string) =>
+      (
+        await db.query<{ id: string | number; stop: unknown; cause: string; input: string }>(
+          `SELECT radacctid AS id, acctstoptime AS stop, acctterminatecause AS cause,
+             acctinputoctets AS input FROM radacct WHERE acctsessionid = ?`,
+          [sessionId],
+        )
+      )[0];
+
+    /**
+     * What `seconds` passing does to the database's clock, for a settled disconnect and its
+     * customer's rows: their times move back by that much (the grace is the database's time,
+     * which the Clock does not move, and a test does not wait a minute).
+     */
+    async function ago(customerId: string, username: string, seconds: number) {
+      const back = (column: string) =>
+        kind === 'mysql'
+          ? `${column} - INTERVAL ${seconds} SECOND`
+          : `datetime(${column}, '-${seconds} seconds')`;
+      await db.query(
+        `UPDATE rg_expiry_actions SET alive_after = ${back('alive_after')} WHERE customer_id = ?`,
+        [Number(customerId)],
+      );
+      await db.query(`UPDATE radacct SET rg_seen_at = ${back('rg_seen_at')} WHERE username = ?`, [
+        username,
+      ]);
+    }
+
+    const START_TIME = Math.floor(Date.now() / 1000) - 3600;
+    const stillOnline = (c: { username: string; expiresAt: Date }) =>
+      new RegExp(
+        `${c.username.replace(/\./g, '\\.')} expired at ${c.expiresAt.toISOString()} is still online \\d+ s after its disconnect .*: disconnecting again`,
+      );
+
+    it('disconnects again, once, a session still alive after the grace of a disconnect the NAS acknowledged', async () => {
+      expect(STILL_ALIVE_GRACE_MS).toBeLessThan(120_000); // the two minutes ago() moves below
+      coa.setMode('ack');
+      const c = await customer(30, false, 'alive');
+      const id = await startSession(c.username, '81c3a001', START_TIME);
+      at(new Date(c.expiresAt.getTime() + 1000));
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+
+      // An Interim-Update within the grace (sent before the disconnect, or its Stop on the way).
+      await account('Interim-Update', c.username, '81c3a001', START_TIME + 300, 1000n);
+      expect(String((await row('81c3a001')).input)).toBe('1000');
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+
+      // Two minutes on: nothing changed after the grace, nothing to do.
+      await ago(c.id, c.username, 120);
+      at(new Date(c.expiresAt.getTime() + 121_000));
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+
+      // The NAS kept the session: its next Interim-Update is after the grace.
+      await account('Interim-Update', c.username, '81c3a001', START_TIME + 600, 2000n);
+      expect(String((await row('81c3a001')).id)).toBe(id);
+      const other = await db.openDataSource(); // a second instance's connection
+      try {
+        const claimers = [api.app.get(ExpiryActions), new ExpiryActions(other)];
+        const got = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            claimers[i % 2].claimDisconnect(Number(c.id), c.expiresAt, id, new Date()),
+          ),
+        );
+        expect(got.filter(Boolean)).toHaveLength(1);
+        await api.app.get(ExpiryActions).settleDisconnect(Number(c.id), c.expiresAt, null);
+      } finally {
+        await other.destroy();
+      }
+      const runs = await Promise.all([job.runOnce(), job.runOnce()]);
+      expect(runs.map((r) => r.disconnected).reduce((a, b) => a + b)).toBe(1);
+      const sent = disconnectsOf(c.username);
+      expect(sent).toHaveLength(2);
+      expect(sent[1].attributes).toMatchObject({ 'Acct-Session-Id': '81c3a001' });
+      expect(logs.text()).toMatch(stillOnline(c));
+      // Settled again: the change it was for is done.
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(2);
+    });
+
+    it('disconnects again a session whose 503 closed its row, once its Interim-Update reopens it after the grace', async () => {
+      const c = await customer(30, false, 'nak503');
+      const id = await startSession(c.username, '81c3b001', START_TIME);
+      at(new Date(c.expiresAt.getTime() + 1000));
+      coa.setMode('nak', { errorCause: 503 });
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1, disconnectsFailed: 0 });
+      expect(disconnectsOf(c.username)).toHaveLength(1);
+      expect(await row('81c3b001')).toMatchObject({
+        stop: expect.anything(),
+        cause: 'Stale-Session',
+      });
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
+
+      // The NAS had the session after all: its next Interim-Update, after the grace, reopens
+      // the same row.
+      await ago(c.id, c.username, 120);
+      await account('Interim-Update', c.username, '81c3b001', START_TIME + 300, 5000n);
+      expect(await row('81c3b001')).toMatchObject({ stop: null });
+      expect(String((await row('81c3b001')).id)).toBe(id);
+      coa.setMode('ack');
+      expect(await job.runOnce()).toMatchObject({ disconnected: 1, disconnectsFailed: 0 });
+      const sent = disconnectsOf(c.username);
+      expect(sent).toHaveLength(2);
+      expect(sent[1].attributes).toMatchObject({ 'Acct-Session-Id': '81c3b001' });
+      expect(logs.text()).toMatch(stillOnline(c));
+      expect(await job.runOnce()).toMatchObject({ disconnected: 0, disconnectsFailed: 0 });
       expect(disconnectsOf(c.username)).toHaveLength(2);
     });
 

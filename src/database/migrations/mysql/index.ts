@@ -16,6 +16,7 @@ import { FupLift1764979200000 } from './1764979200000-fup-lift';
 import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-changes';
 import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
+import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MYSQL_MIGRATIONS = [
   StaleSessionChanges1765065600000,
   ExpiryDisconnectRetry1765152000000,
   IdempotencyKeys1765238400000,
+  ExpiryStillAlive1765411200000,
 ];

@@ -15,6 +15,7 @@ import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-
 import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { AdoptedRadacctSeen1765324800000 } from './1765324800000-adopted-radacct-seen';
+import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -35,4 +36,5 @@ export const SQLITE_MIGRATIONS = [
   ExpiryDisconnectRetry1765152000000,
   IdempotencyKeys1765238400000,
   AdoptedRadacctSeen1765324800000,
+  ExpiryStillAlive1765411200000,
 ];
