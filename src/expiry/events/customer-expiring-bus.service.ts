@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
+import { OwnCopies } from '../../common/pubsub/own-copies';
 import { createEventTransport, type EventTransport } from '../../common/pubsub/event-transport';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -15,9 +14,8 @@ export const CUSTOMER_EXPIRING_TOPIC = 'customer-expiring';
 const COALESCE_ABOVE = 1_000;
 /** Distinct expiries waiting for one subscriber: past this it is dropped. */
 const MAX_PENDING = 20_000;
-/** The events delivered here because their publish failed, remembered this long (see publish). */
-const LOCAL_WINDOW_MS = 120_000;
-const LOCAL_KEPT = 20_000;
+/** The events of this instance remembered, to deliver each once (OwnCopies). */
+const OWN_KEPT = 20_000;
 
 const keyOf = (e: CustomerExpiringEvent) => `${e.customer.id}:${e.expiresAt.toISOString()}`;
 
@@ -47,12 +45,9 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
   private readonly transport: EventTransport;
   private readonly subscribers = new Set<CoalescingQueue<CustomerExpiringEvent>>();
   private subscription: number | null = null;
-  /** This instance, in the publishId of every event it publishes. */
-  private readonly instance = randomBytes(6).toString('hex');
-  private publishes = 0;
   private readonly publishErrors = new LogThrottle();
-  /** The events (publishId) delivered here without the transport: their publish failed. */
-  private readonly deliveredLocally = new RecentSet(LOCAL_KEPT, LOCAL_WINDOW_MS);
+  /** This instance's events, delivered here once whether or not their publish failed. */
+  private readonly own = new OwnCopies(OWN_KEPT);
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.transport = createEventTransport(config, {
@@ -101,7 +96,7 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
    * subscribers still get it, the other instances' do not, and it resolves false.
    */
   async publish(event: CustomerExpiringEvent): Promise<boolean> {
-    const message: Published = { publishId: `${this.instance}:${++this.publishes}`, event };
+    const message: Published = { publishId: this.own.next(), event };
     try {
       await this.transport.publish(message);
       return true;
@@ -111,10 +106,9 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
           `cannot publish customerExpiring, delivered on this instance only: ${(err as Error).message}`,
         );
       }
-      // Delivered here; a copy Redis took after all (its answer was lost) comes back and is
-      // dropped (received).
-      this.deliveredLocally.add(message.publishId);
-      this.deliver(event);
+      // Delivered here, unless Redis took it after all and its copy came back already; a copy
+      // that comes back later is dropped (OwnCopies).
+      if (this.own.failed(message.publishId)) this.deliver(event);
       return false;
     }
   }
@@ -137,8 +131,7 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
   }
 
   private received(message: Published): void {
-    if (this.deliveredLocally.has(message.publishId)) return;
-    this.deliver(message.event);
+    if (this.own.arrived(message.publishId)) this.deliver(message.event);
   }
 
   private deliver(event: CustomerExpiringEvent): void {

@@ -118,6 +118,31 @@ describe('SessionEventBus', () => {
     expect(got).toEqual(['STARTED 0']);
   });
 
+  it('delivers a batch once when its copy came back through the transport before its publish failed', async () => {
+    const transport = (bus as unknown as { transport: SessionEventTransport }).transport;
+    let fail: (err: Error) => void = () => undefined;
+    jest.spyOn(transport, 'publish').mockImplementation(async (payload) => {
+      // Redis took the message and sent it to every subscriber, this instance's included; the
+      // answer to the PUBLISH is what comes too late.
+      await transport.engine.publish(transport.channel, payload);
+      return new Promise<void>((_, reject) => (fail = reject));
+    });
+    const stream = bus.subscribe({});
+    const got: string[] = [];
+    const reading = (async () => {
+      for await (const e of stream) got.push(`${e.type} ${e.session.uploadBytes}`);
+    })();
+    const publishing = bus.publish([{ type: SessionEventType.UPDATED, row: row('6', '3') }]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got).toEqual(['UPDATED 3']); // through the transport
+    fail(new Error('Command timed out'));
+    expect(await publishing).toBe(false);
+    await new Promise((r) => setTimeout(r, 20));
+    await stream.return?.();
+    await reading;
+    expect(got).toEqual(['UPDATED 3']); // not a second time
+  });
+
   it('gives a NAS entered as a network the sessions of its addresses that no other nas row claims', async () => {
     await bus.onModuleDestroy();
     const names = ['10.0.0.0/16', '10.0.0.5', '10.0.9.0/24', '10.1.0.1'];

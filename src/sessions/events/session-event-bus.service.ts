@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
+import { OwnCopies } from '../../common/pubsub/own-copies';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import type { RadAcct } from '../../database/freeradius';
@@ -146,11 +146,8 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   private readonly listeners = new Set<(events: readonly SessionEvent[]) => void>();
   /** The change-feed events delivered here lately, by queue seq (see fanOut). */
   private readonly feedDelivered = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
-  /** This instance, in the publishId of every event it publishes. */
-  private readonly instance = randomBytes(6).toString('hex');
-  private publishes = 0;
-  /** The batches (publishId) delivered here without the transport: their publish failed. */
-  private readonly deliveredLocally = new RecentSet(FEED_EVENTS_KEPT, FEED_REPEAT_WINDOW_MS);
+  /** This instance's batches, delivered here once whether or not their publish failed. */
+  private readonly own = new OwnCopies(FEED_EVENTS_KEPT);
   private readonly ownership: NetworkOwnership;
 
   constructor(
@@ -168,7 +165,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
    */
   async onModuleInit(): Promise<void> {
     this.subscribing = this.transport.engine
-      .subscribe(this.transport.channel, (events: SessionEvent[]) => this.fanOut(events), {})
+      .subscribe(this.transport.channel, (events: SessionEvent[]) => this.fromTransport(events), {})
       .then(
         (id) => {
           this.subscription = id;
@@ -211,7 +208,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
   ): Promise<boolean> {
     if (changes.length === 0) return true;
     const now = new Date();
-    const publishId = `${this.instance}:${++this.publishes}`;
+    const publishId = this.own.next();
     // A write batch (or a feed page) that changed a session twice read its row once, after
     // both: the same state twice is one event (STARTED and STOPPED stay, repeated UPDATEDs go).
     const events = onePerSessionAndType(
@@ -239,10 +236,10 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
           `cannot publish ${events.length} session event(s), delivered on this instance only: ${(err as Error).message}`,
         );
       }
-      // Delivered here; a copy Redis took after all (its answer was lost) comes back and is
-      // dropped (fanOut).
-      this.fanOut(events);
-      this.deliveredLocally.add(publishId);
+      // Delivered here, unless Redis took it after all and its copy came back already (the
+      // answer to the publish was late, not the message); a copy that comes back later is
+      // dropped (OwnCopies).
+      if (this.own.failed(publishId)) this.fanOut(events);
       return false;
     }
   }
@@ -328,16 +325,19 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     this.metrics.subscriptions.set(this.stats.subscribers);
   }
 
+  /** What the transport brings, delivered, but for a batch delivered here already (OwnCopies). */
+  private fromTransport(received: SessionEvent[]): void {
+    if (this.own.arrived(received[0]?.publishId ?? '')) this.fanOut(received);
+  }
+
   /**
-   * Delivers what the transport brings to this instance's subscribers (and what this instance
-   * could not publish). A change-feed event whose queue row this instance delivered already is
-   * dropped: the feed publishes a page again when its reader died (or its lease ran out)
-   * between publishing and deleting it, or when its publish failed or Redis took a publish
-   * whose answer was lost, and every instance that was up for both delivers it once. So is a
-   * batch this instance delivered itself when its publish failed, and that Redis had after all.
+   * Delivers events to this instance's subscribers. A change-feed event whose queue row this
+   * instance delivered already is dropped: the feed publishes a page again when its reader
+   * died (or its lease ran out) between publishing and deleting it, or when its publish failed
+   * or Redis took a publish whose answer was lost, and every instance that was up for both
+   * delivers it once.
    */
   private fanOut(received: SessionEvent[]): void {
-    if (received.length > 0 && this.deliveredLocally.has(received[0].publishId ?? '')) return;
     const events = received.some((e) => e.feedSeq !== undefined)
       ? received.filter((e) => e.feedSeq === undefined || this.firstDelivery(e))
       : received;
