@@ -10,7 +10,7 @@ import { ModuleRef } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { clientAddress, type TrustFunction } from '../common/http/client-address';
-import { LogThrottle } from '../common/logging/log-throttle';
+import { keptOut, LogThrottle } from '../common/logging/log-throttle';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG, TRUST_PROXY } from '../config/config.tokens';
 import { isAuthenticated, onUnauthenticated } from './ws-authenticated';
@@ -151,7 +151,6 @@ export class WebSocketLimits implements OnApplicationBootstrap, OnApplicationShu
   private logProtocolError(from: string, detail: string): void {
     const skipped = this.protocolErrors.admit();
     if (skipped === undefined) return;
-    const more = skipped ? ` (${skipped} more since the last line)` : '';
-    this.log.warn(`closed a WebSocket from ${from}: ${detail}${more}`);
+    this.log.warn(`closed a WebSocket from ${from}: ${detail}${keptOut(skipped)}`);
   }
 }

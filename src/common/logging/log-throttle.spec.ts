@@ -1,4 +1,4 @@
-import { LOG_EVERY_MS, LogThrottle } from './log-throttle';
+import { keptOut, LOG_EVERY_MS, LogThrottle } from './log-throttle';
 
 describe('LogThrottle', () => {
   let time: number;
@@ -47,5 +47,12 @@ describe('LogThrottle', () => {
     } finally {
       now.mockRestore();
     }
+  });
+
+  it('ends an admitted line with how many were kept out since the last one, if any', () => {
+    expect(keptOut(0)).toBe('');
+    expect(keptOut(0, 'Redis errors')).toBe('');
+    expect(keptOut(3)).toBe(' (3 more since the last line)');
+    expect(keptOut(7, 'Redis errors')).toBe(' (7 more Redis errors since the last line)');
   });
 });

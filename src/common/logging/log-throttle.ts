@@ -36,3 +36,8 @@ export class LogThrottle {
     return skipped;
   }
 }
+
+/** The end of an admitted line: how many like it were kept out since the last one, if any. */
+export function keptOut(skipped: number, what = ''): string {
+  return skipped ? ` (${skipped} more${what ? ` ${what}` : ''} since the last line)` : '';
+}

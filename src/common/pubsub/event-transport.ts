@@ -4,7 +4,7 @@ import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
 import { safeReason } from '../errors/safe-reason';
-import { LogThrottle } from '../logging/log-throttle';
+import { keptOut, LogThrottle } from '../logging/log-throttle';
 
 /** TCP keepalive's first probe after this long idle (the kernel's default is 2 hours). */
 const KEEPALIVE_MS = 10_000;
@@ -91,8 +91,9 @@ export function createEventTransport(
       lazyConnect: false,
     });
     client.on('error', (err: Error) => {
-      if (errors.admit() === undefined) return;
-      log.warn(`Redis ${role}: ${err.message}`);
+      const skipped = errors.admit();
+      if (skipped === undefined) return;
+      log.warn(`Redis ${role}: ${err.message}${keptOut(skipped, 'Redis errors')}`);
     });
     return client;
   };

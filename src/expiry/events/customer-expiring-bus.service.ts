@@ -5,7 +5,7 @@ import { createEventTransport, type EventTransport } from '../../common/pubsub/e
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { CustomerExpiringEvent } from '../models/customer-expiring-event.model';
-import { LogThrottle } from '../../common/logging/log-throttle';
+import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The transport's topic: the deployment's `customer-expiring` channel on Redis. */
 export const CUSTOMER_EXPIRING_TOPIC = 'customer-expiring';
@@ -101,9 +101,10 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
       await this.transport.publish(message);
       return true;
     } catch (err) {
-      if (this.publishErrors.admit() !== undefined) {
+      const skipped = this.publishErrors.admit();
+      if (skipped !== undefined) {
         this.log.warn(
-          `cannot publish customerExpiring, delivered on this instance only: ${(err as Error).message}`,
+          `cannot publish customerExpiring, delivered on this instance only: ${(err as Error).message}${keptOut(skipped)}`,
         );
       }
       // Delivered here, unless Redis took it after all and its copy came back already; a copy

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { LogThrottle } from '../../common/logging/log-throttle';
+import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 import type { Metrics } from '../../metrics/metrics.service';
 import { DROP_REASONS, type DropReason } from './packet-drop';
 
@@ -38,7 +38,8 @@ export class ListenerStats {
     this.metrics?.accountingPackets.inc({ nas, result: reason });
     const skipped = this.throttles.get(reason)?.admit();
     if (skipped === undefined) return;
-    const more = skipped ? ` (${skipped} more ${reason} drops since the last line)` : '';
-    this.log.warn(`dropped a packet from ${source}: ${reason}: ${detail}${more}`);
+    this.log.warn(
+      `dropped a packet from ${source}: ${reason}: ${detail}${keptOut(skipped, `${reason} drops`)}`,
+    );
   }
 }

@@ -13,7 +13,7 @@ import { createSessionEventTransport, type SessionEventTransport } from './sessi
 import { Metrics } from '../../metrics/metrics.service';
 import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
 import { NasClients } from '../../nas/nas-clients';
-import { LogThrottle } from '../../common/logging/log-throttle';
+import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
 function onePerSessionAndType(events: SessionEvent[]): SessionEvent[] {
@@ -231,9 +231,10 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
       this.metrics.eventsPublished.inc(events.length);
       return true;
     } catch (err) {
-      if (this.publishErrors.admit() !== undefined) {
+      const skipped = this.publishErrors.admit();
+      if (skipped !== undefined) {
         this.log.warn(
-          `cannot publish ${events.length} session event(s), delivered on this instance only: ${(err as Error).message}`,
+          `cannot publish ${events.length} session event(s), delivered on this instance only: ${(err as Error).message}${keptOut(skipped, 'failed publishes')}`,
         );
       }
       // Delivered here, unless Redis took it after all and its copy came back already (the

@@ -20,7 +20,7 @@ import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-trig
 import { STALE_SESSION_CAUSE } from '../stale/stale-policy';
 import { RadacctOrigin } from './radacct-origin';
 import { placeholders } from '../../common/sql/in-list';
-import { LogThrottle } from '../../common/logging/log-throttle';
+import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
 export const CHANGE_FEED_LEASE = 'radacct-change-feed';
@@ -336,8 +336,9 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     } catch (err) {
       // A feed that cannot poll falls behind: the lag keeps growing from when it last caught up.
       if (this.leader) this.metrics.changeFeedLag.set((performance.now() - this.caughtUpAt) / 1000);
-      if (this.pollErrors.admit() !== undefined) {
-        this.log.warn(`poll failed, retrying: ${(err as Error).message}`);
+      const skipped = this.pollErrors.admit();
+      if (skipped !== undefined) {
+        this.log.warn(`poll failed, retrying: ${(err as Error).message}${keptOut(skipped)}`);
       }
     }
     this.schedule(next);
