@@ -3,7 +3,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /**
  * What radgraph did when a customer went over the data cap, once per month: the row is
  * claimed before acting, so each crossing is acted on once, by one instance. A 'fup' throttle is
- * lifted once its month is over (DataCapEnforcer.liftThrottles).
+ * lifted once its month is over (CapResets.liftThrottles).
  */
 @Entity({ name: 'rg_cap_actions' })
 @Index('rg_cap_actions_month', ['month'])

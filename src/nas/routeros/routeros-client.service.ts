@@ -16,7 +16,10 @@ const PPP_ACTIVE_PROPS = '.id,name,service,caller-id,address,uptime,session-id';
  * The RouterOS API, over node-routeros, behind a small surface. One pooled connection per target
  * key: reused across calls, reopened lazily after a failure, replaced when the target's address or
  * credentials change, closed after idleCloseMs unused. Every call settles within
- * connectTimeoutMs + commandTimeoutMs, and every failure is a rejected RouterOsError.
+ * connectTimeoutMs + commandTimeoutMs, and every failure of the router's is a rejected
+ * RouterOsError; a target whose stored password this SECRETS_KEY cannot open
+ * (NasService.access opens it when it is used) rejects with SecretUnreadableError before any
+ * connection.
  */
 @Injectable()
 export class RouterOsClient implements OnApplicationShutdown {
