@@ -267,6 +267,77 @@ describe('several instances on Redis', () => {
     });
   });
 
+  describe('an instance shutting down with a batch in flight', () => {
+    let a: RunningApp;
+    let b: RunningApp;
+    let closed = false;
+
+    beforeAll(async () => {
+      const env = { REDIS_URL: redisUrl, CHANGE_FEED_INTERVAL_MS: '200' };
+      a = await startApp(db, env);
+      b = await startApp(db, env);
+    });
+
+    afterAll(async () => {
+      if (!closed) await a?.close();
+      await b?.close();
+    });
+
+    it("publishes the events of the packets it answers while it shuts down to the other instances' subscribers", async () => {
+      const client = await RadiusTestClient.open();
+      const locker = await createConnection({ uri: db.url, timezone: 'Z' });
+      try {
+        const t0 = Math.floor(Date.now() / 1000);
+        const s = { username: 'mi-shutdown', sessionId: '81b000f1', eventTime: t0 };
+        const started = await client.send(
+          accountingRequest(SECRET, sessionAttributes('Start', s)),
+          a.config.radiusAcctPort,
+        );
+        expect(started).not.toBeNull();
+        const onB = record(b.wsClient(), `subscription { sessionEvents { ${FIELDS} } }`);
+        await new Promise((r) => setTimeout(r, 500));
+        // The session's row locked: A's batch for its Interim-Update waits for it, in flight.
+        await locker.beginTransaction();
+        await locker.query(
+          "SELECT radacctid FROM radacct WHERE username = 'mi-shutdown' FOR UPDATE",
+        );
+        const answering = client.send(
+          accountingRequest(
+            SECRET,
+            sessionAttributes('Interim-Update', {
+              ...s,
+              eventTime: t0 + 60,
+              sessionTime: 60,
+              inputOctets: 4242n,
+            }),
+          ),
+          a.config.radiusAcctPort,
+          10_000,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        // A shuts down (a rolling restart) while the batch waits; then the lock goes.
+        const closing = a.close();
+        closed = true;
+        await new Promise((r) => setTimeout(r, 300));
+        await locker.commit();
+        // Committed, so answered (a NAS would not send it to another instance again)...
+        expect(await answering).not.toBeNull();
+        await closing;
+        // ...and so published: B's subscriber hears of it, once.
+        const updated = () =>
+          onB.events.filter((e) => e.type === 'UPDATED' && e.session.username === 'mi-shutdown');
+        await until(() => updated().length >= 1, 5_000, "the shutting-down instance's event on B");
+        await new Promise((r) => setTimeout(r, 500));
+        onB.stop();
+        expect(onB.errors).toEqual([]);
+        expect(updated().map((e) => String(e.session.uploadBytes))).toEqual(['4242']);
+      } finally {
+        await locker.end();
+        await client.close();
+      }
+    });
+  });
+
   describe('customerExpiring, raised by the expiry job on one instance', () => {
     let a: RunningApp;
     let b: RunningApp;

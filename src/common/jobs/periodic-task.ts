@@ -37,7 +37,7 @@ export interface PeriodicTaskSpec<T> {
  * - each run takes the lease first, when there is one, and does nothing without it;
  * - a tick while a run is in progress is skipped: runs never overlap;
  * - a run that fails is logged at warn and the next tick runs as usual;
- * - stop() (from onApplicationShutdown) clears the timers, then waits for the run in progress,
+ * - stop() (from beforeApplicationShutdown) clears the timers, then waits for the run in progress,
  *   so that it finishes before the database is closed.
  * What a run does, and when it is off, stay the service's.
  */

@@ -28,7 +28,10 @@ describe('CustomerExpiringBus', () => {
     await bus.onModuleInit();
   });
 
-  afterEach(() => bus.onModuleDestroy());
+  afterEach(async () => {
+    bus.onModuleDestroy();
+    await bus.onApplicationShutdown();
+  });
 
   /** The customer ids one subscriber gets from `publish`, within a few turns of the loop. */
   async function delivered(publish: () => Promise<void>): Promise<string[]> {

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
 import { OwnCopies } from '../../common/pubsub/own-copies';
 import { createEventTransport, type EventTransport } from '../../common/pubsub/event-transport';
@@ -40,7 +47,7 @@ interface Published {
  * through bounded queues (CoalescingQueue), so a slow client cannot grow memory without limit.
  */
 @Injectable()
-export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
+export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly log = new Logger('CustomerExpiring');
   private readonly transport: EventTransport;
   private readonly subscribers = new Set<CoalescingQueue<CustomerExpiringEvent>>();
@@ -76,9 +83,17 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy {
     ]);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
+  /** Ends this instance's subscriptions: their clients are leaving with the server. */
+  onModuleDestroy(): void {
     for (const queue of this.subscribers) void queue.return();
+  }
+
+  /**
+   * Closes the transport last: the expiry job finishes its run before
+   * (beforeApplicationShutdown), and what it raises meanwhile still reaches the other instances.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
     await this.transport.close();
   }
 

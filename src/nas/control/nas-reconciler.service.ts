@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -39,7 +39,7 @@ export const RECONCILER_LEASE = 'nas-reconciler';
  * that router's /ppp/active, so that router must be the one that carries them all.
  */
 @Injectable()
-export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class NasReconciler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('NasReconciler');
   private readonly task: PeriodicTask<void>;
 
@@ -68,7 +68,8 @@ export class NasReconciler implements OnApplicationBootstrap, OnApplicationShutd
     this.task.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
+  /** Before the application shuts down: a run in progress finishes, its events published. */
+  beforeApplicationShutdown(): Promise<void> {
     return this.task.stop();
   }
 

@@ -1,6 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { LogThrottle } from '../../common/logging/log-throttle';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -75,7 +75,7 @@ const CONNECTION_ERRORS = new Set([
  *   retransmit never writes twice.
  */
 @Injectable()
-export class AccountingListener implements OnApplicationShutdown {
+export class AccountingListener implements BeforeApplicationShutdown {
   private readonly log = new Logger('AccountingListener');
   readonly stats: ListenerStats;
   private socket: Socket | null = null;
@@ -87,7 +87,7 @@ export class AccountingListener implements OnApplicationShutdown {
   /** Session events go out in commit order, off the path of the next batch. */
   private publishing: Promise<void> = Promise.resolve();
   private sweeper: NodeJS.Timeout | null = null;
-  /** Shutting down: no packet is taken, no batch started (see onApplicationShutdown). */
+  /** Shutting down: no packet is taken, no batch started (see beforeApplicationShutdown). */
   private closing = false;
   private readonly limiter: SourceRateLimiter;
 
@@ -152,9 +152,11 @@ export class AccountingListener implements OnApplicationShutdown {
    * Stops taking packets, lets the batches being written commit and answers them, then closes
    * the socket: a packet committed before the shutdown is answered, so the NAS does not send
    * it again to the next instance (which would write it twice). Packets still queued were not
-   * written and are not answered: the NAS retransmits them.
+   * written and are not answered: the NAS retransmits them. Before the application shuts down,
+   * while the database and the event bus's transport are open: the events of the batches
+   * committed meanwhile reach the other instances' subscribers.
    */
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.closing = true;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);

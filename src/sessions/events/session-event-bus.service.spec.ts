@@ -43,7 +43,10 @@ describe('SessionEventBus', () => {
     await bus.onModuleInit();
   });
 
-  afterEach(() => bus.onModuleDestroy());
+  afterEach(async () => {
+    bus.onModuleDestroy();
+    await bus.onApplicationShutdown();
+  });
 
   /** What one subscriber gets within a few turns of the event loop. */
   async function delivered(
@@ -144,7 +147,8 @@ describe('SessionEventBus', () => {
   });
 
   it('gives a NAS entered as a network the sessions of its addresses that no other nas row claims', async () => {
-    await bus.onModuleDestroy();
+    bus.onModuleDestroy();
+    await bus.onApplicationShutdown();
     const names = ['10.0.0.0/16', '10.0.0.5', '10.0.9.0/24', '10.1.0.1'];
     bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource), clientsOf(names));
     await bus.onModuleInit();
@@ -180,7 +184,8 @@ describe('SessionEventBus', () => {
   });
 
   it("follows a change of the nas table: an address given its own row leaves the network's events", async () => {
-    await bus.onModuleDestroy();
+    bus.onModuleDestroy();
+    await bus.onApplicationShutdown();
     const names = ['10.0.0.0/16'];
     const changes = new NasChanges();
     bus = new SessionEventBus(

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
 import { RecentSet } from '../../common/collections/recent-set';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
 import { OwnCopies } from '../../common/pubsub/own-copies';
@@ -133,7 +140,7 @@ interface BatchGroup {
  *   batch (one array) goes to all of them, so its payload is built once per selection.
  */
 @Injectable()
-export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
+export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly log = new Logger('SessionEvents');
   private readonly transport: SessionEventTransport;
   private readonly subscribers = new Set<Subscriber>();
@@ -179,13 +186,22 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy {
     ]);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
+  /** Ends this instance's subscriptions: their clients are leaving with the server. */
+  onModuleDestroy(): void {
     for (const s of this.subscribers) void s.queue.return();
     for (const g of this.groups.values()) {
       g.batcher.stop();
       for (const m of g.batcher.members) void m.queue.return();
     }
+  }
+
+  /**
+   * Closes the transport last: the accounting listener and the periodic jobs finish their work
+   * before (beforeApplicationShutdown), and the events of what they commit meanwhile still
+   * reach the other instances' subscribers through Redis.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.subscription !== null) this.transport.unsubscribe(this.subscription);
     await this.transport.close();
   }
 

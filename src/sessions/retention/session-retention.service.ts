@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -46,7 +46,7 @@ export interface RetentionRun {
  * "Older" is by the database's clock.
  */
 @Injectable()
-export class SessionRetention implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SessionRetention implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('SessionRetention');
   private readonly task: PeriodicTask<RetentionRun>;
   private readonly sqlite: boolean;
@@ -75,7 +75,8 @@ export class SessionRetention implements OnApplicationBootstrap, OnApplicationSh
     this.task.start();
   }
 
-  onApplicationShutdown(): Promise<void> {
+  /** Before the application shuts down: a run in progress finishes, its events published. */
+  beforeApplicationShutdown(): Promise<void> {
     return this.task.stop();
   }
 

@@ -3,7 +3,7 @@ import {
   Injectable,
   Logger,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
@@ -38,7 +38,7 @@ const ZERO_DATETIME = '0000-00-00 00:00:00';
 export const REAPER_LEASE = 'stale-session-reaper';
 
 @Injectable()
-export class StaleSessionReaper implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StaleSessionReaper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('StaleSessionReaper');
   private readonly task: PeriodicTask<number>;
   private readonly sqlite: boolean;
@@ -102,7 +102,8 @@ export class StaleSessionReaper implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  onApplicationShutdown(): Promise<void> {
+  /** Before the application shuts down: a run in progress finishes, its events published. */
+  beforeApplicationShutdown(): Promise<void> {
     return this.task.stop();
   }
 
