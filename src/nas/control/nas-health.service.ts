@@ -7,6 +7,7 @@ import { isNasNetwork, NasAddressMatcher } from '../nas-address-match';
 import { NasService } from '../nas.service';
 import type { LiveRate } from './models/live-rate.model';
 import { placeholders } from '../../common/sql/in-list';
+import { readSqlDatetime } from '../../common/sql/datetime';
 
 /** How long a NAS's reachability is remembered. */
 const REACHABLE_TTL_MS = 30_000;
@@ -81,7 +82,7 @@ export class NasHealthService {
           list.includes(row.nas) ||
           (row.kind === 'reload' && inside !== null && inside.find(row.nas) !== null);
         if (!mine) continue;
-        const at = row.at instanceof Date ? row.at : new Date(`${row.at.replace(' ', 'T')}Z`);
+        const at = readSqlDatetime(row.at);
         const before = out.get(n);
         if (!before || at > before) out.set(n, at);
       }
