@@ -11,7 +11,8 @@ import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
 import { foldUsername } from '../sessions/usernames';
 import { placeholders } from '../common/sql/in-list';
 import { readSqlDatetime } from '../common/sql/datetime';
-import { disconnectedSql, STILL_ALIVE_GRACE_MS, stillAliveSql } from './still-alive';
+import { DISCONNECT_GRACE_MS } from '../nas/control/gone-sessions';
+import { disconnectedSql, stillAliveSql } from './still-alive';
 
 /** The widest window `expiringCustomers(withinDays)` takes: ten years. */
 export const MAX_WITHIN_DAYS = 3660;
@@ -144,7 +145,7 @@ export class ExpiringCustomersService {
       Math.round(
         (readSqlDatetime(r.seen).getTime() -
           readSqlDatetime(r.after).getTime() +
-          STILL_ALIVE_GRACE_MS) /
+          DISCONNECT_GRACE_MS) /
           1000,
       );
     return new Map(rows.map((r) => [String(r.id), seconds(r)]));

@@ -33,7 +33,7 @@ export class ExpiryActionEntity {
   radacctId!: string | null;
 
   /**
-   * A disconnect that got through: when it did plus STILL_ALIVE_GRACE_MS, by the database's
+   * A disconnect that got through: when it did plus DISCONNECT_GRACE_MS, by the database's
    * clock in the form radacct.rg_seen_at takes (so the two compare as they are). An open
    * session up to radacctId with an accounting change (rg_seen_at) after this is still alive,
    * and is disconnected again. Null until one got through.

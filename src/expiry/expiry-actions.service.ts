@@ -21,7 +21,7 @@ export const DISCONNECT_CLAIM_MS = 5 * 60_000;
  * - A disconnect is claimed for a while (claimed_until, the database's clock), for the
  *   customer's open sessions up to the newest; `settleDisconnect` then records that newest
  *   session when it got through, with the time after which its sessions count as still alive
- *   (alive_after: then plus STILL_ALIVE_GRACE_MS, by the database's clock), or gives the claim
+ *   (alive_after: then plus DISCONNECT_GRACE_MS, by the database's clock), or gives the claim
  *   back when it did not. It can be claimed again when it failed, when its instance died in
  *   flight, for a session begun after the one it got through for (the customer logged in
  *   again while expired), or for one of its sessions still open with an accounting change

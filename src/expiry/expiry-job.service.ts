@@ -41,7 +41,7 @@ const PARALLEL_DISCONNECTS = 8;
  *   a disconnect that got through (FreeRADIUS let the customer in: its clock or this
  *   instance's is off) is disconnected too, and so is a session the disconnect got through for
  *   that is still alive: its row open, with an accounting change (radacct.rg_seen_at, the
- *   database's clock) more than STILL_ALIVE_GRACE_MS (60 s: its Stop, or an Interim-Update
+ *   database's clock) more than DISCONNECT_GRACE_MS (60 s: its Stop, or an Interim-Update
  *   already sent, may arrive that late) after the disconnect. That is a NAS that acknowledged
  *   the Disconnect-Request but kept the session, or one that answered 503 (or RouterOS found
  *   none of the user's sessions), so the row was closed as Stale-Session, and then reported it

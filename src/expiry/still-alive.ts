@@ -1,15 +1,5 @@
 import type { DataSource } from 'typeorm';
-
-/**
- * How long after an expiry disconnect got through its sessions may still show an accounting
- * change without counting as alive. The NAS's Stop for the session it ended, and an
- * Interim-Update it sent just before the Disconnect-Request, may still be on their way: a NAS
- * retransmits an unanswered accounting packet for a while, FreeRADIUS's detail reader forwards
- * them late, and radgraph writes them in batches. A minute covers those with room to spare,
- * while a session the NAS kept is disconnected again about a minute (plus its interim
- * interval) later: whatever the interval, its Interim-Updates go on past the grace.
- */
-export const STILL_ALIVE_GRACE_MS = 60_000;
+import { DISCONNECT_GRACE_MS } from '../nas/control/gone-sessions';
 
 /**
  * The database's time now plus the grace, in the form radacct.rg_seen_at is kept in, so the
@@ -18,7 +8,7 @@ export const STILL_ALIVE_GRACE_MS = 60_000;
  * seconds, as text). Takes one parameter: `param`.
  */
 export function aliveAfterSql(dataSource: DataSource): { sql: string; param: unknown } {
-  const seconds = Math.ceil(STILL_ALIVE_GRACE_MS / 1000);
+  const seconds = Math.ceil(DISCONNECT_GRACE_MS / 1000);
   return dataSource.options.type === 'better-sqlite3'
     ? { sql: `datetime('now', ?)`, param: `+${seconds} seconds` }
     : { sql: 'NOW() + INTERVAL ? SECOND', param: seconds };

@@ -3,6 +3,7 @@ import { inParallel } from '../common/async/in-parallel';
 import { Clock } from '../common/clock/clock';
 import { RetryBackoff } from '../common/jobs/claimed-action';
 import { TransactionsService } from '../database/transactions.service';
+import { DISCONNECT_GRACE_MS } from '../nas/control/gone-sessions';
 import { SessionControlService, type PlanTarget } from '../nas/control/session-control.service';
 import { SessionEventBus } from '../sessions/events/session-event-bus.service';
 import { SessionEventType } from '../sessions/models/session-event.model';
@@ -20,17 +21,6 @@ const PERIOD_SYNC_MS = 30_000;
  * batch was about a hundred a second, each an IN-list of a hundred users).
  */
 export const CHECK_AFTER_MS = 250;
-/**
- * A customer disconnected for the cap whose accounting still says they are online this long
- * after the disconnect is disconnected again. Within it, the updates are those of the session
- * that was ended: its Stop, retransmitted by the NAS until answered (RouterOS tries for several
- * seconds, FreeRADIUS's detail reader may hold packets a little longer), and an Interim-Update
- * sent just before the disconnect. A minute covers those with room to spare, and stays below
- * any interim interval a NAS uses in practice (MikroTik's is at least a minute, usually five),
- * so a session that went on is caught at its next interim. A constant: nothing about a
- * deployment changes how long a NAS takes to report a session's end.
- */
-export const DISCONNECT_AGAIN_AFTER_MS = 60_000;
 
 /**
  * Enforces profiles' monthly data limits on customers who are online. Every accounting update
@@ -44,7 +34,7 @@ export const DISCONNECT_AGAIN_AFTER_MS = 60_000;
  * CapActionStore), unless it did not get through: then the claim is given back and the next
  * update tries again. The next login is FreeRADIUS's business (radius-config): refused with a
  * Reply-Message, or the FUP rate.
- * A disconnected customer whose accounting still shows them online DISCONNECT_AGAIN_AFTER_MS
+ * A disconnected customer whose accounting still shows them online DISCONNECT_GRACE_MS
  * after the disconnect (the NAS acknowledged it and the session went on, or answered that it had
  * no such session and then reported it again) is disconnected again (disconnectAgain).
  * A new month starts from zero: rg_usage_period tells FreeRADIUS which month it is, and the
@@ -170,7 +160,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
   async check(usernames: readonly string[]): Promise<string[]> {
     const month = this.clock.month();
     const due = retryable(this.failures, month, await this.store.overCap(usernames, month));
-    const graceEnd = this.clock.now().getTime() - DISCONNECT_AGAIN_AFTER_MS;
+    const graceEnd = this.clock.now().getTime() - DISCONNECT_GRACE_MS;
     // Several at a time: an action that fails may wait for the CoA timeouts and retries (4.5 s by
     // default), and one failing NAS must not hold back every other customer's action.
     const acted = await inParallel(due, PARALLEL_ACTIONS, (over) => {
@@ -206,7 +196,7 @@ export class DataCapEnforcer implements OnApplicationBootstrap, OnApplicationShu
     const now = this.clock.now();
     const at = sqlDatetime(now);
     const before = sqlDatetime(disconnectedAt);
-    const graceEnd = sqlDatetime(new Date(now.getTime() - DISCONNECT_AGAIN_AFTER_MS));
+    const graceEnd = sqlDatetime(new Date(now.getTime() - DISCONNECT_GRACE_MS));
     return actOnce(this.log, this.failures, over.username, month, {
       what: `disconnect ${over.username} again, over the ${month} data limit`,
       claim: async () =>

@@ -8,10 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Clock } from '../../src/common/clock/clock';
-import {
-  DataCapEnforcer,
-  DISCONNECT_AGAIN_AFTER_MS,
-} from '../../src/usage/data-cap-enforcer.service';
+import { DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
+import { DISCONNECT_GRACE_MS } from '../../src/nas/control/gone-sessions';
 import { RunningApp, startApp } from '../support/app';
 import { runAll } from '../support/cleanup';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
@@ -337,7 +335,7 @@ describe('monthly data cap through FreeRADIUS', () => {
     // Still reported once the grace is over: it is online, and disconnected again.
     const lines = dataCapLog();
     try {
-      clockAhead(DISCONNECT_AGAIN_AFTER_MS + 5_000);
+      clockAhead(DISCONNECT_GRACE_MS + 5_000);
       await account('cap.erin', 'cap-e-1', 'Interim-Update', 420, (GiB * 14n) / 10n);
       const [, again] = await requestsFor('cap.erin', 2, 3000);
       expect(again?.code).toBe('Disconnect-Request');
@@ -382,7 +380,7 @@ describe('monthly data cap through FreeRADIUS', () => {
     // The NAS had the session after all: its next Interim-Update, after the grace, reopens it,
     // and the customer, still over the cap, is disconnected again.
     try {
-      clockAhead(DISCONNECT_AGAIN_AFTER_MS + 5_000);
+      clockAhead(DISCONNECT_GRACE_MS + 5_000);
       await account('cap.fred', 'cap-f-1', 'Interim-Update', 360, (GiB * 13n) / 10n, t + 60);
       await until(async () => (await row()).stop === null, 'the row to be reopened');
       const [, again] = await requestsFor('cap.fred', 2, 3000);

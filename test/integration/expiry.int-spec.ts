@@ -5,7 +5,7 @@ import { Clock } from '../../src/common/clock/clock';
 import { JobLeases } from '../../src/common/jobs/job-leases.service';
 import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
 import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
-import { STILL_ALIVE_GRACE_MS } from '../../src/expiry/still-alive';
+import { DISCONNECT_GRACE_MS } from '../../src/nas/control/gone-sessions';
 import { ExpiringCustomersService } from '../../src/expiry/expiring-customers.service';
 import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
 import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
@@ -382,7 +382,7 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
     }
 
     it('disconnects again, once, a session still alive after the grace of a disconnect the NAS acknowledged', async () => {
-      expect(STILL_ALIVE_GRACE_MS).toBeLessThan(120_000); // the two minutes ago() moves below
+      expect(DISCONNECT_GRACE_MS).toBeLessThan(120_000); // the two minutes ago() moves below
       coa.setMode('ack');
       const c = await customer(30, false, 'alive');
       const id = await startSession(c.username, '81c3a001', START_TIME);

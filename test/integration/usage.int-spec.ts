@@ -3,11 +3,8 @@ import { AccountingListener } from '../../src/radius/accounting/accounting-liste
 import { Clock } from '../../src/common/clock/clock';
 import { readSqlDatetime } from '../../src/common/sql/datetime';
 import { SessionControlService } from '../../src/nas/control/session-control.service';
-import {
-  CHECK_AFTER_MS,
-  DataCapEnforcer,
-  DISCONNECT_AGAIN_AFTER_MS,
-} from '../../src/usage/data-cap-enforcer.service';
+import { CHECK_AFTER_MS, DataCapEnforcer } from '../../src/usage/data-cap-enforcer.service';
+import { DISCONNECT_GRACE_MS } from '../../src/nas/control/gone-sessions';
 import { startApp, type RunningApp } from '../support/app';
 import { createProfile, gqlData, gqlError } from '../support/graphql';
 import {
@@ -344,13 +341,13 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       expect(await actedAt()).toEqual([['disconnect', at(0)]]);
 
       // Within the grace: the session's updates may be those it sent before it ended.
-      clock.mockReturnValue(at(DISCONNECT_AGAIN_AFTER_MS / 1000 - 1));
+      clock.mockReturnValue(at(DISCONNECT_GRACE_MS / 1000 - 1));
       await interim();
       expect(calls()).toBe(1);
 
       // After it, still online: disconnected again. This one fails: the row keeps its time
       // (the customer is still the month's disconnected one), and the next update tries again.
-      const later = DISCONNECT_AGAIN_AFTER_MS / 1000 + 1;
+      const later = DISCONNECT_GRACE_MS / 1000 + 1;
       clock.mockReturnValue(at(later));
       ok = false;
       await interim();
@@ -375,7 +372,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
       expect(calls()).toBe(3);
 
       // Two instances checking at once: one disconnects.
-      clock.mockReturnValue(at(later + DISCONNECT_AGAIN_AFTER_MS / 1000 + 1));
+      clock.mockReturnValue(at(later + DISCONNECT_GRACE_MS / 1000 + 1));
       const enforcer = api.app.get(DataCapEnforcer);
       const [a, b] = await Promise.all([
         enforcer.check(['cap.again']),
@@ -386,7 +383,7 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
 
       // Offline: nothing to disconnect, whatever the updates that come late.
       await send('Stop', { ...s, eventTime: T0 + 60 * (n + 1), sessionTime: 60 * (n + 1) });
-      clock.mockReturnValue(at(later + 3 * (DISCONNECT_AGAIN_AFTER_MS / 1000)));
+      clock.mockReturnValue(at(later + 3 * (DISCONNECT_GRACE_MS / 1000)));
       expect(await enforcer.check(['cap.again'])).toEqual([]);
       expect(calls()).toBe(4);
     } finally {

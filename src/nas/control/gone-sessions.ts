@@ -3,6 +3,19 @@ import type { StaleSessionReaper } from '../../sessions/stale/stale-session-reap
 import type { DisconnectMethod } from './models/disconnect-result.model';
 import type { OpenSession } from './open-sessions';
 
+/**
+ * How long after a disconnect got through its session may still show accounting without
+ * counting as alive: the NAS's Stop for the session it ended, retransmitted until answered
+ * (RouterOS tries for several seconds, FreeRADIUS's detail reader may hold packets a little
+ * longer, radgraph writes them in batches), and an Interim-Update sent just before the
+ * Disconnect-Request. A minute covers those with room to spare, and stays below any interim
+ * interval a NAS uses in practice (MikroTik's is at least a minute, usually five), so a session
+ * the NAS kept (it acknowledged and went on, or answered 503 and its row was reopened) is caught
+ * at its next interim. The data cap and the expiry job disconnect such a session again. A
+ * constant: nothing about a deployment changes how long a NAS takes to report a session's end.
+ */
+export const DISCONNECT_GRACE_MS = 60_000;
+
 /** How the disconnect of one open session went. */
 export interface SessionOutcome {
   ok: boolean;
