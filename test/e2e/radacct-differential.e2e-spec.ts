@@ -746,6 +746,25 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
       t: T1 + 1000,
       extra: [...after, ['Connect-Info', 'after reboot']],
     });
+    // The documented difference, until the new session's Stop: radgraph's row is the new
+    // session, open; FreeRADIUS's Start rewrites only the times and connectinfo_start of the
+    // stopped row, which keeps the old session's stop, cause, counters and address.
+    const between = async (target: TestDatabase) => (await radacct(target)).get(reused.sessionId);
+    expect(await between(rgDb)).toMatchObject({
+      acctstarttime: T1 + 1000,
+      acctstoptime: null,
+      acctterminatecause: '',
+      acctinputoctets: '0',
+      framedipaddress: '100.64.0.77',
+      connectinfo_start: 'after reboot',
+    });
+    expect(await between(frDb)).toMatchObject({
+      acctstarttime: T1 + 1000,
+      acctstoptime: T1 + 400,
+      acctterminatecause: 'NAS-Reboot',
+      acctinputoctets: '150',
+      connectinfo_start: 'after reboot',
+    });
     await attempt('interim after the reboot', 'Interim-Update', {
       t: T1 + 1300,
       sessionTime: 300,

@@ -500,57 +500,170 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
   });
 
-  it('a Start later than the stop (a reused session id) lets the new session write its own counters', async () => {
-    await write([record('Start', 'reused')]);
-    await write([
-      record('Stop', 'reused', { eventTime: T0 + 100, sessionTime: 100, inputOctets: '900' }),
-    ]);
-    // After a NAS reboot, a new session with the same Acct-Session-Id, user and port.
-    await write([record('Start', 'reused', { eventTime: T0 + 1000 })]);
-    await write([
-      record('Interim-Update', 'reused', {
-        eventTime: T0 + 1300,
-        sessionTime: 300,
-        inputOctets: '10',
+  describe.each([
+    ['a writer that saw the row', (records: AccountingRecord[]) => write(records)],
+    [
+      'a writer that did not',
+      (records: AccountingRecord[]) => withFreshWriter(async (w) => w.rows(await w.write(records))),
+    ],
+  ])('a Start later than the stop (a reused session id), written by %s', (by, writeWith) => {
+    let reusedSessions = 0;
+    /** A session from T0 to T0 + 100 with 900 bytes up, its row stopped. */
+    const endedSession = async () => {
+      const uid = `reused-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`;
+      await write([record('Start', uid)]);
+      await write([
+        record('Stop', uid, {
+          eventTime: T0 + 100,
+          sessionTime: 100,
+          inputOctets: '900',
+          terminateCause: 'NAS-Reboot',
+          connectInfo: 'old',
+        }),
+      ]);
+      return uid;
+    };
+    const usage = async (uid: string) =>
+      (
+        await db.query<{ up: string | number }>(
+          'SELECT upload_bytes AS up FROM rg_usage_monthly WHERE username = ?',
+          [`user-${uid}`],
+        )
+      ).map((u) => String(u.up));
+    const radacctId = async (uid: string) =>
+      (
+        await db.query<{ id: string | number }>(
+          'SELECT radacctid AS id FROM radacct WHERE acctuniqueid = ?',
+          [uid],
+        )
+      ).map((r) => String(r.id));
+
+    it('makes the row the new session: open, STARTED, its own addresses and counters, every byte in the usage', async () => {
+      const uid = await endedSession();
+      const id = await radacctId(uid);
+      // After a NAS reboot, a new session with the same Acct-Session-Id, user and port, from
+      // another device and with another address.
+      const started = await writeWith([
+        record('Start', uid, {
+          eventTime: T0 + 1000,
+          framedIpAddress: '100.64.0.77',
+          callingStationId: 'AA:BB:CC:00:00:77',
+          connectInfo: 'new',
+        }),
+      ]);
+      expect(kinds(started)).toEqual([['STARTED', uid]]);
+      expect(started[0].row).toMatchObject({
+        acctStopTime: null,
+        acctSessionTime: 0,
         framedIpAddress: '100.64.0.77',
+        callingStationId: 'AA:BB:CC:00:00:77',
+        acctTerminateCause: '',
+      });
+      expect(String(started[0].row.acctInputOctets)).toBe('0');
+      expect(await row(uid)).toEqual([
+        {
+          acctstarttime: T0 + 1000,
+          acctupdatetime: T0 + 1000,
+          acctstoptime: null,
+          acctinterval: null,
+          acctsessiontime: 0,
+          acctinputoctets: '0',
+          acctoutputoctets: '0',
+          acctterminatecause: '',
+          framedipaddress: '100.64.0.77',
+        },
+      ]);
+      const [other] = await db.query<Record<string, unknown>>(
+        'SELECT callingstationid, connectinfo_start, connectinfo_stop FROM radacct WHERE acctuniqueid = ?',
+        [uid],
+      );
+      expect(other).toEqual({
+        callingstationid: 'AA:BB:CC:00:00:77',
+        connectinfo_start: 'new',
+        connectinfo_stop: '',
+      });
+      expect(await radacctId(uid)).toEqual(id);
+
+      // Its first Interim-Update (10 bytes, below the old session's 900) counts in the usage.
+      const updated = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 1300,
+          sessionTime: 300,
+          inputOctets: '10',
+          framedIpAddress: '100.64.0.77',
+        }),
+      ]);
+      expect(kinds(updated)).toEqual([['UPDATED', uid]]);
+      expect(await usage(uid)).toEqual(['910']);
+      // An older Interim-Update of the new session, arriving late, changes nothing.
+      await writeWith([
+        record('Interim-Update', uid, { eventTime: T0 + 1200, sessionTime: 200, inputOctets: '5' }),
+      ]);
+      const stopped = await writeWith([
+        record('Stop', uid, { eventTime: T0 + 1600, sessionTime: 600, inputOctets: '30' }),
+      ]);
+      expect(kinds(stopped)).toEqual([['STOPPED', uid]]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0 + 1000,
+          acctupdatetime: T0 + 1300,
+          acctstoptime: T0 + 1600,
+          acctinterval: 300,
+          acctsessiontime: 600,
+          acctinputoctets: '30',
+        }),
+      ]);
+      expect(await usage(uid)).toEqual(['930']);
+      // Stopped again: a late Interim-Update changes nothing, and a late copy of the new
+      // session's Start (its own time, before its stop) reopens nothing.
+      expect(
+        await writeWith([
+          record('Interim-Update', uid, { eventTime: T0 + 1700, sessionTime: 700 }),
+          record('Start', uid, { eventTime: T0 + 1000 }),
+        ]),
+      ).toEqual([]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({ acctstoptime: T0 + 1600, acctinputoctets: '30' }),
+      ]);
+    });
+
+    it("leaves the row closed for a copy of the old session's Start, and its old Stop sent again does not end the new one", async () => {
+      const uid = await endedSession();
+      const before = await row(uid);
+      expect(await writeWith([record('Start', uid, { eventTime: T0 })])).toEqual([]);
+      expect(await row(uid)).toEqual(before);
+      const changes = await writeWith([
+        record('Stop', uid, { eventTime: T0 + 100, sessionTime: 100, inputOctets: '900' }),
+        record('Start', uid, { eventTime: T0 + 1000 }),
+      ]);
+      expect(kinds(changes)).toEqual([['STARTED', uid]]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({ acctstarttime: T0 + 1000, acctstoptime: null }),
+      ]);
+    });
+  });
+
+  it("takes the Starts after a NAS's Accounting-On, in the same batch, as new sessions in the rows it closed", async () => {
+    const nas = '10.9.8.7';
+    await write([record('Start', 'on-reused', { nasIpAddress: nas, eventTime: T0 })]);
+    const changes = await write([
+      record('Accounting-On', '', { nasIpAddress: nas, eventTime: T0 + 500 }),
+      record('Start', 'on-reused', {
+        nasIpAddress: nas,
+        eventTime: T0 + 520,
+        framedIpAddress: '100.64.9.9',
       }),
     ]);
-    // An older Interim-Update of the new session, arriving late, changes nothing.
-    await write([
-      record('Interim-Update', 'reused', {
-        eventTime: T0 + 1200,
-        sessionTime: 200,
-        inputOctets: '5',
-      }),
+    expect(kinds(changes)).toEqual([
+      ['STOPPED', 'on-reused'],
+      ['STARTED', 'on-reused'],
     ]);
-    expect(await row('reused')).toEqual([
+    expect(await row('on-reused')).toEqual([
       expect.objectContaining({
-        acctstarttime: T0 + 1000,
-        acctupdatetime: T0 + 1300,
-        acctstoptime: T0 + 100,
-        acctsessiontime: 300,
-        acctinputoctets: '10',
-        framedipaddress: '100.64.0.77',
-      }),
-    ]);
-    await write([
-      record('Stop', 'reused', { eventTime: T0 + 1600, sessionTime: 600, inputOctets: '30' }),
-    ]);
-    // Stopped again (its stop after its start): a late Interim-Update changes nothing.
-    await write([
-      record('Interim-Update', 'reused', {
-        eventTime: T0 + 1700,
-        sessionTime: 700,
-        inputOctets: '1',
-      }),
-    ]);
-    expect(await row('reused')).toEqual([
-      expect.objectContaining({
-        acctstarttime: T0 + 1000,
-        acctupdatetime: T0 + 1300,
-        acctstoptime: T0 + 1600,
-        acctsessiontime: 600,
-        acctinputoctets: '30',
+        acctstarttime: T0 + 520,
+        acctstoptime: null,
+        acctterminatecause: '',
+        framedipaddress: '100.64.9.9',
       }),
     ]);
   });

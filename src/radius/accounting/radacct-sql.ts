@@ -432,41 +432,73 @@ function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
 }
 
 /**
- * Reopens sessions radgraph closed as stale (`cause`) that the NAS reports again: each row
- * whose stop (the last update before the close) is older than its session's latest report
- * here (`time`, Unix seconds, compared as Unix seconds) is open again, with no terminate
- * cause, so that the packets after it apply as to any open session. When an Interim-Update
- * reopens it (`interim`), its update time is cleared too: the Interim-Update's interval is then
- * unknown (NULL), not the length of the outage, which the stale-session rule would otherwise
- * take as the session's interim interval and wait three times as long before closing it again.
+ * Reopens sessions radgraph closed as stale (`cause`) that the NAS reports again with an
+ * Interim-Update or a Stop: each row whose stop (the last update before the close) is older
+ * than its session's latest report here (`time`, Unix seconds, compared as Unix seconds) is
+ * open again, with no terminate cause, so that the packets after it apply as to any open
+ * session. When an Interim-Update reopens it (`interim`), its update time is cleared too: the
+ * Interim-Update's interval is then unknown (NULL), not the length of the outage, which the
+ * stale-session rule would otherwise take as the session's interim interval and wait three
+ * times as long before closing it again. (A later Start is a new session: reuseStatement.)
  * FreeRADIUS closes no session as stale, so none of its queries does this.
  */
 export function reviveStatement(
   d: RadacctDialect,
-  sessions: ReadonlyMap<string, { time: number; interim: boolean; start?: boolean }>,
+  sessions: ReadonlyMap<string, { time: number; interim: boolean }>,
   cause: string,
 ): Statement {
   const params: unknown[] = [];
-  for (const [uid, { time, interim, start }] of sessions) {
-    params.push(uid, time, interim ? 1 : 0, start ? 1 : 0);
-  }
+  for (const [uid, { time, interim }] of sessions) params.push(uid, time, interim ? 1 : 0);
   const derived = d.rows(
-    'SELECT ? AS n_acctuniqueid, ? AS n_time, ? AS n_interim, ? AS n_start',
-    [...sessions.keys()].slice(1).map(() => '?, ?, ?, ?'),
+    'SELECT ? AS n_acctuniqueid, ? AS n_time, ? AS n_interim',
+    [...sessions.keys()].slice(1).map(() => '?, ?, ?'),
   );
   const closed = `radacct.acctstoptime IS NOT NULL AND radacct.acctterminatecause = ? AND ${d.unix('radacct.acctstoptime')} < v.n_time`;
-  // A later Start: a new session in the row (a NAS that reused the Acct-Session-Id), whose
-  // counters start from 0 (a counter going down adds nothing to the usage rollup).
-  const fresh = (c: string) => `${c} = ${d.iff('v.n_start = 1', '0', c)}`;
   const set =
     `acctupdatetime = ${d.iff('v.n_interim = 1', 'NULL', 'acctupdatetime')}, ` +
-    `${['acctsessiontime', 'acctinputoctets', 'acctoutputoctets'].map(fresh).join(', ')}, ` +
     `acctterminatecause = '', acctstoptime = NULL`;
   const sql =
     d.kind === 'mysql'
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`
       : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid AND ${closed}`;
   return { sql, params: [...params, cause] };
+}
+
+/**
+ * A Start later than a closed row's stop (`starts`, one per session) is a new session that
+ * reuses the row: the NAS rebooted and gave the same user, on the same port, an
+ * Acct-Session-Id it had given before, so the acctuniqueid is the same. The row becomes that
+ * new session, as the Start's INSERT would have written it (open, counters and session time
+ * 0, its own addresses, MAC and port), keeping its radacctid. Without this the row stayed
+ * stopped while the customer was online: no events, not in onlineSessions, and a first
+ * Interim-Update lower than the old session's counters, which added nothing to the usage.
+ * FreeRADIUS's Start only rewrites the stopped row's times (see radius-config/README.md). A
+ * Start no later than the stop (a late copy of the session's own Start) matches nothing.
+ */
+export function reuseStatement(d: RadacctDialect, starts: readonly AccountingRecord[]): Statement {
+  const cells = cellsOf(d, 'Start')
+    .map((cell, i) => ({ ...cell, column: RADACCT_COLUMNS[i] }))
+    .filter((c) => c.value !== undefined);
+  const params: unknown[] = [];
+  for (const r of starts) {
+    for (const c of cells) params.push(c.value!(r));
+    params.push(r.eventTime);
+  }
+  const derived = d.rows(
+    `SELECT ${cells.map((c) => `${c.sql} AS n_${c.column}`).join(', ')}, ? AS n_time`,
+    starts.slice(1).map(() => `${cells.map((c) => c.sql).join(', ')}, ?`),
+  );
+  const set = [
+    ...cells.filter((c) => c.column !== 'acctuniqueid').map((c) => `${c.column} = v.n_${c.column}`),
+    'acctstoptime = NULL',
+    'acctinterval = NULL',
+  ].join(', ');
+  const closed = `radacct.acctstoptime IS NOT NULL AND ${d.unix('radacct.acctstoptime')} < v.n_time`;
+  const sql =
+    d.kind === 'mysql'
+      ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`
+      : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid AND ${closed}`;
+  return { sql, params };
 }
 
 /**

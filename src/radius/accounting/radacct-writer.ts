@@ -15,6 +15,7 @@ import {
   MARIADB_DIALECT,
   MYSQL_DIALECT,
   nasRebootStatements,
+  reuseStatement,
   reviveStatement,
   SQLITE_DIALECT,
   updateStatement,
@@ -71,9 +72,9 @@ export class PartlyCommittedError extends Error {
 }
 
 /**
- * A session's row before a packet: none; open; stopped; closed by radgraph as stale (at
- * `staleAt` in Unix seconds, see toStates); or such a row that this batch reopened first
- * because the NAS reports the session after that close (see reviveStale).
+ * A session's row before a packet: none; open; stopped; closed by radgraph as stale; or a
+ * closed row that this batch reopened first (see reopenClosed): the NAS reports a stale-closed
+ * session after that close, or a new session that reuses the row's Acct-Session-Id.
  */
 type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
@@ -191,24 +192,29 @@ export class RadacctWriter implements OnApplicationShutdown {
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
     const [, rows] = await query([START, statesStatement(this.dialect, records)]);
-    const read = toStates(rows as StateRow[]);
-    const { state } = read;
-    let { staleAt } = read;
-    if (staleAt.size > 0) {
-      // Rows closed as stale (rare): read again, locked until the commit, so that the one
-      // reopened below is the one read (another instance's batch, or FreeRADIUS, may write it
-      // too). Only these: a locking read of every row would hold their locks across a round
-      // trip on every batch of this path (after each restart, every batch for a while).
-      const closed = records.filter((r) => staleAt.has(r.acctUniqueId));
+    const { state, closedAt } = toStates(rows as StateRow[]);
+    const { reused } = reopenedBy(records, state, closedAt);
+    const lock = new Set(reused.keys());
+    for (const [uid, s] of state) if (s === 'stale') lock.add(uid);
+    if (lock.size > 0) {
+      // Rows closed as stale, and closed rows a later Start reuses (both rare): read again,
+      // locked until the commit, so that the one reopened below is the one read (another
+      // instance's batch, or FreeRADIUS, may write it too). Only these: a locking read of
+      // every row would hold their locks across a round trip on every batch of this path
+      // (after each restart, every batch for a while).
+      const closed = records.filter((r) => lock.has(r.acctUniqueId));
       const [locked] = await query([statesStatement(this.dialect, closed, true)]);
       const now = toStates(locked as StateRow[]);
-      for (const uid of staleAt.keys()) state.delete(uid);
+      for (const uid of lock) {
+        state.delete(uid);
+        closedAt.delete(uid);
+      }
       for (const [uid, s] of now.state) state.set(uid, s);
-      staleAt = now.staleAt;
+      for (const [uid, t] of now.closedAt) closedAt.set(uid, t);
     }
-    const { revive, writes } = reviveStale(this.dialect, records, state, staleAt);
+    const { reopen, writes } = reopenClosed(this.dialect, records, state, closedAt);
     const statements = [
-      ...(revive ? [revive] : []),
+      ...reopen,
       ...writeStatements(this.dialect, writes, (uid) => state.has(uid)),
     ];
     const changes = transitions(writes, state);
@@ -236,14 +242,16 @@ export class RadacctWriter implements OnApplicationShutdown {
       COMMIT,
     ]);
     const rows = results[head.length + statements.length] as RadAcct[];
-    const { state, staleAt } = toStates(read.length ? (results[1] as StateRow[]) : []);
+    const { state, closedAt } = toStates(read.length ? (results[1] as StateRow[]) : []);
     // Written again, reading their state first:
     // - a row this writer saw that is gone (deleted since): the UPDATEs meant for that session
     //   changed nothing;
     // - a row radgraph had closed as stale, when no Stop here wrote the session's end: its
     //   Interim-Updates changed nothing (a Start only its times, which it sets again), and one
     //   later than the close reopens it (writeAnySessions). Sessions with only Interim-Updates
-    //   were not read: their row as written says it.
+    //   were not read: their row as written says it;
+    // - a closed row that a later Start reuses for a new session: that Start set only its
+    //   times (as FreeRADIUS's does), and writeAnySessions makes the row the new session.
     const again = new Set<string>();
     for (const row of rows) {
       if (!interimOnly.has(row.acctUniqueId)) continue;
@@ -251,10 +259,11 @@ export class RadacctWriter implements OnApplicationShutdown {
       else if (row.acctTerminateCause === STALE_SESSION_CAUSE) again.add(row.acctUniqueId);
       else state.set(row.acctUniqueId, 'stopped');
     }
-    const later = laterThanStaleClose(read, staleAt);
-    if (later.size > 0) {
+    const { reused, revived } = reopenedBy(read, state, closedAt);
+    for (const uid of reused.keys()) again.add(uid);
+    if (revived.size > 0) {
       const stopped = new Set(read.filter((r) => r.status === 'Stop').map((r) => r.acctUniqueId));
-      for (const uid of later.keys()) if (!stopped.has(uid)) again.add(uid);
+      for (const uid of revived.keys()) if (!stopped.has(uid)) again.add(uid);
     }
     for (const uid of uids) if (this.known.has(uid) && !state.has(uid)) again.add(uid);
     const kept = again.size ? records.filter((r) => !again.has(r.acctUniqueId)) : records;
@@ -282,17 +291,18 @@ export class RadacctWriter implements OnApplicationShutdown {
   ): Promise<CommittedChange[]> {
     const sessions = records.filter(isSession);
     const read = statesStatement(this.dialect, sessions, true);
-    const { state, staleAt } = toStates(
+    const { state, closedAt } = toStates(
       sessions.length ? await m.query(read.sql, read.params) : [],
     );
     const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
     const flush = async () => {
-      // Rows closed as stale are reopened by the packets between two Accounting-On/Off, as
-      // those apply in turn.
-      const { revive, writes } = reviveStale(this.dialect, segment, state, staleAt);
-      if (revive) await m.query(revive.sql, revive.params);
+      // Closed rows are reopened by the packets between two Accounting-On/Off, as those apply
+      // in turn: a NAS's Accounting-On and then the Starts of its new sessions, some of which
+      // reuse an Acct-Session-Id, often come in one batch.
+      const { reopen, writes } = reopenClosed(this.dialect, segment, state, closedAt);
+      for (const { sql, params } of reopen) await m.query(sql, params);
       const statements = writeStatements(this.dialect, writes, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
       changes.push(...transitions(writes, state));
@@ -306,6 +316,7 @@ export class RadacctWriter implements OnApplicationShutdown {
       await flush();
       for (const closed of await this.nasReboot(m, r)) {
         state.set(closed.uid, 'stopped');
+        closedAt.set(closed.uid, r.eventTime);
         changes.push({ type: SessionEventType.STOPPED, id: closed.id });
       }
     }
@@ -400,15 +411,17 @@ const EVENT_COLUMNS = [
 interface StateRow {
   uid: string;
   open: number | string;
-  /** Unix seconds of the stop of a row radgraph closed as stale, else null. */
-  staleAt: number | string | null;
+  /** Unix seconds of the stop of a closed row, else null. */
+  closedAt: number | string | null;
+  /** 1 for a row radgraph closed as stale. */
+  stale: number | string;
 }
 
 /**
- * The read of the batch's sessions' rows: which exist, which of those are open, and when
- * those radgraph closed as stale were closed. `lock` (MySQL, a read before the writes in the
- * same transaction): the rows stay as read until the commit, so a stale row reopened here is
- * the one read.
+ * The read of the batch's sessions' rows: which exist, which of those are open, when the
+ * others were closed, and which radgraph closed as stale. `lock` (MySQL, a read before the
+ * writes in the same transaction): the rows stay as read until the commit, so a closed row
+ * reopened here is the one read.
  */
 function statesStatement(
   d: RadacctDialect,
@@ -419,7 +432,8 @@ function statesStatement(
   return {
     sql:
       'SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, ' +
-      `CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN ${d.unix('acctstoptime')} END AS staleAt ` +
+      `CASE WHEN acctstoptime IS NOT NULL THEN ${d.unix('acctstoptime')} END AS closedAt, ` +
+      'CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN 1 ELSE 0 END AS stale ' +
       `FROM radacct WHERE acctuniqueid IN (${uids.length ? placeholders(uids.length) : 'NULL'})` +
       (lock ? d.forUpdate : ''),
     params: [STALE_SESSION_CAUSE, ...uids],
@@ -428,83 +442,97 @@ function statesStatement(
 
 function toStates(rows: readonly StateRow[]): {
   state: Map<string, RowState>;
-  staleAt: Map<string, number>;
+  /** The closed rows' stops, in Unix seconds. */
+  closedAt: Map<string, number>;
 } {
   const state = new Map<string, RowState>();
-  const staleAt = new Map<string, number>();
+  const closedAt = new Map<string, number>();
   for (const row of rows) {
     if (Number(row.open) === 1) {
       state.set(row.uid, 'open');
-    } else if (row.staleAt !== null) {
-      state.set(row.uid, 'stale');
-      staleAt.set(row.uid, Number(row.staleAt));
-    } else {
-      state.set(row.uid, 'stopped');
+      continue;
     }
+    state.set(row.uid, Number(row.stale) === 1 ? 'stale' : 'stopped');
+    if (row.closedAt !== null) closedAt.set(row.uid, Number(row.closedAt));
   }
-  return { state, staleAt };
+  return { state, closedAt };
 }
 
-/** A stale-closed session's reports here later than its close. */
-type LaterReport = { time: number; interim: boolean; start: boolean };
+/** A stale-closed session's latest report here later than its close, and whether an Interim-Update is among them. */
+type LaterReport = { time: number; interim: boolean };
 
 /**
- * The sessions closed as stale that a packet here reports later than that close (its event
- * time past the row's stop, which the reaper sets to the last update before it), with their
- * latest such report and whether an Interim-Update, or a Start, is among them.
+ * The closed rows that the batch's packets reopen:
+ * - `reused`: a row, closed in any way, whose session a Start here reports later than its
+ *   stop (the first such Start): a new session that reuses the Acct-Session-Id (a NAS that
+ *   rebooted; a NAS repeats a Start with its first time, so it is not the old session's);
+ * - `revived`: a row radgraph closed as stale (the reaper sets its stop to the last update
+ *   before the close) whose session an Interim-Update or a Stop here reports later than that
+ *   close: the NAS had the session all along.
  */
-function laterThanStaleClose(
+function reopenedBy(
   records: readonly AccountingRecord[],
-  staleAt: ReadonlyMap<string, number>,
-): Map<string, LaterReport> {
-  const later = new Map<string, LaterReport>();
-  if (staleAt.size === 0) return later;
+  state: ReadonlyMap<string, RowState>,
+  closedAt: ReadonlyMap<string, number>,
+): { reused: Map<string, AccountingRecord>; revived: Map<string, LaterReport> } {
+  const reused = new Map<string, AccountingRecord>();
+  const revived = new Map<string, LaterReport>();
+  if (closedAt.size === 0) return { reused, revived };
   for (const r of records) {
-    const closed = staleAt.get(r.acctUniqueId);
-    if (closed === undefined || r.eventTime <= closed) continue;
-    const seen = later.get(r.acctUniqueId);
-    later.set(r.acctUniqueId, {
+    const closed = closedAt.get(r.acctUniqueId);
+    if (closed === undefined || r.eventTime <= closed || r.status !== 'Start') continue;
+    if (!reused.has(r.acctUniqueId)) reused.set(r.acctUniqueId, r);
+  }
+  for (const r of records) {
+    const closed = closedAt.get(r.acctUniqueId);
+    if (closed === undefined || r.eventTime <= closed || reused.has(r.acctUniqueId)) continue;
+    if (state.get(r.acctUniqueId) !== 'stale') continue;
+    const seen = revived.get(r.acctUniqueId);
+    revived.set(r.acctUniqueId, {
       time: Math.max(seen?.time ?? 0, r.eventTime),
       interim: (seen?.interim ?? false) || r.status === 'Interim-Update',
-      start: (seen?.start ?? false) || r.status === 'Start',
     });
   }
-  return later;
+  return { reused, revived };
 }
 
 /**
- * Reopens the rows radgraph closed as stale whose sessions the NAS reports here later than
- * that close: the NAS had the session all along (it could not reach radgraph, or radgraph was
- * down, for longer than the stale-session rule allows). Their state becomes 'revived' (and
- * they leave `staleAt`), so the batch's packets apply to them as to an open row: an
- * Interim-Update (or a Start) makes the session STARTED again, and its counters grow in the
- * usage rollup again; a Stop writes its end. A Start later than the close is a new session
- * in the row (a NAS that was down that long rebooted and reused the Acct-Session-Id: a NAS
- * repeats a Start with its first time), so its counters start again from 0, or the old
- * session's would hide the new one's until it outgrew them (and its usage with them). Returns the statement, to run before the writes
- * (null when there is none), and the packets to write: those of a reopened session's Starts
- * and Interim-Updates that are no later than the close are left out, as they changed nothing
- * of the closed row (they are still answered). Applied after the reopening, which clears the
- * update time, they would set the session back in time.
+ * Reopens the closed rows the batch's packets reopen (reopenedBy), before the writes:
+ * - a reused row becomes the new session, as its Start's INSERT would have written it
+ *   (reuseStatement);
+ * - a revived row is open again (reviveStatement), and the batch's packets apply to it as to
+ *   an open row: an Interim-Update makes the session STARTED again, and its counters grow in
+ *   the usage rollup again; a Stop writes its end.
+ * Their state becomes 'revived', so their first packet here makes them STARTED (or STOPPED),
+ * and they leave `closedAt`. Returns the statements and the packets to write: a reopened
+ * session's packets no later than its close are left out, as they changed nothing of the
+ * closed row (they are still answered; applied after the reopening, which clears the update
+ * time, they would set the session back in time), except, for a revived row, a Stop (which
+ * FreeRADIUS's stop query writes over any row). A reused row's old session had ended, and
+ * a report of it must not end the new one.
  */
-function reviveStale(
+function reopenClosed(
   d: RadacctDialect,
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
-  staleAt: Map<string, number>,
-): { revive: Statement | null; writes: readonly AccountingRecord[] } {
-  const later = laterThanStaleClose(records, staleAt);
-  if (later.size === 0) return { revive: null, writes: records };
-  const closedAt = new Map([...later.keys()].map((uid) => [uid, staleAt.get(uid)!]));
-  for (const uid of later.keys()) {
-    state.set(uid, 'revived');
-    staleAt.delete(uid);
-  }
+  closedAt: Map<string, number>,
+): { reopen: Statement[]; writes: readonly AccountingRecord[] } {
+  const { reused, revived } = reopenedBy(records, state, closedAt);
+  if (reused.size === 0 && revived.size === 0) return { reopen: [], writes: records };
   const writes = records.filter((r) => {
-    const closed = closedAt.get(r.acctUniqueId);
-    return closed === undefined || r.status === 'Stop' || r.eventTime > closed;
+    const closed = closedAt.get(r.acctUniqueId)!;
+    if (reused.has(r.acctUniqueId)) return r.eventTime > closed;
+    if (revived.has(r.acctUniqueId)) return r.status === 'Stop' || r.eventTime > closed;
+    return true;
   });
-  return { revive: reviveStatement(d, later, STALE_SESSION_CAUSE), writes };
+  for (const uid of [...reused.keys(), ...revived.keys()]) {
+    state.set(uid, 'revived');
+    closedAt.delete(uid);
+  }
+  const reopen: Statement[] = [];
+  if (reused.size > 0) reopen.push(reuseStatement(d, [...reused.values()]));
+  if (revived.size > 0) reopen.push(reviveStatement(d, revived, STALE_SESSION_CAUSE));
+  return { reopen, writes };
 }
 
 /**
