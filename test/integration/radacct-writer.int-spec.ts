@@ -523,6 +523,20 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       ]);
       return uid;
     };
+    /** A session open since T0 with 1000 bytes up at T0 + 300, then closed as stale. */
+    const staleClosed = async () => {
+      const uid = `reused-stale-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`;
+      await write([record('Start', uid, { eventTime: T0 })]);
+      await write([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 300,
+          sessionTime: 300,
+          inputOctets: '1000',
+        }),
+      ]);
+      await closeAsStale(uid);
+      return uid;
+    };
     const usage = async (uid: string) =>
       (
         await db.query<{ up: string | number }>(
@@ -625,6 +639,113 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       expect(await row(uid)).toEqual([
         expect.objectContaining({ acctstoptime: T0 + 1600, acctinputoctets: '30' }),
       ]);
+    });
+
+    it('takes a new session whose Start and Stop come in one batch, and counts its traffic once', async () => {
+      const uid = await endedSession();
+      const changes = await writeWith([
+        record('Start', uid, {
+          eventTime: T0 + 1000,
+          framedIpAddress: '100.64.0.77',
+          callingStationId: 'AA:BB:CC:00:00:77',
+        }),
+        record('Stop', uid, {
+          eventTime: T0 + 1600,
+          sessionTime: 600,
+          inputOctets: '30',
+          terminateCause: 'User-Request',
+          framedIpAddress: '100.64.0.77',
+        }),
+      ]);
+      expect(kinds(changes)).toEqual([
+        ['STARTED', uid],
+        ['STOPPED', uid],
+      ]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0 + 1000,
+          acctstoptime: T0 + 1600,
+          acctinputoctets: '30',
+          acctterminatecause: 'User-Request',
+          framedipaddress: '100.64.0.77',
+        }),
+      ]);
+      expect(await usage(uid)).toEqual(['930']);
+    });
+
+    it('counts a new session whose Start and first Interim-Update come in one batch once, above the old counters too', async () => {
+      const uid = await endedSession();
+      const changes = await writeWith([
+        record('Start', uid, { eventTime: T0 + 1000 }),
+        record('Interim-Update', uid, {
+          eventTime: T0 + 1300,
+          sessionTime: 300,
+          inputOctets: '1000',
+        }),
+      ]);
+      expect(kinds(changes)).toEqual([
+        ['STARTED', uid],
+        ['UPDATED', uid],
+      ]);
+      expect(await usage(uid)).toEqual(['1900']);
+    });
+
+    it("ends the stale-closed session with the old session's later Stop, then takes the new one from its Start, in one batch", async () => {
+      const uid = await staleClosed();
+      const changes = await writeWith([
+        record('Stop', uid, {
+          eventTime: T0 + 600,
+          sessionTime: 600,
+          inputOctets: '2000',
+          terminateCause: 'Lost-Carrier',
+        }),
+        record('Start', uid, { eventTime: T0 + 5000 }),
+      ]);
+      expect(kinds(changes)).toEqual([
+        ['STOPPED', uid],
+        ['STARTED', uid],
+      ]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0 + 5000,
+          acctstoptime: null,
+          acctinputoctets: '0',
+          acctterminatecause: '',
+        }),
+      ]);
+      // The old session's 2000 bytes, once.
+      expect(await usage(uid)).toEqual(['2000']);
+    });
+
+    it("takes a new session's Start for a stale-closed row even when the old session's later Interim-Update comes before it in the batch", async () => {
+      const uid = await staleClosed();
+      const changes = await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 600,
+          sessionTime: 600,
+          inputOctets: '2000',
+        }),
+        record('Start', uid, { eventTime: T0 + 5000 }),
+      ]);
+      // The old session's report changes nothing of its closed row (its last 1000 bytes are
+      // not counted): reopening the row for it would leave the new session its counters.
+      expect(kinds(changes)).toEqual([['STARTED', uid]]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({
+          acctstarttime: T0 + 5000,
+          acctstoptime: null,
+          acctinputoctets: '0',
+        }),
+      ]);
+      expect(await usage(uid)).toEqual(['1000']);
+      await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 5300,
+          sessionTime: 300,
+          inputOctets: '10',
+        }),
+      ]);
+      expect(await usage(uid)).toEqual(['1010']);
     });
 
     it("leaves the row closed for a copy of the old session's Start, and its old Stop sent again does not end the new one", async () => {

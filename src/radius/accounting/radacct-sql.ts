@@ -288,6 +288,21 @@ function paramsOf(plan: RowPlan, records: readonly AccountingRecord[]): unknown[
   return params;
 }
 
+/**
+ * The columns a Start writes when it reuses a closed row for a new session (see assignments),
+ * from its INSERT: every one but acctuniqueid, those a Start always writes, and acctstoptime.
+ */
+const REUSED_COLUMNS = RADACCT_COLUMNS.filter(
+  (c) =>
+    ![
+      'acctuniqueid',
+      'connectinfo_start',
+      'acctstarttime',
+      'acctupdatetime',
+      'acctstoptime',
+    ].includes(c),
+);
+
 /** The update part of each status type's upsert (see the class comment for the order). */
 function assignments(
   d: RadacctDialect,
@@ -308,16 +323,31 @@ function assignments(
     'delegatedipv6prefix',
   ];
   switch (status) {
-    case 'Start':
+    case 'Start': {
       // The row exists, open or stopped: queries.conf's Start falls back to its UPDATE by
       // acctuniqueid, of the times and connectinfo_start only. (The query between them in
       // queries.conf, which would refresh an open row's other columns by user, NAS and port,
       // is the sql_session_start variant: disabled, `-query`, in the stock file.)
+      // radgraph differs for a closed row whose stop is earlier than the Start (`reuse`): the
+      // NAS rebooted and gave the same user, on the same port, an Acct-Session-Id it had given
+      // before, so the acctuniqueid is the same. That is a new session, and the row becomes it,
+      // as the Start's INSERT would have written it, keeping its radacctid: open, no cause,
+      // session time and counters 0, its own addresses, MAC and port. (FreeRADIUS's row stays
+      // stopped until the new session's Stop: online but in no list, and its first
+      // Interim-Update, lower than the old counters, adds nothing to the usage.) A NAS repeats
+      // a Start with its first time, so a copy of the row's own Start is not later than its
+      // stop. Every assignment reads `reuse` before acctstoptime's, the last, changes it
+      // (radacct-states.ts follows the same rule for the events: reusesRow).
+      const reuse = `(acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${d.unix(v('acctstarttime'))})`;
       return [
+        ...REUSED_COLUMNS.map((c) => `${c} = ${d.iff(reuse, v(c), c)}`),
+        `acctinterval = ${d.iff(reuse, 'NULL', 'acctinterval')}`,
         `connectinfo_start = ${v('connectinfo_start')}`,
         `acctstarttime = ${v('acctstarttime')}`,
         `acctupdatetime = ${v('acctupdatetime')}`,
+        `acctstoptime = ${d.iff(reuse, 'NULL', 'acctstoptime')}`,
       ];
+    }
     case 'Interim-Update': {
       const fresh = `((${open} OR ${restarted}) AND (acctupdatetime IS NULL OR acctupdatetime <= ${v('acctupdatetime')}))`;
       const keep = (c: string, value: string) => `${c} = ${d.iff(fresh, value, c)}`;
@@ -462,43 +492,6 @@ export function reviveStatement(
       ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`
       : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid AND ${closed}`;
   return { sql, params: [...params, cause] };
-}
-
-/**
- * A Start later than a closed row's stop (`starts`, one per session) is a new session that
- * reuses the row: the NAS rebooted and gave the same user, on the same port, an
- * Acct-Session-Id it had given before, so the acctuniqueid is the same. The row becomes that
- * new session, as the Start's INSERT would have written it (open, counters and session time
- * 0, its own addresses, MAC and port), keeping its radacctid. Without this the row stayed
- * stopped while the customer was online: no events, not in onlineSessions, and a first
- * Interim-Update lower than the old session's counters, which added nothing to the usage.
- * FreeRADIUS's Start only rewrites the stopped row's times (see radius-config/README.md). A
- * Start no later than the stop (a late copy of the session's own Start) matches nothing.
- */
-export function reuseStatement(d: RadacctDialect, starts: readonly AccountingRecord[]): Statement {
-  const cells = cellsOf(d, 'Start')
-    .map((cell, i) => ({ ...cell, column: RADACCT_COLUMNS[i] }))
-    .filter((c) => c.value !== undefined);
-  const params: unknown[] = [];
-  for (const r of starts) {
-    for (const c of cells) params.push(c.value!(r));
-    params.push(r.eventTime);
-  }
-  const derived = d.rows(
-    `SELECT ${cells.map((c) => `${c.sql} AS n_${c.column}`).join(', ')}, ? AS n_time`,
-    starts.slice(1).map(() => `${cells.map((c) => c.sql).join(', ')}, ?`),
-  );
-  const set = [
-    ...cells.filter((c) => c.column !== 'acctuniqueid').map((c) => `${c.column} = v.n_${c.column}`),
-    'acctstoptime = NULL',
-    'acctinterval = NULL',
-  ].join(', ');
-  const closed = `radacct.acctstoptime IS NOT NULL AND ${d.unix('radacct.acctstoptime')} < v.n_time`;
-  const sql =
-    d.kind === 'mysql'
-      ? `UPDATE radacct JOIN (${derived}) AS v ON radacct.acctuniqueid = v.n_acctuniqueid SET ${set} WHERE ${closed}`
-      : `UPDATE radacct SET ${set} FROM (${derived}) AS v WHERE radacct.acctuniqueid = v.n_acctuniqueid AND ${closed}`;
-  return { sql, params };
 }
 
 /**

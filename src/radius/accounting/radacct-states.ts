@@ -2,13 +2,7 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import { SessionEventType } from '../../sessions/models/session-event.model';
 import { placeholders } from '../../common/sql/in-list';
 import type { AccountingRecord } from './accounting-request';
-import {
-  reuseStatement,
-  reviveStatement,
-  type RadacctDialect,
-  type SessionStatus,
-  type Statement,
-} from './radacct-sql';
+import { reviveStatement, type RadacctDialect, type Statement } from './radacct-sql';
 import type { CommittedChange } from './radacct-writer';
 
 /*
@@ -18,27 +12,52 @@ import type { CommittedChange } from './radacct-writer';
  */
 
 /**
- * A session's row before a packet: none; open; stopped; closed by radgraph as stale; or a
- * closed row that this batch reopened first (see reopenClosed): the NAS reports a stale-closed
- * session after that close, or a new session that reuses the row's Acct-Session-Id.
+ * A session's row before a packet: none; open; stopped; closed by radgraph as stale; or such
+ * a row that this batch reopened first because the NAS reports the session after that close
+ * (see reopenClosed).
  */
 export type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
-/** What one packet does to a session's state, and the event it makes (null: none). */
-function transition(state: RowState, status: SessionStatus): [RowState, SessionEventType | null] {
-  if (state === 'stopped') return ['stopped', null];
-  if (state === 'stale') {
-    // Not reopened: a report no later than the close, or (writeKnownSessions) a batch written
-    // before its state was read. An Interim-Update changes nothing of a stopped row; a Stop
-    // writes the session's real end over the stale close (as FreeRADIUS's stop query does),
-    // which subscribers must hear of.
-    return status === 'Stop' ? ['stopped', SessionEventType.STOPPED] : ['stale', null];
+/**
+ * What one packet does to a session's state, and the event it makes (null: none). `closedAt`
+ * holds the closed rows' stops (Unix seconds) and follows the packets: a Stop writes its own.
+ */
+function transition(
+  state: RowState,
+  r: AccountingRecord,
+  closedAt: Map<string, number>,
+): [RowState, SessionEventType | null] {
+  const uid = r.acctUniqueId;
+  if (state === 'stopped' || state === 'stale') {
+    if (r.status === 'Start' && reusesRow(r, closedAt.get(uid))) {
+      // A new session in the closed row (the Start's write makes the row that session).
+      closedAt.delete(uid);
+      return ['open', SessionEventType.STARTED];
+    }
+    if (r.status !== 'Stop') return [state, null];
+    // FreeRADIUS's stop query writes its end over any row.
+    closedAt.set(uid, r.eventTime);
+    // Stale and not reopened: a report no later than the close, or (writeKnownSessions) a
+    // batch written before its state was read. A Stop writes the session's real end over the
+    // stale close, which subscribers must hear of.
+    return ['stopped', state === 'stale' ? SessionEventType.STOPPED : null];
   }
-  if (status === 'Stop') return ['stopped', SessionEventType.STOPPED];
+  if (r.status === 'Stop') {
+    closedAt.set(uid, r.eventTime);
+    return ['stopped', SessionEventType.STOPPED];
+  }
   return [
     'open',
     state === 'open' ? SessionEventType.UPDATED : SessionEventType.STARTED, // missing or revived
   ];
+}
+
+/**
+ * Whether a Start makes a closed row (stopped at `closedAt`, Unix seconds) the new session it
+ * reports: the Start is later than the stop (radacct-sql.ts, the Start's `reuse`).
+ */
+export function reusesRow(start: AccountingRecord, closedAt: number | undefined): boolean {
+  return closedAt !== undefined && start.eventTime > closedAt;
 }
 
 export interface StateRow {
@@ -98,90 +117,112 @@ export function toStates(rows: readonly StateRow[]): {
 type LaterReport = { time: number; interim: boolean };
 
 /**
- * The closed rows that the batch's packets reopen:
- * - `reused`: a row, closed in any way, whose session a Start here reports later than its
- *   stop (the first such Start): a new session that reuses the Acct-Session-Id (a NAS that
- *   rebooted; a NAS repeats a Start with its first time, so it is not the old session's);
- * - `revived`: a row radgraph closed as stale (the reaper sets its stop to the last update
- *   before the close) whose session an Interim-Update or a Stop here reports later than that
- *   close: the NAS had the session all along.
+ * The rows radgraph closed as stale (the reaper sets their stop to the last update before the
+ * close) that the batch's packets reopen: an Interim-Update or a Stop here reports the session
+ * later than the close, so the NAS had it all along. Not when a Start here is later than the
+ * close too: that is a new session (the NAS rebooted and reused the Acct-Session-Id), which the
+ * Start's own write puts in the row (see reusesRow); reopened first, the row would be open when
+ * that Start comes, and keep the old session's counters. So the old session's reports here
+ * before it change nothing, as for any closed row, and a Stop among them still writes its end.
  */
-export function reopenedBy(
+function revivedBy(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
   closedAt: ReadonlyMap<string, number>,
-): { reused: Map<string, AccountingRecord>; revived: Map<string, LaterReport> } {
-  const reused = new Map<string, AccountingRecord>();
+): Map<string, LaterReport> {
   const revived = new Map<string, LaterReport>();
-  if (closedAt.size === 0) return { reused, revived };
+  const newSession = new Set<string>();
   for (const r of records) {
-    const closed = closedAt.get(r.acctUniqueId);
-    if (closed === undefined || r.eventTime <= closed || r.status !== 'Start') continue;
-    if (!reused.has(r.acctUniqueId)) reused.set(r.acctUniqueId, r);
-  }
-  for (const r of records) {
-    const closed = closedAt.get(r.acctUniqueId);
-    if (closed === undefined || r.eventTime <= closed || reused.has(r.acctUniqueId)) continue;
-    if (state.get(r.acctUniqueId) !== 'stale') continue;
-    const seen = revived.get(r.acctUniqueId);
-    revived.set(r.acctUniqueId, {
+    const uid = r.acctUniqueId;
+    const closed = closedAt.get(uid);
+    if (state.get(uid) !== 'stale' || closed === undefined || r.eventTime <= closed) continue;
+    if (r.status === 'Start') {
+      newSession.add(uid);
+      continue;
+    }
+    const seen = revived.get(uid);
+    revived.set(uid, {
       time: Math.max(seen?.time ?? 0, r.eventTime),
       interim: (seen?.interim ?? false) || r.status === 'Interim-Update',
     });
   }
-  return { reused, revived };
+  for (const uid of newSession) revived.delete(uid);
+  return revived;
 }
 
 /**
- * Reopens the closed rows the batch's packets reopen (reopenedBy), before the writes:
- * - a reused row becomes the new session, as its Start's INSERT would have written it
- *   (reuseStatement);
- * - a revived row is open again (reviveStatement), and the batch's packets apply to it as to
- *   an open row: an Interim-Update makes the session STARTED again, and its counters grow in
- *   the usage rollup again; a Stop writes its end.
- * Their state becomes 'revived', so their first packet here makes them STARTED (or STOPPED),
- * and they leave `closedAt`. Returns the statements and the packets to write: a reopened
- * session's packets no later than its close are left out, as they changed nothing of the
- * closed row (they are still answered; applied after the reopening, which clears the update
- * time, they would set the session back in time), except, for a revived row, a Stop (which
- * FreeRADIUS's stop query writes over any row). A reused row's old session had ended, and
- * a report of it must not end the new one.
+ * The closed rows whose state decides what the batch does to them, so a writer that reads
+ * before it writes locks them: those closed as stale, and those a Start here reuses.
+ */
+export function reopenable(
+  records: readonly AccountingRecord[],
+  state: ReadonlyMap<string, RowState>,
+  closedAt: ReadonlyMap<string, number>,
+): Set<string> {
+  const uids = new Set<string>();
+  for (const [uid, s] of state) if (s === 'stale') uids.add(uid);
+  for (const r of records) {
+    if (r.status === 'Start' && reusesRow(r, closedAt.get(r.acctUniqueId))) {
+      uids.add(r.acctUniqueId);
+    }
+  }
+  return uids;
+}
+
+/**
+ * The stale-closed sessions the batch revives (revivedBy), for writeKnownSessions, which
+ * writes them again after reading their state.
+ */
+export function revivedSessions(
+  records: readonly AccountingRecord[],
+  state: ReadonlyMap<string, RowState>,
+  closedAt: ReadonlyMap<string, number>,
+): Set<string> {
+  return new Set(revivedBy(records, state, closedAt).keys());
+}
+
+/**
+ * Reopens, before the writes, the stale-closed rows the batch revives (revivedBy): each is
+ * open again (reviveStatement), and the batch's packets apply to it as to an open row: an
+ * Interim-Update makes the session STARTED again, and its counters grow in the usage rollup
+ * again; a Stop writes its end. Their state becomes 'revived' (and they leave `closedAt`).
+ * Returns the statement (null when there is none) and the packets to write: a revived
+ * session's Starts and Interim-Updates no later than the close are left out, as they changed
+ * nothing of the closed row (they are still answered; applied after the reopening, which
+ * clears the update time, they would set the session back in time). Its Stops are kept:
+ * FreeRADIUS's stop query writes over any row.
  */
 export function reopenClosed(
   d: RadacctDialect,
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
   closedAt: Map<string, number>,
-): { reopen: Statement[]; writes: readonly AccountingRecord[] } {
-  const { reused, revived } = reopenedBy(records, state, closedAt);
-  if (reused.size === 0 && revived.size === 0) return { reopen: [], writes: records };
+): { revive: Statement | null; writes: readonly AccountingRecord[] } {
+  const revived = revivedBy(records, state, closedAt);
+  if (revived.size === 0) return { revive: null, writes: records };
   const writes = records.filter((r) => {
-    const closed = closedAt.get(r.acctUniqueId)!;
-    if (reused.has(r.acctUniqueId)) return r.eventTime > closed;
-    if (revived.has(r.acctUniqueId)) return r.status === 'Stop' || r.eventTime > closed;
-    return true;
+    if (!revived.has(r.acctUniqueId)) return true;
+    return r.status === 'Stop' || r.eventTime > closedAt.get(r.acctUniqueId)!;
   });
-  for (const uid of [...reused.keys(), ...revived.keys()]) {
+  for (const uid of revived.keys()) {
     state.set(uid, 'revived');
     closedAt.delete(uid);
   }
-  const reopen: Statement[] = [];
-  if (reused.size > 0) reopen.push(reuseStatement(d, [...reused.values()]));
-  if (revived.size > 0) reopen.push(reviveStatement(d, revived, STALE_SESSION_CAUSE));
-  return { reopen, writes };
+  return { revive: reviveStatement(d, revived, STALE_SESSION_CAUSE), writes };
 }
 
-/** The events session packets make, from their rows' state before; moves `state` on. */
+/**
+ * The events session packets make, from their rows' state before (and the closed ones' stops);
+ * moves `state` and `closedAt` on.
+ */
 export function transitions(
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
+  closedAt: Map<string, number>,
 ): CommittedChange[] {
   const changes: CommittedChange[] = [];
   for (const r of records) {
-    const [next, type] = transition(
-      state.get(r.acctUniqueId) ?? 'missing',
-      r.status as SessionStatus,
-    );
+    const [next, type] = transition(state.get(r.acctUniqueId) ?? 'missing', r, closedAt);
     state.set(r.acctUniqueId, next);
     if (type) changes.push({ type, uid: r.acctUniqueId });
   }

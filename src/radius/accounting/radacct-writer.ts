@@ -12,8 +12,9 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import type { AccountingRecord } from './accounting-request';
 import { BatchConnections, type MultiQuery } from './batch-connections';
 import {
+  reopenable,
   reopenClosed,
-  reopenedBy,
+  revivedSessions,
   statesStatement,
   toStates,
   transitions,
@@ -174,9 +175,7 @@ export class RadacctWriter implements OnApplicationShutdown {
   ): Promise<CommittedChange[]> {
     const [, rows] = await query([START, statesStatement(this.dialect, records)]);
     const { state, closedAt } = toStates(rows as StateRow[]);
-    const { reused } = reopenedBy(records, state, closedAt);
-    const lock = new Set(reused.keys());
-    for (const [uid, s] of state) if (s === 'stale') lock.add(uid);
+    const lock = reopenable(records, state, closedAt);
     if (lock.size > 0) {
       // Rows closed as stale, and closed rows a later Start reuses (both rare): read again,
       // locked until the commit, so that the one reopened below is the one read (another
@@ -193,12 +192,12 @@ export class RadacctWriter implements OnApplicationShutdown {
       for (const [uid, s] of now.state) state.set(uid, s);
       for (const [uid, t] of now.closedAt) closedAt.set(uid, t);
     }
-    const { reopen, writes } = reopenClosed(this.dialect, records, state, closedAt);
+    const { revive, writes } = reopenClosed(this.dialect, records, state, closedAt);
     const statements = [
-      ...reopen,
+      ...(revive ? [revive] : []),
       ...writeStatements(this.dialect, writes, (uid) => state.has(uid)),
     ];
-    const changes = transitions(writes, state);
+    const changes = transitions(writes, state, closedAt);
     const results = await query([...statements, this.eventRows(changes), COMMIT]);
     return withEventRows(changes, results[statements.length]);
   }
@@ -227,12 +226,11 @@ export class RadacctWriter implements OnApplicationShutdown {
     // Written again, reading their state first:
     // - a row this writer saw that is gone (deleted since): the UPDATEs meant for that session
     //   changed nothing;
-    // - a row radgraph had closed as stale, when no Stop here wrote the session's end: its
-    //   Interim-Updates changed nothing (a Start only its times, which it sets again), and one
-    //   later than the close reopens it (writeAnySessions). Sessions with only Interim-Updates
-    //   were not read: their row as written says it;
-    // - a closed row that a later Start reuses for a new session: that Start set only its
-    //   times (as FreeRADIUS's does), and writeAnySessions makes the row the new session.
+    // - a row radgraph had closed as stale that a report later than the close revives (see
+    //   revivedBy), when no Stop here wrote the session's end: its Interim-Updates changed
+    //   nothing, and writeAnySessions reopens it first. Sessions with only Interim-Updates were
+    //   not read: their row as written says it. (A Start later than the close of any closed
+    //   row is a new session, which its own write put in the row: nothing to write again.)
     const again = new Set<string>();
     for (const row of rows) {
       if (!interimOnly.has(row.acctUniqueId)) continue;
@@ -240,15 +238,14 @@ export class RadacctWriter implements OnApplicationShutdown {
       else if (row.acctTerminateCause === STALE_SESSION_CAUSE) again.add(row.acctUniqueId);
       else state.set(row.acctUniqueId, 'stopped');
     }
-    const { reused, revived } = reopenedBy(read, state, closedAt);
-    for (const uid of reused.keys()) again.add(uid);
+    const revived = revivedSessions(read, state, closedAt);
     if (revived.size > 0) {
       const stopped = new Set(read.filter((r) => r.status === 'Stop').map((r) => r.acctUniqueId));
-      for (const uid of revived.keys()) if (!stopped.has(uid)) again.add(uid);
+      for (const uid of revived) if (!stopped.has(uid)) again.add(uid);
     }
     for (const uid of uids) if (this.known.has(uid) && !state.has(uid)) again.add(uid);
     const kept = again.size ? records.filter((r) => !again.has(r.acctUniqueId)) : records;
-    const changes = withEventRows(transitions(kept, state), rows);
+    const changes = withEventRows(transitions(kept, state, closedAt), rows);
     if (again.size === 0) return changes;
     for (const uid of again) this.known.delete(uid);
     const rest = records.filter((r) => again.has(r.acctUniqueId));
@@ -282,11 +279,11 @@ export class RadacctWriter implements OnApplicationShutdown {
       // Closed rows are reopened by the packets between two Accounting-On/Off, as those apply
       // in turn: a NAS's Accounting-On and then the Starts of its new sessions, some of which
       // reuse an Acct-Session-Id, often come in one batch.
-      const { reopen, writes } = reopenClosed(this.dialect, segment, state, closedAt);
-      for (const { sql, params } of reopen) await m.query(sql, params);
+      const { revive, writes } = reopenClosed(this.dialect, segment, state, closedAt);
+      if (revive) await m.query(revive.sql, revive.params);
       const statements = writeStatements(this.dialect, writes, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(writes, state));
+      changes.push(...transitions(writes, state, closedAt));
       segment = [];
     };
     for (const r of records) {
