@@ -748,6 +748,26 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       expect(await usage(uid)).toEqual(['1010']);
     });
 
+    it('reopens nothing for a copy of the Start of a row whose stop is earlier than its start', async () => {
+      // FreeRADIUS wrote a reused session's Start into the stopped row (its times only), as
+      // it does when the NAS sent that Start to it: the row's start is now after its stop.
+      const uid = await endedSession();
+      await db.query(
+        kind === 'mysql'
+          ? 'UPDATE radacct SET acctstarttime = FROM_UNIXTIME(?), acctupdatetime = FROM_UNIXTIME(?) WHERE acctuniqueid = ?'
+          : "UPDATE radacct SET acctstarttime = datetime(?, 'unixepoch'), acctupdatetime = datetime(?, 'unixepoch') WHERE acctuniqueid = ?",
+        [T0 + 1000, T0 + 1000, uid],
+      );
+      const before = await row(uid);
+      // The NAS sends the same Start again, to radgraph: not later than the row's start.
+      expect(await writeWith([record('Start', uid, { eventTime: T0 + 1000 })])).toEqual([]);
+      expect(await row(uid)).toEqual(before);
+      // A later Start is a new session again.
+      expect(kinds(await writeWith([record('Start', uid, { eventTime: T0 + 2000 })]))).toEqual([
+        ['STARTED', uid],
+      ]);
+    });
+
     it("leaves the row closed for a copy of the old session's Start, and its old Stop sent again does not end the new one", async () => {
       const uid = await endedSession();
       const before = await row(uid);

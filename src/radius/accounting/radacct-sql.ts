@@ -328,24 +328,26 @@ function assignments(
       // acctuniqueid, of the times and connectinfo_start only. (The query between them in
       // queries.conf, which would refresh an open row's other columns by user, NAS and port,
       // is the sql_session_start variant: disabled, `-query`, in the stock file.)
-      // radgraph differs for a closed row whose stop is earlier than the Start (`reuse`): the
-      // NAS rebooted and gave the same user, on the same port, an Acct-Session-Id it had given
-      // before, so the acctuniqueid is the same. That is a new session, and the row becomes it,
-      // as the Start's INSERT would have written it, keeping its radacctid: open, no cause,
-      // session time and counters 0, its own addresses, MAC and port. (FreeRADIUS's row stays
-      // stopped until the new session's Stop: online but in no list, and its first
-      // Interim-Update, lower than the old counters, adds nothing to the usage.) A NAS repeats
-      // a Start with its first time, so a copy of the row's own Start is not later than its
-      // stop. Every assignment reads `reuse` before acctstoptime's, the last, changes it
-      // (radacct-states.ts follows the same rule for the events: reusesRow).
-      const reuse = `(acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${d.unix(v('acctstarttime'))})`;
+      // radgraph differs for a closed row whose stop and start are earlier than the Start
+      // (`reuse`): the NAS rebooted and gave the same user, on the same port, an
+      // Acct-Session-Id it had given before, so the acctuniqueid is the same. That is a new
+      // session, and the row becomes it, as the Start's INSERT would have written it, keeping
+      // its radacctid: open, no cause, session time and counters 0, its own addresses, MAC and
+      // port. (FreeRADIUS's row stays stopped until the new session's Stop: online but in no
+      // list, and its first Interim-Update, lower than the old counters, adds nothing to the
+      // usage.) A NAS repeats a Start with its first time, so a copy of the row's own Start is
+      // never later than its start. Every assignment reads `reuse` before the last two change
+      // what it reads: acctstoptime, then acctstarttime (radacct-states.ts follows the same
+      // rule for the events: reusesRow).
+      const start = d.unix(v('acctstarttime'));
+      const reuse = `(acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${start} AND COALESCE(${d.unix('acctstarttime')}, 0) < ${start})`;
       return [
         ...REUSED_COLUMNS.map((c) => `${c} = ${d.iff(reuse, v(c), c)}`),
         `acctinterval = ${d.iff(reuse, 'NULL', 'acctinterval')}`,
         `connectinfo_start = ${v('connectinfo_start')}`,
-        `acctstarttime = ${v('acctstarttime')}`,
         `acctupdatetime = ${v('acctupdatetime')}`,
         `acctstoptime = ${d.iff(reuse, 'NULL', 'acctstoptime')}`,
+        `acctstarttime = ${v('acctstarttime')}`,
       ];
     }
     case 'Interim-Update': {

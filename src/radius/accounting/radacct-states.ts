@@ -19,17 +19,32 @@ import type { CommittedChange } from './radacct-writer';
 export type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
 /**
- * What one packet does to a session's state, and the event it makes (null: none). `closedAt`
- * holds the closed rows' stops (Unix seconds) and follows the packets: a Stop writes its own.
+ * The batch's sessions' rows' times, in Unix seconds, as the writes leave them packet after
+ * packet: the closed rows' stops, and the rows' starts (0 when unknown).
+ */
+export interface RowTimes {
+  closedAt: Map<string, number>;
+  startedAt: Map<string, number>;
+}
+
+/**
+ * What one packet does to a session's state, and the event it makes (null: none); moves
+ * `times` on as its write does.
  */
 function transition(
   state: RowState,
   r: AccountingRecord,
-  closedAt: Map<string, number>,
+  times: RowTimes,
 ): [RowState, SessionEventType | null] {
   const uid = r.acctUniqueId;
+  const { closedAt, startedAt } = times;
+  const reused = r.status === 'Start' && reusesRow(r, closedAt.get(uid), startedAt.get(uid));
+  // Every Start writes its time as the start (FreeRADIUS's fallback UPDATE too); a packet that
+  // creates the row writes the start it implies.
+  if (r.status === 'Start') startedAt.set(uid, r.eventTime);
+  else if (state === 'missing') startedAt.set(uid, Math.max(0, r.eventTime - (r.sessionTime ?? 0)));
   if (state === 'stopped' || state === 'stale') {
-    if (r.status === 'Start' && reusesRow(r, closedAt.get(uid))) {
+    if (reused) {
       // A new session in the closed row (the Start's write makes the row that session).
       closedAt.delete(uid);
       return ['open', SessionEventType.STARTED];
@@ -53,11 +68,18 @@ function transition(
 }
 
 /**
- * Whether a Start makes a closed row (stopped at `closedAt`, Unix seconds) the new session it
- * reports: the Start is later than the stop (radacct-sql.ts, the Start's `reuse`).
+ * Whether a Start makes a closed row (stopped at `closedAt`, started at `startedAt`, Unix
+ * seconds) the new session it reports: the Start is later than both (radacct-sql.ts, the
+ * Start's `reuse`). Later than the start too, so that a copy of the row's own Start never
+ * reopens it, even where the stop is earlier than the start (a NAS clock set back during the
+ * session, or FreeRADIUS's write of a reused session's Start).
  */
-export function reusesRow(start: AccountingRecord, closedAt: number | undefined): boolean {
-  return closedAt !== undefined && start.eventTime > closedAt;
+export function reusesRow(
+  start: AccountingRecord,
+  closedAt: number | undefined,
+  startedAt: number | undefined,
+): boolean {
+  return closedAt !== undefined && start.eventTime > closedAt && start.eventTime > (startedAt ?? 0);
 }
 
 export interface StateRow {
@@ -65,6 +87,8 @@ export interface StateRow {
   open: number | string;
   /** Unix seconds of the stop of a closed row, else null. */
   closedAt: number | string | null;
+  /** Unix seconds of the row's start, else null. */
+  startedAt: number | string | null;
   /** 1 for a row radgraph closed as stale. */
   stale: number | string;
 }
@@ -85,6 +109,7 @@ export function statesStatement(
     sql:
       'SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, ' +
       `CASE WHEN acctstoptime IS NOT NULL THEN ${d.unix('acctstoptime')} END AS closedAt, ` +
+      `${d.unix('acctstarttime')} AS startedAt, ` +
       'CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN 1 ELSE 0 END AS stale ' +
       `FROM radacct WHERE acctuniqueid IN (${uids.length ? placeholders(uids.length) : 'NULL'})` +
       (lock ? d.forUpdate : ''),
@@ -94,20 +119,21 @@ export function statesStatement(
 
 export function toStates(rows: readonly StateRow[]): {
   state: Map<string, RowState>;
-  /** The closed rows' stops, in Unix seconds. */
-  closedAt: Map<string, number>;
+  times: RowTimes;
 } {
   const state = new Map<string, RowState>();
-  const closedAt = new Map<string, number>();
+  const times: RowTimes = { closedAt: new Map(), startedAt: new Map() };
   for (const row of rows) {
+    // A start MySQL cannot read (a zero date, before 1970) counts as 0, as in the SQL.
+    times.startedAt.set(row.uid, row.startedAt === null ? 0 : Number(row.startedAt));
     if (Number(row.open) === 1) {
       state.set(row.uid, 'open');
       continue;
     }
     state.set(row.uid, Number(row.stale) === 1 ? 'stale' : 'stopped');
-    if (row.closedAt !== null) closedAt.set(row.uid, Number(row.closedAt));
+    if (row.closedAt !== null) times.closedAt.set(row.uid, Number(row.closedAt));
   }
-  return { state, closedAt };
+  return { state, times };
 }
 
 /**
@@ -128,7 +154,7 @@ type LaterReport = { time: number; interim: boolean };
 function revivedBy(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  closedAt: ReadonlyMap<string, number>,
+  { closedAt }: RowTimes,
 ): Map<string, LaterReport> {
   const revived = new Map<string, LaterReport>();
   const newSession = new Set<string>();
@@ -157,12 +183,13 @@ function revivedBy(
 export function reopenable(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  closedAt: ReadonlyMap<string, number>,
+  { closedAt, startedAt }: RowTimes,
 ): Set<string> {
   const uids = new Set<string>();
   for (const [uid, s] of state) if (s === 'stale') uids.add(uid);
   for (const r of records) {
-    if (r.status === 'Start' && reusesRow(r, closedAt.get(r.acctUniqueId))) {
+    const uid = r.acctUniqueId;
+    if (r.status === 'Start' && reusesRow(r, closedAt.get(uid), startedAt.get(uid))) {
       uids.add(r.acctUniqueId);
     }
   }
@@ -176,9 +203,9 @@ export function reopenable(
 export function revivedSessions(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  closedAt: ReadonlyMap<string, number>,
+  times: RowTimes,
 ): Set<string> {
-  return new Set(revivedBy(records, state, closedAt).keys());
+  return new Set(revivedBy(records, state, times).keys());
 }
 
 /**
@@ -196,9 +223,10 @@ export function reopenClosed(
   d: RadacctDialect,
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
-  closedAt: Map<string, number>,
+  times: RowTimes,
 ): { revive: Statement | null; writes: readonly AccountingRecord[] } {
-  const revived = revivedBy(records, state, closedAt);
+  const { closedAt } = times;
+  const revived = revivedBy(records, state, times);
   if (revived.size === 0) return { revive: null, writes: records };
   const writes = records.filter((r) => {
     if (!revived.has(r.acctUniqueId)) return true;
@@ -213,16 +241,16 @@ export function reopenClosed(
 
 /**
  * The events session packets make, from their rows' state before (and the closed ones' stops);
- * moves `state` and `closedAt` on.
+ * moves `state` and `times` on.
  */
 export function transitions(
   records: readonly AccountingRecord[],
   state: Map<string, RowState>,
-  closedAt: Map<string, number>,
+  times: RowTimes,
 ): CommittedChange[] {
   const changes: CommittedChange[] = [];
   for (const r of records) {
-    const [next, type] = transition(state.get(r.acctUniqueId) ?? 'missing', r, closedAt);
+    const [next, type] = transition(state.get(r.acctUniqueId) ?? 'missing', r, times);
     state.set(r.acctUniqueId, next);
     if (type) changes.push({ type, uid: r.acctUniqueId });
   }

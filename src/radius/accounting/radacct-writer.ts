@@ -174,8 +174,8 @@ export class RadacctWriter implements OnApplicationShutdown {
     records: readonly AccountingRecord[],
   ): Promise<CommittedChange[]> {
     const [, rows] = await query([START, statesStatement(this.dialect, records)]);
-    const { state, closedAt } = toStates(rows as StateRow[]);
-    const lock = reopenable(records, state, closedAt);
+    const { state, times } = toStates(rows as StateRow[]);
+    const lock = reopenable(records, state, times);
     if (lock.size > 0) {
       // Rows closed as stale, and closed rows a later Start reuses (both rare): read again,
       // locked until the commit, so that the one reopened below is the one read (another
@@ -187,17 +187,19 @@ export class RadacctWriter implements OnApplicationShutdown {
       const now = toStates(locked as StateRow[]);
       for (const uid of lock) {
         state.delete(uid);
-        closedAt.delete(uid);
+        times.closedAt.delete(uid);
+        times.startedAt.delete(uid);
       }
       for (const [uid, s] of now.state) state.set(uid, s);
-      for (const [uid, t] of now.closedAt) closedAt.set(uid, t);
+      for (const [uid, t] of now.times.closedAt) times.closedAt.set(uid, t);
+      for (const [uid, t] of now.times.startedAt) times.startedAt.set(uid, t);
     }
-    const { revive, writes } = reopenClosed(this.dialect, records, state, closedAt);
+    const { revive, writes } = reopenClosed(this.dialect, records, state, times);
     const statements = [
       ...(revive ? [revive] : []),
       ...writeStatements(this.dialect, writes, (uid) => state.has(uid)),
     ];
-    const changes = transitions(writes, state, closedAt);
+    const changes = transitions(writes, state, times);
     const results = await query([...statements, this.eventRows(changes), COMMIT]);
     return withEventRows(changes, results[statements.length]);
   }
@@ -222,7 +224,7 @@ export class RadacctWriter implements OnApplicationShutdown {
       COMMIT,
     ]);
     const rows = results[head.length + statements.length] as RadAcct[];
-    const { state, closedAt } = toStates(read.length ? (results[1] as StateRow[]) : []);
+    const { state, times } = toStates(read.length ? (results[1] as StateRow[]) : []);
     // Written again, reading their state first:
     // - a row this writer saw that is gone (deleted since): the UPDATEs meant for that session
     //   changed nothing;
@@ -238,14 +240,14 @@ export class RadacctWriter implements OnApplicationShutdown {
       else if (row.acctTerminateCause === STALE_SESSION_CAUSE) again.add(row.acctUniqueId);
       else state.set(row.acctUniqueId, 'stopped');
     }
-    const revived = revivedSessions(read, state, closedAt);
+    const revived = revivedSessions(read, state, times);
     if (revived.size > 0) {
       const stopped = new Set(read.filter((r) => r.status === 'Stop').map((r) => r.acctUniqueId));
       for (const uid of revived) if (!stopped.has(uid)) again.add(uid);
     }
     for (const uid of uids) if (this.known.has(uid) && !state.has(uid)) again.add(uid);
     const kept = again.size ? records.filter((r) => !again.has(r.acctUniqueId)) : records;
-    const changes = withEventRows(transitions(kept, state, closedAt), rows);
+    const changes = withEventRows(transitions(kept, state, times), rows);
     if (again.size === 0) return changes;
     for (const uid of again) this.known.delete(uid);
     const rest = records.filter((r) => again.has(r.acctUniqueId));
@@ -269,9 +271,7 @@ export class RadacctWriter implements OnApplicationShutdown {
   ): Promise<CommittedChange[]> {
     const sessions = records.filter(isSession);
     const read = statesStatement(this.dialect, sessions, true);
-    const { state, closedAt } = toStates(
-      sessions.length ? await m.query(read.sql, read.params) : [],
-    );
+    const { state, times } = toStates(sessions.length ? await m.query(read.sql, read.params) : []);
     const changes: CommittedChange[] = [];
 
     let segment: AccountingRecord[] = [];
@@ -279,11 +279,11 @@ export class RadacctWriter implements OnApplicationShutdown {
       // Closed rows are reopened by the packets between two Accounting-On/Off, as those apply
       // in turn: a NAS's Accounting-On and then the Starts of its new sessions, some of which
       // reuse an Acct-Session-Id, often come in one batch.
-      const { revive, writes } = reopenClosed(this.dialect, segment, state, closedAt);
+      const { revive, writes } = reopenClosed(this.dialect, segment, state, times);
       if (revive) await m.query(revive.sql, revive.params);
       const statements = writeStatements(this.dialect, writes, (uid) => state.has(uid));
       for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(writes, state, closedAt));
+      changes.push(...transitions(writes, state, times));
       segment = [];
     };
     for (const r of records) {
@@ -294,7 +294,7 @@ export class RadacctWriter implements OnApplicationShutdown {
       await flush();
       for (const closed of await this.nasReboot(m, r)) {
         state.set(closed.uid, 'stopped');
-        closedAt.set(closed.uid, r.eventTime);
+        times.closedAt.set(closed.uid, r.eventTime);
         changes.push({ type: SessionEventType.STOPPED, id: closed.id });
       }
     }
