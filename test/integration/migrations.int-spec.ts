@@ -1,6 +1,8 @@
 import { UsageMonthOfStop1764892800000 } from '../../src/database/migrations/mysql/1764892800000-usage-month-of-stop';
 import { RadacctTriggersMerged1764806400000 } from '../../src/database/migrations/mysql/1764806400000-radacct-triggers-merged';
 import { StaleSessionChanges1765065600000 } from '../../src/database/migrations/mysql/1765065600000-stale-session-changes';
+import { ReusedRadacctChanges1765497600000 } from '../../src/database/migrations/mysql/1765497600000-reused-radacct-changes';
+import { ReusedRadacctChanges1765497600000 as ReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765497600000-reused-radacct-changes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { createDataSource } from '../../src/database/data-source-options';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
@@ -107,6 +109,56 @@ describe('radacct triggers on mysql', () => {
       expect(await staleKind()).toBe(false);
       await stale.up(runner);
       expect(await staleKind()).toBe(true);
+      // Then the queue row of a later Start that reuses a closed row, and back.
+      const reusedKind = async () =>
+        (await body('rg_radacct_au')).includes('NEW.`acctstarttime` > NEW.`acctstoptime`');
+      const reused = new ReusedRadacctChanges1765497600000();
+      expect(await reusedKind()).toBe(false); // as StaleSessionChanges's up left them
+      await reused.up(runner);
+      expect([await reusedKind(), await staleKind()]).toEqual([true, true]);
+      expect(await byStop()).toEqual([true, true]);
+      expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+      await reused.down(runner);
+      expect([await reusedKind(), await staleKind()]).toEqual([false, true]);
+      await reused.up(runner);
+      expect(await reusedKind()).toBe(true);
+    } finally {
+      await runner.release();
+      await ds.destroy();
+    }
+  });
+});
+
+describe('radacct triggers on sqlite', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite');
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("queue a later Start's reuse of a closed row, and the migration's down takes it back", async () => {
+    const body = async () =>
+      (
+        await db.query<{ sql: string }>(
+          "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'rg_radacct_stale_changes_au'",
+        )
+      ).map((t) => [
+        t.sql.includes('NEW."acctstarttime" > NEW."acctstoptime"'),
+        t.sql.includes("'Stale-Session'"),
+      ]);
+    expect(await body()).toEqual([[true, true]]);
+    const ds = await db.openDataSource();
+    const runner = ds.createQueryRunner();
+    try {
+      const migration = new ReusedRadacctChangesSqlite();
+      await migration.down(runner);
+      expect(await body()).toEqual([[false, true]]);
+      await migration.up(runner);
+      expect(await body()).toEqual([[true, true]]);
     } finally {
       await runner.release();
       await ds.destroy();

@@ -5,6 +5,8 @@ import { RadAcct } from '../../src/database/freeradius';
 import { SessionEventType } from '../../src/sessions/models/session-event.model';
 import { TransactionsService } from '../../src/database/transactions.service';
 import { RadacctOrigin } from '../../src/sessions/feed/radacct-origin';
+import { reopenClosed } from '../../src/sessions/feed/closed-rows';
+import { sqlDatetime } from '../../src/common/sql/datetime';
 import {
   REAPER_LEASE,
   StaleSessionReaper,
@@ -449,6 +451,201 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(eventsOf('back-old')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
     expect(eventsOf('back-1')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STARTED']);
     expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+  });
+
+  describe('a closed row that a later Start reuses (a NAS that rebooted reused the Acct-Session-Id)', () => {
+    /** A time `minutes` ago, as both databases store it (UTC "YYYY-MM-DD HH:MM:SS"). */
+    const ago = (minutes: number) => sqlDatetime(new Date(Date.now() - minutes * 60_000));
+    /** FreeRADIUS's queries (queries.conf of its dialect) for one session's packets. */
+    const fr = (uid: string, user: string) => ({
+      start: (at: string): [string, unknown[]] => [
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, realm, nasipaddress, nasportid, nasporttype, acctstarttime, acctupdatetime, acctstoptime, acctsessiontime, acctauthentic, connectinfo_start, connectinfo_stop, acctinputoctets, acctoutputoctets, calledstationid, callingstationid, acctterminatecause, servicetype, framedprotocol, framedipaddress)
+         VALUES (?, ?, ?, '', '10.0.0.1', 'ether1', 'Ethernet', ?, ?, NULL, 0, 'RADIUS', 'start-info', '', 0, 0, '', 'AA:BB:CC:00:00:01', '', 'Framed-User', 'PPP', '100.64.0.9')`,
+        [`s-${uid}`, uid, user, at, at],
+      ],
+      // When the INSERT fails on the acctuniqueid: the start query's fallback.
+      startAgain: (at: string, info = 'again-info'): [string, unknown[]] => [
+        'UPDATE radacct SET acctstarttime = ?, acctupdatetime = ?, connectinfo_start = ? WHERE acctuniqueid = ?',
+        [at, at, info, uid],
+      ],
+      interim: (at: string, time: number, up: number, down: number): [string, unknown[]] => [
+        (kind === 'mysql'
+          ? 'UPDATE radacct SET acctupdatetime = (@acctupdatetime_old:=acctupdatetime), acctupdatetime = ?, acctinterval = UNIX_TIMESTAMP(?) - UNIX_TIMESTAMP(@acctupdatetime_old), '
+          : 'UPDATE radacct SET acctupdatetime = ?, acctinterval = 0, ') +
+          "framedipaddress = '100.64.0.9', acctsessiontime = ?, acctinputoctets = ?, acctoutputoctets = ? WHERE acctuniqueid = ?",
+        kind === 'mysql' ? [at, at, time, up, down, uid] : [at, time, up, down, uid],
+      ],
+      stop: (at: string, time: number, up: number, down: number): [string, unknown[]] => [
+        "UPDATE radacct SET acctstoptime = ?, acctsessiontime = ?, acctinputoctets = ?, acctoutputoctets = ?, acctterminatecause = 'Lost-Carrier', connectinfo_stop = 'stop-info' WHERE acctuniqueid = ?",
+        [at, time, up, down, uid],
+      ],
+    });
+    /** FreeRADIUS's queries in one transaction: the feed reads none of them before the others. */
+    async function together(...statements: Array<[string, unknown[]]>): Promise<void> {
+      if (kind === 'sqlite') {
+        await db.query('BEGIN');
+        for (const [sql, params] of statements) await db.query(sql, params);
+        await db.query('COMMIT');
+        return;
+      }
+      const conn = await createConnection({ ...db.mysql!, database: db.database });
+      try {
+        await conn.query('BEGIN');
+        for (const [sql, params] of statements) await conn.query(sql, params);
+        await conn.query('COMMIT');
+      } finally {
+        await conn.end();
+      }
+    }
+    // async: SQLite's test connection throws at once rather than rejecting.
+    const run = async ([sql, params]: [string, unknown[]]) => db.query(sql, params);
+    async function row(uid: string) {
+      const [r] = await db.query<Record<string, unknown>>(
+        'SELECT CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, acctterminatecause AS cause, connectinfo_start AS infoStart, connectinfo_stop AS infoStop, acctinterval AS `interval`, acctsessiontime AS time, acctinputoctets AS up, acctoutputoctets AS down FROM radacct WHERE acctuniqueid = ?',
+        [uid],
+      );
+      return {
+        ...r,
+        open: Number(r.open),
+        interval: r.interval === null ? null : Number(r.interval),
+        time: Number(r.time),
+        up: Number(r.up),
+        down: Number(r.down),
+      };
+    }
+    async function usage(user: string): Promise<[number, number]> {
+      const [u] = await db.query<{ up: unknown; down: unknown }>(
+        'SELECT SUM(upload_bytes) AS up, SUM(download_bytes) AS down FROM rg_usage_monthly WHERE username = ?',
+        [user],
+      );
+      return [Number(u.up), Number(u.down)];
+    }
+    /**
+     * A session FreeRADIUS wrote and stopped an hour ago (at `stoppedAt`), its three events
+     * published.
+     */
+    async function endedSession(uid: string, user: string) {
+      const s = fr(uid, user);
+      const startedAt = ago(180);
+      const stoppedAt = ago(60);
+      await run(s.start(startedAt));
+      await run(s.interim(ago(120), 3600, 5000, 9000));
+      await run(s.stop(stoppedAt, 7200, 6000, 10000));
+      await waitFor(() => eventsOf(uid).length === 3);
+      expect(eventsOf(uid)).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      return { ...s, startedAt, stoppedAt };
+    }
+
+    it('makes the row the new session: STARTED, open, counters from 0, its whole traffic counted', async () => {
+      const s = await endedSession('reuse-1', 'reuse-user');
+      expect(await usage('reuse-user')).toEqual([6000, 10000]);
+      const got = collect(
+        api.wsClient(),
+        `subscription { sessionEvents(username: "reuse-user") { ${EVENT_FIELDS} } }`,
+        2,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      // The new session's Start: its INSERT fails on the acctuniqueid, then the fallback.
+      await expect(run(s.start(ago(30)))).rejects.toThrow(/duplicate|UNIQUE/i);
+      await run(s.startAgain(ago(30)));
+      await waitFor(() => eventsOf('reuse-1').length === 4);
+      expect(await row('reuse-1')).toEqual({
+        open: 1,
+        cause: '',
+        infoStart: 'again-info',
+        infoStop: '',
+        interval: null,
+        time: 0,
+        up: 0,
+        down: 0,
+      });
+      // Its first Interim-Update, lower than the old session's counters, counts whole.
+      await run(s.interim(ago(20), 600, 100, 200));
+      const { results, errors } = await got;
+      expect(errors).toEqual([]);
+      expect(results.map((r) => r.sessionEvents.type)).toEqual(['STARTED', 'UPDATED']);
+      expect(results[0].sessionEvents.session).toMatchObject({
+        stoppedAt: null,
+        terminateCause: null,
+      });
+      expect(String(results[0].sessionEvents.session.uploadBytes)).toBe('0');
+      expect(String(results[1].sessionEvents.session.uploadBytes)).toBe('100');
+      expect(await usage('reuse-user')).toEqual([6100, 10200]);
+      const { body } = await api.gql(
+        '{ onlineSessions(search: "reuse-user", first: 5) { edges { node { uniqueId } } } }',
+      );
+      expect(body.data.onlineSessions.edges.map((e: any) => e.node.uniqueId)).toEqual(['reuse-1']);
+      // Its Stop ends it, as any open session's.
+      await run(s.stop(ago(10), 1200, 300, 400));
+      await waitFor(() => eventsOf('reuse-1').length === 6);
+      expect(eventsOf('reuse-1').slice(3)).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      expect(await usage('reuse-user')).toEqual([6300, 10400]);
+    });
+
+    it('changes nothing for a Start no later than the stop (a late copy of the old Start)', async () => {
+      const s = await endedSession('reuse-late', 'reuse-late-user');
+      const before = await row('reuse-late');
+      await run(s.startAgain(s.startedAt, 'start-info')); // the row's own Start, sent again
+      await run(s.startAgain(ago(90))); // earlier than the stop
+      await run(s.startAgain(s.stoppedAt)); // the same second
+      await new Promise((r) => setTimeout(r, 400));
+      expect(eventsOf('reuse-late')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      expect(await row('reuse-late')).toEqual({ ...before, infoStart: 'again-info' });
+    });
+
+    it('keeps the counters of an Interim-Update that came before the feed reopened the row', async () => {
+      const s = await endedSession('reuse-interim', 'reuse-interim-user');
+      await together(s.startAgain(ago(30)), s.interim(ago(25), 300, 70, 80));
+      await waitFor(() => eventsOf('reuse-interim').length === 4);
+      expect(eventsOf('reuse-interim')[3]).toBe('STARTED');
+      expect(await row('reuse-interim')).toMatchObject({
+        open: 1,
+        cause: '',
+        infoStop: '',
+        interval: null,
+        time: 300,
+        up: 70,
+        down: 80,
+      });
+    });
+
+    it("leaves the row to the new session's Stop when it came first, and publishes that STOPPED", async () => {
+      const s = await endedSession('reuse-stop', 'reuse-stop-user');
+      await together(s.startAgain(ago(30)), s.stop(ago(5), 1500, 40, 50));
+      await waitFor(() => eventsOf('reuse-stop').length === 4);
+      expect(eventsOf('reuse-stop')[3]).toBe('STOPPED');
+      expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
+      // The reopening's own guard: a page read between the Start and the Stop reopens nothing.
+      const repo = api.app.get(TransactionsService);
+      const [now] = await repo.run((m) =>
+        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-stop' }),
+      );
+      const asRead = Object.assign(new RadAcct(), now, {
+        acctStopTime: new Date(Date.now() - 60 * 60_000),
+      });
+      const byId = new Map([[String(now.radAcctId), asRead]]);
+      expect(await reopenClosed(repo, [String(now.radAcctId)], byId)).toEqual({
+        reused: 0,
+        revived: 0,
+      });
+      expect(byId.get(String(now.radAcctId))?.acctStopTime).not.toBeNull();
+      expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
+    });
+
+    it('makes a row closed as stale that a later Start reuses the new session too, counters from 0', async () => {
+      const s = fr('reuse-stale', 'reuse-stale-user');
+      await run(s.start(ago(180)));
+      await run(s.interim(ago(120), 3600, 5000, 9000));
+      await waitFor(() => eventsOf('reuse-stale').length === 2);
+      const [{ id }] = await db.query<{ id: number | string }>(
+        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'reuse-stale'",
+      );
+      expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+      await run(s.startAgain(ago(30)));
+      await waitFor(() => eventsOf('reuse-stale').length === 4);
+      expect(eventsOf('reuse-stale').slice(2)).toEqual(['STOPPED', 'STARTED']);
+      expect(await row('reuse-stale')).toMatchObject({ open: 1, cause: '', time: 0, up: 0 });
+    });
   });
 
   it('closes a stale session whose NAS clock went back between its Start and its last update', async () => {

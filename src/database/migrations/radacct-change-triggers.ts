@@ -9,10 +9,20 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
  * (after a higher seq was already read) is still picked up on a later poll.
  *
  * kind: 1 started (a new open row), 2 updated (an open row changed), 3 stopped (the row closed,
- * or was inserted closed), 4 (since StaleSessionChanges1765065600000) a change to a row that
- * radgraph had closed as stale (cause Stale-Session): the feed reopens it when the NAS reported
- * the session after that close, or publishes STOPPED when a Stop wrote its real end. Any other
- * change to a row that was already closed is not an event.
+ * or was inserted closed), 4 a change to a closed row that the feed may have to reopen:
+ * - since StaleSessionChanges1765065600000, any change to a row radgraph had closed as stale
+ *   (cause Stale-Session): the feed reopens it when the NAS reported the session after that
+ *   close, or publishes STOPPED when a Stop wrote its real end;
+ * - since ReusedRadacctChanges1765497600000, a change that moves a closed row's acctstarttime
+ *   past its acctstoptime: FreeRADIUS's Start whose INSERT met the row of a session that
+ *   ended (a NAS that rebooted gave the same user and port an Acct-Session-Id it had given
+ *   before, so the acctuniqueid is the same) falls back to an UPDATE of the start and update
+ *   times only, and the row stays stopped. The feed makes it the new session (reopened,
+ *   counters cleared) and publishes STARTED.
+ * One kind for both, not a kind of its own: the feed decides from the row as it is when it
+ * reads it (a Stop or an Interim-Update may have followed the change), and a Start that reuses
+ * a row closed as stale is both. Any other change to a row that was already closed is not an
+ * event.
  *
  * radgraph's own writers (the accounting listener, the stale-session reaper) publish their
  * events themselves after commit, so their changes must not be queued twice:
@@ -38,8 +48,18 @@ const CHANGED = [
 export const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
 const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
 
-/** The kind of a change to a row radgraph closed as stale (see above). */
+/** The kind of a change to a closed row that the feed may reopen (see above). */
 export const STALE_CHANGE_KIND = 4;
+
+/**
+ * A closed row whose acctstarttime this change moved past its acctstoptime: a later Start
+ * that reuses the row (see above). A row no writer moves the start of (FreeRADIUS's interim
+ * and stop queries, any write to an open row, whose stop is NULL) never meets it.
+ */
+export const mysqlReused =
+  'NEW.`acctstarttime` > NEW.`acctstoptime` AND NOT (NEW.`acctstarttime` <=> OLD.`acctstarttime`)';
+const sqliteReused =
+  'NEW."acctstarttime" > NEW."acctstoptime" AND NEW."acctstarttime" IS NOT OLD."acctstarttime"';
 
 export const insertChange = (kind: string) =>
   `INSERT INTO \`rg_radacct_changes\` (\`radacctid\`, \`kind\`) VALUES (NEW.\`radacctid\`, ${kind})`;
@@ -92,12 +112,20 @@ export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
 ];
 
 /**
- * SQLite's queue row for a change to a row radgraph closed as stale (kind 4, see above), as
- * migration StaleSessionChanges1765065600000 made it: a trigger of its own, beside those above.
+ * SQLite's queue row of kind 4 (see above): a trigger of its own, beside those above. Every
+ * writer's update evaluates its WHEN (radgraph's own queue rows are deleted before its
+ * transaction commits, RadacctOrigin); an open row's stops at its first test.
  */
-export const RADACCT_STALE_CHANGE_TRIGGER_SQLITE = [
+const closedChangeTriggerSqlite = (reused: boolean) => [
   'DROP TRIGGER IF EXISTS "rg_radacct_stale_changes_au"',
   'CREATE TRIGGER "rg_radacct_stale_changes_au" AFTER UPDATE ON "radacct" ' +
-    `WHEN OLD."acctstoptime" IS NOT NULL AND OLD."acctterminatecause" = '${STALE_SESSION_CAUSE}' AND (${sqliteChanged}) BEGIN ` +
+    `WHEN OLD."acctstoptime" IS NOT NULL AND (OLD."acctterminatecause" = '${STALE_SESSION_CAUSE}' AND (${sqliteChanged})` +
+    (reused ? ` OR ${sqliteReused}` : '') +
+    ') BEGIN ' +
     `INSERT INTO "rg_radacct_changes" ("radacctid", "kind") VALUES (NEW."radacctid", ${STALE_CHANGE_KIND}); END`,
 ];
+
+/** Changes to rows closed as stale, as StaleSessionChanges1765065600000 made it. */
+export const RADACCT_STALE_CHANGE_TRIGGER_SQLITE = closedChangeTriggerSqlite(false);
+/** Today's: and a later Start that reuses a closed row (ReusedRadacctChanges1765497600000). */
+export const RADACCT_CLOSED_CHANGE_TRIGGER_SQLITE = closedChangeTriggerSqlite(true);

@@ -1,6 +1,7 @@
 import {
   insertChange,
   mysqlChanged,
+  mysqlReused,
   RADACCT_CHANGE_TRIGGERS_MYSQL,
   STALE_CHANGE_KIND,
 } from './radacct-change-triggers';
@@ -32,8 +33,13 @@ import {
  * writing an Interim-Update or a Stop for a session the reaper closed, which the change feed
  * reopens or publishes as STOPPED (radacct-change-triggers.ts). Only a stopped row's update
  * tests the cause, so an open row's costs what it did.
+ * With `reused` too (migration ReusedRadacctChanges1765497600000), so does another writer's
+ * change that moves a closed row's start past its stop: FreeRADIUS's Start for a new session
+ * that reuses the row's acctuniqueid (a NAS that rebooted), which the change feed makes that
+ * session. It is tested in the same branch, after the cause: still nothing for an open row,
+ * and nothing at all for radgraph's own.
  */
-const radacctTriggersMysql = (at: UsageTime, stale: boolean) => [
+const radacctTriggersMysql = (at: UsageTime, closed: 'none' | 'stale' | 'reused') => [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
@@ -50,11 +56,12 @@ const radacctTriggersMysql = (at: UsageTime, stale: boolean) => [
     `DECLARE up BIGINT DEFAULT ${grown('acctinputoctets')}; ` +
     `DECLARE down BIGINT DEFAULT ${grown('acctoutputoctets')}; ` +
     'IF @rg_origin IS NULL THEN ' +
-    (stale
+    (closed !== 'none'
       ? 'IF OLD.`acctstoptime` IS NULL THEN ' +
         `IF ${mysqlChanged} THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
-        `ELSEIF OLD.\`acctterminatecause\` = '${STALE_SESSION_CAUSE}' AND (${mysqlChanged}) THEN ` +
-        `${insertChange(String(STALE_CHANGE_KIND))}; END IF; `
+        `ELSEIF OLD.\`acctterminatecause\` = '${STALE_SESSION_CAUSE}' AND (${mysqlChanged})` +
+        (closed === 'reused' ? ` OR ${mysqlReused}` : '') +
+        ` THEN ${insertChange(String(STALE_CHANGE_KIND))}; END IF; `
       : `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
         `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; `) +
     'END IF; ' +
@@ -63,11 +70,13 @@ const radacctTriggersMysql = (at: UsageTime, stale: boolean) => [
 ];
 
 /** As migration RadacctTriggersMerged1764806400000 made them. */
-export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate, false);
+export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate, 'none');
 /** A Stop's growth counts in the month of the stop (UsageMonthOfStop1764892800000). */
-export const RADACCT_TRIGGERS_MYSQL_BY_STOP = radacctTriggersMysql(reportedAt, false);
-/** Today's: changes to stale-closed rows are queued too (StaleSessionChanges1765065600000). */
-export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, true);
+export const RADACCT_TRIGGERS_MYSQL_BY_STOP = radacctTriggersMysql(reportedAt, 'none');
+/** Changes to stale-closed rows are queued too (StaleSessionChanges1765065600000). */
+export const RADACCT_TRIGGERS_MYSQL_STALE = radacctTriggersMysql(reportedAt, 'stale');
+/** Today's: and a later Start that reuses a closed row (ReusedRadacctChanges1765497600000). */
+export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, 'reused');
 
 /** Back to the four triggers of before (the migration's down). */
 export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [

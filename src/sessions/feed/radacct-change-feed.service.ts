@@ -17,9 +17,7 @@ import { JobLeases } from '../../common/jobs/job-leases.service';
 import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
 import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-triggers';
-import { STALE_SESSION_CAUSE } from '../stale/stale-policy';
-import { RadacctOrigin } from './radacct-origin';
-import { placeholders } from '../../common/sql/in-list';
+import { closedChangeEvent, reopenClosed } from './closed-rows';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
@@ -45,24 +43,6 @@ const KIND: Record<number, SessionEventType> = {
 };
 
 /**
- * The event of another writer's change to a row radgraph had closed as stale (kind 4), from
- * the row as it is now (after reviveStale): open again, STARTED; stopped by a Stop that wrote
- * the session's real end, STOPPED; still as the reaper left it (a report older than the
- * close), none.
- */
-function staleChangeEvent(row: RadAcct): SessionEventType | null {
-  if (row.acctStopTime === null) return SessionEventType.STARTED;
-  return row.acctTerminateCause === STALE_SESSION_CAUSE ? null : SessionEventType.STOPPED;
-}
-
-/** A row radgraph closed as stale that another writer has since updated with a later report. */
-const reportedAfterStaleClose = (row: RadAcct) =>
-  row.acctStopTime !== null &&
-  row.acctTerminateCause === STALE_SESSION_CAUSE &&
-  row.acctUpdateTime !== null &&
-  row.acctUpdateTime > row.acctStopTime;
-
-/**
  * The radacct change feed: turns the rows FreeRADIUS (or any writer but radgraph) writes into
  * session events. Triggers on radacct queue every change in rg_radacct_changes, numbered by
  * the database (radacct-change-triggers.ts); this polls the queue in seq order every
@@ -72,7 +52,9 @@ const reportedAfterStaleClose = (row: RadAcct) =>
  *   commits after a higher seq was read stays queued for the next poll, and a page the
  *   transport (Redis) did not take stays queued too, for up to KEEP_UNPUBLISHED_MS.
  * - A session radgraph closed as stale that FreeRADIUS then writes a later report for is
- *   reopened and STARTED again, or STOPPED when that report is its Stop (kind 4, reviveStale).
+ *   reopened and STARTED again, or STOPPED when that report is its Stop; a closed row that
+ *   FreeRADIUS's Start for a new session reuses (the same acctuniqueid, a later start) becomes
+ *   that session and is STARTED (kind 4, closed-rows.ts).
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. A crash between publishing and deleting, a poll that outlasts the lease (below),
  *   or a Redis publish whose reply was lost publishes a page again; each event carries its
@@ -169,14 +151,14 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
-    // A row's stale-session changes make one event per page, which says what the row is now:
+    // A row's changes while closed make one event per page, which says what the row is now:
     // at its last such change, whose seq it carries (a page published again that also holds
     // a newer one is then not taken for a repeat).
     const lastStale = new Map<string, string>();
     for (const c of changes) {
       if (c.kind === STALE_CHANGE_KIND) lastStale.set(String(c.radAcctId), String(c.seq));
     }
-    await this.reviveStale([...lastStale.keys()], byId);
+    if (lastStale.size > 0) await this.reopen([...lastStale.keys()], byId);
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
       if (!row) return [];
@@ -185,7 +167,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
         return KIND[c.kind] ? [{ type: KIND[c.kind], row, feedSeq }] : [];
       }
       if (lastStale.get(String(c.radAcctId)) !== feedSeq) return [];
-      const type = staleChangeEvent(row);
+      const type = closedChangeEvent(row);
       return type ? [{ type, row, feedSeq }] : [];
     });
     if (await this.bus.publish(events)) {
@@ -211,38 +193,17 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Reopens the rows of the page's stale-session changes (kind 4, `staleIds`) that another
-   * writer (FreeRADIUS) updated with a report later than radgraph's stale close: the NAS had
-   * the session all along. FreeRADIUS's interim query updates a stopped row's counters and update
-   * time but never reopens it, so without this the session would show offline and count
-   * nowhere but in the usage rollup until it ended. The reopened rows replace those in `byId`.
-   * A page offered again after its publish failed finds them open, which is STARTED again (at
-   * least once, as the feed is across a crash).
+   * Reopens the closed rows of the page's kind-4 changes that are live again (closed-rows.ts)
+   * and replaces them in `byId` with the rows as they are now.
    */
-  private async reviveStale(staleIds: string[], byId: Map<string, RadAcct>): Promise<void> {
-    const ids = staleIds.filter((id) => {
-      const row = byId.get(id);
-      return row !== undefined && reportedAfterStaleClose(row);
-    });
-    if (ids.length === 0) return;
-    const list = placeholders(ids.length);
-    const rows = await this.transactions.run((m) =>
-      RadacctOrigin.around(m, async () => {
-        // acctinterval as FreeRADIUS wrote it is the length of the outage, which the
-        // stale-session rule would take as the interim interval: unknown (NULL) instead.
-        await m.query(
-          "UPDATE radacct SET acctinterval = NULL, acctterminatecause = '', acctstoptime = NULL " +
-            `WHERE radacctid IN (${list}) AND acctstoptime IS NOT NULL AND acctterminatecause = ? AND acctupdatetime > acctstoptime`,
-          [...ids, STALE_SESSION_CAUSE],
-        );
-        return m.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
-      }),
-    );
-    for (const row of rows) byId.set(String(row.radAcctId), row);
-    const reopened = rows.filter((r) => r.acctStopTime === null).length;
-    if (reopened > 0) {
+  private async reopen(ids: string[], byId: Map<string, RadAcct>): Promise<void> {
+    const { reused, revived } = await reopenClosed(this.transactions, ids, byId);
+    if (revived > 0) {
+      this.log.log(`reopened ${revived} session(s) closed as stale: their NAS reported them again`);
+    }
+    if (reused > 0) {
       this.log.log(
-        `reopened ${reopened} session(s) closed as stale: their NAS reported them again`,
+        `reopened ${reused} closed row(s) as new sessions: a later Start reused their Acct-Session-Id`,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  RADACCT_TRIGGERS_MYSQL,
   RADACCT_TRIGGERS_MYSQL_BY_STOP,
+  RADACCT_TRIGGERS_MYSQL_STALE,
   replaceRadacctTriggersLocked,
 } from '../radacct-triggers';
 
@@ -14,7 +14,7 @@ export class StaleSessionChanges1765065600000 implements MigrationInterface {
   name = 'StaleSessionChanges1765065600000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL);
+    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL_STALE);
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -17,6 +17,7 @@ import { StaleSessionChanges1765065600000 } from './1765065600000-stale-session-
 import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disconnect-retry';
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
+import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MYSQL_MIGRATIONS = [
   ExpiryDisconnectRetry1765152000000,
   IdempotencyKeys1765238400000,
   ExpiryStillAlive1765411200000,
+  ReusedRadacctChanges1765497600000,
 ];

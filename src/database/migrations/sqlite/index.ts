@@ -16,6 +16,7 @@ import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disco
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { AdoptedRadacctSeen1765324800000 } from './1765324800000-adopted-radacct-seen';
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
+import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -37,4 +38,5 @@ export const SQLITE_MIGRATIONS = [
   IdempotencyKeys1765238400000,
   AdoptedRadacctSeen1765324800000,
   ExpiryStillAlive1765411200000,
+  ReusedRadacctChanges1765497600000,
 ];
