@@ -10,6 +10,11 @@
  * - Through FreeRADIUS: radclient's packets, written by rlm_sql; the change feed reopens the
  *   row FreeRADIUS updated.
  * - Straight to radgraph: the same through radgraph's own accounting listener.
+ *
+ * And a session that ended whose row a new session reuses: a NAS that rebooted gave the same
+ * user and port an Acct-Session-Id it had given before, so FreeRADIUS's Start meets the old,
+ * stopped row (same acctuniqueid) and its fallback UPDATE moves only the times. The change
+ * feed makes the row the new session: STARTED, open, its traffic counted from 0.
  */
 import { performance } from 'node:perf_hooks';
 import { RunningApp, startApp } from '../support/app';
@@ -38,6 +43,7 @@ const STRAIGHT_TO_RADGRAPH_MS = 100;
 
 const FR_USER = 'stale.wanjiru';
 const RG_USER = 'stale.otieno';
+const REUSE_USER = 'reuse.achieng';
 
 describe('Sessions closed as stale come back when the NAS reports them again', () => {
   let db: TestDatabase;
@@ -45,6 +51,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
   let api: RunningApp | undefined;
   let byFrUser: Recorder;
   let byRgUser: Recorder;
+  let byReuseUser: Recorder;
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
@@ -57,9 +64,10 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     const ws = api.wsClient();
     byFrUser = new Recorder('by FreeRADIUS user', ws, `(username: "${FR_USER}")`);
     byRgUser = new Recorder('by radgraph user', ws, `(username: "${RG_USER}")`);
+    byReuseUser = new Recorder('by reused-row user', ws, `(username: "${REUSE_USER}")`);
     const bus = api.app.get(SessionEventBus);
     const deadline = Date.now() + 10_000;
-    while (bus.stats.subscribers < 2) {
+    while (bus.stats.subscribers < 3) {
       if (Date.now() > deadline) throw new Error('the subscriptions did not start');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -243,5 +251,67 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     } finally {
       await client.close();
     }
+  });
+
+  it('through FreeRADIUS: a later Start that reuses a stopped row is STARTED, open and counted from 0', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const common = {
+      'User-Name': REUSE_USER,
+      'Acct-Session-Id': '81e00001',
+      'NAS-IP-Address': NAS,
+      'NAS-Port': '15728642',
+      'NAS-Port-Id': 'ether4',
+      'NAS-Port-Type': 'Ethernet',
+      'Framed-IP-Address': '100.64.2.30',
+      'Calling-Station-Id': 'AA:BB:CC:00:22:44',
+    };
+    const send = async (attributes: Record<string, string>) => {
+      const result = await radclient({
+        port: radius!.acctPort,
+        secret: NAS_SECRET,
+        type: 'acct',
+        attributes: { ...common, ...attributes },
+      });
+      expectRadiusCode(result, 'Accounting-Response', radius!);
+    };
+    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 900) });
+    await send({
+      'Acct-Status-Type': 'Stop',
+      'Event-Timestamp': String(now - 600),
+      'Acct-Session-Time': '300',
+      'Acct-Input-Octets': '8000',
+      'Acct-Terminate-Cause': 'NAS-Reboot',
+    });
+    const [, ended] = await byReuseUser.until(2, THROUGH_FREERADIUS_MS + 1000);
+    expect([ended.type, ended.session.terminateCause]).toEqual(['STOPPED', 'NAS-Reboot']);
+
+    // The NAS is back and gives the user the same Acct-Session-Id on the same port.
+    const sentAt = performance.now();
+    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 300) });
+    const [, , back] = await byReuseUser.until(3, THROUGH_FREERADIUS_MS + 1000);
+    expect(back.at - sentAt).toBeLessThan(THROUGH_FREERADIUS_MS);
+    expect(back.type).toBe('STARTED');
+    expect(back.session).toMatchObject({ stoppedAt: null, terminateCause: null });
+    expect(back.session.startedAt).toBe(new Date((now - 300) * 1000).toISOString());
+    expect(String(back.session.uploadBytes)).toBe('0');
+    expect(await radacctRow(REUSE_USER)).toEqual({ open: 1, cause: '', up: '0', usage: '8000' });
+    expect(await online(REUSE_USER)).toEqual([REUSE_USER]);
+
+    // Its first Interim-Update, lower than the old session's counters, counts whole.
+    await send({
+      'Acct-Status-Type': 'Interim-Update',
+      'Event-Timestamp': String(now - 100),
+      'Acct-Session-Time': '200',
+      'Acct-Input-Octets': '1000',
+    });
+    const [, , , update] = await byReuseUser.until(4, THROUGH_FREERADIUS_MS + 1000);
+    expect(update.type).toBe('UPDATED');
+    expect(String(update.session.uploadBytes)).toBe('1000');
+    expect(await radacctRow(REUSE_USER)).toEqual({
+      open: 1,
+      cause: '',
+      up: '1000',
+      usage: '9000',
+    });
   });
 });
