@@ -124,6 +124,19 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     );
   }
 
+  /** Sends radclient's accounting packets to FreeRADIUS: `session`'s attributes and more. */
+  function freeradiusSender(session: Record<string, string>) {
+    return async (attributes: Record<string, string>) => {
+      const result = await radclient({
+        port: radius!.acctPort,
+        secret: NAS_SECRET,
+        type: 'acct',
+        attributes: { ...session, ...attributes },
+      });
+      expectRadiusCode(result, 'Accounting-Response', radius!);
+    };
+  }
+
   it('through FreeRADIUS: STARTED again on a later Interim-Update, open and counted; then its Stop', async () => {
     const now = Math.floor(Date.now() / 1000);
     const common = {
@@ -136,15 +149,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
       'Framed-IP-Address': '100.64.2.20',
       'Calling-Station-Id': 'AA:BB:CC:00:22:33',
     };
-    const send = async (attributes: Record<string, string>) => {
-      const result = await radclient({
-        port: radius!.acctPort,
-        secret: NAS_SECRET,
-        type: 'acct',
-        attributes: { ...common, ...attributes },
-      });
-      expectRadiusCode(result, 'Accounting-Response', radius!);
-    };
+    const send = freeradiusSender(common);
     await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 900) });
     await send({
       'Acct-Status-Type': 'Interim-Update',
@@ -265,15 +270,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
       'Framed-IP-Address': '100.64.2.30',
       'Calling-Station-Id': 'AA:BB:CC:00:22:44',
     };
-    const send = async (attributes: Record<string, string>) => {
-      const result = await radclient({
-        port: radius!.acctPort,
-        secret: NAS_SECRET,
-        type: 'acct',
-        attributes: { ...common, ...attributes },
-      });
-      expectRadiusCode(result, 'Accounting-Response', radius!);
-    };
+    const send = freeradiusSender(common);
     await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 900) });
     await send({
       'Acct-Status-Type': 'Stop',

@@ -70,10 +70,9 @@ export async function reopenClosed(
   ids: readonly string[],
   byId: Map<string, RadAcct>,
 ): Promise<{ reused: number; revived: number }> {
-  const reused = new Set<string>();
+  const reused = new Set(ids.filter((id) => byId.has(id) && startedAfterClose(byId.get(id)!)));
   const candidates = ids.filter((id) => {
     const row = byId.get(id);
-    if (row && startedAfterClose(row)) reused.add(id);
     return row !== undefined && (reused.has(id) || reportedAfterStaleClose(row));
   });
   if (candidates.length === 0) return { reused: 0, revived: 0 };
