@@ -31,7 +31,7 @@ export interface SessionOutcome {
  * Stale-Session, STOPPED published). No Stop will come for them, and until the reaper got to
  * them, minutes later, the customer would show online. Should the NAS have the session after
  * all (a 503 for a request it matched differently), its next Interim-Update reopens the row
- * (radacct-writer's reviveStale). A row that could not be closed fails its disconnect: a
+ * (radacct-states.ts, reopenClosed). A row that could not be closed fails its disconnect: a
  * retry (data cap, expiry, disconnectCustomer) closes it.
  */
 export async function closeGone(

@@ -471,7 +471,7 @@ function updatePlanOf(d: RadacctDialect, status: SessionStatus): UpdatePlan {
  * session. When an Interim-Update reopens it (`interim`), its update time is cleared too: the
  * Interim-Update's interval is then unknown (NULL), not the length of the outage, which the
  * stale-session rule would otherwise take as the session's interim interval and wait three
- * times as long before closing it again. (A later Start is a new session: reuseStatement.)
+ * times as long before closing it again. (A later Start is a new session: the Start's `reuse`.)
  * FreeRADIUS closes no session as stale, so none of its queries does this.
  */
 export function reviveStatement(

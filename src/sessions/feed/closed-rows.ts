@@ -48,7 +48,7 @@ const REVIVED = 'acctterminatecause = ? AND acctupdatetime > acctstoptime';
  * transaction of radgraph's own (RadacctOrigin: no queue row, no second event), and puts the
  * rows as they are now in `byId`:
  * - a row whose start is later than its stop (startedAfterClose) becomes the new session, as
- *   radgraph's listener makes it (radacct-sql.ts, reuseStatement): open, cause and
+ *   radgraph's listener makes it (radacct-sql.ts, the Start's `reuse`): open, cause and
  *   connectinfo_stop empty, acctinterval unknown (NULL) and, while no Interim-Update came since
  *   the Start (acctupdatetime still its time), session time and counters 0. Those of the old
  *   session would hide the new one's traffic from the usage rollup (which adds only a
