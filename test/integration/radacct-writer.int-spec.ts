@@ -217,6 +217,20 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     );
   };
 
+  /** Session `uid`, open since T0 with 1000 bytes up at T0 + 300, then closed as stale. */
+  const staleSince300 = async (uid: string) => {
+    await write([record('Start', uid, { eventTime: T0 })]);
+    await write([
+      record('Interim-Update', uid, {
+        eventTime: T0 + 300,
+        sessionTime: 300,
+        inputOctets: '1000',
+      }),
+    ]);
+    await closeAsStale(uid);
+    return uid;
+  };
+
   /** A writer that has seen no row yet, as after a restart: it reads every session's state. */
   const withFreshWriter = async <T>(work: (w: RadacctWriter) => Promise<T>): Promise<T> => {
     const fresh = new RadacctWriter(ds, new TransactionsService(ds));
@@ -245,19 +259,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
      */
     const readsFirst = kind === 'sqlite' || by === 'a writer that did not';
     /** A session open since T0, last updated at T0 + 300, then closed as stale. */
-    const staleSession = async () => {
-      const uid = `stale-${kind}-${(staleSessions += 1)}`;
-      await write([record('Start', uid, { eventTime: T0 })]);
-      await write([
-        record('Interim-Update', uid, {
-          eventTime: T0 + 300,
-          sessionTime: 300,
-          inputOctets: '1000',
-        }),
-      ]);
-      await closeAsStale(uid);
-      return uid;
-    };
+    const staleSession = () => staleSince300(`stale-${kind}-${(staleSessions += 1)}`);
 
     it('comes back open with an Interim-Update later than the close: STARTED, counting again', async () => {
       const uid = await staleSession();
@@ -524,19 +526,10 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       return uid;
     };
     /** A session open since T0 with 1000 bytes up at T0 + 300, then closed as stale. */
-    const staleClosed = async () => {
-      const uid = `reused-stale-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`;
-      await write([record('Start', uid, { eventTime: T0 })]);
-      await write([
-        record('Interim-Update', uid, {
-          eventTime: T0 + 300,
-          sessionTime: 300,
-          inputOctets: '1000',
-        }),
-      ]);
-      await closeAsStale(uid);
-      return uid;
-    };
+    const staleClosed = () =>
+      staleSince300(
+        `reused-stale-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`,
+      );
     const usage = async (uid: string) =>
       (
         await db.query<{ up: string | number }>(
