@@ -741,6 +741,66 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       expect(await usage(uid)).toEqual(['1010']);
     });
 
+    it("takes a Start later than an open row's last report for a new session (a NAS that lost power, with no Stop)", async () => {
+      const uid = `reused-open-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      await write([record('Start', uid)]);
+      await write([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 300,
+          sessionTime: 300,
+          inputOctets: '5000',
+        }),
+      ]);
+      // The NAS lost power: no Stop, no Accounting-On. Back up, it gives the same user, on the
+      // same port, the same Acct-Session-Id.
+      const changes = await writeWith([
+        record('Start', uid, { eventTime: T0 + 2000, framedIpAddress: '100.64.0.88' }),
+      ]);
+      expect(kinds(changes)).toEqual([['STARTED', uid]]);
+      expect(await row(uid)).toEqual([
+        {
+          acctstarttime: T0 + 2000,
+          acctupdatetime: T0 + 2000,
+          acctstoptime: null,
+          acctinterval: null,
+          acctsessiontime: 0,
+          acctinputoctets: '0',
+          acctoutputoctets: '0',
+          acctterminatecause: '',
+          framedipaddress: '100.64.0.88',
+        },
+      ]);
+      // The new session's first report, far below the old one's 5000, counts whole.
+      await writeWith([
+        record('Interim-Update', uid, {
+          eventTime: T0 + 2300,
+          sessionTime: 300,
+          inputOctets: '10',
+        }),
+      ]);
+      expect(await usage(uid)).toEqual(['5010']);
+      // A copy of the new session's Start, after that report, is the same session.
+      expect(kinds(await writeWith([record('Start', uid, { eventTime: T0 + 2000 })]))).toEqual([
+        ['UPDATED', uid],
+      ]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({ acctstarttime: T0 + 2000, acctinputoctets: '10' }),
+      ]);
+    });
+
+    it('keeps an open session for a copy of its Start at its own time, before any report', async () => {
+      const uid = `start-copy-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      await write([record('Start', uid, { framedIpAddress: '100.64.0.5' })]);
+      const changes = await writeWith([
+        record('Start', uid, { framedIpAddress: '100.64.0.6', connectInfo: 'copy' }),
+      ]);
+      expect(kinds(changes)).toEqual([['UPDATED', uid]]);
+      // As FreeRADIUS writes it: the times and connectinfo_start, nothing else.
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({ acctstarttime: T0, framedipaddress: '100.64.0.5' }),
+      ]);
+    });
+
     it('reopens nothing for a copy of the Start of a row whose stop is earlier than its start', async () => {
       // FreeRADIUS wrote a reused session's Start into the stopped row (its times only), as
       // it does when the NAS sent that Start to it: the row's start is now after its stop.

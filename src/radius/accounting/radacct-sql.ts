@@ -328,25 +328,29 @@ function assignments(
       // acctuniqueid, of the times and connectinfo_start only. (The query between them in
       // queries.conf, which would refresh an open row's other columns by user, NAS and port,
       // is the sql_session_start variant: disabled, `-query`, in the stock file.)
-      // radgraph differs for a closed row whose stop and start are earlier than the Start
-      // (`reuse`): the NAS rebooted and gave the same user, on the same port, an
-      // Acct-Session-Id it had given before, so the acctuniqueid is the same. That is a new
-      // session, and the row becomes it, as the Start's INSERT would have written it, keeping
-      // its radacctid: open, no cause, session time and counters 0, its own addresses, MAC and
-      // port. (FreeRADIUS's row stays stopped until the new session's Stop: online but in no
-      // list, and its first Interim-Update, lower than the old counters, adds nothing to the
-      // usage.) A NAS repeats a Start with its first time, so a copy of the row's own Start is
-      // never later than its start. Every assignment reads `reuse` before the last two change
-      // what it reads: acctstoptime, then acctstarttime (radacct-states.ts follows the same
-      // rule for the events: reusesRow).
+      // radgraph differs where the Start is a new session in the row (`reuse`): the NAS
+      // rebooted and gave the same user, on the same port, an Acct-Session-Id it had given
+      // before, so the acctuniqueid is the same. The row is closed, with a stop and start
+      // earlier than the Start, or still open (the NAS lost power: no Stop, no Accounting-On)
+      // with a last report (update time, else start) earlier than it. The row becomes the new
+      // session, as the Start's INSERT would have written it, keeping its radacctid: open, no
+      // cause, session time and counters 0, its own addresses, MAC and port. (FreeRADIUS's
+      // closed row stays stopped until the new session's Stop: online but in no list; and in
+      // either row the old counters stay, so the new session's Interim-Updates, lower, add
+      // nothing to the usage until they outgrow them.) A NAS repeats a Start with its first
+      // time, so a copy of the row's own Start is never later than its start. Every assignment
+      // reads `reuse` before the last three change what it reads (radacct-states.ts follows
+      // the same rule for the events: reusesRow).
       const start = d.unix(v('acctstarttime'));
-      const reuse = `(acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${start} AND COALESCE(${d.unix('acctstarttime')}, 0) < ${start})`;
+      const reuse =
+        `((acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${start} AND COALESCE(${d.unix('acctstarttime')}, 0) < ${start})` +
+        ` OR (acctstoptime IS NULL AND COALESCE(${d.unix('COALESCE(acctupdatetime, acctstarttime)')}, 0) < ${start}))`;
       return [
         ...REUSED_COLUMNS.map((c) => `${c} = ${d.iff(reuse, v(c), c)}`),
         `acctinterval = ${d.iff(reuse, 'NULL', 'acctinterval')}`,
         `connectinfo_start = ${v('connectinfo_start')}`,
-        `acctupdatetime = ${v('acctupdatetime')}`,
         `acctstoptime = ${d.iff(reuse, 'NULL', 'acctstoptime')}`,
+        `acctupdatetime = ${v('acctupdatetime')}`,
         `acctstarttime = ${v('acctstarttime')}`,
       ];
     }

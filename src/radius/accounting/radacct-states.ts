@@ -20,11 +20,13 @@ export type RowState = 'missing' | 'open' | 'stopped' | 'stale' | 'revived';
 
 /**
  * The batch's sessions' rows' times, in Unix seconds, as the writes leave them packet after
- * packet: the closed rows' stops, and the rows' starts (0 when unknown).
+ * packet: the closed rows' stops, the rows' starts, and their last updates (the start when
+ * there is none). 0 stands for a time the database cannot read (NULL, a zero date).
  */
 export interface RowTimes {
   closedAt: Map<string, number>;
   startedAt: Map<string, number>;
+  updatedAt: Map<string, number>;
 }
 
 /**
@@ -37,12 +39,25 @@ function transition(
   times: RowTimes,
 ): [RowState, SessionEventType | null] {
   const uid = r.acctUniqueId;
-  const { closedAt, startedAt } = times;
-  const reused = r.status === 'Start' && reusesRow(r, closedAt.get(uid), startedAt.get(uid));
-  // Every Start writes its time as the start (FreeRADIUS's fallback UPDATE too); a packet that
-  // creates the row writes the start it implies.
-  if (r.status === 'Start') startedAt.set(uid, r.eventTime);
-  else if (state === 'missing') startedAt.set(uid, Math.max(0, r.eventTime - (r.sessionTime ?? 0)));
+  const { closedAt, startedAt, updatedAt } = times;
+  const reused = r.status === 'Start' && reusesRow(r, state, times);
+  // Every Start writes its time as the start and the update (FreeRADIUS's fallback UPDATE
+  // too); a packet that creates the row writes the start it implies and its own time; an
+  // Interim-Update moves an open row's update time on, never back.
+  if (r.status === 'Start') {
+    startedAt.set(uid, r.eventTime);
+    updatedAt.set(uid, r.eventTime);
+  } else if (state === 'missing') {
+    startedAt.set(uid, Math.max(0, r.eventTime - (r.sessionTime ?? 0)));
+    updatedAt.set(uid, r.eventTime);
+  } else if (r.status === 'Interim-Update' && (state === 'open' || state === 'revived')) {
+    updatedAt.set(uid, Math.max(updatedAt.get(uid) ?? 0, r.eventTime));
+  }
+  if (state === 'open' && reused) {
+    // The NAS lost the session without a Stop (a power cut: no Accounting-On either) and
+    // reused its Acct-Session-Id for a new one, whose Start the row now holds.
+    return ['open', SessionEventType.STARTED];
+  }
   if (state === 'stopped' || state === 'stale') {
     if (reused) {
       // A new session in the closed row (the Start's write makes the row that session).
@@ -68,18 +83,20 @@ function transition(
 }
 
 /**
- * Whether a Start makes a closed row (stopped at `closedAt`, started at `startedAt`, Unix
- * seconds) the new session it reports: the Start is later than both (radacct-sql.ts, the
- * Start's `reuse`). Later than the start too, so that a copy of the row's own Start never
- * reopens it, even where the stop is earlier than the start (a NAS clock set back during the
- * session, or FreeRADIUS's write of a reused session's Start).
+ * Whether a Start makes its row (in `state`) the new session it reports (radacct-sql.ts, the
+ * Start's `reuse`): a closed row whose stop and start are both earlier than the Start, or an
+ * open row whose last report (its update time, else its start) is. A NAS repeats a Start with
+ * its first time, so a copy of the row's own Start is never later than its start, nor than
+ * its stop where that is earlier than the start (a NAS clock set back during the session, or
+ * FreeRADIUS's write of a reused session's Start).
  */
-export function reusesRow(
-  start: AccountingRecord,
-  closedAt: number | undefined,
-  startedAt: number | undefined,
-): boolean {
-  return closedAt !== undefined && start.eventTime > closedAt && start.eventTime > (startedAt ?? 0);
+export function reusesRow(start: AccountingRecord, state: RowState, times: RowTimes): boolean {
+  const uid = start.acctUniqueId;
+  const t = start.eventTime;
+  if (state === 'open' || state === 'revived') return t > (times.updatedAt.get(uid) ?? 0);
+  if (state !== 'stopped' && state !== 'stale') return false;
+  const closed = times.closedAt.get(uid);
+  return closed !== undefined && t > closed && t > (times.startedAt.get(uid) ?? 0);
 }
 
 export interface StateRow {
@@ -89,6 +106,8 @@ export interface StateRow {
   closedAt: number | string | null;
   /** Unix seconds of the row's start, else null. */
   startedAt: number | string | null;
+  /** Unix seconds of the row's update time, else its start, else null. */
+  updatedAt: number | string | null;
   /** 1 for a row radgraph closed as stale. */
   stale: number | string;
 }
@@ -110,6 +129,7 @@ export function statesStatement(
       'SELECT acctuniqueid AS uid, CASE WHEN acctstoptime IS NULL THEN 1 ELSE 0 END AS open, ' +
       `CASE WHEN acctstoptime IS NOT NULL THEN ${d.unix('acctstoptime')} END AS closedAt, ` +
       `${d.unix('acctstarttime')} AS startedAt, ` +
+      `${d.unix('COALESCE(acctupdatetime, acctstarttime)')} AS updatedAt, ` +
       'CASE WHEN acctstoptime IS NOT NULL AND acctterminatecause = ? THEN 1 ELSE 0 END AS stale ' +
       `FROM radacct WHERE acctuniqueid IN (${uids.length ? placeholders(uids.length) : 'NULL'})` +
       (lock ? d.forUpdate : ''),
@@ -117,15 +137,29 @@ export function statesStatement(
   };
 }
 
+type States = ReturnType<typeof toStates>;
+const TIMES = ['closedAt', 'startedAt', 'updatedAt'] as const;
+
+/** The state of `uids` in `read` replaced with that in `again`, a later read of them. */
+export function readAgain(read: States, uids: Iterable<string>, again: States): void {
+  for (const uid of uids) {
+    read.state.delete(uid);
+    for (const key of TIMES) read.times[key].delete(uid);
+  }
+  for (const [uid, s] of again.state) read.state.set(uid, s);
+  for (const key of TIMES) for (const [uid, t] of again.times[key]) read.times[key].set(uid, t);
+}
+
 export function toStates(rows: readonly StateRow[]): {
   state: Map<string, RowState>;
   times: RowTimes;
 } {
   const state = new Map<string, RowState>();
-  const times: RowTimes = { closedAt: new Map(), startedAt: new Map() };
+  const times: RowTimes = { closedAt: new Map(), startedAt: new Map(), updatedAt: new Map() };
   for (const row of rows) {
-    // A start MySQL cannot read (a zero date, before 1970) counts as 0, as in the SQL.
+    // A time MySQL cannot read (a zero date, before 1970) counts as 0, as in the SQL.
     times.startedAt.set(row.uid, row.startedAt === null ? 0 : Number(row.startedAt));
+    times.updatedAt.set(row.uid, row.updatedAt === null ? 0 : Number(row.updatedAt));
     if (Number(row.open) === 1) {
       state.set(row.uid, 'open');
       continue;
@@ -183,13 +217,14 @@ function revivedBy(
 export function reopenable(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  { closedAt, startedAt }: RowTimes,
+  times: RowTimes,
 ): Set<string> {
   const uids = new Set<string>();
   for (const [uid, s] of state) if (s === 'stale') uids.add(uid);
   for (const r of records) {
     const uid = r.acctUniqueId;
-    if (r.status === 'Start' && reusesRow(r, closedAt.get(uid), startedAt.get(uid))) {
+    const s = state.get(uid);
+    if (r.status === 'Start' && s !== undefined && reusesRow(r, s, times)) {
       uids.add(r.acctUniqueId);
     }
   }

@@ -17,6 +17,7 @@ import {
   revivedSessions,
   statesStatement,
   toStates,
+  readAgain,
   transitions,
   type StateRow,
 } from './radacct-states';
@@ -184,15 +185,7 @@ export class RadacctWriter implements OnApplicationShutdown {
       // (after each restart, every batch for a while).
       const closed = records.filter((r) => lock.has(r.acctUniqueId));
       const [locked] = await query([statesStatement(this.dialect, closed, true)]);
-      const now = toStates(locked as StateRow[]);
-      for (const uid of lock) {
-        state.delete(uid);
-        times.closedAt.delete(uid);
-        times.startedAt.delete(uid);
-      }
-      for (const [uid, s] of now.state) state.set(uid, s);
-      for (const [uid, t] of now.times.closedAt) times.closedAt.set(uid, t);
-      for (const [uid, t] of now.times.startedAt) times.startedAt.set(uid, t);
+      readAgain({ state, times }, lock, toStates(locked as StateRow[]));
     }
     const { revive, writes } = reopenClosed(this.dialect, records, state, times);
     const statements = [
