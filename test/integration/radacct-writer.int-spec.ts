@@ -788,6 +788,82 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       ]);
     });
 
+    it("gives the old session's STOPPED its own row when the new session's Start follows in the batch", async () => {
+      const uid = `reused-stop-start-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      await write([record('Start', uid)]);
+      const changes = await writeWith([
+        record('Stop', uid, {
+          eventTime: T0 + 100,
+          sessionTime: 100,
+          inputOctets: '7',
+          terminateCause: 'Lost-Carrier',
+        }),
+        record('Start', uid, { eventTime: T0 + 1000, framedIpAddress: '100.64.0.42' }),
+      ]);
+      expect(kinds(changes)).toEqual([
+        ['STOPPED', uid],
+        ['STARTED', uid],
+      ]);
+      expect(changes[0].row).toMatchObject({
+        acctStopTime: new Date((T0 + 100) * 1000),
+        acctTerminateCause: 'Lost-Carrier',
+        framedIpAddress: '100.64.0.1',
+      });
+      expect(String(changes[0].row.acctInputOctets)).toBe('7');
+      expect(changes[1].row).toMatchObject({ acctStopTime: null, framedIpAddress: '100.64.0.42' });
+      expect(String(changes[1].row.acctInputOctets)).toBe('0');
+      expect(await usage(uid)).toEqual(['7']);
+    });
+
+    describe('copies of the Start from a NAS without Event-Timestamp, a second later', () => {
+      // Their time is the arrival less Acct-Delay-Time, which can come out a second apart.
+      const uidOf = (name: string) =>
+        `copy-${name}-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+
+      it('keep an open session before any report', async () => {
+        const uid = uidOf('open');
+        await write([record('Start', uid)]);
+        expect(kinds(await writeWith([record('Start', uid, { eventTime: T0 + 1 })]))).toEqual([
+          ['UPDATED', uid],
+        ]);
+      });
+
+      it("count the session's traffic once after a copy at its own time moved the update time back", async () => {
+        const uid = uidOf('late');
+        await write([record('Start', uid)]);
+        await write([
+          record('Interim-Update', uid, {
+            eventTime: T0 + 300,
+            sessionTime: 300,
+            inputOctets: '5000',
+          }),
+        ]);
+        // As FreeRADIUS's fallback UPDATE does, a copy sets acctupdatetime to its own time.
+        await writeWith([record('Start', uid, { eventTime: T0 })]);
+        expect(kinds(await writeWith([record('Start', uid, { eventTime: T0 + 1 })]))).toEqual([
+          ['UPDATED', uid],
+        ]);
+        await writeWith([
+          record('Interim-Update', uid, {
+            eventTime: T0 + 600,
+            sessionTime: 600,
+            inputOctets: '6000',
+          }),
+        ]);
+        expect(await usage(uid)).toEqual(['6000']);
+      });
+
+      it('leave a session that ended at once closed', async () => {
+        const uid = uidOf('ended');
+        await write([record('Start', uid)]);
+        await write([
+          record('Stop', uid, { eventTime: T0, sessionTime: 0, terminateCause: 'User-Request' }),
+        ]);
+        expect(await writeWith([record('Start', uid, { eventTime: T0 + 1 })])).toEqual([]);
+        expect(await row(uid)).toEqual([expect.objectContaining({ acctstoptime: T0 })]);
+      });
+    });
+
     it('keeps an open session for a copy of its Start at its own time, before any report', async () => {
       const uid = `start-copy-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
       await write([record('Start', uid, { framedIpAddress: '100.64.0.5' })]);
@@ -857,6 +933,10 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
       ['STOPPED', 'on-reused'],
       ['STARTED', 'on-reused'],
     ]);
+    // Each event carries its own session: the old one as the Accounting-On closed it.
+    expect(changes[0].row).toMatchObject({ acctTerminateCause: 'NAS-Reboot' });
+    expect(changes[0].row.acctStopTime).toEqual(new Date((T0 + 500) * 1000));
+    expect(changes[1].row).toMatchObject({ acctStopTime: null, framedIpAddress: '100.64.9.9' });
     expect(await row('on-reused')).toEqual([
       expect.objectContaining({
         acctstarttime: T0 + 520,

@@ -289,6 +289,13 @@ function paramsOf(plan: RowPlan, records: readonly AccountingRecord[]): unknown[
 }
 
 /**
+ * How much later than a row's start a Start must be to be a new session in the row (see the
+ * Start's `reuse` in assignments), in seconds: more than a copy of the row's own Start can be
+ * (the jitter of arrival less Acct-Delay-Time), less than a NAS takes to reboot.
+ */
+export const REUSE_AFTER_SECONDS = 60;
+
+/**
  * The columns a Start writes when it reuses a closed row for a new session (see assignments),
  * from its INSERT: every one but acctuniqueid, those a Start always writes, and acctstoptime.
  */
@@ -330,21 +337,24 @@ function assignments(
       // is the sql_session_start variant: disabled, `-query`, in the stock file.)
       // radgraph differs where the Start is a new session in the row (`reuse`): the NAS
       // rebooted and gave the same user, on the same port, an Acct-Session-Id it had given
-      // before, so the acctuniqueid is the same. The row is closed, with a stop and start
-      // earlier than the Start, or still open (the NAS lost power: no Stop, no Accounting-On)
-      // with a last report (update time, else start) earlier than it. The row becomes the new
-      // session, as the Start's INSERT would have written it, keeping its radacctid: open, no
-      // cause, session time and counters 0, its own addresses, MAC and port. (FreeRADIUS's
-      // closed row stays stopped until the new session's Stop: online but in no list; and in
-      // either row the old counters stay, so the new session's Interim-Updates, lower, add
-      // nothing to the usage until they outgrow them.) A NAS repeats a Start with its first
-      // time, so a copy of the row's own Start is never later than its start. Every assignment
-      // reads `reuse` before the last three change what it reads (radacct-states.ts follows
-      // the same rule for the events: reusesRow).
+      // before, so the acctuniqueid is the same. The row is closed, with a stop earlier than the
+      // Start, or still open (the NAS lost power: no Stop, no Accounting-On) with a last report
+      // (update time, else start) earlier than it; and either way its start is more than
+      // REUSE_AFTER_SECONDS earlier. The row becomes the new session, as the Start's INSERT
+      // would have written it, keeping its radacctid: open, no cause, session time and
+      // counters 0, its own addresses, MAC and port. (FreeRADIUS's closed row stays stopped
+      // until the new session's Stop: online but in no list; and in either row the old
+      // session's counters stay, so the new session's Interim-Updates, lower, add nothing to the
+      // usage until they outgrow them.) A copy of the row's own Start has the first one's time,
+      // or, from a NAS without Event-Timestamp (its time is the arrival less Acct-Delay-Time), a
+      // second or so more: never REUSE_AFTER_SECONDS more, while a NAS takes longer than that to
+      // reboot. Every assignment reads `reuse` before the last three change what it reads
+      // (radacct-states.ts follows the same rule for the events: reusesRow).
       const start = d.unix(v('acctstarttime'));
       const reuse =
-        `((acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${start} AND COALESCE(${d.unix('acctstarttime')}, 0) < ${start})` +
-        ` OR (acctstoptime IS NULL AND COALESCE(${d.unix('COALESCE(acctupdatetime, acctstarttime)')}, 0) < ${start}))`;
+        `(COALESCE(${d.unix('acctstarttime')}, 0) + ${REUSE_AFTER_SECONDS} < ${start} AND (` +
+        `(acctstoptime IS NOT NULL AND ${d.unix('acctstoptime')} < ${start})` +
+        ` OR (acctstoptime IS NULL AND COALESCE(${d.unix('COALESCE(acctupdatetime, acctstarttime)')}, 0) < ${start})))`;
       return [
         ...REUSED_COLUMNS.map((c) => `${c} = ${d.iff(reuse, v(c), c)}`),
         `acctinterval = ${d.iff(reuse, 'NULL', 'acctinterval')}`,

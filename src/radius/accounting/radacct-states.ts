@@ -2,7 +2,12 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import { SessionEventType } from '../../sessions/models/session-event.model';
 import { placeholders } from '../../common/sql/in-list';
 import type { AccountingRecord } from './accounting-request';
-import { reviveStatement, type RadacctDialect, type Statement } from './radacct-sql';
+import {
+  REUSE_AFTER_SECONDS,
+  reviveStatement,
+  type RadacctDialect,
+  type Statement,
+} from './radacct-sql';
 import type { CommittedChange } from './radacct-writer';
 
 /*
@@ -84,19 +89,18 @@ function transition(
 
 /**
  * Whether a Start makes its row (in `state`) the new session it reports (radacct-sql.ts, the
- * Start's `reuse`): a closed row whose stop and start are both earlier than the Start, or an
- * open row whose last report (its update time, else its start) is. A NAS repeats a Start with
- * its first time, so a copy of the row's own Start is never later than its start, nor than
- * its stop where that is earlier than the start (a NAS clock set back during the session, or
- * FreeRADIUS's write of a reused session's Start).
+ * Start's `reuse`): the Start is more than REUSE_AFTER_SECONDS later than the row's start, and
+ * later than its stop, or, for an open row, than its last report (its update time, else its
+ * start). A copy of the row's own Start is never that much later than the start.
  */
 export function reusesRow(start: AccountingRecord, state: RowState, times: RowTimes): boolean {
   const uid = start.acctUniqueId;
   const t = start.eventTime;
+  if (t <= (times.startedAt.get(uid) ?? 0) + REUSE_AFTER_SECONDS) return false;
   if (state === 'open' || state === 'revived') return t > (times.updatedAt.get(uid) ?? 0);
   if (state !== 'stopped' && state !== 'stale') return false;
   const closed = times.closedAt.get(uid);
-  return closed !== undefined && t > closed && t > (times.startedAt.get(uid) ?? 0);
+  return closed !== undefined && t > closed;
 }
 
 export interface StateRow {
@@ -272,6 +276,40 @@ export function reopenClosed(
     closedAt.delete(uid);
   }
   return { revive: reviveStatement(d, revived, STALE_SESSION_CAUSE), writes };
+}
+
+/**
+ * The batch's session packets in parts to write one after the other, so that each part's
+ * events can be given the rows as that part leaves them: a Start that puts a new session in
+ * its row (reusesRow) starts a new part for its session when that session has packets before
+ * it here (the old session's Stop, say, whose STOPPED must carry the old session's end, not
+ * the new session). Each session's packets keep their order; almost always one part.
+ */
+export function cutAtReuse(
+  records: readonly AccountingRecord[],
+  state: ReadonlyMap<string, RowState>,
+  times: RowTimes,
+): AccountingRecord[][] {
+  const states = new Map(state);
+  const moved: RowTimes = {
+    closedAt: new Map(times.closedAt),
+    startedAt: new Map(times.startedAt),
+    updatedAt: new Map(times.updatedAt),
+  };
+  const parts: AccountingRecord[][] = [];
+  /** Each session's part, and whether it has a packet there yet. */
+  const at = new Map<string, { part: number; used: boolean }>();
+  for (const r of records) {
+    const uid = r.acctUniqueId;
+    const before = states.get(uid) ?? 'missing';
+    const place = at.get(uid) ?? { part: 0, used: false };
+    if (place.used && r.status === 'Start' && reusesRow(r, before, moved)) place.part += 1;
+    place.used = true;
+    at.set(uid, place);
+    (parts[place.part] ??= []).push(r);
+    states.set(uid, transition(before, r, moved)[0]);
+  }
+  return parts.length ? parts : [[]];
 }
 
 /**

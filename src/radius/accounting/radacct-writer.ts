@@ -17,6 +17,7 @@ import {
   revivedSessions,
   statesStatement,
   toStates,
+  cutAtReuse,
   readAgain,
   transitions,
   type StateRow,
@@ -151,11 +152,14 @@ export class RadacctWriter implements OnApplicationShutdown {
   ): Promise<CommittedChange[]> {
     let changes: CommittedChange[];
     try {
-      changes = waves(records)[0].every(
-        (r) => r.status === 'Start' || this.known.has(r.acctUniqueId),
-      )
-        ? await this.writeKnownSessions(query, records)
-        : await this.writeAnySessions(query, records);
+      const [first, ...later] = waves(records);
+      // A Start after another packet of its session here may be a new session in its row,
+      // which writeAnySessions writes apart (cutAtReuse).
+      changes =
+        first.every((r) => r.status === 'Start' || this.known.has(r.acctUniqueId)) &&
+        later.every((wave) => wave.every((r) => r.status !== 'Start'))
+          ? await this.writeKnownSessions(query, records)
+          : await this.writeAnySessions(query, records);
     } catch (err) {
       // What committed has rows now, whatever failed after it.
       if (err instanceof PartlyCommittedError) this.remember(records, err.unwritten);
@@ -188,13 +192,18 @@ export class RadacctWriter implements OnApplicationShutdown {
       readAgain({ state, times }, lock, toStates(locked as StateRow[]));
     }
     const { revive, writes } = reopenClosed(this.dialect, records, state, times);
-    const statements = [
-      ...(revive ? [revive] : []),
-      ...writeStatements(this.dialect, writes, (uid) => state.has(uid)),
-    ];
-    const changes = transitions(writes, state, times);
-    const results = await query([...statements, this.eventRows(changes), COMMIT]);
-    return withEventRows(changes, results[statements.length]);
+    const statements: Statement[] = revive ? [revive] : [];
+    // Each part's events get the rows as that part leaves them: a session's STOPPED, and what
+    // came before, is not the new session that a later Start here puts in its row.
+    const parts: Array<{ changes: CommittedChange[]; read: number }> = [];
+    for (const part of cutAtReuse(writes, state, times)) {
+      statements.push(...writeStatements(this.dialect, part, (uid) => state.has(uid)));
+      const changes = transitions(part, state, times);
+      parts.push({ changes, read: statements.length });
+      statements.push(this.eventRows(changes));
+    }
+    const results = await query([...statements, COMMIT]);
+    return parts.flatMap(({ changes, read }) => withEventRows(changes, results[read]));
   }
 
   private async writeKnownSessions(
@@ -274,25 +283,52 @@ export class RadacctWriter implements OnApplicationShutdown {
       // reuse an Acct-Session-Id, often come in one batch.
       const { revive, writes } = reopenClosed(this.dialect, segment, state, times);
       if (revive) await m.query(revive.sql, revive.params);
-      const statements = writeStatements(this.dialect, writes, (uid) => state.has(uid));
-      for (const { sql, params } of statements) await m.query(sql, params);
-      changes.push(...transitions(writes, state, times));
+      const parts = cutAtReuse(writes, state, times);
+      for (const [n, part] of parts.entries()) {
+        const statements = writeStatements(this.dialect, part, (uid) => state.has(uid));
+        for (const { sql, params } of statements) await m.query(sql, params);
+        const made = transitions(part, state, times);
+        changes.push(...made);
+        // The rows as this part leaves them, for the events of the sessions a later part puts
+        // a new session in (see writeAnySessions).
+        if (n + 1 < parts.length) await this.keepRows(m, made, parts[n + 1]);
+      }
       segment = [];
     };
-    for (const r of records) {
+    for (const [i, r] of records.entries()) {
       if (isSession(r)) {
         segment.push(r);
         continue;
       }
       await flush();
-      for (const closed of await this.nasReboot(m, r)) {
-        state.set(closed.uid, 'stopped');
-        times.closedAt.set(closed.uid, r.eventTime);
-        changes.push({ type: SessionEventType.STOPPED, id: closed.id });
-      }
+      const closed = (await this.nasReboot(m, r)).map(({ id, uid }) => {
+        state.set(uid, 'stopped');
+        times.closedAt.set(uid, r.eventTime);
+        return { type: SessionEventType.STOPPED, id, uid };
+      });
+      // A session's STOPPED gets its row as closed here when a Start later in the batch may put
+      // a new session in it.
+      await this.keepRows(m, closed, records.slice(i + 1));
+      changes.push(...closed);
     }
     await flush();
     return changes;
+  }
+
+  /**
+   * Reads now, in the transaction, the rows of those of `changes` whose sessions have a Start
+   * in `later`, and sets them on those changes.
+   */
+  private async keepRows(
+    m: EntityManager,
+    changes: CommittedChange[],
+    later: readonly AccountingRecord[],
+  ): Promise<void> {
+    const restarted = new Set(later.filter((r) => r.status === 'Start').map((r) => r.acctUniqueId));
+    const kept = changes.filter((c) => c.uid !== undefined && restarted.has(c.uid));
+    if (kept.length === 0) return;
+    const rowOf = await this.rowsOf(m, kept);
+    for (const c of kept) c.row = rowOf(c);
   }
 
   private async nasReboot(
@@ -341,18 +377,31 @@ export class RadacctWriter implements OnApplicationShutdown {
     changes: readonly CommittedChange[],
   ): Promise<RadacctChange[]> {
     if (changes.every((c) => c.row)) return changes.map((c) => ({ type: c.type, row: c.row! }));
-    const uids = [...new Set(changes.flatMap((c) => (c.uid ? [c.uid] : [])))];
-    const ids = [...new Set(changes.flatMap((c) => (c.id ? [c.id] : [])))];
+    const rowOf = await this.rowsOf(m, changes);
+    return changes.flatMap((c) => {
+      const row = rowOf(c);
+      return row ? [{ type: c.type, row }] : [];
+    });
+  }
+
+  /**
+   * Reads the rows of the changes that have none yet (by radacctid where the change has it,
+   * else by acctuniqueid), and says which row is each change's.
+   */
+  private async rowsOf(
+    m: EntityManager,
+    changes: readonly CommittedChange[],
+  ): Promise<(c: CommittedChange) => RadAcct | undefined> {
+    const unread = changes.filter((c) => !c.row);
+    const uids = [...new Set(unread.flatMap((c) => (c.uid && !c.id ? [c.uid] : [])))];
+    const ids = [...new Set(unread.flatMap((c) => (c.id ? [c.id] : [])))];
     const rows = [
       ...(uids.length ? await this.readRows(m, 'acctuniqueid', uids) : []),
       ...(ids.length ? await this.readRows(m, 'radacctid', ids) : []),
     ];
     const byUid = new Map(rows.map((row) => [row.acctUniqueId, row]));
     const byId = new Map(rows.map((row) => [String(row.radAcctId), row]));
-    return changes.flatMap((c) => {
-      const row = c.uid ? byUid.get(c.uid) : byId.get(c.id!);
-      return row ? [{ type: c.type, row }] : [];
-    });
+    return (c) => c.row ?? (c.id ? byId.get(c.id) : byUid.get(c.uid!));
   }
 }
 
