@@ -3,6 +3,8 @@ import { RadacctTriggersMerged1764806400000 } from '../../src/database/migration
 import { StaleSessionChanges1765065600000 } from '../../src/database/migrations/mysql/1765065600000-stale-session-changes';
 import { ReusedRadacctChanges1765497600000 } from '../../src/database/migrations/mysql/1765497600000-reused-radacct-changes';
 import { ReusedRadacctChanges1765497600000 as ReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765497600000-reused-radacct-changes';
+import { OpenReusedRadacctChanges1765584000000 } from '../../src/database/migrations/mysql/1765584000000-open-reused-radacct-changes';
+import { OpenReusedRadacctChanges1765584000000 as OpenReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765584000000-open-reused-radacct-changes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { createDataSource } from '../../src/database/data-source-options';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
@@ -122,6 +124,25 @@ describe('radacct triggers on mysql', () => {
       expect([await reusedKind(), await staleKind()]).toEqual([false, true]);
       await reused.up(runner);
       expect(await reusedKind()).toBe(true);
+      // Then kind 4 for a later Start that reuses an open row, and back.
+      const openReusedKind = async () =>
+        (await body('rg_radacct_au')).includes(
+          'NEW.`acctstarttime` > COALESCE(OLD.`acctupdatetime`, OLD.`acctstarttime`)',
+        );
+      const openReused = new OpenReusedRadacctChanges1765584000000();
+      expect(await openReusedKind()).toBe(false); // as ReusedRadacctChanges's up left them
+      await openReused.up(runner);
+      expect([await openReusedKind(), await reusedKind(), await staleKind()]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      expect(await byStop()).toEqual([true, true]);
+      expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+      await openReused.down(runner);
+      expect([await openReusedKind(), await reusedKind()]).toEqual([false, true]);
+      await openReused.up(runner);
+      expect(await openReusedKind()).toBe(true);
     } finally {
       await runner.release();
       await ds.destroy();
@@ -159,6 +180,34 @@ describe('radacct triggers on sqlite', () => {
       expect(await body()).toEqual([[false, true]]);
       await migration.up(runner);
       expect(await body()).toEqual([[true, true]]);
+    } finally {
+      await runner.release();
+      await ds.destroy();
+    }
+  });
+
+  it("queue a later Start's reuse of an open row as kind 4, and the migration's down takes it back", async () => {
+    const triggers = async () =>
+      (
+        await db.query<{ name: string; sql: string }>(
+          "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'radacct' ORDER BY name",
+        )
+      ).map((t) => [
+        t.name,
+        t.sql.includes('NEW."acctstarttime" > COALESCE(OLD."acctupdatetime", OLD."acctstarttime")'),
+      ]);
+    // Only the open row's trigger changes; the others (usage, stale rows) stay as they are.
+    const today = await triggers();
+    expect(today.filter(([, reused]) => reused)).toEqual([['rg_radacct_changes_au', true]]);
+    const before = today.map(([name]) => [name, false]);
+    const ds = await db.openDataSource();
+    const runner = ds.createQueryRunner();
+    try {
+      const migration = new OpenReusedRadacctChangesSqlite();
+      await migration.down(runner);
+      expect(await triggers()).toEqual(before);
+      await migration.up(runner);
+      expect(await triggers()).toEqual(today);
     } finally {
       await runner.release();
       await ds.destroy();

@@ -453,7 +453,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
   });
 
-  describe('a closed row that a later Start reuses (a NAS that rebooted reused the Acct-Session-Id)', () => {
+  describe('a row that a later Start reuses (a NAS that rebooted or lost power reused the Acct-Session-Id)', () => {
     /** A time `minutes` ago, as both databases store it (UTC "YYYY-MM-DD HH:MM:SS"). */
     const ago = (minutes: number) => sqlDatetime(new Date(Date.now() - minutes * 60_000));
     /** FreeRADIUS's queries (queries.conf of its dialect) for one session's packets. */
@@ -627,6 +627,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(await reopenClosed(repo, [String(now.radAcctId)], byId)).toEqual({
         reused: 0,
         revived: 0,
+        restarted: 0,
       });
       expect(byId.get(String(now.radAcctId))?.acctStopTime).not.toBeNull();
       expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
@@ -645,6 +646,124 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await waitFor(() => eventsOf('reuse-stale').length === 4);
       expect(eventsOf('reuse-stale').slice(2)).toEqual(['STOPPED', 'STARTED']);
       expect(await row('reuse-stale')).toMatchObject({ open: 1, cause: '', time: 0, up: 0 });
+    });
+
+    /**
+     * An open session FreeRADIUS wrote three hours ago with an Interim-Update two hours ago
+     * (counters 5000 and 9000), its two events published: a NAS that then lost power sent no
+     * Stop and no Accounting-On.
+     */
+    async function openSession(uid: string, user: string) {
+      const s = fr(uid, user);
+      const startedAt = ago(180);
+      const reportedAt = ago(120);
+      await run(s.start(startedAt));
+      await run(s.interim(reportedAt, 3600, 5000, 9000));
+      await waitFor(() => eventsOf(uid).length === 2);
+      expect(await usage(user)).toEqual([5000, 9000]);
+      return { ...s, startedAt, reportedAt };
+    }
+    /** What the feed leaves of an open row that the new session's Start reused. */
+    const newSession = {
+      open: 1,
+      cause: '',
+      infoStart: 'again-info',
+      infoStop: '',
+      interval: null,
+      time: 0,
+      up: 0,
+      down: 0,
+    };
+
+    it('makes an open row that a later Start reuses (its NAS lost power) the new session: STARTED, counters from 0', async () => {
+      const s = await openSession('reuse-open', 'reuse-open-user');
+      await expect(run(s.start(ago(30)))).rejects.toThrow(/duplicate|UNIQUE/i);
+      await run(s.startAgain(ago(30)));
+      await waitFor(() => eventsOf('reuse-open').length === 3);
+      expect(eventsOf('reuse-open')).toEqual(['STARTED', 'UPDATED', 'STARTED']);
+      expect(await row('reuse-open')).toEqual(newSession);
+      // The new session's first Interim-Update, far lower than the old counters, counts whole.
+      await run(s.interim(ago(20), 600, 10, 10));
+      await waitFor(() => eventsOf('reuse-open').length === 4);
+      expect(eventsOf('reuse-open')[3]).toBe('UPDATED');
+      expect(await usage('reuse-open-user')).toEqual([5010, 9010]);
+      // A page offered again (its publish failed) finds the row open with its interim's
+      // counters: STARTED again, and the counters stay.
+      const repo = api.app.get(TransactionsService);
+      const [now] = await repo.run((m) =>
+        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-open' }),
+      );
+      const byId = new Map([[String(now.radAcctId), now]]);
+      expect(await reopenClosed(repo, [String(now.radAcctId)], byId)).toEqual({
+        reused: 0,
+        revived: 0,
+        restarted: 0,
+      });
+      expect(await row('reuse-open')).toMatchObject({ open: 1, time: 600, up: 10, down: 10 });
+    });
+
+    it("publishes a copy of the session's own Start, or one no later than its last report, as UPDATED, counters kept", async () => {
+      const s = await openSession('reuse-open-copy', 'reuse-open-copy-user');
+      await run(s.startAgain(s.reportedAt)); // the same second as the last report
+      await waitFor(() => eventsOf('reuse-open-copy').length === 3);
+      await run(s.startAgain(ago(150))); // between the start and the last report
+      await waitFor(() => eventsOf('reuse-open-copy').length === 4);
+      await run(s.startAgain(s.startedAt, 'start-info')); // the row's own Start, sent again
+      await waitFor(() => eventsOf('reuse-open-copy').length === 5);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(eventsOf('reuse-open-copy')).toEqual([
+        'STARTED',
+        'UPDATED',
+        'UPDATED',
+        'UPDATED',
+        'UPDATED',
+      ]);
+      expect(await row('reuse-open-copy')).toMatchObject({
+        open: 1,
+        infoStart: 'start-info',
+        time: 3600,
+        up: 5000,
+        down: 9000,
+      });
+    });
+
+    it('keeps the counters of an Interim-Update of the new session that came before the feed read its Start', async () => {
+      const s = await openSession('reuse-open-interim', 'reuse-open-interim-user');
+      await together(s.startAgain(ago(30)), s.interim(ago(25), 300, 70, 80));
+      await waitFor(() => eventsOf('reuse-open-interim').length === 4);
+      expect(eventsOf('reuse-open-interim').slice(2)).toEqual(['STARTED', 'UPDATED']);
+      expect(await row('reuse-open-interim')).toMatchObject({
+        open: 1,
+        time: 300,
+        up: 70,
+        down: 80,
+      });
+      // The reset's own guard: a page read between the Start and that interim resets nothing.
+      const repo = api.app.get(TransactionsService);
+      const [now] = await repo.run((m) =>
+        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-open-interim' }),
+      );
+      const asRead = Object.assign(new RadAcct(), now, { acctUpdateTime: now.acctStartTime });
+      await reopenClosed(repo, [String(now.radAcctId)], new Map([[String(now.radAcctId), asRead]]));
+      expect(await row('reuse-open-interim')).toMatchObject({
+        open: 1,
+        time: 300,
+        up: 70,
+        down: 80,
+      });
+    });
+
+    it("publishes the new session's Stop that came before the feed read its Start once, as STOPPED", async () => {
+      const s = await openSession('reuse-open-stop', 'reuse-open-stop-user');
+      await together(s.startAgain(ago(30)), s.stop(ago(5), 1500, 40, 50));
+      await waitFor(() => eventsOf('reuse-open-stop').length === 3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(eventsOf('reuse-open-stop')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      expect(await row('reuse-open-stop')).toMatchObject({
+        open: 0,
+        cause: 'Lost-Carrier',
+        up: 40,
+      });
     });
   });
 

@@ -19,7 +19,14 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
  *   before, so the acctuniqueid is the same) falls back to an UPDATE of the start and update
  *   times only, and the row stays stopped. The feed makes it the new session (reopened,
  *   counters cleared) and publishes STARTED.
- * One kind for both, not a kind of its own: the feed decides from the row as it is when it
+ * - since OpenReusedRadacctChanges1765584000000, a change to an open row that moves its
+ *   acctstarttime past its last report (acctupdatetime, else acctstarttime): FreeRADIUS's
+ *   Start for a new session whose NAS lost power (no Stop, no Accounting-On) and gave the
+ *   same user and port the same Acct-Session-Id. Its fallback UPDATE leaves the old session's
+ *   counters, and kind 2 would publish it as an update of that session. The feed clears them
+ *   (while no Interim-Update came since) and publishes STARTED. A copy of the session's own
+ *   Start does not move acctstarttime and stays kind 2.
+ * One kind for all, not a kind of its own: the feed decides from the row as it is when it
  * reads it (a Stop or an Interim-Update may have followed the change), and a Start that reuses
  * a row closed as stale is both. Any other change to a row that was already closed is not an
  * event.
@@ -60,6 +67,28 @@ export const mysqlReused =
   'NEW.`acctstarttime` > NEW.`acctstoptime` AND NOT (NEW.`acctstarttime` <=> OLD.`acctstarttime`)';
 const sqliteReused =
   'NEW."acctstarttime" > NEW."acctstoptime" AND NEW."acctstarttime" IS NOT OLD."acctstarttime"';
+
+/**
+ * An open row whose acctstarttime this change moved past its last report: a later Start that
+ * reuses the row (see above). The row is open before and after (the caller's branch). The
+ * first test is the start's change, so an Interim-Update (which never moves the start) pays
+ * one comparison and no more.
+ */
+const mysqlOpenReused =
+  'NOT (NEW.`acctstarttime` <=> OLD.`acctstarttime`) AND ' +
+  'NEW.`acctstarttime` > COALESCE(OLD.`acctupdatetime`, OLD.`acctstarttime`)';
+const sqliteOpenReused =
+  'NEW."acctstarttime" IS NOT OLD."acctstarttime" AND ' +
+  'NEW."acctstarttime" > COALESCE(OLD."acctupdatetime", OLD."acctstarttime")';
+
+/**
+ * The kind of another writer's change to an open row (MySQL): 3 when it closed it, else 2,
+ * or with `openReused` (OpenReusedRadacctChanges1765584000000) 4 for a later Start's reuse.
+ */
+export const mysqlOpenRowKind = (openReused: boolean) =>
+  openReused
+    ? `IF(NEW.\`acctstoptime\` IS NULL, IF(${mysqlOpenReused}, ${STALE_CHANGE_KIND}, 2), 3)`
+    : 'IF(NEW.`acctstoptime` IS NULL, 2, 3)';
 
 export const insertChange = (kind: string) =>
   `INSERT INTO \`rg_radacct_changes\` (\`radacctid\`, \`kind\`) VALUES (NEW.\`radacctid\`, ${kind})`;
@@ -106,9 +135,33 @@ export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
     'VALUES (NEW."radacctid", CASE WHEN NEW."acctstoptime" IS NULL THEN 1 ELSE 3 END); END',
   `CREATE TRIGGER "rg_radacct_seen_au" AFTER UPDATE ON "radacct" WHEN ${sqliteChanged} BEGIN ` +
     `UPDATE "radacct" SET "rg_seen_at" = datetime('now') WHERE "radacctid" = NEW."radacctid"; END`,
-  `CREATE TRIGGER "rg_radacct_changes_au" AFTER UPDATE ON "radacct" WHEN OLD."acctstoptime" IS NULL AND (${sqliteChanged}) BEGIN ` +
-    'INSERT INTO "rg_radacct_changes" ("radacctid", "kind") ' +
-    'VALUES (NEW."radacctid", CASE WHEN NEW."acctstoptime" IS NULL THEN 2 ELSE 3 END); END',
+  openRowChangeTriggerSqlite(false),
+];
+
+/**
+ * SQLite's queue row for another writer's change to an open row: 3 when it closed it, else 2,
+ * or with `openReused` (OpenReusedRadacctChanges1765584000000) 4 for a later Start's reuse (see
+ * above). An Interim-Update's row stops at the start's test.
+ */
+function openRowChangeTriggerSqlite(openReused: boolean): string {
+  const kind = openReused
+    ? `CASE WHEN NEW."acctstoptime" IS NOT NULL THEN 3 WHEN ${sqliteOpenReused} THEN ${STALE_CHANGE_KIND} ELSE 2 END`
+    : 'CASE WHEN NEW."acctstoptime" IS NULL THEN 2 ELSE 3 END';
+  return (
+    `CREATE TRIGGER "rg_radacct_changes_au" AFTER UPDATE ON "radacct" WHEN OLD."acctstoptime" IS NULL AND (${sqliteChanged}) BEGIN ` +
+    `INSERT INTO "rg_radacct_changes" ("radacctid", "kind") VALUES (NEW."radacctid", ${kind}); END`
+  );
+}
+
+/** The open row's trigger as LiveSessions1763942400000 made it (the migration's down). */
+export const RADACCT_OPEN_CHANGE_TRIGGER_SQLITE = [
+  'DROP TRIGGER IF EXISTS "rg_radacct_changes_au"',
+  openRowChangeTriggerSqlite(false),
+];
+/** Today's: a later Start that reuses an open row is kind 4 (OpenReusedRadacctChanges1765584000000). */
+export const RADACCT_OPEN_REUSED_CHANGE_TRIGGER_SQLITE = [
+  'DROP TRIGGER IF EXISTS "rg_radacct_changes_au"',
+  openRowChangeTriggerSqlite(true),
 ];
 
 /**

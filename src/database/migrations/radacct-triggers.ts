@@ -1,6 +1,7 @@
 import {
   insertChange,
   mysqlChanged,
+  mysqlOpenRowKind,
   mysqlReused,
   RADACCT_CHANGE_TRIGGERS_MYSQL,
   STALE_CHANGE_KIND,
@@ -38,8 +39,17 @@ import {
  * that reuses the row's acctuniqueid (a NAS that rebooted), which the change feed makes that
  * session. It is tested in the same branch, after the cause: still nothing for an open row,
  * and nothing at all for radgraph's own.
+ * With `openReused` (migration OpenReusedRadacctChanges1765584000000), another writer's change
+ * that moves an open row's start past its last report is of kind 4 rather than 2: FreeRADIUS's
+ * Start for a new session whose NAS lost power and reused the Acct-Session-Id, which the change
+ * feed makes that session. Only the kind of a change already queued is tested, its first test
+ * the start's change: an Interim-Update pays that one comparison, radgraph's own rows nothing.
  */
-const radacctTriggersMysql = (at: UsageTime, closed: 'none' | 'stale' | 'reused') => [
+const radacctTriggersMysql = (
+  at: UsageTime,
+  closed: 'none' | 'stale' | 'reused',
+  openReused = false,
+) => [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_au`',
@@ -58,7 +68,7 @@ const radacctTriggersMysql = (at: UsageTime, closed: 'none' | 'stale' | 'reused'
     'IF @rg_origin IS NULL THEN ' +
     (closed !== 'none'
       ? 'IF OLD.`acctstoptime` IS NULL THEN ' +
-        `IF ${mysqlChanged} THEN ${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; ` +
+        `IF ${mysqlChanged} THEN ${insertChange(mysqlOpenRowKind(openReused))}; END IF; ` +
         `ELSEIF OLD.\`acctterminatecause\` = '${STALE_SESSION_CAUSE}' AND (${mysqlChanged})` +
         (closed === 'reused' ? ` OR ${mysqlReused}` : '') +
         ` THEN ${insertChange(String(STALE_CHANGE_KIND))}; END IF; `
@@ -75,8 +85,10 @@ export const RADACCT_TRIGGERS_MYSQL_MERGED = radacctTriggersMysql(lastUpdate, 'n
 export const RADACCT_TRIGGERS_MYSQL_BY_STOP = radacctTriggersMysql(reportedAt, 'none');
 /** Changes to stale-closed rows are queued too (StaleSessionChanges1765065600000). */
 export const RADACCT_TRIGGERS_MYSQL_STALE = radacctTriggersMysql(reportedAt, 'stale');
-/** Today's: and a later Start that reuses a closed row (ReusedRadacctChanges1765497600000). */
-export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, 'reused');
+/** And a later Start that reuses a closed row (ReusedRadacctChanges1765497600000). */
+export const RADACCT_TRIGGERS_MYSQL_REUSED = radacctTriggersMysql(reportedAt, 'reused');
+/** Today's: and one that reuses an open row (OpenReusedRadacctChanges1765584000000). */
+export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, 'reused', true);
 
 /** Back to the four triggers of before (the migration's down). */
 export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [

@@ -17,7 +17,7 @@ import { JobLeases } from '../../common/jobs/job-leases.service';
 import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
 import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-triggers';
-import { closedChangeEvent, reopenClosed } from './closed-rows';
+import { closedChangeEvent, lastClosedChanges, reopenClosed } from './closed-rows';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
@@ -54,7 +54,8 @@ const KIND: Record<number, SessionEventType> = {
  * - A session radgraph closed as stale that FreeRADIUS then writes a later report for is
  *   reopened and STARTED again, or STOPPED when that report is its Stop; a closed row that
  *   FreeRADIUS's Start for a new session reuses (the same acctuniqueid, a later start) becomes
- *   that session and is STARTED (kind 4, closed-rows.ts).
+ *   that session and is STARTED (kind 4, closed-rows.ts), and so does an open row whose NAS
+ *   lost power and reused its Acct-Session-Id (a Start later than the row's last report).
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. A crash between publishing and deleting, a poll that outlasts the lease (below),
  *   or a Redis publish whose reply was lost publishes a page again; each event carries its
@@ -151,14 +152,11 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
-    // A row's changes while closed make one event per page, which says what the row is now:
-    // at its last such change, whose seq it carries (a page published again that also holds
-    // a newer one is then not taken for a repeat).
-    const lastStale = new Map<string, string>();
-    for (const c of changes) {
-      if (c.kind === STALE_CHANGE_KIND) lastStale.set(String(c.radAcctId), String(c.seq));
-    }
-    if (lastStale.size > 0) await this.reopen([...lastStale.keys()], byId);
+    // A row's kind-4 changes make one event per page, which says what the row is now: at its
+    // last such change, whose seq it carries (a page published again that also holds a newer
+    // one is then not taken for a repeat).
+    const lastClosed = lastClosedChanges(changes);
+    if (lastClosed.size > 0) await this.reopen([...lastClosed.keys()], byId);
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
       if (!row) return [];
@@ -166,8 +164,9 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
       if (c.kind !== STALE_CHANGE_KIND) {
         return KIND[c.kind] ? [{ type: KIND[c.kind], row, feedSeq }] : [];
       }
-      if (lastStale.get(String(c.radAcctId)) !== feedSeq) return [];
-      const type = closedChangeEvent(row);
+      const last = lastClosed.get(String(c.radAcctId));
+      if (last?.seq !== feedSeq) return [];
+      const type = closedChangeEvent(row, last.stoppedAfter);
       return type ? [{ type, row, feedSeq }] : [];
     });
     if (await this.bus.publish(events)) {
@@ -197,13 +196,18 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    * and replaces them in `byId` with the rows as they are now.
    */
   private async reopen(ids: string[], byId: Map<string, RadAcct>): Promise<void> {
-    const { reused, revived } = await reopenClosed(this.transactions, ids, byId);
+    const { reused, revived, restarted } = await reopenClosed(this.transactions, ids, byId);
     if (revived > 0) {
       this.log.log(`reopened ${revived} session(s) closed as stale: their NAS reported them again`);
     }
     if (reused > 0) {
       this.log.log(
         `reopened ${reused} closed row(s) as new sessions: a later Start reused their Acct-Session-Id`,
+      );
+    }
+    if (restarted > 0) {
+      this.log.log(
+        `made ${restarted} open row(s) new sessions: a later Start reused their Acct-Session-Id (the NAS lost power)`,
       );
     }
   }

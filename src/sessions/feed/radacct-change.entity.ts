@@ -9,7 +9,10 @@ export class RadacctChange {
   @Column({ name: 'radacctid', type: 'bigint' })
   radAcctId!: string;
 
-  /** 1 started, 2 updated, 3 stopped, 4 a closed row changed (radacct-change-triggers.ts). */
+  /**
+   * 1 started, 2 updated, 3 stopped, 4 a closed row changed or an open row a later Start
+   * reused (radacct-change-triggers.ts).
+   */
   @Column({ name: 'kind', type: 'tinyint' })
   kind!: number;
 }

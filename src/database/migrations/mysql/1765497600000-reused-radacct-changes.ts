@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  RADACCT_TRIGGERS_MYSQL,
+  RADACCT_TRIGGERS_MYSQL_REUSED,
   RADACCT_TRIGGERS_MYSQL_STALE,
   replaceRadacctTriggersLocked,
 } from '../radacct-triggers';
@@ -17,7 +17,7 @@ export class ReusedRadacctChanges1765497600000 implements MigrationInterface {
   name = 'ReusedRadacctChanges1765497600000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL);
+    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL_REUSED);
   }
 
   public async down(q: QueryRunner): Promise<void> {

@@ -18,6 +18,7 @@ import { ExpiryDisconnectRetry1765152000000 } from './1765152000000-expiry-disco
 import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
+import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MYSQL_MIGRATIONS = [
   IdempotencyKeys1765238400000,
   ExpiryStillAlive1765411200000,
   ReusedRadacctChanges1765497600000,
+  OpenReusedRadacctChanges1765584000000,
 ];

@@ -17,6 +17,7 @@ import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { AdoptedRadacctSeen1765324800000 } from './1765324800000-adopted-radacct-seen';
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
+import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -39,4 +40,5 @@ export const SQLITE_MIGRATIONS = [
   AdoptedRadacctSeen1765324800000,
   ExpiryStillAlive1765411200000,
   ReusedRadacctChanges1765497600000,
+  OpenReusedRadacctChanges1765584000000,
 ];
