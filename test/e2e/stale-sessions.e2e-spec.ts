@@ -14,7 +14,9 @@
  * And a session that ended whose row a new session reuses: a NAS that rebooted gave the same
  * user and port an Acct-Session-Id it had given before, so FreeRADIUS's Start meets the old,
  * stopped row (same acctuniqueid) and its fallback UPDATE moves only the times. The change
- * feed makes the row the new session: STARTED, open, its traffic counted from 0.
+ * feed makes the row the new session: STARTED, open, its traffic counted from 0. So it does for
+ * an open row, whose NAS lost power (no Stop, no Accounting-On) and gave the same user and port
+ * the same Acct-Session-Id when it came back.
  */
 import { performance } from 'node:perf_hooks';
 import { RunningApp, startApp } from '../support/app';
@@ -44,6 +46,7 @@ const STRAIGHT_TO_RADGRAPH_MS = 100;
 const FR_USER = 'stale.wanjiru';
 const RG_USER = 'stale.otieno';
 const REUSE_USER = 'reuse.achieng';
+const OPEN_REUSE_USER = 'reuse.kamau';
 
 describe('Sessions closed as stale come back when the NAS reports them again', () => {
   let db: TestDatabase;
@@ -52,6 +55,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
   let byFrUser: Recorder;
   let byRgUser: Recorder;
   let byReuseUser: Recorder;
+  let byOpenReuseUser: Recorder;
 
   beforeAll(async () => {
     db = await createTestDatabase('mysql');
@@ -65,9 +69,14 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     byFrUser = new Recorder('by FreeRADIUS user', ws, `(username: "${FR_USER}")`);
     byRgUser = new Recorder('by radgraph user', ws, `(username: "${RG_USER}")`);
     byReuseUser = new Recorder('by reused-row user', ws, `(username: "${REUSE_USER}")`);
+    byOpenReuseUser = new Recorder(
+      'by reused-open-row user',
+      ws,
+      `(username: "${OPEN_REUSE_USER}")`,
+    );
     const bus = api.app.get(SessionEventBus);
     const deadline = Date.now() + 10_000;
-    while (bus.stats.subscribers < 3) {
+    while (bus.stats.subscribers < 4) {
       if (Date.now() > deadline) throw new Error('the subscriptions did not start');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -305,6 +314,62 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     expect(update.type).toBe('UPDATED');
     expect(String(update.session.uploadBytes)).toBe('1000');
     expect(await radacctRow(REUSE_USER)).toEqual({
+      open: 1,
+      cause: '',
+      up: '1000',
+      usage: '9000',
+    });
+  });
+
+  it('through FreeRADIUS: a later Start that reuses an open row (its NAS lost power) is STARTED and counted from 0', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const send = freeradiusSender({
+      'User-Name': OPEN_REUSE_USER,
+      'Acct-Session-Id': '81e00002',
+      'NAS-IP-Address': NAS,
+      'NAS-Port': '15728643',
+      'NAS-Port-Id': 'ether5',
+      'NAS-Port-Type': 'Ethernet',
+      'Framed-IP-Address': '100.64.2.40',
+      'Calling-Station-Id': 'AA:BB:CC:00:22:55',
+    });
+    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 900) });
+    await send({
+      'Acct-Status-Type': 'Interim-Update',
+      'Event-Timestamp': String(now - 600),
+      'Acct-Session-Time': '300',
+      'Acct-Input-Octets': '8000',
+    });
+    const [, interim] = await byOpenReuseUser.until(2, THROUGH_FREERADIUS_MS + 1000);
+    expect(interim.type).toBe('UPDATED');
+
+    // The NAS lost power (no Stop, no Accounting-On); back up, it gives the user the same
+    // Acct-Session-Id on the same port.
+    const sentAt = performance.now();
+    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 300) });
+    const [, , back] = await byOpenReuseUser.until(3, THROUGH_FREERADIUS_MS + 1000);
+    expect(back.at - sentAt).toBeLessThan(THROUGH_FREERADIUS_MS);
+    expect(back.type).toBe('STARTED');
+    expect(back.session.startedAt).toBe(new Date((now - 300) * 1000).toISOString());
+    expect(String(back.session.uploadBytes)).toBe('0');
+    expect(await radacctRow(OPEN_REUSE_USER)).toEqual({
+      open: 1,
+      cause: '',
+      up: '0',
+      usage: '8000',
+    });
+
+    // Its first Interim-Update, lower than the old session's counters, counts whole.
+    await send({
+      'Acct-Status-Type': 'Interim-Update',
+      'Event-Timestamp': String(now - 100),
+      'Acct-Session-Time': '200',
+      'Acct-Input-Octets': '1000',
+    });
+    const [, , , update] = await byOpenReuseUser.until(4, THROUGH_FREERADIUS_MS + 1000);
+    expect(update.type).toBe('UPDATED');
+    expect(String(update.session.uploadBytes)).toBe('1000');
+    expect(await radacctRow(OPEN_REUSE_USER)).toEqual({
       open: 1,
       cause: '',
       up: '1000',
