@@ -146,6 +146,42 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     };
   }
 
+  /**
+   * The NAS back up gives `username` the Acct-Session-Id it had on the same port: its Start
+   * (300 s ago, through `send`) meets the row, whose old session counted 8000 bytes up (`now`,
+   * the test's time in seconds). The change feed makes the row the new session: STARTED, open,
+   * online, counters 0; and its first Interim-Update, lower than the old session's counters,
+   * counts whole in the month's usage.
+   */
+  async function expectNewSessionFromZero(
+    username: string,
+    recorder: Recorder,
+    send: ReturnType<typeof freeradiusSender>,
+    now: number,
+  ): Promise<void> {
+    const sentAt = performance.now();
+    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 300) });
+    const [, , back] = await recorder.until(3, THROUGH_FREERADIUS_MS + 1000);
+    expect(back.at - sentAt).toBeLessThan(THROUGH_FREERADIUS_MS);
+    expect(back.type).toBe('STARTED');
+    expect(back.session).toMatchObject({ stoppedAt: null, terminateCause: null });
+    expect(back.session.startedAt).toBe(new Date((now - 300) * 1000).toISOString());
+    expect(String(back.session.uploadBytes)).toBe('0');
+    expect(await radacctRow(username)).toEqual({ open: 1, cause: '', up: '0', usage: '8000' });
+    expect(await online(username)).toEqual([username]);
+
+    await send({
+      'Acct-Status-Type': 'Interim-Update',
+      'Event-Timestamp': String(now - 100),
+      'Acct-Session-Time': '200',
+      'Acct-Input-Octets': '1000',
+    });
+    const [, , , update] = await recorder.until(4, THROUGH_FREERADIUS_MS + 1000);
+    expect(update.type).toBe('UPDATED');
+    expect(String(update.session.uploadBytes)).toBe('1000');
+    expect(await radacctRow(username)).toEqual({ open: 1, cause: '', up: '1000', usage: '9000' });
+  }
+
   it('through FreeRADIUS: STARTED again on a later Interim-Update, open and counted; then its Stop', async () => {
     const now = Math.floor(Date.now() / 1000);
     const common = {
@@ -292,33 +328,7 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
     expect([ended.type, ended.session.terminateCause]).toEqual(['STOPPED', 'NAS-Reboot']);
 
     // The NAS is back and gives the user the same Acct-Session-Id on the same port.
-    const sentAt = performance.now();
-    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 300) });
-    const [, , back] = await byReuseUser.until(3, THROUGH_FREERADIUS_MS + 1000);
-    expect(back.at - sentAt).toBeLessThan(THROUGH_FREERADIUS_MS);
-    expect(back.type).toBe('STARTED');
-    expect(back.session).toMatchObject({ stoppedAt: null, terminateCause: null });
-    expect(back.session.startedAt).toBe(new Date((now - 300) * 1000).toISOString());
-    expect(String(back.session.uploadBytes)).toBe('0');
-    expect(await radacctRow(REUSE_USER)).toEqual({ open: 1, cause: '', up: '0', usage: '8000' });
-    expect(await online(REUSE_USER)).toEqual([REUSE_USER]);
-
-    // Its first Interim-Update, lower than the old session's counters, counts whole.
-    await send({
-      'Acct-Status-Type': 'Interim-Update',
-      'Event-Timestamp': String(now - 100),
-      'Acct-Session-Time': '200',
-      'Acct-Input-Octets': '1000',
-    });
-    const [, , , update] = await byReuseUser.until(4, THROUGH_FREERADIUS_MS + 1000);
-    expect(update.type).toBe('UPDATED');
-    expect(String(update.session.uploadBytes)).toBe('1000');
-    expect(await radacctRow(REUSE_USER)).toEqual({
-      open: 1,
-      cause: '',
-      up: '1000',
-      usage: '9000',
-    });
+    await expectNewSessionFromZero(REUSE_USER, byReuseUser, send, now);
   });
 
   it('through FreeRADIUS: a later Start that reuses an open row (its NAS lost power) is STARTED and counted from 0', async () => {
@@ -345,35 +355,6 @@ describe('Sessions closed as stale come back when the NAS reports them again', (
 
     // The NAS lost power (no Stop, no Accounting-On); back up, it gives the user the same
     // Acct-Session-Id on the same port.
-    const sentAt = performance.now();
-    await send({ 'Acct-Status-Type': 'Start', 'Event-Timestamp': String(now - 300) });
-    const [, , back] = await byOpenReuseUser.until(3, THROUGH_FREERADIUS_MS + 1000);
-    expect(back.at - sentAt).toBeLessThan(THROUGH_FREERADIUS_MS);
-    expect(back.type).toBe('STARTED');
-    expect(back.session.startedAt).toBe(new Date((now - 300) * 1000).toISOString());
-    expect(String(back.session.uploadBytes)).toBe('0');
-    expect(await radacctRow(OPEN_REUSE_USER)).toEqual({
-      open: 1,
-      cause: '',
-      up: '0',
-      usage: '8000',
-    });
-
-    // Its first Interim-Update, lower than the old session's counters, counts whole.
-    await send({
-      'Acct-Status-Type': 'Interim-Update',
-      'Event-Timestamp': String(now - 100),
-      'Acct-Session-Time': '200',
-      'Acct-Input-Octets': '1000',
-    });
-    const [, , , update] = await byOpenReuseUser.until(4, THROUGH_FREERADIUS_MS + 1000);
-    expect(update.type).toBe('UPDATED');
-    expect(String(update.session.uploadBytes)).toBe('1000');
-    expect(await radacctRow(OPEN_REUSE_USER)).toEqual({
-      open: 1,
-      cause: '',
-      up: '1000',
-      usage: '9000',
-    });
+    await expectNewSessionFromZero(OPEN_REUSE_USER, byOpenReuseUser, send, now);
   });
 });
