@@ -521,6 +521,36 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       return [Number(u.up), Number(u.down)];
     }
     /**
+     * The feed's reopenClosed for `uid`'s row as a page read it: the row as it is now, with
+     * `asRead` of it in place of some columns (a page read before a later write). Returns
+     * its counts and the row as it left it.
+     */
+    async function reopenAsRead(uid: string, asRead: (now: RadAcct) => Partial<RadAcct>) {
+      const repo = api.app.get(TransactionsService);
+      const [now] = await repo.run((m) => m.getRepository(RadAcct).findBy({ acctUniqueId: uid }));
+      const id = String(now.radAcctId);
+      const byId = new Map([[id, Object.assign(new RadAcct(), now, asRead(now))]]);
+      const count = await reopenClosed(repo, [id], byId);
+      return { count, row: byId.get(id)! };
+    }
+    const nothingReopened = { reused: 0, revived: 0, restarted: 0 };
+    /**
+     * What the feed leaves of a row, closed or open, that the new session's Start
+     * (`s.startAgain(at)`) reused, while no Interim-Update came since.
+     */
+    const newSession = {
+      open: 1,
+      cause: '',
+      infoStart: 'again-info',
+      infoStop: '',
+      interval: null,
+      time: 0,
+      up: 0,
+      down: 0,
+    };
+    /** A row open with the new session's Interim-Update `s.interim(ago(25), 300, 70, 80)`. */
+    const afterInterim = { open: 1, time: 300, up: 70, down: 80 };
+    /**
      * A session FreeRADIUS wrote and stopped an hour ago (at `stoppedAt`), its three events
      * published.
      */
@@ -549,16 +579,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await expect(run(s.start(ago(30)))).rejects.toThrow(/duplicate|UNIQUE/i);
       await run(s.startAgain(ago(30)));
       await waitFor(() => eventsOf('reuse-1').length === 4);
-      expect(await row('reuse-1')).toEqual({
-        open: 1,
-        cause: '',
-        infoStart: 'again-info',
-        infoStop: '',
-        interval: null,
-        time: 0,
-        up: 0,
-        down: 0,
-      });
+      expect(await row('reuse-1')).toEqual(newSession);
       // Its first Interim-Update, lower than the old session's counters, counts whole.
       await run(s.interim(ago(20), 600, 100, 200));
       const { results, errors } = await got;
@@ -599,13 +620,10 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await waitFor(() => eventsOf('reuse-interim').length === 4);
       expect(eventsOf('reuse-interim')[3]).toBe('STARTED');
       expect(await row('reuse-interim')).toMatchObject({
-        open: 1,
+        ...afterInterim,
         cause: '',
         infoStop: '',
         interval: null,
-        time: 300,
-        up: 70,
-        down: 80,
       });
     });
 
@@ -616,20 +634,11 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(eventsOf('reuse-stop')[3]).toBe('STOPPED');
       expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
       // The reopening's own guard: a page read between the Start and the Stop reopens nothing.
-      const repo = api.app.get(TransactionsService);
-      const [now] = await repo.run((m) =>
-        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-stop' }),
-      );
-      const asRead = Object.assign(new RadAcct(), now, {
+      const reopened = await reopenAsRead('reuse-stop', () => ({
         acctStopTime: new Date(Date.now() - 60 * 60_000),
-      });
-      const byId = new Map([[String(now.radAcctId), asRead]]);
-      expect(await reopenClosed(repo, [String(now.radAcctId)], byId)).toEqual({
-        reused: 0,
-        revived: 0,
-        restarted: 0,
-      });
-      expect(byId.get(String(now.radAcctId))?.acctStopTime).not.toBeNull();
+      }));
+      expect(reopened.count).toEqual(nothingReopened);
+      expect(reopened.row.acctStopTime).not.toBeNull();
       expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
     });
 
@@ -663,17 +672,6 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(await usage(user)).toEqual([5000, 9000]);
       return { ...s, startedAt, reportedAt };
     }
-    /** What the feed leaves of an open row that the new session's Start reused. */
-    const newSession = {
-      open: 1,
-      cause: '',
-      infoStart: 'again-info',
-      infoStop: '',
-      interval: null,
-      time: 0,
-      up: 0,
-      down: 0,
-    };
 
     it('makes an open row that a later Start reuses (its NAS lost power) the new session: STARTED, counters from 0', async () => {
       const s = await openSession('reuse-open', 'reuse-open-user');
@@ -689,16 +687,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(await usage('reuse-open-user')).toEqual([5010, 9010]);
       // A page offered again (its publish failed) finds the row open with its interim's
       // counters: STARTED again, and the counters stay.
-      const repo = api.app.get(TransactionsService);
-      const [now] = await repo.run((m) =>
-        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-open' }),
-      );
-      const byId = new Map([[String(now.radAcctId), now]]);
-      expect(await reopenClosed(repo, [String(now.radAcctId)], byId)).toEqual({
-        reused: 0,
-        revived: 0,
-        restarted: 0,
-      });
+      expect((await reopenAsRead('reuse-open', () => ({}))).count).toEqual(nothingReopened);
       expect(await row('reuse-open')).toMatchObject({ open: 1, time: 600, up: 10, down: 10 });
     });
 
@@ -732,25 +721,10 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await together(s.startAgain(ago(30)), s.interim(ago(25), 300, 70, 80));
       await waitFor(() => eventsOf('reuse-open-interim').length === 4);
       expect(eventsOf('reuse-open-interim').slice(2)).toEqual(['STARTED', 'UPDATED']);
-      expect(await row('reuse-open-interim')).toMatchObject({
-        open: 1,
-        time: 300,
-        up: 70,
-        down: 80,
-      });
+      expect(await row('reuse-open-interim')).toMatchObject(afterInterim);
       // The reset's own guard: a page read between the Start and that interim resets nothing.
-      const repo = api.app.get(TransactionsService);
-      const [now] = await repo.run((m) =>
-        m.getRepository(RadAcct).findBy({ acctUniqueId: 'reuse-open-interim' }),
-      );
-      const asRead = Object.assign(new RadAcct(), now, { acctUpdateTime: now.acctStartTime });
-      await reopenClosed(repo, [String(now.radAcctId)], new Map([[String(now.radAcctId), asRead]]));
-      expect(await row('reuse-open-interim')).toMatchObject({
-        open: 1,
-        time: 300,
-        up: 70,
-        down: 80,
-      });
+      await reopenAsRead('reuse-open-interim', (now) => ({ acctUpdateTime: now.acctStartTime }));
+      expect(await row('reuse-open-interim')).toMatchObject(afterInterim);
     });
 
     it("publishes the new session's Stop that came before the feed read its Start once, as STOPPED", async () => {
