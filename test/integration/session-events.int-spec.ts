@@ -603,6 +603,25 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(await usage('reuse-user')).toEqual([6300, 10400]);
     });
 
+    it("changes nothing for a copy of the row's own Start a second off, where the stop is earlier than the start", async () => {
+      const s = fr('reuse-back', 'reuse-back-user');
+      // The NAS clock went back during the session: its Stop is earlier than its Start.
+      const startedAt = new Date(Date.now() - 60 * 60_000);
+      await run(s.start(sqlDatetime(startedAt)));
+      await run(s.interim(ago(50), 600, 5000, 9000));
+      await run(s.stop(ago(120), 700, 6000, 10000));
+      await waitFor(() => eventsOf('reuse-back').length === 3);
+      const before = await row('reuse-back');
+      // Copies of the Start from a NAS without Event-Timestamp (the arrival less
+      // Acct-Delay-Time): a second before and a second after its first time.
+      for (const off of [-1000, 1000]) {
+        await run(s.startAgain(sqlDatetime(new Date(startedAt.getTime() + off)), 'start-info'));
+      }
+      await new Promise((r) => setTimeout(r, 400));
+      expect(eventsOf('reuse-back')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      expect(await row('reuse-back')).toEqual(before);
+    });
+
     it('changes nothing for a Start no later than the stop (a late copy of the old Start)', async () => {
       const s = await endedSession('reuse-late', 'reuse-late-user');
       const before = await row('reuse-late');

@@ -59,27 +59,36 @@ const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' 
 export const STALE_CHANGE_KIND = 4;
 
 /**
- * A closed row whose acctstarttime this change moved past its acctstoptime: a later Start
- * that reuses the row (see above). A row no writer moves the start of (FreeRADIUS's interim
- * and stop queries, any write to an open row, whose stop is NULL) never meets it.
+ * This change moved the row's acctstarttime more than 60 s later: a Start for a new session,
+ * not a copy of the row's own (whose time, from a NAS without Event-Timestamp, the arrival less
+ * Acct-Delay-Time, can come out a second apart). The listener's rule (REUSE_AFTER_SECONDS in
+ * radius/accounting/radacct-sql.ts), written out here so that the migrations stay as they ran.
  */
-export const mysqlReused =
-  'NEW.`acctstarttime` > NEW.`acctstoptime` AND NOT (NEW.`acctstarttime` <=> OLD.`acctstarttime`)';
-const sqliteReused =
-  'NEW."acctstarttime" > NEW."acctstoptime" AND NEW."acctstarttime" IS NOT OLD."acctstarttime"';
+const mysqlStartMovedOn =
+  "NEW.`acctstarttime` > COALESCE(OLD.`acctstarttime`, '1970-01-01') + INTERVAL 60 SECOND";
+const sqliteStartMovedOn = `NEW."acctstarttime" > datetime(COALESCE(OLD."acctstarttime", '1970-01-01'), '+60 seconds')`;
 
 /**
- * An open row whose acctstarttime this change moved past its last report: a later Start that
- * reuses the row (see above). The row is open before and after (the caller's branch). The
+ * A closed row whose acctstarttime this change moved past its acctstoptime, and more than a
+ * minute past its old start: a later Start that reuses the row (see above). A row no writer
+ * moves the start of (FreeRADIUS's interim and stop queries, any write to an open row, whose
+ * stop is NULL) never meets it.
+ */
+export const mysqlReused = `NEW.\`acctstarttime\` > NEW.\`acctstoptime\` AND ${mysqlStartMovedOn}`;
+const sqliteReused = `NEW."acctstarttime" > NEW."acctstoptime" AND ${sqliteStartMovedOn}`;
+
+/**
+ * An open row whose acctstarttime this change moved past its last report, and more than a
+ * minute past its old start: a later Start that reuses the row (see above). The row is open before and after (the caller's branch). The
  * first test is the start's change, so an Interim-Update (which never moves the start) pays
  * one comparison and no more.
  */
 const mysqlOpenReused =
   'NOT (NEW.`acctstarttime` <=> OLD.`acctstarttime`) AND ' +
-  'NEW.`acctstarttime` > COALESCE(OLD.`acctupdatetime`, OLD.`acctstarttime`)';
+  `NEW.\`acctstarttime\` > COALESCE(OLD.\`acctupdatetime\`, OLD.\`acctstarttime\`) AND ${mysqlStartMovedOn}`;
 const sqliteOpenReused =
   'NEW."acctstarttime" IS NOT OLD."acctstarttime" AND ' +
-  'NEW."acctstarttime" > COALESCE(OLD."acctupdatetime", OLD."acctstarttime")';
+  `NEW."acctstarttime" > COALESCE(OLD."acctupdatetime", OLD."acctstarttime") AND ${sqliteStartMovedOn}`;
 
 /**
  * The kind of another writer's change to an open row (MySQL): 3 when it closed it, else 2,
