@@ -918,6 +918,65 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
   });
 
+  it.each(['seen', 'fresh'] as const)(
+    'revives a stale-closed session whose Start, sent again a second late, comes with a later Interim-Update (a writer that %s the row)',
+    async (by) => {
+      const uid = `stale-copy-${kind}-${by}`;
+      await write([record('Start', uid, { eventTime: T0 })]);
+      await closeAsStale(uid); // no report before the close: its stop is its start
+      const batch = [
+        record('Start', uid, { eventTime: T0 + 1 }),
+        record('Interim-Update', uid, {
+          eventTime: T0 + 900,
+          sessionTime: 900,
+          inputOctets: '5000',
+        }),
+      ];
+      const changes =
+        by === 'seen'
+          ? await write(batch)
+          : await withFreshWriter(async (w) => w.rows(await w.write(batch)));
+      expect(kinds(changes)).toEqual([
+        ['STARTED', uid],
+        ['UPDATED', uid],
+      ]);
+      expect(await row(uid)).toEqual([
+        expect.objectContaining({ acctstoptime: null, acctinputoctets: '5000' }),
+      ]);
+    },
+  );
+
+  it('gives each event its own row when a session id is reused twice in one batch', async () => {
+    const uid = `two-reuses-${kind}`;
+    const other = `two-reuses-other-${kind}`;
+    await write([record('Start', uid)]);
+    const changes = await withFreshWriter(async (w) =>
+      w.rows(
+        await w.write([
+          record('Stop', uid, { eventTime: T0 + 100, sessionTime: 100, inputOctets: '7' }),
+          record('Start', uid, { eventTime: T0 + 1000, framedIpAddress: '100.64.0.2' }),
+          record('Interim-Update', other, { eventTime: T0 + 1000, sessionTime: 10 }),
+          record('Stop', uid, { eventTime: T0 + 1100, sessionTime: 100, inputOctets: '8' }),
+          record('Start', uid, { eventTime: T0 + 2000, framedIpAddress: '100.64.0.3' }),
+        ]),
+      ),
+    );
+    const seen = changes.map((c) => [
+      c.type,
+      c.row.acctUniqueId,
+      String(c.row.acctInputOctets),
+      c.row.framedIpAddress,
+      c.row.acctStopTime === null,
+    ]);
+    expect(seen).toEqual([
+      ['STOPPED', uid, '7', '100.64.0.1', false],
+      ['STARTED', other, '0', '100.64.0.1', true],
+      ['STARTED', uid, '8', '100.64.0.2', false],
+      ['STOPPED', uid, '8', '100.64.0.2', false],
+      ['STARTED', uid, '0', '100.64.0.3', true],
+    ]);
+  });
+
   it("takes the Starts after a NAS's Accounting-On, in the same batch, as new sessions in the rows it closed", async () => {
     const nas = '10.9.8.7';
     await write([record('Start', 'on-reused', { nasIpAddress: nas, eventTime: T0 })]);

@@ -521,7 +521,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       return [Number(u.up), Number(u.down)];
     }
     /**
-     * The feed's reopenClosed for `uid`'s row as a page read it: the row as it is now, with
+     * The feed's reopenClosed for `uid`'s row, of a kind-5 change, as a page read it: the row as it is now, with
      * `asRead` of it in place of some columns (a page read before a later write). Returns
      * its counts and the row as it left it.
      */
@@ -530,7 +530,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       const [now] = await repo.run((m) => m.getRepository(RadAcct).findBy({ acctUniqueId: uid }));
       const id = String(now.radAcctId);
       const byId = new Map([[id, Object.assign(new RadAcct(), now, asRead(now))]]);
-      const count = await reopenClosed(repo, [id], byId);
+      const count = await reopenClosed(repo, [id], byId, new Set([id]));
       return { count, row: byId.get(id)! };
     }
     const nothingReopened = { reused: 0, revived: 0, restarted: 0 };
@@ -674,6 +674,32 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await waitFor(() => eventsOf('reuse-stale').length === 4);
       expect(eventsOf('reuse-stale').slice(2)).toEqual(['STOPPED', 'STARTED']);
       expect(await row('reuse-stale')).toMatchObject({ open: 1, cause: '', time: 0, up: 0 });
+    });
+
+    it("counts a stale-closed session's traffic once when a copy of its Start comes a second off (its stop earlier than its start)", async () => {
+      const s = fr('reuse-stale-copy', 'reuse-stale-copy-user');
+      const startedAt = new Date(Date.now() - 60 * 60_000);
+      await run(s.start(sqlDatetime(startedAt)));
+      // The NAS clock went back: its last report is earlier than its Start.
+      await run(s.interim(ago(120), 600, 5000, 9000));
+      await waitFor(() => eventsOf('reuse-stale-copy').length === 2);
+      const [{ id }] = await db.query<{ id: number | string }>(
+        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'reuse-stale-copy'",
+      );
+      expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+      await waitFor(() => eventsOf('reuse-stale-copy').length === 3);
+      // A copy of its Start, a second off (arrival less Acct-Delay-Time): not a new session, so
+      // its counters are not cleared (the NAS still sending it, the session comes back open).
+      await run(s.startAgain(sqlDatetime(new Date(startedAt.getTime() + 1000)), 'start-info'));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await row('reuse-stale-copy')).toMatchObject({ up: 5000, down: 9000 });
+      await run(s.interim(ago(1), 3700, 5100, 9100));
+      await until(
+        async () => (await usage('reuse-stale-copy-user'))[0] >= 5100,
+        'the interim in the usage',
+      );
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await usage('reuse-stale-copy-user')).toEqual([5100, 9100]);
     });
 
     /**

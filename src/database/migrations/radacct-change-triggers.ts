@@ -9,27 +9,24 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
  * (after a higher seq was already read) is still picked up on a later poll.
  *
  * kind: 1 started (a new open row), 2 updated (an open row changed), 3 stopped (the row closed,
- * or was inserted closed), 4 a change to a closed row that the feed may have to reopen:
- * - since StaleSessionChanges1765065600000, any change to a row radgraph had closed as stale
- *   (cause Stale-Session): the feed reopens it when the NAS reported the session after that
- *   close, or publishes STOPPED when a Stop wrote its real end;
- * - since ReusedRadacctChanges1765497600000, a change that moves a closed row's acctstarttime
- *   past its acctstoptime: FreeRADIUS's Start whose INSERT met the row of a session that
- *   ended (a NAS that rebooted gave the same user and port an Acct-Session-Id it had given
- *   before, so the acctuniqueid is the same) falls back to an UPDATE of the start and update
- *   times only, and the row stays stopped. The feed makes it the new session (reopened,
- *   counters cleared) and publishes STARTED.
- * - since OpenReusedRadacctChanges1765584000000, a change to an open row that moves its
- *   acctstarttime past its last report (acctupdatetime, else acctstarttime): FreeRADIUS's
- *   Start for a new session whose NAS lost power (no Stop, no Accounting-On) and gave the
- *   same user and port the same Acct-Session-Id. Its fallback UPDATE leaves the old session's
- *   counters, and kind 2 would publish it as an update of that session. The feed clears them
- *   (while no Interim-Update came since) and publishes STARTED. A copy of the session's own
- *   Start does not move acctstarttime and stays kind 2.
- * One kind for all, not a kind of its own: the feed decides from the row as it is when it
- * reads it (a Stop or an Interim-Update may have followed the change), and a Start that reuses
- * a row closed as stale is both. Any other change to a row that was already closed is not an
- * event.
+ * or was inserted closed), and two the feed may have to reopen the row for:
+ * - 4 (since StaleSessionChanges1765065600000): any other change to a row radgraph had closed
+ *   as stale (cause Stale-Session): the feed reopens it when the NAS reported the session
+ *   after that close, or publishes STOPPED when a Stop wrote its real end;
+ * - 5: a Start for a new session in the row, which the feed makes that session (counters
+ *   cleared while no Interim-Update came since) and publishes STARTED. FreeRADIUS's Start,
+ *   whose INSERT met the row's acctuniqueid (a NAS that rebooted, or lost power, gave the same
+ *   user and port an Acct-Session-Id it had given before), falls back to an UPDATE of the start
+ *   and update times only, which moves acctstarttime more than a minute on (not a copy of the
+ *   row's own Start, whose time can be a second off) and:
+ *   - since ReusedRadacctChanges1765497600000, past a closed row's acctstoptime: the row would
+ *     stay stopped;
+ *   - since OpenReusedRadacctChanges1765584000000, past an open row's last report
+ *     (acctupdatetime, else acctstarttime), which would keep the old session's counters and
+ *     be published (kind 2) as an update of that session.
+ *   The test needs the row's old start, which only the trigger has: the feed, from the row as
+ *   it is now, could not tell that Start from a copy of the row's own.
+ * Any other change to a row that was already closed is not an event.
  *
  * radgraph's own writers (the accounting listener, the stale-session reaper) publish their
  * events themselves after commit, so their changes must not be queued twice:
@@ -55,18 +52,26 @@ const CHANGED = [
 export const mysqlChanged = CHANGED.map((c) => `NOT (NEW.\`${c}\` <=> OLD.\`${c}\`)`).join(' OR ');
 const sqliteChanged = CHANGED.map((c) => `NEW."${c}" IS NOT OLD."${c}"`).join(' OR ');
 
-/** The kind of a change to a closed row that the feed may reopen (see above). */
+/** The kind of a change to a row radgraph closed as stale, which the feed may reopen. */
 export const STALE_CHANGE_KIND = 4;
+/**
+ * The kind of a Start that puts a new session in a row, closed or open, which the feed makes
+ * that session (see above). Decided here, where the row's old start is known: from the row as
+ * it is now, the feed could not tell it from a copy of the row's own Start.
+ */
+export const REUSED_CHANGE_KIND = 5;
 
 /**
  * This change moved the row's acctstarttime more than 60 s later: a Start for a new session,
  * not a copy of the row's own (whose time, from a NAS without Event-Timestamp, the arrival less
  * Acct-Delay-Time, can come out a second apart). The listener's rule (REUSE_AFTER_SECONDS in
  * radius/accounting/radacct-sql.ts), written out here so that the migrations stay as they ran.
+ * An old start the database cannot read (NULL, or a zero date, whose sum is NULL) counts as
+ * 1970, as in the listener.
  */
 const mysqlStartMovedOn =
-  "NEW.`acctstarttime` > COALESCE(OLD.`acctstarttime`, '1970-01-01') + INTERVAL 60 SECOND";
-const sqliteStartMovedOn = `NEW."acctstarttime" > datetime(COALESCE(OLD."acctstarttime", '1970-01-01'), '+60 seconds')`;
+  "NEW.`acctstarttime` > COALESCE(OLD.`acctstarttime` + INTERVAL 60 SECOND, '1970-01-01 00:01:00')";
+const sqliteStartMovedOn = `NEW."acctstarttime" > COALESCE(datetime(OLD."acctstarttime", '+60 seconds'), '1970-01-01 00:01:00')`;
 
 /**
  * A closed row whose acctstarttime this change moved past its acctstoptime, and more than a
@@ -96,7 +101,7 @@ const sqliteOpenReused =
  */
 export const mysqlOpenRowKind = (openReused: boolean) =>
   openReused
-    ? `IF(NEW.\`acctstoptime\` IS NULL, IF(${mysqlOpenReused}, ${STALE_CHANGE_KIND}, 2), 3)`
+    ? `IF(NEW.\`acctstoptime\` IS NULL, IF(${mysqlOpenReused}, ${REUSED_CHANGE_KIND}, 2), 3)`
     : 'IF(NEW.`acctstoptime` IS NULL, 2, 3)';
 
 export const insertChange = (kind: string) =>
@@ -154,7 +159,7 @@ export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
  */
 function openRowChangeTriggerSqlite(openReused: boolean): string {
   const kind = openReused
-    ? `CASE WHEN NEW."acctstoptime" IS NOT NULL THEN 3 WHEN ${sqliteOpenReused} THEN ${STALE_CHANGE_KIND} ELSE 2 END`
+    ? `CASE WHEN NEW."acctstoptime" IS NOT NULL THEN 3 WHEN ${sqliteOpenReused} THEN ${REUSED_CHANGE_KIND} ELSE 2 END`
     : 'CASE WHEN NEW."acctstoptime" IS NULL THEN 2 ELSE 3 END';
   return (
     `CREATE TRIGGER "rg_radacct_changes_au" AFTER UPDATE ON "radacct" WHEN OLD."acctstoptime" IS NULL AND (${sqliteChanged}) BEGIN ` +
@@ -167,14 +172,14 @@ export const RADACCT_OPEN_CHANGE_TRIGGER_SQLITE = [
   'DROP TRIGGER IF EXISTS "rg_radacct_changes_au"',
   openRowChangeTriggerSqlite(false),
 ];
-/** Today's: a later Start that reuses an open row is kind 4 (OpenReusedRadacctChanges1765584000000). */
+/** Today's: a later Start that reuses an open row is kind 5 (OpenReusedRadacctChanges1765584000000). */
 export const RADACCT_OPEN_REUSED_CHANGE_TRIGGER_SQLITE = [
   'DROP TRIGGER IF EXISTS "rg_radacct_changes_au"',
   openRowChangeTriggerSqlite(true),
 ];
 
 /**
- * SQLite's queue row of kind 4 (see above): a trigger of its own, beside those above. Every
+ * SQLite's queue row of kind 4, or 5 (see above): a trigger of its own, beside those above. Every
  * writer's update evaluates its WHEN (radgraph's own queue rows are deleted before its
  * transaction commits, RadacctOrigin); an open row's stops at its first test.
  */
@@ -184,7 +189,11 @@ const closedChangeTriggerSqlite = (reused: boolean) => [
     `WHEN OLD."acctstoptime" IS NOT NULL AND (OLD."acctterminatecause" = '${STALE_SESSION_CAUSE}' AND (${sqliteChanged})` +
     (reused ? ` OR ${sqliteReused}` : '') +
     ') BEGIN ' +
-    `INSERT INTO "rg_radacct_changes" ("radacctid", "kind") VALUES (NEW."radacctid", ${STALE_CHANGE_KIND}); END`,
+    'INSERT INTO "rg_radacct_changes" ("radacctid", "kind") VALUES (NEW."radacctid", ' +
+    (reused
+      ? `CASE WHEN ${sqliteReused} THEN ${REUSED_CHANGE_KIND} ELSE ${STALE_CHANGE_KIND} END`
+      : String(STALE_CHANGE_KIND)) +
+    '); END',
 ];
 
 /** Changes to rows closed as stale, as StaleSessionChanges1765065600000 made it. */

@@ -4,6 +4,7 @@ import {
   mysqlOpenRowKind,
   mysqlReused,
   RADACCT_CHANGE_TRIGGERS_MYSQL,
+  REUSED_CHANGE_KIND,
   STALE_CHANGE_KIND,
 } from './radacct-change-triggers';
 import type { QueryRunner } from 'typeorm';
@@ -34,13 +35,15 @@ import {
  * writing an Interim-Update or a Stop for a session the reaper closed, which the change feed
  * reopens or publishes as STOPPED (radacct-change-triggers.ts). Only a stopped row's update
  * tests the cause, so an open row's costs what it did.
- * With `reused` too (migration ReusedRadacctChanges1765497600000), so does another writer's
- * change that moves a closed row's start past its stop: FreeRADIUS's Start for a new session
- * that reuses the row's acctuniqueid (a NAS that rebooted), which the change feed makes that
- * session. It is tested in the same branch, after the cause: still nothing for an open row,
- * and nothing at all for radgraph's own.
+ * With `reused` too (migration ReusedRadacctChanges1765497600000), another writer's change
+ * that moves a closed row's start past its stop, and more than a minute past its old start,
+ * queues a row of kind 5: FreeRADIUS's Start for a new session that reuses the row's
+ * acctuniqueid (a NAS that rebooted), which the change feed makes that session. It is tested
+ * in the closed-row branch, before the cause: still nothing for an open row, and nothing at all
+ * for radgraph's own.
  * With `openReused` (migration OpenReusedRadacctChanges1765584000000), another writer's change
- * that moves an open row's start past its last report is of kind 4 rather than 2: FreeRADIUS's
+ * that moves an open row's start past its last report (and more than a minute past its old
+ * start) is of kind 5 rather than 2: FreeRADIUS's
  * Start for a new session whose NAS lost power and reused the Acct-Session-Id, which the change
  * feed makes that session. Only the kind of a change already queued is tested, its first test
  * the start's change: an Interim-Update pays that one comparison, radgraph's own rows nothing.
@@ -69,8 +72,10 @@ const radacctTriggersMysql = (
     (closed !== 'none'
       ? 'IF OLD.`acctstoptime` IS NULL THEN ' +
         `IF ${mysqlChanged} THEN ${insertChange(mysqlOpenRowKind(openReused))}; END IF; ` +
+        (closed === 'reused'
+          ? `ELSEIF ${mysqlReused} THEN ${insertChange(String(REUSED_CHANGE_KIND))}; `
+          : '') +
         `ELSEIF OLD.\`acctterminatecause\` = '${STALE_SESSION_CAUSE}' AND (${mysqlChanged})` +
-        (closed === 'reused' ? ` OR ${mysqlReused}` : '') +
         ` THEN ${insertChange(String(STALE_CHANGE_KIND))}; END IF; `
       : `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
         `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; `) +

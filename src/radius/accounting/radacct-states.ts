@@ -183,16 +183,16 @@ type LaterReport = { time: number; interim: boolean };
 /**
  * The rows radgraph closed as stale (the reaper sets their stop to the last update before the
  * close) that the batch's packets reopen: an Interim-Update or a Stop here reports the session
- * later than the close, so the NAS had it all along. Not when a Start here is later than the
- * close too: that is a new session (the NAS rebooted and reused the Acct-Session-Id), which the
- * Start's own write puts in the row (see reusesRow); reopened first, the row would be open when
+ * later than the close, so the NAS had it all along. Not when a Start here is a new session in
+ * the row (reusesRow: the NAS rebooted and reused the Acct-Session-Id), which the Start's own
+ * write puts in the row; reopened first, the row would be open when
  * that Start comes, and keep the old session's counters. So the old session's reports here
  * before it change nothing, as for any closed row, and a Stop among them still writes its end.
  */
 function revivedBy(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  { closedAt }: RowTimes,
+  { closedAt, startedAt }: RowTimes,
 ): Map<string, LaterReport> {
   const revived = new Map<string, LaterReport>();
   const newSession = new Set<string>();
@@ -201,7 +201,8 @@ function revivedBy(
     const closed = closedAt.get(uid);
     if (state.get(uid) !== 'stale' || closed === undefined || r.eventTime <= closed) continue;
     if (r.status === 'Start') {
-      newSession.add(uid);
+      // A new session as reusesRow has it; a copy of the row's own Start is neither.
+      if (r.eventTime > (startedAt.get(uid) ?? 0) + REUSE_AFTER_SECONDS) newSession.add(uid);
       continue;
     }
     const seen = revived.get(uid);

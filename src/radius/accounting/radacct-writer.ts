@@ -233,8 +233,8 @@ export class RadacctWriter implements OnApplicationShutdown {
     // - a row radgraph had closed as stale that a report later than the close revives (see
     //   revivedBy), when no Stop here wrote the session's end: its Interim-Updates changed
     //   nothing, and writeAnySessions reopens it first. Sessions with only Interim-Updates were
-    //   not read: their row as written says it. (A Start later than the close of any closed
-    //   row is a new session, which its own write put in the row: nothing to write again.)
+    //   not read: their row as written says it. (A Start that is a new session in a row,
+    //   reusesRow, put it there with its own write: nothing to write again.)
     const again = new Set<string>();
     for (const row of rows) {
       if (!interimOnly.has(row.acctUniqueId)) continue;

@@ -16,8 +16,7 @@ import { RadacctChange } from './radacct-change.entity';
 import { JobLeases } from '../../common/jobs/job-leases.service';
 import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
-import { STALE_CHANGE_KIND } from '../../database/migrations/radacct-change-triggers';
-import { closedChangeEvent, lastClosedChanges, reopenClosed } from './closed-rows';
+import { closedChangeEvent, isClosedChange, lastClosedChanges, reopenClosed } from './closed-rows';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
@@ -54,7 +53,7 @@ const KIND: Record<number, SessionEventType> = {
  * - A session radgraph closed as stale that FreeRADIUS then writes a later report for is
  *   reopened and STARTED again, or STOPPED when that report is its Stop; a closed row that
  *   FreeRADIUS's Start for a new session reuses (the same acctuniqueid, a later start) becomes
- *   that session and is STARTED (kind 4, closed-rows.ts), and so does an open row whose NAS
+ *   that session and is STARTED (kind 5, closed-rows.ts), and so does an open row whose NAS
  *   lost power and reused its Acct-Session-Id (a Start later than the row's last report).
  * - Nothing is doubled: a published row is deleted, and radgraph's own writes never enter the
  *   queue. A crash between publishing and deleting, a poll that outlasts the lease (below),
@@ -152,16 +151,19 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
-    // A row's kind-4 changes make one event per page, which says what the row is now: at its
-    // last such change, whose seq it carries (a page published again that also holds a newer
-    // one is then not taken for a repeat).
+    // A row's changes of kinds 4 and 5 make one event per page, which says what the row is now:
+    // at its last such change, whose seq it carries (a page published again that also holds a
+    // newer one is then not taken for a repeat).
     const lastClosed = lastClosedChanges(changes);
-    if (lastClosed.size > 0) await this.reopen([...lastClosed.keys()], byId);
+    if (lastClosed.size > 0) {
+      const reusedIds = new Set([...lastClosed].filter(([, l]) => l.reused).map(([id]) => id));
+      await this.reopen([...lastClosed.keys()], reusedIds, byId);
+    }
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
       if (!row) return [];
       const feedSeq = String(c.seq);
-      if (c.kind !== STALE_CHANGE_KIND) {
+      if (!isClosedChange(c)) {
         return KIND[c.kind] ? [{ type: KIND[c.kind], row, feedSeq }] : [];
       }
       const last = lastClosed.get(String(c.radAcctId));
@@ -192,11 +194,20 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Reopens the closed rows of the page's kind-4 changes that are live again (closed-rows.ts)
-   * and replaces them in `byId` with the rows as they are now.
+   * Reopens the rows of the page's changes of kinds 4 and 5 that are live again
+   * (closed-rows.ts) and replaces them in `byId` with the rows as they are now.
    */
-  private async reopen(ids: string[], byId: Map<string, RadAcct>): Promise<void> {
-    const { reused, revived, restarted } = await reopenClosed(this.transactions, ids, byId);
+  private async reopen(
+    ids: string[],
+    reusedIds: ReadonlySet<string>,
+    byId: Map<string, RadAcct>,
+  ): Promise<void> {
+    const { reused, revived, restarted } = await reopenClosed(
+      this.transactions,
+      ids,
+      byId,
+      reusedIds,
+    );
     if (revived > 0) {
       this.log.log(`reopened ${revived} session(s) closed as stale: their NAS reported them again`);
     }

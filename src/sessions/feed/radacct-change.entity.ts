@@ -10,8 +10,8 @@ export class RadacctChange {
   radAcctId!: string;
 
   /**
-   * 1 started, 2 updated, 3 stopped, 4 a closed row changed or an open row a later Start
-   * reused (radacct-change-triggers.ts).
+   * 1 started, 2 updated, 3 stopped, 4 a row closed as stale changed, 5 a Start put a new
+   * session in a row (radacct-change-triggers.ts).
    */
   @Column({ name: 'kind', type: 'tinyint' })
   kind!: number;

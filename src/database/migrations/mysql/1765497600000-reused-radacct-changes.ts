@@ -7,7 +7,7 @@ import {
 
 /**
  * Another writer's change that moves a closed row's acctstarttime past its acctstoptime is
- * queued for the change feed (kind 4, radacct-change-triggers.ts): FreeRADIUS's Start for a new
+ * queued for the change feed (kind 5, radacct-change-triggers.ts): FreeRADIUS's Start for a new
  * session that reuses the row (a NAS that rebooted and gave the same user and port an
  * Acct-Session-Id it had given before), whose INSERT fails on the acctuniqueid and whose
  * fallback UPDATE leaves the row stopped. The feed makes the row that session and publishes

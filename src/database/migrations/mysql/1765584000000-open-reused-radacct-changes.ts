@@ -7,7 +7,7 @@ import {
 
 /**
  * Another writer's change that moves an open row's acctstarttime past its last report
- * (acctupdatetime, else acctstarttime) is queued as kind 4 rather than 2
+ * (acctupdatetime, else acctstarttime) is queued as kind 5 rather than 2
  * (radacct-change-triggers.ts): FreeRADIUS's Start for a new session whose NAS lost power (no
  * Stop, no Accounting-On) and gave the same user and port the same Acct-Session-Id, whose
  * INSERT fails on the acctuniqueid and whose fallback UPDATE leaves the old session's

@@ -6,7 +6,7 @@ import {
 
 /**
  * Another writer's change that moves a closed row's acctstarttime past its acctstoptime is
- * queued for the change feed (kind 4, radacct-change-triggers.ts): a Start for a new session
+ * queued for the change feed (kind 5, radacct-change-triggers.ts): a Start for a new session
  * that reuses the row, which the feed makes that session and publishes as STARTED.
  */
 export class ReusedRadacctChanges1765497600000 implements MigrationInterface {

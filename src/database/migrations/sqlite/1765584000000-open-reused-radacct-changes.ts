@@ -6,7 +6,7 @@ import {
 
 /**
  * Another writer's change that moves an open row's acctstarttime past its last report is
- * queued as kind 4 rather than 2 (radacct-change-triggers.ts): a Start for a new session whose
+ * queued as kind 5 rather than 2 (radacct-change-triggers.ts): a Start for a new session whose
  * NAS lost power and reused the row, which the feed makes that session and publishes as
  * STARTED.
  */
