@@ -124,7 +124,7 @@ describe('radacct triggers on mysql', () => {
       expect([await reusedKind(), await staleKind()]).toEqual([false, true]);
       await reused.up(runner);
       expect(await reusedKind()).toBe(true);
-      // Then kind 4 for a later Start that reuses an open row, and back.
+      // Then kind 5 for a later Start that reuses an open row, and back.
       const openReusedKind = async () =>
         (await body('rg_radacct_au')).includes(
           'NEW.`acctstarttime` > COALESCE(OLD.`acctupdatetime`, OLD.`acctstarttime`)',
@@ -186,7 +186,7 @@ describe('radacct triggers on sqlite', () => {
     }
   });
 
-  it("queue a later Start's reuse of an open row as kind 4, and the migration's down takes it back", async () => {
+  it("queue a later Start's reuse of an open row as kind 5, and the migration's down takes it back", async () => {
     const triggers = async () =>
       (
         await db.query<{ name: string; sql: string }>(

@@ -97,7 +97,7 @@ const sqliteOpenReused =
 
 /**
  * The kind of another writer's change to an open row (MySQL): 3 when it closed it, else 2,
- * or with `openReused` (OpenReusedRadacctChanges1765584000000) 4 for a later Start's reuse.
+ * or with `openReused` (OpenReusedRadacctChanges1765584000000) 5 for a later Start's reuse.
  */
 export const mysqlOpenRowKind = (openReused: boolean) =>
   openReused
@@ -154,7 +154,7 @@ export const RADACCT_CHANGE_TRIGGERS_SQLITE = [
 
 /**
  * SQLite's queue row for another writer's change to an open row: 3 when it closed it, else 2,
- * or with `openReused` (OpenReusedRadacctChanges1765584000000) 4 for a later Start's reuse (see
+ * or with `openReused` (OpenReusedRadacctChanges1765584000000) 5 for a later Start's reuse (see
  * above). An Interim-Update's row stops at the start's test.
  */
 function openRowChangeTriggerSqlite(openReused: boolean): string {
