@@ -946,6 +946,33 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     },
   );
 
+  it('revives a stale-closed session whose Starts sent again move its start on by less than a minute each', async () => {
+    const uid = `stale-copies-${kind}`;
+    await write([record('Start', uid, { eventTime: T0 })]);
+    await closeAsStale(uid); // no report before the close: its stop is its start
+    const changes = await withFreshWriter(async (w) =>
+      w.rows(
+        await w.write([
+          record('Start', uid, { eventTime: T0 + 30 }),
+          record('Start', uid, { eventTime: T0 + 80 }),
+          record('Interim-Update', uid, {
+            eventTime: T0 + 200,
+            sessionTime: 200,
+            inputOctets: '5000',
+          }),
+        ]),
+      ),
+    );
+    expect(kinds(changes)).toEqual([
+      ['STARTED', uid],
+      ['UPDATED', uid],
+      ['UPDATED', uid],
+    ]);
+    expect(await row(uid)).toEqual([
+      expect.objectContaining({ acctstoptime: null, acctinputoctets: '5000' }),
+    ]);
+  });
+
   it('gives each event its own row when a session id is reused twice in one batch', async () => {
     const uid = `two-reuses-${kind}`;
     const other = `two-reuses-other-${kind}`;

@@ -196,15 +196,20 @@ function revivedBy(
 ): Map<string, LaterReport> {
   const revived = new Map<string, LaterReport>();
   const newSession = new Set<string>();
+  /** The rows' starts as the batch's Starts move them (each writes its time, as transition). */
+  const starts = new Map(startedAt);
   for (const r of records) {
     const uid = r.acctUniqueId;
     const closed = closedAt.get(uid);
-    if (state.get(uid) !== 'stale' || closed === undefined || r.eventTime <= closed) continue;
+    if (state.get(uid) !== 'stale' || closed === undefined) continue;
     if (r.status === 'Start') {
       // A new session as reusesRow has it; a copy of the row's own Start is neither.
-      if (r.eventTime > (startedAt.get(uid) ?? 0) + REUSE_AFTER_SECONDS) newSession.add(uid);
+      const start = starts.get(uid) ?? 0;
+      starts.set(uid, r.eventTime);
+      if (r.eventTime > closed && r.eventTime > start + REUSE_AFTER_SECONDS) newSession.add(uid);
       continue;
     }
+    if (r.eventTime <= closed) continue;
     const seen = revived.get(uid);
     revived.set(uid, {
       time: Math.max(seen?.time ?? 0, r.eventTime),
