@@ -58,17 +58,13 @@ function transition(
   } else if (r.status === 'Interim-Update' && (state === 'open' || state === 'revived')) {
     updatedAt.set(uid, Math.max(updatedAt.get(uid) ?? 0, r.eventTime));
   }
-  if (state === 'open' && reused) {
-    // The NAS lost the session without a Stop (a power cut: no Accounting-On either) and
-    // reused its Acct-Session-Id for a new one, whose Start the row now holds.
+  if (reused) {
+    // A new session in the row, closed or still open (the NAS lost the old one without a
+    // Stop): the Start's write makes the row that session.
+    closedAt.delete(uid);
     return ['open', SessionEventType.STARTED];
   }
   if (state === 'stopped' || state === 'stale') {
-    if (reused) {
-      // A new session in the closed row (the Start's write makes the row that session).
-      closedAt.delete(uid);
-      return ['open', SessionEventType.STARTED];
-    }
     if (r.status !== 'Stop') return [state, null];
     // FreeRADIUS's stop query writes its end over any row.
     closedAt.set(uid, r.eventTime);
@@ -192,21 +188,20 @@ type LaterReport = { time: number; interim: boolean };
 function revivedBy(
   records: readonly AccountingRecord[],
   state: ReadonlyMap<string, RowState>,
-  { closedAt, startedAt }: RowTimes,
+  times: RowTimes,
 ): Map<string, LaterReport> {
+  const { closedAt } = times;
   const revived = new Map<string, LaterReport>();
   const newSession = new Set<string>();
   /** The rows' starts as the batch's Starts move them (each writes its time, as transition). */
-  const starts = new Map(startedAt);
+  const moved: RowTimes = { ...times, startedAt: new Map(times.startedAt) };
   for (const r of records) {
     const uid = r.acctUniqueId;
     const closed = closedAt.get(uid);
     if (state.get(uid) !== 'stale' || closed === undefined) continue;
     if (r.status === 'Start') {
-      // A new session as reusesRow has it; a copy of the row's own Start is neither.
-      const start = starts.get(uid) ?? 0;
-      starts.set(uid, r.eventTime);
-      if (r.eventTime > closed && r.eventTime > start + REUSE_AFTER_SECONDS) newSession.add(uid);
+      if (reusesRow(r, 'stale', moved)) newSession.add(uid);
+      moved.startedAt.set(uid, r.eventTime);
       continue;
     }
     if (r.eventTime <= closed) continue;
