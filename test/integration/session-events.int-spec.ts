@@ -784,6 +784,24 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
         up: 40,
       });
     });
+
+    it('publishes it once too when the Start ends a full page of the queue and the Stop begins the next', async () => {
+      const s = await openSession('reuse-open-page', 'reuse-open-page-user');
+      // 999 changes of a row that does not exist (they publish nothing) ahead of the Start's:
+      // the feed's page of 1,000 ends with the Start, and the Stop waits for the next page.
+      const filler: [string, unknown[]] = [
+        `INSERT INTO rg_radacct_changes (radacctid, kind) VALUES ${Array(999).fill('(0, 2)').join(', ')}`,
+        [],
+      ];
+      await together(filler, s.startAgain(ago(30)), s.stop(ago(5), 1500, 40, 50));
+      await waitFor(() => eventsOf('reuse-open-page').length === 3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(eventsOf('reuse-open-page')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      const [{ n }] = await db.query<{ n: unknown }>(
+        'SELECT COUNT(*) AS n FROM rg_radacct_changes',
+      );
+      expect(Number(n)).toBe(0);
+    });
   });
 
   it('closes a stale session whose NAS clock went back between its Start and its last update', async () => {

@@ -47,17 +47,19 @@ const startedWhileOpen = (row: RadAcct) =>
   row.acctUpdateTime?.getTime() === row.acctStartTime.getTime();
 
 /** A queue row of kind 3: another writer stopped an open row. */
-const STOPPED_KIND = 3;
+export const STOPPED_KIND = 3;
 
 /**
  * The page's changes of kinds 4 and 5 that publish an event: each row's last one (its event
  * says what the row is now), by row id, with whether a Stop of the row (kind 3) follows it in
  * the page, and whether a kind 5 is among the row's changes here (a new session in the row).
  * A Start that reused an open row (kind 5) and the new session's Stop (kind 3) can both wait
- * for the same page; the Stop's change publishes STOPPED, and the Start's must not too.
+ * for the same page; the Stop's change publishes STOPPED, and the Start's must not too. So when
+ * the Stop's change waits beyond the page (`stoppedLater`: the rows with one there).
  */
 export function lastClosedChanges(
   changes: readonly RadacctChange[],
+  stoppedLater: ReadonlySet<string> = new Set(),
 ): Map<string, { seq: string; stoppedAfter: boolean; reused: boolean }> {
   const last = new Map<string, { seq: string; stoppedAfter: boolean; reused: boolean }>();
   for (const c of changes) {
@@ -68,6 +70,10 @@ export function lastClosedChanges(
     } else if (c.kind === STOPPED_KIND && last.has(id)) {
       last.get(id)!.stoppedAfter = true;
     }
+  }
+  for (const id of stoppedLater) {
+    const l = last.get(id);
+    if (l) l.stoppedAfter = true;
   }
   return last;
 }

@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
@@ -16,7 +16,13 @@ import { RadacctChange } from './radacct-change.entity';
 import { JobLeases } from '../../common/jobs/job-leases.service';
 import { TransactionsService } from '../../database/transactions.service';
 import { Metrics } from '../../metrics/metrics.service';
-import { closedChangeEvent, isClosedChange, lastClosedChanges, reopenClosed } from './closed-rows';
+import {
+  closedChangeEvent,
+  isClosedChange,
+  lastClosedChanges,
+  reopenClosed,
+  STOPPED_KIND,
+} from './closed-rows';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** The lease that makes one instance of a deployment the feed's reader. */
@@ -148,13 +154,13 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   /** Publishes one page of queued changes; returns how many queue rows it consumed. */
   async pollOnce(): Promise<number> {
-    const { changes, rows } = await this.readPage();
+    const { changes, rows, stoppedLater } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     // A row's changes of kinds 4 and 5 make one event per page, which says what the row is now:
     // at its last such change, whose seq it carries (a page published again that also holds a
     // newer one is then not taken for a repeat).
-    const lastClosed = lastClosedChanges(changes);
+    const lastClosed = lastClosedChanges(changes, stoppedLater);
     if (lastClosed.size > 0) {
       const reusedIds = new Set([...lastClosed].filter(([, l]) => l.reused).map(([id]) => id));
       await this.reopen([...lastClosed.keys()], reusedIds, byId);
@@ -228,15 +234,38 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    * on SQLite, read inside another caller's open transaction, it would see radgraph's own queue
    * rows (which RadacctOrigin deletes before that transaction commits) and publish them a second
    * time, or rows that are then rolled back.
+   *
+   * `stoppedLater`: of a full page's rows with a change of kind 4 or 5, those whose Stop (kind 3)
+   * waits beyond the page. The rows are read as they are now, so such a row is already stopped,
+   * and the Stop's own change publishes STOPPED with the next page: the page's kind 4 or 5 must
+   * not publish it too. One read (the same snapshot as the rows'), and only for a full page.
    */
-  private readPage(): Promise<{ changes: RadacctChange[]; rows: RadAcct[] }> {
+  private readPage(): Promise<{
+    changes: RadacctChange[];
+    rows: RadAcct[];
+    stoppedLater: Set<string>;
+  }> {
     const read = async (m: EntityManager) => {
       const changes = await m
         .getRepository(RadacctChange)
         .find({ order: { seq: 'ASC' }, take: PAGE });
-      if (changes.length === 0) return { changes, rows: [] };
+      const stoppedLater = new Set<string>();
+      if (changes.length === 0) return { changes, rows: [], stoppedLater };
       const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
-      return { changes, rows: await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) }) };
+      const rows = await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
+      const closed = [...new Set(changes.filter(isClosedChange).map((c) => String(c.radAcctId)))];
+      if (changes.length === PAGE && closed.length > 0) {
+        const later = await m.getRepository(RadacctChange).find({
+          select: { radAcctId: true },
+          where: {
+            seq: MoreThan(changes[changes.length - 1].seq),
+            kind: STOPPED_KIND,
+            radAcctId: In(closed),
+          },
+        });
+        for (const c of later) stoppedLater.add(String(c.radAcctId));
+      }
+      return { changes, rows, stoppedLater };
     };
     return this.transactions.alone(read);
   }
