@@ -785,22 +785,43 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       });
     });
 
-    it('publishes it once too when the Start ends a full page of the queue and the Stop begins the next', async () => {
+    /** 999 changes of a row that does not exist (they publish nothing): a page's worth, less one. */
+    const almostAPage: [string, unknown[]] = [
+      `INSERT INTO rg_radacct_changes (radacctid, kind) VALUES ${Array(999).fill('(0, 2)').join(', ')}`,
+      [],
+    ];
+
+    it('publishes that Stop once too when the Start ends a full page of the queue and the Stop begins the next', async () => {
       const s = await openSession('reuse-open-page', 'reuse-open-page-user');
-      // 999 changes of a row that does not exist (they publish nothing) ahead of the Start's:
-      // the feed's page of 1,000 ends with the Start, and the Stop waits for the next page.
-      const filler: [string, unknown[]] = [
-        `INSERT INTO rg_radacct_changes (radacctid, kind) VALUES ${Array(999).fill('(0, 2)').join(', ')}`,
-        [],
-      ];
-      await together(filler, s.startAgain(ago(30)), s.stop(ago(5), 1500, 40, 50));
+      // The feed's page of 1,000 ends with the Start's change (5), and the Stop's (3) waits.
+      await together(almostAPage, s.startAgain(ago(30)), s.stop(ago(5), 1500, 40, 50));
       await waitFor(() => eventsOf('reuse-open-page').length === 3);
       await new Promise((r) => setTimeout(r, 300));
       expect(eventsOf('reuse-open-page')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
-      const [{ n }] = await db.query<{ n: unknown }>(
-        'SELECT COUNT(*) AS n FROM rg_radacct_changes',
+      expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+    });
+
+    it("publishes a stale-closed session's real Stop once when its late report ends a full page and the Stop begins the next", async () => {
+      const s = fr('stale-page', 'stale-page-user');
+      await run(s.start(ago(180)));
+      await run(s.interim(ago(120), 3600, 5000, 9000));
+      await waitFor(() => eventsOf('stale-page').length === 2);
+      const [{ id }] = await db.query<{ id: number | string }>(
+        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'stale-page'",
       );
-      expect(Number(n)).toBe(0);
+      expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+      await waitFor(() => eventsOf('stale-page').length === 3);
+      // Both changes to the row closed as stale are kind 4; the page ends with the report's.
+      await together(
+        almostAPage,
+        s.interim(ago(10), 10_000, 6000, 9500),
+        s.stop(ago(5), 10_300, 6100, 9600),
+      );
+      await waitFor(() => eventsOf('stale-page').length === 4);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(eventsOf('stale-page')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STOPPED']);
+      expect(await row('stale-page')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 6100 });
+      expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
     });
   });
 

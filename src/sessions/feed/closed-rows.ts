@@ -47,19 +47,22 @@ const startedWhileOpen = (row: RadAcct) =>
   row.acctUpdateTime?.getTime() === row.acctStartTime.getTime();
 
 /** A queue row of kind 3: another writer stopped an open row. */
-export const STOPPED_KIND = 3;
+const STOPPED_KIND = 3;
+
+/** The kinds of change lastClosedChanges looks at. */
+export const CLOSED_AND_STOPPED_KINDS = [STOPPED_KIND, ...CLOSED_KINDS];
 
 /**
  * The page's changes of kinds 4 and 5 that publish an event: each row's last one (its event
  * says what the row is now), by row id, with whether a Stop of the row (kind 3) follows it in
  * the page, and whether a kind 5 is among the row's changes here (a new session in the row).
  * A Start that reused an open row (kind 5) and the new session's Stop (kind 3) can both wait
- * for the same page; the Stop's change publishes STOPPED, and the Start's must not too. So when
- * the Stop's change waits beyond the page (`stoppedLater`: the rows with one there).
+ * for the same page; the Stop's change publishes STOPPED, and the Start's must not too.
+ * `changes` may go on past the page with the changes that wait beyond it (see the feed's
+ * readPage): a row whose last such change is beyond the page publishes with that change.
  */
 export function lastClosedChanges(
   changes: readonly RadacctChange[],
-  stoppedLater: ReadonlySet<string> = new Set(),
 ): Map<string, { seq: string; stoppedAfter: boolean; reused: boolean }> {
   const last = new Map<string, { seq: string; stoppedAfter: boolean; reused: boolean }>();
   for (const c of changes) {
@@ -70,10 +73,6 @@ export function lastClosedChanges(
     } else if (c.kind === STOPPED_KIND && last.has(id)) {
       last.get(id)!.stoppedAfter = true;
     }
-  }
-  for (const id of stoppedLater) {
-    const l = last.get(id);
-    if (l) l.stoppedAfter = true;
   }
   return last;
 }

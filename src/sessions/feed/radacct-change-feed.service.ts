@@ -21,7 +21,7 @@ import {
   isClosedChange,
   lastClosedChanges,
   reopenClosed,
-  STOPPED_KIND,
+  CLOSED_AND_STOPPED_KINDS,
 } from './closed-rows';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
@@ -154,13 +154,13 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   /** Publishes one page of queued changes; returns how many queue rows it consumed. */
   async pollOnce(): Promise<number> {
-    const { changes, rows, stoppedLater } = await this.readPage();
+    const { changes, rows, later } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     // A row's changes of kinds 4 and 5 make one event per page, which says what the row is now:
     // at its last such change, whose seq it carries (a page published again that also holds a
     // newer one is then not taken for a repeat).
-    const lastClosed = lastClosedChanges(changes, stoppedLater);
+    const lastClosed = lastClosedChanges([...changes, ...later]);
     if (lastClosed.size > 0) {
       const reusedIds = new Set([...lastClosed].filter(([, l]) => l.reused).map(([id]) => id));
       await this.reopen([...lastClosed.keys()], reusedIds, byId);
@@ -235,37 +235,35 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    * rows (which RadacctOrigin deletes before that transaction commits) and publish them a second
    * time, or rows that are then rolled back.
    *
-   * `stoppedLater`: of a full page's rows with a change of kind 4 or 5, those whose Stop (kind 3)
-   * waits beyond the page. The rows are read as they are now, so such a row is already stopped,
-   * and the Stop's own change publishes STOPPED with the next page: the page's kind 4 or 5 must
-   * not publish it too. One read (the same snapshot as the rows'), and only for a full page.
+   * `later`: for a full page, the changes of kinds 3, 4 and 5 that wait beyond it, of the rows
+   * with a change of kind 4 or 5 in it, in the same snapshot as the rows. Those rows are read as
+   * they are now, so a later Stop (3) or change (4, 5) is already in them, and publishes with
+   * its own change in a later page: the page's must not publish the same state too.
    */
   private readPage(): Promise<{
     changes: RadacctChange[];
     rows: RadAcct[];
-    stoppedLater: Set<string>;
+    later: RadacctChange[];
   }> {
     const read = async (m: EntityManager) => {
-      const changes = await m
-        .getRepository(RadacctChange)
-        .find({ order: { seq: 'ASC' }, take: PAGE });
-      const stoppedLater = new Set<string>();
-      if (changes.length === 0) return { changes, rows: [], stoppedLater };
+      const queue = m.getRepository(RadacctChange);
+      const changes = await queue.find({ order: { seq: 'ASC' }, take: PAGE });
+      if (changes.length === 0) return { changes, rows: [], later: [] };
       const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
       const rows = await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
       const closed = [...new Set(changes.filter(isClosedChange).map((c) => String(c.radAcctId)))];
-      if (changes.length === PAGE && closed.length > 0) {
-        const later = await m.getRepository(RadacctChange).find({
-          select: { radAcctId: true },
-          where: {
-            seq: MoreThan(changes[changes.length - 1].seq),
-            kind: STOPPED_KIND,
-            radAcctId: In(closed),
-          },
-        });
-        for (const c of later) stoppedLater.add(String(c.radAcctId));
-      }
-      return { changes, rows, stoppedLater };
+      const later =
+        changes.length === PAGE && closed.length > 0
+          ? await queue.find({
+              where: {
+                seq: MoreThan(changes[changes.length - 1].seq),
+                kind: In(CLOSED_AND_STOPPED_KINDS),
+                radAcctId: In(closed),
+              },
+              order: { seq: 'ASC' },
+            })
+          : [];
+      return { changes, rows, later };
     };
     return this.transactions.alone(read);
   }
