@@ -661,15 +661,30 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       expect(await row('reuse-stop')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 40 });
     });
 
-    it('makes a row closed as stale that a later Start reuses the new session too, counters from 0', async () => {
-      const s = fr('reuse-stale', 'reuse-stale-user');
-      await run(s.start(ago(180)));
-      await run(s.interim(ago(120), 3600, 5000, 9000));
-      await waitFor(() => eventsOf('reuse-stale').length === 2);
+    /** The stale-session reaper closes `uid`'s row (Stale-Session), as after its NAS went quiet. */
+    async function closeAsStale(uid: string) {
       const [{ id }] = await db.query<{ id: number | string }>(
-        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'reuse-stale'",
+        'SELECT radacctid AS id FROM radacct WHERE acctuniqueid = ?',
+        [uid],
       );
       expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+    }
+
+    /**
+     * A session FreeRADIUS wrote three hours ago with an Interim-Update two hours ago (counters
+     * 5000 and 9000), closed as stale since (its two events published).
+     */
+    async function staleSession(uid: string, user: string) {
+      const s = fr(uid, user);
+      await run(s.start(ago(180)));
+      await run(s.interim(ago(120), 3600, 5000, 9000));
+      await waitFor(() => eventsOf(uid).length === 2);
+      await closeAsStale(uid);
+      return s;
+    }
+
+    it('makes a row closed as stale that a later Start reuses the new session too, counters from 0', async () => {
+      const s = await staleSession('reuse-stale', 'reuse-stale-user');
       await run(s.startAgain(ago(30)));
       await waitFor(() => eventsOf('reuse-stale').length === 4);
       expect(eventsOf('reuse-stale').slice(2)).toEqual(['STOPPED', 'STARTED']);
@@ -683,10 +698,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       // The NAS clock went back: its last report is earlier than its Start.
       await run(s.interim(ago(120), 600, 5000, 9000));
       await waitFor(() => eventsOf('reuse-stale-copy').length === 2);
-      const [{ id }] = await db.query<{ id: number | string }>(
-        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'reuse-stale-copy'",
-      );
-      expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+      await closeAsStale('reuse-stale-copy');
       await waitFor(() => eventsOf('reuse-stale-copy').length === 3);
       // A copy of its Start, a second off (arrival less Acct-Delay-Time): not a new session, so
       // its counters are not cleared (the NAS still sending it, the session comes back open).
@@ -802,14 +814,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     });
 
     it("publishes a stale-closed session's real Stop once when its late report ends a full page and the Stop begins the next", async () => {
-      const s = fr('stale-page', 'stale-page-user');
-      await run(s.start(ago(180)));
-      await run(s.interim(ago(120), 3600, 5000, 9000));
-      await waitFor(() => eventsOf('stale-page').length === 2);
-      const [{ id }] = await db.query<{ id: number | string }>(
-        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'stale-page'",
-      );
-      expect(await api.app.get(StaleSessionReaper).closeStale([String(id)])).toHaveLength(1);
+      const s = await staleSession('stale-page', 'stale-page-user');
       await waitFor(() => eventsOf('stale-page').length === 3);
       // Both changes to the row closed as stale are kind 4; the page ends with the report's.
       await together(
