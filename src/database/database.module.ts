@@ -4,10 +4,12 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import { buildDataSourceOptions, newDataSource } from './data-source-options';
 import { TransactionsService } from './transactions.service';
+import { DatabaseClockCheck } from './database-clock';
 
 /**
  * The one TypeORM connection: MySQL/MariaDB when DATABASE_URL says so, else the embedded
- * SQLite file. Migrations run on start unless RUN_MIGRATIONS=false.
+ * SQLite file. Migrations run on start unless RUN_MIGRATIONS=false. On MySQL, a server that is
+ * not in UTC is warned about at start (DatabaseClockCheck).
  */
 @Global()
 @Module({
@@ -23,7 +25,7 @@ import { TransactionsService } from './transactions.service';
       dataSourceFactory: async (options) => newDataSource(options!).initialize(),
     }),
   ],
-  providers: [TransactionsService],
+  providers: [TransactionsService, DatabaseClockCheck],
   exports: [TransactionsService],
 })
 export class DatabaseModule {}

@@ -56,13 +56,18 @@ export class PrivateMariaDb {
     readonly dir: string,
     readonly port: number,
     private readonly serverArgs: readonly string[] = [],
+    private readonly serverEnv: Readonly<Record<string, string>> = {},
   ) {}
 
   /**
    * Installs a fresh datadir (root@127.0.0.1 with no password) and starts the server, with
-   * `serverArgs` added to mariadbd's (e.g. `--ssl-cert=…` and `--ssl-key=…`).
+   * `serverArgs` added to mariadbd's (e.g. `--ssl-cert=…` and `--ssl-key=…`) and `serverEnv` to
+   * its environment (e.g. `TZ`, its system time zone).
    */
-  static async create(serverArgs: readonly string[] = []): Promise<PrivateMariaDb> {
+  static async create(
+    serverArgs: readonly string[] = [],
+    serverEnv: Readonly<Record<string, string>> = {},
+  ): Promise<PrivateMariaDb> {
     const mariadbd = findBinary(['mariadbd', 'mysqld']);
     const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
     if (!mariadbd || !installDb) {
@@ -71,7 +76,7 @@ export class PrivateMariaDb {
       );
     }
     const dir = mkdtempSync(path.join(tmpdir(), 'radgraph-mariadb-'));
-    const server = new PrivateMariaDb(mariadbd, dir, await freePort(), serverArgs);
+    const server = new PrivateMariaDb(mariadbd, dir, await freePort(), serverArgs, serverEnv);
     try {
       const install = spawnSync(
         installDb,
@@ -132,7 +137,7 @@ export class PrivateMariaDb {
         '--innodb-flush-log-at-trx-commit=1',
         ...this.serverArgs,
       ],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', env: { ...process.env, ...this.serverEnv } },
     );
     running.add(child);
     this.child = child;
