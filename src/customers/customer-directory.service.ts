@@ -7,6 +7,7 @@ import { likeLiteral } from '../common/sql/like';
 import { searchTerm } from '../common/validation/text';
 import { optionalId, parseId } from '../common/validation/id';
 import { RadAcct } from '../database/freeradius';
+import { byAskedUsername, foldUsername } from '../sessions/usernames';
 import { CustomerEntity } from './customer.entity';
 import { CustomerStatus, searchTerms } from './customer-rules';
 import { keyMatches, keysAnswer, type KeyMatches } from './customer-search-keys';
@@ -49,10 +50,14 @@ export class CustomerDirectoryService {
     return this.repo.findOneBy({ accountNo: key.accountNo! });
   }
 
+  /**
+   * The customers of these usernames, under each name asked for: whatever its case, as the
+   * database finds it (a session of "JOHN" is the customer "john"'s on MariaDB; usernames.ts).
+   */
   async byUsernames(usernames: readonly string[]): Promise<Map<string, CustomerEntity>> {
     if (usernames.length === 0) return new Map();
     const rows = await this.repo.findBy({ username: In([...new Set(usernames)]) });
-    return new Map(rows.map((c) => [c.username, c]));
+    return byAskedUsername(usernames, new Map(rows.map((c) => [foldUsername(c.username), c])));
   }
 
   async countByProfiles(profileIds: readonly number[]): Promise<Map<number, number>> {

@@ -244,6 +244,18 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
         authAttempts: [{ reply: 'Access-Reject' }],
       });
     }
+    // And the other way: the session's customer, on the Online Customers page and in events.
+    const { onlineSessions } = await ok(
+      `{ onlineSessions(search: "CASEY") { edges { node { username customer { username } } } } }`,
+    );
+    expect(onlineSessions.edges).toEqual([
+      {
+        node: {
+          username: 'CASEY',
+          customer: kind === 'mysql' ? { username: 'casey' } : null,
+        },
+      },
+    ]);
     await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-case'");
   });
 
