@@ -27,6 +27,7 @@ import { NasService, toNas } from './nas.service';
 import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { placeholders } from '../common/sql/in-list';
+import { isLockConflict } from '../database/database-errors';
 
 /** A NAS as the audit trail compares it: FreeRADIUS's row and radgraph's settings. */
 function snapshot(row: NasRow, settings: NasSettingsEntity | null): AuditSnapshot {
@@ -62,7 +63,7 @@ export class NasAdminService {
     };
     const coaPort = checkPort('input.coaPort', input.coaPort ?? DEFAULT_COA_PORT);
     const api = input.routerOs ? this.apiSettings(input.routerOs, null) : NO_API;
-    const nas = await this.tx.run(async (m) => {
+    const nas = await this.write(async (m) => {
       await this.refuseTakenName(m, row.nasname, null);
       const saved = await m.getRepository(NasRow).save(m.create(NasRow, row));
       const settings = await m
@@ -89,7 +90,7 @@ export class NasAdminService {
     if (input.description !== undefined)
       row.description = checkDescription('input.description', input.description);
     const coaPort = input.coaPort != null ? checkPort('input.coaPort', input.coaPort) : undefined;
-    const nas = await this.tx.run(async (m) => {
+    const nas = await this.write(async (m) => {
       const found = await this.require(m, id);
       const repo = m.getRepository(NasSettingsEntity);
       const stored = await repo.findOneBy({ nasId: found.id });
@@ -151,11 +152,33 @@ export class NasAdminService {
     return found;
   }
 
-  /** nasname has no unique index in FreeRADIUS's schema: radgraph keeps it unique. */
+  /**
+   * A transaction that writes a nasname, run again when it lost a lock race (refuseTakenName):
+   * the next run waits for the one that won, then sees its name.
+   */
+  private async write<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tx.run(work);
+      } catch (err) {
+        if (attempt >= NAME_RACE_ATTEMPTS || !isLockConflict(err)) throw err;
+      }
+    }
+  }
+
+  /**
+   * nasname has no unique index in FreeRADIUS's schema (and one could not be added to a table
+   * FreeRADIUS made with duplicates): radgraph keeps it unique. On MySQL the read locks the
+   * name's place in the nasname index (FOR UPDATE), so that two transactions writing the same
+   * name at once (a double submit) cannot both find it free and both insert: InnoDB rolls one
+   * back as a deadlock, and `write` runs it again. SQLite runs one transaction at a time.
+   */
   private async refuseTakenName(m: EntityManager, nasname: string, self: number | null) {
-    const taken = await m.getRepository(NasRow).existsBy({
-      nasname,
-      ...(self === null ? {} : { id: Not(self) }),
+    const sqlite = m.connection.options.type === 'better-sqlite3';
+    const taken = await m.getRepository(NasRow).findOne({
+      select: { id: true },
+      where: { nasname, ...(self === null ? {} : { id: Not(self) }) },
+      ...(sqlite ? {} : { lock: { mode: 'pessimistic_write' as const } }),
     });
     if (taken) {
       throw new ConflictError(`A NAS named ${nasname} already exists`, {
@@ -190,6 +213,9 @@ export class NasAdminService {
     };
   }
 }
+
+/** How many times a transaction that writes a nasname runs, at most, when it loses a lock race. */
+const NAME_RACE_ATTEMPTS = 5;
 
 const NO_API: Pick<
   NasSettingsEntity,

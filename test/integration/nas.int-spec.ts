@@ -136,6 +136,32 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     });
   });
 
+  it('keeps the name unique when the same NAS is created, or renamed to, at once (a double submit)', async () => {
+    // FreeRADIUS's schema has no unique index on nasname: two rows of one name make
+    // FreeRADIUS refuse to load its clients from SQL.
+    const createNas = `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`;
+    const updateNas = `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { id } }`;
+    const others = [await create({ name: '10.21.0.101', secret: SECRET })];
+    others.push(await create({ name: '10.21.0.102', secret: SECRET }));
+    for (const name of ['10.21.0.1', '10.21.0.2', '10.21.0.3']) {
+      const answers = await Promise.all([
+        ...[1, 2, 3].map(() => api.gql(createNas, { i: { name, secret: SECRET } })),
+        ...others.map((o) => api.gql(updateNas, { id: o.id, i: { name } })),
+      ]);
+      const refused = answers.flatMap((a) => a.body.errors ?? []);
+      expect(answers.length - refused.length).toBe(1);
+      for (const error of refused) {
+        expect(error.extensions).toEqual({
+          code: 'CONFLICT',
+          field: 'input.name',
+          reason: 'NAS_NAME_TAKEN',
+        });
+      }
+      const rows = await db.query('SELECT id FROM nas WHERE nasname = ?', [name]);
+      expect(rows).toHaveLength(1);
+    }
+  });
+
   it('updates only what is given; keeps the stored API password; null removes the API', async () => {
     const nas = await create({
       name: '10.20.0.3',
