@@ -12,6 +12,7 @@ import { AuthService } from '../auth/auth.service';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG, TRUST_PROXY } from '../config/config.tokens';
 import { graphqlErrorFormatter } from '../common/errors/graphql-errors';
+import { GraphQLDateTime } from '../common/scalars/date-time.scalar';
 import type { TrustFunction } from '../common/http/client-address';
 import { queryLimitsRule } from './query-limits';
 import { RequestLimits } from './request-limits';
@@ -55,7 +56,8 @@ export const GRAPHQL_PATH = '/graphql';
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
           sortSchema: true,
-          buildSchemaOptions: { dateScalarMode: 'isoDate' },
+          // DateTime: the contract's ISO-8601 with offset, checked on input (date-time.scalar.ts).
+          buildSchemaOptions: { scalarsMap: [{ type: Date, scalar: GraphQLDateTime }] },
           playground: false,
           introspection: config.graphql.introspection,
           allowBatchedHttpRequests: config.graphql.maxBatchSize > 1,

@@ -1,7 +1,7 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
-import { gqlData } from '../support/graphql';
+import { gqlData, gqlError } from '../support/graphql';
 import { LogCapture } from '../support/log-capture';
 import { startRouterOsDouble, type RouterOsDouble } from '../support/routeros-double';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -450,6 +450,35 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
       code: 'BAD_USER_INPUT',
       field: 'filter.until',
     });
+  });
+
+  it('refuses a since or until that is no instant with BAD_USER_INPUT, instead of filtering on it', async () => {
+    const count = `query($f: AuditLogFilter) { auditLog(filter: $f) { totalCount } }`;
+    const all = (await gqlData(api, count)).auditLog.totalCount;
+    expect(all).toBeGreaterThan(0);
+    const takes = async (since: string) => (await gqlData(api, count, { f: { since } })).auditLog;
+    expect(await takes('2000-01-01T03:00:00+03:00')).toEqual({ totalCount: all });
+    expect(await takes('2000-01-01')).toEqual({ totalCount: all });
+    expect(await takes('9999-12-31T00:00:00Z')).toEqual({ totalCount: 0 });
+    // Nest's scalar took these for an Invalid Date (no rows on MariaDB, every row on SQLite), a
+    // number of milliseconds, or a time in the server's zone.
+    for (const since of [
+      'yesterday',
+      '2026-13-01T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-20T08:00:00',
+      '+275760-09-13T00:00:00.000Z',
+      1764000000000,
+    ]) {
+      const error = await gqlError(api, count, { f: { since } });
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toContain('"f.since"');
+    }
+    const literal = await gqlError(
+      api,
+      '{ auditLog(filter: { until: "yesterday" }) { totalCount } }',
+    );
+    expect(literal.message).toContain('DateTime must be an ISO-8601 date-time');
   });
 
   it('rolls every mutation back when its audit row cannot be written, and acts on no NAS', async () => {
