@@ -1,20 +1,17 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { badScalarInput } from './scalar-input-error';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const INT64_MAX = (1n << 63n) - 1n;
 const INT64_MIN = -(1n << 63n);
 
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
-}
-
 /** Parses a client's BigInt: an integer JSON number, or a string of digits; 64-bit signed. */
 export function parseBigInt(value: unknown): bigint {
   let n: bigint;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw badInput(
+      throw badScalarInput(
         `BigInt must be an integer; send values beyond 2^53-1 as strings, got ${value}`,
       );
     }
@@ -24,11 +21,11 @@ export function parseBigInt(value: unknown): bigint {
   } else if (typeof value === 'bigint') {
     n = value;
   } else {
-    throw badInput(
+    throw badScalarInput(
       `BigInt must be an integer number or a string of digits, got ${JSON.stringify(value)}`,
     );
   }
-  if (n > INT64_MAX || n < INT64_MIN) throw badInput('BigInt is out of the 64-bit range');
+  if (n > INT64_MAX || n < INT64_MIN) throw badScalarInput('BigInt is out of the 64-bit range');
   return n;
 }
 
@@ -55,6 +52,6 @@ export const GraphQLBigInt = new GraphQLScalarType<bigint, number | string>({
   parseValue: parseBigInt,
   parseLiteral(ast: ValueNode): bigint {
     if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return parseBigInt(ast.value);
-    throw badInput('BigInt must be an integer literal or a string of digits');
+    throw badScalarInput('BigInt must be an integer literal or a string of digits');
   },
 });

@@ -1,8 +1,5 @@
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
-}
+import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { badScalarInput } from './scalar-input-error';
 
 /** 2026-11-20T08:00:00Z, 2026-11-20T11:00:00.5+03:00, or a date alone (2026-11-20). */
 const ISO_DATE_TIME =
@@ -21,7 +18,9 @@ const EXPECTED =
 export function parseDateTime(value: unknown): Date {
   const match = typeof value === 'string' ? ISO_DATE_TIME.exec(value) : null;
   if (!match) {
-    throw badInput(`${EXPECTED}, got ${typeof value === 'string' ? 'another text' : typeof value}`);
+    throw badScalarInput(
+      `${EXPECTED}, got ${typeof value === 'string' ? 'another text' : typeof value}`,
+    );
   }
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map((x) => Number(x ?? 0));
   const date = new Date(Date.UTC(year, month - 1, day));
@@ -34,7 +33,7 @@ export function parseDateTime(value: unknown): Date {
     second <= 59;
   const parsed = new Date(match[4] === undefined ? `${match[0]}T00:00:00Z` : match[0]);
   if (!real || Number.isNaN(parsed.getTime())) {
-    throw badInput(`${EXPECTED}: there is no such day or time`);
+    throw badScalarInput(`${EXPECTED}: there is no such day or time`);
   }
   return parsed;
 }
@@ -56,6 +55,6 @@ export const GraphQLDateTime = new GraphQLScalarType<Date, string | null>({
   parseValue: parseDateTime,
   parseLiteral(ast: ValueNode): Date {
     if (ast.kind === Kind.STRING) return parseDateTime(ast.value);
-    throw badInput(`${EXPECTED}, as a string`);
+    throw badScalarInput(`${EXPECTED}, as a string`);
   },
 });

@@ -1,9 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { badScalarInput } from './scalar-input-error';
 import type { MoneyInput } from '../money/money';
-
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
-}
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
@@ -22,7 +19,7 @@ export function parseMoneyValue(value: unknown): MoneyInput {
   if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
     return value;
   }
-  throw badInput('Money must be a decimal string such as "12.50", or a number');
+  throw badScalarInput('Money must be a decimal string such as "12.50", or a number');
 }
 
 /**
@@ -40,6 +37,6 @@ export const GraphQLMoney = new GraphQLScalarType<MoneyInput, string>({
     if (ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT) {
       return ast.value;
     }
-    throw badInput('Money must be a decimal string such as "12.50", or a number');
+    throw badScalarInput('Money must be a decimal string such as "12.50", or a number');
   },
 });
