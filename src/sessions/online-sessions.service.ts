@@ -74,10 +74,14 @@ export class OnlineSessionsService {
     return sessionPage(() => this.open(nas), 'o', first, after, nas ? undefined : total);
   }
 
-  /** The open sessions with the most traffic in this session. */
+  /**
+   * The open sessions with the most traffic in this session; of equal traffic (many at 0
+   * bytes), the newest row first, so that a dashboard's list does not reshuffle at each call.
+   */
   async top(first: number): Promise<Session[]> {
     const rows = await this.open(null)
       .orderBy('COALESCE(a.acctinputoctets, 0) + COALESCE(a.acctoutputoctets, 0)', 'DESC')
+      .addOrderBy('a.radacctid', 'DESC')
       .limit(pageSize(first))
       .getMany();
     const now = new Date();

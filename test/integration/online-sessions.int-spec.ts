@@ -1,5 +1,6 @@
 import { startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { sqlDatetime } from '../../src/common/sql/datetime';
 
 /** Who is online: open radacct rows, as FreeRADIUS (or the listener) wrote them. */
 describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
@@ -160,6 +161,23 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
   it('gives the top sessions by current usage', async () => {
     const { topSessions } = await ok(`{ topSessions(first: 2) { username } }`);
     expect(topSessions).toEqual([{ username: 'carol' }, { username: 'alice' }]);
+  });
+
+  it('orders top sessions of equal usage newest row first, the same at every call', async () => {
+    const tied = ['tie-1', 'tie-2', 'tie-3', 'tie-4', 'tie-5'];
+    for (const u of tied) {
+      await db.query(
+        'INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctinputoctets, acctoutputoctets) VALUES (?, ?, ?, ?, ?, 0, 0)',
+        [u, u, u, '10.0.0.2', kind === 'mysql' ? new Date() : sqlDatetime(new Date())],
+      );
+    }
+    try {
+      const { topSessions } = await ok(`{ topSessions(first: 500) { username } }`);
+      const order = topSessions.map((s: { username: string }) => s.username);
+      expect(order.filter((u: string) => tied.includes(u))).toEqual([...tied].reverse());
+    } finally {
+      await db.query(`DELETE FROM radacct WHERE acctuniqueid IN ('${tied.join("', '")}')`);
+    }
   });
 
   it("gives a customer's recent authentication attempts from radpostauth, newest first", async () => {
