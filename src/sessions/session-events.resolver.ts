@@ -34,7 +34,7 @@ export class SessionEventsResolver {
 
   @Subscription(() => SessionEvent, {
     description:
-      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional. Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind (not counting what one publish, such as a NAS reboot's STOPPED events, brings at once) is dropped: its subscription ends with the error SLOW_CONSUMER.",
+      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional (an empty username is none). Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind (not counting what one publish, such as a NAS reboot's STOPPED events, brings at once) is dropped: its subscription ends with the error SLOW_CONSUMER.",
     resolve: (event: SessionEvent) => event,
   })
   async sessionEvents(
@@ -42,12 +42,14 @@ export class SessionEventsResolver {
     @Args('username', { type: () => String, nullable: true }) username?: string | null,
   ): Promise<AsyncIterableIterator<SessionEvent>> {
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
-    return this.bus.subscribe(await this.bus.prepare({ nasName, username: username ?? undefined }));
+    return this.bus.subscribe(
+      await this.bus.prepare({ nasName, username: usernameFilter(username) }),
+    );
   }
 
   @Subscription(() => [SessionEvent], {
     description:
-      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional. With announceLive: true, the first batch is an empty list, sent to this subscriber alone as soon as its subscription is registered: every event committed after it arrives will come. A dashboard that shows a snapshot (onlineSessions) with live updates subscribes with it, waits for the empty batch, then loads the snapshot and applies on top of it, in order, the batches that came meanwhile (an event the snapshot already reflects brings the same state or a newer one, so applying it is harmless); after a reconnection graphql-ws subscribes again and the empty batch comes again, so it loads the snapshot again then.',
+      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional (an empty username is none). With announceLive: true, the first batch is an empty list, sent to this subscriber alone as soon as its subscription is registered: every event committed after it arrives will come. A dashboard that shows a snapshot (onlineSessions) with live updates subscribes with it, waits for the empty batch, then loads the snapshot and applies on top of it, in order, the batches that came meanwhile (an event the snapshot already reflects brings the same state or a newer one, so applying it is harmless); after a reconnection graphql-ws subscribes again and the empty batch comes again, so it loads the snapshot again then.',
     resolve: (batch: SessionEvent[]) => batch,
   })
   @ListSize({ max: MAX_BATCH_EVENTS })
@@ -73,10 +75,16 @@ export class SessionEventsResolver {
       `a whole number of milliseconds from 0 to ${MAX_BATCH_LATENCY_MS}`,
     );
     const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
-    const filter = await this.bus.prepare({ nasName, username: username ?? undefined });
+    const filter = await this.bus.prepare({ nasName, username: usernameFilter(username) });
     return this.bus.subscribeBatches(filter, latency, announceLive === true);
   }
 }
+
+/**
+ * The username a subscription filters on: none for an empty one too (a cleared search box), as
+ * onlineSessions takes an empty `search`; a filter on '' would match no session, silently.
+ */
+const usernameFilter = (username?: string | null) => username || undefined;
 
 /** The longest a batch may wait for more events (sessionEventBatches). */
 const MAX_BATCH_LATENCY_MS = 10_000;

@@ -160,6 +160,27 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     ]);
   });
 
+  it('takes an empty username as no username filter (a cleared search box), as onlineSessions takes an empty search', async () => {
+    const ws = api.wsClient();
+    const single = collect(
+      ws,
+      `subscription { sessionEvents(username: "") { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    const batches = collect(
+      ws,
+      `subscription { sessionEventBatches(username: "", maxLatencyMs: 50) { ${EVENT_FIELDS} } }`,
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await insertOpen('empty-filter', 'any-user');
+    expect((await single).results.map((r) => r.sessionEvents.session.uniqueId)).toEqual([
+      'empty-filter',
+    ]);
+    const [batch] = (await batches).results;
+    expect(batch.sessionEventBatches.map((e: any) => e.session.uniqueId)).toEqual(['empty-filter']);
+  });
+
   it('delivers a publish larger than the slow-consumer limit whole to a subscriber that reads it (a NAS reboot)', async () => {
     // An Accounting-On from a NAS with 35,000 open sessions is one publish of 35,000 STOPPED:
     // more than the 20,000 sessions a subscriber may lag by, pushed before it can read one.
