@@ -281,6 +281,25 @@ describe('RouterOsClient against the RouterOS API double', () => {
     expect(outcome.stderr).toContain('Tried to process unknown reply: !empty');
   });
 
+  it('reads replies whose words arrive one TCP segment at a time, the empty word apart', async () => {
+    double.setWrites('word');
+    const alice = double.addSession({ name: 'alice', address: '100.64.0.10' });
+    double.addSession({ name: 'bob', address: '100.64.0.11' });
+    const fast = newClient({ connectTimeoutMs: 3000, commandTimeoutMs: 3000 });
+
+    await expect(fast.identity(target)).resolves.toMatchObject({ identity: 'core-1' });
+    const all = await fast.listActive(target);
+    expect(all.map((s) => [s.id, s.name, s.address])).toEqual([
+      [alice.id, 'alice', '100.64.0.10'],
+      [expect.any(String), 'bob', '100.64.0.11'],
+    ]);
+    await expect(fast.listActive(target, 'nobody')).resolves.toEqual([]);
+    await expectKind(fast.removeActive(target, '*FFFF'), 'trap');
+    await fast.removeActive(target, alice.id);
+    await expect(fast.listActive(target)).resolves.toHaveLength(1);
+    expect(double.accepted).toBe(1);
+  });
+
   it('removes an active session by .id', async () => {
     double.addSession({ name: 'alice' });
     const bob = double.addSession({ name: 'bob' });

@@ -116,6 +116,13 @@ export interface DoubleSession {
  */
 export type DoubleMode = 'normal' | 'silent' | 'hang-commands';
 
+/**
+ * How replies reach the socket. whole: every reply of a command in one write. word: each word,
+ * and the empty word that ends each sentence, in its own write a few milliseconds apart (so in
+ * its own TCP segment), as a router's TCP stack or api-ssl's TLS records may cut a reply.
+ */
+export type DoubleWrites = 'whole' | 'word';
+
 export interface RouterOsDoubleOptions {
   user?: string;
   password?: string;
@@ -123,6 +130,7 @@ export interface RouterOsDoubleOptions {
   version?: string;
   uptime?: string;
   mode?: DoubleMode;
+  writes?: DoubleWrites;
   /** Serve over TLS with this PEM private key and certificate (e.g. a self-signed one). */
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
@@ -150,6 +158,7 @@ export interface RouterOsDouble {
   /** The received sentences whose command word is `command`. */
   commands(command: string): ReceivedSentence[];
   setMode(mode: DoubleMode): void;
+  setWrites(writes: DoubleWrites): void;
   /** Closes every open connection (FIN), or resets it (RST): a router reboot, a crash. */
   dropConnections(how?: 'close' | 'reset'): void;
   /** Sends `!fatal <reason>` on every open connection and closes it, as RouterOS does. */
@@ -215,6 +224,7 @@ export async function startRouterOsDouble(
   const user = opts.user ?? 'admin';
   const password = opts.password ?? 'secret';
   let mode: DoubleMode = opts.mode ?? 'normal';
+  let writes: DoubleWrites = opts.writes ?? 'whole';
   let accepted = 0;
   let nextId = 0x1a;
   const sockets = new Set<Socket>();
@@ -253,6 +263,9 @@ export async function startRouterOsDouble(
     commands: (command) => received.filter((r) => r.words[0] === command),
     setMode(m) {
       mode = m;
+    },
+    setWrites(w) {
+      writes = w;
     },
     dropConnections(how = 'close') {
       // A TLSSocket cannot reset itself (ERR_INVALID_HANDLE_TYPE): reset the TCP under it.
@@ -353,7 +366,27 @@ export async function startRouterOsDouble(
     const connection = ++accepted;
     const session = { loggedIn: false };
     let pending: Buffer = Buffer.alloc(0);
+    /** Word by word writes, in order, one reply after another. */
+    let writing = Promise.resolve();
+    const reply = (sentences: string[][]) => {
+      if (writes === 'whole') {
+        socket.write(Buffer.concat(sentences.map(encodeSentence)));
+        return;
+      }
+      const pieces = sentences.flatMap((words) => [
+        ...words.map((word) => encodeSentence([word]).subarray(0, -1)),
+        encodeLength(0),
+      ]);
+      writing = writing.then(async () => {
+        for (const piece of pieces) {
+          if (socket.destroyed) return;
+          socket.write(piece);
+          await new Promise((resolve) => setTimeout(resolve, 3));
+        }
+      });
+    };
     sockets.add(socket);
+    socket.setNoDelay(true); // one write, one segment (writes: 'word')
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined); // a client reset is no news
     socket.on('data', (chunk) => {
@@ -374,7 +407,7 @@ export async function startRouterOsDouble(
           return;
         }
         const replies = answer(parseCommand(words), session);
-        if (replies.length > 0) socket.write(Buffer.concat(replies.map(encodeSentence)));
+        if (replies.length > 0) reply(replies);
       }
     });
   };

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { RosException, RouterOSAPI } from 'node-routeros';
 import { RouterOsError, type RouterOsOptions, type RouterOsTarget } from './routeros.types';
+import { SentenceReader } from './routeros-sentences';
 
 /** One reply sentence's attributes (`=name=value`), as node-routeros parses them. */
 export type Row = Partial<Record<string, string>>;
@@ -12,7 +13,10 @@ interface Internals {
   connector?: {
     read(tag: string, callback: (packet: string[]) => void): void;
     destroy(): void;
-    receiver?: { processRawData(data: Buffer): void };
+    receiver?: {
+      processRawData(data: Buffer): void;
+      tags?: Map<string, { callback: (packet: string[]) => void }>;
+    };
     socket?: Socket;
   };
 }
@@ -138,19 +142,21 @@ export class RouterOsConnection {
 
   /**
    * Why, and where. node-routeros parses the socket's bytes synchronously inside the socket's
-   * 'data' event: Connector.onData -> Receiver.processRawData -> processSentence -> sendTagData
-   * -> the tag's callback, Channel.processPacket. A Channel knows `!re`, `!done` and `!trap`;
-   * any other reply word takes the `default:` branch, which emits 'unknown', whose listener
-   * (Channel.onUnknown) throws RosException UNKNOWNREPLY. Nothing catches it on the way back to
-   * the socket event, so RouterOS 7.18's `!empty` is an uncaught exception, and it also leaves
-   * the Receiver wedged (processingSentencePipe stays true: it never parses again).
+   * 'data' event: Connector.onData -> Receiver.processRawData -> sendTagData -> the tag's
+   * callback, Channel.processPacket. Its Receiver loses track of sentences at chunk boundaries
+   * (routeros-sentences.ts), and a Channel knows only `!re`, `!done` and `!trap`: any other
+   * reply word makes it throw RosException UNKNOWNREPLY, with nothing to catch it on the way
+   * back to the socket event, so RouterOS 7.18's `!empty` is an uncaught exception.
    *
-   * 1. Connector.read, where a Channel registers its tag's callback, is wrapped so the `!empty`
+   * 1. Receiver.processRawData is replaced by SentenceReader, which hands each whole sentence
+   *    to the Channel registered for its `.tag=` (the packet node-routeros builds: the words
+   *    without the tag). `!fatal` (untagged) closes this connection with its reason. A reply
+   *    to a tag no Channel has any more is dropped; anything thrown (a reserved control byte,
+   *    another unknown reply word) closes this connection and rejects its calls with kind
+   *    'connection' instead of killing the process.
+   * 2. Connector.read, where a Channel registers its tag's callback, is wrapped so the `!empty`
    *    packet never reaches the Channel. RouterOS follows it with `!done` on the same tag, which
    *    resolves the command with no rows, as a print that matched nothing did before 7.18.
-   * 2. Receiver.processRawData is wrapped in a try/catch: anything else it throws (another
-   *    unknown reply word, UNREGISTEREDTAG for a reply to a tag it no longer knows) closes this
-   *    connection and rejects its calls with kind 'connection' instead of killing the process.
    *
    * Both patch this connection's own objects, never node-routeros's prototypes. The socket also
    * gets an 'error' listener that keeps the error's code (node-routeros keeps only `errno`).
@@ -163,6 +169,7 @@ export class RouterOsConnection {
       typeof connector?.read !== 'function' ||
       typeof connector.destroy !== 'function' ||
       typeof receiver?.processRawData !== 'function' ||
+      !(receiver.tags instanceof Map) ||
       typeof socket?.on !== 'function'
     ) {
       return false;
@@ -178,15 +185,32 @@ export class RouterOsConnection {
       read(tag, (packet) => {
         if (packet[0] !== '!empty') callback(packet);
       });
-    const processRawData = receiver.processRawData.bind(receiver);
+    const tags = receiver.tags;
+    const reader = new SentenceReader((words) => this.dispatch(tags, words));
     receiver.processRawData = (data) => {
+      if (this.closed) return;
       try {
-        processRawData(data);
+        reader.push(data);
       } catch (err) {
         this.destroy(this.failure('connection', `unreadable reply: ${this.describe(err)}`));
       }
     };
     return true;
+  }
+
+  /** One reply sentence: to its tag's Channel, as node-routeros's packet (no `.tag=` word). */
+  private dispatch(
+    tags: Map<string, { callback: (packet: string[]) => void }>,
+    words: string[],
+  ): void {
+    if (words[0] === '!fatal') {
+      const reason = words.slice(1).join(' ');
+      this.destroy(this.failure('connection', `!fatal${reason ? `: ${reason}` : ''}`));
+      return;
+    }
+    const tag = words.find((w) => w.startsWith('.tag='))?.slice(5);
+    const reader = tag === undefined ? undefined : tags.get(tag);
+    reader?.callback(words.filter((w) => !w.startsWith('.tag=')));
   }
 
   /** Settles like `work`, or rejects with 'timeout' after `ms`, or when the connection dies. */
