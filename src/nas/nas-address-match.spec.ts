@@ -1,4 +1,4 @@
-import { NasAddressMatcher, isNasNetwork } from './nas-address-match';
+import { canonicalNasName, NasAddressMatcher, isNasNetwork } from './nas-address-match';
 import { octetPrefix } from './nas.service';
 
 describe('NasAddressMatcher', () => {
@@ -41,4 +41,29 @@ describe('NasAddressMatcher', () => {
     expect(octetPrefix('10.0.0.0/7')).toBe('');
     expect(octetPrefix('2001:db8::/32')).toBe('');
   });
+
+  it('matches a row written in another form of its address (adopted)', () => {
+    const adopted = new NasAddressMatcher([['2001:DB8:0::99', 'v6 row']]);
+    expect(adopted.find('2001:db8::99')).toBe('v6 row');
+  });
+});
+
+describe('canonicalNasName', () => {
+  it.each([
+    ['10.0.0.1', '10.0.0.1'],
+    ['10.0.0.1/32', '10.0.0.1'],
+    ['10.9.0.7/24', '10.9.0.0/24'],
+    ['10.255.255.255/0', '0.0.0.0/0'],
+    ['2001:DB8:0::1', '2001:db8::1'],
+    ['2001:db8::1/128', '2001:db8::1'],
+    ['2001:db8:ffff::1/35', '2001:db8:e000::/35'],
+    ['::FFFF:10.0.0.1', '::ffff:10.0.0.1'],
+  ])('%s is %s', (nasname, canonical) => {
+    expect(canonicalNasName(nasname)).toBe(canonical);
+  });
+
+  it.each(['router-1', '10.0.0.0/33', '10.0.0.0/2x', '10.0.0.0/8/8', '::1/129', ''])(
+    '%s is none',
+    (nasname) => expect(canonicalNasName(nasname)).toBeNull(),
+  );
 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, Not } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { SecretBox } from '../common/crypto/secret-box';
 import { BadUserInputError, ConflictError, NotFoundError } from '../common/errors/app-error';
 import { parseId } from '../common/validation/id';
@@ -9,6 +9,7 @@ import { CreateNasInput } from './dto/create-nas.input';
 import { RouterOsSettingsInput } from './dto/router-os-settings.input';
 import { UpdateNasInput } from './dto/update-nas.input';
 import { Nas } from './models/nas.model';
+import { canonicalNasName } from './nas-address-match';
 import { NasChanges } from './nas-changes';
 import {
   checkApiPassword,
@@ -168,23 +169,29 @@ export class NasAdminService {
 
   /**
    * nasname has no unique index in FreeRADIUS's schema (and one could not be added to a table
-   * FreeRADIUS made with duplicates): radgraph keeps it unique. On MySQL the read locks the
-   * name's place in the nasname index (FOR UPDATE), so that two transactions writing the same
-   * name at once (a double submit) cannot both find it free and both insert: InnoDB rolls one
-   * back as a deadlock, and `write` runs it again. SQLite runs one transaction at a time.
+   * FreeRADIUS made with duplicates): radgraph keeps it unique, in the form FreeRADIUS compares
+   * clients in (canonicalNasName), since FreeRADIUS loads only the first of two rows of one
+   * address and skips the other, whatever its secret. The nas table is small: every row is
+   * compared, rows written in another form (adopted) included. On MySQL the read locks them all
+   * (FOR UPDATE, the table's whole range), so that two transactions writing a nasname at once
+   * (a double submit) take turns: the second sees the first's row, or loses a deadlock and
+   * `write` runs it again. SQLite runs one transaction at a time.
    */
   private async refuseTakenName(m: EntityManager, nasname: string, self: number | null) {
     const sqlite = m.connection.options.type === 'better-sqlite3';
-    const taken = await m.getRepository(NasRow).findOne({
-      select: { id: true },
-      where: { nasname, ...(self === null ? {} : { id: Not(self) }) },
+    const rows = await m.getRepository(NasRow).find({
+      select: { id: true, nasname: true },
       ...(sqlite ? {} : { lock: { mode: 'pessimistic_write' as const } }),
     });
+    const taken = rows.find(
+      (r) => r.id !== self && (canonicalNasName(r.nasname) ?? r.nasname) === nasname,
+    );
     if (taken) {
-      throw new ConflictError(`A NAS named ${nasname} already exists`, {
-        field: 'input.name',
-        reason: 'NAS_NAME_TAKEN',
-      });
+      const written = taken.nasname === nasname ? '' : ` (written ${taken.nasname})`;
+      throw new ConflictError(
+        `A NAS named ${nasname} already exists${written}, id ${taken.id}: FreeRADIUS would load only one of them`,
+        { field: 'input.name', reason: 'NAS_NAME_TAKEN' },
+      );
     }
   }
 

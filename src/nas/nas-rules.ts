@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { canonicalNasName, isNasNetwork } from './nas-address-match';
 import { BadUserInputError } from '../common/errors/app-error';
 import { optionalText, requireInt, requireText } from '../common/validation/text';
 
@@ -8,21 +9,32 @@ export const ROUTEROS_API_TLS_PORT = 8729;
 
 /**
  * nas.nasname: the NAS's IP address, or a network ("10.0.0.0/24") for several, which
- * FreeRADIUS and radgraph's listener match a packet's source address on.
+ * FreeRADIUS and radgraph's listener match a packet's source address on. Returned in the form
+ * FreeRADIUS compares clients in (canonicalNasName: "2001:DB8::1" as "2001:db8::1",
+ * "10.0.0.1/32" as "10.0.0.1"), the form of a packet's source address and of radacct's
+ * nasipaddress. A network with host bits set ("10.0.0.1/24") is refused, naming its network.
  */
 export function checkNasName(field: string, value: string): string {
   const name = requireText(field, value, 128, 'The NAS name');
-  const [address, bits, extra] = name.split('/');
-  const family = isIP(address);
-  const max = family === 4 ? 32 : 128;
-  const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
-  if (family === 0 || !prefixOk || extra !== undefined) {
+  const canonical = canonicalNasName(name);
+  if (canonical === null) {
     throw new BadUserInputError(
       field,
       `${field} must be the NAS's IP address, or a network such as 10.0.0.0/24 (FreeRADIUS and radgraph's listener match packets on it)`,
     );
   }
-  return name;
+  const [address, bits] = name.split('/');
+  if (
+    bits !== undefined &&
+    isNasNetwork(canonical) &&
+    !canonical.startsWith(`${canonicalNasName(address)}/`)
+  ) {
+    throw new BadUserInputError(
+      field,
+      `${field} ${name} has host bits set: the network is ${canonical} (or give the NAS's own address without a prefix)`,
+    );
+  }
+  return canonical;
 }
 
 /**

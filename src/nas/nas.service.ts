@@ -143,7 +143,10 @@ export class NasService {
     return this.repo.findOneBy({ id: parseId(field, id) });
   }
 
-  /** The nas row of each address: its own, else the longest network holding it. */
+  /**
+   * The nas row of each address: its own, else the longest network holding it. An IPv6 row
+   * written in another form than radacct's ("2001:DB8::1", adopted) is its own all the same.
+   */
   private async rowsOf(addresses: readonly string[]): Promise<Map<string, NasRow>> {
     const wanted = [...new Set(addresses)];
     if (wanted.length === 0) return new Map();
@@ -152,7 +155,9 @@ export class NasService {
     const rest = wanted.filter((a) => !out.has(a));
     if (rest.length === 0) return out;
     const networks = new NasAddressMatcher(
-      (await this.repo.findBy({ nasname: Like('%/%') })).map((r) => [r.nasname, r] as const),
+      (await this.repo.findBy([{ nasname: Like('%/%') }, { nasname: Like('%:%') }])).map(
+        (r) => [r.nasname, r] as const,
+      ),
     );
     for (const address of rest) {
       const row = networks.find(address);

@@ -162,6 +162,40 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     }
   });
 
+  it('stores the address in the form FreeRADIUS compares clients in; refuses another form of a taken one', async () => {
+    expect((await create({ name: '2001:DB8:0::7', secret: SECRET })).name).toBe('2001:db8::7');
+    expect((await create({ name: '10.20.6.1/32', secret: SECRET })).name).toBe('10.20.6.1');
+    await create({ name: '10.20.5.0/24', secret: SECRET });
+    // FreeRADIUS would load one of each pair and skip the other ("duplicate client").
+    for (const name of ['2001:db8::7/128', '10.20.6.1', '10.20.6.1/32']) {
+      const err = await createFails({ name, secret: 'other' });
+      expect(err.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.name' });
+    }
+    const hostBits = await createFails({ name: '10.20.5.9/24', secret: 'other' });
+    expect(hostBits.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.name' });
+    expect(hostBits.message).toContain('10.20.5.0/24');
+    // A row FreeRADIUS's tools wrote in another form (adopted) takes its address too, and is
+    // the NAS of the sessions radacct records from that address (in FreeRADIUS's form).
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES (?, 'old', 'other', 'x')",
+      ['2001:DB8:0:0::99'],
+    );
+    const adopted = await createFails({ name: '2001:db8::99', secret: 'other' });
+    expect(adopted.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.name' });
+    expect(adopted.message).toContain('2001:DB8:0:0::99');
+    const start = new Date(Date.now() - 60_000);
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime)
+       VALUES ('v6s', 'v6u', 'v6user', '2001:db8::99', ?)`,
+      [kind === 'mysql' ? start : start.toISOString().replace('T', ' ').replace('Z', '')],
+    );
+    const online = await gqlData(
+      api,
+      `{ onlineSessions(search: "v6user") { edges { node { nas { shortname } } } } }`,
+    );
+    expect(online.onlineSessions.edges).toEqual([{ node: { nas: { shortname: 'old' } } }]);
+  });
+
   it('updates only what is given; keeps the stored API password; null removes the API', async () => {
     const nas = await create({
       name: '10.20.0.3',
