@@ -81,6 +81,25 @@ async function selfSignedCertificate(dir: string): Promise<{ key: string; cert: 
   return { key, cert };
 }
 
+/** Runs a Node script in the repository's root, with the RouterOS password in ROS_PASSWORD. */
+function runNode(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['-e', script],
+      {
+        cwd: join(__dirname, '..', '..'),
+        timeout: 30_000,
+        env: { ...process.env, ROS_PASSWORD: PASSWORD, ...env },
+      },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** Every log line of the file, to check the password never reaches one. */
 const logLines: string[] = [];
 const collector: LoggerService = {
@@ -261,24 +280,30 @@ describe('RouterOsClient against the RouterOS API double', () => {
         .then(() => api.write(['/ppp/active/print', '?name=alice']))
         .then(() => api.write(['/ppp/active/print', '?name=nobody']))
         .then(() => { console.log('survived'); process.exit(0); });`;
-    const outcome = await new Promise<{ code: number | null; stderr: string; stdout: string }>(
-      (resolve) => {
-        execFile(
-          process.execPath,
-          ['-e', script],
-          {
-            cwd: join(__dirname, '..', '..'),
-            timeout: 10_000,
-            env: { ...process.env, ROS_PASSWORD: PASSWORD },
-          },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
-        );
-      },
-    );
+    const outcome = await runNode(script);
     expect(outcome.stdout).not.toContain('survived');
     expect(outcome.code).not.toBe(0);
     expect(outcome.stderr).toContain('Tried to process unknown reply: !empty');
+  });
+
+  it("never lets node-routeros's debug log (DEBUG=routeros-api:*) print the password", async () => {
+    const script = `
+      const { RouterOsClient } = require('./src/nas/routeros/routeros-client.service');
+      const c = new RouterOsClient({ connectTimeoutMs: 5000, commandTimeoutMs: 5000, idleCloseMs: 60000 });
+      c.identity({ key: 'k', host: '127.0.0.1', port: ${double.port}, user: 'admin',
+          password: process.env.ROS_PASSWORD, tls: false })
+        .then((r) => console.log('identity ' + r.identity))
+        .finally(() => c.onApplicationShutdown());`;
+    const outcome = await runNode(script, {
+      DEBUG: 'routeros-api:*',
+      DEBUG_COLORS: 'no',
+      NODE_OPTIONS: '-r ts-node/register/transpile-only',
+    });
+    expect(outcome.stdout).toContain('identity core-1');
+    // (control) the debug log is on, and saw the login
+    expect(outcome.stderr).toContain('routeros-api:');
+    expect(outcome.stderr).toContain('Logged in on 127.0.0.1');
+    expect(outcome.stderr + outcome.stdout).not.toContain(PASSWORD);
   });
 
   it('reads replies whose words arrive one TCP segment at a time, the empty word apart', async () => {

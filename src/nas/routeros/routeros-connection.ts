@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { RosException, RouterOSAPI } from 'node-routeros';
 import { RouterOsError, type RouterOsOptions, type RouterOsTarget } from './routeros.types';
-import { SentenceReader } from './routeros-sentences';
+import { deliver, SentenceReader, type TagReaders } from './routeros-sentences';
 
 /** One reply sentence's attributes (`=name=value`), as node-routeros parses them. */
 export type Row = Partial<Record<string, string>>;
@@ -13,9 +13,11 @@ interface Internals {
   connector?: {
     read(tag: string, callback: (packet: string[]) => void): void;
     destroy(): void;
-    receiver?: {
-      processRawData(data: Buffer): void;
-      tags?: Map<string, { callback: (packet: string[]) => void }>;
+    receiver?: { processRawData(data: Buffer): void; tags?: TagReaders };
+    transmitter?: {
+      write(word: string | null): void;
+      encodeString(word: string | null): Buffer | string;
+      pool: Array<Buffer | string>;
     };
     socket?: Socket;
   };
@@ -158,18 +160,24 @@ export class RouterOsConnection {
    *    packet never reaches the Channel. RouterOS follows it with `!done` on the same tag, which
    *    resolves the command with no rows, as a print that matched nothing did before 7.18.
    *
-   * Both patch this connection's own objects, never node-routeros's prototypes. The socket also
+   * 3. Transmitter.write is replaced by the same writes without its debug line, which holds
+   *    the password.
+   *
+   * All patch this connection's own objects, never node-routeros's prototypes. The socket also
    * gets an 'error' listener that keeps the error's code (node-routeros keeps only `errno`).
    */
   private installGuards(): boolean {
     const connector = (this.api as unknown as Internals).connector;
     const receiver = connector?.receiver;
+    const transmitter = connector?.transmitter;
     const socket = connector?.socket;
     if (
       typeof connector?.read !== 'function' ||
       typeof connector.destroy !== 'function' ||
       typeof receiver?.processRawData !== 'function' ||
       !(receiver.tags instanceof Map) ||
+      typeof transmitter?.encodeString !== 'function' ||
+      !Array.isArray(transmitter.pool) ||
       typeof socket?.on !== 'function'
     ) {
       return false;
@@ -180,13 +188,23 @@ export class RouterOsConnection {
     // node-routeros writes each word separately: with Nagle on, every command after the first
     // word waits for the router's delayed ACK (~40 ms a command).
     socket.setNoDelay(true);
+    // Transmitter.write prints each word to node-routeros's debug log (DEBUG=routeros-api:*),
+    // the login's `=password=` too: the same writes, without that line.
+    transmitter.write = (word) => {
+      const bytes = transmitter.encodeString(word);
+      if (!socket.writable || transmitter.pool.length > 0) transmitter.pool.push(bytes);
+      else socket.write(bytes);
+    };
     const read = connector.read.bind(connector);
     connector.read = (tag, callback) =>
       read(tag, (packet) => {
         if (packet[0] !== '!empty') callback(packet);
       });
     const tags = receiver.tags;
-    const reader = new SentenceReader((words) => this.dispatch(tags, words));
+    const reader = new SentenceReader((words) => {
+      const fatal = deliver(tags, words);
+      if (fatal !== null) this.destroy(this.failure('connection', `!fatal ${fatal}`.trim()));
+    });
     receiver.processRawData = (data) => {
       if (this.closed) return;
       try {
@@ -196,21 +214,6 @@ export class RouterOsConnection {
       }
     };
     return true;
-  }
-
-  /** One reply sentence: to its tag's Channel, as node-routeros's packet (no `.tag=` word). */
-  private dispatch(
-    tags: Map<string, { callback: (packet: string[]) => void }>,
-    words: string[],
-  ): void {
-    if (words[0] === '!fatal') {
-      const reason = words.slice(1).join(' ');
-      this.destroy(this.failure('connection', `!fatal${reason ? `: ${reason}` : ''}`));
-      return;
-    }
-    const tag = words.find((w) => w.startsWith('.tag='))?.slice(5);
-    const reader = tag === undefined ? undefined : tags.get(tag);
-    reader?.callback(words.filter((w) => !w.startsWith('.tag=')));
   }
 
   /** Settles like `work`, or rejects with 'timeout' after `ms`, or when the connection dies. */

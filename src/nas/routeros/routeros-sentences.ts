@@ -44,6 +44,22 @@ export class SentenceReader {
   }
 }
 
+/** node-routeros's Receiver.tags: each open command's Channel, by its tag. */
+export type TagReaders = Map<string, { callback: (packet: string[]) => void }>;
+
+/**
+ * Hands a reply sentence to the Channel of its `.tag=`, as the packet node-routeros builds (the
+ * words without the tag); a reply to a tag no Channel has any more is dropped. Returns the
+ * reason of a `!fatal` (untagged: the router closes the connection), else null.
+ */
+export function deliver(tags: TagReaders, words: string[]): string | null {
+  if (words[0] === '!fatal') return words.slice(1).join(' ');
+  const tag = words.find((w) => w.startsWith('.tag='))?.slice(5);
+  const reader = tag === undefined ? undefined : tags.get(tag);
+  reader?.callback(words.filter((w) => !w.startsWith('.tag=')));
+  return null;
+}
+
 /** The length prefix at `pos`, or null when `buf` ends inside it. */
 export function readLength(buf: Buffer, pos: number): { length: number; bytes: number } | null {
   if (pos >= buf.length) return null;
