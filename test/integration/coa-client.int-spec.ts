@@ -179,7 +179,12 @@ describe('CoaClient against a CoA/Disconnect responder over UDP', () => {
       ok: false,
       kind: 'timeout',
       attempts: 1 + RETRIES,
-      message: `no answer from 127.0.0.1:${responder.port} after 3 attempts`,
+      // Where to look: the NAS says nothing of a request it does not take.
+      message:
+        `no answer from 127.0.0.1:${responder.port} after 3 attempts (a NAS drops a request it ` +
+        "does not take without a word: check that it accepts CoA on that port from this host's " +
+        'address with the same secret (RouterOS: /radius incoming accept=yes, and a /radius ' +
+        'entry for this address))',
     });
     expect(elapsed).toBeGreaterThanOrEqual((1 + RETRIES) * TIMEOUT_MS - 5);
     expect(elapsed).toBeLessThan((1 + RETRIES) * TIMEOUT_MS + 1000);

@@ -29,6 +29,12 @@ export function formatTarget(target: Pick<CoaTarget, 'host' | 'port'>): string {
   return isIPv6(target.host) ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
 }
 
+/** What a timeout with no response at all says to check. */
+const SILENT_NAS_HINT =
+  'a NAS drops a request it does not take without a word: check that it accepts CoA on that ' +
+  "port from this host's address with the same secret (RouterOS: /radius incoming " +
+  'accept=yes, and a /radius entry for this address)';
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function answerMessage(answer: CoaAnswer, where: string): string {
@@ -103,10 +109,13 @@ export function startExchange(req: ExchangeRequest): Exchange {
     timer = setTimeout(() => {
       if (done) return;
       if (attempts < maxAttempts) return send();
+      // Nothing came back: a NAS drops a request it does not take (the sender is none of its
+      // RADIUS servers, the secret differs, CoA is off or filtered) without a word. Say where
+      // to look, since the caller sees only this.
       const note =
         ignored > 0
           ? ` (${plural(ignored, 'invalid response')} ignored, the last: ${lastIgnored})`
-          : '';
+          : ` (${SILENT_NAS_HINT})`;
       const message = `no answer from ${where} after ${plural(attempts, 'attempt')}${note}`;
       finish({ ok: false, kind: 'timeout', attempts, message });
     }, req.timeoutMs);
