@@ -135,50 +135,47 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
   });
 
-  it('filters by username whatever the case, as MariaDB compares usernames', async () => {
+  /**
+   * The uniqueIds of the first event of sessionEvents and of the first batch of
+   * sessionEventBatches, subscribed with these username filters, once `write` has run.
+   */
+  async function firstFiltered(
+    single: string,
+    batched: string,
+    write: () => Promise<unknown>,
+  ): Promise<{ single: string[]; batch: string[] }> {
     const ws = api.wsClient();
-    const single = collect(
+    const events = collect(
       ws,
-      `subscription { sessionEvents(username: "case-filter") { ${EVENT_FIELDS} } }`,
+      `subscription { sessionEvents(username: ${JSON.stringify(single)}) { ${EVENT_FIELDS} } }`,
       1,
     );
     const batches = collect(
       ws,
-      `subscription { sessionEventBatches(username: "Case-Filter", maxLatencyMs: 50) { ${EVENT_FIELDS} } }`,
+      `subscription { sessionEventBatches(username: ${JSON.stringify(batched)}, maxLatencyMs: 50) { ${EVENT_FIELDS} } }`,
       1,
     );
     await new Promise((r) => setTimeout(r, 200));
-    await insertOpen('case-f1', 'CASE-FILTER');
-    await insertOpen('case-f2', 'other-user');
-    const got = await single;
-    expect(got.errors).toEqual([]);
-    expect(got.results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['case-f1']);
-    const gotBatches = await batches;
-    expect(gotBatches.errors).toEqual([]);
-    expect(gotBatches.results[0].sessionEventBatches.map((e: any) => e.session.uniqueId)).toEqual([
-      'case-f1',
-    ]);
+    await write();
+    const [got, gotBatches] = [await events, await batches];
+    expect([...got.errors, ...gotBatches.errors]).toEqual([]);
+    return {
+      single: got.results.map((r) => r.sessionEvents.session.uniqueId),
+      batch: gotBatches.results[0].sessionEventBatches.map((e: any) => e.session.uniqueId),
+    };
+  }
+
+  it('filters by username whatever the case, as MariaDB compares usernames', async () => {
+    const got = await firstFiltered('case-filter', 'Case-Filter', async () => {
+      await insertOpen('case-f1', 'CASE-FILTER');
+      await insertOpen('case-f2', 'other-user');
+    });
+    expect(got).toEqual({ single: ['case-f1'], batch: ['case-f1'] });
   });
 
   it('takes an empty username as no username filter (a cleared search box), as onlineSessions takes an empty search', async () => {
-    const ws = api.wsClient();
-    const single = collect(
-      ws,
-      `subscription { sessionEvents(username: "") { ${EVENT_FIELDS} } }`,
-      1,
-    );
-    const batches = collect(
-      ws,
-      `subscription { sessionEventBatches(username: "", maxLatencyMs: 50) { ${EVENT_FIELDS} } }`,
-      1,
-    );
-    await new Promise((r) => setTimeout(r, 200));
-    await insertOpen('empty-filter', 'any-user');
-    expect((await single).results.map((r) => r.sessionEvents.session.uniqueId)).toEqual([
-      'empty-filter',
-    ]);
-    const [batch] = (await batches).results;
-    expect(batch.sessionEventBatches.map((e: any) => e.session.uniqueId)).toEqual(['empty-filter']);
+    const got = await firstFiltered('', '', () => insertOpen('empty-filter', 'any-user'));
+    expect(got).toEqual({ single: ['empty-filter'], batch: ['empty-filter'] });
   });
 
   it('delivers a publish larger than the slow-consumer limit whole to a subscriber that reads it (a NAS reboot)', async () => {
