@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { canonicalNasName, isNasNetwork } from './nas-address-match';
+import { WINDOWS_1252_CHARACTERS } from './routeros/windows-1252';
 import { BadUserInputError } from '../common/errors/app-error';
 import { optionalText, requireInt, requireText } from '../common/validation/text';
 
@@ -80,10 +81,25 @@ export const checkApiUser = (field: string, value: string) => requireText(field,
 /** The RouterOS API password: 1 to 128 characters, no control characters; never repeated. */
 export function checkApiPassword(field: string, value: string): string {
   // eslint-disable-next-line no-control-regex
-  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (value.length === 0 || value.length > 128 || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
     throw new BadUserInputError(
       field,
       `${field} must be 1 to 128 characters with no control characters (the value is not shown)`,
+    );
+  }
+  // node-routeros sends every word in Windows-1252: another character goes as "?", and the
+  // router refuses the login as if the password were wrong.
+  if ([...value].some((c) => !WINDOWS_1252_CHARACTERS.has(c))) {
+    throw new BadUserInputError(
+      field,
+      `${field} must be characters the RouterOS API carries (Windows-1252: ASCII, accented Latin letters, € and the like); another one reaches the router as "?" (the value is not shown)`,
+    );
+  }
+  // Sealed, it must fit its column (nas-settings.entity.ts, 512): 300 bytes of UTF-8 do.
+  if (Buffer.byteLength(value) > 300) {
+    throw new BadUserInputError(
+      field,
+      `${field} is too long to store: at most 300 bytes as UTF-8 (128 ASCII characters, fewer such as €) (the value is not shown)`,
     );
   }
   return value;

@@ -101,6 +101,22 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     expect((await createFails({ ...base, coaPort: 70000 })).extensions.field).toBe('input.coaPort');
     const noPassword = await createFails({ ...base, routerOs: { user: 'x' } });
     expect(noPassword.extensions.field).toBe('input.routerOs.password');
+    // node-routeros sends Windows-1252: Cyrillic would reach the router as "?" and every login
+    // fail; 128 characters of 3 bytes would not fit the sealed column.
+    for (const password of ['пароль-2026', '€'.repeat(128)]) {
+      const err = await createFails({ ...base, routerOs: { user: 'x', password } });
+      expect(err.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.routerOs.password',
+      });
+      expect(JSON.stringify(err)).not.toContain(password);
+    }
+    const accented = await create({
+      name: '10.20.0.10',
+      secret: SECRET,
+      routerOs: { user: 'x', password: 'Señor-Müller-€9' },
+    });
+    expect(accented.routerOs.passwordSet).toBe(true);
     expect(await db.query('SELECT id FROM nas WHERE nasname = ?', ['10.20.0.9'])).toEqual([]);
   });
 

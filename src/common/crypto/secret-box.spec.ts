@@ -27,6 +27,17 @@ describe('SecretBox', () => {
     expect(() => a.open('plain text')).toThrow(SecretUnreadableError);
   });
 
+  it('refuses a value whose authentication tag was cut short (GCM would take 4 bytes)', () => {
+    const a = box({ SECRETS_KEY: key });
+    const parts = a.seal('secret').split('.');
+    for (const bytes of [4, 8, 12]) {
+      const short = Buffer.from(parts[2], 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => a.open([parts[0], parts[1], short, parts[3]].join('.'))).toThrow(
+        SecretUnreadableError,
+      );
+    }
+  });
+
   it('without SECRETS_KEY, generates one in DATA_DIR, owner-only, and keeps it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-secrets-'));
     const sealed = box({ DATA_DIR: dir }).seal('x');

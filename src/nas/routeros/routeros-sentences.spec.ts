@@ -14,7 +14,7 @@ function wire(sentences: string[][]): Buffer {
 
 describe('SentenceReader', () => {
   const sentences = [
-    ['!re', '.tag=a1', '=name=alice', `=comment=${'x'.repeat(200)}`, '=note=café'],
+    ['!re', '.tag=a1', '=name=alice', `=comment=${'x'.repeat(200)}`, '=note=café €5 ™ Œ'],
     ['!trap', '.tag=b2', '=message=no such item'],
     ['!done', '.tag=a1'],
   ];

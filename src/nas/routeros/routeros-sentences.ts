@@ -1,3 +1,5 @@
+import { decodeWindows1252 } from './windows-1252';
+
 /**
  * The reading half of the RouterOS API wire protocol
  * (https://help.mikrotik.com/docs/spaces/ROS/pages/47579160/API): a word is a length prefix of
@@ -12,8 +14,6 @@
  * hung until its timeout.
  */
 export class SentenceReader {
-  /** Words are win1252 on the wire, as node-routeros writes them. */
-  private readonly decoder = new TextDecoder('windows-1252');
   private pending: Buffer = Buffer.alloc(0);
   private words: string[] = [];
 
@@ -37,7 +37,8 @@ export class SentenceReader {
         if (sentence.length > 0) this.onSentence(sentence);
         continue;
       }
-      this.words.push(this.decoder.decode(buf.subarray(pos, pos + prefix.length)));
+      // Words are Windows-1252 on the wire, as node-routeros writes them.
+      this.words.push(decodeWindows1252(buf.subarray(pos, pos + prefix.length)));
       pos += prefix.length;
     }
     this.pending = Buffer.from(buf.subarray(pos));
