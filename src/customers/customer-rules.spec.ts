@@ -13,7 +13,7 @@ describe('checkUsername', () => {
     'john_doe-2@isp.co.ke',
     'site:a/b',
     'josé',
-    'ñandú@isp',
+    'ñandú@isp.co.ke',
     '王伟',
   ])('accepts %s (kept as is by FreeRADIUS)', (name) => {
     expect(checkUsername('input.username', name)).toBe(name);
@@ -26,6 +26,18 @@ describe('checkUsername', () => {
       expect(() => checkUsername('input.username', name)).toThrow(/FreeRADIUS/);
     },
   );
+
+  it.each([
+    ['kamau@isp', /domain with a dot/],
+    ['a@b@isp.co.ke', /more than one "@"/],
+    ['jane..doe', /"\.\."/],
+    ['jane.', /end with "\."/],
+    ['x@.isp.ke', /"\." right after/],
+  ])("refuses %s, which FreeRADIUS's filter_username rejects", (name, why) => {
+    expect(() => checkUsername('input.username', name)).toThrow(BadUserInputError);
+    expect(() => checkUsername('input.username', name)).toThrow(why);
+    expect(() => checkUsername('input.username', name)).toThrow(/filter_username/);
+  });
 });
 
 describe('generatePassword', () => {

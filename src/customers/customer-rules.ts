@@ -23,8 +23,9 @@ export function customerStatus(
 
 /**
  * A PPPoE login: 1-64 characters (radcheck.username), no whitespace or control characters,
- * and of ASCII only letters, digits and @ . - _ : / (what FreeRADIUS's SQL module keeps as is:
- * rlmSqlUnsafeChar).
+ * of ASCII only letters, digits and @ . - _ : / (what FreeRADIUS's SQL module keeps as is:
+ * rlmSqlUnsafeChar), and a shape FreeRADIUS's filter_username lets through
+ * (filterUsernameProblem).
  */
 export function checkUsername(field: string, value: string): string {
   const username = requireText(field, value, 64, 'Username');
@@ -37,7 +38,30 @@ export function checkUsername(field: string, value: string): string {
       `Username must not contain "${unsafe}": besides letters and digits, only ${RLM_SQL_SAFE_PUNCTUATION} (FreeRADIUS's SQL module rewrites other characters, so the customer could not log in)`,
     );
   }
+  const problem = filterUsernameProblem(username);
+  if (problem !== null) {
+    throw new BadUserInputError(
+      field,
+      `Username ${problem}: FreeRADIUS's filter_username policy (the first step of radius-config's authorize) rejects such a login before it reads radcheck, so the customer could not log in`,
+    );
+  }
   return username;
+}
+
+/**
+ * What FreeRADIUS 3.2's stock filter_username policy (policy.d/filter) rejects in a User-Name,
+ * besides whitespace, or null: two @, "..", an @ with no "x.y" after it, a final dot, and a dot
+ * right after the @ ("user@isp", "jane.", "a..b").
+ */
+export function filterUsernameProblem(username: string): string | null {
+  if (/@[^@]*@/u.test(username)) return 'must not contain more than one "@"';
+  if (username.includes('..')) return 'must not contain ".."';
+  if (username.includes('@') && !/@(.+)\.(.+)$/u.test(username)) {
+    return 'must have a domain with a dot after its "@" (user@isp.co.ke, not user@isp)';
+  }
+  if (username.endsWith('.')) return 'must not end with "."';
+  if (username.includes('@.')) return 'must not have "." right after its "@"';
+  return null;
 }
 
 /** 1-128 characters, no control characters; stored only as radcheck Cleartext-Password. */

@@ -18,7 +18,7 @@ import {
   startFreeradius,
   freeradiusDatabase,
 } from '../support/freeradius';
-import { gqlData } from '../support/graphql';
+import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 import { expirationValue } from '../../src/customers/customer-rules';
 import { runAll } from '../support/cleanup';
@@ -425,6 +425,41 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expectCode(result, 'Access-Accept');
     expect(result.reply['Mikrotik-Rate-Limit']).toBe('10240k/20480k');
     expectSessionTimeoutUntil(result, renewed.expiresAt!);
+  });
+
+  it("a login FreeRADIUS's filter_username rejects (user@isp, two @, .., a final dot) is refused with BAD_USER_INPUT naming input.username", async () => {
+    const logins = ['kamau@isp', 'otieno@home@isp.co.ke', 'jane..doe', 'achieng.'];
+    for (const login of logins) {
+      // What FreeRADIUS does with such a login, its rows written by hand: Access-Reject.
+      await db.query(
+        "INSERT INTO radcheck (username, attribute, op, value) VALUES (?, 'Cleartext-Password', ':=', ?)",
+        [login, PASSWORD],
+      );
+      const result = await authenticate({ 'User-Name': login, 'User-Password': PASSWORD });
+      expectCode(result, 'Access-Reject');
+      await db.query('DELETE FROM radcheck WHERE username = ?', [login]);
+
+      // So radgraph refuses to make a customer who could never log in.
+      const error = await gqlError(
+        app(),
+        `mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`,
+        { input: { username: login, password: PASSWORD, profileId: home20.id } },
+      );
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.username' });
+      expect(error.message).toContain('filter_username');
+      expect(await radcheckRows(login)).toEqual([]);
+    }
+    // A login with a domain after its @ is one FreeRADIUS lets through.
+    const login = 'kamau@isp.co.ke';
+    await gqlData(
+      app(),
+      `mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`,
+      { input: { username: login, password: PASSWORD, profileId: home20.id } },
+    );
+    expectCode(
+      await authenticate({ 'User-Name': login, 'User-Password': PASSWORD }),
+      'Access-Accept',
+    );
   });
 
   it('deleteCustomer: no radcheck or radusergroup row for the username, and Access-Reject', async () => {

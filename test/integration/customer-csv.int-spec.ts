@@ -57,9 +57,15 @@ function customerLines(count: number, prefix = 'csv'): string[] {
         : `2027-0${1 + (i % 9)}-${day}T${String(i % 24).padStart(2, '0')}:15:30Z`;
     const accountNo = `AC-${prefix.toUpperCase()}-${String(i).padStart(5, '0')}`;
     lines.push(
-      [accountNo, `${prefix}.user${i}@isp`, `pw-${i}-secret`, phone, cell, profile, expires].join(
-        ',',
-      ),
+      [
+        accountNo,
+        `${prefix}.user${i}@isp.ke`,
+        `pw-${i}-secret`,
+        phone,
+        cell,
+        profile,
+        expires,
+      ].join(','),
     );
   }
   return lines;
@@ -144,9 +150,9 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(lines[1001]).toBe('');
     // Passwords never leave: the column is there, empty, on every line.
     expect(first).not.toMatch(/pw-\d+-secret/);
-    expect(lines[1]).toBe('AC-CSV-00000,csv.user0@isp,,,Wanjiku Kamau,Business 50M,never');
+    expect(lines[1]).toBe('AC-CSV-00000,csv.user0@isp.ke,,,Wanjiku Kamau,Business 50M,never');
     expect(lines[2]).toBe(
-      'AC-CSV-00001,csv.user1@isp,,+254 710007919,"Otieno, Brian",Home 10M,2027-02-02T01:15:30Z',
+      'AC-CSV-00001,csv.user1@isp.ke,,+254 710007919,"Otieno, Brian",Home 10M,2027-02-02T01:15:30Z',
     );
     expect(lines[4]).toContain(`,"'=HYPERLINK(""http://x"")",`);
 
@@ -156,11 +162,11 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     // No password in the file: each new customer got a generated one, shown once.
     expect(imported.generatedPasswords).toHaveLength(1000);
     const one = imported.generatedPasswords[2];
-    expect(one).toMatchObject({ line: 4, username: 'csv.user2@isp' });
+    expect(one).toMatchObject({ line: 4, username: 'csv.user2@isp.ke' });
     expect(one.password).toMatch(/^[A-Za-z2-9]{12}$/);
     const [stored] = await b.db.query<{ value: string }>(
       "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Cleartext-Password'",
-      ['csv.user2@isp'],
+      ['csv.user2@isp.ke'],
     );
     expect(stored.value).toBe(one.password);
 
@@ -181,19 +187,19 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     );
     expect(found.customers.totalCount).toBe(1);
     expect(found.customers.edges[0].node).toEqual({
-      username: 'csv.user1@isp',
+      username: 'csv.user1@isp.ke',
       name: 'Otieno, Brian',
       profile: { name: 'Home 10M' },
       expiresAt: '2027-02-02T01:15:30.000Z',
     });
     const [row] = await b.db.query<{ groupname: string }>(
       'SELECT groupname FROM radusergroup WHERE username = ?',
-      ['csv.user0@isp'],
+      ['csv.user0@isp.ke'],
     );
     expect(row.groupname).toBe('Business 50M');
     const [exp] = await b.db.query<{ value: string }>(
       "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Expiration'",
-      ['csv.user1@isp'],
+      ['csv.user1@isp.ke'],
     );
     expect(exp.value).toBe(String(Date.UTC(2027, 1, 2, 1, 15, 30) / 1000));
 
@@ -215,7 +221,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
   it('reports exactly the 3 bad lines among 1,000 and writes nothing, all or nothing', async () => {
     const { db, api } = await emptyRadgraph();
     const lines = customerLines(1000, 'bad');
-    lines[99] = lines[99].replace('bad.user99@isp', 'bad user99'); // line 101: a space
+    lines[99] = lines[99].replace('bad.user99@isp.ke', 'bad user99'); // line 101: a space
     lines[499] = lines[499].replace(/,(Home 10M|Business 50M),/, ',Gold 1G,'); // line 501
     lines[899] = lines[899].replace(/,[^,]+$/, ',2027-02-30'); // line 901: no such day
     const csv = [HEADER, ...lines].join('\n');
@@ -243,7 +249,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect((await counts(db)).rg_customers).toBe(997);
     const [skipped] = await db.query<{ n: number | string }>(
       'SELECT COUNT(*) AS n FROM rg_customers WHERE username IN (?, ?, ?)',
-      ['bad.user499@isp', 'bad.user899@isp', 'bad user99'],
+      ['bad.user499@isp.ke', 'bad.user899@isp.ke', 'bad user99'],
     );
     expect(Number(skipped.n)).toBe(0);
   });
@@ -254,13 +260,13 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     await importCsv(api, [HEADER, ...lines].join('\n'));
     const changed = [...lines];
     changed[0] =
-      'AC-UPD-00000,upd.user0@isp,new-password-0,0711 000 000,New Name,Home 10M,2030-01-01';
+      'AC-UPD-00000,upd.user0@isp.ke,new-password-0,0711 000 000,New Name,Home 10M,2030-01-01';
     changed[1] = lines[1].replace('pw-1-secret', ''); // no password: keep the one there is
     const result = await importCsv(api, [HEADER, ...changed].join('\n'));
     expect(result).toMatchObject({ created: 0, updated: 1, unchanged: 19, written: true });
     const { customer } = await gqlData(
       api,
-      `{ customer(username: "upd.user0@isp") { phone name profile { name } expiresAt } }`,
+      `{ customer(username: "upd.user0@isp.ke") { phone name profile { name } expiresAt } }`,
     );
     expect(customer).toEqual({
       phone: '0711 000 000',
@@ -270,7 +276,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     });
     const checks = await db.query<{ attribute: string; value: string }>(
       'SELECT attribute, value FROM radcheck WHERE username = ? ORDER BY attribute',
-      ['upd.user0@isp'],
+      ['upd.user0@isp.ke'],
     );
     expect(checks).toEqual([
       { attribute: 'Cleartext-Password', value: 'new-password-0' },
@@ -279,12 +285,12 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     ]);
     const [group] = await db.query<{ groupname: string }>(
       'SELECT groupname FROM radusergroup WHERE username = ?',
-      ['upd.user0@isp'],
+      ['upd.user0@isp.ke'],
     );
     expect(group.groupname).toBe('Home 10M');
     const [pw1] = await db.query<{ value: string }>(
       "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Cleartext-Password'",
-      ['upd.user1@isp'],
+      ['upd.user1@isp.ke'],
     );
     expect(pw1.value).toBe('pw-1-secret');
     // The audit row names the fields, and the password only as changed.
@@ -296,7 +302,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       .map((e: { node: unknown }) => e.node)
       .find(
         (n: { targetLabel: string; changes: unknown[] }) =>
-          n.targetLabel === 'upd.user0@isp' && n.changes.length < 10,
+          n.targetLabel === 'upd.user0@isp.ke' && n.changes.length < 10,
       );
     expect(row.changes).toEqual(
       expect.arrayContaining([
@@ -312,17 +318,17 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     // What a deleted customer's session left under the login (after its delete, or before
     // the delete cleared it), in two cases: MariaDB matches either.
     await db.query(
-      "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('gone.user0@isp', '2026-11', 5, 90000000000), ('GONE.USER0@ISP', '2026-10', 1, 2), ('kept.user@isp', '2026-11', 3, 4)",
+      "INSERT INTO rg_usage_monthly (username, month, upload_bytes, download_bytes) VALUES ('gone.user0@isp.ke', '2026-11', 5, 90000000000), ('GONE.USER0@ISP.KE', '2026-10', 1, 2), ('kept.user@isp.ke', '2026-11', 3, 4)",
     );
     await db.query(
-      "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('gone.user0@isp', '2026-11', 'disconnect', '2026-11-20 00:00:00')",
+      "INSERT INTO rg_cap_actions (username, month, action, acted_at) VALUES ('gone.user0@isp.ke', '2026-11', 'disconnect', '2026-11-20 00:00:00')",
     );
     const result = await importCsv(api, [HEADER, ...customerLines(1, 'gone')].join('\n'));
     expect(result).toMatchObject({ created: 1, written: true });
     const left = await db.query<{ username: string }>(
       'SELECT username FROM rg_usage_monthly UNION ALL SELECT username FROM rg_cap_actions',
     );
-    expect(left.map((r) => r.username)).toEqual(['kept.user@isp']);
+    expect(left.map((r) => r.username)).toEqual(['kept.user@isp.ke']);
   });
 
   it('counts the moved online customers whose NAS did not take the new rate, pushing in parallel', async () => {
