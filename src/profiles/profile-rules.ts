@@ -111,9 +111,20 @@ export function checkPrice(field: string, minor: bigint): string {
   return minor.toString();
 }
 
+/**
+ * A monthly data limit in bytes: null for unlimited, else at least 1. A limit of 0 is refused:
+ * it is "no limit" to MikroTik and to many billing tools, but FreeRADIUS's cap check
+ * (radius-config) finds every customer of the plan over it and rejects each login.
+ */
 export function checkDataLimit(field: string, v: bigint | null | undefined): string | null {
   if (v === null || v === undefined) return null;
   if (v < 0n)
     throw new BadUserInputError(field, `${field} must not be negative (null = unlimited)`);
+  if (v === 0n) {
+    throw new BadUserInputError(
+      field,
+      `${field} must be at least 1 byte: for no limit, send null (a limit of 0 would reject every login of the plan's customers)`,
+    );
+  }
   return v.toString();
 }

@@ -21,7 +21,7 @@ import {
   expectRadiusCode,
   freeradiusDatabase,
 } from '../support/freeradius';
-import { createProfile, gqlData } from '../support/graphql';
+import { createProfile, gqlData, gqlError } from '../support/graphql';
 import { until } from '../support/until';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
 
@@ -155,6 +155,55 @@ describe('monthly data cap through FreeRADIUS', () => {
     expect(again.reply['Mikrotik-Total-Limit']).toBe(String(GiB));
     jest.restoreAllMocks();
     await api!.app.get(DataCapEnforcer).syncPeriod();
+  });
+
+  it('a data limit of 0 (MikroTik\'s "no limit") is refused, naming the field: FreeRADIUS would reject every login of the plan', async () => {
+    await customer('cap.zero', { name: 'Cap zero', dataLimitBytes: String(GiB) });
+    expectCode(await login('cap.zero'), 'Access-Accept');
+    // What FreeRADIUS makes of a limit of 0, written by hand: every login is over it.
+    await db.query("UPDATE rg_profiles SET data_limit_bytes = 0 WHERE name = 'Cap zero'");
+    const refused = await login('cap.zero');
+    expectCode(refused, 'Access-Reject');
+    expect(refused.reply['Reply-Message']).toMatch(/data limit/i);
+    await db.query(`UPDATE rg_profiles SET data_limit_bytes = ${GiB} WHERE name = 'Cap zero'`);
+
+    const [{ id }] = await db.query<{ id: number }>(
+      "SELECT id FROM rg_profiles WHERE name = 'Cap zero'",
+    );
+    for (const zero of [0, '0']) {
+      const created = await gqlError(
+        api!,
+        `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+        {
+          i: {
+            name: 'Zero',
+            downloadRateKbps: 1024,
+            uploadRateKbps: 512,
+            validityDays: 30,
+            dataLimitBytes: zero,
+          },
+        },
+      );
+      expect(created.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.dataLimitBytes',
+      });
+      expect(created.message).toContain('null');
+      const updated = await gqlError(
+        api!,
+        `mutation($id: ID!, $i: UpdateProfileInput!) { updateProfile(id: $id, input: $i) { id } }`,
+        { id: String(id), i: { dataLimitBytes: zero } },
+      );
+      expect(updated.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'input.dataLimitBytes',
+      });
+    }
+    const [{ limit }] = await db.query<{ limit: string }>(
+      "SELECT CAST(data_limit_bytes AS CHAR) AS `limit` FROM rg_profiles WHERE name = 'Cap zero'",
+    );
+    expect(limit).toBe(String(GiB));
+    expectCode(await login('cap.zero'), 'Access-Accept');
   });
 
   it('a FUP profile throttles instead: a CoA-Request with the FUP rate, and that rate at login', async () => {

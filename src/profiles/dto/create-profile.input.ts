@@ -16,7 +16,8 @@ export class CreateProfileInput {
 
   @Field(() => GraphQLBigInt, {
     nullable: true,
-    description: 'Per calendar month; null = unlimited.',
+    description:
+      'Bytes per calendar month, at least 1; null = unlimited (0 is refused: it would reject every login).',
   })
   dataLimitBytes?: bigint | null;
 

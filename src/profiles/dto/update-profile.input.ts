@@ -15,7 +15,10 @@ export class UpdateProfileInput {
   @Field(() => Int, { nullable: true })
   uploadRateKbps?: number | null;
 
-  @Field(() => GraphQLBigInt, { nullable: true })
+  @Field(() => GraphQLBigInt, {
+    nullable: true,
+    description: 'Bytes per calendar month, at least 1; null makes the profile unlimited.',
+  })
   dataLimitBytes?: bigint | null;
 
   @Field(() => Int, { nullable: true })
