@@ -30,6 +30,7 @@ import { CreateCustomerInput } from './dto/create-customer.input';
 import { UpdateCustomerInput } from './dto/update-customer.input';
 import { LedgerKind } from './ledger-kind';
 import { Clock } from '../common/clock/clock';
+import { KeyedQueue } from '../common/async/keyed-queue';
 import { parseId } from '../common/validation/id';
 import { secretChange, type AuditFieldChange } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
@@ -48,6 +49,8 @@ const ACCOUNT_NO_ATTEMPTS = 5;
 @Injectable()
 export class CustomersService {
   private readonly log = new Logger('CustomersService');
+  /** Plan-rate pushes, one at a time per customer id (pushPlanRate). */
+  private readonly ratePushes = new KeyedQueue();
 
   constructor(
     private readonly tx: TransactionsService,
@@ -157,22 +160,41 @@ export class CustomersService {
    * that does not take it is logged, and the next login gets the new rate anyway.
    */
   async changeProfile(id: string, profileId: string): Promise<CustomerEntity> {
-    let rate = '';
     const customer = await this.change<ProfileEntity>(
       id,
       async (m, c, profile) => {
         c.profileId = profile.id;
-        rate = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
         await new CustomerRadiusRows(m, c.username).setGroup(profile.name);
       },
       (m) => this.profiles.require(m, profileId, 'profileId'),
     );
-    try {
-      await this.control.changeUserRate(customer.username, rate, { announce: true });
-    } catch (err) {
-      this.log.warn(`cannot push the new rate to ${customer.username}: ${(err as Error).message}`);
-    }
+    await this.pushPlanRate(customer);
     return customer;
+  }
+
+  /**
+   * The rate of the customer's profile as committed now, to its open sessions: one push at a
+   * time per customer, each reading the profile when its turn comes. Two plan changes close
+   * together pushed the rate each had committed, in whatever order their CoA-Requests went
+   * out: when the first one's was slower (a NAS that answered late, a retransmission), the
+   * session kept the older plan's speed while radgraph and FreeRADIUS had the newer one. Now the
+   * last push sends what the last commit says. (Per instance: two instances changing one
+   * customer's plan at once can still cross.)
+   */
+  private pushPlanRate(customer: CustomerEntity): Promise<void> {
+    return this.ratePushes.run(String(customer.id), async () => {
+      try {
+        const current = await this.directory.findOne({ id: String(customer.id) });
+        const profile = current && (await this.profiles.find(current.profileId));
+        if (!current || !profile) return; // deleted meanwhile: nothing to push
+        const rate = rateLimit(profile.uploadRateKbps, profile.downloadRateKbps);
+        await this.control.changeUserRate(current.username, rate, { announce: true });
+      } catch (err) {
+        this.log.warn(
+          `cannot push the new rate to ${customer.username}: ${(err as Error).message}`,
+        );
+      }
+    });
   }
 
   /**

@@ -269,6 +269,65 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     });
   });
 
+  it('two plan changes close together: the session ends on the rate of the later one, even when the earlier CoA-Request goes out last', async () => {
+    coa.setMode('ack');
+    const c = await customer(true);
+    const plan = async (name: string, down: number, up: number) =>
+      (
+        await gqlData(
+          api,
+          `mutation($i: CreateProfileInput!) { createProfile(input: $i) { id } }`,
+          {
+            i: {
+              name: `${name}-${kind}`,
+              downloadRateKbps: down,
+              uploadRateKbps: up,
+              validityDays: 30,
+            },
+          },
+        )
+      ).createProfile.id as string;
+    const first = await plan('race-first', 30720, 10240);
+    const second = await plan('race-second', 61440, 20480);
+    const move = (p: string) =>
+      gqlData(
+        api,
+        `mutation($id: ID!, $p: ID!) { changeCustomerProfile(id: $id, profileId: $p) { id } }`,
+        { id: c.id, p },
+      );
+    const profileOf = async () =>
+      String(
+        (await db.query('SELECT profile_id FROM rg_customers WHERE id = ?', [c.id]))[0].profile_id,
+      );
+    // The first push is slow (a NAS that answers late, a lost packet sent again): it goes out
+    // only after the second change has committed.
+    const control = api.app.get(SessionControlService);
+    const real = control.changeUserRate.bind(control);
+    let calls = 0;
+    const slow = jest.spyOn(control, 'changeUserRate').mockImplementation(async (...args) => {
+      if (++calls === 1)
+        await until(async () => (await profileOf()) === second, 'the second change');
+      return real(...args);
+    });
+    try {
+      const before = coa.received.length;
+      const toFirst = move(first);
+      await until(async () => (await profileOf()) === first, 'the first change');
+      await Promise.all([toFirst, move(second)]);
+      const rates = coa.received
+        .slice(before)
+        .filter((r) => r.attributes['User-Name'] === c.username)
+        .map(
+          (r) => (r.attributes['Vendor-Specific'] as Record<string, string>)['Mikrotik-Rate-Limit'],
+        );
+      expect(rates.length).toBeGreaterThanOrEqual(1);
+      expect(rates[rates.length - 1]).toBe('20480k/61440k');
+      expect(await profileOf()).toBe(second);
+    } finally {
+      slow.mockRestore();
+    }
+  });
+
   it("updateProfile's new speeds reach every online customer of the profile, and it says how many", async () => {
     coa.setMode('ack');
     const a = await customer(true);
