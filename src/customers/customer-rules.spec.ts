@@ -40,6 +40,23 @@ describe('checkUsername', () => {
   });
 });
 
+describe('checkPassword', () => {
+  it.each(['"Kahawa-2026"', "'Kahawa-2026'", '`Kahawa-2026`', '"', "''"])(
+    'refuses %s, which FreeRADIUS would read without its quotes',
+    (password) => {
+      expect(() => checkPassword('input.password', password)).toThrow(BadUserInputError);
+      expect(() => checkPassword('input.password', password)).toThrow(/quote/);
+    },
+  );
+
+  it.each(['"Kahawa-2026', "Kahawa'2026'", '"Kahawa-2026\'', 'Ka"ha"wa', 'x%{User-Name}y'])(
+    'accepts %s',
+    (password) => {
+      expect(checkPassword('input.password', password)).toBe(password);
+    },
+  );
+});
+
 describe('generatePassword', () => {
   it('makes valid, distinct passwords of 12 characters without look-alikes', () => {
     const seen = new Set<string>();

@@ -64,10 +64,22 @@ export function filterUsernameProblem(username: string): string | null {
   return null;
 }
 
-/** 1-128 characters, no control characters; stored only as radcheck Cleartext-Password. */
+/**
+ * 1-128 characters, no control characters; stored only as radcheck Cleartext-Password. Not
+ * wrapped in one kind of quote (" ' `) from end to end: FreeRADIUS's SQL module reads such a
+ * radcheck value as a quoted string and takes the quotes off, so the customer's password
+ * "abc" would be checked as abc, and the one they type rejected.
+ */
 export function checkPassword(field: string, value: string): string {
   if (value.length === 0) throw new BadUserInputError(field, 'Password must not be empty');
-  return requireText(field, value, 128, 'Password');
+  const password = requireText(field, value, 128, 'Password');
+  if (/^(["'`])(?:.*\1)?$/su.test(password)) {
+    throw new BadUserInputError(
+      field,
+      `Password must not start and end with the same quote character (" ' or \`): FreeRADIUS's SQL module takes such quotes off the stored password, so the customer could not log in with it`,
+    );
+  }
+  return password;
 }
 
 /** A phone number as people write it; its digits (5-20) are what search matches. */

@@ -462,6 +462,45 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     );
   });
 
+  it('a password wrapped in quotes (" \' `), which FreeRADIUS reads without them, is refused with BAD_USER_INPUT naming the field', async () => {
+    const quoted = `"${PASSWORD}"`;
+    // What FreeRADIUS does with such a radcheck value, written by hand: it takes the quotes
+    // off, so the password the customer was given is rejected and the bare one accepted.
+    const login = 'quoted.password';
+    await db.query(
+      "INSERT INTO radcheck (username, attribute, op, value) VALUES (?, 'Cleartext-Password', ':=', ?)",
+      [login, quoted],
+    );
+    expectCode(
+      await authenticate({ 'User-Name': login, 'CHAP-Password': quoted }),
+      'Access-Reject',
+    );
+    expectCode(
+      await authenticate({ 'User-Name': login, 'CHAP-Password': PASSWORD }),
+      'Access-Accept',
+    );
+    await db.query('DELETE FROM radcheck WHERE username = ?', [login]);
+
+    for (const password of [quoted, `'${PASSWORD}'`, `\`${PASSWORD}\``]) {
+      const created = await gqlError(
+        app(),
+        `mutation ($input: CreateCustomerInput!) { createCustomer(input: $input) { id } }`,
+        { input: { username: login, password, profileId: home20.id } },
+      );
+      expect(created.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.password' });
+      expect(created.message).not.toContain(PASSWORD);
+      const updated = await gqlError(
+        app(),
+        `mutation ($id: ID!, $input: UpdateCustomerInput!) { updateCustomer(id: $id, input: $input) { id } }`,
+        { id: customer.id, input: { password } },
+      );
+      expect(updated.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.password' });
+    }
+    expect(await radcheckRows(login)).toEqual([]);
+    // The customer's password is the one it was.
+    expectCode(await pap(), 'Access-Accept');
+  });
+
   it('deleteCustomer: no radcheck or radusergroup row for the username, and Access-Reject', async () => {
     const deleted = await gqlData<{ deleteCustomer: boolean }>(
       app(),
