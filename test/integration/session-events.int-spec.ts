@@ -1,5 +1,6 @@
 import type { PubSubEngine } from 'graphql-subscriptions';
 import { createConnection } from 'mysql2/promise';
+import { Repository } from 'typeorm';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { RadAcct } from '../../src/database/freeradius';
 import { SessionEventType } from '../../src/sessions/models/session-event.model';
@@ -844,6 +845,42 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       await new Promise((r) => setTimeout(r, 300));
       expect(eventsOf('stale-page')).toEqual(['STARTED', 'UPDATED', 'STOPPED', 'STOPPED']);
       expect(await row('stale-page')).toMatchObject({ open: 0, cause: 'Lost-Carrier', up: 6100 });
+      expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
+    });
+
+    it("publishes the new session's Stop once when it commits while the feed reads the Start's page (after the queue, before the row)", async () => {
+      const s = await openSession('reuse-open-race', 'reuse-open-race-user');
+      const [{ id }] = await db.query<{ id: unknown }>(
+        "SELECT radacctid AS id FROM radacct WHERE acctuniqueid = 'reuse-open-race'",
+      );
+      // The feed's first read of the row (its page holds the Start's change, 5): the Stop
+      // commits just before it. MySQL reads the row in a snapshot of its own, newer than the
+      // queue's; SQLite reads it in the page's, and then again after reopening it.
+      const findBy = Repository.prototype.findBy;
+      let stopped = false;
+      const spy = jest.spyOn(Repository.prototype, 'findBy').mockImplementation(async function (
+        this: Repository<RadAcct>,
+        where,
+      ) {
+        const ids = (where as { radAcctId?: { value?: unknown } }).radAcctId?.value;
+        if (!stopped && this.metadata.target === RadAcct && Array.isArray(ids)) {
+          if (ids.map(String).includes(String(id))) {
+            stopped = true;
+            await run(s.stop(ago(5), 1500, 40, 50));
+          }
+        }
+        return findBy.call(this, where) as Promise<RadAcct[]>;
+      });
+      try {
+        await run(s.startAgain(ago(30)));
+        await waitFor(() => eventsOf('reuse-open-race').length >= 3);
+        await new Promise((r) => setTimeout(r, 400));
+      } finally {
+        spy.mockRestore();
+      }
+      expect(stopped).toBe(true);
+      expect(eventsOf('reuse-open-race')).toEqual(['STARTED', 'UPDATED', 'STOPPED']);
+      expect(await row('reuse-open-race')).toMatchObject({ open: 0, cause: 'Lost-Carrier' });
       expect(await db.query('SELECT * FROM rg_radacct_changes')).toEqual([]);
     });
   });

@@ -58,8 +58,8 @@ export const CLOSED_AND_STOPPED_KINDS = [STOPPED_KIND, ...CLOSED_KINDS];
  * the page, and whether a kind 5 is among the row's changes here (a new session in the row).
  * A Start that reused an open row (kind 5) and the new session's Stop (kind 3) can both wait
  * for the same page; the Stop's change publishes STOPPED, and the Start's must not too.
- * `changes` may go on past the page with the changes that wait beyond it (see the feed's
- * readPage): a row whose last such change is beyond the page publishes with that change.
+ * `changes` may go on past the page with the changes queued beyond it (the feed's
+ * laterChanges): a row whose last such change is beyond the page publishes with that change.
  */
 export function lastClosedChanges(
   changes: readonly RadacctChange[],

@@ -110,7 +110,6 @@ describe('the radacct change feed schedule', () => {
       .mockResolvedValue({
         changes: [{ seq: '7', radAcctId: '70', kind: 1 }],
         rows: [{ radAcctId: '70' }],
-        later: [],
       });
     const consume = jest
       .spyOn(f as unknown as { consume: () => Promise<void> }, 'consume')

@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
@@ -154,16 +154,21 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   /** Publishes one page of queued changes; returns how many queue rows it consumed. */
   async pollOnce(): Promise<number> {
-    const { changes, rows, later } = await this.readPage();
+    const { changes, rows } = await this.readPage();
     if (changes.length === 0) return 0;
     const byId = new Map(rows.map((r) => [String(r.radAcctId), r]));
     // A row's changes of kinds 4 and 5 make one event per page, which says what the row is now:
     // at its last such change, whose seq it carries (a page published again that also holds a
-    // newer one is then not taken for a repeat).
-    const lastClosed = lastClosedChanges([...changes, ...later]);
+    // newer one is then not taken for a repeat), or none when the row has a later one still
+    // queued (laterChanges), which publishes what the row is then.
+    let lastClosed = lastClosedChanges(changes);
     if (lastClosed.size > 0) {
       const reusedIds = new Set([...lastClosed].filter(([, l]) => l.reused).map(([id]) => id));
       await this.reopen([...lastClosed.keys()], reusedIds, byId);
+      lastClosed = lastClosedChanges([
+        ...changes,
+        ...(await this.laterChanges(changes, [...lastClosed.keys()])),
+      ]);
     }
     const events = changes.flatMap((c) => {
       const row = byId.get(String(c.radAcctId));
@@ -234,38 +239,42 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
    * on SQLite, read inside another caller's open transaction, it would see radgraph's own queue
    * rows (which RadacctOrigin deletes before that transaction commits) and publish them a second
    * time, or rows that are then rolled back.
-   *
-   * `later`: for a full page, the changes of kinds 3, 4 and 5 that wait beyond it, of the rows
-   * with a change of kind 4 or 5 in it, in the same snapshot as the rows. Those rows are read as
-   * they are now, so a later Stop (3) or change (4, 5) is already in them, and publishes with
-   * its own change in a later page: the page's must not publish the same state too.
    */
-  private readPage(): Promise<{
-    changes: RadacctChange[];
-    rows: RadAcct[];
-    later: RadacctChange[];
-  }> {
+  private readPage(): Promise<{ changes: RadacctChange[]; rows: RadAcct[] }> {
     const read = async (m: EntityManager) => {
-      const queue = m.getRepository(RadacctChange);
-      const changes = await queue.find({ order: { seq: 'ASC' }, take: PAGE });
-      if (changes.length === 0) return { changes, rows: [], later: [] };
+      const changes = await m
+        .getRepository(RadacctChange)
+        .find({ order: { seq: 'ASC' }, take: PAGE });
+      if (changes.length === 0) return { changes, rows: [] };
       const ids = [...new Set(changes.map((c) => String(c.radAcctId)))];
-      const rows = await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) });
-      const closed = [...new Set(changes.filter(isClosedChange).map((c) => String(c.radAcctId)))];
-      const later =
-        changes.length === PAGE && closed.length > 0
-          ? await queue.find({
-              where: {
-                seq: MoreThan(changes[changes.length - 1].seq),
-                kind: In(CLOSED_AND_STOPPED_KINDS),
-                radAcctId: In(closed),
-              },
-              order: { seq: 'ASC' },
-            })
-          : [];
-      return { changes, rows, later };
+      return { changes, rows: await m.getRepository(RadAcct).findBy({ radAcctId: In(ids) }) };
     };
     return this.transactions.alone(read);
+  }
+
+  /**
+   * The changes of kinds 3, 4 and 5 of these rows (the page's of kind 4 or 5) that are queued
+   * but not in the page, read after every read of the rows (readPage, reopenClosed's). The
+   * rows are read as they are by then, so a later Stop (3) or change (4, 5) may be in them
+   * already: beyond a full page, or committed after the page was read (on MySQL each read has
+   * its own snapshot, and reopenClosed reads its rows again on both databases). That change
+   * publishes in a later page, with the row as it is then: the page's must not publish the
+   * same state too. Of one row, a later change has a higher seq than the page's (its writes
+   * take turns on the row's lock), but not always higher than the whole page's.
+   */
+  private laterChanges(
+    page: readonly RadacctChange[],
+    ids: readonly string[],
+  ): Promise<RadacctChange[]> {
+    const inPage = new Set(page.map((c) => String(c.seq)));
+    return this.transactions.alone(async (m) =>
+      (
+        await m.getRepository(RadacctChange).find({
+          where: { kind: In(CLOSED_AND_STOPPED_KINDS), radAcctId: In([...ids]) },
+          order: { seq: 'ASC' },
+        })
+      ).filter((c) => !inPage.has(String(c.seq))),
+    );
   }
 
   /**
