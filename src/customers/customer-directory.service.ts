@@ -53,11 +53,22 @@ export class CustomerDirectoryService {
   /**
    * The customers of these usernames, under each name asked for: whatever its case, as the
    * database finds it (a session of "JOHN" is the customer "john"'s on MariaDB; usernames.ts).
+   * The customer of exactly that name first: SQLite compares exactly, so "john" and "JOHN" can
+   * be two customers there, and both sessions' names asked at once find both rows.
    */
   async byUsernames(usernames: readonly string[]): Promise<Map<string, CustomerEntity>> {
     if (usernames.length === 0) return new Map();
     const rows = await this.repo.findBy({ username: In([...new Set(usernames)]) });
-    return byAskedUsername(usernames, new Map(rows.map((c) => [foldUsername(c.username), c])));
+    const folded = byAskedUsername(
+      usernames,
+      new Map(rows.map((c) => [foldUsername(c.username), c])),
+    );
+    const exact = new Map(rows.map((c) => [c.username, c]));
+    for (const username of folded.keys()) {
+      const own = exact.get(username);
+      if (own) folded.set(username, own);
+    }
+    return folded;
   }
 
   async countByProfiles(profileIds: readonly number[]): Promise<Map<number, number>> {

@@ -277,6 +277,37 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-case'");
   });
 
+  it('gives each session its own customer when two logins differ only in case, asked together', async () => {
+    const { createProfile } = await ok(
+      `mutation { createProfile(input: { name: "Twins", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+    );
+    const create = (username: string) =>
+      ok(
+        `mutation { createCustomer(input: { username: "${username}", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
+      );
+    await create('twin');
+    // SQLite compares usernames exactly: "TWIN" is another customer there (MariaDB refuses it).
+    if (kind === 'sqlite') await create('TWIN');
+    await db.query(
+      "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-tw1', 'u-tw1', 'twin', '10.0.0.1', '2026-11-20 08:00:00'), ('s-tw2', 'u-tw2', 'TWIN', '10.0.0.1', '2026-11-20 08:00:00')",
+    );
+    try {
+      // One page: both sessions' customers are read in one batch.
+      const { onlineSessions } = await ok(
+        `{ onlineSessions(search: "twin") { edges { node { username customer { username } } } } }`,
+      );
+      const owners = onlineSessions.edges
+        .map((e: any) => [e.node.username, e.node.customer?.username])
+        .sort();
+      expect(owners).toEqual([
+        ['TWIN', kind === 'mysql' ? 'twin' : 'TWIN'],
+        ['twin', 'twin'],
+      ]);
+    } finally {
+      await db.query("DELETE FROM radacct WHERE acctuniqueid IN ('u-tw1', 'u-tw2')");
+    }
+  });
+
   it('lists the NAS devices with their online counts, never their secret', async () => {
     const { nasDevices } = await ok(
       `{ nasDevices { id name shortname type coaPort onlineCount } }`,
