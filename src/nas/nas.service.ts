@@ -6,7 +6,7 @@ import { SecretBox } from '../common/crypto/secret-box';
 import { parseId } from '../common/validation/id';
 import { NasRow } from '../database/freeradius';
 import { Nas } from './models/nas.model';
-import { isNasNetwork, NasAddressMatcher } from './nas-address-match';
+import { canonicalNasName, isNasNetwork, NasAddressMatcher } from './nas-address-match';
 import { NasSettingsEntity } from './nas-settings.entity';
 import { DEFAULT_COA_PORT, ROUTEROS_API_PORT, ROUTEROS_API_TLS_PORT } from './nas-rules';
 
@@ -105,13 +105,14 @@ export class NasService {
 
   /**
    * The session addresses (radacct.nasipaddress) of the NAS's open sessions, by the same rule
-   * as byAddresses: for a NAS named by one address, that address alone (no read); for a
-   * network, each address of an open session that it holds and that no nas row of its own or
+   * as byAddresses: for a NAS named by one address, that address alone (no read), in the form
+   * radacct holds it (canonicalNasName: an adopted row's "2001:DB8:0::1" is "2001:db8::1", as
+   * rowsOf finds it the other way); for a network, each address of an open session that it holds and that no nas row of its own or
    * longer network claims. An IPv4 network reads only the open sessions whose address starts
    * with its whole octets (rg_radacct_open_nas: acctstoptime, nasipaddress).
    */
   async sessionAddresses(nas: Nas): Promise<string[]> {
-    if (!isNasNetwork(nas.name)) return [nas.name];
+    if (!isNasNetwork(nas.name)) return [canonicalNasName(nas.name) ?? nas.name];
     const prefix = octetPrefix(nas.name);
     const rows: Array<{ address: string }> = await this.dataSource.query(
       'SELECT DISTINCT nasipaddress AS address FROM radacct WHERE acctstoptime IS NULL' +

@@ -210,6 +210,19 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
       `{ onlineSessions(search: "v6user") { edges { node { nas { shortname } } } } }`,
     );
     expect(online.onlineSessions.edges).toEqual([{ node: { nas: { shortname: 'old' } } }]);
+    // And they are the NAS's sessions: its online count and filter (sessionAddresses, which
+    // deleteNas's guard and reconcileNas use too).
+    const [{ id: oldId }] = await db.query<{ id: number }>(
+      "SELECT id FROM nas WHERE nasname = '2001:DB8:0:0::99'",
+    );
+    const ofNas = await gqlData(
+      api,
+      `{ nas(id: "${oldId}") { onlineCount } onlineSessions(nasId: "${oldId}") { edges { node { username } } } }`,
+    );
+    expect(ofNas).toEqual({
+      nas: { onlineCount: 1 },
+      onlineSessions: { edges: [{ node: { username: 'v6user' } }] },
+    });
   });
 
   it('updates only what is given; keeps the stored API password; null removes the API', async () => {
