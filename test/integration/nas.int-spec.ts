@@ -153,8 +153,8 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
   });
 
   it('keeps the name unique when the same NAS is created, or renamed to, at once (a double submit)', async () => {
-    // FreeRADIUS's schema has no unique index on nasname: two rows of one name make
-    // FreeRADIUS refuse to load its clients from SQL.
+    // FreeRADIUS's schema has no unique index on nasname: of two rows of one name, FreeRADIUS
+    // 3.2 loads the first and skips the other ("Failed to add duplicate client").
     const createNas = `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`;
     const updateNas = `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { id } }`;
     const others = [await create({ name: '10.21.0.101', secret: SECRET })];
