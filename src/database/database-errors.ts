@@ -55,10 +55,14 @@ export function isForeignKeyViolation(err: unknown): boolean {
  */
 export function isLockConflict(err: unknown): boolean {
   const e = unwrap(err);
-  return (
-    e.code === 'ER_LOCK_DEADLOCK' ||
-    e.errno === 1213 ||
-    e.code === 'ER_LOCK_WAIT_TIMEOUT' ||
-    e.errno === 1205
-  );
+  return isDeadlock(err) || e.code === 'ER_LOCK_WAIT_TIMEOUT' || e.errno === 1205;
+}
+
+/**
+ * A deadlock alone: InnoDB rolled this transaction back at once, so running it again is quick
+ * (not a lock wait that timed out after innodb_lock_wait_timeout, 50 s by default).
+ */
+export function isDeadlock(err: unknown): boolean {
+  const e = unwrap(err);
+  return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213;
 }

@@ -28,7 +28,7 @@ import { NasService, toNas } from './nas.service';
 import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { placeholders } from '../common/sql/in-list';
-import { isLockConflict } from '../database/database-errors';
+import { isDeadlock } from '../database/database-errors';
 
 /** A NAS as the audit trail compares it: FreeRADIUS's row and radgraph's settings. */
 function snapshot(row: NasRow, settings: NasSettingsEntity | null): AuditSnapshot {
@@ -162,7 +162,8 @@ export class NasAdminService {
       try {
         return await this.tx.run(work);
       } catch (err) {
-        if (attempt >= NAME_RACE_ATTEMPTS || !isLockConflict(err)) throw err;
+        // Deadlocks only: a lock wait that timed out has already waited its 50 s.
+        if (attempt >= NAME_RACE_ATTEMPTS || !isDeadlock(err)) throw err;
       }
     }
   }

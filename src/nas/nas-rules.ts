@@ -76,7 +76,25 @@ export function checkHost(field: string, value: string): string {
   return host;
 }
 
-export const checkApiUser = (field: string, value: string) => requireText(field, value, 64, field);
+/** The RouterOS API user: 1 to 64 characters the RouterOS API carries (see checkApiPassword). */
+export function checkApiUser(field: string, value: string): string {
+  const user = requireText(field, value, 64, field);
+  refuseOutsideWindows1252(field, user, user);
+  return user;
+}
+
+/**
+ * node-routeros sends every word in Windows-1252: another character goes as "?", and the
+ * router refuses the login as if the user or password were wrong. `shown` is what the error may
+ * repeat of the value.
+ */
+function refuseOutsideWindows1252(field: string, value: string, shown: string): void {
+  if ([...value].every((c) => WINDOWS_1252_CHARACTERS.has(c))) return;
+  throw new BadUserInputError(
+    field,
+    `${field} must be characters the RouterOS API carries (Windows-1252: ASCII, accented Latin letters, € and the like); another one reaches the router as "?" (${shown})`,
+  );
+}
 
 /** The RouterOS API password: 1 to 128 characters, no control characters; never repeated. */
 export function checkApiPassword(field: string, value: string): string {
@@ -87,14 +105,7 @@ export function checkApiPassword(field: string, value: string): string {
       `${field} must be 1 to 128 characters with no control characters (the value is not shown)`,
     );
   }
-  // node-routeros sends every word in Windows-1252: another character goes as "?", and the
-  // router refuses the login as if the password were wrong.
-  if ([...value].some((c) => !WINDOWS_1252_CHARACTERS.has(c))) {
-    throw new BadUserInputError(
-      field,
-      `${field} must be characters the RouterOS API carries (Windows-1252: ASCII, accented Latin letters, € and the like); another one reaches the router as "?" (the value is not shown)`,
-    );
-  }
+  refuseOutsideWindows1252(field, value, 'the value is not shown');
   // Sealed, it must fit its column (nas-settings.entity.ts, 512): 300 bytes of UTF-8 do.
   if (Buffer.byteLength(value) > 300) {
     throw new BadUserInputError(

@@ -111,6 +111,15 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
       });
       expect(JSON.stringify(err)).not.toContain(password);
     }
+    const cyrillicUser = await createFails({
+      ...base,
+      routerOs: { user: 'админ', password: API_PASSWORD },
+    });
+    expect(cyrillicUser.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'input.routerOs.user',
+    });
+    expect(JSON.stringify(cyrillicUser)).not.toContain(API_PASSWORD);
     const accented = await create({
       name: '10.20.0.10',
       secret: SECRET,
