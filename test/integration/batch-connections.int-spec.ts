@@ -50,6 +50,47 @@ describe('batch connections', () => {
     expect(Number(await origin())).toBe(1); // a new connection, set up again
   });
 
+  it('warm() opens the connection the first batch then runs on; against no server it is silent', async () => {
+    const admin = await createConnection({ ...db.mysql! });
+    const ids = async () =>
+      new Set(
+        (
+          (await admin.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ?', [
+            db.database,
+          ])) as unknown as [Array<{ id: number }>]
+        )[0].map((r) => Number(r.id)),
+      );
+    const warmed = new BatchConnections(db.url, 5_000);
+    try {
+      const before = await ids();
+      await warmed.warm();
+      const opened = [...(await ids())].filter((id) => !before.has(id));
+      expect(opened).toHaveLength(1);
+      const used = await warmed.run(async (query) => {
+        const [rows] = await query([{ sql: 'SELECT CONNECTION_ID() AS id', params: [] }]);
+        return Number((rows as Array<{ id: unknown }>)[0].id);
+      });
+      expect(used).toBe(opened[0]);
+    } finally {
+      await warmed.close();
+      await admin.end();
+    }
+    // A server that refuses: warm() resolves, and the first batch fails as it would have.
+    await proxy.cut();
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const refused = new BatchConnections(url.toString(), 500);
+    try {
+      await expect(refused.warm()).resolves.toBeUndefined();
+      await expect(refused.run(() => Promise.resolve(1))).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
+    } finally {
+      await refused.close();
+      await proxy.restore();
+    }
+  });
+
   it('kills a request that timed out on a lock, so that it never commits once the lock is gone', async () => {
     await db.query('CREATE TABLE held (id INT PRIMARY KEY, a INT) ENGINE=InnoDB');
     await db.query('INSERT INTO held VALUES (1, 0)');

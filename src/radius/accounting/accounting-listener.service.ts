@@ -115,6 +115,11 @@ export class AccountingListener implements BeforeApplicationShutdown {
     if (this.socket) return;
     this.closing = false;
     loadRadiusDictionaries();
+    // The database connection, before the first batch needs it; not awaited (a database that
+    // does not answer must not hold the bind up): a batch that comes first waits for it as it
+    // would have for its own. (Not the NAS list: loaded now, a NAS row written just after the
+    // start would be unknown until a miss may reload it, 2 s later.)
+    void this.writer.warmUp();
     const host = this.config.radiusAcctHost;
     // A large receive buffer rides out bursts (a NAS reboot, many NAS devices at once) while a
     // batch commits; the kernel caps it at net.core.rmem_max.

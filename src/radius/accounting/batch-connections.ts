@@ -77,6 +77,17 @@ export class BatchConnections {
     return done;
   }
 
+  /**
+   * Opens the first connection ahead of the first batch, so that the first packets after a
+   * start (a NAS's retransmits pile up while radgraph restarts) do not also wait for a connect
+   * and its setup. A failure is left to the first batch, which connects again.
+   */
+  async warm(): Promise<void> {
+    if (this.closed || this.count > 0) return;
+    // A run with nothing to do: close() waits for it like any other.
+    await this.run(() => Promise.resolve()).catch(() => undefined);
+  }
+
   /** Ends the connections once the transactions running on them are over. */
   close(): Promise<void> {
     // Runs waiting for a connection give up now (acquire() throws once closed).

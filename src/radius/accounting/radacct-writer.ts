@@ -128,6 +128,11 @@ export class RadacctWriter implements OnApplicationShutdown {
     );
   }
 
+  /** MySQL: opens the batch connection before the first batch needs it (BatchConnections). */
+  warmUp(): Promise<void> {
+    return this.batches?.warm() ?? Promise.resolve();
+  }
+
   /** The stored rows of committed changes, for their session events. */
   rows(changes: readonly CommittedChange[]): Promise<RadacctChange[]> {
     return this.withRows(this.dataSource.manager, changes);
