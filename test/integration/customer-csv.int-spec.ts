@@ -609,5 +609,5 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // eight CLI runs, each compiling the sources (ts-node)
 });
