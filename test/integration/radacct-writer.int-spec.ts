@@ -510,9 +510,12 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     ],
   ])('a Start later than the stop (a reused session id), written by %s', (by, writeWith) => {
     let reusedSessions = 0;
+    /** A session id of this database and writer: `name-mysql-seen`. */
+    const sessionUid = (name: string) =>
+      `${name}-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
     /** A session from T0 to T0 + 100 with 900 bytes up, its row stopped. */
     const endedSession = async () => {
-      const uid = `reused-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`;
+      const uid = `${sessionUid('reused')}-${(reusedSessions += 1)}`;
       await write([record('Start', uid)]);
       await write([
         record('Stop', uid, {
@@ -527,9 +530,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     };
     /** A session open since T0 with 1000 bytes up at T0 + 300, then closed as stale. */
     const staleClosed = () =>
-      staleSince300(
-        `reused-stale-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}-${(reusedSessions += 1)}`,
-      );
+      staleSince300(`${sessionUid('reused-stale')}-${(reusedSessions += 1)}`);
     const usage = async (uid: string) =>
       (
         await db.query<{ up: string | number }>(
@@ -742,7 +743,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
 
     it("takes a Start later than an open row's last report for a new session (a NAS that lost power, with no Stop)", async () => {
-      const uid = `reused-open-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      const uid = sessionUid('reused-open');
       await write([record('Start', uid)]);
       await write([
         record('Interim-Update', uid, {
@@ -789,7 +790,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
 
     it("gives the old session's STOPPED its own row when the new session's Start follows in the batch", async () => {
-      const uid = `reused-stop-start-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      const uid = sessionUid('reused-stop-start');
       await write([record('Start', uid)]);
       const changes = await writeWith([
         record('Stop', uid, {
@@ -817,8 +818,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
 
     describe('copies of the Start from a NAS without Event-Timestamp, a second later', () => {
       // Their time is the arrival less Acct-Delay-Time, which can come out a second apart.
-      const uidOf = (name: string) =>
-        `copy-${name}-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      const uidOf = (name: string) => sessionUid(`copy-${name}`);
 
       it('keep an open session before any report', async () => {
         const uid = uidOf('open');
@@ -865,7 +865,7 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
     });
 
     it('keeps an open session for a copy of its Start at its own time, before any report', async () => {
-      const uid = `start-copy-${kind}-${by === 'a writer that saw the row' ? 'seen' : 'fresh'}`;
+      const uid = sessionUid('start-copy');
       await write([record('Start', uid, { framedIpAddress: '100.64.0.5' })]);
       const changes = await writeWith([
         record('Start', uid, { framedIpAddress: '100.64.0.6', connectInfo: 'copy' }),
