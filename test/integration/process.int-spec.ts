@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/app';
 import { until } from '../support/until';
+import { SQLITE_MIGRATIONS } from '../../src/database/migrations/sqlite';
 
 /** The real entry point (src/main.ts) as a process: how it refuses to start. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -301,6 +302,34 @@ describe('the CLI', () => {
     );
     expect(stderr).not.toMatch(/^\s+at /m);
     expect(code).toBe(1);
+  });
+});
+
+describe('the migration CLI', () => {
+  it('lists the migrations through ormconfig.ts, as the README says (`npm run migration:show`)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'radgraph-migrations-'));
+    try {
+      // npm's own script, so that the check covers what the README tells an operator to run
+      // (typeorm's CLI on ts-node, which type-checks ormconfig.ts and what it imports).
+      const { code, stdout, stderr } = await new Promise<{
+        code: number | null;
+        stdout: string;
+        stderr: string;
+      }>((resolve) =>
+        execFile(
+          'npm',
+          ['run', '--silent', 'migration:show'],
+          { cwd: ROOT, env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir }, timeout: 120_000 },
+          (err, stdout, stderr) =>
+            resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
+        ),
+      );
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      const pending = stdout.split('\n').filter((l) => l.startsWith('[ ] '));
+      expect(pending).toEqual(SQLITE_MIGRATIONS.map((m) => `[ ] ${m.name}`));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
