@@ -580,6 +580,95 @@ describe('several instances on Redis', () => {
     });
   });
 
+  describe('an instance whose Redis connection drops and comes back', () => {
+    let proxy: TcpProxy;
+    let a: RunningApp;
+    let b: RunningApp;
+
+    beforeAll(async () => {
+      const direct = new URL(redisUrl);
+      proxy = await startTcpProxy(Number(direct.port || 6379), direct.hostname);
+      const throughProxy = new URL(redisUrl);
+      throughProxy.hostname = '127.0.0.1';
+      throughProxy.port = String(proxy.port);
+      // A reads the change feed, on Redis directly; B reaches Redis through the proxy.
+      a = await startApp(db, { REDIS_URL: redisUrl, CHANGE_FEED_INTERVAL_MS: '200' });
+      b = await startApp(db, { REDIS_URL: throughProxy.toString(), CHANGE_FEED_INTERVAL_MS: '0' });
+    });
+
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      await proxy?.close();
+    });
+
+    it("ends B's subscriptions with EVENTS_MISSED once it is subscribed again, so they load again what they missed", async () => {
+      const insert = (uid: string) =>
+        db.query(
+          "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES (?, ?, 'gap', '10.9.9.9', NOW(), NOW(), 0, 0)",
+          [uid, uid],
+        );
+      const seen = (r: ReturnType<typeof record>) =>
+        r.events.map((e) => `${e.type} ${e.session.uniqueId}`);
+      const codes = (r: ReturnType<typeof record>) =>
+        r.errors.flatMap((e) =>
+          (Array.isArray(e) ? e : [e]).map(
+            (x: { extensions?: { code?: string } }) => x.extensions?.code,
+          ),
+        );
+      const onA = record(
+        a.wsClient(),
+        `subscription { sessionEvents(username: "gap") { ${FIELDS} } }`,
+      );
+      const onB = record(
+        b.wsClient(),
+        `subscription { sessionEvents(username: "gap") { ${FIELDS} } }`,
+      );
+      const batchesOnB = record(
+        b.wsClient(),
+        `subscription { sessionEventBatches(username: "gap", maxLatencyMs: 0, announceLive: true) { ${FIELDS} } }`,
+      );
+      try {
+        await until(() => batchesOnB.messages.length === 1, 5000, 'the live batch on B');
+        await insert('gap-before');
+        await until(() => seen(onB).includes('STARTED gap-before'), 5000, 'an event on B');
+
+        // B loses Redis; what A publishes meanwhile never reaches B's Redis connection.
+        await proxy.cut();
+        await insert('gap-missed');
+        await until(() => seen(onA).includes('STARTED gap-missed'), 5000, 'the missed event on A');
+        await proxy.restore();
+
+        // Once B is subscribed again, its subscribers are told they missed events.
+        await until(
+          () => codes(onB).includes('EVENTS_MISSED') && codes(batchesOnB).includes('EVENTS_MISSED'),
+          15_000,
+          "EVENTS_MISSED on B's subscriptions",
+        );
+        expect(seen(onB)).not.toContain('STARTED gap-missed');
+        // A, whose Redis stayed up, goes on as before.
+        expect(onA.errors).toEqual([]);
+
+        // A subscription made on B now gets what A publishes, once.
+        const again = record(
+          b.wsClient(),
+          `subscription { sessionEvents(username: "gap") { ${FIELDS} } }`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        await insert('gap-after');
+        await until(() => seen(again).includes('STARTED gap-after'), 5000, 'an event after on B');
+        await new Promise((r) => setTimeout(r, 500));
+        expect(seen(again)).toEqual(['STARTED gap-after']);
+        expect(again.errors).toEqual([]);
+        again.stop();
+      } finally {
+        onA.stop();
+        onB.stop();
+        batchesOnB.stop();
+      }
+    });
+  });
+
   describe('the change feed on exactly one instance', () => {
     let x: ServerProcess;
     let y: RunningApp;

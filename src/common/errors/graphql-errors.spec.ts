@@ -9,7 +9,7 @@ import {
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import { BadUserInputError, ConflictError } from './app-error';
-import { SlowConsumerError } from '../pubsub/coalescing-queue';
+import { EventsMissedError, SlowConsumerError } from '../pubsub/coalescing-queue';
 import { formatGraphQLError, graphqlErrorFormatter, redactVariableValue } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
@@ -88,6 +88,14 @@ describe('a dropped slow subscriber', () => {
     expect(formatGraphQLError(error.toJSON(), error)).toEqual({
       message: 'too slow',
       extensions: { code: 'SLOW_CONSUMER' },
+    });
+  });
+
+  it('gets EVENTS_MISSED when its instance was away from Redis', () => {
+    const error = new GraphQLError('x', { originalError: new EventsMissedError('reload') });
+    expect(formatGraphQLError(error.toJSON(), error)).toEqual({
+      message: 'reload',
+      extensions: { code: 'EVENTS_MISSED' },
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { SlowConsumerError } from '../pubsub/coalescing-queue';
+import { SubscriptionEndedError } from '../pubsub/coalescing-queue';
 import { isLockConflict } from '../../database/database-errors';
 import { AppError } from './app-error';
 
@@ -79,9 +79,10 @@ export function formatGraphQLError(
     const { http: _http, ...extensions } = toGraphQLError(original).extensions;
     return { ...formatted, message: original.message, extensions };
   }
-  if (original instanceof SlowConsumerError) {
-    // A subscriber that read too slowly: its subscription ends with this error.
-    return { ...formatted, message: original.message, extensions: { code: 'SLOW_CONSUMER' } };
+  if (original instanceof SubscriptionEndedError) {
+    // A subscriber that read too slowly (SLOW_CONSUMER), or may have missed events
+    // (EVENTS_MISSED): its subscription ends with this error.
+    return { ...formatted, message: original.message, extensions: { code: original.code } };
   }
   const ownCode = original instanceof GraphQLError ? original.extensions.code : undefined;
   if (typeof ownCode === 'string' && OWN_VALIDATION_CODES.has(ownCode)) {

@@ -1,4 +1,4 @@
-import { CoalescingQueue, SlowConsumerError } from './coalescing-queue';
+import { CoalescingQueue, EventsMissedError, SlowConsumerError } from './coalescing-queue';
 
 interface Item {
   key: string;
@@ -99,6 +99,23 @@ describe('CoalescingQueue', () => {
     for (let i = 0; i < 100_000; i++) q.push({ key: `k${i % 50}`, v: i });
     expect(q.closed).toBe(false);
     expect(q.size).toBeLessThanOrEqual(100);
+  });
+
+  it('end(err) gives err to a reader that waits or reads later, then the end', async () => {
+    let closed = 0;
+    const waiting = queue(3, 3, () => closed++);
+    const next = waiting.next();
+    waiting.end(new EventsMissedError('missed'));
+    await expect(next).rejects.toBeInstanceOf(EventsMissedError);
+    expect(await waiting.next()).toEqual({ value: undefined, done: true });
+    expect(closed).toBe(1);
+
+    const behind = queue(3, 3);
+    behind.push({ key: 'a', v: 1 });
+    behind.end(new EventsMissedError('missed'));
+    expect(behind.size).toBe(0);
+    await expect(behind.next()).rejects.toBeInstanceOf(EventsMissedError);
+    expect(await behind.next()).toEqual({ value: undefined, done: true });
   });
 
   it('return() ends a waiting reader and calls onClose once', async () => {

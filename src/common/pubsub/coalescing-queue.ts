@@ -1,6 +1,25 @@
+/**
+ * Ends a subscriber's stream: the client gets it as an error with `code` (extensions.code),
+ * and its message, as the subscription's last message.
+ */
+export abstract class SubscriptionEndedError extends Error {
+  abstract readonly code: string;
+}
+
 /** Thrown into a subscriber's iterator when it fell too far behind and was dropped. */
-export class SlowConsumerError extends Error {
+export class SlowConsumerError extends SubscriptionEndedError {
   override name = 'SlowConsumerError';
+  readonly code = 'SLOW_CONSUMER';
+}
+
+/**
+ * Thrown into a subscriber's iterator when events may not have reached it: the instance's
+ * connection to the transport (Redis) was lost and is back, and what other instances published
+ * meanwhile never came. The client subscribes again and reloads what it shows.
+ */
+export class EventsMissedError extends SubscriptionEndedError {
+  override name = 'EventsMissedError';
+  readonly code = 'EVENTS_MISSED';
 }
 
 export interface CoalescingQueueOptions<T> {
@@ -86,6 +105,22 @@ export class CoalescingQueue<T> implements AsyncIterableIterator<T> {
     }
     // Compacting again only after the queue doubles keeps a push O(1) amortised.
     this.compactAt = Math.max(this.opts.coalesceAbove, 2 * this.pending.length);
+  }
+
+  /**
+   * Ends the stream with `err`: what is waiting is dropped, and the reader gets `err` (at once
+   * when it is waiting for an item), then the end. Nothing once it has ended.
+   */
+  end(err: SubscriptionEndedError): void {
+    if (this.done) return;
+    const reject = this.failWaiting;
+    if (reject) {
+      this.waiting = this.failWaiting = null;
+      reject(err);
+      this.close();
+      return;
+    }
+    this.fail(err);
   }
 
   next(): Promise<IteratorResult<T>> {

@@ -21,6 +21,13 @@ export interface EventTransport {
    * REDIS_COMMAND_TIMEOUT_MS when Redis does not answer.
    */
   publish(payload: unknown): Promise<void>;
+  /**
+   * Calls `listener` each time the channel's subscription is in place again after this
+   * instance's connection to Redis was down (at start too, when Redis was not there): Redis
+   * keeps nothing for a subscriber that is away, so what the other instances published
+   * meanwhile never comes. Never called in memory.
+   */
+  onResubscribed(listener: () => void): void;
   /** Ends the bus's subscription (on shutdown, before close). */
   unsubscribe(id: number): void;
   /** Null when the transport answers; else what is wrong (for /ready). */
@@ -69,6 +76,7 @@ export function createEventTransport(
       channel,
       kind: 'memory',
       publish: (payload) => engine.publish(channel, payload),
+      onResubscribed: () => undefined,
       unsubscribe: (id) => engine.unsubscribe(id),
       ping: () => Promise.resolve(null),
       close: () => Promise.resolve(),
@@ -100,6 +108,17 @@ export function createEventTransport(
   const publisher = connect('publisher');
   const subscriber = connect('subscriber');
   const engine = new RedisPubSub({ publisher, subscriber, reviver: options.reviver });
+  const resubscribed = new Set<() => void>();
+  subscriber.on('ready', () => {
+    // ioredis sends its SUBSCRIBEs again (and the bus's first one) right after 'ready': one
+    // more, after them, answers once the channel is subscribed; SUBSCRIBE twice is harmless.
+    setImmediate(() => {
+      subscriber.subscribe(channel).then(
+        () => resubscribed.forEach((listener) => listener()),
+        () => undefined, // down again: the next 'ready' tries again
+      );
+    });
+  });
   return {
     engine,
     channel,
@@ -115,6 +134,9 @@ export function createEventTransport(
         }
         throw err;
       }
+    },
+    onResubscribed: (listener) => {
+      resubscribed.add(listener);
     },
     // Nothing to send: close() ends the subscriber's connection, and with it the subscription
     // (RedisPubSub's UNSUBSCRIBE, unanswered before that, would reject with nobody to catch it).

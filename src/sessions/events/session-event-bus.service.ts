@@ -7,7 +7,7 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { RecentSet } from '../../common/collections/recent-set';
-import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
+import { CoalescingQueue, EventsMissedError } from '../../common/pubsub/coalescing-queue';
 import { OwnCopies } from '../../common/pubsub/own-copies';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -164,6 +164,28 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   ) {
     this.transport = createSessionEventTransport(config);
     this.ownership = new NetworkOwnership(clients);
+    this.transport.onResubscribed(() => this.endMissed());
+  }
+
+  /**
+   * Ends every subscription here with EVENTS_MISSED: this instance was away from Redis, so the
+   * events the other instances published meanwhile never came, and a dashboard would go on
+   * showing sessions in a state they left (a STOPPED missed leaves one online for ever). The
+   * client subscribes again and reloads (announceLive tells it when).
+   */
+  private endMissed(): void {
+    const queues = [
+      ...[...this.subscribers].map((s) => s.queue),
+      ...[...this.groups.values()].flatMap((g) => [...g.batcher.members].map((m) => m.queue)),
+    ];
+    if (queues.length === 0) return;
+    this.log.warn(
+      `subscribed to session events on Redis again: ended ${queues.length} subscription(s) that may have missed events meanwhile (EVENTS_MISSED)`,
+    );
+    const err = new EventsMissedError(
+      "Session events may have been missed: this server's connection to Redis was lost and is back. Subscribe again and reload the sessions (onlineSessions).",
+    );
+    for (const queue of queues) queue.end(err);
   }
 
   /**
