@@ -61,6 +61,24 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number,
   }
 }
 
+/** An open session of `username` on 10.9.9.9, as another writer (FreeRADIUS) writes it. */
+function insertOpenSession(db: TestDatabase, uid: string, username: string) {
+  return db.query(
+    "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES (?, ?, ?, '10.9.9.9', NOW(), NOW(), 0, 0)",
+    [uid, uid, username],
+  );
+}
+
+/** A TCP proxy in front of Redis (to cut or freeze it), and the REDIS_URL through it. */
+async function redisThroughProxy(redisUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const direct = new URL(redisUrl);
+  const proxy = await startTcpProxy(Number(direct.port || 6379), direct.hostname);
+  const url = new URL(redisUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(proxy.port);
+  return { proxy, url: url.toString() };
+}
+
 /**
  * Several radgraph instances on one MariaDB and one Redis (REDIS_URL): events published on
  * one reach subscribers on every instance exactly once, and the radacct change feed runs on
@@ -437,14 +455,11 @@ describe('several instances on Redis', () => {
     let b: RunningApp;
 
     beforeAll(async () => {
-      const direct = new URL(redisUrl);
-      proxy = await startTcpProxy(Number(direct.port || 6379), direct.hostname);
-      const throughProxy = new URL(redisUrl);
-      throughProxy.hostname = '127.0.0.1';
-      throughProxy.port = String(proxy.port);
+      let throughProxy: string;
+      ({ proxy, url: throughProxy } = await redisThroughProxy(redisUrl));
       // A publishes through the proxy and reads the change feed; B is on Redis directly.
       a = await startApp(db, {
-        REDIS_URL: throughProxy.toString(),
+        REDIS_URL: throughProxy,
         REDIS_COMMAND_TIMEOUT_MS: '300',
         CHANGE_FEED_INTERVAL_MS: '200',
       });
@@ -480,11 +495,7 @@ describe('several instances on Redis', () => {
       const stopListening = busA.onEvents((events) => {
         for (const e of events) ownRules.push(`${e.type} ${e.session.uniqueId}`);
       });
-      const insert = (uid: string) =>
-        db.query(
-          "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES (?, ?, 'hang', '10.9.9.9', NOW(), NOW(), 0, 0)",
-          [uid, uid],
-        );
+      const insert = (uid: string) => insertOpenSession(db, uid, 'hang');
       const queued = async () =>
         Number(
           (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM rg_radacct_changes'))[0].n,
@@ -586,14 +597,11 @@ describe('several instances on Redis', () => {
     let b: RunningApp;
 
     beforeAll(async () => {
-      const direct = new URL(redisUrl);
-      proxy = await startTcpProxy(Number(direct.port || 6379), direct.hostname);
-      const throughProxy = new URL(redisUrl);
-      throughProxy.hostname = '127.0.0.1';
-      throughProxy.port = String(proxy.port);
+      let throughProxy: string;
+      ({ proxy, url: throughProxy } = await redisThroughProxy(redisUrl));
       // A reads the change feed, on Redis directly; B reaches Redis through the proxy.
       a = await startApp(db, { REDIS_URL: redisUrl, CHANGE_FEED_INTERVAL_MS: '200' });
-      b = await startApp(db, { REDIS_URL: throughProxy.toString(), CHANGE_FEED_INTERVAL_MS: '0' });
+      b = await startApp(db, { REDIS_URL: throughProxy, CHANGE_FEED_INTERVAL_MS: '0' });
     });
 
     afterAll(async () => {
@@ -603,11 +611,7 @@ describe('several instances on Redis', () => {
     });
 
     it("ends B's subscriptions with EVENTS_MISSED once it is subscribed again, so they load again what they missed", async () => {
-      const insert = (uid: string) =>
-        db.query(
-          "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES (?, ?, 'gap', '10.9.9.9', NOW(), NOW(), 0, 0)",
-          [uid, uid],
-        );
+      const insert = (uid: string) => insertOpenSession(db, uid, 'gap');
       const seen = (r: ReturnType<typeof record>) =>
         r.events.map((e) => `${e.type} ${e.session.uniqueId}`);
       const codes = (r: ReturnType<typeof record>) =>
