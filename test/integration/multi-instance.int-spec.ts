@@ -53,6 +53,13 @@ function record(client: Client, query: string, variables: Record<string, unknown
   return { events, messages, errors, stop };
 }
 
+/** The extensions.code of each error a subscription got. */
+function codes(r: ReturnType<typeof record>): unknown[] {
+  return r.errors.flatMap((e) =>
+    (Array.isArray(e) ? e : [e]).map((x: { extensions?: { code?: string } }) => x.extensions?.code),
+  );
+}
+
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -562,25 +569,33 @@ describe('several instances on Redis', () => {
         expect(onB.events).toEqual([]);
 
         proxy.thaw();
-        // The page kept in the queue is published once Redis answers, and B gets it; later
-        // events flow through Redis to both.
-        await until(() => seen(onB).includes('STARTED hang-feed'), 15_000, 'the kept page on B');
+        // Once A publishes again it says that B missed its events (the reaper's STOPPED, the
+        // listener's STARTED): B's subscription ends with EVENTS_MISSED, to load again.
+        await until(() => codes(onB).includes('EVENTS_MISSED'), 15_000, 'EVENTS_MISSED on B');
+        // The page kept in the queue is published once Redis answers; later events flow through
+        // Redis to both.
         await until(async () => (await queued()) === 0, 10_000, 'the queue to drain');
+        const againOnB = sub(b);
+        await new Promise((r) => setTimeout(r, 500));
         await insert('hang-after');
         await until(
           () =>
-            seen(onB).includes('STARTED hang-after') && seen(onA).includes('STARTED hang-after'),
+            seen(againOnB).includes('STARTED hang-after') &&
+            seen(onA).includes('STARTED hang-after'),
           10_000,
           'an event after the outage on A and B',
         );
         await new Promise((r) => setTimeout(r, 1000));
+        againOnB.stop();
         // A delivered each once, though a late copy of what it delivered itself may have come.
         for (const uid of ['hang-feed', 'hang-reaped', 'hang-after']) {
           expect(seen(onA).filter((e) => e === `STARTED ${uid}`)).toHaveLength(1);
         }
         expect(seen(onA).filter((e) => e === 'STOPPED hang-reaped')).toHaveLength(1);
+        expect(seen(againOnB)).toEqual(['STARTED hang-after']);
+        // A's own subscribers missed nothing: A tells the others, not itself.
         expect(onA.errors).toEqual([]);
-        expect(onB.errors).toEqual([]);
+        expect(againOnB.errors).toEqual([]);
       } finally {
         proxy.thaw();
         stopListening();
@@ -614,12 +629,6 @@ describe('several instances on Redis', () => {
       const insert = (uid: string) => insertOpenSession(db, uid, 'gap');
       const seen = (r: ReturnType<typeof record>) =>
         r.events.map((e) => `${e.type} ${e.session.uniqueId}`);
-      const codes = (r: ReturnType<typeof record>) =>
-        r.errors.flatMap((e) =>
-          (Array.isArray(e) ? e : [e]).map(
-            (x: { extensions?: { code?: string } }) => x.extensions?.code,
-          ),
-        );
       const onA = record(
         a.wsClient(),
         `subscription { sessionEvents(username: "gap") { ${FIELDS} } }`,
@@ -669,6 +678,39 @@ describe('several instances on Redis', () => {
         onA.stop();
         onB.stop();
         batchesOnB.stop();
+      }
+    });
+
+    it("ends A's subscriptions with EVENTS_MISSED once B, whose publishes failed, publishes again", async () => {
+      const query = `subscription { sessionEvents(username: "gap-b") { ${FIELDS} } }`;
+      const onA = record(a.wsClient(), query);
+      const onB = record(b.wsClient(), query);
+      const client = await RadiusTestClient.open();
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        await proxy.cut();
+        // B's accounting listener answers; its publish fails, so only B's subscribers get it.
+        const answer = await client.send(
+          accountingRequest(
+            SECRET,
+            sessionAttributes('Start', {
+              username: 'gap-b',
+              sessionId: 'gap-b-1',
+              eventTime: Math.floor(Date.now() / 1000),
+            }),
+          ),
+          b.config.radiusAcctPort,
+        );
+        expect(answer).not.toBeNull();
+        await until(() => onB.events.length === 1, 5000, 'the event on B');
+        await proxy.restore();
+
+        await until(() => codes(onA).includes('EVENTS_MISSED'), 15_000, 'EVENTS_MISSED on A');
+        expect(onA.events).toEqual([]);
+      } finally {
+        onA.stop();
+        onB.stop();
+        await client.close();
       }
     });
   });

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
 import { safeReason } from '../errors/safe-reason';
 import { keptOut, LogThrottle } from '../logging/log-throttle';
+import { watchForMissedEvents } from './missed-events';
 
 /** TCP keepalive's first probe after this long idle (the kernel's default is 2 hours). */
 const KEEPALIVE_MS = 10_000;
@@ -22,12 +23,12 @@ export interface EventTransport {
    */
   publish(payload: unknown): Promise<void>;
   /**
-   * Calls `listener` each time the channel's subscription is in place again after this
-   * instance's connection to Redis was down (at start too, when Redis was not there): Redis
-   * keeps nothing for a subscriber that is away, so what the other instances published
-   * meanwhile never comes. Never called in memory.
+   * Calls `listener` each time events published on the channel may not have reached this
+   * instance's subscribers (missed-events.ts): its connection to Redis was down and the
+   * channel is subscribed again, or another instance's publishes failed and it publishes
+   * again. Never called in memory.
    */
-  onResubscribed(listener: () => void): void;
+  onMissed(listener: () => void): void;
   /** Ends the bus's subscription (on shutdown, before close). */
   unsubscribe(id: number): void;
   /** Null when the transport answers; else what is wrong (for /ready). */
@@ -76,7 +77,7 @@ export function createEventTransport(
       channel,
       kind: 'memory',
       publish: (payload) => engine.publish(channel, payload),
-      onResubscribed: () => undefined,
+      onMissed: () => undefined,
       unsubscribe: (id) => engine.unsubscribe(id),
       ping: () => Promise.resolve(null),
       close: () => Promise.resolve(),
@@ -108,17 +109,7 @@ export function createEventTransport(
   const publisher = connect('publisher');
   const subscriber = connect('subscriber');
   const engine = new RedisPubSub({ publisher, subscriber, reviver: options.reviver });
-  const resubscribed = new Set<() => void>();
-  subscriber.on('ready', () => {
-    // ioredis sends its SUBSCRIBEs again (and the bus's first one) right after 'ready': one
-    // more, after them, answers once the channel is subscribed; SUBSCRIBE twice is harmless.
-    setImmediate(() => {
-      subscriber.subscribe(channel).then(
-        () => resubscribed.forEach((listener) => listener()),
-        () => undefined, // down again: the next 'ready' tries again
-      );
-    });
-  });
+  const missed = watchForMissedEvents(publisher, subscriber, channel);
   return {
     engine,
     channel,
@@ -126,7 +117,9 @@ export function createEventTransport(
     publish: async (payload) => {
       try {
         await engine.publish(channel, payload);
+        missed.published();
       } catch (err) {
+        missed.publishFailed();
         // Redis did not answer in time: the connection is not to be trusted (the next
         // publishes would each wait out the timeout behind this one); a new one is.
         if ((err as Error).message === 'Command timed out' && publisher.status === 'ready') {
@@ -135,9 +128,7 @@ export function createEventTransport(
         throw err;
       }
     },
-    onResubscribed: (listener) => {
-      resubscribed.add(listener);
-    },
+    onMissed: (listener) => missed.onMissed(listener),
     // Nothing to send: close() ends the subscriber's connection, and with it the subscription
     // (RedisPubSub's UNSUBSCRIBE, unanswered before that, would reject with nobody to catch it).
     unsubscribe: () => undefined,

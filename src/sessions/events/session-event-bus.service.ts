@@ -164,13 +164,13 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   ) {
     this.transport = createSessionEventTransport(config);
     this.ownership = new NetworkOwnership(clients);
-    this.transport.onResubscribed(() => this.endMissed());
+    this.transport.onMissed(() => this.endMissed());
   }
 
   /**
-   * Ends every subscription here with EVENTS_MISSED: this instance was away from Redis, so the
-   * events the other instances published meanwhile never came, and a dashboard would go on
-   * showing sessions in a state they left (a STOPPED missed leaves one online for ever). The
+   * Ends every subscription here with EVENTS_MISSED: events did not come through Redis (this
+   * instance was away from it, or another instance could not publish), and a dashboard would go
+   * on showing sessions in a state they left (a STOPPED missed leaves one online for ever). The
    * client subscribes again and reloads (announceLive tells it when).
    */
   private endMissed(): void {
@@ -180,10 +180,10 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     ];
     if (queues.length === 0) return;
     this.log.warn(
-      `subscribed to session events on Redis again: ended ${queues.length} subscription(s) that may have missed events meanwhile (EVENTS_MISSED)`,
+      `session events may have been lost on Redis (this or another instance lost it): ended ${queues.length} subscription(s) here (EVENTS_MISSED)`,
     );
     const err = new EventsMissedError(
-      "Session events may have been missed: this server's connection to Redis was lost and is back. Subscribe again and reload the sessions (onlineSessions).",
+      "Session events may have been missed: a server's connection to Redis was lost and is back. Subscribe again and reload the sessions (onlineSessions).",
     );
     for (const queue of queues) queue.end(err);
   }
