@@ -53,6 +53,22 @@ function record(client: Client, query: string, variables: Record<string, unknown
   return { events, messages, errors, stop };
 }
 
+/** A session's Start to `app`'s accounting listener, answered. */
+async function sendStart(
+  client: RadiusTestClient,
+  app: RunningApp,
+  username: string,
+  sessionId: string,
+) {
+  const attrs = sessionAttributes('Start', {
+    username,
+    sessionId,
+    eventTime: Math.floor(Date.now() / 1000),
+  });
+  const answer = await client.send(accountingRequest(SECRET, attrs), app.config.radiusAcctPort);
+  expect(answer).not.toBeNull();
+}
+
 /** The extensions.code of each error a subscription got. */
 function codes(r: ReturnType<typeof record>): unknown[] {
   return r.errors.flatMap((e) =>
@@ -542,18 +558,7 @@ describe('several instances on Redis', () => {
         );
 
         // The accounting listener answers, and its events reach A's subscribers.
-        const answer = await client.send(
-          accountingRequest(
-            SECRET,
-            sessionAttributes('Start', {
-              username: 'hang',
-              sessionId: 'hang-acct',
-              eventTime: Math.floor(Date.now() / 1000),
-            }),
-          ),
-          a.config.radiusAcctPort,
-        );
-        expect(answer).not.toBeNull();
+        await sendStart(client, a, 'hang', 'hang-acct');
         await until(
           () =>
             onA.events.some(
@@ -690,18 +695,7 @@ describe('several instances on Redis', () => {
         await new Promise((r) => setTimeout(r, 500));
         await proxy.cut();
         // B's accounting listener answers; its publish fails, so only B's subscribers get it.
-        const answer = await client.send(
-          accountingRequest(
-            SECRET,
-            sessionAttributes('Start', {
-              username: 'gap-b',
-              sessionId: 'gap-b-1',
-              eventTime: Math.floor(Date.now() / 1000),
-            }),
-          ),
-          b.config.radiusAcctPort,
-        );
-        expect(answer).not.toBeNull();
+        await sendStart(client, b, 'gap-b', 'gap-b-1');
         await until(() => onB.events.length === 1, 5000, 'the event on B');
         await proxy.restore();
 
