@@ -3,6 +3,7 @@ import {
   GraphQLError,
   parse,
   type ExecutionResult,
+  type FormattedExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
@@ -120,6 +121,13 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
  */
 export function graphqlWsErrorHooks(format: GraphQLErrorFormatter = formatGraphQLError) {
   const formatOne = (error: GraphQLError): GraphQLFormattedError => format(error.toJSON(), error);
+  /**
+   * Each result's errors formatted once: subscribers of one operation share one result per
+   * event (shared-subscribe.ts), and an unexpected error is logged, with its stack, where it
+   * is formatted: once, not once per subscriber (a field failing with the database down
+   * would log a thousand stacks an event for a thousand dashboards).
+   */
+  const formatted = new WeakMap<ExecutionResult, FormattedExecutionResult>();
   return {
     onNext: (
       _ctx: unknown,
@@ -127,7 +135,15 @@ export function graphqlWsErrorHooks(format: GraphQLErrorFormatter = formatGraphQ
       _payload: unknown,
       _args: unknown,
       result: ExecutionResult,
-    ) => (result.errors ? { ...result, errors: result.errors.map(formatOne) } : undefined),
+    ) => {
+      if (!result.errors) return undefined;
+      let out = formatted.get(result);
+      if (!out) {
+        out = { ...result, errors: result.errors.map(formatOne) };
+        formatted.set(result, out);
+      }
+      return out;
+    },
     // Errors before execution: the document did not parse or validate (HTTP gives these codes).
     onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
       errors.map((error) => {

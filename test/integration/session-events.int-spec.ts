@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { PubSubEngine } from 'graphql-subscriptions';
 import { createConnection } from 'mysql2/promise';
 import { Repository } from 'typeorm';
@@ -134,6 +135,29 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     const { results, errors } = await got;
     expect(errors).toEqual([]);
     expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
+  });
+
+  it("logs a field's failure during fan-out once, not once per subscriber that shares the payload", async () => {
+    const query =
+      'subscription { sessionEvents(username: "fan-fail") { type session { uniqueId nas { name } } } }';
+    const subscribers = [0, 1, 2].map(() => collect(api.wsClient(), query, 1));
+    await new Promise((r) => setTimeout(r, 200));
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    // Session.nas reads the nas table, which is gone for a moment.
+    await db.query('ALTER TABLE nas RENAME TO nas_gone');
+    try {
+      await insertOpen('fan-fail-1', 'fan-fail');
+      for (const got of await Promise.all(subscribers)) {
+        expect(got.errors.map((e) => [e.extensions?.code, e.path?.join('.')])).toEqual([
+          ['INTERNAL_SERVER_ERROR', 'sessionEvents.session.nas'],
+        ]);
+      }
+      const unexpected = errors.mock.calls.filter(([m]) => String(m).includes('Unexpected error'));
+      expect(unexpected).toHaveLength(1);
+    } finally {
+      await db.query('ALTER TABLE nas_gone RENAME TO nas');
+      errors.mockRestore();
+    }
   });
 
   /**
