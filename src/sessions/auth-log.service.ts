@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { pageSize } from '../common/pagination/connection';
 import { AuthAttempt } from './models/auth-attempt.model';
-import { byAskedUsername, foldUsername } from './usernames';
+import { byAskedUsername, usernameKey } from './usernames';
 
 /**
  * radpostauth.authdate as a Date: mysql2 gives a Date; SQLite gives the text FreeRADIUS or
@@ -21,7 +21,7 @@ export class AuthLogService {
 
   /**
    * The last `last` attempts of each username, newest first, whatever the case they were
-   * typed in (usernames.ts); one query for the batch.
+   * typed in on MariaDB, exactly on SQLite (usernameKey); one query for the batch.
    */
   async recent(usernames: readonly string[], last: number): Promise<Map<string, AuthAttempt[]>> {
     const limit = pageSize(last, 'last');
@@ -40,8 +40,9 @@ export class AuthLogService {
       ...(params as unknown[]),
       limit,
     ]);
+    const keyOf = usernameKey(this.dataSource);
     for (const row of rows) {
-      const key = foldUsername(row.username);
+      const key = keyOf(row.username);
       const list = out.get(key) ?? [];
       list.push({
         at: toDate(row.authdate),
@@ -50,6 +51,6 @@ export class AuthLogService {
       });
       out.set(key, list);
     }
-    return byAskedUsername(usernames, out);
+    return byAskedUsername(usernames, out, keyOf);
   }
 }

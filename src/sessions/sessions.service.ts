@@ -6,7 +6,7 @@ import { RadAcct } from '../database/freeradius';
 import { sessionPage, toSession } from './models/session.mapper';
 import type { Session } from './models/session.model';
 import { repliedIntervals } from './stale/replied-interval';
-import { byAskedUsername, foldUsername } from './usernames';
+import { byAskedUsername, usernameKey } from './usernames';
 import { hasOwnInterval, isStale } from './stale/stale-policy';
 import type { StaleSessionConfig } from '../config/app-config';
 
@@ -17,7 +17,8 @@ export class SessionsService {
 
   /**
    * The open session (acctstoptime IS NULL) of each username, the newest when a user has
-   * several; one query for the whole batch. Whatever the case (usernames.ts).
+   * several; one query for the whole batch. Whatever the case on MariaDB, exactly on SQLite
+   * (usernameKey).
    */
   async openByUsernames(usernames: readonly string[]): Promise<Map<string, Session>> {
     if (usernames.length === 0) return new Map();
@@ -26,9 +27,10 @@ export class SessionsService {
       order: { radAcctId: 'ASC' },
     });
     const now = new Date();
+    const key = usernameKey(this.dataSource);
     // Later rows (higher radacctid) overwrite earlier ones: the newest wins.
-    const found = new Map(rows.map((row) => [foldUsername(row.username), toSession(row, now)]));
-    return byAskedUsername(usernames, found);
+    const found = new Map(rows.map((row) => [key(row.username), toSession(row, now)]));
+    return byAskedUsername(usernames, found, key);
   }
 
   /**

@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+
 /**
  * A username as MariaDB compares it: whatever the case (radgraph's tables and FreeRADIUS's use
  * case-insensitive collations). FreeRADIUS accepts "JOHN" for the customer "john", and then
@@ -6,14 +8,24 @@
  */
 export const foldUsername = (username: string): string => username.toLowerCase();
 
-/** Rows keyed by their folded username, handed back under each name asked for. */
+/**
+ * The key that matches rows read by username to the names asked for, as the database compared
+ * them: folded on MariaDB; exact on SQLite, whose columns are BINARY, so that "twin" and "TWIN"
+ * are two users there and one's rows are never handed to the other.
+ */
+export function usernameKey(dataSource: DataSource): (username: string) => string {
+  return dataSource.options.type === 'better-sqlite3' ? (username) => username : foldUsername;
+}
+
+/** Rows keyed by `key` (foldUsername unless told), handed back under each name asked for. */
 export function byAskedUsername<V>(
   asked: readonly string[],
   found: ReadonlyMap<string, V>,
+  key: (username: string) => string = foldUsername,
 ): Map<string, V> {
   const out = new Map<string, V>();
   for (const username of asked) {
-    const value = found.get(foldUsername(username));
+    const value = found.get(key(username));
     if (value !== undefined) out.set(username, value);
   }
   return out;

@@ -308,6 +308,64 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     }
   });
 
+  it("never gives a customer another's session or attempts when two logins differ only in case", async () => {
+    const { createProfile } = await ok(
+      `mutation { createProfile(input: { name: "Pairs", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+    );
+    const create = (username: string) =>
+      ok(
+        `mutation { createCustomer(input: { username: "${username}", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
+      );
+    await create('pair');
+    // SQLite compares usernames exactly: "PAIR" is another customer there (MariaDB refuses it).
+    if (kind === 'sqlite') await create('PAIR');
+    // Only "PAIR" is online and has tried to log in; both customers are read in one batch.
+    await db.query(
+      "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-pr', 'u-pr', 'PAIR', '10.0.0.1', '2026-11-20 08:00:00')",
+    );
+    await db.query(
+      "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ('PAIR', '', 'Access-Accept', '2026-11-20 08:00:00')",
+    );
+    const CUSTOMERS = `{ customers(search: "pair") { edges { node { username online currentSession { uniqueId } authAttempts { reply } } } } }`;
+    const owners = async () =>
+      (await ok(CUSTOMERS)).customers.edges
+        .map((e: any) => e.node)
+        .sort((a: any, b: any) => a.username.localeCompare(b.username));
+    try {
+      const pr = {
+        currentSession: { uniqueId: 'u-pr' },
+        authAttempts: [{ reply: 'Access-Accept' }],
+      };
+      if (kind === 'mysql') {
+        // The NAS sent the login in another case: still the customer's.
+        expect(await owners()).toEqual([{ username: 'pair', online: true, ...pr }]);
+        return;
+      }
+      expect(await owners()).toEqual([
+        { username: 'pair', online: false, currentSession: null, authAttempts: [] },
+        { username: 'PAIR', online: true, ...pr },
+      ]);
+      // Both online, both with attempts: each sees only its own.
+      await db.query(
+        "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-pl', 'u-pl', 'pair', '10.0.0.1', '2026-11-20 09:00:00')",
+      );
+      await db.query(
+        "INSERT INTO radpostauth (username, pass, reply, authdate) VALUES ('pair', '', 'Access-Reject', '2026-11-20 09:00:00')",
+      );
+      expect(await owners()).toEqual([
+        {
+          username: 'pair',
+          online: true,
+          currentSession: { uniqueId: 'u-pl' },
+          authAttempts: [{ reply: 'Access-Reject' }],
+        },
+        { username: 'PAIR', online: true, ...pr },
+      ]);
+    } finally {
+      await db.query("DELETE FROM radacct WHERE acctuniqueid IN ('u-pr', 'u-pl')");
+    }
+  });
+
   it('lists the NAS devices with their online counts, never their secret', async () => {
     const { nasDevices } = await ok(
       `{ nasDevices { id name shortname type coaPort onlineCount } }`,
