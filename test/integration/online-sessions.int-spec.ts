@@ -277,17 +277,25 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-case'");
   });
 
-  it('gives each session its own customer when two logins differ only in case, asked together', async () => {
+  /**
+   * The customer `username` and, on SQLite, which compares usernames exactly, another in
+   * capitals (MariaDB refuses that one).
+   */
+  async function createCaseTwins(profile: string, username: string): Promise<void> {
     const { createProfile } = await ok(
-      `mutation { createProfile(input: { name: "Twins", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+      `mutation($n: String!) { createProfile(input: { name: $n, downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+      { n: profile },
     );
-    const create = (username: string) =>
-      ok(
-        `mutation { createCustomer(input: { username: "${username}", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
+    for (const u of kind === 'sqlite' ? [username, username.toUpperCase()] : [username]) {
+      await ok(
+        `mutation($u: String!, $p: ID!) { createCustomer(input: { username: $u, password: "pw", profileId: $p }) { id } }`,
+        { u, p: createProfile.id },
       );
-    await create('twin');
-    // SQLite compares usernames exactly: "TWIN" is another customer there (MariaDB refuses it).
-    if (kind === 'sqlite') await create('TWIN');
+    }
+  }
+
+  it('gives each session its own customer when two logins differ only in case, asked together', async () => {
+    await createCaseTwins('Twins', 'twin');
     await db.query(
       "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-tw1', 'u-tw1', 'twin', '10.0.0.1', '2026-11-20 08:00:00'), ('s-tw2', 'u-tw2', 'TWIN', '10.0.0.1', '2026-11-20 08:00:00')",
     );
@@ -309,16 +317,7 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
   });
 
   it("never gives a customer another's session or attempts when two logins differ only in case", async () => {
-    const { createProfile } = await ok(
-      `mutation { createProfile(input: { name: "Pairs", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
-    );
-    const create = (username: string) =>
-      ok(
-        `mutation { createCustomer(input: { username: "${username}", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
-      );
-    await create('pair');
-    // SQLite compares usernames exactly: "PAIR" is another customer there (MariaDB refuses it).
-    if (kind === 'sqlite') await create('PAIR');
+    await createCaseTwins('Pairs', 'pair');
     // Only "PAIR" is online and has tried to log in; both customers are read in one batch.
     await db.query(
       "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-pr', 'u-pr', 'PAIR', '10.0.0.1', '2026-11-20 08:00:00')",
