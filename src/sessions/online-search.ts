@@ -18,8 +18,8 @@ export function searchTerm(search: string | null | undefined): string | null {
  * sessions are read. A session matches when
  * - its username starts with the term (rg_radacct_open_username),
  * - its IP address starts with it (rg_radacct_open_ip),
- * - its MAC address starts with it, written any of the ways macPrefixes gives
- *   (rg_radacct_open_mac),
+ * - its MAC address starts with it, written any of the ways macPrefixes gives (':', '-',
+ *   none, Cisco's groups of four) (rg_radacct_open_mac),
  * - or its username is a customer's whose username contains the term (the customers' search
  *   keys, then rg_radacct_open_username per username; only for the customers whose username
  *   does not start with the term, whom the first branch already finds).

@@ -21,7 +21,7 @@ export class SessionsResolver {
       type: () => String,
       nullable: true,
       description:
-        "A session matches when its username, IP address or MAC address starts with this, or its username is a customer's whose username contains it: case-insensitive, % and _ taken literally, a MAC written with ':', '-' or no separators.",
+        "A session matches when its username, IP address or MAC address starts with this, or its username is a customer's whose username contains it: case-insensitive, % and _ taken literally, a MAC written with ':', '-', no separators or in groups of four (aabb.ccdd.eeff).",
     })
     search?: string,
     @Args('first', { type: () => Int, nullable: true, defaultValue: 50 }) first?: number | null,

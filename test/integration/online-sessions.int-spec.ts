@@ -412,6 +412,7 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
         ['janeXdoe7', '10.0.0.2', '100.71.0.1', '00:11:22:33:44:66'],
         ['pct%user', '10.0.0.2', '100.72.0.1', 'DE-AD-BE-EF-00-01'],
         ['long.customer.name.wanjiku', '10.0.0.2', '100.73.0.1', 'deadbeef0002'],
+        ['cisco.kiprop', '10.0.0.2', '100.74.0.1', 'c0ff.ee00.0003'],
       ];
       for (const [username, nas, ip, mac] of sessions) {
         await db.query(
@@ -445,6 +446,14 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
       // Longer than a search key (16 characters), and shorter than one (3).
       expect(await search('customer.name.wanjiku')).toEqual(['long.customer.name.wanjiku']);
       expect(await search('nj')).toEqual(['long.customer.name.wanjiku', 'grace.wanjiru']);
+    });
+
+    it("finds MAC addresses written in Cisco's groups of four, and finds those written so", async () => {
+      expect(await search('5ce8.8312')).toEqual(['grace.wanjiru']);
+      expect(await search('DEAD.BEEF')).toEqual(['long.customer.name.wanjiku', 'pct%user']);
+      expect(await search('c0:ff:ee:00')).toEqual(['cisco.kiprop']);
+      expect(await search('c0ffee')).toEqual(['cisco.kiprop']);
+      expect(await search('C0FF.EE00.0003')).toEqual(['cisco.kiprop']);
     });
 
     it('finds a username with no customer by its prefix only', async () => {
