@@ -365,6 +365,30 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     }
   });
 
+  it('gives an IPv6 session its addresses: framed address, link prefix and delegated prefix', async () => {
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, framedipaddress, framedipv6address, framedipv6prefix, delegatedipv6prefix)
+       VALUES ('s-v6', 'u-v6', 'v6only', '10.0.0.1', '', '2001:db8::5', '2001:db8:1::/64', '2001:db8:100::/56')`,
+    );
+    try {
+      const { onlineSessions } = await ok(
+        `{ onlineSessions(search: "v6only") { edges { node { ipAddress ipv6Address ipv6Prefix delegatedIpv6Prefix } } } }`,
+      );
+      expect(onlineSessions.edges).toEqual([
+        {
+          node: {
+            ipAddress: null,
+            ipv6Address: '2001:db8::5',
+            ipv6Prefix: '2001:db8:1::/64',
+            delegatedIpv6Prefix: '2001:db8:100::/56',
+          },
+        },
+      ]);
+    } finally {
+      await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-v6'");
+    }
+  });
+
   it('lists the NAS devices with their online counts, never their secret', async () => {
     const { nasDevices } = await ok(
       `{ nasDevices { id name shortname type coaPort onlineCount } }`,

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { TransactionsService } from '../../src/database/transactions.service';
 import type { AccountingRecord } from '../../src/radius/accounting/accounting-request';
 import { PartlyCommittedError, RadacctWriter } from '../../src/radius/accounting/radacct-writer';
+import { toSession } from '../../src/sessions/models/session.mapper';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const T0 = 1_763_800_000;
@@ -123,6 +124,23 @@ describe.each(['mysql', 'sqlite'] as const)('radacct writes on %s', (kind) => {
         framedipaddress: '100.64.0.1',
       },
     ]);
+  });
+
+  it("reads a session's IPv6 addresses back for its event", async () => {
+    const [change] = await write([
+      record('Start', 'v6', {
+        framedIpAddress: '',
+        framedIpv6Address: '2001:db8::5',
+        framedIpv6Prefix: '2001:db8:1::/64',
+        delegatedIpv6Prefix: '2001:db8:100::/56',
+      }),
+    ]);
+    expect(toSession(change.row)).toMatchObject({
+      ipAddress: null,
+      ipv6Address: '2001:db8::5',
+      ipv6Prefix: '2001:db8:1::/64',
+      delegatedIpv6Prefix: '2001:db8:100::/56',
+    });
   });
 
   it('a whole session in one batch keeps its order, and makes one event per packet', async () => {

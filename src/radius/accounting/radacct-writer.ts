@@ -428,6 +428,9 @@ const EVENT_COLUMNS = [
   ['callingstationid', 'callingStationId'],
   ['acctterminatecause', 'acctTerminateCause'],
   ['framedipaddress', 'framedIpAddress'],
+  ['framedipv6address', 'framedIpv6Address'],
+  ['framedipv6prefix', 'framedIpv6Prefix'],
+  ['delegatedipv6prefix', 'delegatedIpv6Prefix'],
   ['rg_seen_at', 'rgSeenAt'],
 ]
   .map(([column, property]) => `${column} AS ${property}`)

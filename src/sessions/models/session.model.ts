@@ -18,6 +18,26 @@ export class Session {
   @Field(() => String, { nullable: true, description: 'framedipaddress' })
   ipAddress!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'framedipv6address: the IPv6 address given to the customer (IPv6-only and dual-stack).',
+  })
+  ipv6Address!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "framedipv6prefix: the customer's link prefix (SLAAC), e.g. 2001:db8:1::/64.",
+  })
+  ipv6Prefix!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'delegatedipv6prefix: the prefix delegated to the customer (DHCPv6-PD), e.g. 2001:db8:100::/56.',
+  })
+  delegatedIpv6Prefix!: string | null;
+
   @Field(() => String, { nullable: true, description: 'callingstationid' })
   macAddress!: string | null;
 
