@@ -180,6 +180,27 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     }
   });
 
+  /** A profile named `profile`, and a customer of it for each of `usernames`. */
+  async function createCustomers(profile: string, usernames: readonly string[]): Promise<void> {
+    const { createProfile } = await ok(
+      `mutation($n: String!) { createProfile(input: { name: $n, downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
+      { n: profile },
+    );
+    for (const u of usernames) {
+      await ok(
+        `mutation($u: String!, $p: ID!) { createCustomer(input: { username: $u, password: "pw", profileId: $p }) { id } }`,
+        { u, p: createProfile.id },
+      );
+    }
+  }
+
+  /**
+   * The customer `username` and, on SQLite, which compares usernames exactly, another in
+   * capitals (MariaDB refuses that one).
+   */
+  const createCaseTwins = (profile: string, username: string) =>
+    createCustomers(profile, kind === 'sqlite' ? [username, username.toUpperCase()] : [username]);
+
   it("gives a customer's recent authentication attempts from radpostauth, newest first", async () => {
     const { createProfile } = await ok(
       `mutation { createProfile(input: { name: "P", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
@@ -209,12 +230,7 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
   });
 
   it("reads a customer's last attempts without reading all of them: a router stuck in a reject loop", async () => {
-    const { createProfile } = await ok(
-      `mutation { createProfile(input: { name: "Loop", downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
-    );
-    await ok(
-      `mutation { createCustomer(input: { username: "stuck", password: "pw", profileId: "${createProfile.id}" }) { id } }`,
-    );
+    await createCustomers('Loop', ['stuck']);
     // 300,000 rejects: one every 10 seconds for a month.
     await db.query(
       kind === 'mysql'
@@ -310,23 +326,6 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     ]);
     await db.query("DELETE FROM radacct WHERE acctuniqueid = 'u-case'");
   });
-
-  /**
-   * The customer `username` and, on SQLite, which compares usernames exactly, another in
-   * capitals (MariaDB refuses that one).
-   */
-  async function createCaseTwins(profile: string, username: string): Promise<void> {
-    const { createProfile } = await ok(
-      `mutation($n: String!) { createProfile(input: { name: $n, downloadRateKbps: 1, uploadRateKbps: 1, validityDays: 1 }) { id } }`,
-      { n: profile },
-    );
-    for (const u of kind === 'sqlite' ? [username, username.toUpperCase()] : [username]) {
-      await ok(
-        `mutation($u: String!, $p: ID!) { createCustomer(input: { username: $u, password: "pw", profileId: $p }) { id } }`,
-        { u, p: createProfile.id },
-      );
-    }
-  }
 
   it('gives each session its own customer when two logins differ only in case, asked together', async () => {
     await createCaseTwins('Twins', 'twin');
