@@ -7,7 +7,7 @@ import { likeLiteral } from '../common/sql/like';
 import { searchTerm } from '../common/validation/text';
 import { optionalId, parseId } from '../common/validation/id';
 import { RadAcct } from '../database/freeradius';
-import { byAskedUsername, foldUsername } from '../sessions/usernames';
+import { byAskedUsername, usernameKey } from '../sessions/usernames';
 import { CustomerEntity } from './customer.entity';
 import { CustomerStatus, searchTerms } from './customer-rules';
 import { keyMatches, keysAnswer, type KeyMatches } from './customer-search-keys';
@@ -51,24 +51,16 @@ export class CustomerDirectoryService {
   }
 
   /**
-   * The customers of these usernames, under each name asked for: whatever its case, as the
-   * database finds it (a session of "JOHN" is the customer "john"'s on MariaDB; usernames.ts).
-   * The customer of exactly that name first: SQLite compares exactly, so "john" and "JOHN" can
-   * be two customers there, and both sessions' names asked at once find both rows.
+   * The customers of these usernames, under each name asked for, as the database compares
+   * names (usernameKey): whatever the case on MariaDB (a session of "JOHN" is the customer
+   * "john"'s); exactly on SQLite, where "john" and "JOHN" can be two customers and a session of
+   * "JOHN" is never "john"'s, whichever other names are asked with it.
    */
   async byUsernames(usernames: readonly string[]): Promise<Map<string, CustomerEntity>> {
     if (usernames.length === 0) return new Map();
     const rows = await this.repo.findBy({ username: In([...new Set(usernames)]) });
-    const folded = byAskedUsername(
-      usernames,
-      new Map(rows.map((c) => [foldUsername(c.username), c])),
-    );
-    const exact = new Map(rows.map((c) => [c.username, c]));
-    for (const username of folded.keys()) {
-      const own = exact.get(username);
-      if (own) folded.set(username, own);
-    }
-    return folded;
+    const key = usernameKey(this.dataSource);
+    return byAskedUsername(usernames, new Map(rows.map((c) => [key(c.username), c])), key);
   }
 
   async countByProfiles(profileIds: readonly number[]): Promise<Map<number, number>> {

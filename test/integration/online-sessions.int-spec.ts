@@ -349,6 +349,38 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     }
   });
 
+  it('gives a session the customer of its login in another case only where the database compares so, whatever the page holds', async () => {
+    await createCustomers('Solo', ['solo']);
+    await db.query(
+      "INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime) VALUES ('s-so1', 'u-so1', 'solo', '10.0.0.1', '2026-11-20 08:00:00'), ('s-so2', 'u-so2', 'SOLO', '10.0.0.1', '2026-11-20 08:00:00')",
+    );
+    try {
+      const owners = async (search: string) =>
+        (
+          await ok(
+            `query($s: String) { onlineSessions(search: $s) { edges { node { username customer { username } } } } }`,
+            {
+              s: search,
+            },
+          )
+        ).onlineSessions.edges
+          .map((e: any) => [e.node.username, e.node.customer?.username ?? null])
+          .sort();
+      // SQLite compares exactly: "SOLO" is no customer's login there, alone on its page or not.
+      const upper = kind === 'mysql' ? 'solo' : null;
+      expect(await owners('solo')).toEqual([
+        ['SOLO', upper],
+        ['solo', 'solo'],
+      ]);
+      await db.query(
+        "UPDATE radacct SET acctstoptime = '2026-11-20 09:00:00' WHERE acctuniqueid = 'u-so1'",
+      );
+      expect(await owners('solo')).toEqual([['SOLO', upper]]);
+    } finally {
+      await db.query("DELETE FROM radacct WHERE acctuniqueid IN ('u-so1', 'u-so2')");
+    }
+  });
+
   it("never gives a customer another's session or attempts when two logins differ only in case", async () => {
     await createCaseTwins('Pairs', 'pair');
     // Only "PAIR" is online and has tried to log in; both customers are read in one batch.
