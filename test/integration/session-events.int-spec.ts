@@ -432,6 +432,34 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     await waitFor(() => eventsOf('own-iv-1').length === 2);
   });
 
+  it("judges a session stale by its own user's replied interval, not that of a login differing in case", async () => {
+    // "NAP" has 2-hour interims of their own; "nap" has none (the default 600 s). SQLite
+    // compares usernames exactly: two users there; on MariaDB one, whose reply both get.
+    await db.query(
+      "INSERT INTO radreply (username, attribute, op, value) VALUES ('NAP', 'Acct-Interim-Interval', ':=', '7200')",
+    );
+    await insertOpen('nap-lower', 'nap');
+    await insertOpen('nap-upper', 'NAP');
+    await waitFor(() => ['nap-lower', 'nap-upper'].every((u) => eventsOf(u).length === 1));
+    await db.query(
+      `UPDATE radacct SET rg_seen_at = ${kind === 'mysql' ? 'NOW() - INTERVAL 40 MINUTE' : "datetime('now', '-40 minutes')"} WHERE acctuniqueid IN ('nap-lower', 'nap-upper')`,
+    );
+    try {
+      // Both read in one batch: one page.
+      const { body } = await api.gql(
+        '{ onlineSessions(search: "nap") { edges { node { uniqueId stale } } } }',
+      );
+      expect(
+        Object.fromEntries(
+          body.data.onlineSessions.edges.map((e: any) => [e.node.uniqueId, e.node.stale]),
+        ),
+      ).toEqual({ 'nap-lower': kind === 'sqlite', 'nap-upper': false });
+    } finally {
+      await db.query("DELETE FROM radacct WHERE acctuniqueid IN ('nap-lower', 'nap-upper')");
+      await db.query("DELETE FROM radreply WHERE username = 'NAP'");
+    }
+  });
+
   it('reopens a session closed as stale when another writer reports it later; a later Stop ends it', async () => {
     // What FreeRADIUS does after radgraph's reaper closed a session whose NAS could not reach
     // the server for a while: its interim query updates the stopped row (never its stop), and

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { byAskedUsername, foldUsername } from '../usernames';
+import { byAskedUsername, usernameKey } from '../usernames';
 import { placeholders } from '../../common/sql/in-list';
 
 /**
@@ -47,7 +47,9 @@ export async function repliedIntervals(
       `UNION SELECT DISTINCT username FROM radreply WHERE username IN (${list})) u`,
     [...usernames, ...usernames],
   );
-  // Keyed by the folded name: the session may hold the login in another case (usernames.ts).
-  for (const row of rows) found.set(foldUsername(row.username), Number(row.seconds ?? 0));
-  return byAskedUsername(usernames, found);
+  // As the database compared the names (usernameKey): on MariaDB the session may hold the
+  // login in another case; on SQLite "nap" and "NAP" are two users, each with its own reply.
+  const key = usernameKey(dataSource);
+  for (const row of rows) found.set(key(row.username), Number(row.seconds ?? 0));
+  return byAskedUsername(usernames, found, key);
 }
