@@ -243,15 +243,21 @@ describe.each(['mysql', 'sqlite'] as const)('online sessions on %s', (kind) => {
     try {
       const QUERY = `{ customer(username: "stuck") { authAttempts(last: 2) { at reply } } }`;
       await ok(QUERY); // warm
-      const started = performance.now();
-      const { customer } = await ok(QUERY);
-      const took = performance.now() - started;
+      // The best of three, so that a moment of load on a shared machine does not decide it.
+      let took = Infinity;
+      let customer: any;
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        ({ customer } = await ok(QUERY));
+        took = Math.min(took, performance.now() - started);
+      }
       expect(customer.authAttempts).toEqual([
         { at: '2026-12-01T09:00:00.000Z', reply: 'Access-Accept' },
         { at: '2026-11-01T00:00:00.000Z', reply: 'Access-Reject' },
       ]);
       // Reading all 300,001 rows took 2.5 s on MariaDB and 0.8 s on SQLite; two take
-      // milliseconds (the bound leaves room for a loaded machine).
+      // milliseconds (the bound leaves room for a loaded machine, and the best of three for a
+      // passing one).
       expect(took).toBeLessThan(300);
     } finally {
       await db.query("DELETE FROM radpostauth WHERE username = 'stuck'");
