@@ -6,7 +6,7 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
@@ -46,6 +46,22 @@ const KIND: Record<number, SessionEventType> = {
   2: SessionEventType.UPDATED,
   3: SessionEventType.STOPPED,
 };
+
+/**
+ * The queued changes of kinds 3, 4 and 5 of these radacct rows, in seq order (the feed's
+ * laterChanges). It reads the queue's index by row (RadacctChangesByRow1765674000000), not the
+ * whole queue: over a backlog, every page that holds a change of kind 4 or 5 asks it.
+ */
+export function laterChangesQuery(
+  m: EntityManager,
+  ids: readonly string[],
+): SelectQueryBuilder<RadacctChange> {
+  return m
+    .getRepository(RadacctChange)
+    .createQueryBuilder('c')
+    .where({ radAcctId: In([...ids]), kind: In(CLOSED_AND_STOPPED_KINDS) })
+    .orderBy('c.seq', 'ASC');
+}
 
 /**
  * The radacct change feed: turns the rows FreeRADIUS (or any writer but radgraph) writes into
@@ -268,12 +284,7 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   ): Promise<RadacctChange[]> {
     const inPage = new Set(page.map((c) => String(c.seq)));
     return this.transactions.alone(async (m) =>
-      (
-        await m.getRepository(RadacctChange).find({
-          where: { kind: In(CLOSED_AND_STOPPED_KINDS), radAcctId: In([...ids]) },
-          order: { seq: 'ASC' },
-        })
-      ).filter((c) => !inPage.has(String(c.seq))),
+      (await laterChangesQuery(m, ids).getMany()).filter((c) => !inPage.has(String(c.seq))),
     );
   }
 

@@ -1,7 +1,9 @@
-import { Column, Entity } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 
 /** One change to radacct by a writer other than radgraph, queued for the change feed. */
 @Entity({ name: 'rg_radacct_changes' })
+// A row's changes, for the feed's look-up of later ones (RadacctChangesByRow1765674000000).
+@Index('IDX_rg_radacct_changes_row', ['radAcctId', 'kind'])
 export class RadacctChange {
   @Column({ name: 'seq', type: 'bigint', primary: true, generated: 'increment' })
   seq!: string;

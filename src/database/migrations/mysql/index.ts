@@ -19,6 +19,7 @@ import { IdempotencyKeys1765238400000 } from './1765238400000-idempotency-keys';
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
 import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
+import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MYSQL_MIGRATIONS = [
   ExpiryStillAlive1765411200000,
   ReusedRadacctChanges1765497600000,
   OpenReusedRadacctChanges1765584000000,
+  RadacctChangesByRow1765674000000,
 ];

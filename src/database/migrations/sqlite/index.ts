@@ -18,6 +18,7 @@ import { AdoptedRadacctSeen1765324800000 } from './1765324800000-adopted-radacct
 import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-alive';
 import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
 import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
+import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -41,4 +42,5 @@ export const SQLITE_MIGRATIONS = [
   ExpiryStillAlive1765411200000,
   ReusedRadacctChanges1765497600000,
   OpenReusedRadacctChanges1765584000000,
+  RadacctChangesByRow1765674000000,
 ];
