@@ -28,6 +28,12 @@ function feed(
   return { f, acquire, poll, lag };
 }
 
+/** The feed's warn lines, kept from the test output. */
+const silencedWarn = (f: RadacctChangeFeed) =>
+  jest
+    .spyOn((f as unknown as { log: { warn: (m: string) => void } }).log, 'warn')
+    .mockImplementation(() => undefined);
+
 describe('the radacct change feed schedule', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -59,9 +65,7 @@ describe('the radacct change feed schedule', () => {
       const oldest = ['7', oldestLater];
       const query = jest.fn(() => Promise.resolve([{ first: oldest.shift(), last: '12' }]));
       const { f, poll } = feed(0, true, {}, query);
-      const warn = jest
-        .spyOn((f as unknown as { log: { warn: (m: string) => void } }).log, 'warn')
-        .mockImplementation(() => undefined);
+      const warn = silencedWarn(f);
       f.onApplicationBootstrap();
       await jest.advanceTimersByTimeAsync(59_000);
       expect(warn).not.toHaveBeenCalled();
@@ -73,6 +77,28 @@ describe('the radacct change feed schedule', () => {
       expect(poll).not.toHaveBeenCalled();
       await f.onApplicationShutdown();
     }
+  });
+
+  it('off (0), warns too when the queue was empty at its start and nobody reads what comes after, once', async () => {
+    // Empty at the start (a new database, or one the last reader drained), then FreeRADIUS's
+    // first change, which stays.
+    const oldest: Array<string | null> = [null];
+    const query = jest.fn(() => {
+      const first = oldest.length > 0 ? oldest.shift()! : '3';
+      return Promise.resolve([{ first, last: first === null ? null : '40' }]);
+    });
+    const { f, poll } = feed(0, true, {}, query);
+    const warn = silencedWarn(f);
+    f.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(61_000);
+    expect(warn).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(warn.mock.calls.map((c) => c[0].includes('no instance reads'))).toEqual([true]);
+    expect(warn.mock.calls[0][0]).toContain('up to 38 change(s)');
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(poll).not.toHaveBeenCalled();
+    await f.onApplicationShutdown();
   });
 
   it('goes on polling when the wall clock steps back', async () => {

@@ -129,7 +129,10 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
   /**
    * With the feed off here, another instance must run it while FreeRADIUS writes radacct. The
    * queue's oldest row still there a minute later says none does: the queue then grows by a
-   * row per write, and FreeRADIUS's sessions get no events, data cap or reopening.
+   * row per write, and FreeRADIUS's sessions get no events, data cap or reopening. Checked
+   * every minute for as long as this instance runs, not only at its start: a queue empty then
+   * (a new database, or one the last reader drained) says nothing about the writes to come.
+   * Warned once per oldest row.
    */
   private async warnIfNobodyReads(): Promise<void> {
     const oldest = async () => {
@@ -143,21 +146,25 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
         seq: row?.first == null ? null : String(row.first),
       };
     };
-    try {
-      const before = await oldest();
-      if (before.seq === null) return;
+    let before: string | null = null;
+    let warned: string | null = null;
+    while (!this.stopped) {
+      try {
+        const now = await oldest();
+        if (now.seq !== null && now.seq === before && now.seq !== warned) {
+          warned = now.seq;
+          this.log.warn(
+            `CHANGE_FEED_INTERVAL_MS=0 here, and no instance reads the radacct change queue (up to ${now.n} change(s) waiting): sessions FreeRADIUS writes get no events, data cap or reopening, and the queue keeps growing`,
+          );
+        }
+        before = now.seq;
+      } catch (err) {
+        this.log.warn(`cannot read the radacct change queue: ${(err as Error).message}`);
+      }
       await new Promise<void>((resolve) => {
         this.timer = setTimeout(resolve, NOBODY_READS_CHECK_MS);
         this.timer.unref();
       });
-      if (this.stopped) return;
-      const after = await oldest();
-      if (after.seq !== before.seq) return;
-      this.log.warn(
-        `CHANGE_FEED_INTERVAL_MS=0 here, and no instance reads the radacct change queue (up to ${after.n} change(s) waiting): sessions FreeRADIUS writes get no events, data cap or reopening, and the queue keeps growing`,
-      );
-    } catch (err) {
-      this.log.warn(`cannot read the radacct change queue: ${(err as Error).message}`);
     }
   }
 
