@@ -21,9 +21,9 @@ const MISS_RELOAD_MS = 2_000;
  * The NAS routers allowed to send accounting, from FreeRADIUS's nas table, by source address:
  * a nasname that is an address matches exactly, one that is a network ("10.0.0.0/24")
  * matches its addresses, the longest prefix first, as FreeRADIUS's client lookup does.
- * The list is cached; a packet from an unknown address reloads it (at most every 2 s), so a
- * NAS added through the API is known at its first packet, and a spoofing flood cannot turn
- * into a query per packet.
+ * The list is cached; a packet from an unknown address, or one that fails its authenticator,
+ * reloads it (at most every 2 s), so a NAS added or a secret changed through any instance's
+ * API is known within seconds, and a spoofing flood cannot turn into a query per packet.
  */
 @Injectable()
 export class NasClients {
@@ -64,6 +64,22 @@ export class NasClients {
       client = this.find(address);
     }
     return client;
+  }
+
+  /**
+   * After a packet from `client`'s address failed its authenticator: the client as the nas
+   * table has it now, when that is another secret, else null. Its secret may have changed
+   * where this instance's NasChanges does not hear of it (through another radgraph instance,
+   * or another tool): the list is read again, as for a miss, when it is older than 2 s;
+   * otherwise (undefined, without a promise) the packet is simply dropped, and the NAS's
+   * retransmit comes back when the list may be read.
+   */
+  recheck(sourceAddress: string, client: NasClient): Promise<NasClient | null> | undefined {
+    if (Date.now() - this.loadedAt <= MISS_RELOAD_MS) return undefined;
+    return this.reload().then(() => {
+      const now = this.find(normalizeAddress(sourceAddress));
+      return now && now.secret !== client.secret ? now : null;
+    });
   }
 
   /** How many times the list was loaded; changes whenever it may have changed. */

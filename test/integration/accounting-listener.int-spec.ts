@@ -380,6 +380,53 @@ describe.each(['mysql', 'sqlite'] as const)('accounting listener on %s', (kind) 
     expect(await snapshot()).toEqual(rowsBefore);
   });
 
+  it('takes a new secret that another instance wrote to the nas table within seconds, not at the next 30 s refresh', async () => {
+    // 127.0.0.5 is written here, not through this instance's API: as another radgraph
+    // instance (behind the same load balancer) or another tool writes it, unheard by this one.
+    await db.query(
+      "INSERT INTO nas (nasname, shortname, type, secret) VALUES ('127.0.0.5', 'rekeyed', 'mikrotik', ?)",
+      [SECRET],
+    );
+    const nas = await openPeer('127.0.0.5');
+    /** Sends like a NAS: again every second (a retransmit) until answered, for at most `ms`. */
+    async function untilAnswered(request: Buffer, ms: number): Promise<Buffer | null> {
+      const from = nas.replies.length;
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        nas.fire(request, port);
+        const next = Date.now() + 1000;
+        while (nas.replies.length === from && Date.now() < next) await sleep(20);
+        if (nas.replies.length > from) return nas.replies[from];
+      }
+      return null;
+    }
+    const rekeyed = (secret: string, status: 'Start' | 'Stop', identifier: number) =>
+      accountingRequest(
+        secret,
+        sessionAttributes(status, {
+          username: 'rekeyed',
+          sessionId: 'L-rekey',
+          nasIp: '127.0.0.5',
+          eventTime: T0 + (status === 'Start' ? 0 : 60),
+          sessionTime: 60,
+        }),
+        identifier,
+      );
+    // Its first packet reads the nas table (a miss): the list is fresh now, with the old secret.
+    const start = rekeyed(SECRET, 'Start', 1);
+    expect(validResponse((await untilAnswered(start, 5000))!, start, SECRET)).toBe(true);
+
+    const NEW_SECRET = 'rotated-s3cret';
+    await db.query("UPDATE nas SET secret = ? WHERE nasname = '127.0.0.5'", [NEW_SECRET]);
+    const stop = rekeyed(NEW_SECRET, 'Stop', 2);
+    const reply = await untilAnswered(stop, 6000);
+    expect(reply).not.toBeNull();
+    expect(validResponse(reply!, stop, NEW_SECRET)).toBe(true);
+    expect(await sessionRows('L-rekey')).toEqual([
+      expect.objectContaining({ username: 'rekeyed', stopped: T0 + 60, cause: 'User-Request' }),
+    ]);
+  });
+
   it(`survives 10,000 randomly mutated packets (seed ${FUZZ_SEED}): every one accounted for, no kept row touched, still answering`, async () => {
     const int = prng(FUZZ_SEED);
     const fuzz = { username: 'fuzz', sessionId: 'fuzz-session', nasIp: FUZZ_NAS_IP };

@@ -64,8 +64,9 @@ const CONNECTION_ERRORS = new Set([
  *   with a burst); more are dropped as rate-limited before anything else, so one noisy
  *   address cannot starve the others.
  * - A packet's source address must be a NAS of the nas table; its Request Authenticator is
- *   checked with that NAS's secret. Anything else is dropped, counted and logged (rate
- *   limited); nothing a packet holds can throw out of the handler.
+ *   checked with that NAS's secret (read again, at most every 2 s, when it does not match: it
+ *   may have changed through another instance). Anything else is dropped, counted and logged
+ *   (rate limited); nothing a packet holds can throw out of the handler.
  * - Valid packets queue for the database and are written in batches, one transaction per
  *   batch (group commit): while one batch commits, the next gathers.
  * - The Accounting-Response goes out only after the batch committed; a failed write is never
@@ -215,7 +216,11 @@ export class AccountingListener implements BeforeApplicationShutdown {
     }
   }
 
-  /** A packet from `client` (null: no NAS has its address): decoded, then answered or queued. */
+  /**
+   * A packet from `client` (null: no NAS has its address): decoded, then answered or queued.
+   * One whose authenticator fails is checked once more (`rechecked`) against the nas table as
+   * it is now, when NasClients may read it (recheck).
+   */
   private accept(
     msg: Buffer,
     rinfo: RemoteInfo,
@@ -224,6 +229,7 @@ export class AccountingListener implements BeforeApplicationShutdown {
     client: NasClient | null,
     receivedAt: Date,
     at: number,
+    rechecked = false,
   ): void {
     let nas = 'unknown';
     try {
@@ -245,6 +251,23 @@ export class AccountingListener implements BeforeApplicationShutdown {
       this.kick();
     } catch (err) {
       if (!(err instanceof PacketDropError)) throw err;
+      if (err.reason === 'bad-authenticator' && client && !rechecked) {
+        // The NAS's secret may have changed where this instance did not hear of it.
+        const again = this.clients.recheck(source, client);
+        if (again) {
+          again
+            .then((changed) => {
+              if (!changed) this.stats.drop(err.reason, source, err.message, nas);
+              else if (!this.retransmit(key, rinfo)) {
+                this.accept(msg, rinfo, source, key, changed, receivedAt, at, true);
+              }
+            })
+            .catch((e: unknown) =>
+              this.log.error(`unexpected error handling a packet: ${(e as Error).message}`),
+            );
+          return;
+        }
+      }
       this.stats.drop(err.reason, source, err.message, nas);
     }
   }
