@@ -38,4 +38,18 @@ describe('acctUniqueId (FreeRADIUS acct_unique policy)', () => {
       acctUniqueId({ userName: 'x', acctSessionId: 'sess', classValue: Buffer.from('other') }),
     ).toBe(md5('x,sess,,,,'));
   });
+
+  it('hashes the bytes of the attributes (latin1 strings), up to the first NUL, as FreeRADIUS', () => {
+    const bytes = (...parts: Buffer[]) =>
+      createHash('md5').update(Buffer.concat(parts)).digest('hex');
+    // "jos\xe9" is not UTF-8: its byte is hashed, not U+FFFD (which every such byte would be).
+    expect(acctUniqueId({ userName: 'jos\xe9', acctSessionId: 's' })).toBe(
+      bytes(Buffer.from([0x6a, 0x6f, 0x73, 0xe9]), Buffer.from(',s,,,,')),
+    );
+    expect(acctUniqueId({ userName: 'jos\xe8', acctSessionId: 's' })).not.toBe(
+      acctUniqueId({ userName: 'jos\xe9', acctSessionId: 's' }),
+    );
+    // FreeRADIUS's md5 input is a C string: it ends at the NUL.
+    expect(acctUniqueId({ userName: 'a\0b', acctSessionId: 's' })).toBe(md5('a'));
+  });
 });

@@ -716,6 +716,33 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
     });
     await expectAnswered('IPv6 attributes of odd sizes', packet(v6, 'Start', { t: T1 }));
 
+    // User-Names that are not plain text: FreeRADIUS hashes their bytes for acctuniqueid (up
+    // to a NUL), and stores them quoted (SQL-User-Name: \" \\ \t \ooo), then SQL-escaped.
+    const userNames: Array<[string, Buffer]> = [
+      ['latin1', Buffer.from([0x73, 0x2e, 0x6a, 0x6f, 0x73, 0xe9, 0x22, 0x5c, 0x01])],
+      ['quoted', Buffer.from('s.a"b\\c$d\'e')],
+      ['nul', Buffer.from('s.n\0ul')],
+      ['trailing', Buffer.from('s.trail\0\0')],
+      [
+        'control',
+        Buffer.from([0x73, 0x09, 0x0a, 0x0d, 0x7f, 0xc3, 0xa9, 0xf0, 0x9f, 0x98, 0x80, 0x1b]),
+      ],
+    ];
+    for (const [label, bytes] of userNames) {
+      const s = session(label, { omit: ['User-Name'], raw: [[1, bytes]] });
+      await expectAnswered(`User-Name ${label}`, packet(s, 'Start', { t: T1 }));
+    }
+    // Other strings are escaped as they are (no quoting), like NAS-Port-Id but twice.
+    const strings = session('strings', {
+      extra: [
+        ['NAS-Port-Id', 'ether1,"vl\\an'],
+        ['Called-Station-Id', 'a"b\\c'],
+      ],
+      raw: [[31, Buffer.from([0x61, 0xe9, 0x22])]],
+      omit: ['Calling-Station-Id'],
+    });
+    await expectAnswered('strings', packet(strings, 'Start', { t: T1 }));
+
     // A stop without a start whose Acct-Session-Time is longer than its Event-Timestamp is
     // old (a NAS clock near 1970): the start it implies is before 1970.
     const early = session('before1970');
@@ -800,6 +827,8 @@ describe("radacct: FreeRADIUS+rlm_sql and radgraph's listener, the same packets"
     // What FreeRADIUS stores, and radgraph therefore too.
     const row = (label: string) => fr.get(`82${label}`);
     expect(row('vc')).toMatchObject({ servicetype: 'Sip-session', framedprotocol: '12' });
+    expect(row('latin1')).toMatchObject({ username: 's.jos=5C351=5C=22=5C=5C=5C001' });
+    expect(row('nul')).toMatchObject({ username: 's.n=5C000ul' });
     expect(row('vff')).toMatchObject({ servicetype: 'HP-User', framedprotocol: 'Ascend-ARA' });
     expect(row('v100')).toMatchObject({ servicetype: '256', framedprotocol: 'Ascend-MPP' });
     expect(row('v11170')).toMatchObject({ servicetype: '70000', framedprotocol: '70000' });

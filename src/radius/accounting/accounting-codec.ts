@@ -178,6 +178,19 @@ export function stringAttribute(packet: RadiusPacket, type: number): string | un
   return i < 0 ? undefined : packet.data.toString('utf8', packet.raw[i + 1], packet.raw[i + 2]);
 }
 
+/**
+ * A string attribute's bytes, one character each (latin1), but a last NUL (FreeRADIUS's decoder
+ * drops one), or undefined: what FreeRADIUS hashes, byte for byte (acct-unique-id.ts).
+ */
+export function bytesAttribute(packet: RadiusPacket, type: number): string | undefined {
+  const i = find(packet, type);
+  if (i < 0) return undefined;
+  const { data, raw } = packet;
+  let end = raw[i + 2];
+  if (data[end - 1] === 0) end--;
+  return data.toString('latin1', raw[i + 1], end);
+}
+
 const FOUR_BYTES = sized(4);
 
 /** An integer (or date: Unix seconds) attribute, or undefined. */

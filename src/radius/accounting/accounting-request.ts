@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
+  bytesAttribute,
   decodePacket,
   encodeResponse,
   integerAttribute,
@@ -8,7 +9,6 @@ import {
   printedInteger,
   rawAttribute,
   sized,
-  stringAttribute,
   type RadiusPacket,
   type ValueShape,
 } from './accounting-codec';
@@ -34,6 +34,7 @@ export interface AccountingRecord {
   status: AcctStatus;
   acctUniqueId: string;
   acctSessionId: string;
+  /** User-Name as %{SQL-User-Name} expands: printed quoted (printedQuoted), then escaped. */
   username: string;
   realm: string;
   /**
@@ -255,6 +256,44 @@ export function sqlEscape(value: Buffer | string): string {
   return Buffer.from(out).toString('utf8');
 }
 
+const BACKSLASH = 0x5c;
+const DOUBLE_QUOTE = 0x22;
+const DEL = 0x7f;
+
+/**
+ * A string as FreeRADIUS prints it quoted (fr_prints with '"'), before any SQL escaping:
+ * rlm_sql's username column is %{SQL-User-Name}, which rlm_sql sets by expanding %{User-Name}
+ * with no escape function, so the User-Name is printed that way first:
+ * - a backslash or a double quote gets a backslash; tab, LF and CR are \t, \n, \r;
+ * - any other byte below 0x20, DEL, and each byte that is not part of valid UTF-8 is \ooo;
+ * - a last NUL is dropped (FreeRADIUS's decoder drops one), any other NUL is \000.
+ * Safe characters (most User-Names) are themselves: the same Buffer back.
+ */
+export function printedQuoted(b: Buffer): Buffer {
+  if (allSafe(b)) return b;
+  const end = b[b.length - 1] === 0 ? b.length - 1 : b.length;
+  const out: number[] = [];
+  const octal = (c: number) =>
+    out.push(BACKSLASH, 0x30 + (c >> 6), 0x30 + ((c >> 3) & 7), 0x30 + (c & 7));
+  for (let i = 0; i < end;) {
+    const c = b[i];
+    const length = c >= 0x80 ? utf8Length(b.subarray(0, end), i) : 1;
+    if (length > 1) {
+      for (let k = 0; k < length; k++) out.push(b[i + k]);
+      i += length;
+      continue;
+    }
+    if (c === BACKSLASH || c === DOUBLE_QUOTE) out.push(BACKSLASH, c);
+    else if (c === TAB) out.push(BACKSLASH, 0x74);
+    else if (c === LF) out.push(BACKSLASH, 0x6e);
+    else if (c === CR) out.push(BACKSLASH, 0x72);
+    else if (c < 0x20 || c >= DEL) octal(c);
+    else out.push(c);
+    i++;
+  }
+  return Buffer.from(out);
+}
+
 /** An IPv6 address as FreeRADIUS prints it (inet_ntop: zeros compressed). */
 export function formatIpv6(bytes: Buffer): string {
   const padded = Buffer.alloc(16);
@@ -361,9 +400,10 @@ function toRecord(
   const nasIpv6 = ipv6Address(packet, NAS_IPV6_ADDRESS) || (fromIpv6 ? sourceAddress : '');
   const nasIpAddress = ipv4Attribute(packet, NAS_IP_ADDRESS) || (fromIpv6 ? '' : sourceAddress);
   const nasPort = integerAttribute(packet, NAS_PORT);
-  const nasPortIdAttr = stringAttribute(packet, NAS_PORT_ID) ?? '';
-  const acctSessionId = stringAttribute(packet, ACCT_SESSION_ID) ?? '';
-  const username = stringAttribute(packet, USER_NAME) ?? '';
+  // Their bytes (latin1), as FreeRADIUS hashes them for acctuniqueid.
+  const nasPortIdAttr = bytesAttribute(packet, NAS_PORT_ID) ?? '';
+  const acctSessionId = bytesAttribute(packet, ACCT_SESSION_ID) ?? '';
+  const username = bytesAttribute(packet, USER_NAME) ?? '';
   if (SESSION_STATUSES.has(status) && acctSessionId === '') {
     throw new PacketDropError('malformed', `${status} without Acct-Session-Id`);
   }
@@ -397,13 +437,13 @@ function toRecord(
       acctSessionId,
       nasIpAddress,
       nasIpv6Address: nasIpv6,
-      nasIdentifier: stringAttribute(packet, NAS_IDENTIFIER) ?? '',
+      nasIdentifier: bytesAttribute(packet, NAS_IDENTIFIER) ?? '',
       nasPortId: nasPortIdAttr,
       nasPort,
       classValue: rawAttribute(packet, CLASS),
     }),
     acctSessionId: stored(ACCT_SESSION_ID),
-    username: stored(USER_NAME),
+    username: sqlEscape(printedQuoted(rawAttribute(packet, USER_NAME) ?? NOTHING)),
     realm: '',
     nasIpAddress: sqlEscape(nasIpAddress),
     nasPortId,
