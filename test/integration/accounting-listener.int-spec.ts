@@ -831,4 +831,55 @@ describe('accounting listener, a batch that partly committed', () => {
     await answered(gone);
     expect(await interval('P-gone')).toEqual([{ acctinterval: null }]);
   });
+
+  it('one packet the database refuses fails its batch: the others are written one by one and answered, it alone is not', async () => {
+    await answered(packet('Start', 'Q-lock', 20));
+    await db.query(
+      "CREATE TRIGGER t_refuse_poison BEFORE INSERT ON radacct FOR EACH ROW IF NEW.acctsessionid = 'Q-poison' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF",
+    );
+    // Q-lock's row held: its Interim-Update's batch waits, and the three Starts queue behind it.
+    await holder?.end();
+    holder = await createConnection({ ...db.mysql!, database: db.database });
+    await holder.query('START TRANSACTION');
+    await holder.query("SELECT radacctid FROM radacct WHERE acctsessionid = 'Q-lock' FOR UPDATE");
+    const writes = jest.spyOn(api.app.get(RadacctWriter), 'write');
+    const lockReply = client.send(
+      packet('Interim-Update', 'Q-lock', 21, { eventTime: T0 + 300, sessionTime: 300 }),
+      port,
+      10_000,
+    );
+    await until(() => writes.mock.calls.length === 1);
+    const before = { ...listener.stats, dropped: new Map(listener.stats.dropped) };
+    const starts = ['Q-a', 'Q-poison', 'Q-b'].map((id, i) => packet('Start', id, 22 + i));
+    const replies = starts.map((p) => client.send(p, port, 3_000));
+    await until(() => listener.stats.received - before.received === 3);
+    await holder.query('COMMIT');
+    await holder.end();
+    holder = undefined;
+
+    expect(await lockReply).not.toBeNull();
+    const [a, poison, b] = await Promise.all(replies);
+    expect(validResponse(a!, starts[0], SECRET)).toBe(true);
+    expect(validResponse(b!, starts[2], SECRET)).toBe(true);
+    expect(poison).toBeNull();
+    expect(writes.mock.calls.map((call) => call[0].map((r) => r.acctSessionId))).toEqual([
+      ['Q-lock'],
+      ['Q-a', 'Q-poison', 'Q-b'],
+      ['Q-a'],
+      ['Q-poison'],
+      ['Q-b'],
+    ]);
+    writes.mockRestore();
+    expect(
+      listener.stats.dropped.get('write-failed')! - (before.dropped.get('write-failed') ?? 0),
+    ).toBe(1);
+    const rows = await db.query<{ acctsessionid: string }>(
+      "SELECT acctsessionid FROM radacct WHERE acctsessionid LIKE 'Q-%' ORDER BY acctsessionid",
+    );
+    expect(rows.map((r) => r.acctsessionid)).toEqual(['Q-a', 'Q-b', 'Q-lock']);
+
+    // Once the database takes it, the NAS's retransmit is written and answered.
+    await db.query('DROP TRIGGER t_refuse_poison');
+    await answered(starts[1]);
+  });
 });
