@@ -8,6 +8,7 @@ import {
 import { Clock } from '../common/clock/clock';
 import { claimAndAct, RetryBackoff, type ClaimedOutcome } from '../common/jobs/claimed-action';
 import { JobLeases } from '../common/jobs/job-leases.service';
+import { PeriodicTask } from '../common/jobs/periodic-task';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 import type { CustomerEntity } from '../customers/customer.entity';
@@ -51,75 +52,61 @@ const PARALLEL_DISCONNECTS = 8;
  * Each happens once per (customer, expiresAt), a disconnect once per session (and again, a
  * grace after each, while the session stays alive): a renewed customer is handled again at
  * the new expiry. Every instance ticks, the one holding the
- * lease acts (JobLeases), and each action is claimed first (rg_expiry_actions), so overlapping
- * runs cannot repeat one.
+ * lease acts (PeriodicTask: the lease moves to a live instance within 10 s of its holder's
+ * death), and each action is claimed first (rg_expiry_actions), so overlapping runs cannot
+ * repeat one.
  */
 @Injectable()
 export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('ExpiryJob');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<ExpiryRun> | null = null;
+  private readonly task: PeriodicTask<ExpiryRun>;
   /** Customers whose disconnect failed: how often in a row, and when to try again. */
   private readonly failures = new RetryBackoff();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clock: Clock,
-    private readonly leases: JobLeases,
+    leases: JobLeases,
     private readonly customers: ExpiringCustomersService,
     private readonly actions: ExpiryActions,
     private readonly control: SessionControlService,
     private readonly bus: CustomerExpiringBus,
     private readonly webhooks: WebhookSender,
-  ) {}
+  ) {
+    this.task = new PeriodicTask({
+      log: this.log,
+      everySeconds: config.expiry.checkIntervalSeconds,
+      lease: { leases, name: EXPIRY_JOB_LEASE },
+      run: () => this.run(),
+      failure: 'expiry run failed',
+    });
+  }
 
   onApplicationBootstrap(): void {
-    const seconds = this.config.expiry.checkIntervalSeconds;
-    if (seconds === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.runOnce().catch((err: Error) => this.log.warn(`expiry run failed: ${err.message}`));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.task.start();
   }
 
   /** Stops ticking, lets a run finish and gives the lease up, while the database is open. */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
-    await this.leases.release(EXPIRY_JOB_LEASE).catch(() => undefined);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.task.stop();
   }
 
   /**
-   * One run now (what each tick does): acts only when this instance gets the lease. A call
+   * One run now (what each tick does): acts only when this instance holds the lease. A call
    * during a run waits for it, then runs again.
    */
-  runOnce(): Promise<ExpiryRun> {
-    const before = this.running ?? Promise.resolve();
-    const run = before.catch(() => undefined).then(() => this.run());
-    this.running = run;
-    const done = () => {
-      if (this.running === run) this.running = null;
-    };
-    run.then(done, done);
-    return run;
-  }
-
-  /** Long enough to outlive a tick or two; short enough that a dead holder's job moves on. */
-  private leaseTtlMs(): number {
-    const seconds = this.config.expiry.checkIntervalSeconds;
-    return seconds === 0 ? 60_000 : Math.max(2 * seconds, 10) * 1000;
-  }
-
-  private holdLease(): Promise<boolean> {
-    return this.leases.acquire(EXPIRY_JOB_LEASE, this.leaseTtlMs());
+  async runOnce(): Promise<ExpiryRun> {
+    return (
+      (await this.task.runOnce()) ?? {
+        leader: false,
+        disconnected: 0,
+        disconnectsFailed: 0,
+        reminded: 0,
+      }
+    );
   }
 
   private async run(): Promise<ExpiryRun> {
-    if (!(await this.holdLease())) {
-      return { leader: false, disconnected: 0, disconnectsFailed: 0, reminded: 0 };
-    }
     const now = this.clock.now();
     const { disconnected, failed } = await this.disconnectExpired(now);
     const reminded = this.config.expiry.reminderDays > 0 ? await this.remind(now) : 0;
@@ -158,7 +145,7 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
         return counts;
       }
       // A long run renews the lease between pages, and stops if it was lost meanwhile.
-      if (!(await this.holdLease())) return counts;
+      if (!(await this.task.hold())) return counts;
     }
   }
 
@@ -207,7 +194,7 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
       for (const c of page) {
         if (await this.remindOne(c, now)) done++;
       }
-      if (page.length < PAGE || !(await this.holdLease())) return done;
+      if (page.length < PAGE || !(await this.task.hold())) return done;
     }
   }
 

@@ -1039,9 +1039,10 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
   });
 
   it('after nobody reaped for a long time (radgraph or its database down), gives every session a whole stale period first', async () => {
-    // A second instance, whose reaper has not ticked yet, on the same database.
-    // (Its reaper ticks every 60 s: not during this test.)
-    const other = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '0' });
+    // This instance's reaper stops: its heartbeat would renew the lease the test makes look
+    // an hour old.
+    await api.app.get(StaleSessionReaper).beforeApplicationShutdown();
+    let other: RunningApp | undefined;
     const now = performance.now();
     const clock = jest.spyOn(performance, 'now');
     try {
@@ -1059,6 +1060,9 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
         `INSERT INTO rg_job_leases (name, holder, expires_at) VALUES (?, 'gone', ${expired})`,
         [REAPER_LEASE],
       );
+      // A second instance starts, on the same database: its heartbeat takes the lease (and
+      // its reaper then runs at once); it ticks every 60 s, not during this test.
+      other = await startApp(db, { CHANGE_FEED_INTERVAL_MS: '0' });
       const reaper = other.app.get(StaleSessionReaper);
       expect(await reaper.runOnce()).toBe(0);
       expect(await reaper.reap()).toBe(0);
@@ -1076,7 +1080,7 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
       // An instance that takes the lease over after a short gap reaps at once (the other tests).
     } finally {
       clock.mockRestore();
-      await other.close();
+      await other?.close();
     }
   });
 

@@ -12,6 +12,8 @@ export interface LeaseSql {
   sinceExpiry: string;
   /** Takes one parameter: the lease's length (ttl()). */
   until: string;
+  /** A second ago: a given-up lease has run out, and counts as unheld from then. */
+  secondAgo: string;
   ttl: (ms: number) => unknown;
 }
 
@@ -19,6 +21,7 @@ const MYSQL: LeaseSql = {
   now: 'UTC_TIMESTAMP()',
   sinceExpiry: 'TIMESTAMPDIFF(SECOND, expires_at, UTC_TIMESTAMP())',
   until: 'UTC_TIMESTAMP() + INTERVAL ? SECOND',
+  secondAgo: 'UTC_TIMESTAMP() - INTERVAL 1 SECOND',
   // DATETIME keeps whole seconds: round the length up, never down to nothing.
   ttl: (ms) => Math.max(1, Math.ceil(ms / 1000)),
 };
@@ -28,8 +31,12 @@ const SQLITE: LeaseSql = {
   now: "strftime('%Y-%m-%d %H:%M:%f', 'now')",
   sinceExpiry: "CAST((julianday('now') - julianday(expires_at)) * 86400 AS INTEGER)",
   until: "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
+  secondAgo: "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 seconds')",
   ttl: (ms) => `+${(Math.max(1, ms) / 1000).toFixed(3)} seconds`,
 };
+
+/** The holder of a lease given up (release): no instance. */
+export const RELEASED = '';
 
 /** The database's clock in SQL, for leases and for claims that run out (ExpiryActions). */
 export function leaseSql(dataSource: DataSource): LeaseSql {
@@ -38,8 +45,8 @@ export function leaseSql(dataSource: DataSource): LeaseSql {
 
 /**
  * Leases that make a periodic job's due action run on one instance at a time, on MySQL and
- * SQLite alike (rg_job_leases). Every instance ticks; on each tick it asks for the lease, and
- * only the one that holds it does the work:
+ * SQLite alike (rg_job_leases). Every instance asks for the lease (on a heartbeat: HeldLease,
+ * or the change feed's own), and only the one that holds it does the work:
  * - `UPDATE … WHERE name = ? AND (expires_at < now OR holder = me)` renews our own lease or
  *   takes an expired one, atomically (the database settles two instances racing for it);
  * - when there is no row yet, the INSERT makes it, and the primary key refuses the loser.
@@ -49,8 +56,9 @@ export function leaseSql(dataSource: DataSource): LeaseSql {
  * clock for every instance, so a host whose clock is ahead (or a test that moves Clock) cannot
  * hold a lease for longer than it asked.
  *
- * A lease is not a lock: a run longer than the lease, or a paused process, can overlap with
- * the next holder's. Actions that must happen once also claim a unique row of their own.
+ * A lease is not a lock: a paused process (its heartbeat frozen past the lease) can go on with
+ * its run once the next holder has begun one. Actions that must happen once also claim a
+ * unique row of their own.
  */
 @Injectable()
 export class JobLeases {
@@ -88,24 +96,28 @@ export class JobLeases {
     return (await this.holderOf(name)) === this.holder;
   }
 
-  /** Gives the lease up (on shutdown), so another instance takes it at its next tick. */
+  /**
+   * Gives the lease up (on shutdown), so another instance takes it at its next heartbeat: it
+   * runs out now, and its holder becomes RELEASED (nobody: it was not lost by a dying holder).
+   */
   async release(name: string): Promise<void> {
     await this.run(
-      "UPDATE rg_job_leases SET expires_at = '1970-01-01 00:00:00' WHERE name = ? AND holder = ?",
-      [name, this.holder],
+      `UPDATE rg_job_leases SET holder = ?, expires_at = ${this.sql.secondAgo} WHERE name = ? AND holder = ?`,
+      [RELEASED, name, this.holder],
     );
   }
 
   /**
-   * How long, in seconds by the database's clock, nobody has held `name`: since it ran out;
-   * 0 or less while it is held; null when it was never taken (a new database).
+   * The lease `name` as it is now: who held it last (RELEASED when given up) and how long, in
+   * seconds by the database's clock, nobody has held it (since it ran out or was given up; 0
+   * or less while it is held). Null when it was never taken (a new database).
    */
-  async unheldSeconds(name: string): Promise<number | null> {
-    const rows: Array<{ s: number | string | null }> = await this.dataSource.query(
-      `SELECT ${this.sql.sinceExpiry} AS s FROM rg_job_leases WHERE name = ?`,
+  async lease(name: string): Promise<{ holder: string; unheldSeconds: number } | null> {
+    const rows: Array<{ holder: string; s: number | string }> = await this.dataSource.query(
+      `SELECT holder, ${this.sql.sinceExpiry} AS s FROM rg_job_leases WHERE name = ?`,
       [name],
     );
-    return rows.length === 0 || rows[0].s === null ? null : Number(rows[0].s);
+    return rows.length === 0 ? null : { holder: rows[0].holder, unheldSeconds: Number(rows[0].s) };
   }
 
   /** Who holds `name` now (null when nobody does). */

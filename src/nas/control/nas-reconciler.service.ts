@@ -21,7 +21,7 @@ import { openSessions, type OpenSession } from './open-sessions';
 import { matches } from './routeros-fallback';
 import { AuditService } from '../../audit/audit.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
-import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
+import { PeriodicTask } from '../../common/jobs/periodic-task';
 
 /** The lease of the instance that reconciles NAS devices on schedule. */
 export const RECONCILER_LEASE = 'nas-reconciler';
@@ -53,14 +53,14 @@ export class NasReconciler implements OnApplicationBootstrap, BeforeApplicationS
     leases: JobLeases,
   ) {
     // One instance reconciles on schedule: the lease holder. The reconciliation of each NAS
-    // logs its own failure; what fails the run is taking the lease.
+    // logs its own failure (and the lease its own).
     const seconds = config.nas.reconcileIntervalSeconds;
     this.task = new PeriodicTask({
       log: this.log,
       everySeconds: seconds,
-      lease: { leases, name: RECONCILER_LEASE, ttlMs: leaseTtlMs(seconds) },
+      lease: { leases, name: RECONCILER_LEASE },
       run: () => this.reconcileAll(),
-      failure: 'cannot take the reconcile lease',
+      failure: 'scheduled reconciliation failed',
     });
   }
 

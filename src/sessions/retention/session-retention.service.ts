@@ -8,7 +8,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobLeases } from '../../common/jobs/job-leases.service';
-import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
+import { PeriodicTask } from '../../common/jobs/periodic-task';
 import { placeholders } from '../../common/sql/in-list';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -65,7 +65,7 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
       everySeconds: radpostauthDays === 0 && radacctDays === 0 ? 0 : intervalSeconds,
       // The first run soon after start, then one an interval.
       firstAfterSeconds: Math.min(intervalSeconds, 60),
-      lease: { leases, name: RETENTION_LEASE, ttlMs: leaseTtlMs(intervalSeconds) },
+      lease: { leases, name: RETENTION_LEASE },
       run: () => this.deleteOld(),
       failure: 'deleting old session records failed',
     });

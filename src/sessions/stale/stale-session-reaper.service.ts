@@ -12,7 +12,8 @@ import { APP_CONFIG } from '../../config/config.tokens';
 import { RadAcct } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { JobLeases } from '../../common/jobs/job-leases.service';
-import { leaseTtlMs, PeriodicTask } from '../../common/jobs/periodic-task';
+import { JOB_HEARTBEAT_MS, JOB_LEASE_TTL_MS } from '../../common/jobs/held-lease';
+import { PeriodicTask } from '../../common/jobs/periodic-task';
 import { chunksOf, inChunks } from '../../common/sql/in-list';
 import { SessionEventBus } from '../events/session-event-bus.service';
 import { RadacctOrigin } from '../feed/radacct-origin';
@@ -42,9 +43,7 @@ export class StaleSessionReaper implements OnApplicationBootstrap, BeforeApplica
   private readonly log = new Logger('StaleSessionReaper');
   private readonly task: PeriodicTask<number>;
   private readonly sqlite: boolean;
-  /** Whether this instance held the lease at its last tick. */
-  private holding = false;
-  /** performance.now() when a gap in reaping ended (see runOnce), or null. */
+  /** performance.now() when a gap in reaping ended (see taken), or null. */
   private graceFrom: number | null = null;
 
   constructor(
@@ -52,16 +51,16 @@ export class StaleSessionReaper implements OnApplicationBootstrap, BeforeApplica
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transactions: TransactionsService,
     private readonly bus: SessionEventBus,
-    private readonly leases: JobLeases,
+    leases: JobLeases,
   ) {
     this.sqlite = dataSource.options.type === 'better-sqlite3';
     const { multiplier, reapIntervalSeconds } = config.staleSessions;
     // One instance reaps (two would both publish STOPPED for the same rows): the lease holder.
-    // runOnce takes the lease itself, as it reads first how long nobody held it.
     this.task = new PeriodicTask({
       log: this.log,
       everySeconds: multiplier === 0 ? 0 : reapIntervalSeconds,
-      run: () => this.runOnce(),
+      lease: { leases, name: REAPER_LEASE, onTaken: (unheld) => this.taken(unheld) },
+      run: () => this.reap(),
       failure: 'reaping failed',
     });
   }
@@ -70,36 +69,29 @@ export class StaleSessionReaper implements OnApplicationBootstrap, BeforeApplica
     this.task.start();
   }
 
-  /**
-   * One tick: takes (or renews) the reaper's lease and, holding it, reaps. Taking it after
-   * nobody held it for longer than the stale floor (STALE_SESSION_MIN_SECONDS) means no
-   * radgraph reaped for that long: radgraph, or its database, was down. Whatever NAS devices
-   * sent to radgraph's listener then was lost, so an old last update says nothing about a
-   * session: from then on every session is given a whole stale period counted from that
-   * moment (graceFrom), time for its NAS's next Interim-Update, instead of being closed at
-   * the first tick with the rest of the network.
-   */
+  /** One run now (what each tick does): reaps when this instance holds the lease; how many. */
   async runOnce(): Promise<number> {
-    const { reapIntervalSeconds, minSeconds } = this.config.staleSessions;
-    const leaseMs = leaseTtlMs(reapIntervalSeconds);
-    const wasHolding = this.holding;
-    try {
-      const unheld = wasHolding ? null : await this.leases.unheldSeconds(REAPER_LEASE);
-      this.holding = await this.leases.acquire(REAPER_LEASE, leaseMs);
-      if (!this.holding) return 0;
-      // A normal handover takes the lease within a tick of its running out.
-      if (unheld !== null && unheld > Math.max(minSeconds, reapIntervalSeconds + leaseMs / 1000)) {
-        this.graceFrom = performance.now();
-        this.log.warn(
-          `no instance reaped stale sessions for ${unheld} s (radgraph or its database was down): each open session gets a whole stale period from now before it is closed`,
-        );
-      }
-      return await this.reap();
-    } catch (err) {
-      // A database that stopped answering: the next tick reads how long the lease went unheld.
-      this.holding = false;
-      throw err;
-    }
+    return (await this.task.runOnce()) ?? 0;
+  }
+
+  /**
+   * This instance took the reaper's lease after not holding it. Taking it after nobody held
+   * it for longer than the stale floor (STALE_SESSION_MIN_SECONDS) means no radgraph reaped
+   * for that long: radgraph, or its database, was down. Whatever NAS devices sent to
+   * radgraph's listener then was lost, so an old last update says nothing about a session:
+   * from then on every session is given a whole stale period counted from that moment
+   * (graceFrom), time for its NAS's next Interim-Update, instead of being closed at the first
+   * tick with the rest of the network. A normal handover (a holder that died, or gave it up)
+   * takes it within a heartbeat of its running out, well under a lease and a heartbeat.
+   */
+  private taken(unheld: number | null): void {
+    const { minSeconds } = this.config.staleSessions;
+    const handoverSeconds = (JOB_LEASE_TTL_MS + JOB_HEARTBEAT_MS) / 1000;
+    if (unheld === null || unheld <= Math.max(minSeconds, handoverSeconds)) return;
+    this.graceFrom = performance.now();
+    this.log.warn(
+      `no instance reaped stale sessions for ${unheld} s (radgraph or its database was down): each open session gets a whole stale period from now before it is closed`,
+    );
   }
 
   /** Before the application shuts down: a run in progress finishes, its events published. */
