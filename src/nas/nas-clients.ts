@@ -13,8 +13,18 @@ export interface NasClient {
   secret: string;
 }
 
+/**
+ * One load of the nas table, as NasClients' listeners get it: each NAS's nasname by id, and
+ * the load's number: a load numbered above what loadsStarted said at some moment began after
+ * it, so it read the table as it was then or later.
+ */
+export interface NasNames {
+  readonly seq: number;
+  readonly byId: ReadonlyMap<string, string>;
+}
+
 /** How long a loaded client list is trusted, and how often a miss may reload it. */
-const REFRESH_MS = 30_000;
+export const REFRESH_MS = 30_000;
 const MISS_RELOAD_MS = 2_000;
 
 /**
@@ -30,9 +40,14 @@ export class NasClients {
   private readonly log = new Logger('NasClients');
   private clients = new NasAddressMatcher<NasClient>([]);
   private loadedAt = 0;
-  private loading: Promise<void> | null = null;
+  private loading: { seq: number; done: Promise<void> } | null = null;
   /** Counts the loads: what was derived from an older list (a cache) is stale. */
   private loads = 0;
+  /** Loads begun; the one whose list is in use; loadsStarted when invalidated last. */
+  private started = 0;
+  private applied = 0;
+  private invalidatedAt = 0;
+  private readonly listeners = new Set<(names: NasNames) => void>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -104,6 +119,22 @@ export class NasClients {
   invalidate(): void {
     this.loadedAt = 0;
     this.loads++;
+    this.invalidatedAt = this.started;
+  }
+
+  /** How many loads have begun: a load numbered above it reads the table from now on. */
+  get loadsStarted(): number {
+    return this.started;
+  }
+
+  /**
+   * Calls `listener` after every load of the nas table, with each NAS's nasname by id: so it
+   * learns of a NAS renamed or removed here or through any other instance or tool. Returns the
+   * way to stop. It must not throw.
+   */
+  onLoad(listener: (names: NasNames) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   private find(address: string): NasClient | null {
@@ -116,21 +147,28 @@ export class NasClients {
    * waits as a miss does.
    */
   private reload(): Promise<void> {
-    this.loading ??= this.load()
+    // A load begun before the last invalidate() may have read the table before the change:
+    // another one reads it again.
+    if (this.loading && this.loading.seq > this.invalidatedAt) return this.loading.done;
+    const seq = ++this.started;
+    const done = this.load(seq)
       .catch((err: unknown) => {
         this.loadedAt = Date.now() - REFRESH_MS + MISS_RELOAD_MS;
         this.log.warn(`cannot read the nas table, using the last list: ${(err as Error).message}`);
       })
       .finally(() => {
-        this.loading = null;
+        if (this.loading?.seq === seq) this.loading = null;
       });
-    return this.loading;
+    this.loading = { seq, done };
+    return done;
   }
 
-  private async load(): Promise<void> {
+  private async load(seq: number): Promise<void> {
     const rows = await this.dataSource
       .getRepository(NasRow)
-      .find({ select: { nasname: true, secret: true } });
+      .find({ select: { id: true, nasname: true, secret: true } });
+    // A load begun later finished first: its list is the newer one.
+    if (seq < this.applied) return;
     const clients = new NasAddressMatcher(
       rows.map((row) => [row.nasname, { nasname: row.nasname, secret: row.secret }] as const),
     );
@@ -138,7 +176,11 @@ export class NasClients {
       this.log.warn(`nasname "${bad.nasname}" is not an address or network`);
     }
     this.clients = clients;
-    this.loadedAt = Date.now();
+    this.applied = seq;
+    // A list read before the last invalidate() is used, but not trusted (stale).
+    if (seq > this.invalidatedAt) this.loadedAt = Date.now();
     this.loads++;
+    const names: NasNames = { seq, byId: new Map(rows.map((r) => [String(r.id), r.nasname])) };
+    for (const listener of this.listeners) listener(names);
   }
 }

@@ -156,9 +156,13 @@ export class OnlineSessionsService {
     );
   }
 
-  /** The nasname (the sessions' nasipaddress) that a nasId filter means; NOT_FOUND names nasId. */
-  async nasNameOf(nasId: string): Promise<string> {
-    return (await this.requireNas(nasId)).name;
+  /**
+   * What a nasId filter means: the NAS's id as radgraph writes it, and its nasname (the
+   * sessions' nasipaddress); NOT_FOUND names nasId.
+   */
+  async nasFilterOf(nasId: string): Promise<{ nasId: string; nasName: string }> {
+    const nas = await this.requireNas(nasId);
+    return { nasId: nas.id, nasName: nas.name };
   }
 
   /**

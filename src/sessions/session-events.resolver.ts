@@ -34,22 +34,22 @@ export class SessionEventsResolver {
 
   @Subscription(() => SessionEvent, {
     description:
-      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional (an empty username is none). Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind (not counting what one publish, such as a NAS reboot's STOPPED events, brings at once) is dropped: its subscription ends with the error SLOW_CONSUMER. With several instances (REDIS_URL), a subscription ends with the error EVENTS_MISSED when events may not have reached it through Redis (its instance lost Redis and has it back, or another instance could not publish and can again): subscribe again and reload the sessions.",
+      "Every accounting change (start, interim, stop), as it commits: from radgraph's accounting listener, from rows FreeRADIUS writes (the radacct change feed), and from the stale-session reaper. Both filters are optional (an empty username is none). Per session, events arrive in order; a subscriber more than 1,000 events behind gets the latest state of each session from then on (updates coalesce), and one more than 20,000 sessions behind (not counting what one publish, such as a NAS reboot's STOPPED events, brings at once) is dropped: its subscription ends with the error SLOW_CONSUMER. With several instances (REDIS_URL), a subscription ends with the error EVENTS_MISSED when events may not have reached it through Redis (its instance lost Redis and has it back, or another instance could not publish and can again): subscribe again and reload the sessions. With nasId, it follows that NAS: when its address (nasname) changes (updateNas, or any other writer of the nas table; another instance's subscriptions see it within 30 s), it ends with the error NAS_CHANGED (extensions.field nasId), and when the NAS is deleted, with NOT_FOUND: subscribe again (the filter then means the new address) and reload the sessions.",
     resolve: (event: SessionEvent) => event,
   })
   async sessionEvents(
     @Args('nasId', { type: () => ID, nullable: true }) nasId?: string | null,
     @Args('username', { type: () => String, nullable: true }) username?: string | null,
   ): Promise<AsyncIterableIterator<SessionEvent>> {
-    const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
+    const nas = nasId == null ? {} : await this.online.nasFilterOf(nasId);
     return this.bus.subscribe(
-      await this.bus.prepare({ nasName, username: usernameFilter(username) }),
+      await this.bus.prepare({ ...nas, username: usernameFilter(username) }),
     );
   }
 
   @Subscription(() => [SessionEvent], {
     description:
-      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional (an empty username is none). With announceLive: true, the first batch is an empty list, sent to this subscriber alone as soon as its subscription is registered: every event committed after it arrives will come. A dashboard that shows a snapshot (onlineSessions) with live updates subscribes with it, waits for the empty batch, then loads the snapshot and applies on top of it, in order, the batches that came meanwhile (an event the snapshot already reflects brings the same state or a newer one, so applying it is harmless); after a reconnection graphql-ws subscribes again and the empty batch comes again, so it loads the snapshot again then. It ends with the error EVENTS_MISSED when events may not have come through Redis (REDIS_URL: an instance lost Redis and has it back): subscribe again, and load the snapshot again after the empty batch.',
+      'The same events as sessionEvents, in batches: a batch goes out at most maxLatencyMs (0-10000, default 100) after its first event, with each session once, in its latest state (a STARTED followed by updates stays STARTED). Dashboards and NOC walls should use this one: subscribers with the same filters and latency share each batch, so the server builds its payload once for all of them, and a client that reads slowly gets merged batches (the latest state of every session) instead of falling behind. Both filters are optional (an empty username is none). With announceLive: true, the first batch is an empty list, sent to this subscriber alone as soon as its subscription is registered: every event committed after it arrives will come. A dashboard that shows a snapshot (onlineSessions) with live updates subscribes with it, waits for the empty batch, then loads the snapshot and applies on top of it, in order, the batches that came meanwhile (an event the snapshot already reflects brings the same state or a newer one, so applying it is harmless); after a reconnection graphql-ws subscribes again and the empty batch comes again, so it loads the snapshot again then. It ends with the error EVENTS_MISSED when events may not have come through Redis (REDIS_URL: an instance lost Redis and has it back): subscribe again, and load the snapshot again after the empty batch. With nasId, it ends with the error NAS_CHANGED when the address of that NAS changes, and NOT_FOUND when it is deleted, as sessionEvents does: subscribe again, and load the snapshot again after the empty batch.',
     resolve: (batch: SessionEvent[]) => batch,
   })
   @ListSize({ max: MAX_BATCH_EVENTS })
@@ -74,8 +74,8 @@ export class SessionEventsResolver {
       MAX_BATCH_LATENCY_MS,
       `a whole number of milliseconds from 0 to ${MAX_BATCH_LATENCY_MS}`,
     );
-    const nasName = nasId == null ? undefined : await this.online.nasNameOf(nasId);
-    const filter = await this.bus.prepare({ nasName, username: usernameFilter(username) });
+    const nas = nasId == null ? {} : await this.online.nasFilterOf(nasId);
+    const filter = await this.bus.prepare({ ...nas, username: usernameFilter(username) });
     return this.bus.subscribeBatches(filter, latency, announceLive === true);
   }
 }

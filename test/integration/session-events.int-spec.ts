@@ -17,6 +17,7 @@ import { collect, startApp, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { holdSubscriptionSetup } from '../support/held-subscriptions';
 import { until } from '../support/until';
+import { NasClients } from '../../src/nas/nas-clients';
 
 const EVENT_FIELDS = 'type session { id uniqueId username uploadBytes stoppedAt terminateCause }';
 
@@ -135,6 +136,108 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     const { results, errors } = await got;
     expect(errors).toEqual([]);
     expect(results.map((r) => r.sessionEvents.session.uniqueId)).toEqual(['edge-x']);
+  });
+
+  describe('a subscription filtered on a NAS whose address changes, or that is deleted', () => {
+    /** A subscription as it goes: what came, and the errors it ended with. */
+    function watch(query: string) {
+      const seen = { results: [] as any[], errors: [] as any[], ended: false };
+      api.wsClient().subscribe(
+        { query },
+        {
+          next: (value) => {
+            if (value.errors) seen.errors.push(...value.errors);
+            else seen.results.push(value.data);
+          },
+          error: (err) => {
+            seen.errors.push(...(Array.isArray(err) ? err : [err]));
+            seen.ended = true;
+          },
+          complete: () => {
+            seen.ended = true;
+          },
+        },
+      );
+      return seen;
+    }
+    const batches = (nasId: string) =>
+      watch(
+        `subscription { sessionEventBatches(nasId: "${nasId}", announceLive: true, maxLatencyMs: 0) { ${EVENT_FIELDS} } }`,
+      );
+    const live = (s: { results: any[] }) => until(() => s.results.length >= 1, 'the empty batch');
+    async function createNas(name: string): Promise<string> {
+      const { body } = await api.gql(
+        'mutation($n: String!) { createNas(input: { name: $n, secret: "s3cret-s3cret" }) { id } }',
+        { n: name },
+      );
+      expect(body.errors).toBeUndefined();
+      return body.data.createNas.id;
+    }
+    const ended = (s: { ended: boolean }, what: string) => until(() => s.ended, what);
+
+    it('ends with NAS_CHANGED, naming nasId, when updateNas gives it another address; others go on', async () => {
+      const [moved, other] = [await createNas('10.0.7.1'), await createNas('10.0.7.2')];
+      const movedBatches = batches(moved);
+      const otherBatches = batches(other);
+      const single = watch(`subscription { sessionEvents(nasId: "${moved}") { type } }`);
+      await Promise.all([live(movedBatches), live(otherBatches)]);
+      await new Promise((r) => setTimeout(r, 200)); // sessionEvents has no announcement
+
+      const { body } = await api.gql(
+        `mutation { updateNas(id: "${moved}", input: { name: "10.0.7.11" }) { name } }`,
+      );
+      expect(body.data.updateNas.name).toBe('10.0.7.11');
+      await ended(movedBatches, 'sessionEventBatches to end');
+      await ended(single, 'sessionEvents to end');
+      for (const s of [movedBatches, single]) {
+        expect(s.errors.map((e) => e.extensions)).toEqual([
+          { code: 'NAS_CHANGED', field: 'nasId' },
+        ]);
+        expect(s.errors[0].message).toContain(`id ${moved}`);
+        expect(s.errors[0].message).toContain('10.0.7.11');
+      }
+      // Subscribed again, it follows the new address; the other NAS's subscription went on.
+      const again = batches(moved);
+      await live(again);
+      await insertOpen('moved-1', 'nas-moved', '10.0.7.11');
+      await insertOpen('other-1', 'nas-moved', '10.0.7.2');
+      await until(() => again.results.length >= 2, "the new address's session");
+      expect(again.results[1].sessionEventBatches[0].session.uniqueId).toBe('moved-1');
+      await until(() => otherBatches.results.length >= 2, "the other NAS's session");
+      expect(otherBatches.results[1].sessionEventBatches[0].session.uniqueId).toBe('other-1');
+      expect(otherBatches.ended).toBe(false);
+      expect(otherBatches.errors).toEqual([]);
+    });
+
+    it('ends with NOT_FOUND, naming nasId, when the NAS is deleted', async () => {
+      const [gone, other] = [await createNas('10.0.7.3'), await createNas('10.0.7.4')];
+      const goneBatches = batches(gone);
+      const otherBatches = batches(other);
+      await Promise.all([live(goneBatches), live(otherBatches)]);
+      const { body } = await api.gql(`mutation { deleteNas(id: "${gone}") }`);
+      expect(body.data.deleteNas).toBe(true);
+      await ended(goneBatches, 'the subscription to end');
+      expect(goneBatches.errors.map((e) => e.extensions)).toEqual([
+        { code: 'NOT_FOUND', field: 'nasId' },
+      ]);
+      expect(goneBatches.errors[0].message).toContain(`id ${gone}`);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(otherBatches.ended).toBe(false);
+    });
+
+    it("follows a change another writer made (another instance, another tool) at the nas table's next load", async () => {
+      const moved = await createNas('10.0.7.5');
+      const s = batches(moved);
+      await live(s);
+      // Not through this instance's API: no NasChanges here; the next load of the list sees it.
+      await db.query("UPDATE nas SET nasname = '10.0.7.15' WHERE id = ?", [Number(moved)]);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(s.ended).toBe(false);
+      api.app.get(NasClients).invalidate(); // as REFRESH_MS going by does
+      await api.app.get(NasClients).refresh();
+      await ended(s, 'the subscription to end');
+      expect(s.errors.map((e) => e.extensions.code)).toEqual(['NAS_CHANGED']);
+    });
   });
 
   it("logs a field's failure during fan-out once, not once per subscriber that shares the payload", async () => {

@@ -80,9 +80,15 @@ export function formatGraphQLError(
     return { ...formatted, message: original.message, extensions };
   }
   if (original instanceof SubscriptionEndedError) {
-    // A subscriber that read too slowly (SLOW_CONSUMER), or may have missed events
-    // (EVENTS_MISSED): its subscription ends with this error.
-    return { ...formatted, message: original.message, extensions: { code: original.code } };
+    // A subscriber that read too slowly (SLOW_CONSUMER), may have missed events
+    // (EVENTS_MISSED), or whose NAS filter changed (NAS_CHANGED, NOT_FOUND): its subscription
+    // ends with this error.
+    const { code, field } = original;
+    return {
+      ...formatted,
+      message: original.message,
+      extensions: { code, ...(field !== undefined && { field }) },
+    };
   }
   const ownCode = original instanceof GraphQLError ? original.extensions.code : undefined;
   if (typeof ownCode === 'string' && OWN_VALIDATION_CODES.has(ownCode)) {

@@ -1,9 +1,11 @@
 /**
  * Ends a subscriber's stream: the client gets it as an error with `code` (extensions.code),
- * and its message, as the subscription's last message.
+ * `field` (extensions.field, the argument it is about, if any) and its message, as the
+ * subscription's last message.
  */
 export abstract class SubscriptionEndedError extends Error {
   abstract readonly code: string;
+  readonly field?: string;
 }
 
 /** Thrown into a subscriber's iterator when it fell too far behind and was dropped. */

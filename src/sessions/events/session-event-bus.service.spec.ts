@@ -39,7 +39,12 @@ describe('SessionEventBus', () => {
 
   beforeEach(async () => {
     // No database behind the metrics: only the pool gauge reads it, at a scrape.
-    bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource), clientsOf([]));
+    bus = new SessionEventBus(
+      loadConfig({}),
+      new Metrics({} as DataSource),
+      clientsOf([]),
+      new NasChanges(),
+    );
     await bus.onModuleInit();
   });
 
@@ -150,7 +155,12 @@ describe('SessionEventBus', () => {
     bus.onModuleDestroy();
     await bus.onApplicationShutdown();
     const names = ['10.0.0.0/16', '10.0.0.5', '10.0.9.0/24', '10.1.0.1'];
-    bus = new SessionEventBus(loadConfig({}), new Metrics({} as DataSource), clientsOf(names));
+    bus = new SessionEventBus(
+      loadConfig({}),
+      new Metrics({} as DataSource),
+      clientsOf(names),
+      new NasChanges(),
+    );
     await bus.onModuleInit();
     const publish = async () => {
       await bus.publish(
@@ -192,6 +202,7 @@ describe('SessionEventBus', () => {
       loadConfig({}),
       new Metrics({} as DataSource),
       clientsOf(names, changes),
+      changes,
     );
     await bus.onModuleInit();
     const publish = (id: string) =>

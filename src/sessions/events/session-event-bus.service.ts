@@ -7,7 +7,11 @@ import {
   OnModuleInit,
 } from '@nestjs/common';
 import { RecentSet } from '../../common/collections/recent-set';
-import { CoalescingQueue, EventsMissedError } from '../../common/pubsub/coalescing-queue';
+import {
+  CoalescingQueue,
+  EventsMissedError,
+  type SubscriptionEndedError,
+} from '../../common/pubsub/coalescing-queue';
 import { OwnCopies } from '../../common/pubsub/own-copies';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
@@ -20,6 +24,8 @@ import { createSessionEventTransport, type SessionEventTransport } from './sessi
 import { Metrics } from '../../metrics/metrics.service';
 import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
 import { NasClients } from '../../nas/nas-clients';
+import { NasChanges } from '../../nas/nas-changes';
+import { NasFollower } from './nas-follower';
 import { keptOut, LogThrottle } from '../../common/logging/log-throttle';
 
 /** Each session's change of each type once, where it first came, with its latest row. */
@@ -59,6 +65,11 @@ export interface SessionEventFilter {
    * claims (the NAS the address belongs to, as onlineSessions(nasId) and FreeRADIUS match it).
    */
   nasName?: string;
+  /**
+   * The NAS (its id) whose nasname nasName is: the subscription follows it, and ends when the
+   * NAS's nasname changes (NAS_CHANGED) or the NAS is deleted (NOT_FOUND), see NasFollower.
+   */
+  nasId?: string;
   /** Only this user's sessions, whatever the case (usernames.ts). */
   username?: string;
 }
@@ -156,14 +167,17 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   /** This instance's batches, delivered here once whether or not their publish failed. */
   private readonly own = new OwnCopies(FEED_EVENTS_KEPT);
   private readonly ownership: NetworkOwnership;
+  private readonly follower: NasFollower;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: Metrics,
     clients: NasClients,
+    changes: NasChanges,
   ) {
     this.transport = createSessionEventTransport(config);
     this.ownership = new NetworkOwnership(clients);
+    this.follower = new NasFollower(clients, changes);
     this.transport.onMissed(() => this.endMissed());
   }
 
@@ -210,6 +224,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
 
   /** Ends this instance's subscriptions: their clients are leaving with the server. */
   onModuleDestroy(): void {
+    this.follower.close();
     for (const s of this.subscribers) void s.queue.return();
     for (const g of this.groups.values()) {
       g.batcher.stop();
@@ -296,6 +311,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
 
   /** A subscriber's stream; it ends when the client leaves (return()) or reads too slowly. */
   subscribe(filter: SessionEventFilter): AsyncIterableIterator<SessionEvent> {
+    let unfollow = () => {};
     const subscriber: Subscriber = {
       filter: normalized(filter),
       queue: new CoalescingQueue<SessionEvent>({
@@ -304,11 +320,13 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
         coalesceAbove: COALESCE_ABOVE,
         maxPending: MAX_PENDING_SESSIONS,
         onClose: () => {
+          unfollow();
           this.subscribers.delete(subscriber);
           this.countSubscriptions();
         },
       }),
     };
+    unfollow = this.follow(filter, subscriber.queue);
     this.subscribers.add(subscriber);
     this.countSubscriptions();
     return subscriber.queue;
@@ -326,15 +344,22 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     announceLive = false,
   ): AsyncIterableIterator<SessionEvent[]> {
     filter = normalized(filter);
-    const key = JSON.stringify([filter.nasName ?? null, filter.username ?? null, maxLatencyMs]);
+    const key = JSON.stringify([
+      filter.nasId ?? null,
+      filter.nasName ?? null,
+      filter.username ?? null,
+      maxLatencyMs,
+    ]);
     let group = this.groups.get(key);
     if (!group) {
       group = { filter, batcher: new EventBatcher(maxLatencyMs) };
       this.groups.set(key, group);
     }
     const { batcher } = group;
+    let unfollow = () => {};
     const member: BatchMember = {
       queue: batchQueue(() => {
+        unfollow();
         batcher.members.delete(member);
         if (batcher.members.size === 0) {
           batcher.stop();
@@ -343,11 +368,21 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
         this.countSubscriptions();
       }),
     };
+    unfollow = this.follow(filter, member.queue);
     batcher.members.add(member);
     // A new array: payloads are shared per object (shared-subscribe.ts).
     if (announceLive) member.queue.push([]);
     this.countSubscriptions();
     return member.queue;
+  }
+
+  /** A subscription filtered on a NAS follows it (NasFollower); returns the way to stop. */
+  private follow(
+    filter: SessionEventFilter,
+    queue: { end: (err: SubscriptionEndedError) => void },
+  ): () => void {
+    if (filter.nasId === undefined || filter.nasName === undefined) return () => {};
+    return this.follower.follow(filter.nasId, filter.nasName, (err) => queue.end(err));
   }
 
   get stats(): { subscribers: number; published: number; delivered: number } {
