@@ -247,6 +247,49 @@ describe('several instances on Redis', () => {
       expect(batchesOnB.events.length).toBeLessThanOrEqual(12);
     });
 
+    it("ends B's subscription filtered on a NAS that A gave another address, at B's next load of the nas table", async () => {
+      const created = await a.gql(
+        'mutation { createNas(input: { name: "10.9.8.1", secret: "s3cret-s3cret" }) { id } }',
+      );
+      const nasId: string = created.body.data.createNas.id;
+      const query = `subscription($n: ID) { sessionEventBatches(nasId: $n, announceLive: true) { ${FIELDS} } }`;
+      const onA = record(a.wsClient(), query, { n: nasId });
+      const onB = record(b.wsClient(), query, { n: nasId });
+      await until(() => onA.messages.length === 1 && onB.messages.length === 1, 5000, 'live');
+
+      const updated = await a.gql(
+        `mutation { updateNas(id: "${nasId}", input: { name: "10.9.8.11" }) { name } }`,
+      );
+      expect(updated.body.data.updateNas.name).toBe('10.9.8.11');
+      // A, where the change was made, ends its subscription at once.
+      await until(() => codes(onA).length > 0, 5000, 'A to end its subscription');
+      expect(codes(onA)).toEqual(['NAS_CHANGED']);
+      // B learns of it when it reads the nas table again: here because a packet from a NAS
+      // failed its authenticator (a secret changed elsewhere?) once the list is 2 s old.
+      await new Promise((r) => setTimeout(r, 2100));
+      expect(codes(onB)).toEqual([]);
+      const radius = await RadiusTestClient.open();
+      try {
+        const attrs = sessionAttributes('Start', {
+          username: 'mi-nas',
+          sessionId: 'mi-nas-1',
+          eventTime: Math.floor(Date.now() / 1000),
+        });
+        expect(
+          await radius.send(
+            accountingRequest('not-the-secret', attrs),
+            b.config.radiusAcctPort,
+            300,
+          ),
+        ).toBeNull();
+      } finally {
+        await radius.close();
+      }
+      await until(() => codes(onB).length > 0, 5000, 'B to end its subscription');
+      expect(codes(onB)).toEqual(['NAS_CHANGED']);
+      for (const r of [onA, onB]) r.stop();
+    });
+
     it('delivers a change-feed page published again (its reader died before deleting it) once', async () => {
       // Which instance reads the feed is the lease's choice: the seqs are caught on both.
       const seqs: string[] = [];
