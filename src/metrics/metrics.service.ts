@@ -43,13 +43,13 @@ export class Metrics {
 
   readonly changeFeedLag = new Gauge({
     name: 'radgraph_change_feed_lag_seconds',
-    help: 'On the instance that reads the radacct change feed: how long it has been reading full pages of a backlog since it last caught up (0 when it has)',
+    help: 'On the instance that reads the radacct change feed: how long it has been reading full pages of a backlog since it last caught up (0 when it has); it goes on growing while that instance cannot reach the database',
     registers: [this.registry],
   });
 
   readonly changeFeedLeader = new Gauge({
     name: 'radgraph_change_feed_leader',
-    help: '1 on the instance that reads the radacct change feed, else 0',
+    help: '1 on the instance that reads the radacct change feed, else 0 (also on one whose lease ran out while it could not reach the database)',
     registers: [this.registry],
   });
 

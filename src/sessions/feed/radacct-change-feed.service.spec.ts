@@ -16,6 +16,7 @@ function feed(
   const acquire = jest.fn(() => Promise.resolve(leader));
   const gauge = { set: jest.fn() };
   const lag = { set: jest.fn() };
+  const leaderGauge = () => gauge.set.mock.calls.at(-1)?.[0] as number | undefined;
   const f = new RadacctChangeFeed(
     { changeFeedIntervalMs: intervalMs } as AppConfig,
     { options: { type: 'mariadb' }, query } as unknown as DataSource,
@@ -25,7 +26,7 @@ function feed(
     {} as TransactionsService,
   );
   const poll = jest.spyOn(f, 'pollOnce').mockResolvedValue(0);
-  return { f, acquire, poll, lag };
+  return { f, acquire, poll, lag, leaderGauge };
 }
 
 /** The feed's warn lines, kept from the test output. */
@@ -124,6 +125,31 @@ describe('the radacct change feed schedule', () => {
     poll.mockRejectedValue(new Error('the database is gone'));
     await jest.advanceTimersByTimeAsync(5_000);
     expect(lag.set.mock.calls.at(-1)![0]).toBeGreaterThan(4);
+    await f.onApplicationShutdown();
+  });
+
+  it('stops reporting itself the leader once its lease ran out while it could not renew, and its lag goes on growing', async () => {
+    const { f, acquire, lag, leaderGauge } = feed(500, true);
+    silencedWarn(f);
+    f.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(leaderGauge()).toBe(1);
+    // Only this instance lost the database: another takes the lease once it runs out (5 s).
+    acquire.mockRejectedValue(new Error('connect ETIMEDOUT'));
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(leaderGauge()).toBe(1); // its lease may still be its own
+    await jest.advanceTimersByTimeAsync(3_000);
+    expect(leaderGauge()).toBe(0);
+    const grown = lag.set.mock.calls.at(-1)![0] as number;
+    expect(grown).toBeGreaterThan(5);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(lag.set.mock.calls.at(-1)![0]).toBeGreaterThan(grown);
+    expect(leaderGauge()).toBe(0);
+    // Back, and another instance leads: this one's lag is 0 again.
+    acquire.mockResolvedValue(false);
+    await jest.advanceTimersByTimeAsync(1_100);
+    expect(lag.set.mock.calls.at(-1)![0]).toBe(0);
+    expect(leaderGauge()).toBe(0);
     await f.onApplicationShutdown();
   });
 

@@ -341,9 +341,12 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
     const interval = this.config.changeFeedIntervalMs;
     let next = Math.min(interval, STANDBY_MS);
     try {
+      const asked = performance.now();
       this.leader = await this.leases.acquire(CHANGE_FEED_LEASE, LEASE_MS);
       this.metrics.changeFeedLeader.set(this.leader ? 1 : 0);
       const now = performance.now();
+      if (this.leader) this.renewedAt = asked;
+      this.lagging = this.leader;
       if (!this.leader) {
         next = STANDBY_MS;
         this.lastPoll = null; // a new reader polls at once
@@ -364,8 +367,16 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
         next = Math.max(0, Math.min(next, this.lastPoll + interval - now));
       }
     } catch (err) {
-      // A feed that cannot poll falls behind: the lag keeps growing from when it last caught up.
-      if (this.leader) this.metrics.changeFeedLag.set((performance.now() - this.caughtUpAt) / 1000);
+      // A feed that cannot poll falls behind: the lag keeps growing from when it last caught up,
+      // on the instance that led, until an instance reads the queue again (which may be this one).
+      const now = performance.now();
+      if (this.lagging) this.metrics.changeFeedLag.set((now - this.caughtUpAt) / 1000);
+      // Its lease has run out by now (another instance may hold it): it no longer leads, so that
+      // the leader gauges of all instances add up to one, as they do when all can renew.
+      if (this.leader && now - this.renewedAt >= LEASE_MS) {
+        this.leader = false;
+        this.metrics.changeFeedLeader.set(0);
+      }
       const skipped = this.pollErrors.admit();
       if (skipped !== undefined) {
         this.log.warn(`poll failed, retrying: ${(err as Error).message}${keptOut(skipped)}`);
@@ -376,6 +387,12 @@ export class RadacctChangeFeed implements OnApplicationBootstrap, OnApplicationS
 
   /** Since when pages have not been published (performance.now()), or null. */
   private unpublishedSince: number | null = null;
+
+  /** When this instance last asked for the lease and got it (performance.now()). */
+  private renewedAt = 0;
+
+  /** Whether this instance led at its last answered lease request: its lag grows while it fails. */
+  private lagging = false;
 
   /** When this instance last polled (performance.now(); null: poll at the next tick). */
   private lastPoll: number | null = null;
