@@ -116,6 +116,7 @@ describe('the operator console in Chromium', () => {
     download: bigint,
     mac = 'AA:BB:CC:10:20:07',
     ip?: string,
+    nasIp?: string,
   ): Promise<void> {
     const packet = accountingRequest(
       NAS_SECRET,
@@ -128,10 +129,32 @@ describe('the operator console in Chromium', () => {
         outputOctets: download,
         framedIp: ip ?? (username === 'browser.wanjiku' ? '10.20.0.7' : '10.20.0.8'),
         mac,
+        nasIp,
       }),
     );
     const answer = await radius.send(packet, listenerPort);
     expect(answer && validResponse(answer, packet, NAS_SECRET)).toBe(true);
+  }
+
+  /** Signed in afresh with the operator's key, on the Online page with its feed live. */
+  async function onlinePageAfresh(): Promise<void> {
+    await page.goto(consoleUrl);
+    await page.evaluate('window.sessionStorage.clear()');
+    await signIn(operatorKey);
+    await page.getByTestId('nav-online').click();
+    await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor();
+  }
+
+  const onlineRow = (username: string) =>
+    page.locator(`[data-testid="online-row"][data-username="${username}"]`);
+
+  async function createNas(name: string): Promise<string> {
+    const { createNas: nas } = await gqlData(
+      api,
+      `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`,
+      { i: { name, secret: `${NAS_SECRET}-${name}`, type: 'mikrotik' } },
+    );
+    return nas.id;
   }
 
   it('signs in with a key, adds a customer through the form, and refuses a duplicate on its field', async () => {
@@ -622,5 +645,139 @@ describe('the operator console in Chromium', () => {
       await page.unroute('**/graphql');
       await page.goto(consoleUrl); // closes the example's socket
     }
+  });
+
+  it('clears a NAS filter whose NAS is deleted back to All NAS, says why, and lists the NAS again', async () => {
+    const nasId = await createNas('10.99.1.1');
+    await account(
+      'Start',
+      'browser.nasgone',
+      0,
+      0n,
+      'AA:BB:CC:00:A0:01',
+      '10.99.1.10',
+      '10.99.1.1',
+    );
+    await account('Start', 'browser.nasstays', 0, 0n, 'AA:BB:CC:00:A0:02', '10.99.1.11');
+    await onlinePageAfresh();
+    const filter = page.getByTestId('online-nas-filter');
+    await filter.selectOption({ label: '10.99.1.1' });
+    await onlineRow('browser.nasstays').waitFor({ state: 'detached' });
+    await onlineRow('browser.nasgone').waitFor();
+
+    await gqlData(api, `mutation($id: ID!) { deleteNas(id: $id, force: true) }`, { id: nasId });
+    // Not a retry every 2 s that never ends: the table goes back to every NAS...
+    await onlineRow('browser.nasstays').waitFor({ timeout: 5_000 });
+    expect(await filter.inputValue()).toBe('');
+    // ...the operator is told why, and the deleted NAS is no longer offered.
+    expect(await page.getByTestId('online-nas-notice').textContent()).toMatch(
+      /10\.99\.1\.1.*deleted/,
+    );
+    await filter.locator(`option[value="${nasId}"]`).waitFor({ state: 'detached' });
+    expect(await page.locator('.alert-error').count()).toBe(0);
+    await onlineRow('browser.nasgone').waitFor(); // its session is still open, on All NAS
+    // Another NAS chosen later clears the notice.
+    await filter.selectOption({ label: '127.0.0.1' });
+    await page.getByTestId('online-nas-notice').waitFor({ state: 'detached' });
+  });
+
+  it('follows a NAS whose address changes: the NAS list is read again, and the table reloads for the new address', async () => {
+    const nasId = await createNas('10.99.2.1');
+    await account(
+      'Start',
+      'browser.oldaddr',
+      0,
+      0n,
+      'AA:BB:CC:00:B0:01',
+      '10.99.2.10',
+      '10.99.2.1',
+    );
+    await onlinePageAfresh();
+    const filter = page.getByTestId('online-nas-filter');
+    await filter.selectOption({ label: '10.99.2.1' });
+    await onlineRow('browser.oldaddr').waitFor();
+
+    await gqlData(
+      api,
+      `mutation($id: ID!) { updateNas(id: $id, input: { name: "10.99.2.2" }) { id } }`,
+      {
+        id: nasId,
+      },
+    );
+    // The subscription ends with NAS_CHANGED: the filter now means the new address.
+    await filter.locator(`option[value="${nasId}"]`, { hasText: /^10\.99\.2\.2$/ }).waitFor({
+      state: 'attached',
+      timeout: 5_000,
+    });
+    expect(await filter.inputValue()).toBe(nasId);
+    await onlineRow('browser.oldaddr').waitFor({ state: 'detached', timeout: 5_000 });
+    await account(
+      'Start',
+      'browser.newaddr',
+      0,
+      0n,
+      'AA:BB:CC:00:B0:02',
+      '10.99.2.11',
+      '10.99.2.2',
+    );
+    await onlineRow('browser.newaddr').waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('online-count').textContent()).toBe('1 shown');
+    expect(await page.getByTestId('online-nas-notice').count()).toBe(0);
+  });
+
+  it('reads the table again after EVENTS_MISSED: a Start and a Stop it missed show, with no duplicate row', async () => {
+    await account(
+      'Start',
+      'browser.missedstop',
+      0,
+      0n,
+      'AA:BB:CC:00:C0:01',
+      '10.99.3.1',
+      '10.99.3.9',
+    );
+    await account('Start', 'browser.kept', 0, 0n, 'AA:BB:CC:00:C0:02', '10.99.3.2', '10.99.3.9');
+    await onlinePageAfresh();
+    await page.getByTestId('online-search').fill('browser.m');
+    await onlineRow('browser.missedstop').waitFor();
+    // Redis lost events: the server ends every subscription; these two reach no one.
+    api.app.get(SessionEventBus)['endMissed']();
+    await account(
+      'Stop',
+      'browser.missedstop',
+      60,
+      0n,
+      'AA:BB:CC:00:C0:01',
+      '10.99.3.1',
+      '10.99.3.9',
+    );
+    await account(
+      'Start',
+      'browser.missedstart',
+      0,
+      0n,
+      'AA:BB:CC:00:C0:03',
+      '10.99.3.3',
+      '10.99.3.9',
+    );
+    await onlineRow('browser.missedstart').waitFor({ timeout: 10_000 });
+    await onlineRow('browser.missedstop').waitFor({ state: 'detached', timeout: 5_000 });
+    // And it is live again: the next event applies, once.
+    await account(
+      'Interim-Update',
+      'browser.missedstart',
+      60,
+      3n * 2n ** 30n,
+      'AA:BB:CC:00:C0:03',
+      '10.99.3.3',
+      '10.99.3.9',
+    );
+    await onlineRow('browser.missedstart')
+      .locator('[data-col="download"]', { hasText: '3.0 GB' })
+      .waitFor({ timeout: 5_000 });
+    const shown = await page
+      .getByTestId('online-row')
+      .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')));
+    expect(new Set(shown).size).toBe(shown.length);
+    expect(await page.getByTestId('online-count').textContent()).toBe(`${shown.length} shown`);
   });
 });

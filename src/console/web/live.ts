@@ -10,6 +10,12 @@ export interface LiveHandlers<T> {
   next: (data: T) => void;
   /** The subscription failed and was started again: events may have been missed. */
   restarted?: () => void;
+  /**
+   * The subscription ended with these errors (not UNAUTHENTICATED). Return true to leave it
+   * ended (the caller deals with it, e.g. a filter that names what no longer exists); else it
+   * starts again after a pause.
+   */
+  ended?: (errors: ApiError[]) => boolean;
 }
 
 const PING_INTERVAL_MS = 10_000;
@@ -85,7 +91,8 @@ export class LiveFeed {
 
   /**
    * Subscribes until the returned function is called. An error other than UNAUTHENTICATED
-   * (e.g. SLOW_CONSUMER) starts the subscription again after a pause.
+   * (e.g. SLOW_CONSUMER) starts the subscription again after a pause, unless handlers.ended
+   * keeps it ended.
    */
   subscribe<T>(query: string, variables: Record<string, unknown>, handlers: LiveHandlers<T>) {
     let stopped = false;
@@ -98,10 +105,10 @@ export class LiveFeed {
         {
           next: (result) => {
             const errors = graphQLErrors(result.errors);
-            if (errors.length > 0) return this.failed(errors, restart);
+            if (errors.length > 0) return failed(errors);
             if (result.data) handlers.next(result.data);
           },
-          error: (err) => this.failed(graphQLErrors(err), restart),
+          error: (err) => failed(graphQLErrors(err)),
           complete: () => restart(), // the server ended it: start again
         },
       );
@@ -112,6 +119,16 @@ export class LiveFeed {
       unsubscribe();
       window.clearTimeout(retryTimer);
       retryTimer = window.setTimeout(() => start(true), RESUBSCRIBE_DELAY_MS);
+    };
+    const failed = (errors: GraphQLErrorShape[]) => {
+      if (stopped) return;
+      const apiErrors = errors.map((e) => ApiError.fromGraphQL(e));
+      const unauthenticated = apiErrors.find((e) => e.code === 'UNAUTHENTICATED');
+      if (unauthenticated) this.onUnauthenticated(unauthenticated.message);
+      else if (handlers.ended?.(apiErrors)) {
+        stopped = true; // the complete that may follow does not start it again
+        unsubscribe();
+      } else restart();
     };
     start(false);
     return () => {
@@ -126,14 +143,6 @@ export class LiveFeed {
     window.clearTimeout(this.pongTimer);
     this.stateListeners.clear();
     void this.client.dispose();
-  }
-
-  private failed(errors: GraphQLErrorShape[], restart: () => void): void {
-    const unauthenticated = errors
-      .map((e) => ApiError.fromGraphQL(e))
-      .find((e) => e.code === 'UNAUTHENTICATED');
-    if (unauthenticated) this.onUnauthenticated(unauthenticated.message);
-    else restart();
   }
 
   private setState(state: LiveState): void {

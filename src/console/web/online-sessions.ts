@@ -2,7 +2,7 @@
 // sessionEventBatches event applied on top, and the header figures it can give exactly.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { macPrefixes } from '../../sessions/mac-prefixes';
-import { toApiError } from './api';
+import { toApiError, type ApiError } from './api';
 import { sumBytes } from './format';
 import { useSession } from './hooks';
 import { ONLINE_SESSIONS, SESSION_EVENT_BATCHES } from './queries';
@@ -70,11 +70,30 @@ export interface LiveSessions {
 }
 
 /**
+ * The NAS filter's own error: its NAS was deleted (NOT_FOUND) or has a new address
+ * (NAS_CHANGED), both naming the field nasId.
+ */
+export function nasFilterError(errors: ApiError[]): ApiError | undefined {
+  return errors.find(
+    (e) => e.field === 'nasId' && (e.code === 'NOT_FOUND' || e.code === 'NAS_CHANGED'),
+  );
+}
+
+/**
  * The table's rows: the snapshot for (search, nasId) with every later event applied. Stops
  * that leave it short while more sessions match than it shows read the snapshot again, to
  * fill it up; the total follows every STARTED and STOPPED.
+ *
+ * onNasError hears that the selected NAS was deleted (NOT_FOUND: the subscription stays ended
+ * and the snapshot is not read again; the caller is to choose another filter) or changed its
+ * address (NAS_CHANGED: the subscription starts again, and the snapshot follows).
  */
-export function useLiveSessions(search: string, nasId: string, onEvents: () => void): LiveSessions {
+export function useLiveSessions(
+  search: string,
+  nasId: string,
+  onEvents: () => void,
+  onNasError: (error: ApiError) => void,
+): LiveSessions {
   const { api, live } = useSession();
   const [rows, setRows] = useState<LiveSession[]>([]);
   const [totalCount, setTotalCount] = useState<number | null>(null);
@@ -104,6 +123,8 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
   const seq = useRef(0);
   const onEventsRef = useRef(onEvents);
   onEventsRef.current = onEvents;
+  const onNasErrorRef = useRef(onNasError);
+  onNasErrorRef.current = onNasError;
 
   const cancelRefill = useCallback(() => {
     window.clearTimeout(refillTimer.current);
@@ -201,7 +222,11 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
     } catch (err) {
       if (mine !== seq.current) return;
       completeRef.current = false;
-      setError(toApiError(err).message);
+      const error = toApiError(err);
+      const nasError = nasFilterError([error]);
+      if (nasError)
+        onNasErrorRef.current(nasError); // the page chooses another filter
+      else setError(error.message);
     }
     apply(pending.current ?? []);
     pending.current = null;
@@ -275,6 +300,11 @@ export function useLiveSessions(search: string, nasId: string, onEvents: () => v
         },
         restarted: () => {
           subscribed.current = false;
+        },
+        ended: (errors) => {
+          const nasError = nasFilterError(errors);
+          if (nasError) onNasErrorRef.current(nasError);
+          return nasError?.code === 'NOT_FOUND';
         },
       },
     );

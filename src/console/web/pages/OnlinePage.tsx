@@ -4,6 +4,7 @@ import { formatBytes, formatDateTime, nasLabel, nasName, orDash, sumBytes } from
 import { useDebounced, useDebouncedCall, useQuery, useThrottle } from '../hooks';
 import { localHeader, useLiveSessions } from '../online-sessions';
 import { NAS_DEVICES, ONLINE_HEADER } from '../queries';
+import type { ApiError } from '../api';
 import type { NasRef, OnlineHeaderData } from '../types';
 import { SearchField } from './SearchField';
 
@@ -27,10 +28,27 @@ export function OnlinePage() {
     refetchHeader();
     settleHeader();
   }, [refetchHeader, settleHeader]);
+  // Why the NAS filter went back to All NAS, until the operator picks one again.
+  const [nasNotice, setNasNotice] = useState<string | null>(null);
+  const chooseNas = (id: string) => {
+    setNasNotice(null);
+    setNasId(id);
+  };
+  // The selected NAS was deleted, or has a new address: the menu is read again either way.
+  const onNasError = (err: ApiError) => {
+    void nasDevices.refetch();
+    if (err.code !== 'NOT_FOUND') return; // NAS_CHANGED: the filter follows the new address
+    const gone = nasDevices.data?.nasDevices.find((n) => n.id === nasId);
+    setNasId('');
+    setNasNotice(
+      `The NAS ${gone ? nasLabel(gone) : nasId} was deleted, so the NAS filter is back to All NAS.`,
+    );
+  };
   const { rows, totalCount, complete, loading, error } = useLiveSessions(
     search,
     nasId,
     refreshHeader,
+    onNasError,
   );
 
   // While the table holds every open session its own counts are exact and immediate;
@@ -84,7 +102,7 @@ export function OnlinePage() {
           <span>NAS</span>
           <select
             value={nasId}
-            onChange={(e) => setNasId(e.currentTarget.value)}
+            onChange={(e) => chooseNas(e.currentTarget.value)}
             data-testid="online-nas-filter"
           >
             <option value="">All NAS</option>
@@ -100,6 +118,11 @@ export function OnlinePage() {
           {!complete && totalCount !== null && totalCount > rows.length && ` of ${totalCount}`}
         </span>
       </div>
+      {nasNotice && (
+        <p class="alert alert-info" role="status" data-testid="online-nas-notice">
+          {nasNotice}
+        </p>
+      )}
       {error && <p class="alert alert-error">{error}</p>}
 
       <div class="table-wrap">
