@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { AccountingListener } from '../../src/radius/accounting/accounting-listener.service';
 import { SessionEventBus } from '../../src/sessions/events/session-event-bus.service';
 import { startApp, type RunningApp } from '../support/app';
@@ -779,5 +779,47 @@ describe('the operator console in Chromium', () => {
       .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-session-id')));
     expect(new Set(shown).size).toBe(shown.length);
     expect(await page.getByTestId('online-count').textContent()).toBe(`${shown.length} shown`);
+  });
+
+  it('leaves no ghost row when a Start came while a snapshot loaded and its Stop while the feed was down', async () => {
+    const frames: string[] = [];
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
+    await onlinePageAfresh();
+    // The table's next snapshot request hangs, so the events that come meanwhile wait for it.
+    let held: Route | undefined;
+    await page.route('**/graphql', (route) => {
+      if (held || !route.request().postData()?.includes('OnlineSessions')) {
+        return route.fallback();
+      }
+      held = route;
+    });
+    try {
+      await page.getByTestId('online-search').fill('browser.ghost');
+      await until(() => held !== undefined, 'the snapshot request for the search');
+      await account('Start', 'browser.ghost2', 0, 0n, 'AA:BB:CC:00:D0:01', '10.99.4.1');
+      await until(
+        () => frames.some((f) => f.includes('browser.ghost2')),
+        'the STARTED reaching the browser',
+      );
+      // The feed drops; the session ends meanwhile; the feed comes back and the table reloads.
+      await proxy.cut();
+      await page.locator('[data-testid="live-status"][data-state="disconnected"]').waitFor({
+        timeout: 15_000,
+      });
+      await account('Stop', 'browser.ghost2', 60, 0n, 'AA:BB:CC:00:D0:01', '10.99.4.1');
+      await proxy.restore();
+      await page.locator('[data-testid="live-status"][data-state="connected"]').waitFor({
+        timeout: 30_000,
+      });
+      // The new snapshot has no such session; the STARTED held from before must not bring it back.
+      await page
+        .getByTestId('online-count')
+        .filter({ hasText: /^0 shown$/ })
+        .waitFor({ timeout: 5_000 });
+      expect(await onlineRow('browser.ghost2').count()).toBe(0);
+    } finally {
+      await held?.abort();
+      await page.unroute('**/graphql');
+    }
   });
 });

@@ -287,6 +287,10 @@ export function useLiveSessions(
         next: ({ sessionEventBatches: events }) => {
           if (events.length === 0) {
             subscribed.current = true;
+            // The snapshot read now reflects every event held from before (a load that was
+            // under way when the feed dropped): applied on top, a STARTED whose STOPPED was
+            // missed meanwhile would bring back a ghost row.
+            pending.current = [];
             void loadSnapshot();
             onEventsRef.current(); // the header's figures too, read now that nothing is missed
             return;
