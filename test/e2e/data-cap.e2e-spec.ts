@@ -157,6 +157,28 @@ describe('monthly data cap through FreeRADIUS', () => {
     await api!.app.get(DataCapEnforcer).syncPeriod();
   });
 
+  it('a new month starts from zero at login even when radgraph last wrote the month before (down at midnight)', async () => {
+    await customer('cap.gina', { name: 'Cap 1G stale month', dataLimitBytes: String(GiB) });
+    const now = new Date();
+    const lastMonthDay = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 10) / 1000;
+    // Last month, through FreeRADIUS: 1.2 GiB, over the cap.
+    await account('cap.gina', 'cap-g-1', 'Start', 0, 0n, lastMonthDay);
+    await account('cap.gina', 'cap-g-1', 'Stop', 3600, (GiB * 12n) / 10n, lastMonthDay + 3600);
+    // radgraph's last sync was before midnight, and it has not run since (stopped, restarting):
+    // rg_usage_period still names last month, while the database's clock is in this one.
+    const lastMonthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1) - 60_000);
+    jest.spyOn(api!.app.get(Clock), 'now').mockReturnValue(lastMonthEnd);
+    try {
+      await api!.app.get(DataCapEnforcer).syncPeriod();
+      const login1 = await login('cap.gina');
+      expectCode(login1, 'Access-Accept');
+      expect(login1.reply['Mikrotik-Total-Limit']).toBe(String(GiB));
+    } finally {
+      jest.restoreAllMocks();
+      await api!.app.get(DataCapEnforcer).syncPeriod();
+    }
+  });
+
   it('a data limit of 0 (MikroTik\'s "no limit") is refused, naming the field: FreeRADIUS would reject every login of the plan', async () => {
     await customer('cap.zero', { name: 'Cap zero', dataLimitBytes: String(GiB) });
     expectCode(await login('cap.zero'), 'Access-Accept');
