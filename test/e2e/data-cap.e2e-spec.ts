@@ -179,6 +179,23 @@ describe('monthly data cap through FreeRADIUS', () => {
     }
   });
 
+  it('an older Interim-Update that FreeRADIUS writes late is not counted twice: no disconnect under the cap', async () => {
+    await customer('cap.hank', { name: 'Cap 1G late', dataLimitBytes: String(GiB) });
+    expectCode(await login('cap.hank'), 'Access-Accept');
+    const t = Math.floor(Date.now() / 1000) - 900;
+    await account('cap.hank', 'cap-h-1', 'Start', 0, 0n, t);
+    await account('cap.hank', 'cap-h-1', 'Interim-Update', 600, (GiB * 6n) / 10n, t + 600);
+    // The report of t + 300, retransmitted (or from another server's backlog), comes last.
+    await account('cap.hank', 'cap-h-1', 'Interim-Update', 300, (GiB * 3n) / 10n, t + 300);
+    await account('cap.hank', 'cap-h-1', 'Interim-Update', 900, (GiB * 9n) / 10n, t + 900);
+    // 0.9 GiB downloaded of 1 GiB: not over the cap (1.2 GiB when the 0.3 were counted again).
+    expect(await requestsFor('cap.hank', 1, 1500)).toEqual([]);
+    const [row] = await db.query<{ down: string | number }>(
+      "SELECT download_bytes AS down FROM rg_usage_monthly WHERE username = 'cap.hank'",
+    );
+    expect(BigInt(row.down)).toBe((GiB * 9n) / 10n);
+  });
+
   it('a data limit of 0 (MikroTik\'s "no limit") is refused, naming the field: FreeRADIUS would reject every login of the plan', async () => {
     await customer('cap.zero', { name: 'Cap zero', dataLimitBytes: String(GiB) });
     expectCode(await login('cap.zero'), 'Access-Accept');

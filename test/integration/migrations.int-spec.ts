@@ -5,6 +5,8 @@ import { ReusedRadacctChanges1765497600000 } from '../../src/database/migrations
 import { ReusedRadacctChanges1765497600000 as ReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765497600000-reused-radacct-changes';
 import { OpenReusedRadacctChanges1765584000000 } from '../../src/database/migrations/mysql/1765584000000-open-reused-radacct-changes';
 import { OpenReusedRadacctChanges1765584000000 as OpenReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765584000000-open-reused-radacct-changes';
+import { LateReportUsage1765760400000 } from '../../src/database/migrations/mysql/1765760400000-late-report-usage';
+import { LateReportUsage1765760400000 as LateReportUsageSqlite } from '../../src/database/migrations/sqlite/1765760400000-late-report-usage';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { createDataSource } from '../../src/database/data-source-options';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
@@ -143,6 +145,23 @@ describe('radacct triggers on mysql', () => {
       expect([await openReusedKind(), await reusedKind()]).toEqual([false, true]);
       await openReused.up(runner);
       expect(await openReusedKind()).toBe(true);
+      // Then the take-back of an older report written late, and back.
+      const takesBack = async () =>
+        (await body('rg_radacct_au')).includes('NEW.`acctupdatetime` < OLD.`acctupdatetime`');
+      const late = new LateReportUsage1765760400000();
+      expect(await takesBack()).toBe(false); // as OpenReusedRadacctChanges's up left them
+      await late.up(runner);
+      expect([await takesBack(), await openReusedKind(), await staleKind()]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      expect(await byStop()).toEqual([true, true]);
+      expect(await triggers()).toEqual(['rg_radacct_ai', 'rg_radacct_au']);
+      await late.down(runner);
+      expect([await takesBack(), await openReusedKind()]).toEqual([false, true]);
+      await late.up(runner);
+      expect(await takesBack()).toBe(true);
     } finally {
       await runner.release();
       await ds.destroy();
@@ -180,6 +199,28 @@ describe('radacct triggers on sqlite', () => {
       expect(await body()).toEqual([[false, true]]);
       await migration.up(runner);
       expect(await body()).toEqual([[true, true]]);
+    } finally {
+      await runner.release();
+      await ds.destroy();
+    }
+  });
+
+  it("take back an older report's lowering of an open row's counters, and the migration's down drops it", async () => {
+    const late = async () =>
+      (
+        await db.query<{ name: string }>(
+          "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'rg_radacct_usage_late_au'",
+        )
+      ).length;
+    expect(await late()).toBe(1);
+    const ds = await db.openDataSource();
+    const runner = ds.createQueryRunner();
+    try {
+      const migration = new LateReportUsageSqlite();
+      await migration.down(runner);
+      expect(await late()).toBe(0);
+      await migration.up(runner);
+      expect(await late()).toBe(1);
     } finally {
       await runner.release();
       await ds.destroy();

@@ -253,6 +253,27 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     ]);
   });
 
+  it("counts a session's traffic once when FreeRADIUS writes an older Interim-Update late (lower counters), then a newer one", async () => {
+    await customer('fr.late');
+    await db.query(
+      `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES ('fl1', 'fr-late-1', 'fr.late', '127.0.0.1', '2026-11-10 10:00:00', '2026-11-10 10:05:00', 10, 20)`,
+    );
+    // FreeRADIUS's interim query writes each packet's counters and time as they come.
+    const interim = (inp: number, out: number, at: string) =>
+      db.query(
+        'UPDATE radacct SET acctinputoctets = ?, acctoutputoctets = ?, acctupdatetime = ? WHERE acctuniqueid = ?',
+        [inp, out, at, 'fr-late-1'],
+      );
+    await interim(30, 60, '2026-11-10 10:15:00');
+    await interim(20, 40, '2026-11-10 10:10:00'); // the 10:10 report, retransmitted late
+    await interim(40, 80, '2026-11-10 10:20:00');
+    await db.query(
+      "UPDATE radacct SET acctstoptime = '2026-11-10 10:25:00', acctinputoctets = 50, acctoutputoctets = 100 WHERE acctuniqueid = 'fr-late-1'",
+    );
+    expect(await rollupTotals('fr.late')).toEqual([50n, 100n]);
+    expect(await rollupTotals('fr.late')).toEqual(await radacctTotals('fr.late'));
+  });
+
   it('claims the cap action of a month once, and gives it back when the action failed', async () => {
     const id = await customer('cap.claim');
     const capAction = async () =>

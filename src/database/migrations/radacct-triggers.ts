@@ -12,6 +12,8 @@ import { STALE_SESSION_CAUSE } from '../../sessions/stale/stale-policy';
 import {
   grown,
   lastUpdate,
+  mysqlLateReport,
+  mysqlTakeBack,
   mysqlUpsert,
   reportedAt,
   USAGE_TRIGGERS_MYSQL,
@@ -52,6 +54,7 @@ const radacctTriggersMysql = (
   at: UsageTime,
   closed: 'none' | 'stale' | 'reused',
   openReused = false,
+  lateReport = false,
 ) => [
   'DROP TRIGGER IF EXISTS `rg_radacct_changes_ai`',
   'DROP TRIGGER IF EXISTS `rg_radacct_usage_ai`',
@@ -80,8 +83,9 @@ const radacctTriggersMysql = (
       : `IF OLD.\`acctstoptime\` IS NULL AND (${mysqlChanged}) THEN ` +
         `${insertChange('IF(NEW.`acctstoptime` IS NULL, 2, 3)')}; END IF; `) +
     'END IF; ' +
-    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at('update'))}; END IF; ` +
-    'END',
+    `IF up > 0 OR down > 0 THEN ${mysqlUpsert('up', 'down', at('update'))}; ` +
+    (lateReport ? `ELSEIF ${mysqlLateReport} THEN ${mysqlTakeBack}; ` : '') +
+    'END IF; END',
 ];
 
 /** As migration RadacctTriggersMerged1764806400000 made them. */
@@ -92,8 +96,14 @@ export const RADACCT_TRIGGERS_MYSQL_BY_STOP = radacctTriggersMysql(reportedAt, '
 export const RADACCT_TRIGGERS_MYSQL_STALE = radacctTriggersMysql(reportedAt, 'stale');
 /** And a later Start that reuses a closed row (ReusedRadacctChanges1765497600000). */
 export const RADACCT_TRIGGERS_MYSQL_REUSED = radacctTriggersMysql(reportedAt, 'reused');
-/** Today's: and one that reuses an open row (OpenReusedRadacctChanges1765584000000). */
-export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, 'reused', true);
+/** And one that reuses an open row (OpenReusedRadacctChanges1765584000000). */
+export const RADACCT_TRIGGERS_MYSQL_OPEN_REUSED = radacctTriggersMysql(reportedAt, 'reused', true);
+/**
+ * Today's: an older report written late takes back what it lowered an open row's counters by
+ * (LateReportUsage1765760400000, usage-triggers.ts mysqlLateReport). Only a write that grew no
+ * counter tests it: an Interim-Update with traffic costs what it did.
+ */
+export const RADACCT_TRIGGERS_MYSQL = radacctTriggersMysql(reportedAt, 'reused', true, true);
 
 /** Back to the four triggers of before (the migration's down). */
 export const RADACCT_TRIGGERS_MYSQL_SEPARATE = [

@@ -41,8 +41,38 @@ export const mysqlUpsert = (up: string, down: string, time: string = lastUpdate(
     .map((c) => `\`${c}\` = LEAST(\`${c}\`, ${MAX} - VALUES(\`${c}\`)) + VALUES(\`${c}\`)`)
     .join(', ');
 
-export const grown = (c: string) =>
-  `GREATEST(CAST(COALESCE(NEW.\`${c}\`, 0) AS SIGNED) - CAST(COALESCE(OLD.\`${c}\`, 0) AS SIGNED), 0)`;
+/** How much a counter went up (`a` NEW, `b` OLD) or down (`a` OLD, `b` NEW) in this write, else 0. */
+const mysqlDifference = (a: 'NEW' | 'OLD', b: 'NEW' | 'OLD') => (c: string) =>
+  `GREATEST(CAST(COALESCE(${a}.\`${c}\`, 0) AS SIGNED) - CAST(COALESCE(${b}.\`${c}\`, 0) AS SIGNED), 0)`;
+export const grown = mysqlDifference('NEW', 'OLD');
+const mysqlShrunk = mysqlDifference('OLD', 'NEW');
+
+/** The rollup's columns and the radacct counters they sum. */
+const ROLLUP_COUNTERS = [
+  ['upload_bytes', 'acctinputoctets'],
+  ['download_bytes', 'acctoutputoctets'],
+] as const;
+
+/**
+ * An older report written late (migration LateReportUsage1765760400000): FreeRADIUS's interim
+ * query writes whatever counters and update time a packet has, so an Interim-Update that
+ * arrives after a newer one (a retransmit, another FreeRADIUS server's backlog) lowers an open
+ * row's counters, and the next report's growth was then counted from there again: the traffic
+ * between the two reports counted twice. Such a write (an open row, its update time moved back)
+ * takes back from the month of the row's last report what it lowered the counters by, so that
+ * the next report's growth adds it again once. A counter that goes down at a later time (a NAS
+ * that reset it) still adds nothing and takes nothing back.
+ */
+export const mysqlLateReport =
+  'OLD.`acctstoptime` IS NULL AND NEW.`acctupdatetime` < OLD.`acctupdatetime`';
+
+/** The take-back of a late report (mysqlLateReport), never below 0. */
+export const mysqlTakeBack =
+  'UPDATE `rg_usage_monthly` SET ' +
+  ROLLUP_COUNTERS.map(([c, r]) => `\`${c}\` = \`${c}\` - LEAST(\`${c}\`, ${mysqlShrunk(r)})`).join(
+    ', ',
+  ) +
+  " WHERE `username` = NEW.`username` AND `month` = DATE_FORMAT(OLD.`acctupdatetime`, '%Y-%m')";
 
 /** As migration UsageMonthly1764374400000 made them (radacct-triggers.ts has today's). */
 export const USAGE_TRIGGERS_MYSQL = [
@@ -57,7 +87,10 @@ export const USAGE_TRIGGERS_MYSQL = [
 ];
 
 const sqliteMonth = (time: string) => `strftime('%Y-%m', COALESCE(${time}, datetime('now')))`;
-const sqliteGrown = (c: string) => `MAX(COALESCE(NEW."${c}", 0) - COALESCE(OLD."${c}", 0), 0)`;
+const sqliteDifference = (a: 'NEW' | 'OLD', b: 'NEW' | 'OLD') => (c: string) =>
+  `MAX(COALESCE(${a}."${c}", 0) - COALESCE(${b}."${c}", 0), 0)`;
+const sqliteGrown = sqliteDifference('NEW', 'OLD');
+const sqliteShrunk = sqliteDifference('OLD', 'NEW');
 const sqliteUpsert = (up: string, down: string, time: string) =>
   'INSERT INTO "rg_usage_monthly" ("username", "month", "upload_bytes", "download_bytes") ' +
   `VALUES (NEW."username", ${sqliteMonth(time)}, ${up}, ${down}) ` +
@@ -75,6 +108,18 @@ const usageTriggersSqlite = (at: UsageTime) => [
   'CREATE TRIGGER "rg_radacct_usage_au" AFTER UPDATE OF "acctinputoctets", "acctoutputoctets" ON "radacct" ' +
     `WHEN ${sqliteGrown('acctinputoctets')} > 0 OR ${sqliteGrown('acctoutputoctets')} > 0 BEGIN ` +
     `${sqliteUpsert(sqliteGrown('acctinputoctets'), sqliteGrown('acctoutputoctets'), at('update'))}; END`,
+];
+
+/** The take-back of a late report on SQLite (see mysqlLateReport): a trigger of its own. */
+export const USAGE_LATE_TRIGGER_SQLITE = [
+  'DROP TRIGGER IF EXISTS "rg_radacct_usage_late_au"',
+  'CREATE TRIGGER "rg_radacct_usage_late_au" AFTER UPDATE OF "acctinputoctets", "acctoutputoctets" ON "radacct" ' +
+    'WHEN OLD."acctstoptime" IS NULL AND NEW."acctupdatetime" < OLD."acctupdatetime" BEGIN ' +
+    'UPDATE "rg_usage_monthly" SET ' +
+    ROLLUP_COUNTERS.map(([c, r]) => `"${c}" = "${c}" - MIN("${c}", ${sqliteShrunk(r)})`).join(
+      ', ',
+    ) +
+    ` WHERE "username" = NEW."username" AND "month" = strftime('%Y-%m', OLD."acctupdatetime"); END`,
 ];
 
 /** As migration UsageMonthly1764374400000 made them. */

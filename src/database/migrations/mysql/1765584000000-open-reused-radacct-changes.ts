@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import {
-  RADACCT_TRIGGERS_MYSQL,
+  RADACCT_TRIGGERS_MYSQL_OPEN_REUSED,
   RADACCT_TRIGGERS_MYSQL_REUSED,
   replaceRadacctTriggersLocked,
 } from '../radacct-triggers';
@@ -17,7 +17,7 @@ export class OpenReusedRadacctChanges1765584000000 implements MigrationInterface
   name = 'OpenReusedRadacctChanges1765584000000';
 
   public async up(q: QueryRunner): Promise<void> {
-    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL);
+    await replaceRadacctTriggersLocked(q, RADACCT_TRIGGERS_MYSQL_OPEN_REUSED);
   }
 
   public async down(q: QueryRunner): Promise<void> {

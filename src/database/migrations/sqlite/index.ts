@@ -19,6 +19,7 @@ import { ExpiryStillAlive1765411200000 } from './1765411200000-expiry-still-aliv
 import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacct-changes';
 import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
 import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
+import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -43,4 +44,5 @@ export const SQLITE_MIGRATIONS = [
   ReusedRadacctChanges1765497600000,
   OpenReusedRadacctChanges1765584000000,
   RadacctChangesByRow1765674000000,
+  LateReportUsage1765760400000,
 ];
