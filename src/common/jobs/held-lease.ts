@@ -34,17 +34,28 @@ export interface HeldLeaseSpec {
  *   live one alone (one query a beat);
  * - a beat that fails (the database down) makes the instance count as not holding, logged at
  *   warn once per outage; it is back at the first beat that gets an answer;
+ * - a renewal counts for JOB_LEASE_TTL_MS from when it was asked for (the database cannot have
+ *   made it earlier), not from when its answer came: an answer that comes after that (an
+ *   event-loop pause, a slow database) finds the lease run out, maybe taken and run by another
+ *   instance, and this one does not hold it (a run that shares that beat does not start);
  * - stop() ends the beats and gives the lease up, so another instance takes it at its next
  *   beat instead of after the lease runs out.
  */
 export class HeldLease {
-  /** Whether this instance held the lease at its last renewal. */
-  held = false;
+  /** Whether the database gave this instance the lease at its last answered request. */
+  private renewed = false;
+  /** performance.now() until which that renewal surely lasts: asked then, plus the lease. */
+  private until = 0;
   private timer: NodeJS.Timeout | null = null;
   private asking: Promise<boolean> | null = null;
   private failing = false;
 
   constructor(private readonly spec: HeldLeaseSpec) {}
+
+  /** Whether this instance holds the lease now: its last renewal has not run out. */
+  get held(): boolean {
+    return this.renewed && performance.now() < this.until;
+  }
 
   /** Starts the heartbeat (on an unref'd timer), with a beat now. */
   start(): void {
@@ -69,8 +80,9 @@ export class HeldLease {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.asking;
-    if (!this.held) return;
-    this.held = false;
+    // Even a renewal that may have run out: release() gives up only what is still ours.
+    if (!this.renewed) return;
+    this.renewed = false;
     await this.spec.leases.release(this.spec.name).catch(() => undefined);
   }
 
@@ -79,9 +91,11 @@ export class HeldLease {
     try {
       const before = this.held ? undefined : await leases.lease(name);
       if (before && before.holder !== leases.holder && before.unheldSeconds < 0) {
-        this.held = false; // another instance's, and live
+        this.renewed = false; // another instance's, and live
       } else {
-        this.held = await leases.acquire(name, JOB_LEASE_TTL_MS);
+        const asked = performance.now();
+        this.renewed = await leases.acquire(name, JOB_LEASE_TTL_MS);
+        this.until = asked + JOB_LEASE_TTL_MS;
         if (this.held && before !== undefined) {
           this.spec.onTaken?.({
             unheldSeconds: before?.unheldSeconds ?? null,
@@ -92,7 +106,7 @@ export class HeldLease {
       if (this.failing) log.log(`the ${name} lease can be renewed again`);
       this.failing = false;
     } catch (err) {
-      this.held = false;
+      this.renewed = false;
       if (!this.failing) {
         log.warn(
           `cannot renew or take the ${name} lease, so this instance does not run the job until it can: ${(err as Error).message}`,

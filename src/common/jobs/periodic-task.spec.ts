@@ -36,6 +36,8 @@ function task(spec: Partial<PeriodicTaskSpec<string>> = {}) {
 class LeaseTable {
   row: { holder: string; expiresAt: number } | null = null;
   readonly down = new Set<string>();
+  /** How long after the database renewed it an instance hears of it (a slow answer, a pause). */
+  readonly late = new Map<string, number>();
 
   as(holder: string) {
     const answer = () => {
@@ -49,6 +51,8 @@ class LeaseTable {
         const now = Date.now();
         if (this.row && this.row.expiresAt >= now && this.row.holder !== holder) return false;
         this.row = { holder, expiresAt: now + ttlMs };
+        const late = this.late.get(holder);
+        if (late) await new Promise((resolve) => setTimeout(resolve, late));
         return true;
       }),
       lease: jest.fn(async () => {
@@ -308,6 +312,31 @@ describe('PeriodicTask', () => {
     await jest.advanceTimersByTimeAsync(20_000);
     expect(warn).toHaveBeenCalledTimes(2);
     await t.stop();
+  });
+
+  it('does not run on a renewal heard of after the lease it renewed ran out (a long pause): another instance may run by then', async () => {
+    const table = new LeaseTable();
+    const a = task({ everySeconds: 60, lease: { leases: table.as('a').leases, name: 'job' } });
+    const b = task({ everySeconds: 60, lease: { leases: table.as('b').leases, name: 'job' } });
+    a.t.start();
+    await jest.advanceTimersByTimeAsync(0);
+    b.t.start();
+    await jest.advanceTimersByTimeAsync(1_000);
+    // a's next beat renews the lease at once, but a hears of it only 10 s later.
+    table.late.set('a', 10_000);
+    await jest.advanceTimersByTimeAsync(JOB_HEARTBEAT_MS - 1_000);
+    const running = a.t.runOnce(); // shares the beat under way
+    await jest.advanceTimersByTimeAsync(JOB_LEASE_TTL_MS + JOB_HEARTBEAT_MS);
+    expect(table.row?.holder).toBe('b'); // the renewal ran out: b took the lease
+    expect(b.run).toHaveBeenCalledTimes(1); // and ran at once
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(await running).toBeNull();
+    expect(a.run).not.toHaveBeenCalled();
+    expect(a.t.holding).toBe(false);
+    table.late.clear();
+    await a.t.stop();
+    expect(table.row?.holder).toBe('b'); // a gave up nothing of b's
+    await b.t.stop();
   });
 
   it("runOnce: the run's result with the lease, null without it", async () => {

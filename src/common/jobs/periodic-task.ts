@@ -62,7 +62,7 @@ export class PeriodicTask<T> {
       : null;
   }
 
-  /** Whether this instance held the lease at its last renewal (true without a lease). */
+  /** Whether this instance holds the lease now (HeldLease.held; true without a lease). */
   get holding(): boolean {
     return this.lease?.held ?? true;
   }
