@@ -41,4 +41,18 @@ export class TransactionsService {
   alone<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.serialize ? this.run(work) : work(this.dataSource.manager);
   }
+
+  /**
+   * Runs `work` between this instance's transactions, in no transaction of its own: on SQLite
+   * in the queue, its statements committing each by itself; on MySQL at once. For a write that
+   * another process on the same SQLite file may race (a job lease): a transaction around it
+   * would keep its read lock while it waits for the other's write lock, and the two would wait
+   * for each other until the busy timeout.
+   */
+  between<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.serialize) return work();
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
 }

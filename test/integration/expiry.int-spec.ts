@@ -3,6 +3,7 @@ import type { Client } from 'graphql-ws';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/common/clock/clock';
 import { JobLeases } from '../../src/common/jobs/job-leases.service';
+import { TransactionsService } from '../../src/database/transactions.service';
 import { CustomerExpiringBus } from '../../src/expiry/events/customer-expiring-bus.service';
 import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
 import { DISCONNECT_GRACE_MS } from '../../src/nas/control/gone-sessions';
@@ -776,8 +777,8 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
 
     it('gives a lease to one holder; after it expires, another takes it', async () => {
       const mine = api.app.get(DataSource); // this instance's connection
-      const a = new JobLeases(mine);
-      const b = new JobLeases(other);
+      const a = new JobLeases(mine, api.app.get(TransactionsService));
+      const b = new JobLeases(other, new TransactionsService(other));
       expect(a.holder).not.toBe(b.holder);
 
       expect(await a.acquire('test-job', 1000)).toBe(true);
@@ -800,7 +801,15 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
 
     it('lets exactly one of many racing holders take a new lease', async () => {
       const ds = api.app.get(DataSource); // this instance's connection
-      const holders = Array.from({ length: 8 }, (_, i) => new JobLeases(i % 2 === 0 ? ds : other));
+      const theirs = new TransactionsService(other);
+      const holders = Array.from(
+        { length: 8 },
+        (_, i) =>
+          new JobLeases(
+            i % 2 === 0 ? ds : other,
+            i % 2 === 0 ? api.app.get(TransactionsService) : theirs,
+          ),
+      );
       const got = await Promise.all(holders.map((h) => h.acquire('race', 60_000)));
       expect(got.filter(Boolean)).toHaveLength(1);
       const again = await Promise.all(holders.map((h) => h.acquire('race', 60_000)));
@@ -808,7 +817,7 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
     });
 
     it('makes the expiry job of an instance without the lease do nothing', async () => {
-      const held = new JobLeases(other);
+      const held = new JobLeases(other, new TransactionsService(other));
       await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
       expect(await held.acquire(EXPIRY_JOB_LEASE, 60_000)).toBe(true);
       expect(await job.runOnce()).toEqual({

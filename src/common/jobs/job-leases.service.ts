@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { uniqueViolation } from '../../database/database-errors';
+import { TransactionsService } from '../../database/transactions.service';
 
 /** The database's own time (UTC), and that time plus a lease's length, per dialect. */
 export interface LeaseSql {
@@ -66,7 +67,10 @@ export class JobLeases {
   readonly holder: string;
   private readonly sql: LeaseSql;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionsService,
+  ) {
     this.holder = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`.slice(-128);
     this.sql = leaseSql(dataSource);
   }
@@ -129,14 +133,21 @@ export class JobLeases {
     return rows[0]?.holder ?? null;
   }
 
-  /** Runs a write; returns the rows it matched. */
-  private async run(sql: string, params: unknown[]): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = (await runner.query(sql, params, true)) as { affected?: number };
-      return result.affected ?? 0;
-    } finally {
-      await runner.release();
-    }
+  /**
+   * Runs a write outside every other caller's transaction (TransactionsService.between): on
+   * SQLite's one shared connection, a renewal made inside another caller's open transaction
+   * would be undone by its rollback, and another instance would take a lease this one still
+   * counts as its own. Returns the rows it matched.
+   */
+  private run(sql: string, params: unknown[]): Promise<number> {
+    return this.transactions.between(async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const result = (await runner.query(sql, params, true)) as { affected?: number };
+        return result.affected ?? 0;
+      } finally {
+        await runner.release();
+      }
+    });
   }
 }
