@@ -26,9 +26,10 @@ export interface EventTransport {
    * Calls `listener` each time events published on the channel may not have reached this
    * instance's subscribers (missed-events.ts): its connection to Redis was down and the
    * channel is subscribed again, or another instance's publishes failed and it publishes
-   * again. Never called in memory.
+   * again. `before` (performance.now()): only subscribers that subscribed before it may have
+   * missed any. Never called in memory.
    */
-  onMissed(listener: () => void): void;
+  onMissed(listener: (before: number) => void): void;
   /** Ends the bus's subscription (on shutdown, before close). */
   unsubscribe(id: number): void;
   /** Null when the transport answers; else what is wrong (for /ready). */

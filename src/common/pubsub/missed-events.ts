@@ -7,8 +7,11 @@ export interface MissedEvents {
   publishFailed(): void;
   /** A publish of this instance's went through: Redis is back for it (see publishFailed). */
   published(): void;
-  /** Calls `listener` each time this instance's subscribers may have missed events. */
-  onMissed(listener: () => void): void;
+  /**
+   * Calls `listener` each time this instance's subscribers may have missed events: those that
+   * subscribed before `before` (performance.now()); one that subscribed later missed nothing.
+   */
+  onMissed(listener: (before: number) => void): void;
 }
 
 /**
@@ -20,8 +23,11 @@ export interface MissedEvents {
  *   one more SUBSCRIBE, which is harmless), what was published meanwhile never came;
  * - another instance's publishes failed (its connection to Redis was down or did not answer):
  *   it delivered them to its own subscribers only, and once it publishes again (its publisher
- *   is ready, or a publish went through) it says so on `<channel>:missed`; every other
- *   instance hears it.
+ *   is ready, or a publish went through) it says so on `<channel>:missed`, with how long ago
+ *   its last failed publish was; every other instance hears it, and only its subscriptions
+ *   made before then missed anything (a client that subscribed again since, after its own
+ *   instance's EVENTS_MISSED on the same Redis outage, is not ended once more for each
+ *   instance that had failed publishes).
  */
 export function watchForMissedEvents(
   publisher: Redis,
@@ -30,13 +36,16 @@ export function watchForMissedEvents(
 ): MissedEvents {
   const instance = randomBytes(6).toString('hex');
   const notices = `${channel}:missed`;
-  const listeners = new Set<() => void>();
-  const missed = () => listeners.forEach((listener) => listener());
+  const listeners = new Set<(before: number) => void>();
+  const missed = (before: number) => listeners.forEach((listener) => listener(before));
   let unannounced = false;
+  /** performance.now() at this instance's last failed publish. */
+  let failedAt = 0;
   const announce = () => {
     if (!unannounced || publisher.status !== 'ready') return;
     unannounced = false;
-    publisher.publish(notices, instance).catch(() => {
+    const ago = Math.max(0, Math.round(performance.now() - failedAt));
+    publisher.publish(notices, `${instance} ${ago}`).catch(() => {
       unannounced = true; // down again: the next 'ready' or publish tries again
     });
   };
@@ -45,15 +54,25 @@ export function watchForMissedEvents(
     // ioredis sends its SUBSCRIBEs again (and the bus's first one) right after 'ready': one
     // more, after them, answers once the channels are subscribed.
     setImmediate(() => {
-      subscriber.subscribe(channel, notices).then(missed, () => undefined);
+      subscriber.subscribe(channel, notices).then(
+        () => missed(performance.now()),
+        () => undefined,
+      );
     });
   });
   subscriber.on('message', (from: string, message: string) => {
-    if (from === notices && message !== instance) missed();
+    if (from !== notices) return;
+    const [sender, ago] = message.split(' ');
+    if (sender === instance) return;
+    // Its last failed publish, as this instance's clock has it (a little later, by the time
+    // the notice took: on the safe side). A notice without it: every subscription.
+    const agoMs = Number(ago);
+    missed(performance.now() - (ago !== undefined && agoMs >= 0 ? agoMs : 0));
   });
   return {
     publishFailed: () => {
       unannounced = true;
+      failedAt = performance.now();
     },
     published: announce,
     onMissed: (listener) => {

@@ -26,8 +26,8 @@ describe('session event batches', () => {
       const batcher = new EventBatcher(100);
       const a = batchQueue(() => undefined);
       const b = batchQueue(() => undefined);
-      batcher.members.add({ queue: a });
-      batcher.members.add({ queue: b });
+      batcher.members.add({ queue: a, since: 0 });
+      batcher.members.add({ queue: b, since: 0 });
       batcher.push(ev('1', SessionEventType.STARTED, 0));
       jest.advanceTimersByTime(60);
       batcher.push(ev('1', SessionEventType.UPDATED, 3));

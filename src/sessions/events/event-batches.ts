@@ -27,6 +27,8 @@ export function coalesceBySession(events: readonly SessionEvent[]): SessionEvent
 
 export interface BatchMember {
   queue: CoalescingQueue<SessionEvent[]>;
+  /** performance.now() when it subscribed. */
+  since: number;
 }
 
 /**

@@ -132,6 +132,8 @@ class NetworkOwnership {
 interface Subscriber {
   filter: SessionEventFilter;
   queue: CoalescingQueue<SessionEvent>;
+  /** performance.now() when it subscribed (EVENTS_MISSED ends those older than the miss). */
+  since: number;
 }
 
 interface BatchGroup {
@@ -178,20 +180,23 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     this.transport = createSessionEventTransport(config);
     this.ownership = new NetworkOwnership(clients);
     this.follower = new NasFollower(clients, changes);
-    this.transport.onMissed(() => this.endMissed());
+    this.transport.onMissed((before) => this.endMissed(before));
   }
 
   /**
-   * Ends every subscription here with EVENTS_MISSED: events did not come through Redis (this
-   * instance was away from it, or another instance could not publish), and a dashboard would go
-   * on showing sessions in a state they left (a STOPPED missed leaves one online for ever). The
-   * client subscribes again and reloads (announceLive tells it when).
+   * Ends every subscription here made before `before` (performance.now()) with EVENTS_MISSED:
+   * events did not come through Redis (this instance was away from it, or another instance
+   * could not publish), and a dashboard would go on showing sessions in a state they left (a
+   * STOPPED missed leaves one online for ever). The client subscribes again and reloads
+   * (announceLive tells it when); a subscription made since missed nothing, and goes on.
    */
-  private endMissed(): void {
+  private endMissed(before: number): void {
     const queues = [
-      ...[...this.subscribers].map((s) => s.queue),
-      ...[...this.groups.values()].flatMap((g) => [...g.batcher.members].map((m) => m.queue)),
-    ];
+      ...this.subscribers,
+      ...[...this.groups.values()].flatMap((g) => [...g.batcher.members]),
+    ]
+      .filter((s) => s.since < before)
+      .map((s) => s.queue);
     if (queues.length === 0) return;
     this.log.warn(
       `session events may have been lost on Redis (this or another instance lost it): ended ${queues.length} subscription(s) here (EVENTS_MISSED)`,
@@ -314,6 +319,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     let unfollow = () => {};
     const subscriber: Subscriber = {
       filter: normalized(filter),
+      since: performance.now(),
       queue: new CoalescingQueue<SessionEvent>({
         key: (e) => e.session.id,
         merge: mergeEvents,
@@ -358,6 +364,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     const { batcher } = group;
     let unfollow = () => {};
     const member: BatchMember = {
+      since: performance.now(),
       queue: batchQueue(() => {
         unfollow();
         batcher.members.delete(member);
