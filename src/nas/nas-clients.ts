@@ -107,9 +107,12 @@ export class NasClients {
     return Date.now() - this.loadedAt > REFRESH_MS;
   }
 
-  /** Reads the nas table when the cached list is older than lookup() trusts. */
-  async refresh(): Promise<void> {
-    if (this.stale) await this.reload();
+  /**
+   * Reads the nas table when the cached list is older than lookup() trusts, or than
+   * `olderThanMs` when given.
+   */
+  async refresh(olderThanMs = REFRESH_MS): Promise<void> {
+    if (Date.now() - this.loadedAt > olderThanMs) await this.reload();
   }
 
   /**

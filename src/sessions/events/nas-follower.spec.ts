@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { SubscriptionEndedError } from '../../common/pubsub/coalescing-queue';
 import { NasChanges } from '../../nas/nas-changes';
-import { NasClients } from '../../nas/nas-clients';
+import { NasClients, REFRESH_MS } from '../../nas/nas-clients';
 import { NasFollower } from './nas-follower';
 
 /** A nas table whose reads answer when the test says, with the rows as they were then. */
@@ -71,5 +71,40 @@ describe('NasFollower', () => {
     changes.emit();
     await table.answer();
     expect(ended.map((e) => [e.code, e.field])).toEqual([['NOT_FOUND', 'nasId']]);
+  });
+
+  it('sees a rename through another instance or tool within REFRESH_MS, on an instance that reads the table for nothing else', async () => {
+    jest.useFakeTimers();
+    try {
+      let nasname = '10.0.0.1';
+      const dataSource = {
+        getRepository: () => ({
+          find: () => Promise.resolve([{ id: 3, nasname, secret: 's' }]),
+        }),
+      } as unknown as DataSource;
+      const changes = new NasChanges();
+      const clients = new NasClients(dataSource, changes);
+      follower = new NasFollower(clients, changes);
+      await clients.refresh();
+      const ended: SubscriptionEndedError[] = [];
+      // A subscription stops being followed once it ends, as the bus's do.
+      const follow = (name: string) => {
+        const stop = follower.follow('3', name, (err) => {
+          ended.push(err);
+          stop();
+        });
+      };
+      follow('10.0.0.1');
+      // Renamed elsewhere, again and again: each is seen within REFRESH_MS (30 s) and a second.
+      for (let n = 2; n <= 5; n++) {
+        nasname = `10.0.0.${n}`;
+        await jest.advanceTimersByTimeAsync(REFRESH_MS + 1_000);
+        expect(ended.map((e) => e.code)).toEqual(['NAS_CHANGED']);
+        ended.length = 0;
+        follow(nasname);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -3,6 +3,14 @@ import { NasChanges } from '../../nas/nas-changes';
 import { NasClients, REFRESH_MS, type NasNames } from '../../nas/nas-clients';
 
 /**
+ * How often a follower looks at the age of the nas list: it reads the table once the list is
+ * older than REFRESH_MS less this, so a rename elsewhere is seen within REFRESH_MS. (Refreshing
+ * every REFRESH_MS found the list, loaded REFRESH_MS before at that very timer, not yet older
+ * than it, and read it only at the next: every 60 s.)
+ */
+const CHECK_MS = 5_000;
+
+/**
  * Ends a subscription filtered on a NAS whose address (nasname) changed: its events would
  * still be matched against the old one. The client subscribes again (the filter then means
  * the new address) and reloads its snapshot.
@@ -63,7 +71,7 @@ export class NasFollower {
     const follower: Follower = { nasId, nasName, since: this.clients.loadsStarted, end };
     this.followers.add(follower);
     if (this.timer === null) {
-      this.timer = setInterval(() => this.reload(), REFRESH_MS);
+      this.timer = setInterval(() => this.reload(REFRESH_MS - CHECK_MS), CHECK_MS);
       this.timer.unref();
     }
     return () => {
@@ -77,9 +85,13 @@ export class NasFollower {
     for (const stop of this.stops) stop();
   }
 
-  /** A failed load keeps the last list (NasClients logs it): followers stay as they are. */
-  private reload(): void {
-    void this.clients.refresh().catch(() => undefined);
+  /**
+   * Reads the table when the list is older than `olderThanMs` (REFRESH_MS without it: at once
+   * after invalidate()). A failed load keeps the last list (NasClients logs it): followers stay
+   * as they are.
+   */
+  private reload(olderThanMs?: number): void {
+    void this.clients.refresh(olderThanMs).catch(() => undefined);
   }
 
   private check(names: NasNames): void {
