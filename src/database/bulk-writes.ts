@@ -1,4 +1,4 @@
-import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { chunksOf, placeholders } from '../common/sql/in-list';
 
 /** Parameters a statement at most: well under SQLite's 32,766 and MySQL's packet size. */
@@ -85,5 +85,23 @@ export async function updateEntities<T extends ObjectLiteral>(
       `UPDATE ${q(meta.tableName)} SET ${sets.join(', ')} WHERE ${q(id.databaseName)} IN (${placeholders(part.length)})`,
       params,
     );
+  }
+}
+
+/**
+ * Runs one write on a query runner of its own (on SQLite, the one shared connection); returns
+ * the rows it matched, as the driver counts them (MySQL's affectedRows, SQLite's changes).
+ */
+export async function affectedRows(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[],
+): Promise<number> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    const result = (await runner.query(sql, params, true)) as { affected?: number };
+    return result.affected ?? 0;
+  } finally {
+    await runner.release();
   }
 }

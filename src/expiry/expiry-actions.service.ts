@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { leaseSql, type LeaseSql } from '../common/jobs/job-leases.service';
+import { affectedRows } from '../database/bulk-writes';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { ExpiryActionEntity } from './expiry-action.entity';
 import { aliveAfterSql, stillAliveSql } from './still-alive';
@@ -144,13 +145,7 @@ export class ExpiryActions {
   }
 
   /** Runs a write; returns the rows it changed. */
-  private async run(sql: string, params: unknown[]): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = (await runner.query(sql, params, true)) as { affected?: number };
-      return result.affected ?? 0;
-    } finally {
-      await runner.release();
-    }
+  private run(sql: string, params: unknown[]): Promise<number> {
+    return affectedRows(this.dataSource, sql, params);
   }
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { affectedRows } from '../../database/bulk-writes';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
 
@@ -140,14 +141,6 @@ export class JobLeases {
    * counts as its own. Returns the rows it matched.
    */
   private run(sql: string, params: unknown[]): Promise<number> {
-    return this.transactions.between(async () => {
-      const runner = this.dataSource.createQueryRunner();
-      try {
-        const result = (await runner.query(sql, params, true)) as { affected?: number };
-        return result.affected ?? 0;
-      } finally {
-        await runner.release();
-      }
-    });
+    return this.transactions.between(() => affectedRows(this.dataSource, sql, params));
   }
 }

@@ -76,6 +76,16 @@ function slowTask(spec: Partial<PeriodicTaskSpec<string>> = {}) {
   return { slow, ...task({ ...spec, run }) };
 }
 
+/** A job every 60 s on two instances sharing `table`: a starts first, and takes the lease. */
+async function aThenB(table: LeaseTable) {
+  const a = task({ everySeconds: 60, lease: { leases: table.as('a').leases, name: 'job' } });
+  const b = task({ everySeconds: 60, lease: { leases: table.as('b').leases, name: 'job' } });
+  a.t.start();
+  await jest.advanceTimersByTimeAsync(0);
+  b.t.start();
+  return { a, b };
+}
+
 describe('PeriodicTask', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -275,11 +285,7 @@ describe('PeriodicTask', () => {
 
   it('after a clean stop, another instance takes the lease at its next beat, and runs at its own tick', async () => {
     const table = new LeaseTable();
-    const a = task({ everySeconds: 60, lease: { leases: table.as('a').leases, name: 'job' } });
-    const b = task({ everySeconds: 60, lease: { leases: table.as('b').leases, name: 'job' } });
-    a.t.start();
-    await jest.advanceTimersByTimeAsync(0);
-    b.t.start();
+    const { a, b } = await aThenB(table);
     await jest.advanceTimersByTimeAsync(30_000);
     await a.t.stop();
     await jest.advanceTimersByTimeAsync(JOB_HEARTBEAT_MS);
@@ -316,11 +322,7 @@ describe('PeriodicTask', () => {
 
   it('does not run on a renewal heard of after the lease it renewed ran out (a long pause): another instance may run by then', async () => {
     const table = new LeaseTable();
-    const a = task({ everySeconds: 60, lease: { leases: table.as('a').leases, name: 'job' } });
-    const b = task({ everySeconds: 60, lease: { leases: table.as('b').leases, name: 'job' } });
-    a.t.start();
-    await jest.advanceTimersByTimeAsync(0);
-    b.t.start();
+    const { a, b } = await aThenB(table);
     await jest.advanceTimersByTimeAsync(1_000);
     // a's next beat renews the lease at once, but a hears of it only 10 s later.
     table.late.set('a', 10_000);
