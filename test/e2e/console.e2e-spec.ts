@@ -740,7 +740,7 @@ describe('the operator console in Chromium', () => {
     await page.getByTestId('online-search').fill('browser.m');
     await onlineRow('browser.missedstop').waitFor();
     // Redis lost events: the server ends every subscription; these two reach no one.
-    api.app.get(SessionEventBus)['endMissed']();
+    api.app.get(SessionEventBus)['endMissed'](performance.now());
     await account(
       'Stop',
       'browser.missedstop',
