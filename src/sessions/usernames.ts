@@ -17,11 +17,11 @@ export function usernameKey(dataSource: DataSource): (username: string) => strin
   return dataSource.options.type === 'better-sqlite3' ? (username) => username : foldUsername;
 }
 
-/** Rows keyed by `key` (foldUsername unless told), handed back under each name asked for. */
+/** Rows keyed by `key` (usernameKey), handed back under each name asked for. */
 export function byAskedUsername<V>(
   asked: readonly string[],
   found: ReadonlyMap<string, V>,
-  key: (username: string) => string = foldUsername,
+  key: (username: string) => string,
 ): Map<string, V> {
   const out = new Map<string, V>();
   for (const username of asked) {
