@@ -692,9 +692,16 @@ describe('the operator console in Chromium', () => {
       '10.99.2.10',
       '10.99.2.1',
     );
+    await account('Start', 'browser.othernas', 0, 0n, 'AA:BB:CC:00:B0:03', '10.99.2.12');
     await onlinePageAfresh();
+    await onlineRow('browser.othernas').waitFor();
     const filter = page.getByTestId('online-nas-filter');
     await filter.selectOption({ label: '10.99.2.1' });
+    // The filtered table is loaded, so its subscription is live (the snapshot is read after
+    // the subscription says so): the rename below comes after it, not before (in .ci/run a
+    // subscription that started after the rename matched the new address from the start, and
+    // had no NAS_CHANGED to tell the menu to read the NAS list again).
+    await onlineRow('browser.othernas').waitFor({ state: 'detached' });
     await onlineRow('browser.oldaddr').waitFor();
 
     await gqlData(
