@@ -8,7 +8,7 @@ import { DAY_MS } from '../customers/customer-rules';
 import { CustomerEntity } from '../customers/customer.entity';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { decodeExpiryCursor, encodeExpiryCursor } from './expiry-cursor';
-import { foldUsername } from '../sessions/usernames';
+import { usernameKey } from '../sessions/usernames';
 import { placeholders } from '../common/sql/in-list';
 import { readSqlDatetime } from '../common/sql/datetime';
 import { DISCONNECT_GRACE_MS } from '../nas/control/gone-sessions';
@@ -114,12 +114,14 @@ export class ExpiringCustomersService {
          GROUP BY username`,
         customers.map((c) => c.username),
       );
-    // By the folded name: radacct may hold the login in another case (usernames.ts).
-    const byUser = new Map(newest.map((n) => [foldUsername(n.username), String(n.newest)]));
+    // As the database matched the names (usernameKey): on MariaDB radacct may hold the login
+    // in another case; on SQLite "twin" and "TWIN" are two customers.
+    const key = usernameKey(this.dataSource);
+    const byUser = new Map(newest.map((n) => [key(n.username), String(n.newest)]));
     const alive = await this.stillAlive(customers.map((c) => c.id));
     return customers.map((customer) => ({
       customer,
-      newestSession: byUser.get(foldUsername(customer.username)) ?? null,
+      newestSession: byUser.get(key(customer.username)) ?? null,
       aliveAfterS: alive.get(String(customer.id)) ?? null,
     }));
   }

@@ -11,10 +11,17 @@ export const foldUsername = (username: string): string => username.toLowerCase()
 /**
  * The key that matches rows read by username to the names asked for, as the database compared
  * them: folded on MariaDB; exact on SQLite, whose columns are BINARY, so that "twin" and "TWIN"
- * are two users there and one's rows are never handed to the other.
+ * are two users there and one's rows are never handed to the other. The database is its
+ * DataSource, or its kind (DatabaseConfig) where no DataSource is at hand.
  */
-export function usernameKey(dataSource: DataSource): (username: string) => string {
-  return dataSource.options.type === 'better-sqlite3' ? (username) => username : foldUsername;
+export function usernameKey(
+  database: DataSource | 'mysql' | 'sqlite',
+): (username: string) => string {
+  const sqlite =
+    typeof database === 'string'
+      ? database === 'sqlite'
+      : database.options.type === 'better-sqlite3';
+  return sqlite ? (username) => username : foldUsername;
 }
 
 /** Rows keyed by `key` (usernameKey), handed back under each name asked for. */

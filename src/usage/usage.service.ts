@@ -5,7 +5,7 @@ import { Clock } from '../common/clock/clock';
 import { BadUserInputError } from '../common/errors/app-error';
 import { CapActionEntity } from './cap-action.entity';
 import { UsageMonthEntity } from './usage-month.entity';
-import { foldUsername } from '../sessions/usernames';
+import { usernameKey } from '../sessions/usernames';
 
 export interface MonthUsage {
   month: string;
@@ -63,14 +63,16 @@ export class UsageService {
       this.dataSource.getRepository(UsageMonthEntity).findBy(where),
       this.dataSource.getRepository(CapActionEntity).findBy(where),
     ]);
-    // By the folded name: the rollup holds the login as radacct has it, which may be in
-    // another case than the customer's (usernames.ts), and MariaDB matched it all the same.
-    const folded = (username: string, month: string) => usageKey(foldUsername(username), month);
-    const found = new Map(rows.map((r) => [folded(r.username, r.month), r]));
-    const acted = new Map(actions.map((a) => [folded(a.username, a.month), a]));
+    // As the database matched the names (usernameKey): on MariaDB the rollup may hold the login
+    // in another case than the customer's, as radacct has it; on SQLite "twin" and "TWIN" are
+    // two customers, each with its own usage.
+    const user = usernameKey(this.dataSource);
+    const keyed = (username: string, month: string) => usageKey(user(username), month);
+    const found = new Map(rows.map((r) => [keyed(r.username, r.month), r]));
+    const acted = new Map(actions.map((a) => [keyed(a.username, a.month), a]));
     for (const { username, month } of keys) {
-      const row = found.get(folded(username, month));
-      const action = acted.get(folded(username, month));
+      const row = found.get(keyed(username, month));
+      const action = acted.get(keyed(username, month));
       out.set(usageKey(username, month), {
         month,
         uploadBytes: BigInt(row?.uploadBytes ?? 0),

@@ -498,6 +498,55 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       expect(logs.text()).not.toContain(`${c.username} expired at`);
     });
 
+    it("reads each expired customer's own newest session when two logins differ only in case (SQLite)", async () => {
+      // On SQLite "tw1.sqlite" and "TW1.SQLITE" are two customers, each with its own session,
+      // both expired; on MariaDB the NAS's "TW1.MYSQL" is the customer's newest session.
+      const c = await customer(1, kind === 'sqlite', 'tw');
+      const twin = c.username.toUpperCase();
+      const expired = [c.id];
+      if (kind === 'sqlite') {
+        const { customer: made } = await gqlData(
+          api,
+          'query($id: ID) { customer(id: $id) { profile { id } } }',
+          { id: c.id },
+        );
+        const { createCustomer } = await gqlData(
+          api,
+          `mutation($i: CreateCustomerInput!) { createCustomer(input: $i) { id } }`,
+          { i: { username: twin, password: 'pw-123456', profileId: made.profile.id } },
+        );
+        expired.push(createCustomer.id);
+      }
+      await db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime)
+         VALUES ('tw-up', ?, ?, ?, '2026-11-30 11:00:00')`,
+        [`u-${twin}`, twin, NAS_IP],
+      );
+      const rows = await db.query<{ id: string | number; username: string }>(
+        'SELECT radacctid AS id, username FROM radacct WHERE acctuniqueid IN (?, ?)',
+        [`u-${c.username}`, `u-${twin}`],
+      );
+      const sessionOf = (u: string) => String(rows.find((r) => r.username === u)!.id);
+      for (const id of expired) await setExpiry(id, new Date(Date.now() - DAY));
+      const page = await api.app
+        .get(ExpiringCustomersService)
+        .expiredOnline(new Date(), Number(c.id) - 1, 10);
+      // Offline again, so that the later tests' runs of the job have nothing to do with them.
+      await db.query(
+        'UPDATE radacct SET acctstoptime = acctstarttime WHERE acctuniqueid IN (?, ?)',
+        [`u-${c.username}`, `u-${twin}`],
+      );
+      const newest = (id: string) => page.find((e) => String(e.customer.id) === id)?.newestSession;
+      if (kind === 'mysql') {
+        expect(newest(c.id)).toBe(sessionOf(twin));
+      } else {
+        expect([newest(expired[0]), newest(expired[1])]).toEqual([
+          sessionOf(c.username),
+          sessionOf(twin),
+        ]);
+      }
+    });
+
     it('is within seconds on real timers, and once, with two instances ticking on one database', async () => {
       coa.setMode('ack');
       const c = await customer(30, true, 'two');

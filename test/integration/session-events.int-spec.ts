@@ -300,12 +300,20 @@ describe.each(['mysql', 'sqlite'] as const)('session events on %s', (kind) => {
     };
   }
 
-  it('filters by username whatever the case, as MariaDB compares usernames', async () => {
-    const got = await firstFiltered('case-filter', 'Case-Filter', async () => {
+  it('filters by username as the database compares usernames: whatever the case on MariaDB, exactly on SQLite', async () => {
+    // On SQLite "CASE-FILTER" and "Case-Filter" are two customers: one's events are not the
+    // other's.
+    const got = await firstFiltered('Case-Filter', 'Case-Filter', async () => {
       await insertOpen('case-f1', 'CASE-FILTER');
       await insertOpen('case-f2', 'other-user');
+      await insertOpen('case-f3', 'Case-Filter');
     });
-    expect(got).toEqual({ single: ['case-f1'], batch: ['case-f1'] });
+    const first = kind === 'mysql' ? 'case-f1' : 'case-f3';
+    for (const ids of [got.single, got.batch]) {
+      expect(ids[0]).toBe(first);
+      expect(ids).not.toContain('case-f2');
+      if (kind === 'sqlite') expect(ids).toEqual(['case-f3']);
+    }
   });
 
   it('takes an empty username as no username filter (a cleared search box), as onlineSessions takes an empty search', async () => {

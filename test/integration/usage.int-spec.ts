@@ -230,6 +230,34 @@ describe.each(['mysql', 'sqlite'] as const)('monthly usage on %s', (kind) => {
     }
   });
 
+  it('never gives a customer the usage of another whose login differs only in case (SQLite)', async () => {
+    // SQLite compares usernames exactly: "twin.use" and "TWIN.USE" are two customers there
+    // (MariaDB refuses the second, and the NAS's "TWIN.USE" is the first's, as above).
+    const ids = [await customer('twin.use')];
+    if (kind === 'sqlite') ids.push(await customer('TWIN.USE'));
+    const t = Date.UTC(2026, 10, 16, 12) / 1000;
+    const s = { username: 'TWIN.USE', sessionId: 'twin-1' };
+    await send('Start', { ...s, eventTime: t });
+    await send('Interim-Update', {
+      ...s,
+      eventTime: t + 300,
+      sessionTime: 300,
+      inputOctets: 7n,
+      outputOctets: 11n,
+    });
+    // Both read in one request: one batch of the rollup.
+    const { a, b } = await gqlData(
+      api,
+      `query($a: ID!, $b: ID!) { a: customer(id: $a) { usage(month: "2026-11") { totalBytes } } b: customer(id: $b) { usage(month: "2026-11") { totalBytes } } }`,
+      { a: ids[0], b: ids.at(-1) },
+    );
+    if (kind === 'mysql') {
+      expect([a.usage.totalBytes, b.usage.totalBytes]).toEqual([18, 18]);
+    } else {
+      expect([a.usage.totalBytes, b.usage.totalBytes]).toEqual([0, 18]);
+    }
+  });
+
   it('counts FreeRADIUS-style writes too; a late or lower counter adds nothing', async () => {
     await customer('fr.user');
     const insert = `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctinputoctets, acctoutputoctets) VALUES ('f1', 'fr-1', 'fr.user', '127.0.0.1', '2026-11-10 10:00:00', '2026-11-10 10:05:00', 10, 20)`;

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { CoaClient } from '../../radius/coa/coa-client';
-import { foldUsername } from '../../sessions/usernames';
+import { usernameKey } from '../../sessions/usernames';
 import type { NasAccess } from '../nas.service';
 import type { RateChangeReport } from './models/rate-change.model';
 import type { OpenSession } from './open-sessions';
@@ -84,7 +84,7 @@ export async function pushRate(
 
 /**
  * Of these users (as radacct names them), those whose rate another rule holds this month (the
- * data cap's FUP rate), as stored: compared whatever the case (foldUsername).
+ * data cap's FUP rate), as stored: compared as the database compares usernames (usernameKey).
  */
 export type RateHold = (usernames: readonly string[]) => Promise<readonly string[]>;
 
@@ -100,18 +100,27 @@ export class RateHolds {
     };
   }
 
-  /** The sessions whose user's rate is not held (all of them when that cannot be read). */
-  async unheld(sessions: OpenSession[], log: Logger): Promise<OpenSession[]> {
+  /**
+   * The sessions whose user's rate is not held (all of them when that cannot be read).
+   * `database` says how usernames compare (usernameKey): on SQLite "twin" and "TWIN" are two
+   * customers, and one's hold is not the other's.
+   */
+  async unheld(
+    sessions: OpenSession[],
+    log: Logger,
+    database: Parameters<typeof usernameKey>[0],
+  ): Promise<OpenSession[]> {
     if (!this.hold || sessions.length === 0) return sessions;
+    const key = usernameKey(database);
     let held: Set<string>;
     try {
       const names = await this.hold([...new Set(sessions.map((s) => s.username))]);
-      held = new Set(names.map(foldUsername));
+      held = new Set(names.map(key));
     } catch (err) {
       // Sent to them too, as before there was a hold: the data cap throttles them again after.
       log.warn(`cannot read whose rate the data cap holds: ${(err as Error).message}`);
       return sessions;
     }
-    return held.size ? sessions.filter((s) => !held.has(foldUsername(s.username))) : sessions;
+    return held.size ? sessions.filter((s) => !held.has(key(s.username))) : sessions;
   }
 }

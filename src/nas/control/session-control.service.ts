@@ -153,7 +153,7 @@ export class SessionControlService {
     rateLimit: string,
     silent?: SilentNases,
   ): Promise<RateChangeReport> {
-    const free = await this.holds.unheld(sessions, this.log);
+    const free = await this.holds.unheld(sessions, this.log, this.dataSource);
     const report = await this.changeRate(free, rateLimit, silent);
     return { ...report, held: sessions.length - free.length };
   }

@@ -18,7 +18,7 @@ import { APP_CONFIG } from '../../config/config.tokens';
 import type { RadAcct } from '../../database/freeradius';
 import { SessionEvent, SessionEventType } from '../models/session-event.model';
 import { toSession } from '../models/session.mapper';
-import { foldUsername } from '../usernames';
+import { usernameKey } from '../usernames';
 import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
 import { Metrics } from '../../metrics/metrics.service';
@@ -70,13 +70,12 @@ export interface SessionEventFilter {
    * NAS's nasname changes (NAS_CHANGED) or the NAS is deleted (NOT_FOUND), see NasFollower.
    */
   nasId?: string;
-  /** Only this user's sessions, whatever the case (usernames.ts). */
+  /**
+   * Only this user's sessions: whatever the case on MariaDB, exactly on SQLite, as the database
+   * compares usernames (usernameKey).
+   */
   username?: string;
 }
-
-/** The filter as matches() takes it: the username folded once, not per event. */
-const normalized = (f: SessionEventFilter): SessionEventFilter =>
-  f.username === undefined ? f : { ...f, username: foldUsername(f.username) };
 
 /**
  * Whether a session address belongs to a NAS entered as a network: the nas table's owner of
@@ -170,6 +169,8 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   private readonly own = new OwnCopies(FEED_EVENTS_KEPT);
   private readonly ownership: NetworkOwnership;
   private readonly follower: NasFollower;
+  /** How a username filter and an event's username compare: as the database compares them. */
+  private readonly userKey: (username: string) => string;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -177,6 +178,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     clients: NasClients,
     changes: NasChanges,
   ) {
+    this.userKey = usernameKey(config.database.kind);
     this.transport = createSessionEventTransport(config);
     this.ownership = new NetworkOwnership(clients);
     this.follower = new NasFollower(clients, changes);
@@ -318,7 +320,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   subscribe(filter: SessionEventFilter): AsyncIterableIterator<SessionEvent> {
     let unfollow = () => {};
     const subscriber: Subscriber = {
-      filter: normalized(filter),
+      filter: this.normalized(filter),
       since: performance.now(),
       queue: new CoalescingQueue<SessionEvent>({
         key: (e) => e.session.id,
@@ -349,7 +351,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     maxLatencyMs: number,
     announceLive = false,
   ): AsyncIterableIterator<SessionEvent[]> {
-    filter = normalized(filter);
+    filter = this.normalized(filter);
     const key = JSON.stringify([
       filter.nasId ?? null,
       filter.nasName ?? null,
@@ -426,7 +428,7 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
       this.metrics.feedEventsRepeated.inc(received.length - events.length);
     }
     const before = this.delivered;
-    const users = events.map((e) => foldUsername(e.session.username));
+    const users = events.map((e) => this.userKey(e.session.username));
     for (const s of this.subscribers) {
       for (let i = 0; i < events.length; i++) {
         const e = events[i];
@@ -458,7 +460,12 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
     return filter;
   }
 
-  /** `user`: the event's username, folded once for every filter it is matched against. */
+  /** The filter as matches() takes it: the username keyed once, not per event. */
+  private normalized(f: SessionEventFilter): SessionEventFilter {
+    return f.username === undefined ? f : { ...f, username: this.userKey(f.username) };
+  }
+
+  /** `user`: the event's username, keyed once for every filter it is matched against. */
   private matches(f: SessionEventFilter, e: SessionEvent, user: string): boolean {
     if (f.username !== undefined && user !== f.username) return false;
     if (f.nasName === undefined) return true;
