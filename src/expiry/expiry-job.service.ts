@@ -183,7 +183,12 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
     });
   }
 
-  /** One customerExpiring per customer due and not yet reminded; returns how many. */
+  /**
+   * One customerExpiring per customer due and not yet reminded; returns how many. While the
+   * webhook's queue is full (a receiver slower than the reminders raised, or down), the rest
+   * wait, unclaimed, for a later run: a reminder is claimed for good before it is sent, so one
+   * the sender dropped would never be sent at all.
+   */
   private async remind(now: Date): Promise<number> {
     const until = new Date(now.getTime() + this.config.expiry.reminderDays * DAY_MS);
     let done = 0;
@@ -192,6 +197,12 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
       if (page.length === 0) return done;
       afterId = page[page.length - 1].id;
       for (const c of page) {
+        if (this.webhooks.full) {
+          this.log.warn(
+            `reminders held back for a later run: ${this.webhooks.pending} webhook deliveries waiting`,
+          );
+          return done;
+        }
         if (await this.remindOne(c, now)) done++;
       }
       if (page.length < PAGE || !(await this.task.hold())) return done;

@@ -95,7 +95,7 @@ export class WebhookSender implements OnApplicationShutdown {
    */
   send(type: string, id: string, data: unknown): void {
     if (!this.target || this.stopping.signal.aborted) return;
-    if (this.queue.length >= this.options.maxQueued) {
+    if (this.full) {
       this.log.warn(`${type} ${id} dropped: ${this.queue.length} webhook deliveries waiting`);
       return;
     }
@@ -112,6 +112,14 @@ export class WebhookSender implements OnApplicationShutdown {
 
   get pending(): number {
     return this.active + this.queue.length;
+  }
+
+  /**
+   * True while `send` would drop an event (maxQueued waiting): a caller that can raise its
+   * event later (the expiry job's reminders) holds it back rather than losing it.
+   */
+  get full(): boolean {
+    return this.target !== null && this.queue.length >= this.options.maxQueued;
   }
 
   async onApplicationShutdown(): Promise<void> {

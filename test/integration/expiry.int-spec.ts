@@ -737,6 +737,31 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       sub.stop();
     });
 
+    it('holds reminders back while the webhook queue is full, and sends each later, once', async () => {
+      const sender = api.app.get(WebhookSender);
+      // One delivery in flight and one waiting: the third reminder of a run finds the queue full.
+      sender.configure({ concurrency: 1, maxQueued: 1, timeoutMs: 5000 });
+      try {
+        const due = [];
+        for (let i = 0; i < 4; i++) due.push(await customer(140, false, 'full'));
+        at(new Date(due[0].expiresAt.getTime() - DAY));
+        hook.answerNext('hang'); // the first delivery holds the only slot until its timeout
+        const first = await job.runOnce();
+        expect(first.reminded).toBeLessThan(due.length);
+        expect(logs.text()).toContain('reminders held back for a later run');
+        for (let run = 0; run < 6; run++) {
+          await sender.idle();
+          await job.runOnce();
+        }
+        await sender.idle();
+        for (const c of due) {
+          expect(deliveriesOf(c.id).filter((d) => d.answer === 200)).toHaveLength(1);
+        }
+      } finally {
+        sender.configure({ concurrency: 4, maxQueued: 10_000, timeoutMs: 1000 });
+      }
+    });
+
     it('never logs the webhook secret', () => {
       const text = logs.text();
       expect(text).toContain('customerExpiring');
