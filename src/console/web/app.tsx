@@ -54,11 +54,10 @@ export function App() {
         ended = true;
         signOut(EXPIRED_MESSAGE);
       };
-      const session: Session = {
-        api: new ApiClient(apiKey, expire),
-        live: new LiveFeed(apiKey, expire),
-        viewer,
-      };
+      const api = new ApiClient(apiKey, expire);
+      // The socket closed for its key: a refused key signs out (expire), whatever page is open.
+      const checkKey = () => void api.request(VIEWER).catch(() => undefined);
+      const session: Session = { api, live: new LiveFeed(apiKey, expire, checkKey), viewer };
       current.current = session;
       setAuth({ status: 'signed-in', session });
     },

@@ -19,6 +19,12 @@ export interface LiveHandlers<T> {
 }
 
 const PING_INTERVAL_MS = 10_000;
+/**
+ * graphql-ws's Unauthorized and Forbidden: radgraph closes a revoked key's sockets with 4403,
+ * and a socket without a valid token with 4401 (GRAPHQL_WS_AUTH_TIMEOUT_SECONDS after it
+ * opened: the reconnection after a revocation is accepted, then closed).
+ */
+const AUTH_CLOSE_CODES = new Set([4401, 4403]);
 const PONG_TIMEOUT_MS = 5_000;
 const RESUBSCRIBE_DELAY_MS = 2_000;
 
@@ -34,9 +40,16 @@ export class LiveFeed {
   private pongTimer: number | undefined;
   private disposed = false;
 
+  /**
+   * @param checkKey called when the server closes the socket for its key (4401, 4403): a page
+   *   with no subscription open gets no UNAUTHENTICATED error, so the key is checked over HTTP
+   *   (which signs out when it is refused). 4403 also closes a client address's oldest socket
+   *   without a token, and 4401 one that connected while the database was down: not a refusal.
+   */
   constructor(
     apiKey: string,
     private readonly onUnauthenticated: (message: string) => void,
+    checkKey: () => void = () => undefined,
   ) {
     let socket: WebSocket | null = null;
     this.client = createClient({
@@ -60,10 +73,12 @@ export class LiveFeed {
           socket = s as WebSocket;
           this.setState('connected');
         },
-        closed: () => {
+        closed: (event) => {
           socket = null;
           window.clearTimeout(this.pongTimer);
-          if (!this.disposed) this.setState('disconnected');
+          if (this.disposed) return;
+          this.setState('disconnected');
+          if (AUTH_CLOSE_CODES.has((event as CloseEvent | undefined)?.code ?? 0)) checkKey();
         },
         // A socket that stops answering pings is dead even if the browser has not noticed.
         ping: (received) => {
