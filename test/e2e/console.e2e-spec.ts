@@ -830,6 +830,39 @@ describe('the operator console in Chromium', () => {
     }
   });
 
+  it('goes back to the first page of the list when a search is cleared', async () => {
+    const csv = ['username,profile']
+      .concat(Array.from({ length: 30 }, (_, i) => `browser.paged${i},Home 10M`))
+      .join('\n');
+    const { importCustomers } = await gqlData(
+      api,
+      `mutation($csv: String!) { importCustomers(csv: $csv) { created } }`,
+      { csv },
+    );
+    expect(importCustomers.created).toBe(30);
+    await page.goto(consoleUrl);
+    await page.evaluate('window.sessionStorage.clear()');
+    await signIn(operatorKey);
+    await page.getByTestId('nav-customers').click();
+    // "1–25 of 42": the rows shown and the list's total.
+    const range = page.locator('.toolbar [aria-live]');
+    const rangeReads = (pattern: RegExp) =>
+      until(async () => pattern.test((await range.textContent()) ?? ''), `the range ${pattern}`);
+    await rangeReads(/^1–25 of \d+$/);
+    const total = /of (\d+)$/.exec((await range.textContent())!)![1];
+    await page.getByTestId('customers-next').click();
+    await rangeReads(/^26–/);
+
+    const search = page.getByTestId('customers-search');
+    await search.fill('browser.paged2'); // paged2 and paged20-29
+    await rangeReads(/^1–11 of 11$/);
+    // Cleared: the whole list again, from its start, not the page it was on before the search.
+    await search.fill('');
+    await rangeReads(new RegExp(`of ${total}$`));
+    expect(await range.textContent()).toBe(`1–25 of ${total}`);
+    expect(await page.getByTestId('customers-prev').isDisabled()).toBe(true);
+  });
+
   // The Customers page has no subscription open: nothing but the socket's close (4403) tells it
   // the key is gone, and its reconnection is accepted, then closed (4401), for ever.
   it.each([

@@ -1,5 +1,5 @@
 // PPPoE Customers: a searchable, paged list, and the Add Customer form.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { formatDate, orDash } from '../format';
 import { canOperate, navigate, useDebounced, useQuery, useSession } from '../hooks';
 import { CUSTOMERS } from '../queries';
@@ -22,9 +22,13 @@ export function CustomersPage({ onCreated }: { onCreated: (c: CreatedCustomer) =
   // The cursor of this page (null: the first) and those of the pages before it, for a search.
   const [paging, setPaging] = useState<Paging>({ search: '', after: null, previous: [] });
   const [adding, setAdding] = useState(false);
-  // A new search starts again from its first page.
+  // A new search starts again from its first page, and so does going back to an earlier one
+  // (clearing the box): the pages a search was on are forgotten when it changes.
   const { after, previous } =
     paging.search === search ? paging : { after: null, previous: [] as (string | null)[] };
+  useEffect(() => {
+    setPaging((p) => (p.search === search ? p : { search, after: null, previous: [] }));
+  }, [search]);
 
   const { data, error, loading } = useQuery<{ customers: Connection<CustomerListItem> }>(
     CUSTOMERS,
