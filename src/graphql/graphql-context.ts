@@ -29,6 +29,8 @@ export interface GraphqlContext {
 /** graphql-ws keeps the caller found at connection_init in the socket's `extra`. */
 interface WsExtra {
   principal?: Principal | null;
+  /** Set by onClose: the socket closed, possibly while onConnect was still authenticating. */
+  closed?: boolean;
   /** graphql-ws/use/ws puts the connection's WebSocket here. */
   readonly socket?: ClosableSocket;
 }
@@ -88,6 +90,9 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
     onConnect: async (ctx: GraphqlWsContext) => {
       const principal = await auth.authenticate(wsAuthorization(ctx));
       wsExtra(ctx).principal = principal;
+      // Closed while its token was being checked: graphql-ws ran onClose already (before the
+      // principal was set), so a socket kept by its key now would never be forgotten.
+      if (wsExtra(ctx).closed) return false;
       const socket = wsExtra(ctx).socket;
       // Not closed after GRAPHQL_WS_AUTH_TIMEOUT_SECONDS, nor counted per address (ws-limits).
       if (principal && socket) markAuthenticated(socket);
@@ -96,6 +101,7 @@ export function graphqlWsAuthHooks(auth: AuthService, schema: () => GraphQLSchem
       return true;
     },
     onClose: (ctx: GraphqlWsContext) => {
+      wsExtra(ctx).closed = true;
       const { principal, socket } = wsExtra(ctx);
       if (principal?.kind === 'api-key' && socket) auth.connections.remove(principal.keyId, socket);
     },

@@ -13,6 +13,9 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { GraphQLModule } from '@nestjs/graphql';
+import WebSocket, { type WebSocketServer } from 'ws';
+import { AuthService } from '../../src/auth/auth.service';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as path from 'node:path';
@@ -319,6 +322,45 @@ describe('API keys and roles', () => {
       ),
     ).toBe('UNAUTHENTICATED');
   });
+  it("forgets a key's graphql-ws socket that closed while its token was being checked", async () => {
+    const created = await gqlData(
+      api,
+      'mutation { createApiKey(name: "closes-early", role: VIEWER) { key apiKey { id } } }',
+    );
+    const { key } = created.createApiKey;
+    const keyId = Number(created.createApiKey.apiKey.id);
+    const connections = api.app.get(AuthService).connections;
+    // The server's end of the socket: its close is what must come before the check ends.
+    const graphql = api.app.get(GraphQLModule, { strict: false });
+    const wss = (graphql.graphQlAdapter as any)._subscriptionService.wss as WebSocketServer;
+    const serverClosed = new Promise<void>((resolve) =>
+      wss.once('connection', (s: WebSocket) => s.once('close', () => resolve())),
+    );
+    // A slow database: the key's lookup answers only once the socket is gone.
+    const keys = api.app.get(ApiKeysService);
+    const lookup = keys.authenticate.bind(keys);
+    let checked!: Promise<unknown>;
+    const asked = new Promise<void>((resolve) => {
+      jest.spyOn(keys, 'authenticate').mockImplementationOnce((k) => {
+        resolve();
+        checked = serverClosed
+          .then(() => new Promise((r) => setTimeout(r, 50)))
+          .then(() => lookup(k));
+        return checked as ReturnType<typeof lookup>;
+      });
+    });
+    const socket = new WebSocket(api.wsUrl, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }),
+    );
+    await asked;
+    socket.terminate();
+    await checked;
+    await new Promise((r) => setTimeout(r, 50)); // onConnect's last steps
+    expect(connections.count(keyId)).toBe(0);
+  });
+
   it('makes, lists and revokes keys from the CLI, on the same database', async () => {
     // Asynchronous: a synchronous child would stall this process's event loop for seconds, and
     // its idle keep-alive connections to the app with it (ECONNRESET on the next request).
