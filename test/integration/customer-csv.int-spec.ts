@@ -313,6 +313,29 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(JSON.stringify(audit)).not.toContain('new-password-0');
   });
 
+  it("does not tell, when it writes nothing, whether a row's password is the customer's", async () => {
+    const { db, api } = await emptyRadgraph();
+    const user = (n: number) => `guess.user${n}@isp.ke`;
+    const row = (n: number, password: string) => `,${user(n)},${password},,,Home 10M,never`;
+    await importCsv(api, [HEADER, row(0, 'right-pw-0'), row(1, 'right-pw-1')].join('\n'));
+    const before = await counts(db);
+    // Two customers: one row with its stored password, one with a wrong guess.
+    const guesses = [HEADER, row(0, 'right-pw-0'), row(1, 'wrong-guess')].join('\n');
+    const dry = await importCsv(api, guesses, { dryRun: true });
+    expect(dry).toMatchObject({ updated: 2, unchanged: 0, written: false });
+    // Nor when all or nothing is blocked by a bad row.
+    const blocked = await importCsv(api, `${guesses}\n,bad user,x,,,Home 10M,never`);
+    expect(blocked).toMatchObject({ updated: 2, unchanged: 0, invalid: 1, written: false });
+    expect(await counts(db)).toEqual(before);
+    // A row without a password, the same as stored, is still unchanged.
+    const kept = await importCsv(api, [HEADER, row(0, '')].join('\n'), { dryRun: true });
+    expect(kept).toMatchObject({ updated: 0, unchanged: 1 });
+    // Imported for real, the same file again changes nothing (nothing to write), as before.
+    const again = await importCsv(api, [HEADER, row(0, 'right-pw-0')].join('\n'));
+    expect(again).toMatchObject({ updated: 0, unchanged: 1, written: false });
+    expect(await counts(db)).toEqual(before);
+  });
+
   it("imports a customer with a deleted customer's username from zero: the old usage and cap action are not theirs", async () => {
     const { db, api } = await emptyRadgraph();
     // What a deleted customer's session left under the login (after its delete, or before

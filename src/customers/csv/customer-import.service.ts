@@ -187,6 +187,14 @@ export class CustomerImportService {
     };
     const blocked = opts.mode === CustomerImportMode.ALL_OR_NOTHING && invalid > 0;
     const work = plan.creations.length + plan.updates.length;
+    if (opts.dryRun || blocked) {
+      // Nothing is written, so the counts must not tell whether a row's password is the one
+      // stored: a dry run would otherwise confirm a guessed password, for any number of
+      // customers at once, without changing or recording anything. A password given for an
+      // existing customer counts as a change.
+      outcome.updated += plan.unchangedWithPassword;
+      outcome.unchanged -= plan.unchangedWithPassword;
+    }
     if (opts.dryRun || blocked || work === 0) {
       noteReadOnly();
       return outcome;
@@ -204,12 +212,19 @@ export class CustomerImportService {
   private async plan(
     candidates: Candidate[],
     errors: ImportRowError[],
-  ): Promise<{ creations: Creation[]; updates: Update[]; unchanged: number }> {
+  ): Promise<{
+    creations: Creation[];
+    updates: Update[];
+    unchanged: number;
+    /** Of `unchanged`, the rows that gave a password: the stored one. */
+    unchangedWithPassword: number;
+  }> {
     const profiles = await this.dataSource.getRepository(ProfileEntity).find();
     const profileOf = profileLookup(profiles);
     const creations: Creation[] = [];
     const updates: Update[] = [];
     let unchanged = 0;
+    let unchangedWithPassword = 0;
     const fail = (c: Candidate, column: CsvColumn | null, message: string) =>
       errors.push({ line: c.line, column, message });
     for (const chunk of chunksOf(candidates, LOOKUP_CHUNK)) {
@@ -223,8 +238,10 @@ export class CustomerImportService {
         const customer = known.customers.get(fold(c.username));
         if (customer) {
           const update = this.compare(c, customer, profile, known.passwords, fail);
-          if (update === 'same') unchanged++;
-          else if (update) updates.push(update);
+          if (update === 'same') {
+            unchanged++;
+            if (c.password !== null) unchangedWithPassword++;
+          } else if (update) updates.push(update);
           continue;
         }
         if (known.foreign.has(fold(c.username))) {
@@ -258,7 +275,7 @@ export class CustomerImportService {
       }
     }
     await this.assignAccountNos(creations);
-    return { creations, updates, unchanged };
+    return { creations, updates, unchanged, unchangedWithPassword };
   }
 
   /** What the database already has for these rows' usernames and account numbers. */
