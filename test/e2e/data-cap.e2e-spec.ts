@@ -140,6 +140,9 @@ describe('monthly data cap through FreeRADIUS', () => {
     expect(disconnect?.code).toBe('Disconnect-Request');
     expect(disconnect.attributes['Acct-Session-Id']).toBe('cap-a-1');
     expect(performance.now() - crossing).toBeLessThan(3000);
+    // The NAS ends the session and says so. Until its Stop, the open session would refuse any
+    // login by Simultaneous-Use := 1.
+    await account('cap.alice', 'cap-a-1', 'Stop', 610, (GiB * 12n) / 10n);
 
     const refused = await login('cap.alice');
     expectCode(refused, 'Access-Reject');
@@ -262,10 +265,13 @@ describe('monthly data cap through FreeRADIUS', () => {
     });
     await account('cap.bob', 'cap-b-1', 'Interim-Update', 600, (GiB * 13n) / 10n);
     expect(await requestsFor('cap.bob', 2, 1000)).toHaveLength(1); // once a month
+    // The customer reconnects (a Stop first: Simultaneous-Use := 1 refuses a second session).
+    await account('cap.bob', 'cap-b-1', 'Stop', 660, (GiB * 13n) / 10n);
     const throttled = await login('cap.bob');
     expectCode(throttled, 'Access-Accept');
     expect(throttled.reply['Mikrotik-Rate-Limit']).toBe('512k/1024k');
     expect(throttled.reply['Mikrotik-Total-Limit']).toBeUndefined();
+    await account('cap.bob', 'cap-b-2', 'Start', 0, 0n);
 
     // Next month, still online: the session gets the profile's rate back, and a login too.
     const now = new Date();
@@ -277,11 +283,12 @@ describe('monthly data cap through FreeRADIUS', () => {
       expect(await enforcer.liftThrottles()).toEqual(['cap.bob']);
       const [, lifted] = await requestsFor('cap.bob', 2, 3000);
       expect(lifted?.code).toBe('CoA-Request');
-      expect(lifted.attributes['Acct-Session-Id']).toBe('cap-b-1');
+      expect(lifted.attributes['Acct-Session-Id']).toBe('cap-b-2');
       expect(lifted.attributes['Vendor-Specific']).toMatchObject({
         'Mikrotik-Rate-Limit': '5120k/10240k',
       });
       expect(await enforcer.liftThrottles()).toEqual([]); // once
+      await account('cap.bob', 'cap-b-2', 'Stop', 60, 0n);
       const relogin = await login('cap.bob');
       expectCode(relogin, 'Access-Accept');
       expect(relogin.reply['Mikrotik-Rate-Limit']).toBe('5120k/10240k');

@@ -20,6 +20,7 @@ jest.setTimeout(60_000);
 const NAS_SECRET = 'e2e-Nas-s3cret';
 const USERNAME = 'alice.pppoe';
 const PASSWORD = 'c0rrect-horse';
+const MIKROTIK_NAS = '127.0.0.2';
 
 describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () => {
   let db: TestDatabase;
@@ -33,6 +34,12 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
     await db.query(
       'INSERT INTO nas (nasname, shortname, type, secret, description) VALUES (?, ?, ?, ?, ?)',
       ['127.0.0.1', 'e2e-loopback', 'other', NAS_SECRET, 'radclient in the e2e test'],
+    );
+    // A NAS of the type the API suggests ('mikrotik'), where the Simultaneous-Use test's
+    // customer is online. FreeRADIUS never hears from it: only its nas row matters.
+    await db.query(
+      'INSERT INTO nas (nasname, shortname, type, secret, description) VALUES (?, ?, ?, ?, ?)',
+      [MIKROTIK_NAS, 'e2e-mikrotik', 'mikrotik', NAS_SECRET, 'a MikroTik NAS'],
     );
     await db.query('INSERT INTO radcheck (username, attribute, op, value) VALUES (?, ?, ?, ?)', [
       USERNAME,
@@ -105,6 +112,46 @@ describe('FreeRADIUS with the radgraph overlay, on the radgraph database', () =>
 
       expectCode(result, 'Access-Accept');
       expect(result.reply['MS-CHAP-MPPE-Keys']).toMatch(/^0x[0-9a-f]+$/);
+    });
+  });
+
+  describe('Simultaneous-Use', () => {
+    // What radgraph writes for every customer (src/customers/customer-radius.ts).
+    const ONLINE_USER = 'carol.pppoe';
+
+    beforeAll(async () => {
+      await db.query(
+        `INSERT INTO radcheck (username, attribute, op, value)
+         VALUES (?, 'Cleartext-Password', ':=', ?), (?, 'Simultaneous-Use', ':=', '1')`,
+        [ONLINE_USER, PASSWORD, ONLINE_USER],
+      );
+      await db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, nasportid,
+                              acctstarttime, acctupdatetime, framedipaddress, callingstationid)
+         VALUES ('81b00001', 'e2e-simul-open-session', ?, ?, '15728641', NOW(), NOW(),
+                 '10.64.0.18', 'AA:BB:CC:00:11:33')`,
+        [ONLINE_USER, MIKROTIK_NAS],
+      );
+    });
+
+    it("rejects a second login while the customer's session on a MikroTik NAS is open, and logs the reject", async () => {
+      // FreeRADIUS would check the open session with checkrad, by the NAS's type; for
+      // 'mikrotik' that is a telnet login to the router (Net::Telnet, a naspasswd file), which
+      // fails, and a failed check let every login in. The overlay counts radacct's open rows.
+      const result = await authenticate({ 'User-Name': ONLINE_USER, 'User-Password': PASSWORD });
+
+      expectCode(result, 'Access-Reject');
+      expect(result.reply['Reply-Message']).toBe('You are already logged in - access denied');
+      expect(await lastPostAuth(ONLINE_USER)).toEqual({ reply: 'Access-Reject' });
+    });
+
+    it('accepts the login once that session has stopped', async () => {
+      await db.query('UPDATE radacct SET acctstoptime = NOW() WHERE username = ?', [ONLINE_USER]);
+
+      const result = await authenticate({ 'User-Name': ONLINE_USER, 'CHAP-Password': PASSWORD });
+
+      expectCode(result, 'Access-Accept');
+      expect(await lastPostAuth(ONLINE_USER)).toEqual({ reply: 'Access-Accept' });
     });
   });
 
