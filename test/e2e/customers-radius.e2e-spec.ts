@@ -263,6 +263,33 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expect(result.reply['Mikrotik-Rate-Limit']).toBeUndefined();
   });
 
+  it('authAttempts: each accept and reject at the time it happened, though FreeRADIUS runs at UTC+3', async () => {
+    // FreeRADIUS writes radpostauth.authdate. Written in its own time zone (EAT-3 here), to a
+    // database at UTC, each attempt was logged three hours in the future.
+    const before = Date.now();
+    expectCode(await pap(), 'Access-Accept');
+    expectCode(await pap('not-the-password'), 'Access-Reject');
+    const after = Date.now();
+
+    const { customer: found } = await gqlData<{
+      customer: { authAttempts: Array<{ at: string; reply: string; accepted: boolean }> };
+    }>(
+      app(),
+      'query ($id: ID!) { customer(id: $id) { authAttempts(last: 2) { at reply accepted } } }',
+      {
+        id: customer.id,
+      },
+    );
+    expect(found.authAttempts.map(({ reply, accepted }) => ({ reply, accepted }))).toEqual([
+      { reply: 'Access-Reject', accepted: false },
+      { reply: 'Access-Accept', accepted: true },
+    ]);
+    for (const { at } of found.authAttempts) {
+      // A second either way: the database's clock, and FreeRADIUS's, against this process's.
+      expectNear(at, (before + after) / 2, (after - before) / 2 + 1000);
+    }
+  });
+
   it('changeCustomerProfile: the next Access-Accept carries the new rate', async () => {
     home20 = (
       await gqlData<{ createProfile: ProfileView }>(app(), CREATE_PROFILE, {
