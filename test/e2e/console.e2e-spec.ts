@@ -732,6 +732,18 @@ describe('the operator console in Chromium', () => {
     expect(await page.getByTestId('online-nas-notice').count()).toBe(0);
   });
 
+  it('reads the NAS menu again when the operator goes to it: a NAS added since the page loaded is offered', async () => {
+    await onlinePageAfresh();
+    const filter = page.getByTestId('online-nas-filter');
+    await filter.locator('option', { hasText: /^127\.0\.0\.1$/ }).waitFor({ state: 'attached' });
+    const nasId = await createNas('10.99.5.1');
+    await filter.focus();
+    await filter.locator(`option[value="${nasId}"]`, { hasText: /^10\.99\.5\.1$/ }).waitFor({
+      state: 'attached',
+      timeout: 5_000,
+    });
+  });
+
   it('reads the table again after EVENTS_MISSED: a Start and a Stop it missed show, with no duplicate row', async () => {
     await account(
       'Start',

@@ -9,6 +9,8 @@ import type { NasRef, OnlineHeaderData } from '../types';
 import { SearchField } from './SearchField';
 
 const HEADER_REFRESH_MS = 2000;
+/** The NAS menu is read again when the operator goes to it, at most this often. */
+const NAS_MENU_REFRESH_MS = 5000;
 /**
  * onlineSummary may be up to a second old (ONLINE_TOTALS_MAX_AGE_MS on the server): a refetch
  * right after an event can get a read from before it. One more this long after the last event
@@ -22,6 +24,8 @@ export function OnlinePage() {
   const [nasId, setNasId] = useState('');
   const header = useQuery<OnlineHeaderData>(ONLINE_HEADER);
   const nasDevices = useQuery<{ nasDevices: NasRef[] }>(NAS_DEVICES);
+  // A NAS added, renamed or deleted since the page loaded shows as it is now.
+  const refreshNasMenu = useThrottle(() => void nasDevices.refetch(), NAS_MENU_REFRESH_MS);
   const refetchHeader = useThrottle(() => void header.refetch(), HEADER_REFRESH_MS);
   const settleHeader = useDebouncedCall(refetchHeader, HEADER_SETTLE_MS);
   const refreshHeader = useCallback(() => {
@@ -103,6 +107,7 @@ export function OnlinePage() {
           <select
             value={nasId}
             onChange={(e) => chooseNas(e.currentTarget.value)}
+            onFocus={refreshNasMenu}
             data-testid="online-nas-filter"
           >
             <option value="">All NAS</option>
