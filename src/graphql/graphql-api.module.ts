@@ -48,10 +48,11 @@ export const GRAPHQL_PATH = '/graphql';
         // The served schema, for the complexity limit on graphql-ws: Apollo starts (and so
         // has it) before Nest opens the WebSocket server.
         let schema: GraphQLSchema | undefined;
-        const wsAuth = graphqlWsAuthHooks(auth, () => {
+        const servedSchema = () => {
           if (!schema) throw new Error('the GraphQL schema is not loaded yet');
           return schema;
-        });
+        };
+        const wsAuth = graphqlWsAuthHooks(auth, servedSchema);
         return {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
@@ -91,7 +92,11 @@ export const GRAPHQL_PATH = '/graphql';
               subscribe: subscribeSharingPayloads,
               ...wsAuth,
               onConnect: limits.wsOnConnect(wsAuth.onConnect),
-              onSubscribe: countWsOperations(metrics, limits.wsOnSubscribe(wsAuth.onSubscribe)),
+              onSubscribe: countWsOperations(
+                metrics,
+                servedSchema,
+                limits.wsOnSubscribe(wsAuth.onSubscribe),
+              ),
               ...graphqlWsErrorHooks(formatError),
             } as GraphQLWsSubscriptionsConfig,
           },

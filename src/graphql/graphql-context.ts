@@ -153,11 +153,20 @@ export function graphqlWsErrorHooks(format: GraphQLErrorFormatter = formatGraphQ
     // Errors before execution: the document did not parse or validate (HTTP gives these codes).
     onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
       errors.map((error) => {
-        if (error.extensions.code !== undefined || error.originalError) return formatOne(error);
-        const code = error.message.startsWith('Syntax Error')
-          ? 'GRAPHQL_PARSE_FAILED'
-          : 'GRAPHQL_VALIDATION_FAILED';
+        const code = preExecutionCode(error);
+        if (code === undefined) return formatOne(error);
         return format({ ...error.toJSON(), extensions: { code } }, error);
       }),
   };
+}
+
+/**
+ * The code HTTP gives an error graphql-js raised before execution without one (a syntax or
+ * validation error); undefined for an error that has its own code or cause.
+ */
+export function preExecutionCode(error: GraphQLError): string | undefined {
+  if (error.extensions.code !== undefined || error.originalError) return undefined;
+  return error.message.startsWith('Syntax Error')
+    ? 'GRAPHQL_PARSE_FAILED'
+    : 'GRAPHQL_VALIDATION_FAILED';
 }

@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { startApp, type RunningApp } from '../support/app';
+import { collect, startApp, type RunningApp } from '../support/app';
 import { gqlData } from '../support/graphql';
 import { grew, scrapeMetrics, type Scrape } from '../support/metrics';
 import {
@@ -138,5 +138,47 @@ describe('Prometheus metrics', () => {
     expect(moved('radgraph_disconnects_total{method="coa",result="failed"}')).toBe(1);
     expect(after.get('radgraph_db_pool_connections{state="limit"}')).toBeGreaterThan(0);
     expect(after.get('radgraph_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('names graphql-ws operations only by root fields the schema has: made-up ones add no series', async () => {
+    const start = await scrapeMetrics(api, METRICS_TOKEN);
+    const stranger = api.wsClient(null);
+    const admin = api.wsClient();
+    // Before any authentication, and after it: names a client makes up (a username, an address).
+    for (const client of [stranger, admin]) {
+      for (const field of ['mAliceMadeUp', 'ip_192_0_2_7']) {
+        const { errors } = await collect(client, `subscription { ${field} }`, 1);
+        expect(errors.length).toBeGreaterThan(0);
+      }
+    }
+    const syntax = await collect(admin, 'subscription { heartbeat(', 1);
+    expect(syntax.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    const invalid = await collect(admin, 'subscription { mAliceMadeUp }', 1);
+    expect(invalid.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const beat = await collect(admin, 'subscription { heartbeat(intervalSeconds: 1) }', 1);
+    expect(beat.errors).toEqual([]);
+    const unauthenticated = await collect(stranger, 'subscription { heartbeat }', 1);
+    expect(unauthenticated.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+
+    const after = await scrapeMetrics(api, METRICS_TOKEN);
+    const series = [...after.keys()].filter((k) => k.startsWith('radgraph_graphql_operations'));
+    expect(series.filter((k) => /MadeUp|192_0_2/.test(k))).toEqual([]);
+    const moved = (labels: string) =>
+      grew(start, after, `radgraph_graphql_operations_total{${labels}}`);
+    expect({
+      unauthenticated: moved('operation="(invalid)",type="unknown",outcome="UNAUTHENTICATED"'),
+      invalid: moved('operation="(invalid)",type="unknown",outcome="GRAPHQL_VALIDATION_FAILED"'),
+      unparsable: moved('operation="(invalid)",type="unknown",outcome="GRAPHQL_PARSE_FAILED"'),
+      heartbeat: moved('operation="heartbeat",type="subscription",outcome="ok"'),
+      heartbeatRefused: moved(
+        'operation="heartbeat",type="subscription",outcome="UNAUTHENTICATED"',
+      ),
+    }).toEqual({
+      unauthenticated: 2,
+      invalid: 3,
+      unparsable: 1,
+      heartbeat: 1,
+      heartbeatRefused: 1,
+    });
   });
 });
