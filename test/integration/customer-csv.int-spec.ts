@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -614,6 +615,17 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       expect(exported.stdout).toBe(`1,001 customers written to ${out}\n`);
       expect(readFileSync(out, 'utf8')).toBe(await exportCsv(api));
       expect(readFileSync(out, 'utf8').split('\r\n')).toHaveLength(1003); // header, 1,001, end
+
+      // To a reader that stops early (`… | head`): more than a pipe holds, then the pipe is
+      // closed. The export ends there, quietly, as other commands do.
+      const head = spawn(cli[0], [...cli.slice(1), 'export'], { env });
+      let stderr = '';
+      head.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const [first] = (await once(head.stdout, 'data')) as [Buffer];
+      expect(first.toString()).toMatch(/^account_no,username,/);
+      head.stdout.destroy();
+      const [code] = (await once(head, 'exit')) as [number | null];
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
 
       // An export never writes over a file, nor dies on one it cannot create: it says why.
       const before = readFileSync(out, 'utf8');

@@ -3,11 +3,12 @@ import {
   createReadStream,
   createWriteStream,
   openSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
 import { optionalOption, positionals, UsageError } from '../../common/cli/cli-args';
 import { ProgressBar } from '../../common/progress/progress-bar';
 import { CustomerStatus } from '../customer-rules';
@@ -191,19 +192,33 @@ async function exportFile(
       );
     }
   }
-  const target = fd !== undefined ? createWriteStream('', { fd }) : process.stdout;
   let rows = -1;
-  for await (const chunk of exporter.chunks(filter)) {
-    rows += (chunk.match(/\r\n/g) ?? []).length;
-    if (!target.write(chunk)) await once(target, 'drain');
-    if (file) bar.update(rows, null);
+  async function* counted(): AsyncGenerator<string> {
+    for await (const chunk of exporter.chunks(filter)) {
+      rows += (chunk.match(/\r\n/g) ?? []).length;
+      if (file) bar.update(rows, null);
+      yield chunk;
+    }
   }
-  if (file) {
-    bar.finish(rows, rows);
-    target.end();
-    await once(target, 'finish');
-    out(`${rows.toLocaleString('en-US')} customers written to ${file}`);
+  if (fd === undefined) {
+    try {
+      await pipeline(counted(), process.stdout, { end: false });
+    } catch (err) {
+      // The reader stopped early (`| head`, a pager closed): it has what it wanted.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw err;
+    }
+    return 0;
   }
+  try {
+    await pipeline(counted(), createWriteStream('', { fd }));
+  } catch (err) {
+    // Never a file that looks like a whole export but is not: the error says what failed.
+    rmSync(file, { force: true });
+    throw err;
+  }
+  bar.finish(rows, rows);
+  out(`${rows.toLocaleString('en-US')} customers written to ${file}`);
   return 0;
 }
 
