@@ -31,9 +31,21 @@ function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] |
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
-/** radgraph_graphql_operations_total for HTTP: one count per operation, when it answers. */
+/**
+ * radgraph_graphql_operations_total for HTTP: one count per operation, when it answers; and
+ * one per request refused before its document was read (no token, a wrong one, the rate
+ * limit: the context failed), as "(invalid)" with that error's code.
+ */
 export function operationMetricsPlugin(metrics: Metrics): ApolloServerPlugin {
   return {
+    contextCreationDidFail: ({ error }) => {
+      metrics.graphqlOperations.inc({
+        operation: '(invalid)',
+        type: 'unknown',
+        outcome: outcomeOf([error as { extensions?: Record<string, unknown> }]),
+      });
+      return Promise.resolve();
+    },
     requestDidStart: () =>
       Promise.resolve({
         willSendResponse: (ctx) => {

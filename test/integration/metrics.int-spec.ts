@@ -116,6 +116,10 @@ describe('Prometheus metrics', () => {
       { p: c.createProfile.id },
     );
     await api.gql('{ customer(id: "1", username: "x") { id } }'); // BAD_USER_INPUT
+    // Refused before the document is read: without a token, and with a wrong one.
+    for (const token of [null, 'not-a-token-0123456789']) {
+      expect((await api.gql('{ customers { totalCount } }', {}, token)).status).toBe(401);
+    }
     await gqlData(api, 'mutation($id: ID!) { disconnectCustomer(id: $id) { ok } }', {
       id: customer.createCustomer.id,
     });
@@ -131,6 +135,11 @@ describe('Prometheus metrics', () => {
         'radgraph_graphql_operations_total{operation="customer",type="query",outcome="BAD_USER_INPUT"}',
       ),
     ).toBe(1);
+    expect(
+      moved(
+        'radgraph_graphql_operations_total{operation="(invalid)",type="unknown",outcome="UNAUTHENTICATED"}',
+      ),
+    ).toBe(2);
     // m-alice's session (the Start above) is open on 127.0.0.1, whose CoA port is closed: an error (ICMP port unreachable).
     expect(moved('radgraph_coa_requests_total{request="Disconnect-Request",result="error"}')).toBe(
       1,
