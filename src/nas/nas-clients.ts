@@ -32,8 +32,10 @@ const MISS_RELOAD_MS = 2_000;
  * a nasname that is an address matches exactly, one that is a network ("10.0.0.0/24")
  * matches its addresses, the longest prefix first, as FreeRADIUS's client lookup does.
  * The list is cached; a packet from an unknown address, or one that fails its authenticator,
- * reloads it (at most every 2 s), so a NAS added or a secret changed through any instance's
- * API is known within seconds, and a spoofing flood cannot turn into a query per packet.
+ * reloads it (at most every 2 s), so a NAS added or a secret changed by another writer of the
+ * nas table is known within seconds, and a spoofing flood cannot turn into a query per packet.
+ * A change through radgraph's API (NasChanges: this instance's, and with REDIS_URL every
+ * other instance's) invalidates it at once.
  */
 @Injectable()
 export class NasClients {
@@ -84,8 +86,8 @@ export class NasClients {
   /**
    * After a packet from `client`'s address failed its authenticator: the client as the nas
    * table has it now, when that is another secret, else null. Its secret may have changed
-   * where this instance's NasChanges does not hear of it (through another radgraph instance,
-   * or another tool): the list is read again, as for a miss, when it is older than 2 s;
+   * where NasChanges does not hear of it (another tool, or another radgraph instance whose
+   * change did not come through Redis): the list is read again, as for a miss, when it is older than 2 s;
    * otherwise (undefined, without a promise) the packet is simply dropped, and the NAS's
    * retransmit comes back when the list may be read.
    */

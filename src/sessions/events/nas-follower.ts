@@ -41,8 +41,9 @@ interface Follower {
  * Keeps subscriptions filtered on a NAS (nasId) true to it. Their filter is the nasname read
  * when they started; every load of the nas table (NasClients) is compared with it, and one that
  * gives the NAS another nasname ends them with NAS_CHANGED, one that has no such NAS with
- * NOT_FOUND. A nas write on this instance (NasChanges) reloads the table at once; one through
- * another instance or tool is seen at the next load: NasClients reloads on the accounting
+ * NOT_FOUND. A nas write through radgraph's API (NasChanges: on this instance, or, with
+ * REDIS_URL, on another one) reloads the table at once; one by another tool, or one whose
+ * message Redis lost, is seen at the next load: NasClients reloads on the accounting
  * listener's lookups, and here at least every REFRESH_MS while a subscription is followed.
  * The accounting listener's lookups are untouched: this only listens to the loads.
  */
