@@ -43,14 +43,52 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
+const SHUTDOWN_SIGNALS = Object.values(ShutdownSignal) as NodeJS.Signals[];
+
+/**
+ * While the app starts (createApp: the database's migrations among the rest), a shutdown
+ * signal is held, not obeyed: killed then, a MariaDB would keep a migration half applied (its
+ * DDL is not transactional). The start goes on, and `held()` says which signal came, for
+ * stopOnSignals to stop the started app with. A second signal while it starts ends the
+ * process at once (an operator who insists). `release()` removes these handlers.
+ */
+export function holdSignalsWhileStarting(logger: LoggerService): {
+  held: () => NodeJS.Signals | null;
+  release: () => void;
+} {
+  let got: NodeJS.Signals | null = null;
+  const hold = (signal: NodeJS.Signals) => {
+    if (got !== null) {
+      logger.warn(`${signal} again while starting: stopping now`, 'radgraph');
+      release();
+      process.kill(process.pid, signal);
+      return;
+    }
+    got = signal;
+    logger.log(
+      `${signal} while starting (migrations may be running): stopping once started; send it again to stop now`,
+      'radgraph',
+    );
+  };
+  const release = () => {
+    for (const s of SHUTDOWN_SIGNALS) process.removeListener(s, hold);
+  };
+  for (const s of SHUTDOWN_SIGNALS) process.on(s, hold);
+  return { held: () => got, release };
+}
+
 /**
  * Closes the app gracefully on the signals Nest's shutdown hooks listen to (SIGTERM, SIGINT
  * and the rest), as those did, and logs one line when the shutdown starts and one when it
  * ends, with how long it took. A second signal while it runs is ignored; once closed, the
  * process ends by the signal it got (as Nest does); a failed close logs why and exits 1.
+ * Returns the way to stop as on a signal (one held while the app started).
  */
-export function stopOnSignals(app: INestApplication, logger: LoggerService): void {
-  const signals = Object.values(ShutdownSignal) as NodeJS.Signals[];
+export function stopOnSignals(
+  app: INestApplication,
+  logger: LoggerService,
+): (signal: NodeJS.Signals) => void {
+  const signals = SHUTDOWN_SIGNALS;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -73,6 +111,7 @@ export function stopOnSignals(app: INestApplication, logger: LoggerService): voi
     );
   };
   for (const signal of signals) process.on(signal, stop);
+  return stop;
 }
 
 /**

@@ -2,9 +2,10 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { AuthService } from './auth/auth.service';
 import { AccountingListener } from './radius/accounting/accounting-listener.service';
-import { createApp, listen, stopOnSignals } from './bootstrap';
+import { createApp, holdSignalsWhileStarting, listen, stopOnSignals } from './bootstrap';
 import { ConfigError, describeConfig, loadConfig, type AppConfig } from './config/app-config';
 import { GRAPHQL_PATH } from './graphql/graphql-api.module';
+import { StartupLogger } from './logging/logging.module';
 
 function fail(message: string): never {
   process.stderr.write(`radgraph: ${message}\n`);
@@ -37,12 +38,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = new Logger('radgraph');
+  // JSON lines, as every other, before the app's logger exists.
+  const starting = holdSignalsWhileStarting(new StartupLogger(config));
   let app;
   try {
     app = await createApp(config);
-    stopOnSignals(app, logger);
+    starting.release();
+    const stop = stopOnSignals(app, logger);
+    const held = starting.held();
+    if (held) {
+      app.flushLogs(); // written by listen() otherwise
+      stop(held);
+      return;
+    }
     await listen(app, config);
   } catch (err) {
+    starting.release();
     await app?.close().catch(() => undefined);
     fail((err as Error).message);
   }

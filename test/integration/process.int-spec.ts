@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/app';
 import { until } from '../support/until';
+import { createConnection } from 'mysql2/promise';
 import { SQLITE_MIGRATIONS } from '../../src/database/migrations/sqlite';
+import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
+import { createTestDatabase } from '../support/test-database';
 
 /** The real entry point (src/main.ts) as a process: how it refuses to start. */
 const ROOT = path.join(__dirname, '..', '..');
@@ -249,6 +252,80 @@ describe('starting radgraph', () => {
       }
     },
   );
+
+  /**
+   * radgraph on a new MariaDB database, waiting for its migrations' lock, which this test
+   * holds (so a signal surely comes before they are done); `lock` is that connection.
+   */
+  async function startedBeforeMigrations() {
+    const db = await createTestDatabase('mysql', { migrate: false });
+    const lock = await createConnection({ ...db.mysql!, database: db.database });
+    const lockName = "CONCAT('radgraph_migrations_', MD5(DATABASE()))";
+    await lock.query(`SELECT GET_LOCK(${lockName}, 5)`);
+    const server = startMain({
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      RADIUS_ACCT_PORT: '0',
+      LOG_LEVEL: 'info',
+    });
+    const count = async (sql: string) =>
+      Number(((await lock.query(sql))[0] as Array<{ n: number | string }>)[0].n);
+    await until(
+      async () =>
+        (await count(
+          "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'SELECT GET_LOCK(CONCAT(''radgraph_migrations_''%'",
+        )) > 0,
+      'radgraph waiting for the migrations lock',
+      { timeoutMs: 60_000, everyMs: 50 },
+    );
+    return {
+      server,
+      release: () => lock.query(`SELECT RELEASE_LOCK(${lockName})`),
+      applied: () =>
+        count(
+          "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'radgraph_migrations'",
+        ).then((exists) => (exists ? count('SELECT COUNT(*) AS n FROM radgraph_migrations') : 0)),
+      async close() {
+        await server.stop();
+        await lock.end();
+        await db.drop();
+      },
+    };
+  }
+
+  it('holds a SIGTERM that comes while the migrations run, and stops once they are all applied', async () => {
+    // Killed in the middle, a MariaDB would keep a migration half applied (its DDL is not
+    // transactional).
+    const start = await startedBeforeMigrations();
+    try {
+      start.server.child.kill('SIGTERM');
+      await start.server.line((l) => l.msg.startsWith('SIGTERM while starting'), 'the held signal');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(start.server.child.exitCode).toBeNull(); // still starting, not killed
+      await start.release();
+      expect(await start.server.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(await start.applied()).toBe(MYSQL_MIGRATIONS.length);
+      const msgs = start.server.lines().map((l) => l.msg);
+      expect(msgs).toContain('Stopping on SIGTERM');
+      expect(msgs.some((m) => m.startsWith('Started: '))).toBe(false); // never listened
+    } finally {
+      await start.close();
+    }
+  });
+
+  it('stops at once on a second signal while starting (an operator who insists)', async () => {
+    const start = await startedBeforeMigrations();
+    try {
+      start.server.child.kill('SIGTERM');
+      await start.server.line((l) => l.msg.startsWith('SIGTERM while starting'), 'the held signal');
+      start.server.child.kill('SIGINT');
+      expect(await start.server.exited).toEqual({ code: null, signal: 'SIGINT' });
+      expect(await start.applied()).toBe(0); // it never got the lock
+    } finally {
+      await start.close();
+    }
+  });
 
   it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
     // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
