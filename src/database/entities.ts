@@ -12,6 +12,7 @@ import { CapActionEntity } from '../usage/cap-action.entity';
 import { UsageMonthEntity } from '../usage/usage-month.entity';
 import { UsagePeriodEntity } from '../usage/usage-period.entity';
 import { RadacctChange } from '../sessions/feed/radacct-change.entity';
+import { WebhookOutboxEntity } from '../webhooks/webhook-outbox.entity';
 import { FREERADIUS_ENTITIES } from './freeradius';
 
 /** Every entity of radgraph: FreeRADIUS's tables, then radgraph's own as modules add them. */
@@ -31,4 +32,5 @@ export const ENTITIES = [
   ApiKeyEntity,
   AuditEntryEntity,
   IdempotencyKeyEntity,
+  WebhookOutboxEntity,
 ];

@@ -21,6 +21,7 @@ import { ReusedRadacctChanges1765497600000 } from './1765497600000-reused-radacc
 import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reused-radacct-changes';
 import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
 import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage';
+import { WebhookOutbox1765846800000 } from './1765846800000-webhook-outbox';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -47,4 +48,5 @@ export const MYSQL_MIGRATIONS = [
   OpenReusedRadacctChanges1765584000000,
   RadacctChangesByRow1765674000000,
   LateReportUsage1765760400000,
+  WebhookOutbox1765846800000,
 ];
