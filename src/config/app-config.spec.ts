@@ -308,7 +308,14 @@ describe('loadConfig', () => {
     expect(bad).toEqual(['WEBHOOK_URL must be an http:// or https:// URL']);
 
     const config = loadConfig({ WEBHOOK_URL: url, WEBHOOK_SECRET: 'secret-that-must-not-leak' });
-    expect(config.webhook).toEqual({ url, secret: 'secret-that-must-not-leak' });
+    expect(config.webhook).toEqual({ url, secret: 'secret-that-must-not-leak', retryHours: 24 });
+    expect(
+      loadConfig({ WEBHOOK_URL: url, WEBHOOK_SECRET: 's'.repeat(32), WEBHOOK_RETRY_HOURS: '2' })
+        .webhook?.retryHours,
+    ).toBe(2);
+    expect(
+      problems({ WEBHOOK_URL: url, WEBHOOK_SECRET: 's'.repeat(32), WEBHOOK_RETRY_HOURS: '0' }),
+    ).toEqual([expect.stringMatching(/^WEBHOOK_RETRY_HOURS/)]);
     const text = JSON.stringify(describeConfig(config));
     expect(text).toContain('https://hooks.example');
     expect(text).not.toContain('secret-that-must-not-leak');
@@ -388,6 +395,7 @@ describe('<VAR>_FILE (Docker secrets)', () => {
     expect(config.webhook).toEqual({
       url: PRODUCTION_VALUES.WEBHOOK_URL,
       secret: PRODUCTION_VALUES.WEBHOOK_SECRET,
+      retryHours: 24,
     });
     expect(config.metricsToken).toBe(PRODUCTION_VALUES.METRICS_TOKEN);
     expect(config.redisUrl).toBe(PRODUCTION_VALUES.REDIS_URL);

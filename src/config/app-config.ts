@@ -127,6 +127,8 @@ export interface WebhookConfig {
   url: string;
   /** Signs every delivery (HMAC-SHA256); never logged. */
   secret: string;
+  /** How long an event is tried (WEBHOOK_RETRY_HOURS): then it is logged and dropped. */
+  retryHours: number;
 }
 
 export interface NasConfig {
@@ -416,6 +418,7 @@ const envSchema = z.object({
   RETENTION_INTERVAL_SECONDS: int('RETENTION_INTERVAL_SECONDS', 3600, 1, 86_400 * 7),
   WEBHOOK_URL: webhookUrl,
   WEBHOOK_SECRET: webhookSecret,
+  WEBHOOK_RETRY_HOURS: int('WEBHOOK_RETRY_HOURS', 24, 1, 24 * 30),
   REDIS_URL: redisUrl,
   REDIS_COMMAND_TIMEOUT_MS: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 100, 60_000),
   METRICS_TOKEN: bearerToken('METRICS_TOKEN'),
@@ -643,7 +646,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): AppConfig {
     metricsToken: e.METRICS_TOKEN ?? null,
     webhook:
       e.WEBHOOK_URL !== undefined && e.WEBHOOK_SECRET !== undefined
-        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET }
+        ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET, retryHours: e.WEBHOOK_RETRY_HOURS }
         : null,
     graphql: {
       introspection: e.GRAPHQL_INTROSPECTION ?? e.NODE_ENV !== 'production',

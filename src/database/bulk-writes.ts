@@ -88,6 +88,16 @@ export async function updateEntities<T extends ObjectLiteral>(
   }
 }
 
+/** affectedRows for a write in `m`'s transaction, on its query runner. */
+export async function affectedRowsIn(
+  m: EntityManager,
+  sql: string,
+  params: unknown[],
+): Promise<number> {
+  const result = (await m.queryRunner!.query(sql, params, true)) as { affected?: number };
+  return result.affected ?? 0;
+}
+
 /**
  * Runs one write on a query runner of its own (on SQLite, the one shared connection); returns
  * the rows it matched, as the driver counts them (MySQL's affectedRows, SQLite's changes).

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { leaseSql, type LeaseSql } from '../common/jobs/job-leases.service';
-import { affectedRows } from '../database/bulk-writes';
+import { affectedRows, affectedRowsIn } from '../database/bulk-writes';
 import { ExpiryActionKind } from './expiry-action-kind';
 import { ExpiryActionEntity } from './expiry-action.entity';
 import { aliveAfterSql, stillAliveSql } from './still-alive';
@@ -49,20 +49,24 @@ export class ExpiryActions {
   /**
    * True for the one caller that records `action` for this expiry of the customer, while it is
    * still the customer's expiresAt: a customer renewed since (renewCustomer while the run was on
-   * its way) is not reminded of the expiry they no longer have.
+   * its way) is not reminded of the expiry they no longer have. With `m`, in its transaction.
    */
   async claim(
     customerId: number,
     expiresAt: Date,
     action: ExpiryActionKind,
     now: Date,
+    m?: EntityManager,
   ): Promise<boolean> {
-    const inserted = await this.run(this.insert, [
+    const params = [
       action,
       this.datetime('actedAt', now),
       customerId,
       this.datetime('expiresAt', expiresAt),
-    ]);
+    ];
+    const inserted = m
+      ? await affectedRowsIn(m, this.insert, params)
+      : await this.run(this.insert, params);
     return inserted === 1;
   }
 

@@ -14,6 +14,7 @@ import { APP_CONFIG } from '../config/config.tokens';
 import type { CustomerEntity } from '../customers/customer.entity';
 import { DAY_MS } from '../customers/customer-rules';
 import { toCustomer } from '../customers/models/customer.mapper';
+import { TransactionsService } from '../database/transactions.service';
 import { SessionControlService } from '../nas/control/session-control.service';
 import { WebhookSender } from '../webhooks/webhook-sender.service';
 import { CustomerExpiringBus } from './events/customer-expiring-bus.service';
@@ -48,7 +49,8 @@ const PARALLEL_DISCONNECTS = 8;
  *   none of the user's sessions), so the row was closed as Stale-Session, and then reported it
  *   again: its Interim-Update reopened the same row (same radacctid);
  * - a customer, not suspended, whose expiresAt is within EXPIRY_REMINDER_DAYS gets one
- *   customerExpiring event: to subscribers, and to WEBHOOK_URL when set (in the background).
+ *   customerExpiring event: to subscribers, and to WEBHOOK_URL when set (through the webhook
+ *   outbox, written with the reminder's claim: delivered at least once, in the background).
  * Each happens once per (customer, expiresAt), a disconnect once per session (and again, a
  * grace after each, while the session stays alive): a renewed customer is handled again at
  * the new expiry. Every instance ticks, the one holding the
@@ -72,6 +74,7 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly control: SessionControlService,
     private readonly bus: CustomerExpiringBus,
     private readonly webhooks: WebhookSender,
+    private readonly transactions: TransactionsService,
   ) {
     this.task = new PeriodicTask({
       log: this.log,
@@ -183,12 +186,7 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
     });
   }
 
-  /**
-   * One customerExpiring per customer due and not yet reminded; returns how many. While the
-   * webhook's queue is full (a receiver slower than the reminders raised, or down), the rest
-   * wait, unclaimed, for a later run: a reminder is claimed for good before it is sent, so one
-   * the sender dropped would never be sent at all.
-   */
+  /** One customerExpiring per customer due and not yet reminded; returns how many. */
   private async remind(now: Date): Promise<number> {
     const until = new Date(now.getTime() + this.config.expiry.reminderDays * DAY_MS);
     let done = 0;
@@ -196,46 +194,48 @@ export class ExpiryJob implements OnApplicationBootstrap, BeforeApplicationShutd
       const page = await this.customers.dueForReminder(now, until, afterId, PAGE);
       if (page.length === 0) return done;
       afterId = page[page.length - 1].id;
-      for (const c of page) {
-        if (this.webhooks.full) {
-          this.log.warn(
-            `reminders held back for a later run: ${this.webhooks.pending} webhook deliveries waiting`,
-          );
-          return done;
-        }
-        if (await this.remindOne(c, now)) done++;
-      }
+      for (const c of page) if (await this.remindOne(c, now)) done++;
       if (page.length < PAGE || !(await this.task.hold())) return done;
     }
   }
 
+  /**
+   * Claims the reminder and writes its webhook event to the outbox in one transaction (both or
+   * neither: a claimed reminder is always delivered, at least once), then tells subscribers.
+   */
   private async remindOne(c: CustomerEntity, now: Date): Promise<boolean> {
     const expiresAt = c.expiresAt!;
-    if (!(await this.actions.claim(c.id, expiresAt, ExpiryActionKind.REMINDER, now))) {
-      return false;
-    }
     const daysLeft = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS));
+    const claimed = await this.transactions.run(async (m) => {
+      if (!(await this.actions.claim(c.id, expiresAt, ExpiryActionKind.REMINDER, now, m))) {
+        return false;
+      }
+      await this.webhooks.enqueue(
+        m,
+        CUSTOMER_EXPIRING,
+        `${CUSTOMER_EXPIRING}:${c.id}:${expiresAt.toISOString()}`,
+        {
+          customer: {
+            id: String(c.id),
+            accountNo: c.accountNo,
+            username: c.username,
+            name: c.name,
+            phone: c.phone,
+            expiresAt: expiresAt.toISOString(),
+          },
+          expiresAt: expiresAt.toISOString(),
+          daysLeft,
+        },
+      );
+      return true;
+    });
+    if (!claimed) return false;
     const event: CustomerExpiringEvent = { customer: toCustomer(c), expiresAt, daysLeft };
     this.log.log(
       `${c.username} expires at ${expiresAt.toISOString()} (${daysLeft} day(s)): customerExpiring sent`,
     );
+    this.webhooks.wake();
     await this.bus.publish(event);
-    this.webhooks.send(
-      CUSTOMER_EXPIRING,
-      `${CUSTOMER_EXPIRING}:${c.id}:${expiresAt.toISOString()}`,
-      {
-        customer: {
-          id: String(c.id),
-          accountNo: c.accountNo,
-          username: c.username,
-          name: c.name,
-          phone: c.phone,
-          expiresAt: expiresAt.toISOString(),
-        },
-        expiresAt: expiresAt.toISOString(),
-        daysLeft,
-      },
-    );
     return true;
   }
 }

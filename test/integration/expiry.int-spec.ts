@@ -9,7 +9,7 @@ import { ExpiryActions } from '../../src/expiry/expiry-actions.service';
 import { DISCONNECT_GRACE_MS } from '../../src/nas/control/gone-sessions';
 import { ExpiringCustomersService } from '../../src/expiry/expiring-customers.service';
 import { EXPIRY_JOB_LEASE, ExpiryJob } from '../../src/expiry/expiry-job.service';
-import { WebhookSender } from '../../src/webhooks/webhook-sender.service';
+import { WEBHOOK_LEASE, WebhookSender } from '../../src/webhooks/webhook-sender.service';
 import { runAll } from '../support/cleanup';
 import { LogCapture } from '../support/log-capture';
 import { startApp, type RunningApp } from '../support/app';
@@ -23,6 +23,8 @@ const NAS_SECRET = 'coa-Shared-s3cret';
 const NAS_IP = '127.0.0.1';
 const WEBHOOK_SECRET = 'whsec-must-never-be-logged-0123456789';
 const DAY = 86_400_000;
+/** Backoff of 50 ms doubling up to 400 ms: many tries in a few seconds. */
+const FAST_WEBHOOKS = { baseDelayMs: 50, maxDelayMs: 400, timeoutMs: 1000, pollMs: 100 };
 
 const EVENT_QUERY =
   'subscription { customerExpiring { customer { id username phone status } expiresAt daysLeft } }';
@@ -58,7 +60,7 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       WEBHOOK_URL: hook.url,
       WEBHOOK_SECRET,
     });
-    api.app.get(WebhookSender).configure({ baseDelayMs: 50, timeoutMs: 1000 });
+    api.app.get(WebhookSender).configure(FAST_WEBHOOKS);
     job = api.app.get(ExpiryJob);
     clock = api.app.get(Clock);
     await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
@@ -172,11 +174,35 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
     return { events, errors, stop, of: (id: string) => events.filter((e) => e.customer.id === id) };
   }
 
-  async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
+  async function waitFor(
+    check: () => boolean | Promise<boolean>,
+    what: string,
+    timeoutMs = 10_000,
+  ) {
     const until = Date.now() + timeoutMs;
-    while (!check()) {
+    while (!(await check())) {
       if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** The tries begun of the customer's event in the outbox (0 once it is gone). */
+  async function outboxAttempts(customerId: string) {
+    const rows = await db.query<{ attempts: number }>(
+      'SELECT attempts FROM rg_webhook_outbox WHERE id LIKE ?',
+      [`customerExpiring:${customerId}:%`],
+    );
+    return rows.length === 0 ? 0 : Number(rows[0].attempts);
+  }
+
+  /** `work` while the main instance delivers nothing (another instance's URL is under test). */
+  async function withoutMainSender(work: () => Promise<void>) {
+    const main = api.app.get(WebhookSender);
+    await main.beforeApplicationShutdown();
+    try {
+      await work();
+    } finally {
+      main.onApplicationBootstrap();
     }
   }
 
@@ -655,7 +681,7 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       expect(JSON.parse(tries[2].rawBody).data).toMatchObject({ daysLeft: 1 });
     });
 
-    it('does not retry a 4xx, and gives up after 5 tries of 503, without holding the job', async () => {
+    it('does not retry a 4xx, but does a 408 and a 429, without holding the job', async () => {
       const refused = await customer(92, false, 'refused');
       hook.answerNext(400);
       at(new Date(refused.expiresAt.getTime() - DAY));
@@ -663,22 +689,60 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       await api.app.get(WebhookSender).idle();
       expect(deliveriesOf(refused.id).map((t) => t.answer)).toEqual([400]);
 
-      const down = await customer(93, false, 'down');
-      hook.answerNext(503, 503, 503, 503, 503, 503);
-      at(new Date(down.expiresAt.getTime() - DAY));
+      const busy = await customer(93, false, 'busy');
+      hook.answerNext('hang', 408, 429);
+      at(new Date(busy.expiresAt.getTime() - DAY));
       const started = Date.now();
       await job.runOnce();
-      expect(Date.now() - started).toBeLessThan(700); // the job did not wait for the backoff
+      expect(Date.now() - started).toBeLessThan(700); // the job did not wait for the receiver
       await api.app.get(WebhookSender).idle();
-      expect(deliveriesOf(down.id).map((t) => t.answer)).toEqual([503, 503, 503, 503, 503]);
-      hook.answerNext();
+      expect(deliveriesOf(busy.id).map((t) => t.answer)).toEqual(['hang', 408, 429, 200]);
+    });
+
+    it('keeps trying a receiver that refuses connections for longer than 5 tries, and delivers once when it is back', async () => {
+      const c = await customer(95, false, 'outage');
+      await hook.down();
+      try {
+        at(new Date(c.expiresAt.getTime() - DAY));
+        expect((await job.runOnce()).reminded).toBeGreaterThanOrEqual(1);
+        // The old sender gave up after 5 tries: wait for 8 refused ones.
+        await waitFor(async () => (await outboxAttempts(c.id)) >= 8, '8 refused tries', 30_000);
+        expect(logs.text()).toContain('ECONNREFUSED');
+      } finally {
+        await hook.up();
+      }
+      await api.app.get(WebhookSender).idle();
+      const tries = deliveriesOf(c.id);
+      expect(tries.map((t) => t.answer)).toEqual([200]);
+      expectSigned(tries[0]);
+      expect(tries[0].headers['x-radgraph-delivery']).toBe(JSON.parse(tries[0].rawBody).id);
+    });
+
+    it('gives an event up, logged, once it is older than WEBHOOK_RETRY_HOURS', async () => {
+      const c = await customer(96, false, 'old');
+      await withoutMainSender(async () => {
+        at(new Date(c.expiresAt.getTime() - DAY));
+        await job.runOnce();
+        // Raised 25 hours ago (the default limit is 24).
+        await db.query('UPDATE rg_webhook_outbox SET created_at = ? WHERE id LIKE ?', [
+          sqlTime(new Date(Date.now() - 25 * 3_600_000)),
+          `customerExpiring:${c.id}:%`,
+        ]);
+        hook.answerNext(503);
+      });
+      await api.app.get(WebhookSender).idle();
+      expect(deliveriesOf(c.id).map((t) => t.answer)).toEqual([503]);
+      expect(logs.text()).toMatch(
+        new RegExp(`customerExpiring:${c.id}:\\S+ to \\S+: given up after 1 tries over 24 h`),
+      );
     });
 
     it('delivers to a WEBHOOK_URL with user:password in it as Basic auth, and logs neither them nor its path', async () => {
       const password = 'hook-Pass-w0rd-never-logged';
       const receiver = await startWebhookReceiver('/hooks/tok-path-never-logged');
       const url = receiver.url.replace('http://', `http://hook%20user:${password}@`);
-      // Another instance, configured with that URL, takes the job.
+      // Another instance, configured with that URL, takes the job and the deliveries.
+      const main = api.app.get(WebhookSender);
       await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
       const other = await startApp(db, {
         LOG_LEVEL: 'verbose',
@@ -688,8 +752,9 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
         WEBHOOK_URL: url,
         WEBHOOK_SECRET,
       });
+      await main.beforeApplicationShutdown();
       try {
-        other.app.get(WebhookSender).configure({ baseDelayMs: 10, timeoutMs: 1000 });
+        other.app.get(WebhookSender).configure(FAST_WEBHOOKS);
         const c = await customer(2, false, 'basic');
         expect((await other.app.get(ExpiryJob).runOnce()).reminded).toBeGreaterThanOrEqual(1);
         await other.app.get(WebhookSender).idle();
@@ -708,7 +773,40 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       } finally {
         await runAll([() => other.close(), () => receiver.close()]);
         await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+        main.onApplicationBootstrap();
       }
+    });
+
+    it('leaves a reminder unclaimed when its webhook event cannot be stored, and sends it at the next run', async () => {
+      const sub = await subscribe(api.wsClient());
+      const c = await customer(97, false, 'atomic');
+      const sender = api.app.get(WebhookSender);
+      const enqueue = sender.enqueue.bind(sender);
+      jest
+        .spyOn(sender, 'enqueue')
+        .mockImplementationOnce(async (m, type, id, data) => {
+          await enqueue(m, type, id, data); // written, then the transaction fails
+          throw new Error('the outbox is full');
+        })
+        .mockImplementation(enqueue);
+      at(new Date(c.expiresAt.getTime() - DAY));
+      await expect(job.runOnce()).rejects.toThrow('the outbox is full');
+      expect(await outboxAttempts(c.id)).toBe(0);
+      const claims = await db.query(
+        'SELECT 1 FROM rg_expiry_actions WHERE customer_id = ? AND action = ?',
+        [Number(c.id), 'reminder'],
+      );
+      expect(claims).toHaveLength(0);
+      expect(sub.of(c.id)).toHaveLength(0);
+
+      expect((await job.runOnce()).reminded).toBeGreaterThanOrEqual(1);
+      await sender.idle();
+      await waitFor(() => sub.of(c.id).length === 1, 'the subscription event');
+      expect(deliveriesOf(c.id).map((t) => t.answer)).toEqual([200]);
+      const bus = api.app.get(CustomerExpiringBus);
+      const subscribers = bus.subscriberCount;
+      sub.stop();
+      await waitFor(() => bus.subscriberCount < subscribers, 'the subscription to end');
     });
 
     it('does not remind a customer renewed after the run read them as due', async () => {
@@ -737,28 +835,73 @@ describe.each(['mysql', 'sqlite'] as const)('expiry and reminders on %s', (kind)
       sub.stop();
     });
 
-    it('holds reminders back while the webhook queue is full, and sends each later, once', async () => {
-      const sender = api.app.get(WebhookSender);
-      // One delivery in flight and one waiting: the third reminder of a run finds the queue full.
-      sender.configure({ concurrency: 1, maxQueued: 1, timeoutMs: 5000 });
+    it('delivers an event left waiting by an instance that stopped, from the next one on the database', async () => {
+      const receiver = await startWebhookReceiver();
+      const env = {
+        EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+        EXPIRY_REMINDER_DAYS: '3',
+        CHANGE_FEED_INTERVAL_MS: '0',
+        WEBHOOK_URL: receiver.url,
+        WEBHOOK_SECRET,
+      };
+      const c = await customer(1, false, 'restart');
+      const of = () =>
+        receiver.received.filter((r) => JSON.parse(r.rawBody).data.customer.id === c.id);
+      await receiver.down();
+      await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
       try {
+        await withoutMainSender(async () => {
+          const first = await startApp(db, env);
+          try {
+            first.app.get(WebhookSender).configure(FAST_WEBHOOKS);
+            expect((await first.app.get(ExpiryJob).runOnce()).reminded).toBeGreaterThanOrEqual(1);
+            await waitFor(async () => (await outboxAttempts(c.id)) >= 2, 'two refused tries');
+          } finally {
+            await first.close();
+          }
+          expect(await outboxAttempts(c.id)).toBeGreaterThanOrEqual(2); // still there
+          await receiver.up();
+          const next = await startApp(db, env);
+          try {
+            next.app.get(WebhookSender).configure(FAST_WEBHOOKS);
+            await next.app.get(WebhookSender).idle();
+          } finally {
+            await next.close();
+          }
+        });
+        expect(of().map((t) => t.answer)).toEqual([200]);
+        expectSigned(of()[0]);
+      } finally {
+        await receiver.close();
+        await api.app.get(JobLeases).release(EXPIRY_JOB_LEASE);
+      }
+    });
+
+    it('delivers each event once with three instances sending from one database', async () => {
+      const env = {
+        EXPIRY_CHECK_INTERVAL_SECONDS: '0',
+        EXPIRY_REMINDER_DAYS: '3',
+        CHANGE_FEED_INTERVAL_MS: '0',
+        WEBHOOK_URL: hook.url,
+        WEBHOOK_SECRET,
+      };
+      const others = [await startApp(db, env), await startApp(db, env)];
+      try {
+        for (const o of others) o.app.get(WebhookSender).configure(FAST_WEBHOOKS);
         const due = [];
-        for (let i = 0; i < 4; i++) due.push(await customer(140, false, 'full'));
+        for (let i = 0; i < 6; i++) due.push(await customer(150, false, 'many'));
+        hook.answerNext(503, 'close', 503);
         at(new Date(due[0].expiresAt.getTime() - DAY));
-        hook.answerNext('hang'); // the first delivery holds the only slot until its timeout
-        const first = await job.runOnce();
-        expect(first.reminded).toBeLessThan(due.length);
-        expect(logs.text()).toContain('reminders held back for a later run');
-        for (let run = 0; run < 6; run++) {
-          await sender.idle();
-          await job.runOnce();
-        }
-        await sender.idle();
+        expect((await job.runOnce()).reminded).toBeGreaterThanOrEqual(due.length);
+        // The lease moves while events wait: the main instance gives it up for a moment.
+        await api.app.get(JobLeases).release(WEBHOOK_LEASE);
+        await api.app.get(WebhookSender).idle();
+        await new Promise((r) => setTimeout(r, 500));
         for (const c of due) {
           expect(deliveriesOf(c.id).filter((d) => d.answer === 200)).toHaveLength(1);
         }
       } finally {
-        sender.configure({ concurrency: 4, maxQueued: 10_000, timeoutMs: 1000 });
+        await runAll(others.map((o) => () => o.close()));
       }
     });
 

@@ -23,6 +23,10 @@ export interface WebhookReceiver {
   received: WebhookRequest[];
   /** The next answers, in order (then 200 again). */
   answerNext(...answers: WebhookAnswer[]): void;
+  /** Stops listening: the sender's connections are refused until up(). */
+  down(): Promise<void>;
+  /** Listens again, on the same port. */
+  up(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,16 +56,19 @@ export async function startWebhookReceiver(path = '/hooks/radgraph'): Promise<We
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return {
     url: `http://127.0.0.1:${port}${path}`,
     received,
     answerNext: (...answers) => {
       next = answers;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    down: stop,
+    up: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
