@@ -216,7 +216,8 @@ export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationS
   private async pass(): Promise<number> {
     const { pollMs, concurrency } = this.options;
     for (;;) {
-      if (!this.running || !(await this.lease.hold())) return pollMs;
+      // The heartbeat keeps the lease (and wakes a pass when it takes it): no query here.
+      if (!this.running || !this.lease.held) return pollMs;
       const due = await this.transactions.between(() =>
         this.repo()
           .createQueryBuilder('o')
