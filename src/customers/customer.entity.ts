@@ -75,4 +75,13 @@ export class CustomerEntity {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'datetime' })
   updatedAt!: Date;
+
+  /**
+   * Which version of the customer this is: 1 when created, and one more with every UPDATE of
+   * the row, raised by a trigger (migration CustomerVersion) whatever writes it, so radgraph
+   * never writes it itself. A CSV export writes it; an import refuses a row of an older one
+   * that would change the customer (customer-import.service.ts).
+   */
+  @Column({ name: 'version', type: 'int', default: 1, insert: false, update: false })
+  version!: number;
 }

@@ -27,8 +27,8 @@ export async function insertRows(
 /**
  * Multi-row INSERTs of entities, each column's value converted as TypeORM would persist it
  * (dates, booleans), without TypeORM's per-entity work: for bulk loads of thousands of rows.
- * Generated ids and the created/updated dates are left to the database; the caller reads the
- * ids back if it needs them.
+ * Generated ids, the created/updated dates and columns TypeORM does not insert (`insert:
+ * false`) are left to the database; the caller reads the ids back if it needs them.
  */
 export async function insertEntities<T extends ObjectLiteral>(
   m: EntityManager,
@@ -37,7 +37,7 @@ export async function insertEntities<T extends ObjectLiteral>(
 ): Promise<void> {
   const meta = m.connection.getMetadata(target);
   const columns = meta.columns.filter(
-    (c) => !(c.isGenerated || c.isCreateDate || c.isUpdateDate || c.isVirtual),
+    (c) => c.isInsert && !(c.isGenerated || c.isCreateDate || c.isUpdateDate || c.isVirtual),
   );
   const driver = m.connection.driver;
   const rows = entities.map((e) =>

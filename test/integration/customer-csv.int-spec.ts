@@ -24,6 +24,8 @@ const IMPORT = `mutation($csv: String!, $dryRun: Boolean!, $mode: CustomerImport
 }`;
 const EXPORT = `query($filter: CustomerFilter) { exportCustomers(filter: $filter) }`;
 const HEADER = 'account_no,username,password,phone,name,profile,expires';
+/** What an export writes: the columns of a file, and each customer's version. */
+const EXPORTED_HEADER = `${HEADER},version`;
 
 const TABLES = [
   'rg_customers',
@@ -146,14 +148,14 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     }
     const first = await exportCsv(a.api);
     const lines = first.split('\r\n');
-    expect(lines[0]).toBe(HEADER);
+    expect(lines[0]).toBe(EXPORTED_HEADER);
     expect(lines).toHaveLength(1002); // header, 1,000 customers, and the last CRLF
     expect(lines[1001]).toBe('');
     // Passwords never leave: the column is there, empty, on every line.
     expect(first).not.toMatch(/pw-\d+-secret/);
-    expect(lines[1]).toBe('AC-CSV-00000,csv.user0@isp.ke,,,Wanjiku Kamau,Business 50M,never');
+    expect(lines[1]).toBe('AC-CSV-00000,csv.user0@isp.ke,,,Wanjiku Kamau,Business 50M,never,1');
     expect(lines[2]).toBe(
-      'AC-CSV-00001,csv.user1@isp.ke,,+254 710007919,"Otieno, Brian",Home 10M,2027-02-02T01:15:30Z',
+      'AC-CSV-00001,csv.user1@isp.ke,,+254 710007919,"Otieno, Brian",Home 10M,2027-02-02T01:15:30Z,1',
     );
     expect(lines[4]).toContain(`,"'=HYPERLINK(""http://x"")",`);
 
@@ -179,7 +181,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(n.rg_customers).toBe(1000);
     expect(n.radusergroup).toBe(1000);
     // Password and Simultaneous-Use for all, Expiration for those with one.
-    const never = first.split('\r\n').filter((l) => l.endsWith(',never')).length;
+    const never = first.split('\r\n').filter((l) => l.endsWith(',never,1')).length;
     expect(n.radcheck).toBe(3000 - never);
     expect(n.rg_audit_log).toBe(2 + 1000 + 1); // two profiles, the customers, the import
     const found = await gqlData(
@@ -312,6 +314,124 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       ]),
     );
     expect(JSON.stringify(audit)).not.toContain('new-password-0');
+  });
+
+  it('refuses the rows of an older export that would undo a change made since, unless the version column is removed', async () => {
+    const { db, api } = await emptyRadgraph();
+    await importCsv(api, [HEADER, ...customerLines(4, 'old')].join('\n'));
+    const renewed = 'old.user1@isp.ke'; // Home 10M, expires 2027-02-02T01:15:30Z
+    const { profiles } = await gqlData(api, `{ profiles { id name } }`);
+    const home = profiles.find((p: { name: string }) => p.name === 'Home 10M');
+    await gqlData(
+      api,
+      `mutation($id: ID!) { updateProfile(id: $id, input: { price: "10.00" }) { id } }`,
+      {
+        id: home.id,
+      },
+    );
+    const old = await exportCsv(api);
+    const lookup = `query($u: String!) { customer(username: $u) { id phone expiresAt balance } }`;
+    const { customer } = await gqlData(api, lookup, { u: renewed });
+
+    // The customer pays and renews after the export: charged, and a month more.
+    await gqlData(api, `mutation($id: ID!) { creditCustomer(id: $id, amount: "10.00") { id } }`, {
+      id: customer.id,
+    });
+    const { renewCustomer } = await gqlData(
+      api,
+      `mutation($id: ID!) { renewCustomer(id: $id) { expiresAt balance } }`,
+      { id: customer.id },
+    );
+    expect(renewCustomer).toEqual({ expiresAt: '2027-03-04T01:15:30.000Z', balance: '0.00' });
+
+    // The operator edits the old file's phones (the renewed customer's and another's), and
+    // imports it: the renewed customer's row would put the old expiry back, and is refused.
+    const edited = old
+      .replace(',+254 710007919,', ',0700 111 111,')
+      .replace(',+254 710015838,', ',0700 222 222,');
+    expect(edited).not.toBe(old);
+    const before = await counts(db);
+    const refused = await importCsv(api, edited);
+    expect(refused).toMatchObject({ rows: 4, updated: 1, invalid: 1, written: false });
+    expect(refused.errors).toEqual([
+      {
+        line: 3,
+        column: 'version',
+        message: `${renewed} changed since this file was exported: export again, or remove the version column to overwrite`,
+      },
+    ]);
+    expect(await counts(db)).toEqual(before);
+    const after = (await gqlData(api, lookup, { u: renewed })).customer;
+    expect(after).toEqual({ ...customer, expiresAt: '2027-03-04T01:15:30.000Z', balance: '0.00' });
+
+    // VALID_ROWS writes the other customer's phone and still nothing of the renewed one.
+    const valid = await importCsv(api, edited, { mode: 'VALID_ROWS' });
+    expect(valid).toMatchObject({ updated: 1, invalid: 1, written: true });
+    expect(valid.errors.map((e: { line: number }) => e.line)).toEqual([3]);
+    expect((await gqlData(api, lookup, { u: 'old.user2@isp.ke' })).customer.phone).toBe(
+      '0700 222 222',
+    );
+    expect((await gqlData(api, lookup, { u: renewed })).customer).toEqual(after);
+    const [expiration] = await db.query<{ value: string }>(
+      "SELECT value FROM radcheck WHERE username = ? AND attribute = 'Expiration'",
+      [renewed],
+    );
+    expect(expiration.value).toBe(String(Date.UTC(2027, 2, 4, 1, 15, 30) / 1000));
+
+    // A fresh export carries the new version: edited and imported, it is written.
+    const fresh = (await exportCsv(api)).replace(',+254 710007919,', ',0700 111 111,');
+    const current = await importCsv(api, fresh);
+    expect(current).toMatchObject({ updated: 1, invalid: 0, written: true });
+    expect((await gqlData(api, lookup, { u: renewed })).customer).toEqual({
+      ...after,
+      phone: '0700 111 111',
+    });
+    // And again: the same now, so nothing is compared and nothing refused.
+    expect(await importCsv(api, fresh)).toMatchObject({ unchanged: 4, invalid: 0 });
+
+    // Without the version column, the old file is written as it is, as a hand-made file is:
+    // the operator's choice to overwrite.
+    const unversioned = edited.replace(/,[0-9]+\r\n/g, '\r\n').replace(`${HEADER},version`, HEADER);
+    expect(unversioned.split('\r\n')[0]).toBe(HEADER);
+    const overwritten = await importCsv(api, unversioned);
+    expect(overwritten).toMatchObject({ updated: 1, invalid: 0, written: true });
+    expect((await gqlData(api, lookup, { u: renewed })).customer).toEqual({
+      ...after,
+      phone: '0700 111 111',
+      expiresAt: '2027-02-02T01:15:30.000Z',
+    });
+  });
+
+  it("raises a customer's exported version with every change to it, whatever makes it", async () => {
+    const { api } = await emptyRadgraph();
+    await importCsv(api, [HEADER, ...customerLines(1, 'ver')].join('\n'));
+    const version = async () => Number((await exportCsv(api)).split('\r\n')[1].split(',').pop());
+    const { customer } = await gqlData(api, `{ customer(username: "ver.user0@isp.ke") { id } }`);
+    const { profiles } = await gqlData(api, `{ profiles { id name } }`);
+    const home = profiles.find((p: { name: string }) => p.name === 'Home 10M');
+    const changes = [
+      `mutation($id: ID!) { updateCustomer(id: $id, input: { phone: "0700 333 333" }) { id } }`,
+      `mutation($id: ID!) { changeCustomerProfile(id: $id, profileId: "${home.id}") { id } }`,
+      `mutation($id: ID!) { creditCustomer(id: $id, amount: "5.00") { id } }`,
+      `mutation($id: ID!) { renewCustomer(id: $id) { id } }`,
+      `mutation($id: ID!) { suspendCustomer(id: $id) { id } }`,
+      `mutation($id: ID!) { resumeCustomer(id: $id) { id } }`,
+    ];
+    let last = await version();
+    expect(last).toBe(1);
+    for (const change of changes) {
+      await gqlData(api, change, { id: customer.id });
+      const now = await version();
+      expect({ change, raised: now > last }).toEqual({ change, raised: true });
+      last = now;
+    }
+    // The import itself too: a changed row raises it, an unchanged one leaves it.
+    const file = (await exportCsv(api)).replace(',0700 333 333,', ',0700 444 444,');
+    await importCsv(api, file);
+    expect(await version()).toBeGreaterThan(last);
+    last = await version();
+    await importCsv(api, file);
+    expect(await version()).toBe(last);
   });
 
   it("does not tell, when it writes nothing, whether a row's password is the customer's", async () => {

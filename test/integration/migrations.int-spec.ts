@@ -7,6 +7,8 @@ import { OpenReusedRadacctChanges1765584000000 } from '../../src/database/migrat
 import { OpenReusedRadacctChanges1765584000000 as OpenReusedRadacctChangesSqlite } from '../../src/database/migrations/sqlite/1765584000000-open-reused-radacct-changes';
 import { LateReportUsage1765760400000 } from '../../src/database/migrations/mysql/1765760400000-late-report-usage';
 import { LateReportUsage1765760400000 as LateReportUsageSqlite } from '../../src/database/migrations/sqlite/1765760400000-late-report-usage';
+import { CustomerVersion1765933200000 } from '../../src/database/migrations/mysql/1765933200000-customer-version';
+import { CustomerVersion1765933200000 as CustomerVersionSqlite } from '../../src/database/migrations/sqlite/1765933200000-customer-version';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { createDataSource } from '../../src/database/data-source-options';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
@@ -282,6 +284,61 @@ describe('migrations on mysql, several instances starting at once', () => {
       expect(await instances[0].showMigrations()).toBe(false);
     } finally {
       await Promise.all(instances.filter((ds) => ds.isInitialized).map((ds) => ds.destroy()));
+    }
+  });
+});
+
+describe.each(['mysql', 'sqlite'] as const)('rg_customers.version on %s', (kind) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('is 1 for a new row and one more with every UPDATE, whatever writes it; down and up again', async () => {
+    await db.query(
+      'INSERT INTO rg_profiles (name, download_rate_kbps, upload_rate_kbps, validity_days) VALUES (?, ?, ?, ?)',
+      ['Home', 1024, 512, 30],
+    );
+    await db.query(
+      `INSERT INTO rg_customers (account_no, username, profile_id, joined_at, search_text)
+       SELECT 'RG-1', 'v.user', id, '2026-01-01 00:00:00', 'v.user' FROM rg_profiles`,
+    );
+    const version = async () =>
+      Number(
+        (
+          await db.query<{ v: number }>(
+            "SELECT version AS v FROM rg_customers WHERE username = 'v.user'",
+          )
+        )[0].v,
+      );
+    expect(await version()).toBe(1);
+    await db.query("UPDATE rg_customers SET phone = '0700' WHERE username = 'v.user'");
+    expect(await version()).toBe(2);
+    await db.query('UPDATE rg_customers SET balance_minor = balance_minor + 500');
+    expect(await version()).toBe(3);
+    // A write that sets the version itself gets one more than the stored one, not its own.
+    await db.query("UPDATE rg_customers SET version = 1, name = 'V' WHERE username = 'v.user'");
+    expect(await version()).toBe(4);
+
+    const ds = await db.openDataSource();
+    const runner = ds.createQueryRunner();
+    try {
+      const migration =
+        kind === 'mysql' ? new CustomerVersion1765933200000() : new CustomerVersionSqlite();
+      await migration.down(runner);
+      await expect(version()).rejects.toThrow(/version/);
+      await migration.up(runner);
+      expect(await version()).toBe(1);
+      await db.query("UPDATE rg_customers SET phone = '0711' WHERE username = 'v.user'");
+      expect(await version()).toBe(2);
+    } finally {
+      await runner.release();
+      await ds.destroy();
     }
   });
 });

@@ -7,7 +7,7 @@ import { CustomerImportResult } from './models/customer-import.model';
 import { CustomerFilterInput } from './dto/customer-filter.input';
 
 const COLUMNS =
-  'Columns: account_no, username, password, phone, name, profile, expires (README, "CSV import and export").';
+  'Columns: account_no, username, password, phone, name, profile, expires, version (README, "CSV import and export"). A row that would change a customer changed since its version was exported is refused (an error on its line); without the version column nothing is compared.';
 
 @Resolver()
 export class CustomerCsvResolver {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { fromTextCell, readCsv, textCell, type CsvRow } from './customer-csv';
+import { fromTextCell, parseVersion, readCsv, textCell, type CsvRow } from './customer-csv';
 
 async function rows(source: string | AsyncIterable<Buffer>): Promise<CsvRow[]> {
   const out: CsvRow[] = [];
@@ -53,4 +53,23 @@ describe('textCell and fromTextCell', () => {
     expect(textCell("'+Bob")).toBe("''+Bob");
     expect(textCell('Wanjiku')).toBe('Wanjiku');
   });
+});
+
+describe('parseVersion', () => {
+  it.each([
+    ['1', 1],
+    [' 42 ', 42],
+    ['2147483647', 2_147_483_647],
+  ])('reads %j as %d', (cell, version) => {
+    expect(parseVersion('version', cell)).toBe(version);
+  });
+
+  it.each(['0', '-3', '1.5', '1e3', 'v2', '2147483648', '99999999999'])(
+    'refuses %j, naming the column',
+    (cell) => {
+      expect(() => parseVersion('version', cell)).toThrow(
+        expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'version' }),
+      );
+    },
+  );
 });

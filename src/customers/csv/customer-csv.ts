@@ -15,6 +15,9 @@ import { BadUserInputError } from '../../common/errors/app-error';
  *   expires     ISO 8601 in UTC as exported (2026-12-31T23:59:59Z); on import also
  *               2026-12-31 (00:00 UTC), 2026-12-31 23:59 and offsets (+03:00); `never` for
  *               no expiry; empty: kept, or the profile's validity from now for a new customer
+ *   version     which version of the customer the export wrote (rg_customers.version); on
+ *               import, a row that would change a customer changed since is refused. Without
+ *               the column (or empty in a row) nothing is compared: the row is written as it is
  */
 export const CSV_COLUMNS = [
   'account_no',
@@ -24,6 +27,7 @@ export const CSV_COLUMNS = [
   'name',
   'profile',
   'expires',
+  'version',
 ] as const;
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -46,6 +50,7 @@ const ALIASES: Record<string, CsvColumn> = {
   expiry: 'expires',
   expiration: 'expires',
   expiry_date: 'expires',
+  row_version: 'version',
 };
 
 /** A data line of the file: its line number (the header is line 1) and its cells by column. */
@@ -239,6 +244,22 @@ export function expiresCell(at: Date | null): string {
 }
 
 export const NEVER = 'never';
+
+/** The largest version a cell may give: rg_customers.version is an INT. */
+const MAX_VERSION = 2_147_483_647;
+
+/** A `version` cell: the whole number an export wrote. Throws BadUserInputError otherwise. */
+export function parseVersion(field: string, cell: string): number {
+  const text = cell.trim();
+  const version = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(version >= 1 && version <= MAX_VERSION)) {
+    throw new BadUserInputError(
+      field,
+      `version must be the whole number an export wrote (1 or more), or empty; got "${cell}"`,
+    );
+  }
+  return version;
+}
 
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;

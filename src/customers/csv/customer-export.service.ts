@@ -8,8 +8,9 @@ import { CSV_HEADER_LINE, csvLine, expiresCell, textCell } from './customer-csv'
 
 /**
  * Customers to CSV (customer-csv.ts), oldest first, read a batch at a time. The password
- * column is there, empty: passwords are write-only. Importing the file into an empty radgraph
- * and exporting again gives the same file.
+ * column is there, empty: passwords are write-only. Each line ends with the customer's
+ * version, which an import of the file checks. Importing the file into an empty radgraph and
+ * exporting again gives the same file but for the versions (every customer there is new).
  */
 @Injectable()
 export class CustomerExportService {
@@ -34,6 +35,7 @@ export class CustomerExportService {
             textCell(c.name),
             textCell(profileName.get(c.profileId) ?? null),
             expiresCell(c.expiresAt),
+            String(c.version),
           ]),
         )
         .join('');

@@ -28,7 +28,14 @@ import {
   searchText,
 } from '../customer-rules';
 import { writeSearchKeysMany } from '../customer-search-keys';
-import { fromTextCell, parseExpires, readCsv, type CsvColumn, type CsvRow } from './customer-csv';
+import {
+  fromTextCell,
+  parseExpires,
+  parseVersion,
+  readCsv,
+  type CsvColumn,
+  type CsvRow,
+} from './customer-csv';
 import { chunksOf } from '../../common/sql/in-list';
 import { forgetUsernameUsage } from '../../usage/usage-reset';
 
@@ -97,6 +104,8 @@ interface Candidate {
   name: string | null | undefined;
   profileName: string | null;
   expires: Date | null | undefined;
+  /** The customer's version the file was exported at; undefined: the row is not compared. */
+  version: number | undefined;
 }
 
 interface Creation {
@@ -371,6 +380,10 @@ export class CustomerImportService {
       (c.name !== undefined && c.name !== customer.name) ||
       (profile !== null && profile.id !== customer.profileId);
     if (!changed) return 'same';
+    if (c.version !== undefined && customer.version > c.version) {
+      fail(c, 'version', stale(c.username));
+      return null;
+    }
     return {
       c,
       customer,
@@ -530,6 +543,12 @@ export class CustomerImportService {
           { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
         );
       }
+      if (u.c.version !== undefined && c.version > u.c.version) {
+        throw new ConflictError(
+          `Line ${u.c.line}: ${stale(u.c.username)} (while the file was imported); nothing was written.`,
+          { field: 'csv', reason: 'CHANGED_DURING_IMPORT' },
+        );
+      }
       const before = snapshot(c);
       if (u.c.phone !== undefined) c.phone = u.c.phone;
       if (u.c.name !== undefined) c.name = u.c.name;
@@ -672,6 +691,9 @@ function checkRow(row: CsvRow, errors: ImportRowError[]): Candidate | null {
   const expires = check('expires', (v) =>
     v.trim() === '' ? undefined : parseExpires('expires', v),
   );
+  const version = check('version', (v) =>
+    v.trim() === '' ? undefined : parseVersion('version', v),
+  );
   if (errors.length > before || username === undefined) return null;
   return {
     line: row.line,
@@ -682,8 +704,16 @@ function checkRow(row: CsvRow, errors: ImportRowError[]): Candidate | null {
     name,
     profileName: profileName ?? null,
     expires,
+    version,
   };
 }
+
+/**
+ * A row of an older export that would change a customer changed since: written, it would undo
+ * that change (a renewal's expiry, a new profile) with what the file still says.
+ */
+const stale = (username: string) =>
+  `${username} changed since this file was exported: export again, or remove the version column to overwrite`;
 
 /** A username or account number a second time in the file: an error on the later line. */
 function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Candidate[] {

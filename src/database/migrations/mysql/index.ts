@@ -22,6 +22,7 @@ import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reus
 import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
 import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage';
 import { WebhookOutbox1765846800000 } from './1765846800000-webhook-outbox';
+import { CustomerVersion1765933200000 } from './1765933200000-customer-version';
 
 /** MySQL/MariaDB migrations, oldest first. */
 export const MYSQL_MIGRATIONS = [
@@ -49,4 +50,5 @@ export const MYSQL_MIGRATIONS = [
   RadacctChangesByRow1765674000000,
   LateReportUsage1765760400000,
   WebhookOutbox1765846800000,
+  CustomerVersion1765933200000,
 ];

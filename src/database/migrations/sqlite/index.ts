@@ -21,6 +21,7 @@ import { OpenReusedRadacctChanges1765584000000 } from './1765584000000-open-reus
 import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-changes-by-row';
 import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage';
 import { WebhookOutbox1765846800000 } from './1765846800000-webhook-outbox';
+import { CustomerVersion1765933200000 } from './1765933200000-customer-version';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -47,4 +48,5 @@ export const SQLITE_MIGRATIONS = [
   RadacctChangesByRow1765674000000,
   LateReportUsage1765760400000,
   WebhookOutbox1765846800000,
+  CustomerVersion1765933200000,
 ];
