@@ -46,8 +46,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 const SHUTDOWN_SIGNALS = Object.values(ShutdownSignal) as NodeJS.Signals[];
 
 /**
- * While the app starts (createApp: the database's migrations among the rest), a shutdown
- * signal is held, not obeyed: killed then, a MariaDB would keep a migration half applied (its
+ * While the app starts (createApp: the database's migrations among the rest; then listen:
+ * Nest's init hooks), a shutdown signal is held, not obeyed: killed then, a MariaDB would keep a migration half applied (its
  * DDL is not transactional). The start goes on, and `held()` says which signal came, for
  * stopOnSignals to stop the started app with. A second signal while it starts ends the
  * process at once (an operator who insists). `release()` removes these handlers.

@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   let app;
   try {
     app = await createApp(config);
+    // Still held while it listens: listen() runs Nest's init (onModuleInit: the Redis
+    // subscriptions wait up to 5 s each), and a close then would run beside it, its lines lost.
+    if (!starting.held()) await listen(app, config);
     starting.release();
     const stop = stopOnSignals(app, logger);
     const held = starting.held();
@@ -51,7 +54,6 @@ async function main(): Promise<void> {
       stop(held);
       return;
     }
-    await listen(app, config);
   } catch (err) {
     starting.release();
     await app?.close().catch(() => undefined);

@@ -328,6 +328,49 @@ describe('starting radgraph', () => {
     }
   });
 
+  it('holds a SIGTERM that comes while it starts listening, and stops once started, logged', async () => {
+    // A "Redis" that takes connections and never answers: the subscriptions to the
+    // deployment's channels, made once the app is built (in listen(), Nest's init), each wait
+    // up to 5 s for it, so the signal surely comes while radgraph is still starting to listen.
+    const sockets = new Set<import('node:net').Socket>();
+    let subscribed = false;
+    const silentRedis: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('data', (d: Buffer) => {
+        if (/subscribe/i.test(d.toString())) subscribed = true;
+      });
+    });
+    await new Promise<void>((resolve) => silentRedis.listen(0, '127.0.0.1', resolve));
+    const redisPort = (silentRedis.address() as { port: number }).port;
+    const server = startMain({
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      RADIUS_ACCT_PORT: '0',
+      LOG_LEVEL: 'info',
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    });
+    try {
+      await until(() => subscribed, 'a SUBSCRIBE (the app built, listen() under way)', {
+        timeoutMs: 60_000,
+        everyMs: 20,
+      });
+      server.child.kill('SIGTERM');
+      // Before, the signal closed the app while Nest was still initialising it, and the
+      // process ended silently: the log lines held until listen() were never written.
+      expect(await server.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      const msgs = server.lines().map((l) => l.msg);
+      expect(msgs.some((m) => m.startsWith('SIGTERM while starting'))).toBe(true);
+      expect(msgs).toContain('Stopping on SIGTERM');
+      expect(msgs.some((m) => /^Stopped in \d+ ms$/.test(m))).toBe(true);
+      expect(msgs.some((m) => m.startsWith('Started: '))).toBe(false);
+    } finally {
+      await server.stop();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silentRedis.close(resolve));
+    }
+  });
+
   it('logs a failed start as JSON lines at LOG_LEVEL, like every other line', async () => {
     // A start that fails (here: the database is down) still logs JSON on stdout, not Nest's
     // coloured text, and the last line says why.
