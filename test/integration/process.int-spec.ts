@@ -329,16 +329,20 @@ describe('starting radgraph', () => {
   });
 
   it('holds a SIGTERM that comes while it starts listening, and stops once started, logged', async () => {
-    // A "Redis" that takes connections and never answers: the subscriptions to the
-    // deployment's channels, made once the app is built (in listen(), Nest's init), each wait
-    // up to 5 s for it, so the signal surely comes while radgraph is still starting to listen.
+    // A "Redis" that answers the handshake (so a SUBSCRIBE queued before it goes out) and
+    // nothing else: the subscriptions to the deployment's channels, made once the app is built
+    // (in listen(), Nest's init), each wait up to 5 s for it, so the signal surely comes while
+    // radgraph is still starting to listen.
     const sockets = new Set<import('node:net').Socket>();
     let subscribed = false;
     const silentRedis: Server = createServer((socket) => {
       sockets.add(socket);
       socket.on('error', () => undefined);
       socket.on('data', (d: Buffer) => {
-        if (/subscribe/i.test(d.toString())) subscribed = true;
+        const text = d.toString().toLowerCase();
+        for (const _ of text.matchAll(/\$6\r\nclient\r\n/g)) socket.write('+OK\r\n');
+        for (const _ of text.matchAll(/\$4\r\ninfo\r\n/g)) socket.write('$9\r\nloading:0\r\n');
+        if (text.includes('subscribe')) subscribed = true;
       });
     });
     await new Promise<void>((resolve) => silentRedis.listen(0, '127.0.0.1', resolve));
