@@ -17,6 +17,8 @@ import {
   RunningFreeradius,
   startFreeradius,
   freeradiusDatabase,
+  expectWrongPasswordReject,
+  loginEachWay,
 } from '../support/freeradius';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, TestDatabase } from '../support/test-database';
@@ -127,6 +129,29 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     authenticate({ 'User-Name': USERNAME, 'User-Password': password });
   const chap = (password = PASSWORD) =>
     authenticate({ 'User-Name': USERNAME, 'CHAP-Password': password });
+
+  /**
+   * For a customer who may not log in (suspended, expired): a wrong password gets what any
+   * wrong password gets, so it tells nothing about the account, and only the right one gets the
+   * refusal, a bare Access-Reject (PAP, CHAP and MS-CHAP).
+   */
+  async function expectRefusedOnlyWithTheRightPassword(): Promise<void> {
+    const login = (password: string) =>
+      loginEachWay({
+        port: freeradius().authPort,
+        secret: NAS_SECRET,
+        username: USERNAME,
+        password,
+      });
+    for (const [method, result] of await login('not-the-password')) {
+      expectWrongPasswordReject(method, result, freeradius());
+    }
+    for (const [, result] of await login(PASSWORD)) {
+      expectCode(result, 'Access-Reject');
+      // Not the MS-CHAP success and MPPE keys, nor the plan's rate.
+      expect(result.reply).toEqual({});
+    }
+  }
 
   /** Fails with radclient's output and the tail of FreeRADIUS's, which say why. */
   function expectCode(result: RadclientResult, expected: string): void {
@@ -256,11 +281,14 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expect(result.reply['Acct-Interim-Interval']).toBe('300');
   });
 
-  it('a wrong password: Access-Reject', async () => {
-    const result = await pap('not-the-password');
-
-    expectCode(result, 'Access-Reject');
-    expect(result.reply['Mikrotik-Rate-Limit']).toBeUndefined();
+  it("a wrong password: Access-Reject, with nothing in it but MS-CHAP's E=691 (PAP, CHAP, MS-CHAP)", async () => {
+    const results = await loginEachWay({
+      port: freeradius().authPort,
+      secret: NAS_SECRET,
+      username: USERNAME,
+      password: 'not-the-password',
+    });
+    for (const [method, result] of results) expectWrongPasswordReject(method, result, freeradius());
   });
 
   it('authAttempts: each accept and reject at the time it happened, though FreeRADIUS runs at UTC+3', async () => {
@@ -377,7 +405,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     await move(home20.id); // as the tests below expect
   });
 
-  it('suspendCustomer: Access-Reject; resumeCustomer: Access-Accept again', async () => {
+  it('suspendCustomer: Access-Reject, but only for the right password (a wrong one tells nothing); resumeCustomer: Access-Accept again', async () => {
     const suspended = (
       await gqlData<{ suspendCustomer: CustomerView }>(
         app(),
@@ -392,7 +420,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
       value: 'Reject',
     });
 
-    expectCode(await pap(), 'Access-Reject');
+    await expectRefusedOnlyWithTheRightPassword();
 
     const resumed = (
       await gqlData<{ resumeCustomer: CustomerView }>(
@@ -409,7 +437,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expect(result.reply['Mikrotik-Rate-Limit']).toBe('10240k/20480k');
   });
 
-  it('an expiresAt in the past: Access-Reject; renewCustomer: Access-Accept again', async () => {
+  it('an expiresAt in the past: Access-Reject, but only for the right password (a wrong one tells nothing); renewCustomer: Access-Accept again', async () => {
     // The API has no way to put an expiry in the past (createCustomer gives now + validity and
     // renewCustomer only moves it forward), and waiting for one to pass would take a day. So
     // the test ages the customer by hand, a day ago, writing both copies of the expiry the way
@@ -431,7 +459,7 @@ describe('Profiles and customers over GraphQL, enforced by real FreeRADIUS', () 
     expect(aged.status).toBe('EXPIRED');
     expect(Date.parse(aged.expiresAt!)).toBe(past.getTime());
 
-    expectCode(await pap(), 'Access-Reject');
+    await expectRefusedOnlyWithTheRightPassword();
 
     const before = Date.now();
     const renewed = (

@@ -19,7 +19,9 @@ import {
   RunningFreeradius,
   startFreeradius,
   expectRadiusCode,
+  expectWrongPasswordReject,
   freeradiusDatabase,
+  loginEachWay,
 } from '../support/freeradius';
 import { createProfile, gqlData, gqlError } from '../support/graphql';
 import { until } from '../support/until';
@@ -76,6 +78,25 @@ describe('monthly data cap through FreeRADIUS', () => {
       type: 'auth',
       attributes: { 'User-Name': username, 'User-Password': PASSWORD, 'NAS-IP-Address': NAS },
     });
+
+  /** `username` by PAP, CHAP and MS-CHAP at once, with `password`. */
+  const loginEveryWay = (username: string, password = PASSWORD) =>
+    loginEachWay({
+      port: radius!.authPort,
+      secret: NAS_SECRET,
+      username,
+      password,
+      attributes: { 'NAS-IP-Address': NAS },
+    });
+
+  /** The radpostauth replies logged for `username`, oldest first. */
+  const postAuthReplies = async (username: string) =>
+    (
+      await db.query<{ reply: string }>(
+        'SELECT reply FROM radpostauth WHERE username = ? ORDER BY id',
+        [username],
+      )
+    ).map((r) => r.reply);
 
   const expectCode = (result: RadclientResult, expected: string) =>
     expectRadiusCode(result, expected, radius!);
@@ -158,6 +179,28 @@ describe('monthly data cap through FreeRADIUS', () => {
     expect(again.reply['Mikrotik-Total-Limit']).toBe(String(GiB));
     jest.restoreAllMocks();
     await api!.app.get(DataCapEnforcer).syncPeriod();
+  });
+
+  it('over the cap, a wrong password is refused as any wrong password (no word of the cap), and only the right one gets the cap reject (PAP, CHAP, MS-CHAP)', async () => {
+    await customer('cap.ivan', { name: 'Cap 1G guessed', dataLimitBytes: String(GiB) });
+    await account('cap.ivan', 'cap-i-1', 'Start', 0, 0n);
+    await account('cap.ivan', 'cap-i-1', 'Stop', 600, (GiB * 12n) / 10n);
+
+    // Anyone can send a username with a guessed password: the answer must not tell them that
+    // the account exists and is over its cap.
+    for (const [method, guessed] of await loginEveryWay('cap.ivan', 'a-guess')) {
+      expectWrongPasswordReject(method, guessed, radius!);
+    }
+    // The customer, with the right password, is told why.
+    for (const [, refused] of await loginEveryWay('cap.ivan')) {
+      expectCode(refused, 'Access-Reject');
+      // Only the message: not the MS-CHAP success and MPPE keys, nor the Mikrotik limits.
+      expect(refused.reply).toEqual({
+        'Reply-Message': 'Monthly data limit reached: service resumes next month',
+      });
+    }
+    // One radpostauth row per attempt, each the reject that went out.
+    expect(await postAuthReplies('cap.ivan')).toEqual(Array(6).fill('Access-Reject'));
   });
 
   it('a new month starts from zero at login even when radgraph last wrote the month before (down at midnight)', async () => {

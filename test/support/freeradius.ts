@@ -344,3 +344,62 @@ export function radclient(opts: RadclientOptions): Promise<RadclientResult> {
     child.stdin.end(input);
   });
 }
+
+/** How a NAS sends the password; radclient computes CHAP and MS-CHAP from the cleartext. */
+export const PASSWORD_METHODS = {
+  PAP: 'User-Password',
+  CHAP: 'CHAP-Password',
+  'MS-CHAP': 'MS-CHAP-Password',
+} as const;
+export type PasswordMethod = keyof typeof PASSWORD_METHODS;
+
+/**
+ * Logs `username` in with `password` by PAP, CHAP and MS-CHAP, all at once (FreeRADIUS holds
+ * each Access-Reject for its reject_delay, a second): each method with its reply.
+ */
+export function loginEachWay(
+  opts: Omit<RadclientOptions, 'type' | 'attributes'> & {
+    username: string;
+    password: string;
+    /** More attributes for every request (NAS-IP-Address, …). */
+    attributes?: Record<string, string>;
+  },
+): Promise<Array<[PasswordMethod, RadclientResult]>> {
+  const { username, password, attributes, ...rest } = opts;
+  return Promise.all(
+    (Object.keys(PASSWORD_METHODS) as PasswordMethod[]).map(async (method) => {
+      const result = await radclient({
+        ...rest,
+        type: 'auth',
+        attributes: { 'User-Name': username, [PASSWORD_METHODS[method]]: password, ...attributes },
+      });
+      return [method, result] as [PasswordMethod, RadclientResult];
+    }),
+  );
+}
+
+/**
+ * Expects what a wrong password gets for any account, whatever state it is in: Access-Reject
+ * with nothing in it but, for MS-CHAP, the MS-CHAP-Error "E=691" (authentication failure). A
+ * reject that says more (the data cap's Reply-Message) or less (no MS-CHAP-Error, as for an
+ * account refused before its password is checked) tells whoever tries a password that the
+ * account exists and what state it is in.
+ */
+export function expectWrongPasswordReject(
+  method: PasswordMethod,
+  result: RadclientResult,
+  radius: Pick<RunningFreeradius, 'output'>,
+): void {
+  expectRadiusCode(result, 'Access-Reject', radius);
+  const { 'MS-CHAP-Error': msChapError, ...rest } = result.reply;
+  const ok =
+    Object.keys(rest).length === 0 &&
+    (method === 'MS-CHAP' ? /E=691 /.test(msChapError ?? '') : msChapError === undefined);
+  if (!ok) {
+    throw new Error(
+      `a wrong ${method} password got ${JSON.stringify(result.reply)}, not what any wrong ` +
+        `password gets (${method === 'MS-CHAP' ? 'only an MS-CHAP-Error "E=691"' : 'nothing'})` +
+        `\n--- radclient\n${result.stdout}${result.stderr}`,
+    );
+  }
+}
