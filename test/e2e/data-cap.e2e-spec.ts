@@ -5,6 +5,9 @@
  * CoA-Request (and, when the month is over, the CoA-Request that lifts it). The month changes by
  * moving radgraph's clock, not by waiting.
  */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Clock } from '../../src/common/clock/clock';
@@ -201,6 +204,61 @@ describe('monthly data cap through FreeRADIUS', () => {
     }
     // One radpostauth row per attempt, each the reject that went out.
     expect(await postAuthReplies('cap.ivan')).toEqual(Array(6).fill('Access-Reject'));
+  });
+
+  it("with radius-config/README.md's grants the cap holds; when its query fails (no grant on rg_customers), the login goes on uncapped and FreeRADIUS's log says so, naming the user", async () => {
+    await customer('cap.jane', { name: 'Cap 1G grants', dataLimitBytes: String(GiB) });
+    await account('cap.jane', 'cap-j-1', 'Start', 0, 0n);
+    await account('cap.jane', 'cap-j-1', 'Stop', 600, (GiB * 12n) / 10n);
+    const FAILED = /ERROR 1644 \(radgraph data cap query failed, no cap on this login: (\S+)\)/g;
+    const failedFor = (output: string) => [...output.matchAll(FAILED)].map((m) => m[1]);
+
+    // A user who is not a customer gets no cap ('none'): that is no failure.
+    expectCode(await login('cap.nobody'), 'Access-Reject');
+    expect(failedFor(radius!.output())).toEqual([]);
+
+    // FreeRADIUS as an operator sets it up: its own MySQL user, with the README's grants.
+    const readme = readFileSync(path.resolve(__dirname, '../../radius-config/README.md'), 'utf8');
+    const user = `rgfr_${randomBytes(4).toString('hex')}`;
+    const grants = [...readme.matchAll(/^\s*(GRANT .+ ON )radgraph\.(\w+)( TO )'radius'@'%';$/gm)];
+    expect(grants.map((g) => g[2])).toContain('rg_customers');
+    let limited: RunningFreeradius | undefined;
+    try {
+      await db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${user}-pw'`);
+      for (const [, grant, table, to] of grants) {
+        await db.query(`${grant}\`${db.database}\`.${table}${to}'${user}'@'%'`);
+      }
+      limited = await startFreeradius({
+        db: { ...freeradiusDatabase(db), user, password: `${user}-pw` },
+      });
+      const loginThere = () =>
+        radclient({
+          port: limited!.authPort,
+          secret: NAS_SECRET,
+          type: 'auth',
+          attributes: { 'User-Name': 'cap.jane', 'User-Password': PASSWORD, 'NAS-IP-Address': NAS },
+        });
+      const capped = await loginThere();
+      expectRadiusCode(capped, 'Access-Reject', limited);
+      expect(capped.reply['Reply-Message']).toMatch(/data limit/i);
+
+      // The grant goes (MariaDB applies it to open connections at once): the cap cannot be
+      // read, and the customer gets in without it, rather than every capped customer being
+      // locked out by a misconfiguration. The log names who got in so.
+      await db.query(`REVOKE SELECT ON \`${db.database}\`.rg_customers FROM '${user}'@'%'`);
+      const uncapped = await loginThere();
+      expectRadiusCode(uncapped, 'Access-Accept', limited);
+      expect(uncapped.reply['Mikrotik-Total-Limit']).toBeUndefined();
+      expect(failedFor(limited.output())).toEqual(['cap.jane']);
+      expect(limited.output()).toMatch(/SELECT command denied .*rg_customers/);
+
+      // Granted again: the cap holds again, without a restart.
+      await db.query(`GRANT SELECT ON \`${db.database}\`.rg_customers TO '${user}'@'%'`);
+      expectRadiusCode(await loginThere(), 'Access-Reject', limited);
+      expect(failedFor(limited.output())).toEqual(['cap.jane']);
+    } finally {
+      await runAll([() => limited?.stop(), () => db.query(`DROP USER IF EXISTS '${user}'@'%'`)]);
+    }
   });
 
   it('a new month starts from zero at login even when radgraph last wrote the month before (down at midnight)', async () => {
