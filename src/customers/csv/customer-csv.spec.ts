@@ -1,5 +1,13 @@
 import { Readable } from 'node:stream';
-import { fromTextCell, parseVersion, readCsv, textCell, type CsvRow } from './customer-csv';
+import { turnsDuring } from '../../../test/support/event-loop-turns';
+import {
+  fromTextCell,
+  parseVersion,
+  readCsv,
+  textCell,
+  TEXT_SLICE,
+  type CsvRow,
+} from './customer-csv';
 
 async function rows(source: string | AsyncIterable<Buffer>): Promise<CsvRow[]> {
   const out: CsvRow[] = [];
@@ -17,6 +25,41 @@ describe('readCsv', () => {
     ['blank lines before the header', '\n\nusername,name\na,b\n', [4]],
   ])('numbers the lines of %s as an editor does', async (_kind, text, lines) => {
     expect((await rows(text)).map((r) => r.line)).toEqual(lines);
+  });
+
+  it('reads a large text in slices as it reads the same bytes at once, wherever the cuts fall', async () => {
+    // Rows of many lengths, so that the cuts fall at different places in them: in quoted cells
+    // over two lines, CRLFs, doubled quotes, emoji (surrogate pairs), 3-byte characters.
+    const header = 'username,name\r\n';
+    const lines: string[] = [];
+    let length = header.length;
+    for (let i = 0; length < 4 * TEXT_SLICE + 1000; i++) {
+      const pad = 'x'.repeat(i % 23);
+      const line = `u${i},"${pad}😀 ""é€""\r\n${pad}🇰🇪"\r\n`;
+      lines.push(line);
+      length += line.length;
+    }
+    // An emoji exactly across the first cut: its high surrogate is the slice's last character.
+    const before = header + lines.join('');
+    const at = TEXT_SLICE - 2 - header.length; // then the comma, then the emoji
+    const text = `${header}${'y'.repeat(at)},😀\r\n${before.slice(header.length)}`;
+    expect(text.charCodeAt(TEXT_SLICE - 1)).toBe('😀'.charCodeAt(0));
+    const sliced = await rows(text);
+    const whole = await rows(Readable.from([Buffer.from(text)]));
+    expect(sliced).toEqual(whole);
+    expect(sliced[0].cells).toEqual({ username: 'y'.repeat(at), name: '😀' });
+    expect(sliced).toHaveLength(lines.length + 1);
+    expect(sliced[lines.length].cells.name).toMatch(/^x*😀 "é€"\r\nx*🇰🇪$/);
+    // The header, the y row, then two lines a row.
+    expect(sliced[lines.length].line).toBe(2 + 2 * lines.length - 1);
+  });
+
+  it('lets the event loop go round while it reads a large text', async () => {
+    const text = `username,name\n${Array.from({ length: 20_000 }, (_, i) => `u${i},n${i}\n`).join('')}`;
+    const { turns, result } = await turnsDuring(() => rows(text));
+    expect(result).toHaveLength(20_000);
+    // A turn between each two slices at least: csv-parse is never given the whole text.
+    expect(turns).toBeGreaterThanOrEqual(Math.floor(text.length / TEXT_SLICE) - 1);
   });
 
   it('ends a large stream at once when the header is wrong, instead of hanging', async () => {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
+import { yieldToEventLoop } from '../../common/async/event-loop-slices';
 import { BadUserInputError } from '../../common/errors/app-error';
 
 /**
@@ -101,7 +102,7 @@ export function readHeader(cells: string[]): CsvHeader {
   return { columns, ignored };
 }
 
-/** What csv-parse gives for each record, with `raw` and `info` on. */
+/** What csv-parse gives for each record, with `raw` on. */
 interface ParsedRecord {
   record: string[];
   raw: string;
@@ -122,22 +123,22 @@ export async function* readCsv(
   let headerCells: string[] | null = null;
   const parser = parse({
     bom: true,
-    info: true,
     raw: true,
     relax_column_count: true,
     skip_empty_lines: true,
     on_record: (item) => {
-      // With info and raw on, csv-parse's typing notwithstanding, this is a ParsedRecord.
+      // With raw on, csv-parse's typing notwithstanding, this is a ParsedRecord.
       headerCells ??= (item as unknown as ParsedRecord).record;
       return item;
     },
   });
-  // A stream goes through pipeline(), which ends the source when the parser stops early (a
-  // bad header, broken quoting) instead of leaving it waiting for a drain that never comes.
-  const fed =
-    typeof source === 'string'
-      ? (parser.end(source), Promise.resolve())
-      : pipeline(Readable.from(source), parser).catch(() => undefined);
+  // The source goes through pipeline(), which ends it when the parser stops early (a bad
+  // header, broken quoting) instead of leaving it waiting for a drain that never comes. A text
+  // goes in slices: csv-parse parses what it is given in one go.
+  const fed = pipeline(
+    Readable.from(typeof source === 'string' ? slices(source) : source),
+    parser,
+  ).catch(() => undefined);
   let header: CsvHeader | null = null;
   let seen = 0;
   try {
@@ -176,6 +177,26 @@ export async function* readCsv(
 }
 
 const countBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
+
+/** Characters of a text csv-parse is given at once: a few milliseconds of parsing. */
+export const TEXT_SLICE = 32 * 1024;
+
+/**
+ * A text in slices of TEXT_SLICE characters, letting the event loop run between them. A cut
+ * may fall anywhere in a line (csv-parse reads a stream's chunks so), but never between the
+ * halves of a surrogate pair: each slice becomes UTF-8 on its own.
+ */
+async function* slices(text: string): AsyncGenerator<string> {
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(at + TEXT_SLICE, text.length);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end++;
+    yield text.slice(at, end);
+    at = end;
+    if (at < text.length) await yieldToEventLoop();
+  }
+}
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 
 /** What broke, by csv-parse's error code, in words that quote nothing of the file. */
 const CSV_PROBLEMS: Record<string, string> = {
