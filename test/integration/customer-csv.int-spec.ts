@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder } from '../support/coa-responder';
@@ -256,6 +258,40 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     );
     expect(Number(skipped.n)).toBe(0);
   });
+
+  it('keeps the process answering while it checks and writes 15,000 rows', async () => {
+    const { db, api } = await emptyRadgraph({ GRAPHQL_MAX_BODY_BYTES: String(16 * 1_048_576) });
+    const csv = [HEADER, ...customerLines(15_000, 'big')].join('\n');
+    // The app runs in this process: the longest the event loop waited during an import is
+    // how long RADIUS accounting, probes, subscriptions and signals waited. It must be a
+    // small part of the import (not a timed bound: a busy machine slows both alike), with a
+    // floor for a machine so fast that the whole import takes little more than a stall.
+    const watched = async (run: () => Promise<any>) => {
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      await sleep(50); // its timer going before the import starts
+      const started = performance.now();
+      const result = await run();
+      const ms = performance.now() - started;
+      await sleep(50); // a stall at the very end is measured too
+      delay.disable();
+      return { result, ms, maxDelayMs: delay.max / 1e6 };
+    };
+    const before = await counts(db);
+
+    const dry = await watched(() => importCsv(api, csv, { dryRun: true }));
+    expect(dry.result).toMatchObject({ rows: 15_000, created: 15_000, invalid: 0, written: false });
+    expect(dry.maxDelayMs).toBeLessThan(Math.max(dry.ms / 5, 250));
+    expect(await counts(db)).toEqual(before);
+
+    const written = await watched(() => importCsv(api, csv));
+    expect(written.result).toMatchObject({ rows: 15_000, created: 15_000, written: true });
+    expect(written.maxDelayMs).toBeLessThan(Math.max(written.ms / 5, 250));
+    const after = await counts(db);
+    expect(after.rg_customers).toBe(15_000);
+    expect(after.radusergroup).toBe(15_000);
+    expect(after.rg_audit_log - before.rg_audit_log).toBe(15_001); // a row each, and the import
+  }, 180_000);
 
   it('updates what changed, matched on username, and leaves the rest', async () => {
     const { db, api } = await emptyRadgraph();

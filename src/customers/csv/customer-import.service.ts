@@ -4,6 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import { secretChange } from '../../audit/audit-changes';
 import { noteReadOnly } from '../../audit/audit-context';
 import { AuditService, type AuditRecord } from '../../audit/audit.service';
+import { EventLoopSlices } from '../../common/async/event-loop-slices';
 import { inParallel } from '../../common/async/in-parallel';
 import { AppError, ConflictError } from '../../common/errors/app-error';
 import { insertEntities, updateEntities } from '../../database/bulk-writes';
@@ -36,7 +37,7 @@ import {
   type CsvColumn,
   type CsvRow,
 } from './customer-csv';
-import { chunksOf } from '../../common/sql/in-list';
+import { chunksOf, IN_LIST_MAX } from '../../common/sql/in-list';
 import { forgetUsernameUsage } from '../../usage/usage-reset';
 
 export enum CustomerImportMode {
@@ -128,8 +129,25 @@ interface Update {
 /** Rows a statement; well under SQLite's 32,766 parameters and MySQL's packet size. */
 const CHUNK = 1000;
 
-/** Reading the database for a file's rows: usernames a query. */
-const LOOKUP_CHUNK = 2000;
+/**
+ * Rows a statement on SQLite, whose statements run in this thread (better-sqlite3 is
+ * synchronous): the event loop only goes round between them, so each is kept to a few tens of
+ * milliseconds.
+ */
+const SQLITE_CHUNK = 250;
+
+/**
+ * Reading the database for a file's rows: usernames a query. Its answer (the customers, their
+ * radcheck rows) is made into entities in one go, so not more: a few tens of milliseconds.
+ * Not fewer either: on SQLite each is a scan of rg_customers (by LOWER(username)).
+ */
+const LOOKUP_CHUNK = IN_LIST_MAX;
+
+/**
+ * Customers whose search keys (some 30 each, every suffix of their login, account number and
+ * phone) are written at once: about one statement's worth, a few tens of milliseconds.
+ */
+const SEARCH_KEYS_CHUNK = 50;
 
 /** Moved customers whose new rate goes out at once after an import (as updateProfile's 16). */
 const RATE_PUSH_PARALLEL = 16;
@@ -167,6 +185,9 @@ export class CustomerImportService {
     source: string | AsyncIterable<Buffer | string>,
     opts: ImportOptions,
   ): Promise<ImportOutcome> {
+    // Every step lets the event loop go round every few milliseconds: the process answers
+    // RADIUS accounting, probes, subscriptions and signals while it imports 100,000 rows.
+    const slices = new EventLoopSlices();
     const errors: ImportRowError[] = [];
     const candidates: Candidate[] = [];
     let ignoredColumns: string[] = [];
@@ -176,9 +197,10 @@ export class CustomerImportService {
       const candidate = checkRow(row, errors);
       if (candidate) candidates.push(candidate);
       if (rows % 1000 === 0) opts.onProgress?.({ phase: 'checking', done: rows, total: null });
+      await slices.pause();
     }
     opts.onProgress?.({ phase: 'checking', done: rows, total: rows });
-    const plan = await this.plan(dropDuplicates(candidates, errors), errors);
+    const plan = await this.plan(await dropDuplicates(candidates, errors, slices), errors, slices);
     const invalid = new Set(errors.map((e) => e.line)).size;
     const outcome: ImportOutcome = {
       dryRun: opts.dryRun,
@@ -208,7 +230,7 @@ export class CustomerImportService {
       noteReadOnly();
       return outcome;
     }
-    await this.write(plan, opts, rows, invalid);
+    await this.write(plan, opts, rows, invalid, slices);
     outcome.written = true;
     outcome.generatedPasswords = plan.creations
       .filter((n) => n.generated)
@@ -221,6 +243,7 @@ export class CustomerImportService {
   private async plan(
     candidates: Candidate[],
     errors: ImportRowError[],
+    slices: EventLoopSlices,
   ): Promise<{
     creations: Creation[];
     updates: Update[];
@@ -237,8 +260,9 @@ export class CustomerImportService {
     const fail = (c: Candidate, column: CsvColumn | null, message: string) =>
       errors.push({ line: c.line, column, message });
     for (const chunk of chunksOf(candidates, LOOKUP_CHUNK)) {
-      const known = await this.existing(chunk);
+      const known = await this.existing(chunk, slices);
       for (const c of chunk) {
+        await slices.pause();
         const profile = c.profileName === null ? null : profileOf(c.profileName);
         if (c.profileName !== null && profile === null) {
           fail(c, 'profile', `No profile named "${c.profileName}"`);
@@ -283,12 +307,17 @@ export class CustomerImportService {
         });
       }
     }
-    await this.assignAccountNos(creations);
+    await this.assignAccountNos(creations, slices);
     return { creations, updates, unchanged, unchangedWithPassword };
   }
 
+  /** Rows a statement on this database. */
+  private writeChunk(): number {
+    return this.dataSource.options.type === 'better-sqlite3' ? SQLITE_CHUNK : CHUNK;
+  }
+
   /** What the database already has for these rows' usernames and account numbers. */
-  private async existing(chunk: Candidate[]) {
+  private async existing(chunk: Candidate[], slices: EventLoopSlices) {
     const usernames = chunk.map((c) => c.username);
     const accountNos = chunk.flatMap((c) => (c.accountNo === null ? [] : [c.accountNo]));
     const repo = this.dataSource.getRepository(CustomerEntity);
@@ -312,12 +341,14 @@ export class CustomerImportService {
         if (same) customers.set(fold(c.username), same);
       }
     }
+    await slices.pause();
     const passwords = new Map<string, string>();
     const foreign = new Set<string>();
     const checks = await this.dataSource.getRepository(RadCheck).find({
       select: { username: true, attribute: true, value: true },
       where: { username: In(usernames) },
     });
+    await slices.pause();
     const groups = await this.dataSource.getRepository(RadUserGroup).find({
       select: { username: true },
       where: { username: In(usernames) },
@@ -328,6 +359,7 @@ export class CustomerImportService {
     for (const r of [...checks, ...groups]) {
       if (!customers.has(fold(r.username))) foreign.add(fold(r.username));
     }
+    await slices.pause();
     const owners =
       accountNos.length === 0
         ? []
@@ -394,16 +426,20 @@ export class CustomerImportService {
   }
 
   /** New account numbers for new customers without one, unique in the file and the database. */
-  private async assignAccountNos(creations: Creation[]): Promise<void> {
-    const taken = new Set(
-      creations.filter((n) => n.accountNo !== '').map((n) => lower(n.accountNo)),
-    );
-    let pending = creations.filter((n) => n.accountNo === '');
+  private async assignAccountNos(creations: Creation[], slices: EventLoopSlices): Promise<void> {
+    const taken = new Set<string>();
+    let pending: Creation[] = [];
+    for (const n of creations) {
+      if (n.accountNo === '') pending.push(n);
+      else taken.add(lower(n.accountNo));
+      await slices.pause();
+    }
     while (pending.length > 0) {
       for (const n of pending) {
         do n.accountNo = generateAccountNo();
         while (taken.has(lower(n.accountNo)));
         taken.add(lower(n.accountNo));
+        await slices.pause();
       }
       const clashes = new Set<string>();
       for (const chunk of chunksOf(pending, LOOKUP_CHUNK)) {
@@ -412,10 +448,14 @@ export class CustomerImportService {
           where: { accountNo: In(chunk.map((n) => n.accountNo)) },
         });
         rows.forEach((r) => clashes.add(lower(r.accountNo)));
+        await slices.pause();
       }
       pending = pending.filter((n) => clashes.has(lower(n.accountNo)));
     }
-    for (const n of creations) if (n.generated) n.password = generatePassword();
+    for (const n of creations) {
+      if (n.generated) n.password = generatePassword();
+      await slices.pause();
+    }
   }
 
   private async write(
@@ -423,6 +463,7 @@ export class CustomerImportService {
     opts: ImportOptions,
     rows: number,
     invalid: number,
+    slices: EventLoopSlices,
   ): Promise<void> {
     const total = plan.creations.length + plan.updates.length;
     let done = 0;
@@ -433,12 +474,12 @@ export class CustomerImportService {
     try {
       await this.tx.run(async (m) => {
         await refreshProfiles(m, plan);
-        for (const chunk of chunksOf(plan.creations, CHUNK)) {
-          await this.create(m, chunk);
+        for (const chunk of chunksOf(plan.creations, this.writeChunk())) {
+          await this.create(m, chunk, slices);
           progress(chunk.length);
         }
-        for (const chunk of chunksOf(plan.updates, CHUNK)) {
-          await this.update(m, chunk);
+        for (const chunk of chunksOf(plan.updates, this.writeChunk())) {
+          await this.update(m, chunk, slices);
           progress(chunk.length);
         }
         await this.audit.record(m, {
@@ -464,7 +505,11 @@ export class CustomerImportService {
   }
 
   /** New customers with multi-row INSERTs, in the caller's transaction. */
-  private async create(m: EntityManager, chunk: Creation[]): Promise<void> {
+  private async create(
+    m: EntityManager,
+    chunk: Creation[],
+    slices: EventLoopSlices,
+  ): Promise<void> {
     const now = new Date();
     const entities = chunk.map((n) =>
       m.create(CustomerEntity, {
@@ -484,14 +529,20 @@ export class CustomerImportService {
         }),
       }),
     );
+    await slices.pause();
     await insertEntities(m, CustomerEntity, entities);
+    await slices.pause();
     const ids = await m.getRepository(CustomerEntity).find({
       select: { id: true, username: true },
       where: { username: In(entities.map((e) => e.username)) },
     });
     const idOf = new Map(ids.map((r) => [r.username, r.id]));
     for (const e of entities) e.id = idOf.get(e.username)!;
-    await writeSearchKeysMany(m, entities, true);
+    await slices.pause();
+    for (const part of chunksOf(entities, SEARCH_KEYS_CHUNK)) {
+      await writeSearchKeysMany(m, part, true);
+      await slices.pause();
+    }
     await CustomerRadiusBulk.create(
       m,
       chunk.map((n) => ({
@@ -501,11 +552,13 @@ export class CustomerImportService {
         groupname: n.profile.name,
       })),
     );
+    await slices.pause();
     // New customers start from zero, whoever had their usernames before.
     await forgetUsernameUsage(
       m,
       entities.map((e) => e.username),
     );
+    await slices.pause();
     await this.audit.recordMany(
       m,
       entities.map((e): AuditRecord => ({
@@ -515,19 +568,22 @@ export class CustomerImportService {
         extra: [{ ...secretChange('password'), before: null }],
       })),
     );
+    await slices.pause();
   }
 
   /**
    * Existing customers' changes, a chunk at a time, as updateCustomer and
    * changeCustomerProfile make them: their rows locked and read again inside the transaction,
-   * then one statement per table for the chunk.
+   * then one statement per table for the chunk (the search keys, SEARCH_KEYS_CHUNK customers at
+   * a time).
    */
-  private async update(m: EntityManager, chunk: Update[]): Promise<void> {
+  private async update(m: EntityManager, chunk: Update[], slices: EventLoopSlices): Promise<void> {
     const sqlite = m.connection.options.type === 'better-sqlite3';
     const locked = await m.getRepository(CustomerEntity).find({
       where: { id: In(chunk.map((u) => u.customer.id)) },
       lock: sqlite ? undefined : { mode: 'pessimistic_write' },
     });
+    await slices.pause();
     const byId = new Map(locked.map((c) => [c.id, c]));
     const customers: CustomerEntity[] = [];
     const audits: AuditRecord[] = [];
@@ -574,6 +630,7 @@ export class CustomerImportService {
         extra: u.password !== null ? [secretChange('password')] : [],
       });
     }
+    await slices.pause();
     await updateEntities(m, CustomerEntity, customers, [
       'phone',
       'name',
@@ -581,11 +638,19 @@ export class CustomerImportService {
       'expiresAt',
       'searchText',
     ]);
-    await writeSearchKeysMany(m, rekeyed, false);
+    await slices.pause();
+    for (const part of chunksOf(rekeyed, SEARCH_KEYS_CHUNK)) {
+      await writeSearchKeysMany(m, part, false);
+      await slices.pause();
+    }
     await CustomerRadiusBulk.setPasswords(m, passwords);
+    await slices.pause();
     await CustomerRadiusBulk.setExpiration(m, expirations);
+    await slices.pause();
     await CustomerRadiusBulk.setGroup(m, groups);
+    await slices.pause();
     await this.audit.recordMany(m, audits);
+    await slices.pause();
   }
 
   /**
@@ -716,32 +781,41 @@ const stale = (username: string) =>
   `${username} changed since this file was exported: export again, or remove the version column to overwrite`;
 
 /** A username or account number a second time in the file: an error on the later line. */
-function dropDuplicates(candidates: Candidate[], errors: ImportRowError[]): Candidate[] {
+async function dropDuplicates(
+  candidates: Candidate[],
+  errors: ImportRowError[],
+  slices: EventLoopSlices,
+): Promise<Candidate[]> {
   const usernames = new Map<string, number>();
   const accountNos = new Map<string, number>();
-  return candidates.filter((c) => {
-    const firstUser = usernames.get(fold(c.username));
+  const kept: Candidate[] = [];
+  for (const c of candidates) {
+    await slices.pause();
+    const user = fold(c.username);
+    const firstUser = usernames.get(user);
     if (firstUser !== undefined) {
       errors.push({
         line: c.line,
         column: 'username',
         message: `${c.username} is also on line ${firstUser}`,
       });
-      return false;
+      continue;
     }
-    const firstAccount = c.accountNo === null ? undefined : accountNos.get(fold(c.accountNo));
+    const account = c.accountNo === null ? null : fold(c.accountNo);
+    const firstAccount = account === null ? undefined : accountNos.get(account);
     if (firstAccount !== undefined) {
       errors.push({
         line: c.line,
         column: 'account_no',
         message: `Account number ${c.accountNo} is also on line ${firstAccount}`,
       });
-      return false;
+      continue;
     }
-    usernames.set(fold(c.username), c.line);
-    if (c.accountNo !== null) accountNos.set(fold(c.accountNo), c.line);
-    return true;
-  });
+    usernames.set(user, c.line);
+    if (account !== null) accountNos.set(account, c.line);
+    kept.push(c);
+  }
+  return kept;
 }
 
 /** A profile by its name: exactly, or without regard to case when that is unambiguous. */
