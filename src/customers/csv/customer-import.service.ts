@@ -471,15 +471,21 @@ export class CustomerImportService {
       done += n;
       opts.onProgress?.({ phase: 'writing', done, total });
     };
+    // On SQLite the transaction is on the one connection every request shares, in this
+    // thread: let the event loop run inside it, and a read meanwhile would see its uncommitted
+    // rows, and a write that does not wait for transactions would land in it. It runs through
+    // (the reading and checking before it let the event loop run).
+    const inTransaction =
+      this.dataSource.options.type === 'better-sqlite3' ? new EventLoopSlices(Infinity) : slices;
     try {
       await this.tx.run(async (m) => {
         await refreshProfiles(m, plan);
         for (const chunk of chunksOf(plan.creations, this.writeChunk())) {
-          await this.create(m, chunk, slices);
+          await this.create(m, chunk, inTransaction);
           progress(chunk.length);
         }
         for (const chunk of chunksOf(plan.updates, this.writeChunk())) {
-          await this.update(m, chunk, slices);
+          await this.update(m, chunk, inTransaction);
           progress(chunk.length);
         }
         await this.audit.record(m, {
