@@ -1,3 +1,4 @@
+import { DataSource, type QueryRunner } from 'typeorm';
 import { SessionRetention } from '../../src/sessions/retention/session-retention.service';
 import { startApp, type RunningApp } from '../support/app';
 import { scrapeMetrics } from '../support/metrics';
@@ -117,5 +118,57 @@ describe.each(['mysql', 'sqlite'] as const)('session retention on %s', (kind) =>
     const left = await sessions();
     expect(left).toEqual(expect.arrayContaining(['restarted-today', 'restarted-quiet']));
     expect(left).not.toContain('stopped-again-old');
+  });
+
+  it('stops a run in progress at a shutdown after the page it is deleting, instead of holding the shutdown for the rest', async () => {
+    // 3,500 old sessions: four pages.
+    for (let done = 0; done < 3500; done += 500) {
+      const rows = Array.from(
+        { length: 500 },
+        (_, i) =>
+          `('s-long-${done + i}', 'long-${done + i}', 'long-user', '10.0.0.1', ${daysAgo(101)}, ${daysAgo(101)}, ${daysAgo(100)})`,
+      );
+      await db.query(
+        `INSERT INTO radacct (acctsessionid, acctuniqueid, username, nasipaddress, acctstarttime, acctupdatetime, acctstoptime) VALUES ${rows.join(', ')}`,
+      );
+    }
+    // The second page's DELETE waits until the shutdown has begun. (SQLite's data source hands
+    // out one query runner for all: each runner is wrapped once.)
+    const dataSource = api.app.get(DataSource);
+    const createRunner = dataSource.createQueryRunner.bind(dataSource);
+    const wrapped = new Set<QueryRunner>();
+    let deletes = 0;
+    let atSecondPage!: () => void;
+    const reached = new Promise<void>((resolve) => (atSecondPage = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    jest.spyOn(dataSource, 'createQueryRunner').mockImplementation((mode) => {
+      const runner = createRunner(mode);
+      if (wrapped.has(runner)) return runner;
+      wrapped.add(runner);
+      const query = runner.query.bind(runner);
+      runner.query = (async (sql: string, ...rest: [any?, any?]) => {
+        if (sql.startsWith('DELETE FROM radacct') && ++deletes === 2) {
+          atSecondPage();
+          await released;
+        }
+        return query(sql, ...rest);
+      }) as typeof runner.query;
+      return runner;
+    });
+    const retention = api.app.get(SessionRetention);
+    const run = retention.runOnce();
+    await reached;
+
+    const stopped = retention.beforeApplicationShutdown();
+    release();
+    await stopped;
+
+    // The page under way was deleted; the two after it are left for the next run.
+    expect(await run).toEqual({ radpostauth: 0, radacct: 2000 });
+    const [left] = await db.query<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM radacct WHERE username = 'long-user'",
+    );
+    expect(Number(left.n)).toBe(1500);
   });
 });

@@ -50,6 +50,8 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
   private readonly log = new Logger('SessionRetention');
   private readonly task: PeriodicTask<RetentionRun>;
   private readonly sqlite: boolean;
+  /** Set when the application shuts down: a run in progress stops after its current page. */
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -75,8 +77,12 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
     this.task.start();
   }
 
-  /** Before the application shuts down: a run in progress finishes, its events published. */
+  /**
+   * Before the application shuts down: a run in progress stops after the page it is deleting
+   * (the next run goes on from there), so a SIGTERM during a long catch-up is not held for it.
+   */
   beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     return this.task.stop();
   }
 
@@ -88,12 +94,21 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
     return this.task.runOnce();
   }
 
+  /**
+   * Whether a run goes on to its next page: not once the application is shutting down, nor
+   * once this instance lost the lease (another instance runs it now); renews the lease.
+   */
+  private async goOn(): Promise<boolean> {
+    return !this.stopping && (await this.task.hold());
+  }
+
   /** Deletes what is past the retention now (at most MAX_ROWS_PER_RUN rows a table). */
   async deleteOld(): Promise<RetentionRun> {
     const { radpostauthDays, radacctDays } = this.config.retention;
     const run: RetentionRun = {
       radpostauth: radpostauthDays > 0 ? await this.deleteAuthAttempts(radpostauthDays) : 0,
-      radacct: radacctDays > 0 ? await this.deleteStoppedSessions(radacctDays) : 0,
+      radacct:
+        radacctDays > 0 && !this.stopping ? await this.deleteStoppedSessions(radacctDays) : 0,
     };
     for (const [table, days] of [
       ['radpostauth', radpostauthDays],
@@ -137,7 +152,7 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
       deleted += await this.deleteIds('radpostauth', 'id', `authdate < ${this.before()}`, old, [
         days,
       ]);
-      if (page.length < PAGE) break;
+      if (page.length < PAGE || !(await this.goOn())) break;
     }
     return deleted;
   }
@@ -161,7 +176,7 @@ export class SessionRetention implements OnApplicationBootstrap, BeforeApplicati
       );
       deleted += n;
       // Nothing deleted: rows read as old were changed since (a late Stop rewrote the time).
-      if (page.length < PAGE || n === 0) break;
+      if (page.length < PAGE || n === 0 || !(await this.goOn())) break;
     }
     return deleted;
   }
