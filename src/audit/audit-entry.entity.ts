@@ -14,7 +14,12 @@ export class AuditEntryEntity {
   @PrimaryGeneratedColumn({ name: 'id', type: 'int' })
   id!: number;
 
-  @Column({ name: 'at', type: 'datetime' })
+  /**
+   * To the millisecond (MySQL's datetime(3)): a whole second would put a change made after a
+   * `since` instant of its own second before it, and a trail read since the last read would
+   * miss it.
+   */
+  @Column({ name: 'at', type: 'datetime', precision: 3 })
   at!: Date;
 
   @Column({ name: 'actor', type: 'varchar', length: 128 })

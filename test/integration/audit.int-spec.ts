@@ -1,4 +1,5 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { Clock } from '../../src/common/clock/clock';
 import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder, type CoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
@@ -479,6 +480,32 @@ describe.each(['mysql', 'sqlite'] as const)('audit trail on %s', (kind) => {
       '{ auditLog(filter: { until: "yesterday" }) { totalCount } }',
     );
     expect(literal.message).toContain('DateTime must be an ISO-8601 date-time');
+  });
+
+  it('keeps the millisecond of each change: a trail read since an instant holds every change made after it', async () => {
+    // A whole second (MariaDB's datetime) put this change, made at .750, at .000: before the
+    // `since` of a reader that last read the trail at .500, which then never saw it.
+    const clock = jest.spyOn(api.app.get(Clock), 'now');
+    try {
+      clock.mockReturnValue(new Date('2026-11-20T08:00:05.750Z'));
+      await mutate(
+        'updateCustomer',
+        `mutation($id: ID!) { updateCustomer(id: $id, input: { name: "Alice at .750" }) { id } }`,
+        { id: ids.alice },
+      );
+    } finally {
+      clock.mockRestore();
+    }
+    const read = (since: string) =>
+      gqlData(
+        api,
+        `query($f: AuditLogFilter) { auditLog(filter: $f) { edges { node { at operation } } } }`,
+        { f: { since, until: '2026-11-20T08:00:06.000Z' } },
+      );
+    expect((await read('2026-11-20T08:00:05.500Z')).auditLog.edges).toEqual([
+      { node: { at: '2026-11-20T08:00:05.750Z', operation: 'updateCustomer' } },
+    ]);
+    expect((await read('2026-11-20T08:00:05.751Z')).auditLog.edges).toEqual([]);
   });
 
   it('rolls every mutation back when its audit row cannot be written, and acts on no NAS', async () => {

@@ -22,6 +22,7 @@ import { RadacctChangesByRow1765674000000 } from './1765674000000-radacct-change
 import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage';
 import { WebhookOutbox1765846800000 } from './1765846800000-webhook-outbox';
 import { CustomerVersion1765933200000 } from './1765933200000-customer-version';
+import { AuditLogMilliseconds1766019600000 } from './1766019600000-audit-log-milliseconds';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -49,4 +50,5 @@ export const SQLITE_MIGRATIONS = [
   LateReportUsage1765760400000,
   WebhookOutbox1765846800000,
   CustomerVersion1765933200000,
+  AuditLogMilliseconds1766019600000,
 ];
