@@ -172,12 +172,6 @@ export function rawAttribute(
   return i < 0 ? undefined : packet.data.subarray(packet.raw[i + 1], packet.raw[i + 2]);
 }
 
-/** A string attribute as UTF-8 text, or undefined. */
-export function stringAttribute(packet: RadiusPacket, type: number): string | undefined {
-  const i = find(packet, type);
-  return i < 0 ? undefined : packet.data.toString('utf8', packet.raw[i + 1], packet.raw[i + 2]);
-}
-
 /**
  * A string attribute's bytes, one character each (latin1), but a last NUL (FreeRADIUS's decoder
  * drops one), or undefined: what FreeRADIUS hashes, byte for byte (acct-unique-id.ts).
