@@ -2,6 +2,7 @@ import { Args, Context, Int, Parent, ResolveField, Resolver } from '@nestjs/grap
 import { requestLoader } from '../common/dataloader/request-loader';
 import type { GraphqlContext } from '../graphql/graphql-context';
 import { toProfile } from '../profiles/models/profile.mapper';
+import { profileById } from '../profiles/profile.loader';
 import { Profile } from '../profiles/models/profile.model';
 import { ProfilesService } from '../profiles/profiles.service';
 import { SessionConnection } from '../sessions/models/session-connection.model';
@@ -43,13 +44,7 @@ export class CustomerFieldsResolver {
 
   @ResolveField(() => Profile, { nullable: true })
   async profile(@Parent() c: Customer, @Context() ctx: GraphqlContext): Promise<Profile | null> {
-    const loader = requestLoader(
-      ctx,
-      'profileById',
-      (ids: readonly number[]) => this.profiles.findMany(ids),
-      null,
-    );
-    const found = await loader.load(c.profileId);
+    const found = await profileById(ctx, this.profiles).load(c.profileId);
     return found ? toProfile(found) : null;
   }
 

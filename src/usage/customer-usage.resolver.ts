@@ -3,18 +3,19 @@ import { requestLoader } from '../common/dataloader/request-loader';
 import { ListSize } from '../common/pagination/list-size';
 import { Customer } from '../customers/models/customer.model';
 import type { GraphqlContext } from '../graphql/graphql-context';
-import type { ProfileEntity } from '../profiles/profile.entity';
+import { profileById } from '../profiles/profile.loader';
 import { ProfilesService } from '../profiles/profiles.service';
-import { DataCapAction, Usage } from './models/usage.model';
-import { MAX_HISTORY_MONTHS, usageKey, UsageService, type MonthUsage } from './usage.service';
+import { toUsage } from './models/usage.mapper';
+import { Usage } from './models/usage.model';
+import {
+  MAX_HISTORY_MONTHS,
+  usageKey,
+  usageKeyParts,
+  UsageService,
+  type MonthUsage,
+} from './usage.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
-
-/** rg_cap_actions.action as the API shows it. */
-const CAP_ACTIONS: Record<string, DataCapAction> = {
-  fup: DataCapAction.THROTTLED,
-  disconnect: DataCapAction.DISCONNECTED,
-};
 
 /** Customer.usage and Customer.usageHistory, from the monthly rollup, batched per request. */
 @Resolver(() => Customer)
@@ -51,35 +52,11 @@ export class CustomerUsageResolver {
     const usageLoader = requestLoader(
       ctx,
       'usageByUserMonth',
-      async (keys: readonly string[]) => {
-        const parsed = keys.map((k) => {
-          const [month, username] = k.split('\u0000');
-          return { month, username };
-        });
-        return this.usageService.of(parsed);
-      },
+      (keys: readonly string[]) => this.usageService.of(keys.map(usageKeyParts)),
       null as MonthUsage | null,
     );
-    const profile = await requestLoader(
-      ctx,
-      'profileById',
-      (ids: readonly number[]) => this.profiles.findMany(ids),
-      null as ProfileEntity | null,
-    ).load(c.profileId);
+    const profile = await profileById(ctx, this.profiles).load(c.profileId);
     const found = await Promise.all(months.map((m) => usageLoader.load(usageKey(c.username, m))));
-    return found.map((u, i) => {
-      const action = u?.capAction ? (CAP_ACTIONS[u.capAction.action] ?? null) : null;
-      const up = u?.uploadBytes ?? 0n;
-      const down = u?.downloadBytes ?? 0n;
-      return {
-        month: months[i],
-        uploadBytes: up.toString(),
-        downloadBytes: down.toString(),
-        totalBytes: (up + down).toString(),
-        limitBytes: profile?.dataLimitBytes ?? null,
-        capAction: action,
-        capActedAt: action ? u!.capAction!.actedAt : null,
-      };
-    });
+    return found.map((u, i) => toUsage(months[i], u, profile?.dataLimitBytes ?? null));
   }
 }

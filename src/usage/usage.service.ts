@@ -85,3 +85,9 @@ export class UsageService {
 }
 
 export const usageKey = (username: string, month: string) => `${month}\u0000${username}`;
+
+/** The username and month a usageKey was made of. */
+export function usageKeyParts(key: string): { username: string; month: string } {
+  const [month, username] = key.split('\u0000');
+  return { month, username };
+}
