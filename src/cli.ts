@@ -24,6 +24,7 @@ import { userInfo } from 'node:os';
 import { CustomerDirectoryService } from './customers/customer-directory.service';
 import { customersCommand } from './customers/csv/customer-csv.command';
 import { CustomerExportService } from './customers/csv/customer-export.service';
+import { ProfileDirectoryService } from './profiles/profile-directory.service';
 import { CustomerImportService } from './customers/csv/customer-import.service';
 import { adoptCommand } from './customers/adoption/account-adoption.command';
 import { AccountAdoptionService } from './customers/adoption/account-adoption.service';
@@ -118,9 +119,10 @@ async function main(argv: string[]): Promise<number> {
     };
     const out = (s: string) => process.stdout.write(`${s}\n`);
     if (area === 'customers') {
+      const profiles = new ProfileDirectoryService(dataSource);
       const csv = {
-        importer: new CustomerImportService(dataSource, tx, audit),
-        exporter: new CustomerExportService(dataSource, new CustomerDirectoryService(dataSource)),
+        importer: new CustomerImportService(dataSource, tx, audit, profiles),
+        exporter: new CustomerExportService(new CustomerDirectoryService(dataSource), profiles),
       };
       return await runAudited(actor, () => customersCommand(csv, args, out));
     }

@@ -4,7 +4,7 @@ import type { GraphqlContext } from '../graphql/graphql-context';
 import { toProfile } from '../profiles/models/profile.mapper';
 import { profileById } from '../profiles/profile.loader';
 import { Profile } from '../profiles/models/profile.model';
-import { ProfilesService } from '../profiles/profiles.service';
+import { ProfileDirectoryService } from '../profiles/profile-directory.service';
 import { SessionConnection } from '../sessions/models/session-connection.model';
 import { Session } from '../sessions/models/session.model';
 import { AuthLogService } from '../sessions/auth-log.service';
@@ -20,7 +20,7 @@ import { RequireRole } from '../auth/roles.decorator';
 @RequireRole(Role.VIEWER)
 export class CustomerFieldsResolver {
   constructor(
-    private readonly profiles: ProfilesService,
+    private readonly profiles: ProfileDirectoryService,
     private readonly sessionsService: SessionsService,
     private readonly authLog: AuthLogService,
   ) {}

@@ -7,7 +7,7 @@ import { TransactionsService } from '../database/transactions.service';
 import type { DisconnectResult } from '../nas/control/models/disconnect-result.model';
 import { SessionControlService } from '../nas/control/session-control.service';
 import { rateLimit } from '../profiles/profile-rules';
-import { ProfilesService } from '../profiles/profiles.service';
+import { ProfileDirectoryService } from '../profiles/profile-directory.service';
 import { CustomerDirectoryService } from './customer-directory.service';
 import { CustomerEntity } from './customer.entity';
 import { CustomerLedgerService } from './customer-ledger.service';
@@ -54,7 +54,7 @@ export class CustomersService {
 
   constructor(
     private readonly tx: TransactionsService,
-    private readonly profiles: ProfilesService,
+    private readonly profiles: ProfileDirectoryService,
     private readonly control: SessionControlService,
     private readonly directory: CustomerDirectoryService,
     private readonly ledger: CustomerLedgerService,
@@ -318,7 +318,7 @@ export class CustomersService {
    * row of what changed (with the changes `edit` returns that the row does not show).
    *
    * `first` runs before the customer's row is locked, and `edit` gets what it returns: a
-   * profile row to lock (ProfilesService.require) must be locked first, the order in which a
+   * profile row to lock (ProfileDirectoryService.require) must be locked first, the order in which a
    * CSV import and createCustomer lock them. A change that locked the customer and then waited
    * for its profile, behind a rename waiting for an import that waits for the customer, was a
    * deadlock that InnoDB broke by rolling one of them back.

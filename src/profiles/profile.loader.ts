@@ -1,12 +1,12 @@
 import { requestLoader } from '../common/dataloader/request-loader';
 import type { ProfileEntity } from './profile.entity';
-import type { ProfilesService } from './profiles.service';
+import type { ProfileDirectoryService } from './profile-directory.service';
 
 /**
  * The profiles of one GraphQL request's rows by id, batched (one query for a page of
  * customers): Customer.profile and Customer.usage share it.
  */
-export function profileById(ctx: object, profiles: ProfilesService) {
+export function profileById(ctx: object, profiles: ProfileDirectoryService) {
   return requestLoader(
     ctx,
     'profileById',

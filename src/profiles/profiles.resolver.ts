@@ -5,6 +5,7 @@ import { CreateProfileInput } from './dto/create-profile.input';
 import { UpdateProfileInput } from './dto/update-profile.input';
 import { toProfile } from './models/profile.mapper';
 import { Profile } from './models/profile.model';
+import { ProfileDirectoryService } from './profile-directory.service';
 import { ProfilesService } from './profiles.service';
 import { Role } from '../auth/principal';
 import { RequireRole } from '../auth/roles.decorator';
@@ -14,17 +15,18 @@ import { RequireRole } from '../auth/roles.decorator';
 export class ProfilesResolver {
   constructor(
     private readonly service: ProfilesService,
+    private readonly directory: ProfileDirectoryService,
     private readonly currency: CurrencyService,
   ) {}
 
   @Query(() => [Profile], { description: 'Every profile, by name.' })
   async profiles(): Promise<Profile[]> {
-    return (await this.service.list()).map(toProfile);
+    return (await this.directory.list()).map(toProfile);
   }
 
   @Query(() => Profile, { nullable: true })
   async profile(@Args('id', { type: () => ID }) id: string): Promise<Profile | null> {
-    const found = await this.service.find(id);
+    const found = await this.directory.find(id);
     return found ? toProfile(found) : null;
   }
 

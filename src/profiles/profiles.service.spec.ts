@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { ProfileDirectoryService } from './profile-directory.service';
 import { ProfilesService } from './profiles.service';
 
 describe('ProfilesService at startup', () => {
@@ -17,7 +18,8 @@ describe('ProfilesService at startup', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     // Startup reads the profiles only: the other collaborators are not used.
     const unused = null as never;
-    const service = new ProfilesService(dataSource, unused, unused, unused, unused);
+    const directory = new ProfileDirectoryService(dataSource);
+    const service = new ProfilesService(unused, unused, unused, unused, directory);
     await service.onApplicationBootstrap();
     expect(warn.mock.calls.map(([m]) => String(m))).toEqual([
       expect.stringMatching(/^Profile 2 "Home 10M\+": FreeRADIUS cannot match .*"\+".*Rename/),

@@ -1,9 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
-import { ConflictError, NotFoundError } from '../common/errors/app-error';
+import { EntityManager, In } from 'typeorm';
+import { ConflictError } from '../common/errors/app-error';
 import { CurrencyService } from '../common/money/currency.service';
-import { parseId } from '../common/validation/id';
 import { isForeignKeyViolation, uniqueViolation } from '../database/database-errors';
 import { RadGroupCheck, RadGroupReply, RadUserGroup } from '../database/freeradius';
 import { TransactionsService } from '../database/transactions.service';
@@ -28,6 +26,7 @@ import { SessionControlService } from '../nas/control/session-control.service';
 import { AuditService } from '../audit/audit.service';
 import { profileAudit as audited } from './profile-audit';
 import { parseRateLimit } from './rate-limit';
+import { ProfileDirectoryService } from './profile-directory.service';
 
 /** Profiles and their FreeRADIUS groups, always changed together in one transaction. */
 @Injectable()
@@ -35,11 +34,11 @@ export class ProfilesService implements OnApplicationBootstrap {
   private readonly log = new Logger('ProfilesService');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
     private readonly control: SessionControlService,
     private readonly currency: CurrencyService,
     private readonly audit: AuditService,
+    private readonly directory: ProfileDirectoryService,
   ) {}
 
   /**
@@ -49,55 +48,13 @@ export class ProfilesService implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     try {
-      for (const p of await this.list()) {
+      for (const p of await this.directory.list()) {
         const problem = groupNameProblem(p.name);
         if (problem) this.log.warn(`Profile ${p.id} "${p.name}": ${problem}`);
       }
     } catch (err) {
       this.log.warn(`cannot check the profiles' group names: ${(err as Error).message}`);
     }
-  }
-
-  list(): Promise<ProfileEntity[]> {
-    return this.dataSource.getRepository(ProfileEntity).find({ order: { name: 'ASC' } });
-  }
-
-  /** The profile, or null; `id` as the API gives it (a string), malformed: BAD_USER_INPUT. */
-  async find(id: string | number, field = 'id'): Promise<ProfileEntity | null> {
-    return this.dataSource.getRepository(ProfileEntity).findOneBy({ id: parseId(field, id) });
-  }
-
-  async findMany(ids: readonly number[]): Promise<Map<number, ProfileEntity>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.dataSource.getRepository(ProfileEntity).findBy({ id: In([...ids]) });
-    return new Map(rows.map((p) => [p.id, p]));
-  }
-
-  /**
-   * For other modules' transactions: the profile, or NOT_FOUND naming `field`. Its row is
-   * read locked (FOR SHARE on MySQL; SQLite runs one transaction at a time anyway) until the
-   * caller commits, so the name it writes into radusergroup is the group's name: a rename
-   * (which locks the row FOR UPDATE) waits for the caller and then moves its row too, or ran
-   * first and the caller reads the new name. A plain read would see the name from before a
-   * rename that commits while the caller's insert waits on the foreign key, and leave the
-   * customer in a group no profile has.
-   */
-  require(manager: EntityManager, id: string | number, field: string): Promise<ProfileEntity> {
-    return this.lock(manager, id, field, 'pessimistic_read');
-  }
-
-  private async lock(
-    m: EntityManager,
-    id: string | number,
-    field: string,
-    mode: 'pessimistic_read' | 'pessimistic_write',
-  ): Promise<ProfileEntity> {
-    const profile = await m.getRepository(ProfileEntity).findOne({
-      where: { id: parseId(field, id) },
-      lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode },
-    });
-    if (!profile) throw new NotFoundError(`No profile with id ${String(id)}`, { field });
-    return profile;
   }
 
   create(input: CreateProfileInput): Promise<ProfileEntity> {
@@ -203,7 +160,7 @@ export class ProfilesService implements OnApplicationBootstrap {
       );
     }
     return this.write(async (m) => {
-      const profile = await this.lock(m, id, 'id', 'pessimistic_write');
+      const profile = await this.directory.requireForUpdate(m, id, 'id');
       seen(profile);
       const before = { ...profile };
       const oldName = profile.name;
@@ -229,7 +186,7 @@ export class ProfilesService implements OnApplicationBootstrap {
 
   delete(id: string): Promise<boolean> {
     return this.write(async (m) => {
-      const profile = await this.lock(m, id, 'id', 'pessimistic_write');
+      const profile = await this.directory.requireForUpdate(m, id, 'id');
       // The customers' foreign key (ON DELETE RESTRICT) refuses while any customer uses it.
       await m.getRepository(ProfileEntity).delete({ id: profile.id });
       await m.getRepository(RadGroupReply).delete({ groupname: profile.name });

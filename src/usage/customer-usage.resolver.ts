@@ -4,7 +4,7 @@ import { ListSize } from '../common/pagination/list-size';
 import { Customer } from '../customers/models/customer.model';
 import type { GraphqlContext } from '../graphql/graphql-context';
 import { profileById } from '../profiles/profile.loader';
-import { ProfilesService } from '../profiles/profiles.service';
+import { ProfileDirectoryService } from '../profiles/profile-directory.service';
 import { toUsage } from './models/usage.mapper';
 import { Usage } from './models/usage.model';
 import {
@@ -23,7 +23,7 @@ import { RequireRole } from '../auth/roles.decorator';
 export class CustomerUsageResolver {
   constructor(
     private readonly usageService: UsageService,
-    private readonly profiles: ProfilesService,
+    private readonly profiles: ProfileDirectoryService,
   ) {}
 
   @ResolveField(() => Usage, {

@@ -788,6 +788,30 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       expect(readFileSync(out, 'utf8')).toBe(await exportCsv(api));
       expect(readFileSync(out, 'utf8').split('\r\n')).toHaveLength(1003); // header, 1,001, end
 
+      // --profile: the customers of the profile of that exact name; an unknown name says so.
+      const [business] = await db.query<{ id: number | string }>(
+        "SELECT id FROM rg_profiles WHERE name = 'Business 50M'",
+      );
+      const ofProfile = await run(
+        cli[0],
+        [...cli.slice(1), 'export', '--profile', 'Business 50M'],
+        {
+          env,
+          encoding: 'utf8',
+        },
+      );
+      expect(ofProfile.stdout).toBe(await exportCsv(api, { profileId: String(business.id) }));
+      expect(ofProfile.stdout.split('\r\n')).toHaveLength(336); // header, 334 (i % 3 === 0), end
+      await expect(
+        run(cli[0], [...cli.slice(1), 'export', '--profile', 'Gold 1G'], {
+          env,
+          encoding: 'utf8',
+        }),
+      ).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('No profile named "Gold 1G"'),
+      });
+
       // To a reader that stops early (`… | head`): more than a pipe holds, then the pipe is
       // closed. The export ends there, quietly, as other commands do.
       const head = spawn(cli[0], [...cli.slice(1), 'export'], { env });
@@ -816,5 +840,5 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000); // eight CLI runs, each compiling the sources (ts-node)
+  }, 240_000); // ten CLI runs, each compiling the sources (ts-node)
 });

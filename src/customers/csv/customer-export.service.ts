@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { ProfileEntity } from '../../profiles/profile.entity';
+import type { ProfileEntity } from '../../profiles/profile.entity';
+import { ProfileDirectoryService } from '../../profiles/profile-directory.service';
 import { CustomerDirectoryService, type CustomerFilter } from '../customer-directory.service';
 import { optionalId } from '../../common/validation/id';
 import { CSV_HEADER_LINE, csvLine, expiresCell, textCell } from './customer-csv';
@@ -15,13 +14,13 @@ import { CSV_HEADER_LINE, csvLine, expiresCell, textCell } from './customer-csv'
 @Injectable()
 export class CustomerExportService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly directory: CustomerDirectoryService,
+    private readonly profiles: ProfileDirectoryService,
   ) {}
 
   /** The file, a header line and then a chunk of lines per batch of customers. */
   async *chunks(filter: CustomerFilter): AsyncGenerator<string> {
-    const profiles = await this.dataSource.getRepository(ProfileEntity).find();
+    const profiles = await this.profiles.list();
     const profileName = new Map(profiles.map((p) => [p.id, p.name]));
     yield CSV_HEADER_LINE;
     for await (const batch of this.directory.oldestFirst(filter)) {
@@ -44,7 +43,7 @@ export class CustomerExportService {
 
   /** A profile by its exact name (the CLI's --profile). */
   profileNamed(name: string): Promise<ProfileEntity | null> {
-    return this.dataSource.getRepository(ProfileEntity).findOneBy({ name });
+    return this.profiles.named(name);
   }
 
   /** The whole file (exportCustomers): a malformed filter.profileId is BAD_USER_INPUT naming it. */

@@ -13,7 +13,8 @@ import { RadCheck, RadUserGroup } from '../../database/freeradius';
 import { TransactionsService } from '../../database/transactions.service';
 import { SessionControlService } from '../../nas/control/session-control.service';
 import { rateLimit } from '../../profiles/profile-rules';
-import { ProfileEntity } from '../../profiles/profile.entity';
+import type { ProfileEntity } from '../../profiles/profile.entity';
+import { ProfileDirectoryService } from '../../profiles/profile-directory.service';
 import { customerSnapshot as snapshot, customerTarget as target } from '../customer-audit';
 import { CustomerEntity } from '../customer.entity';
 import { CustomerRadiusBulk } from '../customer-radius';
@@ -178,6 +179,7 @@ export class CustomerImportService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tx: TransactionsService,
     private readonly audit: AuditService,
+    private readonly profiles: ProfileDirectoryService,
     @Optional() private readonly control?: SessionControlService,
   ) {}
 
@@ -251,7 +253,7 @@ export class CustomerImportService {
     /** Of `unchanged`, the rows that gave a password: the stored one. */
     unchangedWithPassword: number;
   }> {
-    const profiles = await this.dataSource.getRepository(ProfileEntity).find();
+    const profiles = await this.profiles.list();
     const profileOf = profileLookup(profiles);
     const creations: Creation[] = [];
     const updates: Update[] = [];
@@ -479,7 +481,7 @@ export class CustomerImportService {
       this.dataSource.options.type === 'better-sqlite3' ? new EventLoopSlices(Infinity) : slices;
     try {
       await this.tx.run(async (m) => {
-        await refreshProfiles(m, plan);
+        await refreshProfiles(m, plan, this.profiles);
         for (const chunk of chunksOf(plan.creations, this.writeChunk())) {
           await this.create(m, chunk, inTransaction);
           progress(chunk.length);
@@ -705,23 +707,21 @@ export class CustomerImportService {
 
 /**
  * The plan's profiles read again inside the write's transaction, their rows locked FOR SHARE
- * (as ProfilesService.require does for createCustomer) until it commits: the plan read them
- * before it began, and a profile renamed since would put its customers in a group no profile
- * has. A rename now waits for the import, or ran first and the import writes the new name.
+ * (ProfileDirectoryService.requireMany, as require does for createCustomer) until it commits:
+ * the plan read them before it began, and a profile renamed since would put its customers in a
+ * group no profile has. A rename now waits for the import, or ran first and the import writes
+ * the new name.
  */
 async function refreshProfiles(
   m: EntityManager,
   plan: { creations: Creation[]; updates: Update[] },
+  profiles: ProfileDirectoryService,
 ): Promise<void> {
   const planned = new Map<number, ProfileEntity>();
   for (const n of plan.creations) planned.set(n.profile.id, n.profile);
   for (const u of plan.updates) if (u.profile !== null) planned.set(u.profile.id, u.profile);
   if (planned.size === 0) return;
-  const rows = await m.getRepository(ProfileEntity).find({
-    where: { id: In([...planned.keys()]) },
-    lock: m.connection.options.type === 'better-sqlite3' ? undefined : { mode: 'pessimistic_read' },
-  });
-  const current = new Map(rows.map((p) => [p.id, p]));
+  const current = await profiles.requireMany(m, [...planned.keys()]);
   for (const [id, p] of planned) {
     if (!current.has(id)) {
       throw new ConflictError(
