@@ -8,7 +8,11 @@ import {
   Optional,
 } from '@nestjs/common';
 import { keptOut, LogThrottle } from '../common/logging/log-throttle';
-import { createEventTransport, type EventTransport } from '../common/pubsub/event-transport';
+import {
+  createEventTransport,
+  subscribeAtStart,
+  type EventTransport,
+} from '../common/pubsub/event-transport';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.tokens';
 
@@ -54,20 +58,14 @@ export class NasChanges implements OnModuleInit, OnApplicationShutdown {
    * radgraph still starts, and hears of them once Redis answers (onMissed then reloads).
    */
   async onModuleInit(): Promise<void> {
-    const transport = this.transport;
-    if (!transport) return;
-    const subscribing = transport.engine
-      .subscribe(transport.channel, (message: NasChanged) => this.received(message), {})
-      .then(
-        (id) => {
-          this.subscription = id;
-        },
-        (err: Error) => this.log.error(`cannot subscribe to NAS changes: ${err.message}`),
-      );
-    await Promise.race([
-      subscribing,
-      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-    ]);
+    if (!this.transport) return;
+    await subscribeAtStart(
+      this.transport,
+      (message: NasChanged) => this.received(message),
+      (id) => (this.subscription = id),
+      this.log,
+      'NAS changes',
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

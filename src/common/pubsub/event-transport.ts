@@ -37,6 +37,32 @@ export interface EventTransport {
   close(): Promise<void>;
 }
 
+/** How long a bus's start waits for its SUBSCRIBE before it goes on without it. */
+const SUBSCRIBE_WAIT_MS = 5000;
+
+/**
+ * A bus's subscription to its transport's channel, made at start (onModuleInit): resolves
+ * once subscribed, or after SUBSCRIBE_WAIT_MS when Redis does not answer, so that radgraph
+ * still starts (not ready, see /ready) and is subscribed as soon as Redis answers.
+ * `subscribed` gets the subscription's id; a failure is logged as `cannot subscribe to
+ * <what>`.
+ */
+export async function subscribeAtStart<T>(
+  transport: EventTransport,
+  listener: (message: T) => void,
+  subscribed: (id: number) => void,
+  log: Logger,
+  what: string,
+): Promise<void> {
+  const subscribing = transport.engine
+    .subscribe(transport.channel, listener, {})
+    .then(subscribed, (err: Error) => log.error(`cannot subscribe to ${what}: ${err.message}`));
+  await Promise.race([
+    subscribing,
+    new Promise<void>((resolve) => setTimeout(resolve, SUBSCRIBE_WAIT_MS).unref()),
+  ]);
+}
+
 export interface EventTransportOptions {
   /** The stream's name, the channel's last part: `radgraph:<deployment>:<topic>`. */
   topic: string;

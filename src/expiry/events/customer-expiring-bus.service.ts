@@ -8,7 +8,11 @@ import {
 } from '@nestjs/common';
 import { CoalescingQueue } from '../../common/pubsub/coalescing-queue';
 import { OwnCopies } from '../../common/pubsub/own-copies';
-import { createEventTransport, type EventTransport } from '../../common/pubsub/event-transport';
+import {
+  createEventTransport,
+  subscribeAtStart,
+  type EventTransport,
+} from '../../common/pubsub/event-transport';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.tokens';
 import { CustomerExpiringEvent } from '../models/customer-expiring-event.model';
@@ -69,18 +73,13 @@ export class CustomerExpiringBus implements OnModuleInit, OnModuleDestroy, OnApp
    * (not ready, see /ready) and delivers as soon as Redis answers.
    */
   async onModuleInit(): Promise<void> {
-    const subscribing = this.transport.engine
-      .subscribe(this.transport.channel, (message: Published) => this.received(message), {})
-      .then(
-        (id) => {
-          this.subscription = id;
-        },
-        (err: Error) => this.log.error(`cannot subscribe to customerExpiring: ${err.message}`),
-      );
-    await Promise.race([
-      subscribing,
-      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-    ]);
+    await subscribeAtStart(
+      this.transport,
+      (message: Published) => this.received(message),
+      (id) => (this.subscription = id),
+      this.log,
+      'customerExpiring',
+    );
   }
 
   /** Ends this instance's subscriptions: their clients are leaving with the server. */

@@ -21,6 +21,7 @@ import { toSession } from '../models/session.mapper';
 import { usernameKey } from '../usernames';
 import { batchQueue, EventBatcher, mergeEvents, type BatchMember } from './event-batches';
 import { createSessionEventTransport, type SessionEventTransport } from './session-event-transport';
+import { subscribeAtStart } from '../../common/pubsub/event-transport';
 import { Metrics } from '../../metrics/metrics.service';
 import { isNasNetwork, NasAddressMatcher } from '../../nas/nas-address-match';
 import { NasClients } from '../../nas/nas-clients';
@@ -158,7 +159,6 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
   private readonly subscribers = new Set<Subscriber>();
   private readonly groups = new Map<string, BatchGroup>();
   private subscription: number | null = null;
-  private subscribing: Promise<void> = Promise.resolve();
   private published = 0;
   private delivered = 0;
   private readonly publishErrors = new LogThrottle();
@@ -214,19 +214,14 @@ export class SessionEventBus implements OnModuleInit, OnModuleDestroy, OnApplica
    * ready, see /ready) and delivers as soon as Redis answers.
    */
   async onModuleInit(): Promise<void> {
-    this.subscribing = this.transport.engine
-      .subscribe(this.transport.channel, (events: SessionEvent[]) => this.fromTransport(events), {})
-      .then(
-        (id) => {
-          this.subscription = id;
-        },
-        (err: Error) => this.log.error(`cannot subscribe to session events: ${err.message}`),
-      );
     // Normally subscribed before the app serves; a Redis that does not answer holds it 5 s.
-    await Promise.race([
-      this.subscribing,
-      new Promise<void>((resolve) => setTimeout(resolve, 5000).unref()),
-    ]);
+    await subscribeAtStart(
+      this.transport,
+      (events: SessionEvent[]) => this.fromTransport(events),
+      (id) => (this.subscription = id),
+      this.log,
+      'session events',
+    );
   }
 
   /** Ends this instance's subscriptions: their clients are leaving with the server. */
