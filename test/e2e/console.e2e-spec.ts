@@ -647,23 +647,37 @@ describe('the operator console in Chromium', () => {
     }
   });
 
-  it('clears a NAS filter whose NAS is deleted back to All NAS, says why, and lists the NAS again', async () => {
-    const nasId = await createNas('10.99.1.1');
-    await account(
-      'Start',
-      'browser.nasgone',
-      0,
-      0n,
-      'AA:BB:CC:00:A0:01',
-      '10.99.1.10',
-      '10.99.1.1',
-    );
-    await account('Start', 'browser.nasstays', 0, 0n, 'AA:BB:CC:00:A0:02', '10.99.1.11');
+  /**
+   * A new NAS at `address` with `inside` online on it and `outside` online on another NAS,
+   * and the Online page filtered on it, its table loaded: so its subscription is live (the
+   * snapshot is read after the subscription says so), and what the test does next comes
+   * after it. (In .ci/run a row waited for while the All NAS table still showed it let a
+   * rename come first: the subscription matched the new address from the start, and had no
+   * NAS_CHANGED to make the menu read the NAS list again.)
+   */
+  async function onlineFilteredOn(
+    address: string,
+    inside: { username: string; mac: string; ip: string },
+    outside: { username: string; mac: string; ip: string },
+  ) {
+    const nasId = await createNas(address);
+    await account('Start', inside.username, 0, 0n, inside.mac, inside.ip, address);
+    await account('Start', outside.username, 0, 0n, outside.mac, outside.ip);
     await onlinePageAfresh();
+    await onlineRow(outside.username).waitFor();
     const filter = page.getByTestId('online-nas-filter');
-    await filter.selectOption({ label: '10.99.1.1' });
-    await onlineRow('browser.nasstays').waitFor({ state: 'detached' });
-    await onlineRow('browser.nasgone').waitFor();
+    await filter.selectOption({ label: address });
+    await onlineRow(outside.username).waitFor({ state: 'detached' });
+    await onlineRow(inside.username).waitFor();
+    return { nasId, filter };
+  }
+
+  it('clears a NAS filter whose NAS is deleted back to All NAS, says why, and lists the NAS again', async () => {
+    const { nasId, filter } = await onlineFilteredOn(
+      '10.99.1.1',
+      { username: 'browser.nasgone', mac: 'AA:BB:CC:00:A0:01', ip: '10.99.1.10' },
+      { username: 'browser.nasstays', mac: 'AA:BB:CC:00:A0:02', ip: '10.99.1.11' },
+    );
 
     await gqlData(api, `mutation($id: ID!) { deleteNas(id: $id, force: true) }`, { id: nasId });
     // Not a retry every 2 s that never ends: the table goes back to every NAS...
@@ -682,27 +696,11 @@ describe('the operator console in Chromium', () => {
   });
 
   it('follows a NAS whose address changes: the NAS list is read again, and the table reloads for the new address', async () => {
-    const nasId = await createNas('10.99.2.1');
-    await account(
-      'Start',
-      'browser.oldaddr',
-      0,
-      0n,
-      'AA:BB:CC:00:B0:01',
-      '10.99.2.10',
+    const { nasId, filter } = await onlineFilteredOn(
       '10.99.2.1',
+      { username: 'browser.oldaddr', mac: 'AA:BB:CC:00:B0:01', ip: '10.99.2.10' },
+      { username: 'browser.othernas', mac: 'AA:BB:CC:00:B0:03', ip: '10.99.2.12' },
     );
-    await account('Start', 'browser.othernas', 0, 0n, 'AA:BB:CC:00:B0:03', '10.99.2.12');
-    await onlinePageAfresh();
-    await onlineRow('browser.othernas').waitFor();
-    const filter = page.getByTestId('online-nas-filter');
-    await filter.selectOption({ label: '10.99.2.1' });
-    // The filtered table is loaded, so its subscription is live (the snapshot is read after
-    // the subscription says so): the rename below comes after it, not before (in .ci/run a
-    // subscription that started after the rename matched the new address from the start, and
-    // had no NAS_CHANGED to tell the menu to read the NAS list again).
-    await onlineRow('browser.othernas').waitFor({ state: 'detached' });
-    await onlineRow('browser.oldaddr').waitFor();
 
     await gqlData(
       api,
