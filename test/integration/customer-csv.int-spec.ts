@@ -263,8 +263,8 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     const { db, api } = await emptyRadgraph({ GRAPHQL_MAX_BODY_BYTES: String(16 * 1_048_576) });
     const csv = [HEADER, ...customerLines(15_000, 'big')].join('\n');
     // The app runs in this process: the longest the event loop waited during an import is
-    // how long RADIUS accounting, probes, subscriptions and signals waited. It must be a
-    // small part of the import (not a timed bound: a busy machine slows both alike), with a
+    // how long RADIUS accounting, probes, subscriptions and signals waited. It must be
+    // a part of the import well short of all of it (not a timed bound: a busy machine slows both alike), with a
     // floor for a machine so fast that the whole import takes little more than a stall.
     const watched = async (run: () => Promise<any>) => {
       const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -277,11 +277,15 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       delay.disable();
       return { result, ms, maxDelayMs: delay.max / 1e6 };
     };
+    // Without the slices, one stall was 80-90% of the import; with them, tens of ms, but a
+    // loaded machine (.ci/run, 2 cores shared by several test workers) can add a few hundred
+    // ms of not being scheduled at all (271 ms against a fifth of a 1.26 s import once).
+    const stallBound = (importMs: number) => Math.max(importMs / 2, 500);
     const before = await counts(db);
 
     const dry = await watched(() => importCsv(api, csv, { dryRun: true }));
     expect(dry.result).toMatchObject({ rows: 15_000, created: 15_000, invalid: 0, written: false });
-    expect(dry.maxDelayMs).toBeLessThan(Math.max(dry.ms / 5, 250));
+    expect(dry.maxDelayMs).toBeLessThan(stallBound(dry.ms));
     expect(await counts(db)).toEqual(before);
 
     // Meanwhile other requests see the customers all or none: never a part of the import.
@@ -301,7 +305,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
       seen.filter((n) => n !== before.rg_customers && n !== before.rg_customers + 15_000),
     ).toEqual([]);
     if (kind === 'mysql') {
-      expect(written.maxDelayMs).toBeLessThan(Math.max(written.ms / 5, 250));
+      expect(written.maxDelayMs).toBeLessThan(stallBound(written.ms));
     } // On SQLite its transaction runs through (customer-import.service.ts: write).
     const after = await counts(db);
     expect(after.rg_customers).toBe(15_000);
