@@ -263,8 +263,8 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     const { db, api } = await emptyRadgraph({ GRAPHQL_MAX_BODY_BYTES: String(16 * 1_048_576) });
     const csv = [HEADER, ...customerLines(15_000, 'big')].join('\n');
     // The app runs in this process: the longest the event loop waited during an import is
-    // how long RADIUS accounting, probes, subscriptions and signals waited. It must be
-    // a part of the import well short of all of it (not a timed bound: a busy machine slows both alike), with a
+    // how long RADIUS accounting, probes, subscriptions and signals waited. It must be well
+    // short of the whole import (not a timed bound: a busy machine slows both alike), with a
     // floor for a machine so fast that the whole import takes little more than a stall.
     const watched = async (run: () => Promise<any>) => {
       const delay = monitorEventLoopDelay({ resolution: 10 });
