@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startApp, type RunningApp } from '../support/app';
 import { freeradiusSchemaStatements } from '../support/freeradius-schema';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { BUILT_CLI } from '../support/built-app';
 
 /**
  * adoptFreeradiusAccounts / `radgraph adopt`: an ISP moving from daloRADIUS brings the users
@@ -412,12 +412,7 @@ describe('adoptFreeradiusAccounts on a database daloRADIUS filled (MariaDB)', ()
 
 describe('radgraph adopt on an embedded SQLite database', () => {
   let db: TestDatabase;
-  const cli = [
-    require.resolve('ts-node/dist/bin'),
-    '-T',
-    path.join(__dirname, '../../src/cli.ts'),
-    'adopt',
-  ];
+  const cli = [BUILT_CLI, 'adopt'];
   type Run = { code?: number; stdout: string; stderr: string };
   const run = (...args: string[]): Promise<Run> =>
     promisify(execFile)(process.execPath, [...cli, ...args], {

@@ -10,6 +10,7 @@ import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { BUILT_CLI } from '../support/built-app';
 
 /**
  * CSV import and export of customers (issue 9), over GraphQL on a real database, both kinds:
@@ -712,11 +713,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     try {
       const file = path.join(dir, 'broken.csv');
       writeFileSync(file, files[0]);
-      const cli = [
-        require.resolve('ts-node/dist/bin'),
-        '-T',
-        path.join(__dirname, '../../src/cli.ts'),
-      ];
+      const cli = [BUILT_CLI];
       type Failure = { code: number; stdout: string; stderr: string };
       const failure = await promisify(execFile)(
         process.execPath,
@@ -742,13 +739,7 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     try {
       const file = path.join(dir, 'customers.csv');
       writeFileSync(file, [HEADER, ...customerLines(1000, 'cli')].join('\n'));
-      const cli = [
-        process.execPath,
-        require.resolve('ts-node/dist/bin'),
-        '-T',
-        path.join(__dirname, '../../src/cli.ts'),
-        'customers',
-      ];
+      const cli = [process.execPath, BUILT_CLI, 'customers'];
       const env = { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' };
       const run = promisify(execFile);
 
@@ -844,5 +835,5 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 240_000); // ten CLI runs, each compiling the sources (ts-node)
+  }, 120_000); // ten CLI runs
 });

@@ -10,13 +10,11 @@ import { createConnection } from 'mysql2/promise';
 import { SQLITE_MIGRATIONS } from '../../src/database/migrations/sqlite';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
 import { createTestDatabase } from '../support/test-database';
+import { BUILT_CLI, BUILT_MAIN, ROOT } from '../support/built-app';
 
-/** The real entry point (src/main.ts) as a process: how it refuses to start. */
-const ROOT = path.join(__dirname, '..', '..');
-
-/** A TypeScript entry point of the project as a process, with only PATH and `env`. */
-function spawnTs(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], {
+/** A built entry point of the project as a process, with only PATH and `env`. */
+function spawnBuilt(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,10 +28,10 @@ function spawnTs(args: string[], env: Record<string, string>) {
 function runMain(
   env: Record<string, string>,
   timeoutMs = 60_000,
-  args = ['src/main.ts'],
+  args = [BUILT_MAIN],
 ): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const { child, out } = spawnTs(args, env);
+    const { child, out } = spawnBuilt(args, env);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
@@ -49,9 +47,9 @@ function runMain(
   });
 }
 
-/** src/main.ts as a running server: its JSON log lines as they come, and how it exits. */
+/** radgraph as a running server: its JSON log lines as they come, and how it exits. */
 function startMain(env: Record<string, string>) {
-  const { child, out } = spawnTs(['src/main.ts'], env);
+  const { child, out } = spawnBuilt([BUILT_MAIN], env);
   let exitedWith: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve((exitedWith = { code, signal }))),
@@ -403,7 +401,7 @@ describe('the CLI', () => {
       const { code, stdout, stderr } = await runMain(
         { DATA_DIR: dataDir, DATABASE_URL: `mysql://root@127.0.0.1:${await freePort()}/radius` },
         60_000,
-        ['src/cli.ts', 'apikey', 'list'],
+        [BUILT_CLI, 'apikey', 'list'],
       );
       expect(stdout).toBe('');
       expect(stderr).toMatch(
@@ -417,7 +415,7 @@ describe('the CLI', () => {
   });
   it('stops with a message naming DATA_DIR, without a stack trace, when it cannot be created', async () => {
     const { code, stdout, stderr } = await runMain({ DATA_DIR: '/etc/hostname/radgraph' }, 60_000, [
-      'src/cli.ts',
+      BUILT_CLI,
       'apikey',
       'list',
     ]);
@@ -463,20 +461,16 @@ describe('command 1: radgraph with nothing configured', () => {
     const home = mkdtempSync(path.join(tmpdir(), 'radgraph-first-run-'));
     const dataDir = path.join(home, 'data'); // radgraph makes it, owner-only
     const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATA_DIR: dataDir,
-          PORT: String(port),
-          RADIUS_ACCT_PORT: String(await freePort()),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [BUILT_MAIN], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        RADIUS_ACCT_PORT: String(await freePort()),
       },
-    );
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

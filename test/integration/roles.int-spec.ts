@@ -18,7 +18,6 @@ import WebSocket, { type WebSocketServer } from 'ws';
 import { AuthService } from '../../src/auth/auth.service';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import * as path from 'node:path';
 import { Role } from '../../src/auth/principal';
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from '../../src/auth/api-keys/api-key.entity';
@@ -31,6 +30,7 @@ import {
 import { startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { BUILT_CLI } from '../support/built-app';
 
 /** The role each operation needs: the table. Every operation of the schema is here. */
 const REQUIRED: Record<string, Role> = {
@@ -366,16 +366,10 @@ describe('API keys and roles', () => {
     // its idle keep-alive connections to the app with it (ECONNRESET on the next request).
     const cli = async (...args: string[]) =>
       (
-        await promisify(execFile)(
-          process.execPath,
-          [
-            require.resolve('ts-node/dist/bin'),
-            '-T',
-            path.join(__dirname, '../../src/cli.ts'),
-            ...args,
-          ],
-          { env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' }, encoding: 'utf8' },
-        )
+        await promisify(execFile)(process.execPath, [BUILT_CLI, ...args], {
+          env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'error' },
+          encoding: 'utf8',
+        })
       ).stdout;
     const created = await cli('apikey', 'create', '--role', 'viewer', '--name', 'grafana');
     const key = /^(rgk_\S+)$/m.exec(created)?.[1];
