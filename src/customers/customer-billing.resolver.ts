@@ -6,7 +6,7 @@ import type { MoneyInput } from '../common/money/money';
 import { GraphQLMoney } from '../common/scalars/money.scalar';
 import { CustomerLedgerService } from './customer-ledger.service';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from './idempotency/billing-idempotency.service';
-import { ledgerActor } from './ledger-actor';
+import { billingCaller } from './ledger-actor';
 import { toCustomer } from './models/customer.mapper';
 import { Customer } from './models/customer.model';
 import { toLedgerEntry } from './models/ledger-entry.mapper';
@@ -27,7 +27,7 @@ export class CustomerBillingResolver {
   @Mutation(() => Customer, {
     description:
       'Records a payment: adds amount (> 0) to the balance, with a CREDIT ledger entry naming the caller. ' +
-      'With an idempotencyKey, a retry of the same payment (same key, customer, amount and note, within 24 hours) answers with the customer as it is now and credits nothing more; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
+      'With an idempotencyKey (per API key: another key using the same one is another payment), a retry of the same payment (same key from the same API key, customer, amount and note, within 24 hours) answers with the customer as it is now and credits nothing more; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
   })
   async creditCustomer(
     @Args('id', { type: () => ID }) id: string,
@@ -42,7 +42,7 @@ export class CustomerBillingResolver {
     @CurrentPrincipal() principal: Principal | undefined,
   ): Promise<Customer> {
     return toCustomer(
-      await this.ledgerService.credit(id, amount, note, ledgerActor(principal), idempotencyKey),
+      await this.ledgerService.credit(id, amount, note, billingCaller(principal), idempotencyKey),
     );
   }
 

@@ -14,6 +14,7 @@ import { lockCustomer } from './customer-lock';
 import { LedgerEntryEntity } from './ledger-entry.entity';
 import { LedgerKind } from './ledger-kind';
 import { BillingIdempotency } from './idempotency/billing-idempotency.service';
+import type { BillingCaller } from './ledger-actor';
 
 /** rg_customers.balance_minor and rg_ledger amounts are BIGINT. */
 const INT64_MAX = (1n << 63n) - 1n;
@@ -55,7 +56,7 @@ export class CustomerLedgerService {
     id: string,
     amount: MoneyInput,
     note: string | null | undefined,
-    actor: string,
+    caller: BillingCaller,
     idempotencyKey?: string | null,
   ): Promise<CustomerEntity> {
     const amountMinor = this.currency.parse('amount', amount);
@@ -67,7 +68,7 @@ export class CustomerLedgerService {
       );
     }
     const text = optionalText('note', note, MAX_NOTE_LENGTH, 'Note');
-    const claim = this.idempotency.claim(idempotencyKey, 'creditCustomer', id, {
+    const claim = this.idempotency.claim(idempotencyKey, caller, 'creditCustomer', id, {
       amountMinor: amountMinor.toString(),
       note: text,
     });
@@ -80,7 +81,7 @@ export class CustomerLedgerService {
           amountMinor,
           kind: LedgerKind.CREDIT,
           note: text,
-          actor,
+          actor: caller.actor,
           field: 'amount',
         });
         await this.idempotency.wrote(m, claim, entryId);

@@ -8,7 +8,7 @@ import { CustomersService } from './customers.service';
 import { CreateCustomerInput } from './dto/create-customer.input';
 import { CustomersArgs } from './dto/customers.args';
 import { UpdateCustomerInput } from './dto/update-customer.input';
-import { ledgerActor } from './ledger-actor';
+import { billingCaller } from './ledger-actor';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from './idempotency/billing-idempotency.service';
 import { CustomerConnection } from './models/customer-connection.model';
 import { toCustomer } from './models/customer.mapper';
@@ -83,7 +83,7 @@ export class CustomersResolver {
   @Mutation(() => Customer, {
     description:
       "expiresAt = max(now, expiresAt) + validityDays, paid from the balance: the profile's price is deducted (a RENEWAL ledger entry). A balance short of the price is refused with BAD_USER_INPUT (reason INSUFFICIENT_BALANCE) and nothing changes, unless force: true, which lets the balance go negative. " +
-      'With an idempotencyKey, a retry of the same renewal (same key, customer and force, within 24 hours) answers with the customer as it is now and neither charges nor extends again; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
+      'With an idempotencyKey (per API key: another key using the same one is another renewal), a retry of the same renewal (same key from the same API key, customer and force, within 24 hours) answers with the customer as it is now and neither charges nor extends again; the key with other arguments is CONFLICT (reason IDEMPOTENCY_KEY_REUSED).',
   })
   async renewCustomer(
     @Args('id', { type: () => ID }) id: string,
@@ -100,7 +100,7 @@ export class CustomersResolver {
     return toCustomer(
       await this.service.renew(id, {
         force: force === true,
-        actor: ledgerActor(principal),
+        caller: billingCaller(principal),
         idempotencyKey,
       }),
     );

@@ -37,6 +37,7 @@ import { AuditService } from '../audit/audit.service';
 import { customerSnapshot as snapshot, customerTarget as target } from './customer-audit';
 import { forgetUsernameUsage } from '../usage/usage-reset';
 import { BillingIdempotency, isKeyViolation } from './idempotency/billing-idempotency.service';
+import type { BillingCaller } from './ledger-actor';
 
 /** How many fresh account numbers to try before giving up (40 bits each: never, in practice). */
 const ACCOUNT_NO_ATTEMPTS = 5;
@@ -220,9 +221,9 @@ export class CustomersService {
    */
   renew(
     id: string,
-    opts: { force: boolean; actor: string; idempotencyKey?: string | null },
+    opts: { force: boolean; caller: BillingCaller; idempotencyKey?: string | null },
   ): Promise<CustomerEntity> {
-    const claim = this.idempotency.claim(opts.idempotencyKey, 'renewCustomer', id, {
+    const claim = this.idempotency.claim(opts.idempotencyKey, opts.caller, 'renewCustomer', id, {
       force: opts.force,
     });
     return this.idempotency.run(claim, () =>
@@ -239,7 +240,7 @@ export class CustomersService {
           const entryId = await this.ledger.charge(m, c, toMinor(profile.priceMinor), {
             kind: LedgerKind.RENEWAL,
             note: `Renewal: ${profile.name}, ${profile.validityDays} days, until ${c.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
-            actor: opts.actor,
+            actor: opts.caller.actor,
             force: opts.force,
           });
           await new CustomerRadiusRows(m, c.username).setExpiration(c.expiresAt);

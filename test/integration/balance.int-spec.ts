@@ -1,4 +1,5 @@
 import { Clock } from '../../src/common/clock/clock';
+import { sha256Hex } from '../../src/common/crypto/sha256';
 import { startApp, type RunningApp } from '../support/app';
 import { LogCapture } from '../support/log-capture';
 import { gqlData, gqlError } from '../support/graphql';
@@ -315,10 +316,10 @@ describe.each(['mysql', 'sqlite'] as const)('balance and price on %s', (kind) =>
   describe('idempotencyKey', () => {
     const CREDIT = `mutation($id: ID!, $a: Money!, $n: String, $k: String) { creditCustomer(id: $id, amount: $a, note: $n, idempotencyKey: $k) { ${CUSTOMER} } }`;
     const RENEW = `mutation($id: ID!, $f: Boolean, $k: String) { renewCustomer(id: $id, force: $f, idempotencyKey: $k) { ${CUSTOMER} } }`;
-    const pay = (id: string, a: string, k: string | null, n?: string) =>
-      api.gql(CREDIT, { id, a, k, n });
-    const renewKeyed = (id: string, k: string | null, f?: boolean) =>
-      api.gql(RENEW, { id, k, ...(f !== undefined && { f }) });
+    const pay = (id: string, a: string, k: string | null, n?: string, token?: string) =>
+      api.gql(CREDIT, { id, a, k, n }, token);
+    const renewKeyed = (id: string, k: string | null, f?: boolean, token?: string) =>
+      api.gql(RENEW, { id, k, ...(f !== undefined && { f }) }, token);
     const audits = async (id: string, operation: string) =>
       Number(
         (
@@ -437,6 +438,148 @@ describe.each(['mysql', 'sqlite'] as const)('balance and price on %s', (kind) =>
       );
       const paid = [(await customer(c.id)).balance, (await customer(d.id)).balance];
       expect(paid).toEqual(cFirst ? ['11.00', '0.00'] : ['10.00', '1.00']);
+    });
+
+    describe('per caller', () => {
+      /** A new OPERATOR API key: its id, its secret and its name (the ledger's actor). */
+      const apiKey = async (name: string) => {
+        const { createApiKey } = await gqlData(
+          api,
+          'mutation($n: String!) { createApiKey(name: $n, role: OPERATOR) { key apiKey { id name } } }',
+          { n: `${name}-${kind}-${++n}` },
+        );
+        return {
+          id: createApiKey.apiKey.id,
+          token: createApiKey.key,
+          name: createApiKey.apiKey.name,
+        };
+      };
+      const ok = (res: { body: { data?: any; errors?: any[] } }) => {
+        expect(res.body.errors).toBeUndefined();
+        return res.body.data;
+      };
+      let reseller: Awaited<ReturnType<typeof apiKey>>;
+      let billing: Awaited<ReturnType<typeof apiKey>>;
+
+      beforeAll(async () => {
+        reseller = await apiKey('reseller');
+        billing = await apiKey('billing');
+      });
+
+      it('credits two API keys that send the same key for the same payment, both; each retry is answered without writing', async () => {
+        const c = await createCustomer(monthly.id);
+        const key = `1001-${newKey()}`; // both number their invoices the same way
+        ok(await pay(c.id, '25.00', key, 'Invoice 1001', reseller.token));
+        const second = ok(await pay(c.id, '25.00', key, 'Invoice 1001', billing.token));
+        expect(second.creditCustomer.balance).toBe('50.00');
+        // And the admin token is a caller of its own.
+        ok(await pay(c.id, '25.00', key, 'Invoice 1001'));
+        const { ledger } = await snapshot(c.id);
+        expect(ledger.map((l) => (l as { actor: string }).actor)).toEqual([
+          reseller.name,
+          billing.name,
+          'admin-token',
+        ]);
+        expect(await audits(c.id, 'creditCustomer')).toBe(3);
+        const before = await snapshot(c.id);
+        for (const token of [reseller.token, billing.token, undefined]) {
+          const again = ok(await pay(c.id, '25.00', key, 'Invoice 1001', token));
+          expect(again.creditCustomer.balance).toBe('75.00');
+        }
+        expect(await snapshot(c.id)).toEqual(before);
+        expect(await audits(c.id, 'creditCustomer')).toBe(3);
+        expect((await keyRows()).filter((r) => String(r.customer_id) === c.id)).toHaveLength(3);
+      });
+
+      it("does not refuse a key another caller used for another request; the caller's own other request is CONFLICT", async () => {
+        const c = await createCustomer(monthly.id);
+        const other = await createCustomer(monthly.id);
+        const key = `1002-${newKey()}`;
+        ok(await pay(c.id, '30.00', key, 'reseller invoice', reseller.token));
+        // Another amount, note, customer, and the other mutation, under the reseller's key.
+        ok(await pay(c.id, '12.00', key, 'billing invoice', billing.token));
+        const renewKey = `1003-${newKey()}`;
+        ok(await pay(other.id, '30.00', renewKey, undefined, billing.token));
+        ok(await pay(other.id, '5.00', key, undefined, undefined));
+        const renewed = ok(await renewKeyed(other.id, renewKey, false, reseller.token));
+        expect(renewed.renewCustomer.balance).toBe('5.00');
+        expect((await customer(c.id)).balance).toBe('42.00');
+        const before = [await snapshot(c.id), await snapshot(other.id)];
+        for (const retry of [
+          () => pay(c.id, '30.01', key, 'reseller invoice', reseller.token),
+          () => pay(other.id, '12.00', key, 'billing invoice', billing.token),
+          () => renewKeyed(other.id, renewKey, true, reseller.token),
+          () => renewKeyed(other.id, key),
+        ]) {
+          expect((await retry()).body.errors?.[0].extensions).toMatchObject({
+            code: 'CONFLICT',
+            field: 'idempotencyKey',
+            reason: 'IDEMPOTENCY_KEY_REUSED',
+          });
+        }
+        expect([await snapshot(c.id), await snapshot(other.id)]).toEqual(before);
+      });
+
+      it('applies identical requests sent at once once per caller', async () => {
+        const c = await createCustomer(monthly.id);
+        const key = `1004-${newKey()}`;
+        const answers = await Promise.all(
+          [reseller, billing, reseller, billing, reseller, billing].map((k) =>
+            pay(c.id, '10.00', key, 'at once', k.token),
+          ),
+        );
+        for (const res of answers) ok(res);
+        expect((await customer(c.id)).balance).toBe('20.00');
+        expect(await audits(c.id, 'creditCustomer')).toBe(2);
+      });
+
+      it('takes an API key created anew (after revoking the old one) for a new caller', async () => {
+        const old = await apiKey('rotated');
+        const c = await createCustomer(monthly.id);
+        const key = `1005-${newKey()}`;
+        ok(await pay(c.id, '7.00', key, undefined, old.token));
+        await gqlData(api, 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: old.id });
+        const fresh = await apiKey('rotated');
+        const paid = ok(await pay(c.id, '7.00', key, undefined, fresh.token));
+        expect(paid.creditCustomer.balance).toBe('14.00');
+      });
+
+      it('still answers a retry of a key recorded before keys were per caller, and only its caller', async () => {
+        /** Makes the key's row as radgraph wrote it before: the hash of the key alone. */
+        const recordedBefore = async (scope: string, key: string) =>
+          db.query('UPDATE rg_idempotency_keys SET key_hash = ? WHERE key_hash = ?', [
+            sha256Hex(key),
+            sha256Hex(`${scope}\n${key}`),
+          ]);
+        const c = await createCustomer(monthly.id);
+        const key = `1006-${newKey()}`;
+        ok(await pay(c.id, '20.00', key, 'before', reseller.token));
+        await recordedBefore(`api-key:${reseller.id}`, key);
+        const before = await snapshot(c.id);
+        // The retry that spans the upgrade: answered, not paid twice.
+        expect(
+          ok(await pay(c.id, '20.00', key, 'before', reseller.token)).creditCustomer.balance,
+        ).toBe('20.00');
+        expect(
+          (await pay(c.id, '20.01', key, 'before', reseller.token)).body.errors?.[0].extensions,
+        ).toMatchObject({
+          code: 'CONFLICT',
+          reason: 'IDEMPOTENCY_KEY_REUSED',
+        });
+        expect(await snapshot(c.id)).toEqual(before);
+        // The ledger row names the reseller: the key is not the billing system's nor the admin's.
+        ok(await pay(c.id, '20.00', key, 'before', billing.token));
+        ok(await pay(c.id, '1.00', key));
+        expect((await customer(c.id)).balance).toBe('41.00');
+
+        // A free renewal wrote no ledger row to name its caller: the same request is answered.
+        const f = await createCustomer(free.id);
+        const freeKey = `1007-${newKey()}`;
+        const once = ok(await renewKeyed(f.id, freeKey)).renewCustomer;
+        await recordedBefore('admin-token', freeKey);
+        expect(ok(await renewKeyed(f.id, freeKey)).renewCustomer.expiresAt).toBe(once.expiresAt);
+        expect(await audits(f.id, 'renewCustomer')).toBe(1);
+      });
     });
 
     it('refuses a malformed customer id with INVALID_ID before looking at the key, as without one', async () => {

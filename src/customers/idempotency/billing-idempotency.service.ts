@@ -9,6 +9,8 @@ import { parseId } from '../../common/validation/id';
 import { uniqueViolation } from '../../database/database-errors';
 import { TransactionsService } from '../../database/transactions.service';
 import { CustomerEntity } from '../customer.entity';
+import type { BillingCaller } from '../ledger-actor';
+import { LedgerEntryEntity } from '../ledger-entry.entity';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 
 /** How long a key answers a retry: 24 hours from its request, by radgraph's clock. */
@@ -21,22 +23,30 @@ const KEY = new RegExp(`^[\\x20-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
 
 /** The idempotencyKey argument's description in the schema. */
 export const IDEMPOTENCY_KEY_DESCRIPTION =
-  'Makes a retry safe: 1-128 printable ASCII characters, unique per request (a UUID, or the payment id of your billing system). The same key again within 24 hours, for the same customer and arguments, answers without writing anything more; with other arguments (another customer, operation, amount, note or force) it is CONFLICT, reason IDEMPOTENCY_KEY_REUSED. A request that failed recorded nothing: sent again, it runs again.';
+  'Makes a retry safe: 1-128 printable ASCII characters, unique per request of your API key (a UUID, or the payment id of your billing system); keys are per API key, so another key (or the admin token) using the same one is another request. The same key again from the same API key within 24 hours, for the same customer and arguments, answers without writing anything more; with other arguments (another customer, operation, amount, note or force) it is CONFLICT, reason IDEMPOTENCY_KEY_REUSED. A request that failed recorded nothing: sent again, it runs again.';
 
 export type BillingOperation = 'creditCustomer' | 'renewCustomer';
 
 /** A billing request under an idempotencyKey, ready to be recorded (BillingIdempotency.claim). */
 export interface IdempotencyClaim {
+  /** The hash of the caller's scope and the key: a key is the caller's own. */
   keyHash: string;
   operation: BillingOperation;
   customerId: number;
   requestHash: string;
+  /** Where a key recorded before keys were per caller is found (legacyRow). */
+  legacyKeyHash: string;
+  /** The caller's ledger actor: whose a legacy row is. */
+  actor: string;
 }
 
 /**
  * The idempotencyKey of creditCustomer and renewCustomer. A billing system (or the console)
  * that sends a request again after a timeout, when the first one committed and only its answer
- * was lost, must not pay or renew twice:
+ * was lost, must not pay or renew twice. A key is its caller's own (BillingCaller's
+ * idempotencyScope: one API key, or the admin token), as Stripe's are its account's: two billing
+ * systems that both number their payments 1001, 1002... never answer or refuse each other's.
+ * For one caller:
  * - the same key for the same customer, operation and arguments within
  *   IDEMPOTENCY_RETENTION_MS answers with the customer as it is now and writes nothing (no
  *   ledger row, no audit row);
@@ -44,7 +54,7 @@ export interface IdempotencyClaim {
  *   CONFLICT, reason IDEMPOTENCY_KEY_REUSED, field idempotencyKey;
  * - a request that failed recorded nothing: sent again, it runs again.
  * The key's row (rg_idempotency_keys) is written in the transaction of the ledger row, and its
- * hash is unique: of two identical requests at once, the second's insert fails (on MySQL after
+ * hash (of the caller's scope and the key) is unique: of two identical requests at once, the second's insert fails (on MySQL after
  * waiting for the first's commit), its transaction is rolled back, and it answers from the
  * first's row.
  */
@@ -66,6 +76,7 @@ export class BillingIdempotency {
    */
   claim(
     key: string | null | undefined,
+    caller: BillingCaller,
     operation: BillingOperation,
     customerId: string,
     args: Record<string, string | boolean | null>,
@@ -82,10 +93,13 @@ export class BillingIdempotency {
     // well-formed id that is no customer's fails with NOT_FOUND and records nothing.
     const customer = parseId('id', customerId);
     return {
-      keyHash: sha256Hex(key),
+      // A key is printable ASCII and a scope has no line break: no two pairs hash alike.
+      keyHash: sha256Hex(`${caller.idempotencyScope}\n${key}`),
       operation,
       customerId: customer,
       requestHash: sha256Hex(JSON.stringify([operation, customer, Object.entries(args).sort()])),
+      legacyKeyHash: sha256Hex(key),
+      actor: caller.actor,
     };
   }
 
@@ -120,9 +134,15 @@ export class BillingIdempotency {
    */
   async record(m: EntityManager, claim: IdempotencyClaim | null): Promise<void> {
     if (claim === null) return;
-    await m
-      .getRepository(IdempotencyKeyEntity)
-      .insert({ ...claim, ledgerEntryId: null, createdAt: this.clock.now() });
+    const { keyHash, operation, customerId, requestHash } = claim;
+    await m.getRepository(IdempotencyKeyEntity).insert({
+      keyHash,
+      operation,
+      customerId,
+      requestHash,
+      ledgerEntryId: null,
+      createdAt: this.clock.now(),
+    });
   }
 
   /** The ledger row the claimed request wrote, in the same transaction. */
@@ -169,9 +189,7 @@ export class BillingIdempotency {
    * deleted, and the key is new again).
    */
   private async answer(claim: IdempotencyClaim): Promise<CustomerEntity | null> {
-    const row = await this.tx.alone((m) =>
-      m.getRepository(IdempotencyKeyEntity).findOne({ where: { keyHash: claim.keyHash } }),
-    );
+    const row = (await this.row(claim.keyHash)) ?? (await this.legacyRow(claim));
     if (!row) return null;
     if (row.createdAt.getTime() <= this.clock.now().getTime() - IDEMPOTENCY_RETENTION_MS) {
       await this.tx.alone((m) => m.getRepository(IdempotencyKeyEntity).delete({ id: row.id }));
@@ -200,6 +218,44 @@ export class BillingIdempotency {
     }
     noteReadOnly(); // the answer changes nothing: the first request wrote its audit row
     return customer;
+  }
+
+  private row(keyHash: string): Promise<IdempotencyKeyEntity | null> {
+    return this.tx.alone((m) =>
+      m.getRepository(IdempotencyKeyEntity).findOne({ where: { keyHash } }),
+    );
+  }
+
+  /**
+   * The row of the key recorded before keys were per caller (its hash is the key's alone), when
+   * it is this caller's: so that a retry spanning the upgrade is still answered, not paid
+   * twice. Such a row names no caller; the ledger row it wrote does (its actor, the API key or
+   * token's name, unique and never reused), so it is this caller's when that row names this
+   * caller (and answers or refuses as before), and another caller's when it names another (and
+   * is no concern of this request). With no ledger row (a free renewal) it is taken as this
+   * caller's only for the very same request, as before the upgrade. Every such row is
+   * forgotten 24 hours after the upgrade.
+   */
+  private async legacyRow(claim: IdempotencyClaim): Promise<IdempotencyKeyEntity | null> {
+    const row = await this.row(claim.legacyKeyHash);
+    if (!row) return null;
+    const entryId = row.ledgerEntryId;
+    const owner =
+      entryId === null
+        ? null
+        : ((
+            await this.tx.alone((m) =>
+              m
+                .getRepository(LedgerEntryEntity)
+                .findOne({ where: { id: entryId }, select: { id: true, actor: true } }),
+            )
+          )?.actor ?? null);
+    if (owner !== null) return owner === claim.actor ? row : null;
+    const same =
+      row.operation === claim.operation &&
+      row.customerId === claim.customerId &&
+      row.requestHash === claim.requestHash;
+    return same ? row : null;
   }
 }
 
