@@ -54,9 +54,9 @@ export interface IdempotencyClaim {
  *   CONFLICT, reason IDEMPOTENCY_KEY_REUSED, field idempotencyKey;
  * - a request that failed recorded nothing: sent again, it runs again.
  * The key's row (rg_idempotency_keys) is written in the transaction of the ledger row, and its
- * hash (of the caller's scope and the key) is unique: of two identical requests at once, the second's insert fails (on MySQL after
- * waiting for the first's commit), its transaction is rolled back, and it answers from the
- * first's row.
+ * hash (of the caller's scope and the key) is unique: of two identical requests of a caller at
+ * once, the second's insert fails (on MySQL after waiting for the first's commit), its
+ * transaction is rolled back, and it answers from the first's row.
  */
 @Injectable()
 export class BillingIdempotency {
@@ -229,12 +229,13 @@ export class BillingIdempotency {
   /**
    * The row of the key recorded before keys were per caller (its hash is the key's alone), when
    * it is this caller's: so that a retry spanning the upgrade is still answered, not paid
-   * twice. Such a row names no caller; the ledger row it wrote does (its actor, the API key or
-   * token's name, unique and never reused), so it is this caller's when that row names this
-   * caller (and answers or refuses as before), and another caller's when it names another (and
-   * is no concern of this request). With no ledger row (a free renewal) it is taken as this
-   * caller's only for the very same request, as before the upgrade. Every such row is
-   * forgotten 24 hours after the upgrade.
+   * twice. Such a row names no caller; the ledger row it wrote does, by its actor (the API key
+   * or token's name: a key's is unique and stays taken once revoked; an old key named like the
+   * admin token, from before reserved names were refused, passes for it here). The row is this
+   * caller's when that ledger row names this caller (it answers or refuses as before), and no
+   * concern of this request when it names another. With no ledger row (a free renewal) it is
+   * taken as this caller's only for the very same request, as before the upgrade. Every such
+   * row is forgotten 24 hours after the upgrade.
    */
   private async legacyRow(claim: IdempotencyClaim): Promise<IdempotencyKeyEntity | null> {
     const row = await this.row(claim.legacyKeyHash);
