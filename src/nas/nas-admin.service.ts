@@ -22,6 +22,7 @@ import {
   checkShortname,
   checkType,
   DEFAULT_COA_PORT,
+  refuseMovedApiPassword,
 } from './nas-rules';
 import { NasSettingsEntity } from './nas-settings.entity';
 import { NasService, toNas } from './nas.service';
@@ -96,6 +97,23 @@ export class NasAdminService {
       const repo = m.getRepository(NasSettingsEntity);
       const stored = await repo.findOneBy({ nasId: found.id });
       const before = snapshot(found, stored);
+      const api =
+        input.routerOs === null
+          ? NO_API
+          : input.routerOs
+            ? this.apiSettings(input.routerOs, stored)
+            : undefined;
+      // A stored password kept (none given) must not follow the API to another host.
+      if (
+        stored?.apiPassword != null &&
+        input.routerOs !== null &&
+        input.routerOs?.password == null
+      ) {
+        refuseMovedApiPassword(
+          { apiHost: stored.apiHost, nasname: found.nasname },
+          { apiHost: api ? api.apiHost : stored.apiHost, nasname: row.nasname ?? found.nasname },
+        );
+      }
       if (row.nasname !== undefined && row.nasname !== found.nasname) {
         await this.refuseTakenName(m, row.nasname, found.id);
       }
@@ -104,8 +122,7 @@ export class NasAdminService {
         stored ??
         m.create(NasSettingsEntity, { nasId: saved.id, coaPort: DEFAULT_COA_PORT, ...NO_API });
       if (coaPort !== undefined) settings.coaPort = coaPort;
-      if (input.routerOs === null) Object.assign(settings, NO_API);
-      else if (input.routerOs) Object.assign(settings, this.apiSettings(input.routerOs, settings));
+      if (api) Object.assign(settings, api);
       const savedSettings = await repo.save(settings);
       await this.audit.record(m, {
         target: target(saved),
@@ -196,7 +213,10 @@ export class NasAdminService {
     }
   }
 
-  /** The API columns from the input; `stored` keeps its password when none is given. */
+  /**
+   * The API columns from the input; `stored` keeps its password when none is given (update
+   * checks first that the host stays: refuseMovedApiPassword).
+   */
   private apiSettings(
     input: RouterOsSettingsInput,
     stored: NasSettingsEntity | null,

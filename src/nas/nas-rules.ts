@@ -115,3 +115,34 @@ export function checkApiPassword(field: string, value: string): string {
   }
   return value;
 }
+
+/**
+ * The stored RouterOS API password goes only to the host it was given for. An update that keeps
+ * it (gives no new one) may change the port, user and TLS settings, but not move the API to
+ * another host: whoever may edit a NAS (or holds a stolen API key) could otherwise point it at a
+ * host of theirs and have radgraph log in there with the password, which the API never shows.
+ * The host is routerOs.host, else the nasname (toNas, NasService.access), so a new name moves a
+ * NAS whose routerOs.host is not set. Hosts compare trimmed, an address in its canonical form
+ * ("2001:DB8:0::1" is "2001:db8::1"), a name case-insensitively.
+ */
+export function refuseMovedApiPassword(
+  before: { apiHost: string | null; nasname: string },
+  after: { apiHost: string | null; nasname: string },
+): void {
+  const from = before.apiHost ?? before.nasname;
+  const to = after.apiHost ?? after.nasname;
+  if (apiHostKey(from) === apiHostKey(to)) return;
+  const field = 'input.routerOs.password';
+  const follows =
+    after.apiHost === null ? " (routerOs.host is not set: it follows the NAS's name)" : '';
+  throw new BadUserInputError(
+    field,
+    `${field} is required: the RouterOS API host changes from ${from} to ${to}${follows}, and the stored password is only sent to the host it was given for, so give it again with the new host`,
+    'ROUTEROS_PASSWORD_REQUIRED',
+  );
+}
+
+function apiHostKey(host: string): string {
+  const trimmed = host.trim();
+  return canonicalNasName(trimmed) ?? trimmed.toLowerCase();
+}
