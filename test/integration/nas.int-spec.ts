@@ -234,52 +234,156 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     });
   });
 
-  it('updates only what is given; keeps the stored API password; null removes the API', async () => {
+  const update = (id: string, input: Record<string, unknown>) =>
+    gqlData(
+      api,
+      `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { ${NAS} } }`,
+      { id, i: input },
+    );
+  const updateFails = (id: string, input: Record<string, unknown>) =>
+    gqlError(
+      api,
+      `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { id } }`,
+      {
+        id,
+        i: input,
+      },
+    );
+  const storedPassword = async (id: string) =>
+    (
+      await db.query<{ api_password: string | null }>(
+        'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
+        [id],
+      )
+    )[0].api_password;
+
+  it('updates only what is given; keeps the stored API password on the same host; null removes the API', async () => {
     const nas = await create({
       name: '10.20.0.3',
       secret: SECRET,
-      routerOs: { user: 'a', password: API_PASSWORD, tls: true },
+      routerOs: { user: 'a', host: 'router.example.net', password: API_PASSWORD, tls: true },
     });
-    const update = (input: Record<string, unknown>) =>
-      gqlData(
-        api,
-        `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { ${NAS} } }`,
-        {
-          id: nas.id,
-          i: input,
-        },
-      );
-    const [before] = await db.query<{ api_password: string }>(
-      'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
-      [nas.id],
-    );
-    const { updateNas: moved } = await update({
+    const before = await storedPassword(nas.id);
+    // The same host (written in another case), another user, port and TLS settings.
+    const { updateNas: changed } = await update(nas.id, {
       description: 'core router',
       secret: 'new-secret',
-      routerOs: { user: 'b', host: 'router.example.net', tls: true, tlsVerify: false },
+      routerOs: {
+        user: 'b',
+        host: 'Router.Example.NET',
+        port: 18729,
+        tls: true,
+        tlsVerify: false,
+      },
     });
-    expect(moved).toMatchObject({
+    expect(changed).toMatchObject({
       name: '10.20.0.3',
       description: 'core router',
       routerOs: {
-        host: 'router.example.net',
-        port: 8729,
+        host: 'Router.Example.NET',
+        port: 18729,
         user: 'b',
         tls: true,
         tlsVerify: false,
         passwordSet: true,
       },
     });
-    const [after] = await db.query<{ api_password: string }>(
-      'SELECT api_password FROM rg_nas_settings WHERE nas_id = ?',
-      [nas.id],
-    );
-    expect(after.api_password).toBe(before.api_password);
+    expect(await storedPassword(nas.id)).toBe(before);
     const [row] = await db.query<{ secret: string }>('SELECT secret FROM nas WHERE id = ?', [
       nas.id,
     ]);
     expect(row.secret).toBe('new-secret');
-    expect((await update({ routerOs: null })).updateNas.routerOs).toBeNull();
+    // A NAS whose routerOs.host is its name: naming that host, or leaving it out, keeps it too.
+    const named = await create({
+      name: '10.20.0.5',
+      secret: SECRET,
+      routerOs: { user: 'a', password: API_PASSWORD },
+    });
+    const namedBefore = await storedPassword(named.id);
+    await update(named.id, { routerOs: { user: 'a', host: '10.20.0.5', port: 18728 } });
+    await update(named.id, { routerOs: { user: 'c' }, description: 'edge' });
+    expect(await storedPassword(named.id)).toBe(namedBefore);
+    expect((await update(nas.id, { routerOs: null })).updateNas.routerOs).toBeNull();
+  });
+
+  it('refuses to keep the stored API password for another host (ROUTEROS_PASSWORD_REQUIRED), writing nothing; takes it with a new password', async () => {
+    const nas = await create({
+      name: '10.20.0.6',
+      secret: SECRET,
+      routerOs: { user: 'a', host: 'router.example.net', password: API_PASSWORD },
+    });
+    const byDefault = await create({
+      name: '10.20.0.7',
+      secret: SECRET,
+      routerOs: { user: 'a', password: API_PASSWORD },
+    });
+    const state = async () => ({
+      nas: await db.query('SELECT * FROM nas WHERE id IN (?, ?) ORDER BY id', [
+        nas.id,
+        byDefault.id,
+      ]),
+      settings: await db.query(
+        'SELECT * FROM rg_nas_settings WHERE nas_id IN (?, ?) ORDER BY nas_id',
+        [nas.id, byDefault.id],
+      ),
+      audit: await db.query('SELECT COUNT(*) AS n FROM rg_audit_log'),
+    });
+    const before = await state();
+    const refusals = [
+      // Another host, with the rest of the update (secret, description) refused along with it.
+      [
+        nas.id,
+        {
+          secret: 'changed-secret',
+          description: 'moved',
+          routerOs: { user: 'a', host: 'attacker.example.org' },
+        },
+        'from router.example.net to attacker.example.org,',
+      ],
+      // routerOs.host left out: the API would go to the NAS's name.
+      [nas.id, { routerOs: { user: 'a' } }, 'from router.example.net to 10.20.0.6 ('],
+      // A NAS whose host is its name, renamed: the API would follow the new name.
+      [
+        byDefault.id,
+        { name: '10.20.0.70' },
+        "from 10.20.0.7 to 10.20.0.70 (routerOs.host is not set: it follows the NAS's name)",
+      ],
+      [
+        byDefault.id,
+        { routerOs: { user: 'a', host: '10.20.0.77' } },
+        'from 10.20.0.7 to 10.20.0.77,',
+      ],
+    ] as const;
+    for (const [id, input, hosts] of refusals) {
+      const err = await updateFails(id, input);
+      expect(err.extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'input.routerOs.password',
+        reason: 'ROUTEROS_PASSWORD_REQUIRED',
+      });
+      expect(err.message).toContain(hosts);
+      expect(err.message).toContain(
+        'the stored password is only sent to the host it was given for, so give it again with the new host',
+      );
+    }
+    expect(await state()).toEqual(before);
+
+    // With a new password, the host changes and the password is the new one.
+    const moved = await update(nas.id, {
+      routerOs: { user: 'a', host: 'router2.example.net', password: 'another-Passw0rd' },
+    });
+    expect(moved.updateNas.routerOs).toMatchObject({
+      host: 'router2.example.net',
+      passwordSet: true,
+    });
+    expect(await storedPassword(nas.id)).not.toBe(before.settings[0].api_password);
+    await update(byDefault.id, { name: '10.20.0.70', routerOs: { user: 'a', password: 'p2' } });
+    expect(
+      (await update(byDefault.id, { name: '10.20.0.71', routerOs: null })).updateNas,
+    ).toMatchObject({
+      name: '10.20.0.71',
+      routerOs: null,
+    });
   });
 
   it('refuses to delete a NAS with open sessions (CONFLICT) unless forced; deletes both rows', async () => {
