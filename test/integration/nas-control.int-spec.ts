@@ -11,6 +11,7 @@ import { SessionControlService } from '../../src/nas/control/session-control.ser
 
 const NAS_SECRET = 'coa-Shared-s3cret';
 const API_PASSWORD = 'api-Passw0rd-xyz';
+const MOVED_PASSWORD = 'moved-Passw0rd-xyz';
 const NAS_IP = '127.0.0.1';
 
 /**
@@ -1016,6 +1017,72 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     );
   });
 
+  it('logs in to a moved RouterOS API only with a new password: a port change keeps the stored one, a host change without one is refused', async () => {
+    const moved = await startRouterOsDouble({
+      user: 'radgraph',
+      password: MOVED_PASSWORD,
+      host: '127.0.0.2',
+    });
+    try {
+      const {
+        createNas: { id },
+      } = await gqlData(api, `mutation($i: CreateNasInput!) { createNas(input: $i) { id } }`, {
+        i: {
+          name: '127.0.0.44',
+          secret: NAS_SECRET,
+          type: 'mikrotik',
+          routerOs: {
+            host: '127.0.0.1',
+            port: await closedPort(),
+            user: 'radgraph',
+            password: API_PASSWORD,
+          },
+        },
+      });
+      const update = `mutation($id: ID!, $r: RouterOsSettingsInput) { updateNas(id: $id, input: { routerOs: $r }) { routerOs { host port } } }`;
+      const reconcile = () =>
+        gqlData(api, `mutation($id: ID!) { reconcileNas(nasId: $id) { nasId } }`, { id });
+      const passwordsSent = (to: RouterOsDouble) =>
+        to
+          .commands('/login')
+          .flatMap((s) =>
+            s.words.filter((w) => w.startsWith('=password=')).map((w) => w.slice(10)),
+          );
+
+      // The port only: the stored password goes to the same host, and the router takes it.
+      await gqlData(api, update, {
+        id,
+        r: { host: '127.0.0.1', port: router.port, user: 'radgraph' },
+      });
+      const sentBefore = passwordsSent(router).length;
+      expect((await reconcile()).reconcileNas.nasId).toBe(id);
+      expect(passwordsSent(router).slice(sentBefore)).toEqual([API_PASSWORD]);
+
+      // Another host without a password: refused, and the NAS still uses the first host.
+      const err = await gqlError(api, update, {
+        id,
+        r: { host: '127.0.0.2', port: moved.port, user: 'radgraph' },
+      });
+      expect(err.extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'input.routerOs.password',
+        reason: 'ROUTEROS_PASSWORD_REQUIRED',
+      });
+      await reconcile();
+      expect(moved.accepted).toBe(0);
+
+      // With its password: the new host gets that one, and never the stored one.
+      await gqlData(api, update, {
+        id,
+        r: { host: '127.0.0.2', port: moved.port, user: 'radgraph', password: MOVED_PASSWORD },
+      });
+      await reconcile();
+      expect(passwordsSent(moved)).toEqual([MOVED_PASSWORD]);
+    } finally {
+      await moved.close();
+    }
+  });
+
   it('never logged a secret or a password during the whole run', () => {
     const all = logs.text();
     // The capture saw the code that handles them (LOG_LEVEL=verbose logs each request).
@@ -1024,5 +1091,6 @@ describe.each(['mysql', 'sqlite'] as const)('NAS control on %s', (kind) => {
     expect(all).not.toContain(NAS_SECRET);
     expect(all).not.toContain('net-Shared-s3cret');
     expect(all).not.toContain(API_PASSWORD);
+    expect(all).not.toContain(MOVED_PASSWORD);
   });
 });

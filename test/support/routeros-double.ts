@@ -133,6 +133,8 @@ export interface RouterOsDoubleOptions {
   writes?: DoubleWrites;
   /** Serve over TLS with this PEM private key and certificate (e.g. a self-signed one). */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** The loopback address to listen on (default 127.0.0.1), e.g. 127.0.0.2 for another host. */
+  host?: string;
 }
 
 export interface ReceivedSentence {
@@ -424,7 +426,7 @@ export async function startRouterOsDouble(
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, opts.host ?? '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
   return double;
