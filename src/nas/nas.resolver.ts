@@ -35,7 +35,10 @@ export class NasResolver {
   }
 
   @RequireRole(Role.ADMIN)
-  @Mutation(() => Nas, { description: 'Changes only the fields given.' })
+  @Mutation(() => Nas, {
+    description:
+      'Changes only the fields given, in one transaction. A change of the RouterOS API host (routerOs.host, or the name while routerOs.host is not set) without a new routerOs.password is refused with BAD_USER_INPUT (field input.routerOs.password, reason ROUTEROS_PASSWORD_REQUIRED), writing nothing: the stored password is only sent to the host it was given for.',
+  })
   updateNas(
     @Args('id', { type: () => ID }) id: string,
     @Args('input') input: UpdateNasInput,

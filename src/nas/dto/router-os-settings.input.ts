@@ -8,7 +8,7 @@ export class RouterOsSettingsInput {
   @Field(() => String, {
     nullable: true,
     description:
-      "Default: the NAS's name (its address). A NAS entered as a network has no such default: each session's own NAS address serves the fallback disconnect and live rates, and reconcileNas and reachable need this host.",
+      "Default: the NAS's name (its address). A NAS entered as a network has no such default: each session's own NAS address serves the fallback disconnect and live rates, and reconcileNas and reachable need this host. On an update, another host than the stored one (this, or the name it defaults to) needs the password again.",
   })
   host?: string | null;
 
@@ -21,7 +21,7 @@ export class RouterOsSettingsInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'Write-only: stored encrypted, never readable. Required the first time; on an update, leave it out to keep the stored one.',
+      "Write-only: stored encrypted, never readable, and only sent to the host it was given for. Required the first time, and on an update that changes the host (host, or the NAS's name while host is not set; compared trimmed, names case-insensitively): without it that update is refused (BAD_USER_INPUT, reason ROUTEROS_PASSWORD_REQUIRED). On an update that keeps the host (another port, user or TLS setting), leave it out to keep the stored one.",
   })
   password?: string | null;
 
