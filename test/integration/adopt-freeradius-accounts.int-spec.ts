@@ -4,7 +4,9 @@ import { startApp, type RunningApp } from '../support/app';
 import { freeradiusSchemaStatements } from '../support/freeradius-schema';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { BUILT_CLI } from '../support/built-app';
+import { BUILT_CLI, ensureBuilt } from '../support/built-app';
+
+ensureBuilt(); // these tests run radgraph as built (built-app.ts)
 
 /**
  * adoptFreeradiusAccounts / `radgraph adopt`: an ISP moving from daloRADIUS brings the users

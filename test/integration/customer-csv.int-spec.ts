@@ -10,7 +10,9 @@ import { startApp, type RunningApp } from '../support/app';
 import { startCoaResponder } from '../support/coa-responder';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { BUILT_CLI } from '../support/built-app';
+import { BUILT_CLI, ensureBuilt } from '../support/built-app';
+
+ensureBuilt(); // these tests run radgraph as built (built-app.ts)
 
 /**
  * CSV import and export of customers (issue 9), over GraphQL on a real database, both kinds:

@@ -10,7 +10,9 @@ import { createConnection } from 'mysql2/promise';
 import { SQLITE_MIGRATIONS } from '../../src/database/migrations/sqlite';
 import { MYSQL_MIGRATIONS } from '../../src/database/migrations/mysql';
 import { createTestDatabase } from '../support/test-database';
-import { BUILT_CLI, BUILT_MAIN, ROOT } from '../support/built-app';
+import { BUILT_CLI, BUILT_MAIN, ROOT, ensureBuilt } from '../support/built-app';
+
+ensureBuilt(); // these tests run radgraph as built (built-app.ts)
 
 /** A built entry point of the project as a process, with only PATH and `env`. */
 function spawnBuilt(args: string[], env: Record<string, string>) {

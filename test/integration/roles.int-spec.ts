@@ -30,7 +30,9 @@ import {
 import { startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { gqlData } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { BUILT_CLI } from '../support/built-app';
+import { BUILT_CLI, ensureBuilt } from '../support/built-app';
+
+ensureBuilt(); // these tests run radgraph as built (built-app.ts)
 
 /** The role each operation needs: the table. Every operation of the schema is here. */
 const REQUIRED: Record<string, Role> = {

@@ -22,6 +22,9 @@ import {
   startRouterOsDouble,
   type RouterOsDouble,
 } from '../support/routeros-double';
+import { ensureBuilt } from '../support/built-app';
+
+ensureBuilt(); // these tests run radgraph as built (built-app.ts)
 
 const PASSWORD = 'Pa55-w0rd!secret';
 const OPTS: RouterOsOptions = { connectTimeoutMs: 800, commandTimeoutMs: 800, idleCloseMs: 10_000 };
