@@ -23,6 +23,7 @@ import {
   checkType,
   DEFAULT_COA_PORT,
   refuseMovedApiPassword,
+  refuseWeakerApiTransport,
 } from './nas-rules';
 import { NasSettingsEntity } from './nas-settings.entity';
 import { NasService, toNas } from './nas.service';
@@ -103,7 +104,8 @@ export class NasAdminService {
           : input.routerOs
             ? this.apiSettings(input.routerOs, stored)
             : undefined;
-      // A stored password kept (none given) must not follow the API to another host.
+      // A stored password kept (none given) must not follow the API to another host, nor travel
+      // less protected than it did.
       if (
         stored?.apiPassword != null &&
         input.routerOs !== null &&
@@ -113,6 +115,7 @@ export class NasAdminService {
           { apiHost: stored.apiHost, nasname: found.nasname },
           { apiHost: api ? api.apiHost : stored.apiHost, nasname: row.nasname ?? found.nasname },
         );
+        if (api) refuseWeakerApiTransport(stored, api);
       }
       if (row.nasname !== undefined && row.nasname !== found.nasname) {
         await this.refuseTakenName(m, row.nasname, found.id);

@@ -1,5 +1,5 @@
 import { AppError } from '../common/errors/app-error';
-import { refuseMovedApiPassword } from './nas-rules';
+import { refuseMovedApiPassword, refuseWeakerApiTransport } from './nas-rules';
 
 describe('refuseMovedApiPassword', () => {
   const at = (apiHost: string | null, nasname = '10.0.0.1') => ({ apiHost, nasname });
@@ -41,5 +41,32 @@ describe('refuseMovedApiPassword', () => {
     expect(refusal(at(null, '10.0.0.0/24'), at(null, '10.0.1.0/24'))).not.toBeNull();
     // A new name with routerOs.host set keeps the host.
     expect(refusal(at('10.0.0.9', '10.0.0.1'), at('10.0.0.9', '10.0.0.2'))).toBeNull();
+  });
+});
+
+describe('refuseWeakerApiTransport', () => {
+  const t = (apiTls: boolean, apiTlsVerify: boolean) => ({ apiTls, apiTlsVerify });
+  const reason = (before: ReturnType<typeof t>, after: ReturnType<typeof t>) => {
+    try {
+      refuseWeakerApiTransport(before, after);
+      return null;
+    } catch (err) {
+      return (err as AppError & { reason?: string }).reason;
+    }
+  };
+
+  it('refuses TLS turned off, and the certificate check turned off under TLS', () => {
+    expect(reason(t(true, true), t(false, true))).toBe('ROUTEROS_PASSWORD_REQUIRED');
+    expect(reason(t(true, false), t(false, false))).toBe('ROUTEROS_PASSWORD_REQUIRED');
+    expect(reason(t(true, true), t(true, false))).toBe('ROUTEROS_PASSWORD_REQUIRED');
+  });
+
+  it('lets the same or a stronger setting keep the password', () => {
+    expect(reason(t(true, true), t(true, true))).toBeNull();
+    expect(reason(t(true, false), t(true, true))).toBeNull();
+    expect(reason(t(true, false), t(true, false))).toBeNull();
+    expect(reason(t(false, true), t(true, false))).toBeNull();
+    // Without TLS, tlsVerify means nothing: flipping it weakens nothing.
+    expect(reason(t(false, true), t(false, false))).toBeNull();
   });
 });

@@ -146,3 +146,32 @@ function apiHostKey(host: string): string {
   const trimmed = host.trim();
   return canonicalNasName(trimmed) ?? trimmed.toLowerCase();
 }
+
+/** How a stored RouterOS password is protected on the wire: TLS, and whether its certificate is checked. */
+export interface ApiTransport {
+  apiTls: boolean;
+  apiTlsVerify: boolean;
+}
+
+/**
+ * Likewise, an update that keeps the stored password may not weaken how it travels: turn TLS
+ * off (the password then crosses the network in the clear) or stop checking the router's
+ * certificate (anyone in the path could then pose as the router and take it). routerOs replaces
+ * the whole settings, so leaving `tls` out of an update turns TLS off: without this, a form that
+ * only changes the port would do so silently. Giving the password again allows it.
+ */
+export function refuseWeakerApiTransport(before: ApiTransport, after: ApiTransport): void {
+  const field = 'input.routerOs.password';
+  const weaker =
+    before.apiTls && !after.apiTls
+      ? 'turns TLS off (tls: false, or tls left out), so the password would cross the network in the clear'
+      : before.apiTls && before.apiTlsVerify && !after.apiTlsVerify
+        ? "stops checking the router's certificate (tlsVerify: false), so whoever poses as the router would get the password"
+        : null;
+  if (weaker === null) return;
+  throw new BadUserInputError(
+    field,
+    `${field} is required: this update ${weaker}, and the stored password was given for the safer setting, so give it again (or keep tls / tlsVerify as they are)`,
+    'ROUTEROS_PASSWORD_REQUIRED',
+  );
+}

@@ -264,7 +264,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
       routerOs: { user: 'a', host: 'router.example.net', password: API_PASSWORD, tls: true },
     });
     const before = await storedPassword(nas.id);
-    // The same host (written in another case), another user, port and TLS settings.
+    // The same host (written in another case), another user and port, TLS as it was.
     const { updateNas: changed } = await update(nas.id, {
       description: 'core router',
       secret: 'new-secret',
@@ -273,7 +273,6 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
         host: 'Router.Example.NET',
         port: 18729,
         tls: true,
-        tlsVerify: false,
       },
     });
     expect(changed).toMatchObject({
@@ -284,7 +283,7 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
         port: 18729,
         user: 'b',
         tls: true,
-        tlsVerify: false,
+        tlsVerify: true,
         passwordSet: true,
       },
     });
@@ -384,6 +383,63 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
       name: '10.20.0.71',
       routerOs: null,
     });
+  });
+
+  it('refuses to keep the stored API password when TLS or its certificate check is turned off, writing nothing; a stronger setting keeps it', async () => {
+    const nas = await create({
+      name: '10.20.0.8',
+      secret: SECRET,
+      routerOs: { user: 'a', host: 'router.example.net', password: API_PASSWORD, tls: true },
+    });
+    const state = async () => ({
+      settings: await db.query('SELECT * FROM rg_nas_settings WHERE nas_id = ?', [nas.id]),
+      audit: await db.query('SELECT COUNT(*) AS n FROM rg_audit_log'),
+    });
+    const before = await state();
+    const refusals = [
+      // tls left out: routerOs replaces the settings, so this would be plain text.
+      [{ user: 'a', host: 'router.example.net', port: 8729 }, 'turns TLS off'],
+      [{ user: 'a', host: 'router.example.net', tls: false }, 'turns TLS off'],
+      [
+        { user: 'a', host: 'router.example.net', tls: true, tlsVerify: false },
+        "stops checking the router's certificate",
+      ],
+    ] as const;
+    for (const [routerOs, what] of refusals) {
+      const err = await updateFails(nas.id, { description: 'weaker', routerOs });
+      expect(err.extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'input.routerOs.password',
+        reason: 'ROUTEROS_PASSWORD_REQUIRED',
+      });
+      expect(err.message).toContain(what);
+    }
+    expect(await state()).toEqual(before);
+
+    // With the password given again, the operator may choose the weaker setting.
+    const relaxed = await update(nas.id, {
+      routerOs: {
+        user: 'a',
+        host: 'router.example.net',
+        tls: true,
+        tlsVerify: false,
+        password: 'relaxed-Passw0rd',
+      },
+    });
+    expect(relaxed.updateNas.routerOs).toMatchObject({ tls: true, tlsVerify: false });
+    const relaxedPassword = await storedPassword(nas.id);
+    expect(relaxedPassword).not.toBe(before.settings[0].api_password);
+    // Stronger again (the certificate checked), and TLS from plain text: the password stays.
+    await update(nas.id, { routerOs: { user: 'a', host: 'router.example.net', tls: true } });
+    expect(await storedPassword(nas.id)).toBe(relaxedPassword);
+    const plain = await create({
+      name: '10.20.0.9',
+      secret: SECRET,
+      routerOs: { user: 'a', password: API_PASSWORD },
+    });
+    const plainPassword = await storedPassword(plain.id);
+    await update(plain.id, { routerOs: { user: 'a', tls: true, tlsVerify: false } });
+    expect(await storedPassword(plain.id)).toBe(plainPassword);
   });
 
   it('refuses to delete a NAS with open sessions (CONFLICT) unless forced; deletes both rows', async () => {

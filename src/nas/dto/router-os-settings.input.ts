@@ -21,7 +21,7 @@ export class RouterOsSettingsInput {
   @Field(() => String, {
     nullable: true,
     description:
-      "Write-only: stored encrypted, never readable, and only sent to the host it was given for. Required the first time, and on an update that changes the host (host, or the NAS's name while host is not set; compared trimmed, names case-insensitively): without it that update is refused (BAD_USER_INPUT, reason ROUTEROS_PASSWORD_REQUIRED). On an update that keeps the host (another port, user or TLS setting), leave it out to keep the stored one.",
+      "Write-only: stored encrypted, never readable, and only sent to the host it was given for. Required the first time, and on an update that changes the host (host, or the NAS's name while host is not set; compared trimmed, names case-insensitively): without it that update is refused (BAD_USER_INPUT, reason ROUTEROS_PASSWORD_REQUIRED). Also required on an update that turns tls off (or leaves it out: routerOs replaces the whole settings) or tlsVerify off: the stored password may not travel less protected than it was given for. On an update that keeps the host and TLS (another port or user, or stronger TLS settings), leave it out to keep the stored one.",
   })
   password?: string | null;
 
