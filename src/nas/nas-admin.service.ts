@@ -167,8 +167,19 @@ export class NasAdminService {
     return true;
   }
 
+  /**
+   * The NAS, its row locked until the commit on MySQL (SQLite runs one transaction at a time):
+   * an update decides from the row and its settings together (whether the API moves to another
+   * host: refuseMovedApiPassword), so two updates at once, one renaming the NAS and one changing
+   * its routerOs, take turns, and the second sees the first's change. Each reads the settings
+   * only once it holds the row.
+   */
   private async require(m: EntityManager, id: string): Promise<NasRow> {
-    const found = await m.getRepository(NasRow).findOneBy({ id: parseId('id', id) });
+    const found = await m.getRepository(NasRow).findOne({
+      where: { id: parseId('id', id) },
+      lock:
+        m.connection.options.type === 'better-sqlite3' ? undefined : { mode: 'pessimistic_write' },
+    });
     if (!found) throw new NotFoundError(`No NAS with id ${id}`, { field: 'id' });
     return found;
   }

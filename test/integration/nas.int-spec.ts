@@ -1,3 +1,4 @@
+import { createConnection } from 'mysql2/promise';
 import { startApp, type RunningApp } from '../support/app';
 import { gqlData, gqlError } from '../support/graphql';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -441,6 +442,56 @@ describe.each(['mysql', 'sqlite'] as const)('NAS management on %s', (kind) => {
     await update(plain.id, { routerOs: { user: 'a', tls: true, tlsVerify: false } });
     expect(await storedPassword(plain.id)).toBe(plainPassword);
   });
+
+  if (kind === 'mysql') {
+    it('takes a rename and a routerOs change made at once in turn: the stored API password never follows the new name', async () => {
+      // routerOs.host written as the NAS's name: A (routerOs without host, which then defaults
+      // to the name) and B (a new name) are each fine alone, but together they would point the
+      // API at the new name with the stored password. The test holds the settings row so that
+      // A stops just before writing it, after its checks, while B runs.
+      const nas = await create({
+        name: '10.20.0.40',
+        secret: SECRET,
+        routerOs: { user: 'a', host: '10.20.0.40', password: API_PASSWORD },
+      });
+      const holder = await createConnection(db.url);
+      try {
+        await holder.query('START TRANSACTION');
+        await holder.query('SELECT * FROM rg_nas_settings WHERE nas_id = ? FOR UPDATE', [nas.id]);
+        const a = update(nas.id, { routerOs: { user: 'b' } }).then(
+          () => 'ok',
+          (err: Error) => err.message,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        let bSettled = false;
+        const b = gqlError(
+          api,
+          `mutation($id: ID!, $i: UpdateNasInput!) { updateNas(id: $id, input: $i) { id } }`,
+          { id: nas.id, i: { name: '10.20.0.46' } },
+        ).then(
+          (err) => ((bSettled = true), err.extensions),
+          () => ((bSettled = true), 'renamed'),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        // B waits for A (the NAS row is A's until it commits); it did not go ahead meanwhile.
+        expect(bSettled).toBe(false);
+        await holder.query('COMMIT');
+        expect(await a).toBe('ok');
+        expect(await b).toEqual({
+          code: 'BAD_USER_INPUT',
+          field: 'input.routerOs.password',
+          reason: 'ROUTEROS_PASSWORD_REQUIRED',
+        });
+      } finally {
+        await holder.end();
+      }
+      const [row] = await db.query<{ nasname: string; api_host: string | null }>(
+        'SELECT nasname, api_host FROM nas JOIN rg_nas_settings ON nas_id = nas.id WHERE nas.id = ?',
+        [nas.id],
+      );
+      expect(row).toEqual({ nasname: '10.20.0.40', api_host: null });
+    });
+  }
 
   it('refuses to delete a NAS with open sessions (CONFLICT) unless forced; deletes both rows', async () => {
     const nas = await create({
