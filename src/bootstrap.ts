@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { ShutdownSignal, type INestApplication, type LoggerService } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
@@ -127,6 +128,7 @@ export async function listen(app: INestApplication, config: AppConfig): Promise<
     }
     throw err;
   }
+  keepConnectionsAlive(app.getHttpServer() as Server);
   if (!config.radiusAcctEnabled) return;
   try {
     await app.get(AccountingListener).start();
@@ -136,4 +138,20 @@ export async function listen(app: INestApplication, config: AppConfig): Promise<
     }
     throw err;
   }
+}
+
+/**
+ * How long an idle HTTP connection is kept open for the client's next request. Node's 5 s is
+ * shorter than what reverse proxies and load balancers keep their upstream connections for
+ * (nginx's keepalive_timeout 60 s, AWS ALB's idle timeout 60 s): they would send a request on
+ * a connection radgraph is closing at that moment, and the client gets a 502. Above 60 s, the
+ * proxy closes first. It also spares a client whose connection went idle while the event loop
+ * was busy for a few seconds (an import's write on SQLite): after such a wait Node runs its
+ * timers before reading the sockets, and with 5 s would close a connection whose next request
+ * had already come (ECONNRESET).
+ */
+export const HTTP_KEEP_ALIVE_MS = 65_000;
+
+function keepConnectionsAlive(server: Server): void {
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
 }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { DataSource } from 'typeorm';
 import { collect, startApp, TEST_TOKEN, type RunningApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -41,6 +42,45 @@ describe.each(['mysql', 'sqlite'] as const)('radgraph on %s', (kind) => {
     expect(body.errors![0].extensions.code).toBe('UNAUTHENTICATED');
     expect(body.errors![0].message).toMatch(/Authorization: Bearer/);
   });
+
+  // HTTP's own, whatever the database: once.
+  if (kind === 'sqlite')
+    it('keeps an idle connection open past a few seconds of a busy event loop (keep-alive 65 s), so its next request is answered', async () => {
+      // Two requests on one raw connection. The second is sent, then this process (which runs
+      // the app) is kept busy for 6 s: after such a wait Node runs its timers before reading the
+      // sockets, so with Node's default keep-alive of 5 s it closed the connection under the
+      // request (ECONNRESET), as it would under a proxy that reuses a connection after 5 s idle.
+      const { port } = new URL(api.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.setEncoding('utf8');
+      let received = '';
+      socket.on('data', (d: string) => (received += d));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.on('error', () => undefined); // seen as the close, with what was received
+      const request = JSON.stringify({ query: '{ __typename }' });
+      const send = () =>
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+            `Authorization: Bearer ${TEST_TOKEN}\r\nContent-Length: ${Buffer.byteLength(request)}\r\n\r\n${request}`,
+        );
+      const answers = () => received.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0;
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      send();
+      const first = Date.now();
+      while (answers() < 1 && Date.now() - first < 5_000)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(received).toMatch(/keep-alive: timeout=65/i);
+      send();
+      const busyUntil = Date.now() + 6_000;
+      while (Date.now() < busyUntil); // the event loop held, as by a long synchronous write
+      const second = Date.now();
+      while (answers() < 2 && socket.readyState === 'open' && Date.now() - second < 5_000) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(answers()).toBe(2);
+      socket.end();
+      await closed;
+    }, 30_000);
 
   it('accepts the scheme in any case', async () => {
     const res = await fetch(`${api.url}/graphql`, {
