@@ -243,6 +243,7 @@ export class NasAdminService {
       throw new BadUserInputError(
         'input.routerOs.password',
         'input.routerOs.password is required to set up the RouterOS API',
+        'ROUTEROS_PASSWORD_REQUIRED',
       );
     }
     return {
