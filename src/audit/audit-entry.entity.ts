@@ -7,6 +7,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  */
 @Entity({ name: 'rg_audit_log' })
 @Index('IDX_rg_audit_log_target', ['targetType', 'targetId', 'id'])
+@Index('IDX_rg_audit_log_label', ['targetType', 'targetLabel', 'id'])
 @Index('IDX_rg_audit_log_actor', ['actor', 'id'])
 @Index('IDX_rg_audit_log_operation', ['operation', 'id'])
 @Index('IDX_rg_audit_log_at', ['at'])

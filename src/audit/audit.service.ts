@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock/clock';
 import { BadUserInputError } from '../common/errors/app-error';
 import { keysetPage, type Connection } from '../common/pagination/connection';
 import { optionalText } from '../common/validation/text';
 import { optionalId } from '../common/validation/id';
+import { inChunks } from '../common/sql/in-list';
 import { insertEntities } from '../database/bulk-writes';
 import { TransactionsService } from '../database/transactions.service';
 import { auditChanges, type AuditFieldChange, type AuditSnapshot } from './audit-changes';
@@ -159,6 +160,34 @@ export class AuditService {
       prefix: 'audit',
       first,
       after,
+    });
+  }
+
+  /**
+   * The removals recorded of targets of `targetType` labelled one of `labels` (a customer's
+   * username: compared as the database compares text), oldest first: when, and the fields the
+   * target had (secrets as "***"). A removal is a row whose `keyField` (a field every live
+   * target has, such as the username) went to nothing.
+   */
+  async removals(
+    targetType: string,
+    keyField: string,
+    labels: readonly string[],
+  ): Promise<Array<{ label: string; at: Date; before: Map<string, string | null> }>> {
+    if (labels.length === 0) return [];
+    const rows = await inChunks([...labels], (part) =>
+      this.dataSource.getRepository(AuditEntryEntity).find({
+        select: { id: true, at: true, targetLabel: true, changes: true },
+        where: { targetType, targetLabel: In(part) },
+        order: { id: 'ASC' },
+      }),
+    );
+    return rows.flatMap((row) => {
+      const changes = JSON.parse(row.changes) as AuditFieldChange[];
+      const key = changes.find((c) => c.field === keyField);
+      if (!key || key.before === null || key.after !== null) return [];
+      const before = new Map(changes.map((c) => [c.field, c.before]));
+      return [{ label: row.targetLabel ?? '', at: row.at, before }];
     });
   }
 

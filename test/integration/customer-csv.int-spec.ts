@@ -375,6 +375,51 @@ describe.each(['mysql', 'sqlite'] as const)('customers CSV on %s', (kind) => {
     expect(JSON.stringify(audit)).not.toContain('new-password-0');
   });
 
+  it('refuses a row of an older export whose customer was deleted since, unless its version cell is cleared', async () => {
+    const { db, api } = await emptyRadgraph();
+    await importCsv(api, [HEADER, ...customerLines(3, 'gone')].join('\n'));
+    const old = await exportCsv(api);
+    const deletedUser = 'gone.user1@isp.ke';
+    const lookup = `query($u: String!) { customer(username: $u) { id accountNo } }`;
+    const { customer } = await gqlData(api, lookup, { u: deletedUser });
+    await gqlData(api, 'mutation($id: ID!) { deleteCustomer(id: $id) }', { id: customer.id });
+
+    // The old file, imported again (to fix the others' phones, say): the deleted customer's
+    // row would create them again, and is refused; the others are unchanged.
+    const before = await counts(db);
+    const refused = await importCsv(api, old);
+    expect(refused).toMatchObject({
+      rows: 3,
+      created: 0,
+      unchanged: 2,
+      invalid: 1,
+      written: false,
+    });
+    const line = old.split('\n').findIndex((l) => l.includes(`,${deletedUser},`)) + 1;
+    expect(refused.errors).toEqual([
+      {
+        line,
+        column: 'version',
+        message: expect.stringMatching(
+          new RegExp(
+            `^${deletedUser.replace(/\./g, '\\.')} was deleted on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, after this file was exported: to create the customer again, clear the row's version cell$`,
+          ),
+        ),
+      },
+    ]);
+    expect(await counts(db)).toEqual(before);
+    const dry = await importCsv(api, old, { dryRun: true, mode: 'VALID_ROWS' });
+    expect(dry).toMatchObject({ invalid: 1, created: 0 });
+
+    // The operator who wants the customer back clears the row's version cell.
+    const lines = old.split('\n');
+    lines[line - 1] = lines[line - 1].replace(/,\d+(\r?)$/, ',$1'); // the export ends lines CRLF
+    const restored = await importCsv(api, lines.join('\n'));
+    expect(restored).toMatchObject({ created: 1, invalid: 0, written: true });
+    const back = (await gqlData(api, lookup, { u: deletedUser })).customer;
+    expect(back.accountNo).toBe(customer.accountNo);
+  });
+
   it('refuses the rows of an older export that would undo a change made since, unless the version column is removed', async () => {
     const { db, api } = await emptyRadgraph();
     await importCsv(api, [HEADER, ...customerLines(4, 'old')].join('\n'));

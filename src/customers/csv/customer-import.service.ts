@@ -287,6 +287,16 @@ export class CustomerImportService {
           );
           continue;
         }
+        const deleted = c.version === undefined ? undefined : known.deleted.get(fold(c.username));
+        if (
+          deleted &&
+          (c.accountNo === null ||
+            deleted.accountNo === null ||
+            fold(c.accountNo) === fold(deleted.accountNo))
+        ) {
+          fail(c, 'version', deletedSinceExport(c.username, deleted.at));
+          continue;
+        }
         if (profile === null) {
           fail(c, 'profile', 'A new customer needs a profile');
           continue;
@@ -369,12 +379,42 @@ export class CustomerImportService {
             select: { accountNo: true },
             where: { accountNo: In(accountNos) },
           });
+    await slices.pause();
     return {
       customers,
       passwords,
       foreign,
       accountNos: new Set(owners.map((o) => fold(o.accountNo))),
+      deleted: await this.deletedSince(chunk, customers),
     };
+  }
+
+  /**
+   * The customers of versioned rows (rows of an export) that are gone, by username: when each
+   * was last deleted and its account number, from the audit trail. Such a row, of the same
+   * account, is of an export made before the deletion, and would create the customer again
+   * (refused, see plan). A file exported elsewhere, into an instance that never had the
+   * customer, finds nothing here.
+   */
+  private async deletedSince(
+    chunk: Candidate[],
+    customers: ReadonlyMap<string, CustomerEntity>,
+  ): Promise<Map<string, { at: Date; accountNo: string | null }>> {
+    const gone = chunk.filter((c) => c.version !== undefined && !customers.has(fold(c.username)));
+    const deleted = new Map<string, { at: Date; accountNo: string | null }>();
+    const removals = await this.audit.removals(
+      'customer',
+      'username',
+      gone.map((c) => c.username),
+    );
+    for (const r of removals) {
+      const username = fold(r.before.get('username') ?? r.label);
+      const last = deleted.get(username);
+      if (!last || last.at.getTime() <= r.at.getTime()) {
+        deleted.set(username, { at: r.at, accountNo: r.before.get('accountNo') ?? null });
+      }
+    }
+    return deleted;
   }
 
   /** An existing customer's row: the same, a change, or an error (null). */
@@ -783,6 +823,9 @@ function checkRow(row: CsvRow, errors: ImportRowError[]): Candidate | null {
  * A row of an older export that would change a customer changed since: written, it would undo
  * that change (a renewal's expiry, a new profile) with what the file still says.
  */
+const deletedSinceExport = (username: string, at: Date) =>
+  `${username} was deleted on ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC, after this file was exported: to create the customer again, clear the row's version cell`;
+
 const stale = (username: string) =>
   `${username} changed since this file was exported: export again, or remove the version column to overwrite`;
 

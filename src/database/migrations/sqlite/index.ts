@@ -23,6 +23,7 @@ import { LateReportUsage1765760400000 } from './1765760400000-late-report-usage'
 import { WebhookOutbox1765846800000 } from './1765846800000-webhook-outbox';
 import { CustomerVersion1765933200000 } from './1765933200000-customer-version';
 import { AuditLogMilliseconds1766019600000 } from './1766019600000-audit-log-milliseconds';
+import { AuditLogLabelIndex1766106000000 } from './1766106000000-audit-log-label-index';
 
 /** SQLite migrations, oldest first. */
 export const SQLITE_MIGRATIONS = [
@@ -51,4 +52,5 @@ export const SQLITE_MIGRATIONS = [
   WebhookOutbox1765846800000,
   CustomerVersion1765933200000,
   AuditLogMilliseconds1766019600000,
+  AuditLogLabelIndex1766106000000,
 ];
