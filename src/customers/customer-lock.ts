@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { NotFoundError } from '../common/errors/app-error';
 import { parseId } from '../common/validation/id';
+import { rowLock } from '../database/row-locks';
 import { CustomerEntity } from './customer.entity';
 
 /**
@@ -16,8 +17,7 @@ export async function lockCustomer(
 ): Promise<CustomerEntity> {
   const customer = await m.getRepository(CustomerEntity).findOne({
     where: { id: parseId(field, id) },
-    lock:
-      m.connection.options.type === 'better-sqlite3' ? undefined : { mode: 'pessimistic_write' },
+    lock: rowLock(m, 'pessimistic_write'),
   });
   if (!customer) throw new NotFoundError(`No customer with id ${id}`, { field });
   return customer;

@@ -31,6 +31,7 @@ import { entitySnapshot, type AuditSnapshot } from '../audit/audit-changes';
 import { AuditService } from '../audit/audit.service';
 import { placeholders } from '../common/sql/in-list';
 import { isDeadlock } from '../database/database-errors';
+import { rowLock } from '../database/row-locks';
 
 /** A NAS as the audit trail compares it: FreeRADIUS's row and radgraph's settings. */
 function snapshot(row: NasRow, settings: NasSettingsEntity | null): AuditSnapshot {
@@ -177,8 +178,7 @@ export class NasAdminService {
   private async require(m: EntityManager, id: string): Promise<NasRow> {
     const found = await m.getRepository(NasRow).findOne({
       where: { id: parseId('id', id) },
-      lock:
-        m.connection.options.type === 'better-sqlite3' ? undefined : { mode: 'pessimistic_write' },
+      lock: rowLock(m, 'pessimistic_write'),
     });
     if (!found) throw new NotFoundError(`No NAS with id ${id}`, { field: 'id' });
     return found;
@@ -210,10 +210,9 @@ export class NasAdminService {
    * `write` runs it again. SQLite runs one transaction at a time.
    */
   private async refuseTakenName(m: EntityManager, nasname: string, self: number | null) {
-    const sqlite = m.connection.options.type === 'better-sqlite3';
     const rows = await m.getRepository(NasRow).find({
       select: { id: true, nasname: true },
-      ...(sqlite ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+      lock: rowLock(m, 'pessimistic_write'),
     });
     const taken = rows.find(
       (r) => r.id !== self && (canonicalNasName(r.nasname) ?? r.nasname) === nasname,

@@ -3,9 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { NotFoundError } from '../common/errors/app-error';
 import { parseId } from '../common/validation/id';
+import { rowLock, type RowLockMode } from '../database/row-locks';
 import { ProfileEntity } from './profile.entity';
-
-type LockMode = 'pessimistic_read' | 'pessimistic_write';
 
 /**
  * Finding profiles: what other modules (customers, CSV import and export, usage) and the CLI
@@ -67,7 +66,7 @@ export class ProfileDirectoryService {
     if (ids.length === 0) return new Map();
     const rows = await m.getRepository(ProfileEntity).find({
       where: { id: In([...ids]) },
-      lock: lockOf(m, 'pessimistic_read'),
+      lock: rowLock(m, 'pessimistic_read'),
     });
     return new Map(rows.map((p) => [p.id, p]));
   }
@@ -76,18 +75,13 @@ export class ProfileDirectoryService {
     m: EntityManager,
     id: string | number,
     field: string,
-    mode: LockMode,
+    mode: RowLockMode,
   ): Promise<ProfileEntity> {
     const profile = await m.getRepository(ProfileEntity).findOne({
       where: { id: parseId(field, id) },
-      lock: lockOf(m, mode),
+      lock: rowLock(m, mode),
     });
     if (!profile) throw new NotFoundError(`No profile with id ${String(id)}`, { field });
     return profile;
   }
-}
-
-/** A row lock on MySQL; none on SQLite, which runs one write transaction at a time anyway. */
-function lockOf(m: EntityManager, mode: LockMode): { mode: LockMode } | undefined {
-  return m.connection.options.type === 'better-sqlite3' ? undefined : { mode };
 }

@@ -40,6 +40,7 @@ import {
 } from './customer-csv';
 import { chunksOf, IN_LIST_MAX } from '../../common/sql/in-list';
 import { forgetUsernameUsage } from '../../usage/usage-reset';
+import { rowLock } from '../../database/row-locks';
 
 export enum CustomerImportMode {
   /** Any row with an error, and nothing is written. */
@@ -626,10 +627,9 @@ export class CustomerImportService {
    * a time).
    */
   private async update(m: EntityManager, chunk: Update[], slices: EventLoopSlices): Promise<void> {
-    const sqlite = m.connection.options.type === 'better-sqlite3';
     const locked = await m.getRepository(CustomerEntity).find({
       where: { id: In(chunk.map((u) => u.customer.id)) },
-      lock: sqlite ? undefined : { mode: 'pessimistic_write' },
+      lock: rowLock(m, 'pessimistic_write'),
     });
     await slices.pause();
     const byId = new Map(locked.map((c) => [c.id, c]));
